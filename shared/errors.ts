@@ -1,0 +1,101 @@
+/**
+ * One error hierarchy for the whole core. Decisions (HTTP status, retry or not) are taken from an
+ * error's class, never from its message text.
+ */
+export class EventHooksError extends Error {
+  /** HTTP status an API answer should carry for this error. */
+  readonly status: number = 500;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Nested map of field path → message, Kong's `fields` shape (`{"config":{"url":"required field missing"}}`). */
+export type FieldErrors = { [key: string]: string | FieldErrors };
+
+/** A body that breaks the schema: Kong's `{"code":2,"name":"schema violation",...}` answer. */
+export class SchemaViolationError extends EventHooksError {
+  override readonly status = 400;
+  readonly fields: FieldErrors;
+
+  constructor(fields: FieldErrors) {
+    const messages = flattenFieldErrors(fields);
+    const head = messages.length === 1 ? 'schema violation' : `${messages.length} schema violations`;
+    super(`${head} (${messages.join('; ')})`);
+    this.fields = fields;
+  }
+}
+
+/** A request that is malformed in a way that is not a schema violation (bad JSON, bad offset). */
+export class BadRequestError extends EventHooksError {
+  override readonly status = 400;
+}
+
+export class NotFoundError extends EventHooksError {
+  override readonly status = 404;
+  constructor(message = 'Not found') {
+    super(message);
+  }
+}
+
+export class ConflictError extends EventHooksError {
+  override readonly status = 409;
+}
+
+export class PayloadTooLargeError extends EventHooksError {
+  override readonly status = 413;
+}
+
+export class MethodNotAllowedError extends EventHooksError {
+  override readonly status = 405;
+  constructor(message = 'Method not allowed') {
+    super(message);
+  }
+}
+
+export class NotImplementedError extends EventHooksError {
+  override readonly status = 501;
+}
+
+/**
+ * A delivery attempt that failed. `retryable` says whether the queue should try again;
+ * `retryAfterMs` carries a receiver's `Retry-After` when it gave one.
+ */
+export class DeliveryError extends EventHooksError {
+  readonly retryable: boolean;
+  readonly statusCode: number | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    message: string,
+    options: { retryable: boolean; statusCode?: number; retryAfterMs?: number; cause?: unknown },
+  ) {
+    super(message, { cause: options.cause });
+    this.retryable = options.retryable;
+    this.statusCode = options.statusCode;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** User code in a `lambda` hook threw, returned an error, timed out or ran out of memory. */
+export class FunctionError extends EventHooksError {
+  /** Whether another attempt could succeed (a cold or throttled function), as opposed to user code failing. */
+  readonly retryable: boolean;
+  constructor(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.retryable = options.retryable ?? false;
+  }
+}
+
+/** `{"config":{"url":"x"}}` → `["config.url: x"]`, in Kong's message style. */
+export function flattenFieldErrors(fields: FieldErrors, prefix = ''): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(fields)) {
+    const path = key === '@entity' ? prefix.replace(/\.$/, '') : `${prefix}${key}`;
+    if (typeof value === 'string') out.push(path ? `${path}: ${value}` : value);
+    else out.push(...flattenFieldErrors(value, `${path}.`));
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+/** The built-in sources and events (reference §4), and the shape of a catalog entry. */
+
+export interface EventDefinition {
+  fields: string[];
+  unique?: string[];
+  description?: string;
+}
+
+/** source → event → definition */
+export type SourceCatalog = Record<string, Record<string, EventDefinition>>;
+
+const CRUD_FIELDS = ['operation', 'entity', 'old_entity', 'schema'];
+const RATE_LIMIT: EventDefinition = {
+  description: 'Run an event when a rate limit has been exceeded',
+  fields: ['consumer', 'ip', 'service', 'rate', 'limit', 'window'],
+  unique: ['consumer', 'ip', 'service'],
+};
+
+/** Entities Kong Gateway emits changes for on `crud`, plus this service's own `event_hooks`. */
+export const CRUD_ENTITIES = [
+  'acls', 'admins', 'applications', 'basicauth_credentials', 'ca_certificates', 'certificates',
+  'consumer_groups', 'consumers', 'developers', 'event_hooks', 'files', 'hmacauth_credentials',
+  'jwt_secrets', 'keyauth_credentials', 'keys', 'key_sets', 'licenses', 'oauth2_credentials',
+  'plugins', 'rbac_roles', 'rbac_users', 'routes', 'services', 'snis', 'targets', 'upstreams',
+  'vaults', 'workspaces',
+] as const;
+
+export const CRUD_OPERATIONS = ['create', 'update', 'delete'] as const;
+export type CrudOperation = (typeof CRUD_OPERATIONS)[number];
+
+function buildCatalog(): SourceCatalog {
+  const crud: Record<string, EventDefinition> = {};
+  for (const entity of CRUD_ENTITIES) {
+    crud[entity] = { fields: CRUD_FIELDS };
+    for (const op of CRUD_OPERATIONS) crud[`${entity}:${op}`] = { fields: CRUD_FIELDS };
+  }
+  const daoCrud: Record<string, EventDefinition> = {};
+  for (const op of CRUD_OPERATIONS) daoCrud[op] = { fields: CRUD_FIELDS };
+  return {
+    balancer: { health: { fields: ['upstream_id', 'ip', 'port', 'hostname', 'health'] } },
+    crud,
+    'dao:crud': daoCrud,
+    'rate-limiting-advanced': { 'rate-limit-exceeded': RATE_LIMIT },
+    'ai-rate-limiting-advanced': { 'rate-limit-exceeded': RATE_LIMIT },
+    'service-protection': {
+      'rate-limit-exceeded': {
+        description: 'Run an event when a rate limit has been exceeded',
+        fields: ['service', 'rate', 'limit', 'window'],
+        unique: ['service'],
+      },
+    },
+    'oas-validation': {
+      'validation-failed': {
+        description: 'Run an event when OpenAPI specification validation fails',
+        fields: ['consumer', 'ip', 'service', 'err'],
+        unique: ['consumer', 'ip', 'service'],
+      },
+    },
+  };
+}
+
+export const BUILTIN_CATALOG: Readonly<SourceCatalog> = Object.freeze(buildCatalog());
+
+export function isBuiltinSource(source: string): boolean {
+  return Object.hasOwn(BUILTIN_CATALOG, source);
+}
+
+/** Merge user-defined sources over the built-in catalog (built-ins always win). */
+export function mergeCatalog(userDefined: SourceCatalog): SourceCatalog {
+  const merged: SourceCatalog = {};
+  for (const [source, events] of Object.entries(userDefined)) merged[source] = { ...events };
+  for (const [source, events] of Object.entries(BUILTIN_CATALOG)) merged[source] = events;
+  return merged;
+}
+
+/** Looks up an event definition; `undefined` when the source or event is not registered. */
+export function findEvent(catalog: SourceCatalog, source: string, event: string): EventDefinition | undefined {
+  const events = Object.hasOwn(catalog, source) ? catalog[source] : undefined;
+  return events && Object.hasOwn(events, event) ? events[event] : undefined;
+}

@@ -1,0 +1,55 @@
+/** The event hook entity, exactly as the Admin API returns it (Kong's shape). */
+
+export const HANDLER_NAMES = ['webhook', 'webhook-custom', 'log', 'lambda'] as const;
+export type HandlerName = (typeof HANDLER_NAMES)[number];
+
+export interface WebhookConfig {
+  url: string;
+  headers: Record<string, string>;
+  secret: string | null;
+  ssl_verify: boolean;
+}
+
+export interface WebhookCustomConfig {
+  url: string;
+  method: string;
+  payload: Record<string, string> | null;
+  payload_format: boolean;
+  body: string | null;
+  body_format: boolean;
+  headers: Record<string, string> | null;
+  headers_format: boolean;
+  secret: string | null;
+  ssl_verify: boolean;
+}
+
+export type LogConfig = Record<string, never>;
+
+export interface LambdaConfig {
+  /** Each entry is user code (a JavaScript function body returning a function) or an AWS Lambda name/ARN. */
+  functions: string[];
+}
+
+export interface HandlerConfigs {
+  webhook: WebhookConfig;
+  'webhook-custom': WebhookCustomConfig;
+  log: LogConfig;
+  lambda: LambdaConfig;
+}
+
+interface HookBase<H extends HandlerName> {
+  id: string;
+  created_at: number;
+  source: string;
+  event: string | null;
+  handler: H;
+  on_change: boolean | null;
+  snooze: number | null;
+  config: HandlerConfigs[H];
+}
+
+export type EventHook = { [H in HandlerName]: HookBase<H> }[HandlerName];
+export type HookOf<H extends HandlerName> = HookBase<H>;
+
+/** Tenant used by single-tenant deployments and the local runtime. */
+export const DEFAULT_TENANT = 'default';

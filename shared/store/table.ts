@@ -1,0 +1,63 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * The one table, defined once: the local runtime and the tests create it from `tableDefinition`,
+ * the CDK stack builds the same keys from `TABLE_SCHEMA`.
+ *
+ * Items (every partition key starts with the tenant):
+ * | item            | pk                          | sk                 | gsi1pk                         | gsi1sk |
+ * |-----------------|-----------------------------|--------------------|--------------------------------|--------|
+ * | hook            | `T#<tenant>#HOOK`           | `<hook id>`        | `T#<tenant>#SRC#<source>`      | `<id>` |
+ * | hooks version   | `T#<tenant>#META`           | `HOOKS_VERSION`    |                                |        |
+ * | user source     | `T#<tenant>#SOURCE`         | `<source>#<event>` |                                |        |
+ * | gate window     | `T#<tenant>#GATE#<gate key>`| `GATE`             |                                |        |
+ *
+ * Gate items carry `expires_at` (epoch seconds), the table's TTL attribute.
+ */
+export const TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  bySourceIndex: { name: 'bySource', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  ttlAttribute: 'expires_at',
+} as const;
+
+export const DEFAULT_TABLE_NAME = 'event-hooks';
+
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  const { partitionKey, sortKey, bySourceIndex } = TABLE_SCHEMA;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: partitionKey, AttributeType: 'S' },
+      { AttributeName: sortKey, AttributeType: 'S' },
+      { AttributeName: bySourceIndex.partitionKey, AttributeType: 'S' },
+      { AttributeName: bySourceIndex.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' },
+      { AttributeName: sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: bySourceIndex.name,
+        KeySchema: [
+          { AttributeName: bySourceIndex.partitionKey, KeyType: 'HASH' },
+          { AttributeName: bySourceIndex.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
+
+export const keys = {
+  hook: (tenant: string, id: string) => ({ pk: `T#${tenant}#HOOK`, sk: id }),
+  hooksPartition: (tenant: string) => `T#${tenant}#HOOK`,
+  hookBySource: (tenant: string, source: string, id: string) => ({ gsi1pk: `T#${tenant}#SRC#${source}`, gsi1sk: id }),
+  sourcePartition: (tenant: string, source: string) => `T#${tenant}#SRC#${source}`,
+  hooksVersion: (tenant: string) => ({ pk: `T#${tenant}#META`, sk: 'HOOKS_VERSION' }),
+  userEvent: (tenant: string, source: string, event: string) => ({ pk: `T#${tenant}#SOURCE`, sk: `${source}#${event}` }),
+  userEventsPartition: (tenant: string) => `T#${tenant}#SOURCE`,
+  gate: (tenant: string, gateKey: string) => ({ pk: `T#${tenant}#GATE#${gateKey}`, sk: 'GATE' }),
+};
