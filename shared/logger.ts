@@ -1,0 +1,62 @@
+/**
+ * Structured logging: one JSON object per line on stdout, as CloudWatch Logs and `npm start` both
+ * read it. Values under keys that name secrets are replaced before anything is written.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  child(fields: Record<string, unknown>): Logger;
+}
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const SECRET_KEY = /secret|password|authorization|signature|token|api[-_]?key|credential/i;
+
+/** Deep copy with secret-looking keys masked; errors become `{ name, message }`. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 8) return '[depth]';
+  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      out[key] = SECRET_KEY.test(key) && v !== null && v !== undefined ? '[redacted]' : redact(v, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
+
+export interface LoggerOptions {
+  level?: LogLevel;
+  write?: (line: string) => void;
+  base?: Record<string, unknown>;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const threshold = LEVELS[options.level ?? (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info'] ?? LEVELS.info;
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const base = options.base ?? {};
+  const log = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
+    if (LEVELS[level] < threshold) return;
+    const entry = redact({ time: new Date().toISOString(), level, message, ...base, ...fields });
+    write(JSON.stringify(entry));
+  };
+  return {
+    debug: (m, f) => log('debug', m, f),
+    info: (m, f) => log('info', m, f),
+    warn: (m, f) => log('warn', m, f),
+    error: (m, f) => log('error', m, f),
+    child: (fields) => createLogger({ ...options, base: { ...base, ...fields } }),
+  };
+}
+
+/** A logger that keeps its lines in memory, for tests. */
+export function memoryLogger(): Logger & { lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: 'debug', write: (line) => lines.push(JSON.parse(line)) });
+  return Object.assign(logger, { lines });
+}
