@@ -47,3 +47,8 @@ export async function ensureTable(client: DynamoDBDocumentClient, tableName: str
   }
   throw new Error(`table ${tableName} did not become active`);
 }
+
+/** A conditional write lost (the SDK's `ConditionalCheckFailedException`, from any backend). */
+export function isConditionalCheckFailed(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
