@@ -12,8 +12,11 @@ export class EventHooksError extends Error {
   }
 }
 
-/** Nested map of field path → message, Kong's `fields` shape (`{"config":{"url":"required field missing"}}`). */
-export type FieldErrors = { [key: string]: string | FieldErrors };
+/**
+ * Nested map of field path → message, Kong's `fields` shape (`{"config":{"url":"required field missing"}}`).
+ * Entity-level messages sit under `"@entity"` as a list, as Kong returns them (`{"@entity":["source 'foo' is not registered"]}`).
+ */
+export type FieldErrors = { [key: string]: string | string[] | FieldErrors };
 
 /** A body that breaks the schema: Kong's `{"code":2,"name":"schema violation",...}` answer. */
 export class SchemaViolationError extends EventHooksError {
@@ -95,6 +98,7 @@ export function flattenFieldErrors(fields: FieldErrors, prefix = ''): string[] {
   for (const [key, value] of Object.entries(fields)) {
     const path = key === '@entity' ? prefix.replace(/\.$/, '') : `${prefix}${key}`;
     if (typeof value === 'string') out.push(path ? `${path}: ${value}` : value);
+    else if (Array.isArray(value)) out.push(...value.map((message) => (path ? `${path}: ${message}` : message)));
     else out.push(...flattenFieldErrors(value, `${path}.`));
   }
   return out;

@@ -1,0 +1,396 @@
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { EventHooksError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import { type Clock, systemClock } from '../../ports/clock.ts';
+import type { DeadLetter, DeliveryJob, DeliveryQueue } from '../../ports/deliveryQueue.ts';
+
+export interface LocalDeliveryQueueOptions {
+  clock?: Clock;
+  /** How long a received message stays invisible before it is received again (SQS visibility timeout). */
+  visibilityTimeoutMs?: number;
+  /** Receives without an acknowledgement after which a message is dead-lettered (SQS redrive policy). */
+  maxReceiveCount?: number;
+  /** Worker calls running at once. */
+  concurrency?: number;
+  /** JSON file that keeps pending jobs and dead letters across restarts; memory only when unset. */
+  persistPath?: string;
+  logger: Logger;
+}
+
+/** Resolving (with anything) acknowledges the job; rejecting is a crash and the job is received again. */
+export type DeliveryWorker = (job: DeliveryJob) => Promise<unknown>;
+
+export interface LocalDeliveryQueue extends DeliveryQueue {
+  /** Starts handing messages to `worker`: resolving acknowledges (deletes) the message, rejecting means a crash. */
+  start(worker: DeliveryWorker): void;
+  deadLetters(): DeadLetter[];
+  /** Moves a dead letter back onto the queue as a fresh job (attempt 1, age reset); `false` when unknown. */
+  replay(deliveryId: string): boolean;
+  /** Messages accepted and not yet acknowledged: visible, delayed and in flight. */
+  size(): number;
+  /** Resolves when nothing is visible, delayed or in flight (or the queue has stopped). */
+  idle(): Promise<void>;
+  /** Refuses new sends, waits up to `drainMs` for running workers, then persists what is left. */
+  stop(options?: { drainMs?: number }): Promise<void>;
+}
+
+interface Message {
+  job: DeliveryJob;
+  receiveCount: number;
+  /** Epoch ms from which the message may be received. */
+  visibleAt: number;
+  /** Tie-break so messages due at the same time keep their send order. */
+  seq: number;
+}
+
+interface InFlight {
+  message: Message;
+  deadline: number;
+}
+
+interface PersistedState {
+  version: 1;
+  jobs: { job: DeliveryJob; receiveCount: number; visibleAt: number }[];
+  deadLetters: DeadLetter[];
+}
+
+/**
+ * The in-process stand-in for the SQS delivery queue, with SQS's semantics: delayed messages,
+ * a visibility timeout, a receive count that ends in a dead letter, and at-least-once delivery.
+ * Retries with backoff are the delivery worker's business (it sends the next attempt with a delay
+ * and resolves); a rejecting worker is a crash, and the message is received again at once.
+ *
+ * A worker that outlives the visibility timeout gives up its concurrency slot and the message is
+ * received again; whatever that stale call does later is ignored.
+ *
+ * @example
+ * const queue = createLocalDeliveryQueue({ logger, persistPath: '.data/queue.json' });
+ * queue.start((job) => deliver(job));
+ * await queue.send([job]);
+ * await queue.stop({ drainMs: 5_000 });
+ */
+export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): LocalDeliveryQueue {
+  const clock = options.clock ?? systemClock;
+  const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 60_000;
+  const maxReceiveCount = options.maxReceiveCount ?? 5;
+  const concurrency = options.concurrency ?? 32;
+  const { persistPath } = options;
+  const logger = options.logger.child({ component: 'deliveryQueue' });
+
+  /** Visible messages, FIFO; `head` avoids shifting the array on every receive. */
+  let ready: Message[] = [];
+  let head = 0;
+  const delayed = new MessageHeap();
+  /** Insertion order is deadline order, since every receive uses the same visibility timeout. */
+  const inFlight = new Map<number, InFlight>();
+  const dead: DeadLetter[] = [];
+  let seq = 0;
+  let receipts = 0;
+  let worker: DeliveryWorker | undefined;
+  let state: 'running' | 'draining' | 'stopped' = 'running';
+  let timer: NodeJS.Timeout | undefined;
+  let timerDue = Number.POSITIVE_INFINITY;
+  let idleWaiters: (() => void)[] = [];
+  let drainWaiter: (() => void) | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const readyCount = () => ready.length - head;
+  const isIdle = () => readyCount() === 0 && delayed.size === 0 && inFlight.size === 0;
+
+  const enqueue = (job: DeliveryJob, receiveCount: number, visibleAt: number) => {
+    const message: Message = { job, receiveCount, visibleAt, seq: seq++ };
+    if (visibleAt > clock.now()) delayed.push(message);
+    else ready.push(message);
+  };
+
+  const recordDeadLetter = (entry: DeadLetter) => {
+    dead.push(entry);
+    const { job, reason } = entry;
+    logger.error('delivery dead-lettered', {
+      deliveryId: job.deliveryId,
+      hookId: job.hookId,
+      tenant: job.tenant,
+      reason,
+    });
+  };
+
+  /** Back to visible after a crash or a visibility timeout, or to the dead letters when received too often. */
+  const release = (message: Message, why: string) => {
+    if (message.receiveCount >= maxReceiveCount) {
+      recordDeadLetter({
+        job: message.job,
+        reason: `received ${message.receiveCount} times without acknowledgement (last: ${why})`,
+        deadLetteredAt: clock.now(),
+      });
+    } else {
+      logger.warn('delivery will be received again', {
+        deliveryId: message.job.deliveryId,
+        receiveCount: message.receiveCount,
+        why,
+      });
+      message.visibleAt = clock.now();
+      ready.push(message);
+    }
+  };
+
+  const settle = (receipt: number, error: unknown) => {
+    const entry = inFlight.get(receipt);
+    if (!entry) return; // the visibility timeout already gave this message to someone else
+    inFlight.delete(receipt);
+    if (error !== undefined && state !== 'stopped') {
+      release(entry.message, `worker failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    afterChange();
+  };
+
+  const receive = (message: Message) => {
+    const receipt = receipts++;
+    message.receiveCount += 1;
+    inFlight.set(receipt, { message, deadline: clock.now() + visibilityTimeoutMs });
+    const run = worker as DeliveryWorker;
+    Promise.resolve()
+      .then(() => run(message.job))
+      .then(
+        () => settle(receipt, undefined),
+        (error: unknown) => settle(receipt, error ?? new Error('worker rejected')),
+      );
+  };
+
+  const promoteDue = (now: number) => {
+    for (let top = delayed.peek(); top && top.visibleAt <= now; top = delayed.peek()) {
+      ready.push(delayed.pop() as Message);
+    }
+    for (const [receipt, entry] of inFlight) {
+      if (entry.deadline > now) break;
+      inFlight.delete(receipt);
+      release(entry.message, `visibility timeout of ${visibilityTimeoutMs} ms passed`);
+    }
+  };
+
+  const pump = () => {
+    if (state !== 'running' || !worker) return;
+    while (inFlight.size < concurrency && readyCount() > 0) {
+      const message = ready[head] as Message;
+      ready[head++] = undefined as unknown as Message;
+      receive(message);
+    }
+    if (head === ready.length) {
+      ready = [];
+      head = 0;
+    } else if (head > 1024 && head * 2 > ready.length) {
+      ready = ready.slice(head);
+      head = 0;
+    }
+  };
+
+  const armTimer = () => {
+    if (state === 'stopped') return;
+    const first = inFlight.values().next();
+    const due = Math.min(
+      delayed.peek()?.visibleAt ?? Number.POSITIVE_INFINITY,
+      first.done ? Number.POSITIVE_INFINITY : first.value.deadline,
+    );
+    if (due === timerDue) return;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    timerDue = due;
+    if (due === Number.POSITIVE_INFINITY) return;
+    // Timers may fire a millisecond early by the clock; onTimer re-arms until the clock agrees.
+    timer = setTimeout(onTimer, Math.max(1, due - clock.now()));
+  };
+
+  const onTimer = () => {
+    timer = undefined;
+    timerDue = Number.POSITIVE_INFINITY;
+    afterChange();
+  };
+
+  const afterChange = () => {
+    if (state === 'stopped') return;
+    promoteDue(clock.now());
+    pump();
+    armTimer();
+    if (inFlight.size === 0 && drainWaiter) drainWaiter();
+    if (idleWaiters.length > 0 && isIdle()) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  };
+
+  const stoppedError = () =>
+    new EventHooksError('delivery queue is stopped: it accepts no new jobs (the service is shutting down)');
+
+  const persist = async () => {
+    const now = clock.now();
+    const pending = [...[...inFlight.values()].map((e) => e.message), ...ready.slice(head), ...delayed.drain()];
+    ready = [];
+    head = 0;
+    inFlight.clear();
+    if (!persistPath) {
+      if (pending.length > 0)
+        logger.warn('pending deliveries dropped: the queue is memory only', { count: pending.length });
+      return;
+    }
+    const content: PersistedState = {
+      version: 1,
+      jobs: pending.map((m) => ({ job: m.job, receiveCount: m.receiveCount, visibleAt: Math.max(m.visibleAt, now) })),
+      deadLetters: dead,
+    };
+    const tmp = `${persistPath}.${process.pid}.tmp`;
+    await mkdir(dirname(persistPath), { recursive: true });
+    await writeFile(tmp, JSON.stringify(content));
+    await rename(tmp, persistPath);
+    logger.info('delivery queue persisted', { pending: pending.length, deadLetters: dead.length });
+  };
+
+  const stop = async (drainMs: number) => {
+    state = 'draining';
+    if (inFlight.size > 0) {
+      await new Promise<void>((resolve) => {
+        const giveUp = setTimeout(resolve, drainMs);
+        drainWaiter = () => {
+          clearTimeout(giveUp);
+          resolve();
+        };
+      });
+      drainWaiter = undefined;
+    }
+    state = 'stopped';
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    await persist();
+    for (const resolve of idleWaiters) resolve();
+    idleWaiters = [];
+  };
+
+  if (persistPath) {
+    const restored = load(persistPath, logger);
+    for (const { job, receiveCount, visibleAt } of restored.jobs) enqueue(job, receiveCount, visibleAt);
+    dead.push(...restored.deadLetters);
+    if (restored.jobs.length > 0) logger.info('pending deliveries restored', { count: restored.jobs.length });
+    armTimer();
+  }
+
+  return {
+    async send(jobs, sendOptions) {
+      if (state !== 'running') throw stoppedError();
+      const visibleAt = clock.now() + Math.max(0, sendOptions?.delayMs ?? 0);
+      for (const job of jobs) enqueue(job, 0, visibleAt);
+      afterChange();
+    },
+    async deadLetter(entry) {
+      // Accepted while draining: a running worker may still give up on its job, and the file is not written yet.
+      if (state === 'stopped') throw stoppedError();
+      recordDeadLetter(entry);
+    },
+    start(next) {
+      if (worker) throw new Error('delivery queue already started');
+      worker = next;
+      afterChange();
+    },
+    deadLetters: () => [...dead],
+    replay(deliveryId) {
+      if (state !== 'running') throw stoppedError();
+      const index = dead.findIndex((d) => d.job.deliveryId === deliveryId);
+      if (index < 0) return false;
+      const [entry] = dead.splice(index, 1) as [DeadLetter];
+      const now = clock.now();
+      enqueue({ ...entry.job, attempt: 1, firstQueuedAt: now }, 0, now);
+      logger.info('dead letter replayed', { deliveryId });
+      afterChange();
+      return true;
+    },
+    size: () => readyCount() + delayed.size + inFlight.size,
+    idle() {
+      if (state === 'stopped' || isIdle()) return Promise.resolve();
+      return new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
+    stop(stopOptions) {
+      stopping ??= stop(stopOptions?.drainMs ?? 10_000);
+      return stopping;
+    },
+  };
+}
+
+/** Reads a persisted queue; an unreadable file is moved aside (never deleted) so the service can start. */
+function load(path: string, logger: Logger): Pick<PersistedState, 'jobs' | 'deadLetters'> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { jobs: [], deadLetters: [] };
+    throw error;
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<PersistedState>;
+    if (parsed.version !== 1 || !Array.isArray(parsed.jobs) || !Array.isArray(parsed.deadLetters)) {
+      throw new Error('not a version 1 delivery queue file');
+    }
+    return { jobs: parsed.jobs, deadLetters: parsed.deadLetters };
+  } catch (error) {
+    const aside = `${path}.unreadable-${Date.now()}`;
+    mkdirSync(dirname(aside), { recursive: true });
+    renameSync(path, aside);
+    logger.error('persisted delivery queue unreadable; moved aside', { path, aside, error });
+    return { jobs: [], deadLetters: [] };
+  }
+}
+
+/** Binary min-heap of messages by (visibleAt, seq). */
+class MessageHeap {
+  private items: Message[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): Message | undefined {
+    return this.items[0];
+  }
+
+  push(message: Message): void {
+    const items = this.items;
+    items.push(message);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(items[i] as Message, items[parent] as Message)) break;
+      [items[i], items[parent]] = [items[parent] as Message, items[i] as Message];
+      i = parent;
+    }
+  }
+
+  pop(): Message | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    items[0] = last;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      const right = left + 1;
+      let smallest = i;
+      if (left < items.length && before(items[left] as Message, items[smallest] as Message)) smallest = left;
+      if (right < items.length && before(items[right] as Message, items[smallest] as Message)) smallest = right;
+      if (smallest === i) break;
+      [items[i], items[smallest]] = [items[smallest] as Message, items[i] as Message];
+      i = smallest;
+    }
+    return top;
+  }
+
+  /** Removes and returns everything, in no particular order. */
+  drain(): Message[] {
+    const all = this.items;
+    this.items = [];
+    return all;
+  }
+}
+
+function before(a: Message, b: Message): boolean {
+  return a.visibleAt < b.visibleAt || (a.visibleAt === b.visibleAt && a.seq < b.seq);
+}

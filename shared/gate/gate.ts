@@ -1,0 +1,125 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { EventHook } from '../hooks/hook.ts';
+import type { Clock } from '../ports/clock.ts';
+import { keys, TABLE_SCHEMA } from '../store/table.ts';
+import { eventDigest } from './digest.ts';
+
+export interface GateOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  clock: Clock;
+}
+
+export interface GateInput {
+  tenant: string;
+  hook: Pick<EventHook, 'id' | 'snooze' | 'on_change'>;
+  source: string;
+  event: string;
+  data: Record<string, unknown>;
+  /** The event's unique fields from the catalog; the whole data is digested when absent. */
+  unique?: string[];
+}
+
+export interface Gate {
+  /** `true` when the event must be delivered to the hook, `false` when `on_change`/`snooze` drops it. */
+  admit(input: GateInput): Promise<boolean>;
+}
+
+/** Attribute names of a gate item (besides the keys and `expires_at`). */
+const WINDOW_END = 'window_end';
+const DIGEST = 'digest';
+
+/**
+ * The `on_change` / `snooze` gate (reference §3), exact under concurrency: each decision is one
+ * conditional Put on the gate item, so of N workers admitting the same event at once exactly one
+ * wins. `snooze` windows are compared against the stored window end (epoch ms) in the condition;
+ * `expires_at` (epoch seconds) only lets DynamoDB TTL clean up, since TTL deletion can lag by days.
+ *
+ * A `snooze` of `0` or `null` means no snooze (Kong's `0` would mean "forever", an accident of its
+ * cache's TTL semantics); `on_change` of `false` or `null` means no `on_change`.
+ *
+ * @example
+ * const gate = createGate({ client, tableName, clock: systemClock });
+ * if (await gate.admit({ tenant, hook, source: 'balancer', event: 'health', data })) enqueue();
+ */
+export function createGate(options: GateOptions): Gate {
+  const { client, tableName, clock } = options;
+
+  const conditionalPut = async (item: Record<string, unknown>, condition: Condition): Promise<boolean> => {
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: item,
+          ConditionExpression: condition.expression,
+          ExpressionAttributeNames: condition.names,
+          ExpressionAttributeValues: condition.values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  };
+
+  return {
+    async admit({ tenant, hook, source, event, data, unique }) {
+      const snoozeMs = hook.snooze && hook.snooze > 0 ? hook.snooze * 1000 : 0;
+      const onChange = hook.on_change === true;
+      if (!snoozeMs && !onChange) return true;
+
+      const baseKey = `${hook.id}:${source}:${event}`;
+      const now = clock.now();
+
+      if (!snoozeMs) {
+        const digest = eventDigest(data, unique);
+        return conditionalPut({ ...keys.gate(tenant, baseKey), [DIGEST]: digest }, changedDigest(digest));
+      }
+
+      const gateKey = onChange ? `${baseKey}:${eventDigest(data, unique)}` : baseKey;
+      const windowEnd = now + snoozeMs;
+      return conditionalPut(
+        {
+          ...keys.gate(tenant, gateKey),
+          [WINDOW_END]: windowEnd,
+          [TABLE_SCHEMA.ttlAttribute]: Math.ceil(windowEnd / 1000),
+        },
+        windowOver(now),
+      );
+    },
+  };
+}
+
+interface Condition {
+  expression: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+}
+
+/** No item (or one written by an `on_change`-only configuration), or its window has ended. */
+function windowOver(now: number): Condition {
+  return {
+    expression: 'attribute_not_exists(#end) OR #end <= :now',
+    names: { '#end': WINDOW_END },
+    values: { ':now': now },
+  };
+}
+
+/** No item (or one written by a `snooze` configuration), or the last digest that passed differs. */
+function changedDigest(digest: string): Condition {
+  return {
+    expression: 'attribute_not_exists(#digest) OR #digest <> :digest',
+    names: { '#digest': DIGEST },
+    values: { ':digest': digest },
+  };
+}
+
+function isConditionFailure(error: unknown): boolean {
+  // The name check also covers an SDK copy other than the one this module imports.
+  return (
+    error instanceof ConditionalCheckFailedException ||
+    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
+  );
+}
