@@ -1,0 +1,43 @@
+import { FunctionError } from '../errors.ts';
+import { type FunctionTarget, isLambdaReference } from '../ports/functionRunner.ts';
+import type { HandlerFactory } from './types.ts';
+
+/**
+ * `lambda`: `config.functions` run in order as a pipeline (reference §2.4). Each is called with
+ * `(data, event, source, pid)` and returns the data for the next; the last return value is the
+ * result. The first failure stops the pipeline and is the rejection.
+ *
+ * Entries that name an existing Lambda function are invoked by name; the others are user code that
+ * the runner deployed for this hook, addressed by position.
+ */
+export const lambda: HandlerFactory<'lambda'> = (hook, deps) => {
+  const targets: FunctionTarget[] = hook.config.functions.map((entry, index) =>
+    isLambdaReference(entry)
+      ? { kind: 'lambda', name: entry }
+      : { kind: 'code', tenant: deps.tenant, hookId: hook.id, index, code: entry },
+  );
+
+  return {
+    async callback(event) {
+      let data: unknown = event.data;
+      for (const target of targets) {
+        try {
+          data = await deps.functions.invoke(target, {
+            data,
+            event: event.event,
+            source: event.source,
+            pid: process.pid,
+          });
+        } catch (error) {
+          if (error instanceof FunctionError) throw error;
+          // The runner promises FunctionError for user failures; anything else is the platform failing.
+          throw new FunctionError(`function runner failed: ${(error as Error).message}`, {
+            retryable: true,
+            cause: error,
+          });
+        }
+      }
+      return data;
+    },
+  };
+};

@@ -1,0 +1,65 @@
+import type { HandlerName, HookOf } from '../hooks/hook.ts';
+import type { HttpSender } from '../http/httpSender.ts';
+import type { Logger } from '../logger.ts';
+import type { FunctionRunner } from '../ports/functionRunner.ts';
+
+/** What a handler may use; handlers reach the outside world only through these. */
+export interface HandlerDeps {
+  http: HttpSender;
+  functions: FunctionRunner;
+  logger: Logger;
+  tenant: string;
+}
+
+/** One event as a handler sees it. `data` is never mutated. */
+export interface HandlerEvent {
+  source: string;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** Present when the delivery worker runs the handler (absent for `/test`). */
+export interface DeliveryContext {
+  /** Stable across retries: receivers de-duplicate on it (`x-event-hooks-delivery`). */
+  deliveryId?: string;
+  /** 1 for the first try (`x-event-hooks-attempt`). */
+  attempt?: number;
+  eventId?: string;
+  /** A delivery: an answer that is a failure rejects with a `DeliveryError` (`/test` shows any answer instead). */
+  strict?: boolean;
+}
+
+/** The receiver's answer, whatever its status: shown by `/test` and judged by the delivery worker. */
+export interface WebhookResult {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The log handler's result: the line is the effect, so the result only confirms it was written. */
+export interface LogResult {
+  logged: true;
+}
+
+/**
+ * What `callback` resolves with, per handler:
+ * - `webhook`, `webhook-custom`: the receiver's answer (never a rejection for 4xx/5xx);
+ * - `log`: `{ logged: true }`;
+ * - `lambda`: the value returned by the last function of the pipeline.
+ */
+export interface HandlerResults {
+  webhook: WebhookResult;
+  'webhook-custom': WebhookResult;
+  log: LogResult;
+  lambda: unknown;
+}
+
+export type HandlerResult<H extends HandlerName = HandlerName> = HandlerResults[H];
+
+/** A hook made runnable. `ping` exists only for handlers that support it (Kong: webhook only). */
+export interface HookHandler<H extends HandlerName = HandlerName> {
+  callback(event: HandlerEvent, ctx?: DeliveryContext): Promise<HandlerResult<H>>;
+  ping?(operation?: 'create' | 'update'): Promise<unknown>;
+}
+
+export type HandlerFactory<H extends HandlerName> = (hook: HookOf<H>, deps: HandlerDeps) => HookHandler<H>;

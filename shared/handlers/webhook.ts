@@ -1,0 +1,70 @@
+import { kongSignature, SIGNATURE_HEADER } from '../delivery/signing.ts';
+import { classifyResponse, type HttpResponse } from '../http/httpSender.ts';
+import { redact } from '../logger.ts';
+import type { DeliveryContext, HandlerEvent, HandlerFactory, WebhookResult } from './types.ts';
+
+/**
+ * `webhook`: POSTs the event data (with `event` and `source` added) as JSON to `config.url`, signed
+ * with `config.secret` when set. Resolves with the receiver's answer whatever its status; the
+ * delivery worker decides what a status means.
+ */
+export const webhook: HandlerFactory<'webhook'> = (hook, deps) => {
+  const { config } = hook;
+
+  const post = async (payload: Record<string, unknown>, ctx?: DeliveryContext): Promise<WebhookResult> => {
+    const body = Buffer.from(JSON.stringify(payload), 'utf8');
+    const headers = withHeader({ ...config.headers }, 'content-type', 'application/json');
+    addDeliveryHeaders(headers, ctx);
+    if (config.secret) withHeader(headers, SIGNATURE_HEADER, kongSignature(config.secret, body));
+    const res = await deps.http.send({ method: 'POST', url: config.url, headers, body, sslVerify: config.ssl_verify });
+    return answer(res, ctx);
+  };
+
+  return {
+    callback: (event, ctx) => post(eventPayload(event), ctx),
+    // Resolves with the body that was sent, which is what Kong's `/ping` answers.
+    ping: async (operation) => {
+      const payload = {
+        source: 'kong:event_hooks',
+        event: 'ping',
+        // Kong sends the whole entity; its secret and credential-like headers stay home.
+        event_hooks: redact(hook),
+        ...(operation ? { operation } : {}),
+      };
+      await post(payload, { strict: true });
+      return payload;
+    },
+  };
+};
+
+/**
+ * The receiver's answer. In a delivery (`ctx.strict`), an answer that is a failure (429, 5xx, other
+ * 4xx) rejects with the `DeliveryError` that tells the worker whether to retry.
+ */
+export function answer(res: HttpResponse, ctx: DeliveryContext | undefined): WebhookResult {
+  if (ctx?.strict) {
+    const failure = classifyResponse(res);
+    if (failure) throw failure;
+  }
+  return { status: res.status, headers: res.headers, body: res.body };
+}
+
+/** The data a webhook sends or renders against: the event's data with `event` and `source` set, as Kong does. */
+export function eventPayload(event: HandlerEvent): Record<string, unknown> {
+  return { ...event.data, event: event.event, source: event.source };
+}
+
+/** Sets `name` in `headers`, replacing any differently-cased copy so the request never carries two. */
+export function withHeader(headers: Record<string, string>, name: string, value: string): Record<string, string> {
+  const lower = name.toLowerCase();
+  for (const key of Object.keys(headers)) if (key.toLowerCase() === lower) delete headers[key];
+  headers[name] = value;
+  return headers;
+}
+
+/** Ids that let receivers de-duplicate at-least-once deliveries (beyond Kong). */
+export function addDeliveryHeaders(headers: Record<string, string>, ctx: DeliveryContext | undefined): void {
+  if (ctx?.deliveryId === undefined) return;
+  withHeader(headers, 'x-event-hooks-delivery', ctx.deliveryId);
+  if (ctx.attempt !== undefined) withHeader(headers, 'x-event-hooks-attempt', String(ctx.attempt));
+}
