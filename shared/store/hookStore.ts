@@ -178,11 +178,14 @@ export class HookStore {
   private bumpVersion(tenant: string): Promise<void> {
     return bumpHooksVersion(this.client, this.tableName, tenant);
   }
-
 }
 
 /** Marks the tenant's hooks (or catalog) as changed, for the dispatcher's cache. */
-export async function bumpHooksVersion(client: DynamoDBDocumentClient, tableName: string, tenant: string): Promise<void> {
+export async function bumpHooksVersion(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  tenant: string,
+): Promise<void> {
   await client.send(
     new UpdateCommand({
       TableName: tableName,

@@ -57,7 +57,10 @@ export const keys = {
   hookBySource: (tenant: string, source: string, id: string) => ({ gsi1pk: `T#${tenant}#SRC#${source}`, gsi1sk: id }),
   sourcePartition: (tenant: string, source: string) => `T#${tenant}#SRC#${source}`,
   hooksVersion: (tenant: string) => ({ pk: `T#${tenant}#META`, sk: 'HOOKS_VERSION' }),
-  userEvent: (tenant: string, source: string, event: string) => ({ pk: `T#${tenant}#SOURCE`, sk: `${source}#${event}` }),
+  userEvent: (tenant: string, source: string, event: string) => ({
+    pk: `T#${tenant}#SOURCE`,
+    sk: `${source}#${event}`,
+  }),
   userEventsPartition: (tenant: string) => `T#${tenant}#SOURCE`,
   gate: (tenant: string, gateKey: string) => ({ pk: `T#${tenant}#GATE#${gateKey}`, sk: 'GATE' }),
 };

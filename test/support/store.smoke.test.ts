@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestStore, startTestStore } from './store.ts';
+import { startTestStore, type TestStore } from './store.ts';
 
 describe('test store', () => {
   let store: TestStore;

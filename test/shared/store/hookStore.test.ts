@@ -3,7 +3,7 @@ import { ConflictError } from '../../../shared/errors.ts';
 import type { EventHook } from '../../../shared/hooks/hook.ts';
 import { HookStore, InvalidOffsetError } from '../../../shared/store/hookStore.ts';
 import { SourceStore } from '../../../shared/store/sourceStore.ts';
-import { type TestStore, startTestStore } from '../../support/store.ts';
+import { startTestStore, type TestStore } from '../../support/store.ts';
 
 const hook = (id: string, source = 'crud', event: string | null = 'consumers'): EventHook => ({
   id,
@@ -48,7 +48,9 @@ describe('HookStore', () => {
     await hooks.create('t5', hook(id(1)));
     const read = await hooks.get('t5', id(1));
     await hooks.replace('t5', { ...hook(id(1)), event: 'routes' }, read?.rev);
-    await expect(hooks.replace('t5', { ...hook(id(1)), event: 'services' }, read?.rev)).rejects.toBeInstanceOf(ConflictError);
+    await expect(hooks.replace('t5', { ...hook(id(1)), event: 'services' }, read?.rev)).rejects.toBeInstanceOf(
+      ConflictError,
+    );
     expect(await hooks.get('t5', id(1))).toEqual({ hook: { ...hook(id(1)), event: 'routes' }, rev: 2 });
   });
 

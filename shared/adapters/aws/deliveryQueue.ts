@@ -1,0 +1,170 @@
+import {
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { BadRequestError, EventHooksError, PayloadTooLargeError } from '../../errors.ts';
+import { type Clock, systemClock } from '../../ports/clock.ts';
+import type { DeadLetter, DeliveryJob, DeliveryQueue } from '../../ports/deliveryQueue.ts';
+import { awsErrorName, backoffDelay, batchBy, realSleep, type Sleep } from './backoff.ts';
+
+/** SQS takes at most 10 messages per `SendMessageBatch`… */
+export const SEND_BATCH_MAX_ENTRIES = 10;
+/** …and (conservatively: the classic limit) 256 KiB per batch and per message. */
+export const SEND_BATCH_MAX_BYTES = 256 * 1024;
+/** The longest `DelaySeconds` SQS allows: 15 minutes. */
+export const MAX_DELAY_SECONDS = 900;
+
+/**
+ * A job as it travels on SQS. A delay longer than SQS allows is split: the message waits the
+ * 900 s maximum and carries `notBefore`; the consumer re-sends it until then (see `remainingDelayMs`).
+ */
+export type QueuedDeliveryJob = DeliveryJob & {
+  /** Epoch ms before which the job must not be attempted. */
+  notBefore?: number;
+};
+
+export interface AwsDeliveryQueueOptions {
+  /** `DELIVERY_QUEUE_URL`. */
+  queueUrl: string;
+  /** `DEAD_LETTER_QUEUE_URL`: where final failures go. */
+  deadLetterQueueUrl: string;
+  client?: SQSClient;
+  clock?: Clock;
+  /** Attempts per message, the first included, before `send` rejects. Default 4. */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  sleep?: Sleep;
+  random?: () => number;
+}
+
+/** Message attribute naming the body's shape, so one dead-letter queue can hold both kinds of message. */
+export const MESSAGE_TYPE_ATTRIBUTE = 'type';
+/** `type` of a message that `deadLetter` wrote (a `DeadLetter` body); redriven messages carry `deliver.v1`. */
+export const DEAD_LETTER_TYPE = 'dead-letter.v1';
+
+/**
+ * The DeliveryQueue port on SQS: `SendMessageBatch` in chunks of 10 with
+ * `DelaySeconds = min(900, ceil(delayMs / 1000))`, failed entries retried with backoff;
+ * dead letters go to the dead-letter queue with `SendMessage`.
+ *
+ * @example
+ * const queue = createAwsDeliveryQueue({ queueUrl: env.DELIVERY_QUEUE_URL, deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL });
+ * await queue.send([job], { delayMs: 30_000 });
+ */
+export function createAwsDeliveryQueue(options: AwsDeliveryQueueOptions): DeliveryQueue {
+  const client = options.client ?? new SQSClient({});
+  const clock = options.clock ?? systemClock;
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
+  const sleep = options.sleep ?? realSleep;
+  const backoff = {
+    baseDelayMs: options.baseDelayMs ?? 100,
+    maxDelayMs: options.maxDelayMs ?? 2000,
+    random: options.random,
+  };
+
+  async function sendBatch(entries: SendMessageBatchRequestEntry[]) {
+    try {
+      return await client.send(new SendMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: entries }));
+    } catch (error) {
+      throw new EventHooksError(`SQS SendMessageBatch failed (${awsErrorName(error)})`, { cause: error });
+    }
+  }
+
+  return {
+    async send(jobs: DeliveryJob[], sendOptions: { delayMs?: number } = {}): Promise<void> {
+      if (jobs.length === 0) return;
+      const delayMs = Math.max(0, sendOptions.delayMs ?? 0);
+      const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.ceil(delayMs / 1000));
+      const notBefore = delayMs > MAX_DELAY_SECONDS * 1000 ? clock.now() + delayMs : undefined;
+
+      let pending = jobs.map((job, index): SendMessageBatchRequestEntry => {
+        const { notBefore: _stale, ...plain } = job as QueuedDeliveryJob;
+        const body = JSON.stringify(notBefore === undefined ? plain : { ...plain, notBefore });
+        if (Buffer.byteLength(body) > SEND_BATCH_MAX_BYTES) {
+          throw new PayloadTooLargeError(`delivery job ${job.deliveryId} is larger than an SQS message may be`);
+        }
+        return {
+          Id: `m${index}`,
+          MessageBody: body,
+          ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}),
+          MessageAttributes: { [MESSAGE_TYPE_ATTRIBUTE]: { DataType: 'String', StringValue: job.type } },
+        };
+      });
+
+      for (let attempt = 1; ; attempt++) {
+        const failed: { entry: SendMessageBatchRequestEntry; code: string; senderFault: boolean }[] = [];
+        for (const chunk of batchBy(pending, SEND_BATCH_MAX_ENTRIES, SEND_BATCH_MAX_BYTES, (e) =>
+          Buffer.byteLength(e.MessageBody ?? ''),
+        )) {
+          const response = await sendBatch(chunk);
+          const succeeded = new Set((response.Successful ?? []).map((s) => s.Id));
+          const failures = new Map((response.Failed ?? []).map((f) => [f.Id, f]));
+          for (const entry of chunk) {
+            if (succeeded.has(entry.Id)) continue;
+            const failure = failures.get(entry.Id);
+            failed.push({ entry, code: failure?.Code ?? 'MissingResult', senderFault: failure?.SenderFault ?? false });
+          }
+        }
+        if (failed.length === 0) return;
+        if (failed.some((f) => f.senderFault) || attempt >= maxAttempts) {
+          const detail = failed
+            .map((f) => `${f.entry.Id}: ${f.code}${f.senderFault ? ' (sender fault)' : ''}`)
+            .join('; ');
+          throw new EventHooksError(
+            `SQS did not accept ${failed.length} of ${jobs.length} delivery jobs after ${attempt} attempt(s): ${detail}`,
+          );
+        }
+        pending = failed.map((f) => f.entry);
+        await sleep(backoffDelay(attempt, backoff));
+      }
+    },
+
+    async deadLetter(entry: DeadLetter): Promise<void> {
+      try {
+        await client.send(
+          new SendMessageCommand({
+            QueueUrl: options.deadLetterQueueUrl,
+            MessageBody: JSON.stringify(entry),
+            MessageAttributes: { [MESSAGE_TYPE_ATTRIBUTE]: { DataType: 'String', StringValue: DEAD_LETTER_TYPE } },
+          }),
+        );
+      } catch (error) {
+        throw new EventHooksError(`SQS SendMessage to the dead-letter queue failed (${awsErrorName(error)})`, {
+          cause: error,
+        });
+      }
+    },
+  };
+}
+
+/**
+ * Reads a delivery queue message body.
+ *
+ * @throws BadRequestError when the body is not a `deliver.v1` job (the consumer should dead-letter it).
+ */
+export function parseDeliveryMessage(body: string): QueuedDeliveryJob {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    throw new BadRequestError('delivery message is not JSON', { cause: error });
+  }
+  if (!parsed || typeof parsed !== 'object' || (parsed as { type?: unknown }).type !== 'deliver.v1') {
+    throw new BadRequestError('delivery message is not a deliver.v1 job');
+  }
+  return parsed as QueuedDeliveryJob;
+}
+
+/**
+ * How long a received job must still wait: 0 when it is due. The delivery function, for a job
+ * with time remaining, re-sends it with `send([job], { delayMs: remaining })` (which keeps
+ * `notBefore` while more than 900 s remain) and reports the original message as processed.
+ *
+ * @example if (remainingDelayMs(job, clock.now()) > 0) { await queue.send([job], { delayMs: remainingDelayMs(job, clock.now()) }); }
+ */
+export function remainingDelayMs(job: QueuedDeliveryJob, now: number): number {
+  return job.notBefore === undefined ? 0 : Math.max(0, job.notBefore - now);
+}

@@ -1,0 +1,305 @@
+import {
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  type FunctionConfiguration,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  type InvokeCommandOutput,
+  LambdaClient,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
+import { EventHooksError, FunctionError } from '../../errors.ts';
+import { type Clock, systemClock } from '../../ports/clock.ts';
+import {
+  type FunctionArgs,
+  type FunctionRunner,
+  type FunctionTarget,
+  isLambdaReference,
+} from '../../ports/functionRunner.ts';
+import { awsErrorName, awsFault, awsHttpStatus, backoffDelay, realSleep, type Sleep } from './backoff.ts';
+import { packageUserFunction, userFunctionName } from './userFunctionPackage.ts';
+
+export const USER_FUNCTION_RUNTIME = 'nodejs24.x';
+export const USER_FUNCTION_ARCHITECTURE = 'arm64';
+export const USER_FUNCTION_HANDLER = 'index.handler';
+export const HOOK_ID_TAG = 'event-hooks:hook-id';
+export const TENANT_TAG = 'event-hooks:tenant';
+
+export interface AwsFunctionRunnerOptions {
+  /** `USER_FUNCTION_PREFIX`: every user-code function is named `${prefix}-…`; the IAM policies are scoped to it. */
+  prefix: string;
+  /** `USER_FUNCTION_ROLE_ARN`: the execution role that can only write logs. */
+  roleArn: string;
+  /** `USER_FUNCTION_LOG_GROUP`: the log group (with retention) the functions write to; Lambda's default when absent. */
+  logGroup?: string;
+  /** Default 10 s. */
+  timeoutSeconds?: number;
+  /** Default 128 MB. */
+  memoryMb?: number;
+  client?: LambdaClient;
+  clock?: Clock;
+  sleep?: Sleep;
+  random?: () => number;
+  /** Attempts per control-plane call when throttled or in conflict. Default 8. */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** How long `deploy` waits for its functions to become `Active`. Default 20 s (the Admin API answers within 30 s). */
+  readyTimeoutMs?: number;
+  /** Functions deployed at once; the create/update quota is shared by the account. Default 3. */
+  concurrency?: number;
+  /** Consecutive missing indexes after which the search for stale functions of a shrunk pipeline stops. Default 3. */
+  staleScanGap?: number;
+}
+
+/** Invoke failures that another attempt can get past: the function is not ready, busy or throttled. */
+const RETRYABLE_INVOKE = new Set([
+  'ResourceNotReadyException',
+  'ResourceConflictException',
+  'TooManyRequestsException',
+  'ServiceException',
+  'EC2ThrottledException',
+  'ENILimitReachedException',
+  'SnapStartNotReadyException',
+]);
+const THROTTLED = new Set(['TooManyRequestsException', 'ThrottlingException', 'ServiceException']);
+
+/**
+ * The FunctionRunner port on Lambda: each code string of a hook becomes its own function
+ * (`nodejs24.x`, arm64, the user-code role), created or updated on deploy and awaited until `Active`;
+ * names and ARNs of existing functions are invoked as they are.
+ *
+ * @example
+ * const runner = createAwsFunctionRunner({ prefix: env.USER_FUNCTION_PREFIX, roleArn: env.USER_FUNCTION_ROLE_ARN });
+ * await runner.deploy({ tenant: 'default', id: hook.id, functions: hook.config.functions });
+ */
+export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): FunctionRunner {
+  const client = options.client ?? new LambdaClient({});
+  const clock = options.clock ?? systemClock;
+  const sleep = options.sleep ?? realSleep;
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 8);
+  const backoff = {
+    baseDelayMs: options.baseDelayMs ?? 250,
+    maxDelayMs: options.maxDelayMs ?? 5000,
+    random: options.random,
+  };
+  const settings = {
+    Role: options.roleArn,
+    Runtime: USER_FUNCTION_RUNTIME,
+    Handler: USER_FUNCTION_HANDLER,
+    Timeout: options.timeoutSeconds ?? 10,
+    MemorySize: options.memoryMb ?? 128,
+    ...(options.logGroup ? { LoggingConfig: { LogFormat: 'JSON' as const, LogGroup: options.logGroup } } : {}),
+  } as const;
+  const nameOf = (tenant: string, hookId: string, index: number) =>
+    userFunctionName(options.prefix, tenant, hookId, index);
+
+  /** One control-plane call, retried with backoff while throttled (and, if asked, while another update runs). */
+  async function control<T>(call: () => Promise<T>, retryConflict: boolean): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        const name = awsErrorName(error);
+        const transient =
+          THROTTLED.has(name) ||
+          awsHttpStatus(error) === 429 ||
+          (retryConflict && name === 'ResourceConflictException');
+        if (!transient || attempt >= maxAttempts) throw error;
+        await sleep(backoffDelay(attempt, backoff));
+      }
+    }
+  }
+
+  /** Polls until no creation or update is in progress; `Failed` is an error, running out of time is not. */
+  async function settle(name: string, deadline: number): Promise<FunctionConfiguration> {
+    for (let poll = 1; ; poll++) {
+      const config = await control(
+        () => client.send(new GetFunctionConfigurationCommand({ FunctionName: name })),
+        false,
+      );
+      if (config.State === 'Failed' || config.LastUpdateStatus === 'Failed') {
+        throw new EventHooksError(
+          `Lambda function ${name} failed: ${config.StateReason ?? config.LastUpdateStatusReason ?? 'no reason given'}`,
+        );
+      }
+      const busy = config.State === 'Pending' || config.LastUpdateStatus === 'InProgress';
+      if (!busy || clock.now() >= deadline) return config;
+      await sleep(backoffDelay(poll, backoff));
+    }
+  }
+
+  async function deployOne(tenant: string, hookId: string, index: number, code: string, deadline: number) {
+    const name = nameOf(tenant, hookId, index);
+    const { zip, sha256 } = packageUserFunction(code);
+    try {
+      await control(
+        () =>
+          client.send(
+            new CreateFunctionCommand({
+              FunctionName: name,
+              ...settings,
+              Architectures: [USER_FUNCTION_ARCHITECTURE],
+              Code: { ZipFile: zip },
+              Description: `event-hooks user code ${index} of hook ${hookId}`,
+              Tags: { [HOOK_ID_TAG]: hookId, [TENANT_TAG]: tenant },
+            }),
+          ),
+        false,
+      );
+      await settle(name, deadline);
+      return;
+    } catch (error) {
+      if (awsErrorName(error) !== 'ResourceConflictException') throw deployError(name, error);
+    }
+    // The function exists: bring its configuration and code up to date, skipping what already matches.
+    try {
+      let config = await settle(name, deadline);
+      if (configurationDiffers(config, settings)) {
+        await control(
+          () => client.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, ...settings })),
+          true,
+        );
+        config = await settle(name, deadline);
+      }
+      if (config.CodeSha256 !== sha256 || !config.Architectures?.includes(USER_FUNCTION_ARCHITECTURE)) {
+        await control(
+          () =>
+            client.send(
+              new UpdateFunctionCodeCommand({
+                FunctionName: name,
+                ZipFile: zip,
+                Architectures: [USER_FUNCTION_ARCHITECTURE],
+              }),
+            ),
+          true,
+        );
+        await settle(name, deadline);
+      }
+    } catch (error) {
+      throw deployError(name, error);
+    }
+  }
+
+  /** Deletes a function; false when there was none. */
+  async function removeOne(name: string): Promise<boolean> {
+    try {
+      await control(() => client.send(new DeleteFunctionCommand({ FunctionName: name })), true);
+      return true;
+    } catch (error) {
+      if (awsErrorName(error) === 'ResourceNotFoundException') return false;
+      throw deployError(name, error);
+    }
+  }
+
+  /**
+   * Deletes the hook's functions from index `from` on. Indexes below `mustReach` are always tried; past
+   * it the search stops after `staleScanGap` missing ones in a row (a pipeline's code entries may be
+   * separated by references, which have no function).
+   */
+  async function removeFrom(tenant: string, hookId: string, from: number, mustReach: number) {
+    const gap = Math.max(1, options.staleScanGap ?? 3);
+    let misses = 0;
+    for (let index = from; index < mustReach || misses < gap; index++) {
+      misses = (await removeOne(nameOf(tenant, hookId, index))) ? 0 : misses + 1;
+    }
+  }
+
+  return {
+    async deploy(hook) {
+      const deadline = clock.now() + (options.readyTimeoutMs ?? 20_000);
+      const work = hook.functions.map((entry, index) =>
+        isLambdaReference(entry)
+          ? () => removeOne(nameOf(hook.tenant, hook.id, index)).then(() => undefined)
+          : () => deployOne(hook.tenant, hook.id, index, entry, deadline),
+      );
+      await runLimited(work, Math.max(1, options.concurrency ?? 3));
+      await removeFrom(hook.tenant, hook.id, hook.functions.length, hook.functions.length);
+    },
+
+    async remove(hook) {
+      await removeFrom(hook.tenant, hook.id, 0, hook.functions.length);
+    },
+
+    async invoke(target: FunctionTarget, args: FunctionArgs): Promise<unknown> {
+      const name = target.kind === 'code' ? nameOf(target.tenant, target.hookId, target.index) : target.name;
+      let response: InvokeCommandOutput;
+      try {
+        response = await client.send(
+          new InvokeCommand({
+            FunctionName: name,
+            InvocationType: 'RequestResponse',
+            Payload: Buffer.from(JSON.stringify(args)),
+          }),
+        );
+      } catch (error) {
+        const errorName = awsErrorName(error);
+        // A missing user-code function is most likely still being deployed; a missing named function is a mistake.
+        const retryable =
+          RETRYABLE_INVOKE.has(errorName) ||
+          (errorName === 'ResourceNotFoundException' && target.kind === 'code') ||
+          awsFault(error) !== 'client';
+        throw new FunctionError(`could not invoke ${name}: ${errorName}`, { retryable, cause: error });
+      }
+      const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
+      if (response.FunctionError) {
+        const failure = parseJson(text) as { errorMessage?: unknown; errorType?: unknown } | undefined;
+        const message =
+          typeof failure?.errorMessage === 'string'
+            ? failure.errorMessage
+            : `function ${name} failed (${response.FunctionError})`;
+        throw new FunctionError(message);
+      }
+      return text === '' ? null : parseJson(text);
+    },
+  };
+}
+
+function configurationDiffers(
+  config: FunctionConfiguration,
+  wanted: {
+    Role: string;
+    Runtime: string;
+    Handler: string;
+    Timeout: number;
+    MemorySize: number;
+    LoggingConfig?: { LogGroup: string };
+  },
+): boolean {
+  return (
+    config.Role !== wanted.Role ||
+    config.Runtime !== wanted.Runtime ||
+    config.Handler !== wanted.Handler ||
+    config.Timeout !== wanted.Timeout ||
+    config.MemorySize !== wanted.MemorySize ||
+    (wanted.LoggingConfig !== undefined && config.LoggingConfig?.LogGroup !== wanted.LoggingConfig.LogGroup)
+  );
+}
+
+function deployError(name: string, error: unknown): EventHooksError {
+  if (error instanceof EventHooksError) return error;
+  return new EventHooksError(`could not deploy Lambda function ${name}: ${awsErrorName(error)}`, { cause: error });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Runs tasks with at most `limit` in flight; rejects with the first failure once all have settled. */
+async function runLimited(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async () => {
+    while (next < tasks.length) {
+      const task = tasks[next++]!;
+      await task().catch((error: unknown) => errors.push(error));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (errors.length > 0) throw errors[0];
+}

@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { BadRequestError, ConflictError, NotFoundError, SchemaViolationError } from '../errors.ts';
+import { type EventDefinition, isBuiltinSource, mergeCatalog, type SourceCatalog } from '../hooks/catalog.ts';
+import type { EventHook } from '../hooks/hook.ts';
+import { mergePatch, validateHook } from '../hooks/validate.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { HookPage, HookStore } from '../store/hookStore.ts';
+import type { SourceStore } from '../store/sourceStore.ts';
+
+export type HookOperation = 'create' | 'update' | 'delete';
+
+/** What happened to a hook, for the side effects that follow a successful write. */
+export interface HookChange {
+  tenant: string;
+  operation: HookOperation;
+  hook: EventHook;
+  old?: EventHook;
+}
+
+export interface HookServiceDeps {
+  hooks: HookStore;
+  sources: SourceStore;
+  clock: Clock;
+  userCodeSyntaxError?: (code: string) => string | undefined;
+  /**
+   * Runs before a hook is stored (deploy user code, so a hook is never stored with code that is not
+   * ready) and may reject to refuse the write.
+   */
+  beforeWrite?: (change: HookChange) => Promise<void>;
+  /** Runs after a successful write: emit the `event_hooks` change, ping webhooks, clean up user code. */
+  afterWrite?: (change: HookChange) => Promise<void>;
+  newId?: () => string;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
+const MAX_FIELDS = 100;
+
+/**
+ * The Admin API's behaviour, free of HTTP: validation against the tenant's catalog, conditional
+ * writes, and the hooks on either side of a write.
+ */
+export class HookService {
+  private readonly deps: HookServiceDeps;
+  private readonly newId: () => string;
+
+  constructor(deps: HookServiceDeps) {
+    this.deps = deps;
+    this.newId = deps.newId ?? randomUUID;
+  }
+
+  async catalog(tenant: string): Promise<SourceCatalog> {
+    return mergeCatalog(await this.deps.sources.list(tenant));
+  }
+
+  list(tenant: string, options: { size: number; offset?: string }): Promise<HookPage> {
+    return this.deps.hooks.list(tenant, options);
+  }
+
+  async get(tenant: string, id: string): Promise<EventHook> {
+    const stored = await this.deps.hooks.get(tenant, id);
+    if (!stored) throw new NotFoundError();
+    return stored.hook;
+  }
+
+  async create(tenant: string, body: unknown): Promise<EventHook> {
+    const { fields, id, created_at } = validateHook(body, await this.validateOptions(tenant));
+    const hook = { ...fields, id: id ?? this.newId(), created_at: created_at ?? this.nowSeconds() } as EventHook;
+    await this.write({ tenant, operation: 'create', hook }, () => this.deps.hooks.create(tenant, hook));
+    return hook;
+  }
+
+  async patch(tenant: string, id: string, body: unknown): Promise<EventHook> {
+    const stored = await this.deps.hooks.get(tenant, id);
+    if (!stored) throw new NotFoundError();
+    const merged = mergePatch(stored.hook, body);
+    const { fields, id: givenId, created_at } = validateHook(merged, await this.validateOptions(tenant));
+    if (givenId !== undefined && givenId !== id) throw new SchemaViolationError({ id: 'cannot be changed' });
+    const hook = { ...fields, id, created_at: created_at ?? stored.hook.created_at } as EventHook;
+    await this.write({ tenant, operation: 'update', hook, old: stored.hook }, () =>
+      this.deps.hooks.replace(tenant, hook, stored.rev),
+    );
+    return hook;
+  }
+
+  /** Creates or replaces the hook with this id. Resolves with the hook and whether it was created. */
+  async put(tenant: string, id: string, body: unknown): Promise<{ hook: EventHook; created: boolean }> {
+    const stored = await this.deps.hooks.get(tenant, id);
+    const input = body && typeof body === 'object' && !Array.isArray(body) ? { ...body, id } : body;
+    const { fields, id: givenId, created_at } = validateHook(input, await this.validateOptions(tenant));
+    if (givenId !== undefined && givenId !== id)
+      throw new SchemaViolationError({ id: 'must match the id in the path' });
+    const hook = {
+      ...fields,
+      id,
+      created_at: created_at ?? stored?.hook.created_at ?? this.nowSeconds(),
+    } as EventHook;
+    const operation = stored ? 'update' : 'create';
+    await this.write({ tenant, operation, hook, ...(stored ? { old: stored.hook } : {}) }, () =>
+      this.deps.hooks.replace(tenant, hook, stored?.rev),
+    );
+    return { hook, created: !stored };
+  }
+
+  async delete(tenant: string, id: string): Promise<void> {
+    const old = await this.deps.hooks.delete(tenant, id);
+    if (old) await this.deps.afterWrite?.({ tenant, operation: 'delete', hook: old, old });
+  }
+
+  async source(tenant: string, source: string): Promise<Record<string, EventDefinition>> {
+    const events = (await this.catalog(tenant))[source];
+    if (!events) throw new NotFoundError();
+    return events;
+  }
+
+  async event(tenant: string, source: string, event: string): Promise<EventDefinition> {
+    const events = await this.source(tenant, source);
+    const definition = Object.hasOwn(events, event) ? events[event] : undefined;
+    if (!definition) throw new NotFoundError();
+    return definition;
+  }
+
+  /** Registers (or replaces) a user-defined event. The built-in catalog cannot be changed. */
+  async putEvent(tenant: string, source: string, event: string, body: unknown): Promise<EventDefinition> {
+    if (isBuiltinSource(source)) throw new BadRequestError(`source '${source}' is built in and cannot be changed`);
+    const definition = parseEventDefinition(source, event, body);
+    await this.deps.sources.put(tenant, source, event, definition);
+    return definition;
+  }
+
+  /** Removes a user-defined event; `409` while a hook depends on it. */
+  async deleteEvent(tenant: string, source: string, event: string): Promise<void> {
+    if (isBuiltinSource(source)) throw new BadRequestError(`source '${source}' is built in and cannot be changed`);
+    const userEvents = (await this.deps.sources.list(tenant))[source] ?? {};
+    if (!Object.hasOwn(userEvents, event)) return;
+    const lastEvent = Object.keys(userEvents).length === 1;
+    const users = (await this.deps.hooks.listBySource(tenant, source)).filter(
+      (hook) => hook.event === event || (lastEvent && hook.event === null),
+    );
+    if (users.length > 0) {
+      const ids = users.slice(0, 5).map((hook) => hook.id);
+      throw new ConflictError(`event '${event}' of source '${source}' is used by event hooks: ${ids.join(', ')}`);
+    }
+    await this.deps.sources.delete(tenant, source, event);
+  }
+
+  private async validateOptions(tenant: string) {
+    return {
+      catalog: await this.catalog(tenant),
+      ...(this.deps.userCodeSyntaxError ? { userCodeSyntaxError: this.deps.userCodeSyntaxError } : {}),
+    };
+  }
+
+  private async write(change: HookChange, store: () => Promise<void>): Promise<void> {
+    await this.deps.beforeWrite?.(change);
+    await store();
+    await this.deps.afterWrite?.(change);
+  }
+
+  private nowSeconds(): number {
+    return Math.floor(this.deps.clock.now() / 1000);
+  }
+}
+
+/** Validates the body of `PUT /event-hooks/sources/{source}/{event}`. */
+export function parseEventDefinition(source: string, event: string, body: unknown): EventDefinition {
+  const errors: Record<string, string> = {};
+  if (!NAME.test(source)) errors.source = 'must be 1-100 letters, digits, or . _ : - and start with a letter or digit';
+  if (!NAME.test(event)) errors.event = 'must be 1-100 letters, digits, or . _ : - and start with a letter or digit';
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new SchemaViolationError({ ...errors, '@entity': ['expected a record'] });
+  }
+  const { fields, unique, description, ...unknown } = body as Record<string, unknown>;
+  for (const key of Object.keys(unknown)) errors[key] = 'unknown field';
+  const stringList = (name: 'fields' | 'unique', value: unknown): string[] => {
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length === 0)) {
+      errors[name] = 'expected an array of non-empty strings';
+      return [];
+    }
+    if (value.length > MAX_FIELDS) errors[name] = `at most ${MAX_FIELDS} entries`;
+    if (new Set(value).size !== value.length) errors[name] = 'entries must be unique';
+    return value as string[];
+  };
+  const fieldList = stringList('fields', fields);
+  const uniqueList = stringList('unique', unique);
+  const missing = uniqueList.filter((name) => !fieldList.includes(name));
+  if (missing.length > 0 && !errors.unique)
+    errors.unique = `must be a subset of fields (not in fields: ${missing.join(', ')})`;
+  if (description !== undefined && description !== null && typeof description !== 'string') {
+    errors.description = 'expected a string';
+  } else if (typeof description === 'string' && description.length > 1000) {
+    errors.description = 'length must be at most 1000';
+  }
+  if (Object.keys(errors).length > 0) throw new SchemaViolationError(errors);
+  return {
+    fields: fieldList,
+    ...(uniqueList.length > 0 ? { unique: uniqueList } : {}),
+    ...(typeof description === 'string' ? { description } : {}),
+  };
+}

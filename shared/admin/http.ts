@@ -1,0 +1,61 @@
+import { BadRequestError, EventHooksError, PayloadTooLargeError, SchemaViolationError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { InvalidOffsetError } from '../store/hookStore.ts';
+
+/** An HTTP request as the core sees it: what API Gateway or the local server hands over. */
+export interface ApiRequest {
+  method: string;
+  /** Path without the query string, e.g. `/event-hooks/123`. */
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | undefined>;
+  body?: string;
+}
+
+export interface ApiResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+
+export function json(statusCode: number, value: unknown): ApiResponse {
+  return { statusCode, headers: { ...JSON_HEADERS }, body: JSON.stringify(value) };
+}
+
+export function noContent(): ApiResponse {
+  return { statusCode: 204, headers: {}, body: '' };
+}
+
+/** Parses a JSON body; an empty body is `{}` (Kong treats it as no fields). */
+export function parseJsonBody(request: ApiRequest, maxBytes: number): unknown {
+  const body = request.body ?? '';
+  if (Buffer.byteLength(body, 'utf8') > maxBytes) {
+    throw new PayloadTooLargeError(`request body is larger than ${maxBytes} bytes`);
+  }
+  if (body.trim() === '') return {};
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw new BadRequestError('Cannot parse JSON body', { cause: error });
+  }
+}
+
+/** Kong's error bodies for every error of the hierarchy; anything else is a logged 500. */
+export function errorResponse(error: unknown, logger: Logger): ApiResponse {
+  if (error instanceof SchemaViolationError) {
+    return json(400, { code: 2, name: 'schema violation', message: error.message, fields: error.fields });
+  }
+  if (error instanceof InvalidOffsetError) {
+    return json(400, { code: error.kongCode, name: error.kongName, message: error.message });
+  }
+  if (error instanceof EventHooksError && error.status < 500) {
+    return json(error.status, { message: error.message });
+  }
+  if (error instanceof EventHooksError && error.status === 501) {
+    return json(501, { message: error.message });
+  }
+  logger.error('unexpected error', { error });
+  return json(500, { message: 'An unexpected error occurred' });
+}

@@ -1,0 +1,164 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type HookChange, HookService } from './admin/hookService.ts';
+import type { ApiRequest, ApiResponse } from './admin/http.ts';
+import { createAdminRouter } from './admin/router.ts';
+import type { Config } from './config.ts';
+import type { RetryPolicy } from './delivery/retryPolicy.ts';
+import type { HookEvent } from './events/envelope.ts';
+import { createGate } from './gate/gate.ts';
+import { createHandler } from './handlers/index.ts';
+import type { HandlerDeps } from './handlers/types.ts';
+import type { EventHook } from './hooks/hook.ts';
+import { userCodeSyntaxError } from './hooks/userCode.ts';
+import type { HttpSender } from './http/httpSender.ts';
+import type { Logger } from './logger.ts';
+import { createDeliveryWorker, type DeliveryOutcome } from './pipeline/deliveryWorker.ts';
+import { createDispatcher } from './pipeline/dispatcher.ts';
+import { HookCache } from './pipeline/hookCache.ts';
+import { createHookRunner } from './pipeline/hookRunner.ts';
+import { createIngest } from './pipeline/ingest.ts';
+import type { Clock } from './ports/clock.ts';
+import type { DeliveryJob, DeliveryQueue } from './ports/deliveryQueue.ts';
+import type { EventBus } from './ports/eventBus.ts';
+import type { FunctionRunner } from './ports/functionRunner.ts';
+import { HookStore } from './store/hookStore.ts';
+import { SourceStore } from './store/sourceStore.ts';
+
+/** The adapters behind the ports; the only part that differs between AWS and the local runtime. */
+export interface AppPorts {
+  /** Built with the dispatcher, which the local bus calls in-process (EventBridge calls it on AWS). */
+  bus: (dispatch: (event: HookEvent) => Promise<unknown>) => EventBus;
+  queue: DeliveryQueue;
+  functions: FunctionRunner;
+  http: HttpSender;
+}
+
+export interface AppOptions {
+  config: Config;
+  client: DynamoDBDocumentClient;
+  clock: Clock;
+  logger: Logger;
+  retryPolicy: RetryPolicy;
+  ports: AppPorts;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly service: HookService;
+  readonly hooks: HookStore;
+  readonly cache: HookCache;
+  readonly bus: EventBus;
+  readonly queue: DeliveryQueue;
+  readonly logger: Logger;
+  /** The Admin API. */
+  admin(request: ApiRequest): Promise<ApiResponse>;
+  /** `POST /events`. */
+  ingest(request: ApiRequest): Promise<ApiResponse>;
+  /** The dispatcher: one event from the bus → delivery jobs. */
+  dispatch(event: HookEvent): Promise<DeliveryJob[]>;
+  /** The delivery worker: one attempt of one job. */
+  deliver(job: DeliveryJob): Promise<DeliveryOutcome>;
+  /** Resolves when background work started by admin writes (pings) has finished. */
+  settled(): Promise<void>;
+}
+
+/** Hides secrets of a hook before it travels as event data (beyond Kong, which sends them as they are). */
+function withoutSecrets(hook: EventHook): EventHook {
+  if (!('secret' in hook.config) || hook.config.secret === null) return hook;
+  return { ...hook, config: { ...hook.config, secret: '[redacted]' } } as EventHook;
+}
+
+/** The composition root: one core wired to whichever adapters the runtime provides. */
+export function createApp(options: AppOptions): App {
+  const { config, client, clock, logger, ports } = options;
+  const tableName = config.tableName;
+  const hooks = new HookStore({ client, tableName });
+  const sources = new SourceStore({ client, tableName });
+  const cache = new HookCache({ hooks, sources, clock, checkIntervalMs: config.hookCacheCheckMs });
+  const handlerDeps = (tenant: string): HandlerDeps => ({
+    http: ports.http,
+    functions: ports.functions,
+    logger,
+    tenant,
+  });
+  const background = new Set<Promise<unknown>>();
+  const inBackground = (task: Promise<unknown>) => {
+    const tracked = task
+      .catch((error) => logger.warn('background task failed', { error }))
+      .finally(() => background.delete(tracked));
+    background.add(tracked);
+  };
+
+  let bus: EventBus;
+  const userCode = (hook: EventHook) => (hook.handler === 'lambda' ? hook.config.functions : undefined);
+
+  const beforeWrite = async ({ tenant, hook }: HookChange) => {
+    const functions = userCode(hook);
+    if (functions) await ports.functions.deploy({ tenant, id: hook.id, functions });
+  };
+
+  const afterWrite = async ({ tenant, operation, hook, old }: HookChange) => {
+    const oldFunctions = old ? userCode(old) : undefined;
+    if (oldFunctions && (operation === 'delete' || !userCode(hook))) {
+      inBackground(ports.functions.remove({ tenant, id: hook.id, functions: oldFunctions }));
+    }
+    if (operation !== 'delete' && hook.handler === 'webhook') {
+      const ping = createHandler(hook, handlerDeps(tenant)).ping;
+      if (ping) inBackground(ping(operation));
+    }
+    const data = {
+      operation,
+      entity: withoutSecrets(hook),
+      old_entity: old ? withoutSecrets(old) : null,
+      schema: 'event_hooks',
+    };
+    try {
+      await bus.publish([{ tenant, source: 'crud', event: 'event_hooks', data }]);
+    } catch (error) {
+      logger.warn('could not emit the event_hooks change', { hook_id: hook.id, operation, error });
+    }
+  };
+
+  const service = new HookService({ hooks, sources, clock, userCodeSyntaxError, beforeWrite, afterWrite });
+  const dispatch = createDispatcher({
+    cache,
+    gate: createGate({ client, tableName, clock }),
+    queue: ports.queue,
+    clock,
+    logger,
+  });
+  bus = ports.bus(dispatch);
+  const deliver = createDeliveryWorker({
+    hooks,
+    queue: ports.queue,
+    handlerDeps,
+    policy: options.retryPolicy,
+    clock,
+    logger,
+  });
+  const admin = createAdminRouter({ service, logger, tenant: config.tenant, runner: createHookRunner(handlerDeps) });
+  const ingest = createIngest({
+    bus,
+    catalog: (tenant) => cache.catalog(tenant),
+    logger,
+    tenant: config.tenant,
+    maxEventBytes: config.maxEventBytes,
+  });
+
+  return {
+    config,
+    service,
+    hooks,
+    cache,
+    bus,
+    queue: ports.queue,
+    logger,
+    admin,
+    ingest,
+    dispatch,
+    deliver,
+    async settled() {
+      while (background.size > 0) await Promise.all(background);
+    },
+  };
+}

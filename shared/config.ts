@@ -1,0 +1,68 @@
+import { DEFAULT_TENANT } from './hooks/hook.ts';
+import { DEFAULT_TABLE_NAME } from './store/table.ts';
+
+/**
+ * Configuration from environment variables, with defaults that make the local run work.
+ * Every variable is documented in the README's configuration table.
+ */
+export interface Config {
+  runtime: 'local' | 'aws';
+  tenant: string;
+  tableName: string;
+  /** DynamoDB endpoint for local stores; unset on AWS. */
+  dynamodbEndpoint: string | undefined;
+  eventBusName: string | undefined;
+  deliveryQueueUrl: string | undefined;
+  deadLetterQueueUrl: string | undefined;
+  userFunctionPrefix: string;
+  userFunctionRoleArn: string | undefined;
+  /** How often the dispatcher checks whether the hooks changed (0 = on every event). */
+  hookCacheCheckMs: number;
+  blockPrivateNetworks: boolean;
+  httpTimeoutMs: number;
+  maxEventBytes: number;
+  functionTimeoutMs: number;
+  functionMemoryMb: number;
+  lambdaEndpoint: string | undefined;
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min)
+    throw new ConfigError(`${name} must be an integer >= ${min}, got '${raw}'`);
+  return value;
+}
+
+function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got '${raw}'`);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const runtime = env.RUNTIME === 'aws' ? 'aws' : 'local';
+  return {
+    runtime,
+    tenant: env.TENANT || DEFAULT_TENANT,
+    tableName: env.TABLE_NAME || DEFAULT_TABLE_NAME,
+    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
+    eventBusName: env.EVENT_BUS_NAME || undefined,
+    deliveryQueueUrl: env.DELIVERY_QUEUE_URL || undefined,
+    deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL || undefined,
+    userFunctionPrefix: env.USER_FUNCTION_PREFIX || 'event-hooks-user',
+    userFunctionRoleArn: env.USER_FUNCTION_ROLE_ARN || undefined,
+    hookCacheCheckMs: integer(env, 'HOOK_CACHE_CHECK_MS', runtime === 'aws' ? 1000 : 0),
+    blockPrivateNetworks: boolean(env, 'BLOCK_PRIVATE_NETWORKS', runtime === 'aws'),
+    httpTimeoutMs: integer(env, 'HTTP_TIMEOUT_MS', 10_000, 1),
+    maxEventBytes: integer(env, 'MAX_EVENT_BYTES', 200 * 1024, 1),
+    functionTimeoutMs: integer(env, 'FUNCTION_TIMEOUT_MS', 5_000, 1),
+    functionMemoryMb: integer(env, 'FUNCTION_MEMORY_MB', 128, 16),
+    lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
+  };
+}

@@ -1,0 +1,75 @@
+import { decideRetry, type RetryPolicy } from '../delivery/retryPolicy.ts';
+import { createHandler } from '../handlers/index.ts';
+import type { HandlerDeps } from '../handlers/types.ts';
+import type { Logger } from '../logger.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { DeliveryJob, DeliveryQueue } from '../ports/deliveryQueue.ts';
+import type { HookStore } from '../store/hookStore.ts';
+
+export interface DeliveryWorkerDeps {
+  hooks: HookStore;
+  queue: DeliveryQueue;
+  handlerDeps: (tenant: string) => HandlerDeps;
+  policy: RetryPolicy;
+  clock: Clock;
+  logger: Logger;
+  random?: () => number;
+}
+
+export type DeliveryOutcome = 'delivered' | 'retry' | 'dead-letter' | 'skipped';
+
+/**
+ * Runs one delivery attempt: look the hook up (a deleted hook's deliveries are dropped), run its
+ * handler, and on failure either send the next attempt with a backoff delay or dead-letter the
+ * job. Resolves once the job's fate is recorded, so the queue can delete the message; rejects only
+ * when that recording failed (the queue then receives the message again).
+ */
+export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJob) => Promise<DeliveryOutcome> {
+  return async (job) => {
+    const started = deps.clock.now();
+    const line = {
+      hook_id: job.hookId,
+      event_id: job.event.id,
+      delivery_id: job.deliveryId,
+      attempt: job.attempt,
+    };
+    const stored = await deps.hooks.get(job.tenant, job.hookId);
+    if (!stored) {
+      deps.logger.info('delivery', { ...line, outcome: 'skipped', reason: 'hook deleted' });
+      return 'skipped';
+    }
+    const handler = createHandler(stored.hook, deps.handlerDeps(job.tenant));
+    let failure: Error;
+    let status: number | undefined;
+    try {
+      const result = await handler.callback(
+        { source: job.event.source, event: job.event.event, data: job.event.data },
+        { deliveryId: job.deliveryId, attempt: job.attempt, eventId: job.event.id, strict: true },
+      );
+      status = (result as { status?: number } | undefined)?.status;
+      deps.logger.info('delivery', { ...line, outcome: 'delivered', status, latency_ms: deps.clock.now() - started });
+      return 'delivered';
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+      status = (error as { statusCode?: number }).statusCode;
+    }
+    const now = deps.clock.now();
+    const decision = decideRetry({
+      attempt: job.attempt,
+      firstQueuedAt: job.firstQueuedAt,
+      now,
+      error: failure,
+      policy: deps.policy,
+      ...(deps.random ? { random: deps.random } : {}),
+    });
+    const failed = { ...line, status, latency_ms: now - started, error: failure.message };
+    if (decision.action === 'retry') {
+      await deps.queue.send([{ ...job, attempt: job.attempt + 1 }], { delayMs: decision.delayMs });
+      deps.logger.warn('delivery', { ...failed, outcome: 'retry', retry_in_ms: decision.delayMs });
+      return 'retry';
+    }
+    await deps.queue.deadLetter({ job, reason: decision.reason, deadLetteredAt: now });
+    deps.logger.error('delivery', { ...failed, outcome: 'dead-letter', reason: decision.reason });
+    return 'dead-letter';
+  };
+}

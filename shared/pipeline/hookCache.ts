@@ -1,0 +1,89 @@
+import type { SourceCatalog } from '../hooks/catalog.ts';
+import { mergeCatalog } from '../hooks/catalog.ts';
+import type { EventHook } from '../hooks/hook.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { HookStore } from '../store/hookStore.ts';
+import type { SourceStore } from '../store/sourceStore.ts';
+
+export interface HookCacheOptions {
+  hooks: HookStore;
+  sources: SourceStore;
+  clock: Clock;
+  /**
+   * How long a version check is trusted. `0` checks on every look-up (local runtime: a change is
+   * seen by the next event); on AWS about a second bounds staleness while keeping reads cheap.
+   */
+  checkIntervalMs: number;
+  /** Reload even without a version change after this long, in case a version bump was lost. */
+  maxAgeMs?: number;
+}
+
+interface TenantState {
+  version: number;
+  checkedAt: number;
+  loadedAt: number;
+  catalog: SourceCatalog;
+  bySource: Map<string, Promise<EventHook[]>>;
+}
+
+/**
+ * The dispatcher's view of hooks and the catalog, cached per tenant so a burst of events does not
+ * query the table per event. Freshness comes from the tenant's hooks version item (one strongly
+ * consistent read per check), which every hook or source write bumps.
+ */
+export class HookCache {
+  private readonly options: HookCacheOptions;
+  private readonly tenants = new Map<string, TenantState>();
+  private readonly checks = new Map<string, Promise<TenantState>>();
+
+  constructor(options: HookCacheOptions) {
+    this.options = options;
+  }
+
+  async hooksFor(tenant: string, source: string): Promise<EventHook[]> {
+    const state = await this.fresh(tenant);
+    let hooks = state.bySource.get(source);
+    if (!hooks) {
+      hooks = this.options.hooks.listBySource(tenant, source);
+      state.bySource.set(source, hooks);
+      hooks.catch(() => state.bySource.delete(source));
+    }
+    return hooks;
+  }
+
+  async catalog(tenant: string): Promise<SourceCatalog> {
+    return (await this.fresh(tenant)).catalog;
+  }
+
+  /** Forget everything (tests, and the local runtime after a write it made itself). */
+  invalidate(tenant?: string): void {
+    if (tenant === undefined) this.tenants.clear();
+    else this.tenants.delete(tenant);
+  }
+
+  private fresh(tenant: string): Promise<TenantState> {
+    const now = this.options.clock.now();
+    const state = this.tenants.get(tenant);
+    if (state && now - state.checkedAt < this.options.checkIntervalMs) return Promise.resolve(state);
+    // Concurrent look-ups share one version read.
+    let check = this.checks.get(tenant);
+    if (!check) {
+      check = this.check(tenant, state, now).finally(() => this.checks.delete(tenant));
+      this.checks.set(tenant, check);
+    }
+    return check;
+  }
+
+  private async check(tenant: string, state: TenantState | undefined, now: number): Promise<TenantState> {
+    const version = await this.options.hooks.version(tenant);
+    const maxAge = this.options.maxAgeMs ?? 5 * 60_000;
+    if (state && state.version === version && now - state.loadedAt < maxAge) {
+      state.checkedAt = now;
+      return state;
+    }
+    const catalog = mergeCatalog(await this.options.sources.list(tenant));
+    const next: TenantState = { version, checkedAt: now, loadedAt: now, catalog, bySource: new Map() };
+    this.tenants.set(tenant, next);
+    return next;
+  }
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { USER_CODE_MAX_BYTES, userCodeSyntaxError } from '../../../shared/hooks/userCode.ts';
+
+describe('userCodeSyntaxError', () => {
+  it('accepts function bodies that return a function, in the shapes users write', () => {
+    // Prepare
+    const bodies = [
+      'return function (data, event, source, pid) { return data }',
+      'return async function (data) { return { ...data, seen: true } }',
+      'return (data) => data + " WORLD"',
+      'const suffix = await Promise.resolve("!")\nreturn (data) => data + suffix',
+    ];
+
+    // Act
+    const errors = bodies.map(userCodeSyntaxError);
+
+    // Assess
+    expect(errors).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('says where code that does not compile goes wrong, in the user’s own line numbers', () => {
+    // Act
+    const error = userCodeSyntaxError('return function (data) {\n  return data +* 2\n}');
+
+    // Assess
+    expect(error).toBe("function does not compile: Unexpected token '*' (line 2, column 16)");
+  });
+
+  it('reports an unclosed function as an error at the end of the code', () => {
+    // Act
+    const error = userCodeSyntaxError('return function (data) {\n  return data');
+
+    // Assess
+    expect(error).toMatch(/^function does not compile: .+ \(at the end of the code\)$/);
+  });
+
+  it('rejects code that closes the function body early to run statements outside it', () => {
+    // Act
+    const error = userCodeSyntaxError('}); globalThis.escaped = true; (async function () {');
+
+    // Assess
+    expect(error).toMatch(/^function does not compile: /);
+  });
+
+  it('compiles without running anything of the code', () => {
+    // Prepare
+    const code = 'globalThis.__userCodeRan = true; return () => 1';
+
+    // Act
+    const error = userCodeSyntaxError(code);
+
+    // Assess
+    expect(error).toBeUndefined();
+    expect((globalThis as Record<string, unknown>).__userCodeRan).toBeUndefined();
+  });
+
+  it('rejects code over the size limit, counted in UTF-8 bytes', () => {
+    // Prepare: fewer characters than the limit, but two bytes each
+    const code = `// ${'é'.repeat(USER_CODE_MAX_BYTES / 2)}\nreturn (d) => d`;
+
+    // Act
+    const error = userCodeSyntaxError(code);
+
+    // Assess
+    expect(code.length).toBeLessThan(USER_CODE_MAX_BYTES);
+    expect(error).toBe(`function is too long (${Buffer.byteLength(code)} bytes, at most ${USER_CODE_MAX_BYTES})`);
+  });
+
+  it('accepts code exactly at the size limit', () => {
+    // Prepare
+    const head = 'return (d) => d\n//';
+    const code = head + 'x'.repeat(USER_CODE_MAX_BYTES - head.length);
+
+    // Act / Assess
+    expect(userCodeSyntaxError(code)).toBeUndefined();
+  });
+
+  it('rejects empty code', () => {
+    expect(userCodeSyntaxError('  \n ')).toBe('function is empty');
+  });
+});
