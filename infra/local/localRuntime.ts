@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { createAdminHandler } from '../../functions/admin.ts';
 import { createIngestHandler } from '../../functions/ingest.ts';
+import { createAwsFunctionRunner } from '../../shared/adapters/aws/functionRunner.ts';
 import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
 import { createLocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
@@ -12,6 +14,7 @@ import { LOCAL_RETRY_POLICY, retryPolicyFromEnv } from '../../shared/delivery/re
 import { createHttpSender } from '../../shared/http/httpSender.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
+import type { FunctionArgs } from '../../shared/ports/functionRunner.ts';
 import { createDocumentClient, ensureTable } from '../../shared/store/dynamo.ts';
 import { createApiGatewayServer, type HttpLambda } from './apiGateway.ts';
 import { startDynalite } from './embeddedStore.ts';
@@ -43,6 +46,23 @@ export interface LocalRuntime {
 }
 
 /**
+ * Existing Lambda functions named in `lambda` hooks are invoked through the Lambda Invoke API at
+ * `LAMBDA_ENDPOINT` (e.g. `sam local start-lambda`), with the same adapter that runs on AWS.
+ */
+function lambdaEndpointInvoker(endpoint: string) {
+  const runner = createAwsFunctionRunner({
+    prefix: 'event-hooks-local',
+    roleArn: 'arn:aws:iam::000000000000:role/unused-locally',
+    client: new LambdaClient({
+      endpoint,
+      region: process.env.AWS_REGION ?? 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  });
+  return (name: string, args: FunctionArgs) => runner.invoke({ kind: 'lambda', name }, args);
+}
+
+/**
  * The whole service in one process: the embedded store, the in-process bus and queue, child-process
  * user code, and the API Gateway stand-in in front of the same Lambda handlers that run on AWS.
  */
@@ -69,6 +89,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const functions = createLocalFunctionRunner({
     timeoutMs: config.functionTimeoutMs,
     memoryMb: config.functionMemoryMb,
+    logger,
+    ...(config.lambdaEndpoint ? { lambdaInvoker: lambdaEndpointInvoker(config.lambdaEndpoint) } : {}),
   });
   const queue = createLocalDeliveryQueue({
     logger,

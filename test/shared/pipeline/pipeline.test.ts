@@ -9,6 +9,8 @@ const FAST_RETRIES = {
   RETRY_MAX_DELAY_MS: '100',
   RETRY_MAX_AGE_MS: '10000',
   HTTP_TIMEOUT_MS: '500',
+  FUNCTION_TIMEOUT_MS: '1500',
+  FUNCTION_MEMORY_MB: '48',
 };
 
 describe('event pipeline (local runtime, real store, loopback receivers)', () => {
@@ -394,6 +396,39 @@ describe('event pipeline (local runtime, real store, loopback receivers)', () =>
         message: 'An unexpected error ocurred',
         err: expect.stringContaining('Event hook on consumer jane'),
       });
+    });
+
+    it('kills user code at its time limit and its memory cap, and hides the service environment from it', async () => {
+      process.env.EVENT_HOOKS_TEST_SECRET = 'do-not-leak';
+      const run = async (code: string) => {
+        const h = await hook({ source: 'balancer', handler: 'lambda', config: { functions: [code] } });
+        return t.request('POST', `/event-hooks/${h.id}/test`, {});
+      };
+      const loop = await run('return function () { while (true) {} }');
+      expect(loop.status).toBe(500);
+      expect(loop.body.err).toMatch(/timed out/);
+      const hog = await run('return function () { const a = []; for (;;) a.push(new Array(1e6).fill(1)) }');
+      expect(hog.status).toBe(500);
+      expect(hog.body.err).toMatch(/memory|killed|exited|timed out/);
+      const env = await run(
+        'return function () { return { keys: Object.keys(process.env), secret: process.env.EVENT_HOOKS_TEST_SECRET ?? null } }',
+      );
+      expect(env.body.result).toEqual({ keys: [], secret: null });
+    }, 20_000);
+
+    it('dead-letters at once a delivery whose user code throws, since a retry cannot help', async () => {
+      const h = await hook({
+        source: 'balancer',
+        event: 'health',
+        handler: 'lambda',
+        config: {
+          functions: ['return function (data) { return data }', 'return function () { throw new Error("nope") }'],
+        },
+      });
+      await emit('balancer', 'health', { upstream_id: 'lambda' });
+      await settle();
+      expect(deliveries(h.id).map((l) => l.outcome)).toEqual(['dead-letter']);
+      await t.request('DELETE', `/event-hooks/${h.id}`);
     });
 
     it('pings a webhook and refuses other handlers', async () => {
