@@ -35,6 +35,8 @@ export function createAwsApp(env: NodeJS.ProcessEnv = process.env): App {
         prefix: config.userFunctionPrefix,
         roleArn: required('USER_FUNCTION_ROLE_ARN', config.userFunctionRoleArn),
         ...(env.USER_FUNCTION_LOG_GROUP ? { logGroup: env.USER_FUNCTION_LOG_GROUP } : {}),
+        timeoutSeconds: Math.ceil(config.functionTimeoutMs / 1000),
+        memoryMb: config.functionMemoryMb,
         clock,
       }),
       http: createHttpSender({

@@ -1,0 +1,94 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type BuildOptions, build, buildSync } from 'esbuild';
+
+/** The Lambda functions of the service and their entry points (each exports `handler`). */
+export const DEFAULT_ENTRIES = {
+  admin: 'functions/admin.ts',
+  ingest: 'functions/ingest.ts',
+  dispatcher: 'functions/dispatcher.ts',
+  delivery: 'functions/delivery.ts',
+} as const;
+
+export type FunctionName = keyof typeof DEFAULT_ENTRIES;
+
+/** The project root: entries are resolved against it, whatever the working directory. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface BundleOptions {
+  /** Function name → entry file (relative to the project root or absolute). */
+  entries: Record<string, string>;
+  /** Each bundle goes to `<outDir>/<name>/index.mjs`. */
+  outDir: string;
+  /** Default true. */
+  minify?: boolean;
+}
+
+export interface BundledFunction {
+  name: string;
+  /** Absolute path of the bundle. */
+  file: string;
+  bytes: number;
+}
+
+/**
+ * The one esbuild configuration for every function, used by `npm run build`, the benchmarks and
+ * the CDK construct: ESM for Node.js 24, everything bundled (the AWS SDK too, so the version is
+ * ours and cold starts load one file), a `require` for CommonJS dependencies, no source maps.
+ */
+export function esbuildOptions(entry: string, outfile: string, minify = true): BuildOptions {
+  return {
+    entryPoints: [resolve(PROJECT_ROOT, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    minify,
+    sourcemap: false,
+    legalComments: 'none',
+    mainFields: ['module', 'main'],
+    banner: {
+      js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",
+    },
+    logLevel: 'silent',
+  };
+}
+
+function outfileOf(outDir: string, name: string): string {
+  return join(resolve(outDir), name, 'index.mjs');
+}
+
+/**
+ * Bundles each entry into `<outDir>/<name>/index.mjs`.
+ *
+ * @example await bundleFunctions({ entries: DEFAULT_ENTRIES, outDir: 'dist', minify: true })
+ */
+export async function bundleFunctions(options: BundleOptions): Promise<BundledFunction[]> {
+  return Promise.all(
+    Object.entries(options.entries).map(async ([name, entry]) => {
+      const file = outfileOf(options.outDir, name);
+      await build(esbuildOptions(entry, file, options.minify ?? true));
+      return { name, file, bytes: statSync(file).size };
+    }),
+  );
+}
+
+/** The same as `bundleFunctions`, synchronously: CDK constructs are built synchronously. */
+export function bundleFunctionsSync(options: BundleOptions): BundledFunction[] {
+  return Object.entries(options.entries).map(([name, entry]) => {
+    const file = outfileOf(options.outDir, name);
+    mkdirSync(dirname(file), { recursive: true });
+    buildSync(esbuildOptions(entry, file, options.minify ?? true));
+    return { name, file, bytes: statSync(file).size };
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const outDir = resolve(PROJECT_ROOT, process.argv[2] ?? 'dist');
+  const bundles = await bundleFunctions({ entries: DEFAULT_ENTRIES, outDir, minify: true });
+  for (const { name, file, bytes } of bundles) {
+    process.stdout.write(`${name.padEnd(12)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB  ${file}\n`);
+  }
+}

@@ -1,0 +1,292 @@
+import { Aws, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { MAX_USER_FUNCTION_PREFIX_LENGTH } from '../../shared/adapters/aws/userFunctionPackage.ts';
+import { AWS_RETRY_POLICY } from '../../shared/delivery/retryPolicy.ts';
+import { DEFAULT_TENANT } from '../../shared/hooks/hook.ts';
+import type { LogLevel } from '../../shared/logger.ts';
+import { TABLE_SCHEMA } from '../../shared/store/table.ts';
+import type { FunctionName } from '../bundle.ts';
+import { EventHooksHttpApi } from './api.ts';
+import {
+  FUNCTION_DEFAULTS,
+  FUNCTION_NAMES,
+  type FunctionCodeProps,
+  ServiceFunction,
+  serviceFunctionCode,
+} from './functions.ts';
+import { acknowledgeFindings } from './nag.ts';
+import { grantLeastPrivilege } from './permissions.ts';
+
+export interface EventHooksProps extends FunctionCodeProps {
+  /** Prefix of every named resource and of the user-code functions. Letters, digits, `-`. Default `event-hooks`. */
+  namePrefix?: string;
+  /** The fixed tenant of a single-tenant deployment. Default `default`. */
+  tenant?: string;
+  /** Retention of every log group. Default one month. */
+  logRetention?: logs.RetentionDays;
+  /** `LOG_LEVEL` of the service functions. Default `info`. */
+  logLevel?: LogLevel;
+  memorySizes?: Partial<Record<FunctionName, number>>;
+  timeouts?: Partial<Record<FunctionName, Duration>>;
+  /** Admin API requires SigV4-signed requests (IAM auth). Default true. */
+  adminIamAuth?: boolean;
+  /** `POST /events` requires SigV4-signed requests (IAM auth). Default true. */
+  ingestIamAuth?: boolean;
+  /** Delivery retries (`RETRY_*`); defaults from `AWS_RETRY_POLICY`. */
+  retry?: { maxAttempts?: number; maxAgeMs?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Receives of one delivery message before SQS moves it to the dead-letter queue (crashes, timeouts). Default 5. */
+  maxReceiveCount?: number;
+  /** EventBridge's retries of the dispatcher target, then the events dead-letter queue. Default 8. */
+  busRetryAttempts?: number;
+  /** Oldest event EventBridge still hands to the dispatcher. Default 6 hours. */
+  busMaxEventAge?: Duration;
+  /** Delete protection of the table (and it is then retained when the stack goes). Default true. */
+  deletionProtection?: boolean;
+  /**
+   * ARNs of existing Lambda functions that `lambda` hooks may name and the service may invoke
+   * (qualified ARNs for versions or aliases). Default none: only the deployment's own user-code functions.
+   */
+  invokableFunctionArns?: string[];
+  /** Timeout of each user-code function. Default 5 s. */
+  userFunctionTimeout?: Duration;
+  /** Memory of each user-code function. Default 128 MB. */
+  userFunctionMemorySize?: number;
+  /** `HOOK_CACHE_CHECK_MS`: how often the dispatcher checks whether the hooks changed. Default 1000. */
+  hookCacheCheckMs?: number;
+  /** `BLOCK_PRIVATE_NETWORKS`: refuse webhook URLs that resolve to private addresses. Default true. */
+  blockPrivateNetworks?: boolean;
+  /** Messages per delivery invocation. Default 10. */
+  deliveryBatchSize?: number;
+  /** Most concurrent delivery invocations (2–1000), to protect receivers; default unlimited. */
+  deliveryMaxConcurrency?: number;
+  /** HTTP API throttling. Default 100 requests per second, burst 200. */
+  throttle?: { rateLimit: number; burstLimit: number };
+}
+
+/**
+ * Everything event-hooks needs on AWS, as one construct to drop into any CDK app: the HTTP API,
+ * the four functions, the table, the bus and its rule, the delivery queue, the dead-letter queues
+ * and the role of user-code functions.
+ *
+ * @example
+ * new EventHooks(stack, 'EventHooks', { namePrefix: 'hooks', adminIamAuth: true });
+ */
+export class EventHooks extends Construct {
+  readonly table: dynamodb.Table;
+  readonly bus: events.EventBus;
+  readonly dispatchRule: events.Rule;
+  readonly deliveryQueue: sqs.Queue;
+  /** Final delivery failures (`deadLetter`) and messages SQS gave up on. */
+  readonly deadLetterQueue: sqs.Queue;
+  /** Events the dispatcher could not take (EventBridge target failures and failed async invocations). */
+  readonly eventsDeadLetterQueue: sqs.Queue;
+  readonly functions: Record<FunctionName, lambda.Function>;
+  readonly httpApi: EventHooksHttpApi;
+  readonly userFunctionRole: iam.Role;
+  readonly userFunctionLogGroup: logs.LogGroup;
+  /** Every user-code function is named `${userFunctionPrefix}-<hash>-<index>`. */
+  readonly userFunctionPrefix: string;
+
+  constructor(scope: Construct, id: string, props: EventHooksProps = {}) {
+    super(scope, id);
+    const prefix = props.namePrefix ?? 'event-hooks';
+    this.userFunctionPrefix = `${prefix}-user`;
+    validate(prefix, this.userFunctionPrefix, props);
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const deliveryTimeout = props.timeouts?.delivery ?? FUNCTION_DEFAULTS.delivery.timeout;
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_SCHEMA.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: props.deletionProtection ?? true,
+      removalPolicy: (props.deletionProtection ?? true) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: TABLE_SCHEMA.bySourceIndex.name,
+      partitionKey: { name: TABLE_SCHEMA.bySourceIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_SCHEMA.bySourceIndex.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${prefix}-bus` });
+    const queueDefaults = { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true } as const;
+    this.eventsDeadLetterQueue = new sqs.Queue(this, 'EventsDeadLetterQueue', {
+      ...queueDefaults,
+      queueName: `${prefix}-events-dlq`,
+      retentionPeriod: Duration.days(14),
+    });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      ...queueDefaults,
+      queueName: `${prefix}-delivery-dlq`,
+      retentionPeriod: Duration.days(14),
+    });
+    this.deliveryQueue = new sqs.Queue(this, 'DeliveryQueue', {
+      ...queueDefaults,
+      queueName: `${prefix}-delivery`,
+      // A message must not reappear while a delivery of its batch may still be running (AWS advises 6x).
+      visibilityTimeout: Duration.seconds(deliveryTimeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+    });
+
+    this.userFunctionLogGroup = new logs.LogGroup(this, 'UserFunctionLogs', {
+      logGroupName: `/event-hooks/${prefix}/user-functions`,
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.userFunctionRole = new iam.Role(this, 'UserFunctionRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'event-hooks user code: may write its logs and nothing else',
+    });
+    this.userFunctionLogGroup.grantWrite(this.userFunctionRole);
+
+    const retry = { ...AWS_RETRY_POLICY, ...props.retry };
+    const environment: Record<string, string> = {
+      RUNTIME: 'aws',
+      TENANT: props.tenant ?? DEFAULT_TENANT,
+      TABLE_NAME: this.table.tableName,
+      EVENT_BUS_NAME: this.bus.eventBusName,
+      DELIVERY_QUEUE_URL: this.deliveryQueue.queueUrl,
+      DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
+      USER_FUNCTION_PREFIX: this.userFunctionPrefix,
+      USER_FUNCTION_ROLE_ARN: this.userFunctionRole.roleArn,
+      USER_FUNCTION_LOG_GROUP: this.userFunctionLogGroup.logGroupName,
+      FUNCTION_TIMEOUT_MS: String((props.userFunctionTimeout ?? Duration.seconds(5)).toMilliseconds()),
+      FUNCTION_MEMORY_MB: String(props.userFunctionMemorySize ?? 128),
+      RETRY_MAX_ATTEMPTS: String(retry.maxAttempts),
+      RETRY_MAX_AGE_MS: String(retry.maxAgeMs),
+      RETRY_BASE_DELAY_MS: String(retry.baseDelayMs),
+      RETRY_MAX_DELAY_MS: String(retry.maxDelayMs),
+      HOOK_CACHE_CHECK_MS: String(props.hookCacheCheckMs ?? 1000),
+      BLOCK_PRIVATE_NETWORKS: String(props.blockPrivateNetworks ?? true),
+      LOG_LEVEL: props.logLevel ?? 'info',
+    };
+
+    const { code, release } = serviceFunctionCode(this, props);
+    const built = {} as Record<FunctionName, ServiceFunction>;
+    for (const name of FUNCTION_NAMES) {
+      built[name] = new ServiceFunction(this, `${name[0]!.toUpperCase()}${name.slice(1)}`, {
+        name,
+        code: code[name],
+        functionName: `${prefix}-${name}`,
+        environment,
+        logRetention,
+        memorySize: props.memorySizes?.[name],
+        timeout: props.timeouts?.[name],
+      });
+    }
+    release();
+    this.functions = {
+      admin: built.admin.function,
+      ingest: built.ingest.function,
+      dispatcher: built.dispatcher.function,
+      delivery: built.delivery.function,
+    };
+
+    const maxEventAge = props.busMaxEventAge ?? Duration.hours(6);
+    this.dispatchRule = new events.Rule(this, 'DispatchRule', {
+      eventBus: this.bus,
+      description: 'Every event on the bus goes to the dispatcher',
+      // The bus is this service's own: every event on it is for the dispatcher.
+      eventPattern: { source: events.Match.prefix('') },
+      targets: [
+        new targets.LambdaFunction(this.functions.dispatcher, {
+          deadLetterQueue: this.eventsDeadLetterQueue,
+          retryAttempts: props.busRetryAttempts ?? 8,
+          maxEventAge,
+        }),
+      ],
+    });
+    // EventBridge invokes asynchronously: a dispatcher that throws is retried by Lambda, then dead-lettered.
+    this.functions.dispatcher.configureAsyncInvoke({
+      retryAttempts: 2,
+      maxEventAge,
+      onFailure: sendOnlyQueueDestination(this.eventsDeadLetterQueue),
+    });
+
+    this.functions.delivery.addEventSource(
+      new SqsEventSource(this.deliveryQueue, {
+        batchSize: props.deliveryBatchSize ?? 10,
+        reportBatchItemFailures: true,
+        ...(props.deliveryMaxConcurrency ? { maxConcurrency: props.deliveryMaxConcurrency } : {}),
+      }),
+    );
+
+    this.httpApi = new EventHooksHttpApi(this, 'HttpApi', {
+      apiName: `${prefix}-api`,
+      admin: this.functions.admin,
+      ingest: this.functions.ingest,
+      adminIamAuth: props.adminIamAuth ?? true,
+      ingestIamAuth: props.ingestIamAuth ?? true,
+      logRetention,
+      throttle: props.throttle ?? { rateLimit: 100, burstLimit: 200 },
+    });
+
+    const invokableFunctionArns = props.invokableFunctionArns ?? [];
+    // Pseudo-parameters rather than the stack's env: the same ARN text whether or not the stack is env-agnostic.
+    const userFunctionArnPattern = `arn:${Aws.PARTITION}:lambda:${Aws.REGION}:${Aws.ACCOUNT_ID}:function:${userFunctionNamePattern(this.userFunctionPrefix)}`;
+    const roles = {
+      admin: built.admin.role,
+      ingest: built.ingest.role,
+      dispatcher: built.dispatcher.role,
+      delivery: built.delivery.role,
+    };
+    grantLeastPrivilege(this, { roles, userFunctionArnPattern, invokableFunctionArns });
+    acknowledgeFindings({
+      eventsDeadLetterQueue: this.eventsDeadLetterQueue,
+      userFunctionRoles: [roles.admin, roles.delivery],
+      // the same ARN as cdk-nag prints it, pseudo-parameters in angle brackets
+      userFunctionArnPattern: `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${userFunctionNamePattern(this.userFunctionPrefix)}`,
+      invokerRoles: [roles.admin, roles.delivery],
+      invokableFunctionArns,
+      openRoutes: this.httpApi.openRoutes,
+    });
+  }
+
+  /** The HTTP API's base URL. */
+  get apiUrl(): string {
+    return this.httpApi.url;
+  }
+}
+
+/**
+ * The names user-code functions can have: the prefix, 16 characters of hash, an index. `?` matches
+ * exactly one character, so the service's own functions (`<prefix>-admin`, …) never match it.
+ */
+export function userFunctionNamePattern(userFunctionPrefix: string): string {
+  return `${userFunctionPrefix}-${'?'.repeat(16)}-*`;
+}
+
+/** A failure destination that, unlike `SqsDestination`, grants `sqs:SendMessage` alone. */
+function sendOnlyQueueDestination(queue: sqs.IQueue): lambda.IDestination {
+  return {
+    bind(_scope, fn) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+      return { destination: queue.queueArn };
+    },
+  };
+}
+
+function validate(prefix: string, userFunctionPrefix: string, props: EventHooksProps): void {
+  if (!Token.isUnresolved(prefix) && !/^[A-Za-z0-9][A-Za-z0-9-]*$/.test(prefix)) {
+    throw new Error(`namePrefix must be letters, digits and '-', got '${prefix}'`);
+  }
+  if (userFunctionPrefix.length > MAX_USER_FUNCTION_PREFIX_LENGTH) {
+    throw new Error(`namePrefix '${prefix}' is too long: at most ${MAX_USER_FUNCTION_PREFIX_LENGTH - 5} characters`);
+  }
+  const concurrency = props.deliveryMaxConcurrency;
+  if (concurrency !== undefined && (concurrency < 2 || concurrency > 1000)) {
+    throw new Error('deliveryMaxConcurrency must be between 2 and 1000');
+  }
+}

@@ -1,0 +1,66 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { TABLE_SCHEMA } from '../../shared/store/table.ts';
+import type { FunctionName } from '../bundle.ts';
+import type { EventHooks } from './eventHooks.ts';
+
+/** What the admin function does with the Lambda control plane, on user-code functions only. */
+export const USER_FUNCTION_MANAGEMENT_ACTIONS = [
+  'lambda:CreateFunction',
+  'lambda:UpdateFunctionCode',
+  'lambda:UpdateFunctionConfiguration',
+  'lambda:GetFunctionConfiguration',
+  'lambda:DeleteFunction',
+  'lambda:TagResource',
+];
+
+/** Table actions per function: exactly the calls its code makes. */
+export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
+  // hooks and user sources: read, list, create, update, delete
+  admin: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  // hooks by source (the GSI), the hooks version, conditional writes of gate items
+  dispatcher: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
+  // the hook of a job, by id
+  delivery: ['dynamodb:GetItem'],
+};
+
+export interface GrantProps {
+  roles: Record<FunctionName, iam.IRole>;
+  /** ARN pattern matching the deployment's user-code functions and nothing else. */
+  userFunctionArnPattern: string;
+  invokableFunctionArns: string[];
+}
+
+/**
+ * Each function's role gets what its code uses, on the one resource it uses it on: no `*` resource
+ * anywhere, no action a function does not call.
+ */
+export function grantLeastPrivilege(hooks: EventHooks, props: GrantProps): void {
+  const { roles } = props;
+  const tableResources = [hooks.table.tableArn, `${hooks.table.tableArn}/index/${TABLE_SCHEMA.bySourceIndex.name}`];
+  const allow = (role: iam.IRole, actions: string[], resources: string[], conditions?: Record<string, unknown>) => {
+    if (resources.length === 0) return;
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }));
+  };
+
+  for (const [name, actions] of Object.entries(TABLE_ACTIONS) as [FunctionName, string[]][]) {
+    // delivery only reads single hooks by key: no index.
+    allow(roles[name], actions, name === 'delivery' ? [hooks.table.tableArn] : tableResources);
+  }
+
+  allow(roles.ingest, ['events:PutEvents'], [hooks.bus.eventBusArn]);
+  // The admin function emits the `event-hooks` source's own events (hook created, updated, deleted).
+  allow(roles.admin, ['events:PutEvents'], [hooks.bus.eventBusArn]);
+
+  allow(roles.dispatcher, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn]);
+  // Retries go back on the delivery queue; final failures to the dead-letter queue.
+  allow(roles.delivery, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn, hooks.deadLetterQueue.queueArn]);
+
+  allow(roles.admin, USER_FUNCTION_MANAGEMENT_ACTIONS, [props.userFunctionArnPattern]);
+  allow(roles.admin, ['iam:PassRole'], [hooks.userFunctionRole.roleArn], {
+    StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' },
+  });
+  // The Admin API's test call runs a hook's pipeline, as the delivery function does.
+  for (const role of [roles.admin, roles.delivery]) {
+    allow(role, ['lambda:InvokeFunction'], [props.userFunctionArnPattern, ...props.invokableFunctionArns]);
+  }
+}

@@ -1,0 +1,65 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { findOne, idsOf, refersTo, synth } from './synth.ts';
+
+const ROUTE_KEYS = ['ANY /event-hooks', 'ANY /event-hooks/{proxy+}', 'GET /health', 'POST /events'];
+
+describe('HTTP API', () => {
+  const { template, json } = synth();
+  const routes = () =>
+    idsOf(json, 'AWS::ApiGatewayV2::Route').map((id) => json.Resources[id]!.Properties as Record<string, unknown>);
+  const functionId = (name: string) => findOne(json, 'AWS::Lambda::Function', { FunctionName: name })[0];
+
+  it('has the Admin API routes and POST /events, and nothing else', () => {
+    expect(
+      routes()
+        .map((r) => r.RouteKey)
+        .sort(),
+    ).toEqual([...ROUTE_KEYS].sort());
+  });
+
+  it('sends Admin API routes to the admin function and POST /events to ingest, as payload 2.0', () => {
+    for (const route of routes()) {
+      const integrationId = (route.Target as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][1] as { Ref: string };
+      const integration = json.Resources[integrationId.Ref]!.Properties;
+      const target = route.RouteKey === 'POST /events' ? 'event-hooks-ingest' : 'event-hooks-admin';
+      expect(refersTo(integration.IntegrationUri, functionId(target))).toBe(true);
+      expect(integration.PayloadFormatVersion).toBe('2.0');
+    }
+  });
+
+  it('requires IAM auth on every route by default', () => {
+    for (const route of routes()) expect(route.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  it('opens the Admin API or ingest alone when the props say so', () => {
+    const openAdmin = synth({ adminIamAuth: false });
+    const auth = (s: ReturnType<typeof synth>) =>
+      Object.fromEntries(
+        idsOf(s.json, 'AWS::ApiGatewayV2::Route').map((id) => {
+          const p = s.json.Resources[id]!.Properties;
+          return [p.RouteKey, p.AuthorizationType ?? 'NONE'];
+        }),
+      );
+    expect(auth(openAdmin)).toEqual({
+      'ANY /event-hooks': 'NONE',
+      'ANY /event-hooks/{proxy+}': 'NONE',
+      'GET /health': 'NONE',
+      'POST /events': 'AWS_IAM',
+    });
+    expect(auth(synth({ ingestIamAuth: false }))['POST /events']).toBe('NONE');
+  });
+
+  it('serves a $default stage that deploys itself, throttles and writes JSON access logs', () => {
+    const [logGroupId] = findOne(json, 'AWS::Logs::LogGroup', { RetentionInDays: 30, LogGroupName: undefined });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+        Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+      },
+    });
+  });
+});

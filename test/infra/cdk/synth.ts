@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, expect } from 'vitest';
+import { bundleFunctionsSync } from '../../../infra/bundle.ts';
+import { EventHooksStack, type EventHooksStackProps } from '../../../infra/cdk/eventHooksStack.ts';
+
+/** A tiny handler stands in for every function, so synth does not depend on the real entry points. */
+export const FIXTURE_ENTRY = resolve(import.meta.dirname, '../../fixtures/functions/handler.ts');
+export const FIXTURE_ENTRIES = {
+  admin: FIXTURE_ENTRY,
+  ingest: FIXTURE_ENTRY,
+  dispatcher: FIXTURE_ENTRY,
+  delivery: FIXTURE_ENTRY,
+};
+
+export interface Synthesized {
+  app: App;
+  stack: EventHooksStack;
+  template: Template;
+  json: { Resources: Record<string, CfnResource>; Outputs?: Record<string, { Value: unknown }> };
+}
+
+export interface CfnResource {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+}
+
+let prebuilt: string | undefined;
+afterAll(() => {
+  if (prebuilt) rmSync(prebuilt, { recursive: true, force: true });
+});
+
+/** The fixture bundled once per test file, as `npm run build` would, so each synth does not bundle again. */
+function fixtureBundles(): string {
+  if (!prebuilt) {
+    prebuilt = mkdtempSync(join(tmpdir(), 'synth-bundles-'));
+    bundleFunctionsSync({ entries: FIXTURE_ENTRIES, outDir: prebuilt });
+  }
+  return prebuilt;
+}
+
+/** Synthesises the stack in-process (no credentials, no network): env-agnostic, fixture code. */
+export function synth(props: EventHooksStackProps = {}): Synthesized {
+  const app = new App();
+  const stack = new EventHooksStack(app, 'Test', { bundleDir: fixtureBundles(), ...props });
+  const template = Template.fromStack(stack);
+  return { app, stack, template, json: template.toJSON() as Synthesized['json'] };
+}
+
+/** Logical ids of the resources of a type. */
+export function idsOf(json: Synthesized['json'], type: string): string[] {
+  return Object.entries(json.Resources)
+    .filter(([, r]) => r.Type === type)
+    .map(([id]) => id);
+}
+
+/** The one resource of `type` whose properties include `match` (shallow). */
+export function findOne(
+  json: Synthesized['json'],
+  type: string,
+  match: Record<string, unknown> = {},
+): [string, CfnResource] {
+  const found = Object.entries(json.Resources).filter(
+    ([, r]) =>
+      r.Type === type &&
+      Object.entries(match).every(([k, v]) => JSON.stringify(r.Properties?.[k]) === JSON.stringify(v)),
+  );
+  if (found.length !== 1)
+    throw new Error(`expected one ${type} matching ${JSON.stringify(match)}, found ${found.length}`);
+  return found[0]!;
+}
+
+/** Does this CloudFormation value point at the resource with this logical id? */
+export function refersTo(value: unknown, logicalId: string): boolean {
+  return JSON.stringify(value).includes(`"${logicalId}"`);
+}
+
+export interface Permission {
+  action: string;
+  resource: unknown;
+  condition?: unknown;
+}
+
+/** Every (action, resource) pair the role of a service function is allowed, from all of its policies. */
+export function permissionsOf(json: Synthesized['json'], functionName: string): Permission[] {
+  const [, fn] = findOne(json, 'AWS::Lambda::Function', { FunctionName: functionName });
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  return permissionsOfRole(json, roleId);
+}
+
+export function permissionsOfRole(json: Synthesized['json'], roleId: string): Permission[] {
+  const pairs: Permission[] = [];
+  for (const [, policy] of Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy')) {
+    const roles = policy.Properties.Roles as unknown[];
+    if (!roles.some((r) => refersTo(r, roleId))) continue;
+    const document = policy.Properties.PolicyDocument as { Statement: Record<string, unknown>[] };
+    for (const statement of document.Statement) {
+      expect(statement.Effect).toBe('Allow');
+      const actions = [statement.Action].flat() as string[];
+      const resources = [statement.Resource].flat();
+      for (const action of actions) {
+        for (const resource of resources) {
+          pairs.push({ action, resource, ...(statement.Condition ? { condition: statement.Condition } : {}) });
+        }
+      }
+    }
+  }
+  return pairs;
+}
