@@ -1,7 +1,9 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createAwsEventBus } from '../shared/adapters/aws/eventBus.ts';
+import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
 import type { App } from '../shared/app.ts';
-import { currentApp } from './app.ts';
+import { awsApp } from './app.ts';
 import { toApiRequest, toProxyResult } from './http.ts';
 
 /** The Admin API entry point for a given app (the local runtime passes its own). */
@@ -12,4 +14,4 @@ export function createAdminHandler(app: () => Promise<App>) {
 }
 
 /** The Admin API: every `/event-hooks…` route and `GET /health`. */
-export const handler = createAdminHandler(currentApp);
+export const handler = createAdminHandler(awsApp({ bus: createAwsEventBus, functions: createAwsFunctionRunner }));

@@ -1,14 +1,14 @@
+import { type AwsAdapters, createAwsApp } from '../shared/adapters/aws/app.ts';
 import type { App } from '../shared/app.ts';
 
-let current: Promise<App> | undefined;
-
-/** The local runtime hands its app in; on AWS the app is built from the environment on first use. */
-export function setApp(app: App): void {
-  current = Promise.resolve(app);
-}
-
-/** The app every entry point calls, created once per process (one per Lambda execution environment). */
-export function currentApp(): Promise<App> {
-  current ??= import('../shared/adapters/aws/app.ts').then(({ createAwsApp }) => createAwsApp());
-  return current;
+/**
+ * The app of one deployed function, built from the environment on first use and then kept for
+ * the life of the execution environment. Each entry point names the AWS adapters it needs.
+ */
+export function awsApp(adapters: AwsAdapters): () => Promise<App> {
+  let app: Promise<App> | undefined;
+  return () => {
+    app ??= Promise.resolve().then(() => createAwsApp(process.env, adapters));
+    return app;
+  };
 }

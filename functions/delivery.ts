@@ -1,7 +1,14 @@
 import middy from '@middy/core';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { parseDeliveryMessage, remainingDelayMs } from '../shared/adapters/aws/deliveryQueue.ts';
-import { currentApp } from './app.ts';
+import {
+  createAwsDeliveryQueue,
+  parseDeliveryMessage,
+  remainingDelayMs,
+} from '../shared/adapters/aws/deliveryQueue.ts';
+import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
+import { awsApp } from './app.ts';
+
+const currentApp = awsApp({ queue: createAwsDeliveryQueue, functions: createAwsFunctionRunner });
 
 /**
  * One batch from the delivery queue. Each job is one attempt: the worker itself re-sends failed

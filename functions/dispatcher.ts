@@ -1,8 +1,11 @@
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { createAwsDeliveryQueue } from '../shared/adapters/aws/deliveryQueue.ts';
 import type { HookEvent } from '../shared/events/envelope.ts';
 import { TENANT_RESOURCE_PREFIX } from '../shared/ports/eventBus.ts';
-import { currentApp } from './app.ts';
+import { awsApp } from './app.ts';
+
+const currentApp = awsApp({ queue: createAwsDeliveryQueue });
 
 /** An event from the bus's rule, in the EventBridge mapping documented in shared/ports/eventBus.ts. */
 export function toHookEvent(event: EventBridgeEvent<string, unknown>, defaultTenant: string): HookEvent {

@@ -1,7 +1,8 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createAwsEventBus } from '../shared/adapters/aws/eventBus.ts';
 import type { App } from '../shared/app.ts';
-import { currentApp } from './app.ts';
+import { awsApp } from './app.ts';
 import { toApiRequest, toProxyResult } from './http.ts';
 
 /** The `POST /events` entry point for a given app (the local runtime passes its own). */
@@ -12,4 +13,4 @@ export function createIngestHandler(app: () => Promise<App>) {
 }
 
 /** `POST /events`: validates events and puts them on the bus. */
-export const handler = createIngestHandler(currentApp);
+export const handler = createIngestHandler(awsApp({ bus: createAwsEventBus }));

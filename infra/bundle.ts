@@ -35,7 +35,8 @@ export interface BundledFunction {
 /**
  * The one esbuild configuration for every function, used by `npm run build`, the benchmarks and
  * the CDK construct: ESM for Node.js 24, everything bundled (the AWS SDK too, so the version is
- * ours and cold starts load one file), a `require` for CommonJS dependencies, no source maps.
+ * ours and cold starts load one file), a `require` for CommonJS dependencies, no source maps, and
+ * credentials read from Lambda's environment (`shared/adapters/aws/lambdaCredentials.ts`).
  */
 export function esbuildOptions(entry: string, outfile: string, minify = true): BuildOptions {
   return {
@@ -49,6 +50,8 @@ export function esbuildOptions(entry: string, outfile: string, minify = true): B
     sourcemap: false,
     legalComments: 'none',
     mainFields: ['module', 'main'],
+    // Lambda passes credentials in the environment; the SDK's full provider chain is not needed there.
+    alias: { '@aws-sdk/credential-provider-node': resolve(PROJECT_ROOT, 'shared/adapters/aws/lambdaCredentials.ts') },
     banner: {
       js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",
     },

@@ -98,6 +98,8 @@ export function createApp(options: AppOptions): App {
   };
 
   const afterWrite = async ({ tenant, operation, hook, old }: HookChange) => {
+    // This process's dispatcher and deliveries see the change at once; others within HOOK_CACHE_CHECK_MS.
+    cache.invalidate(tenant);
     const oldFunctions = old ? userCode(old) : undefined;
     if (oldFunctions && (operation === 'delete' || !userCode(hook))) {
       inBackground(ports.functions.remove({ tenant, id: hook.id, functions: oldFunctions }));
@@ -119,7 +121,15 @@ export function createApp(options: AppOptions): App {
     }
   };
 
-  const service = new HookService({ hooks, sources, clock, userCodeSyntaxError, beforeWrite, afterWrite });
+  const service = new HookService({
+    hooks,
+    sources,
+    clock,
+    userCodeSyntaxError,
+    beforeWrite,
+    afterWrite,
+    afterCatalogWrite: (tenant) => cache.invalidate(tenant),
+  });
   const dispatch = createDispatcher({
     cache,
     gate: createGate({ client, tableName, clock }),
@@ -129,7 +139,7 @@ export function createApp(options: AppOptions): App {
   });
   bus = ports.bus(dispatch);
   const deliver = createDeliveryWorker({
-    hooks,
+    hooks: cache,
     queue: ports.queue,
     handlerDeps,
     policy: options.retryPolicy,

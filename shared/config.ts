@@ -16,7 +16,10 @@ export interface Config {
   deadLetterQueueUrl: string | undefined;
   userFunctionPrefix: string;
   userFunctionRoleArn: string | undefined;
-  /** How often the dispatcher checks whether the hooks changed (0 = on every event). */
+  /**
+   * How often the cached hooks are checked against the store's version item (0 = on every event).
+   * Writes made in the same process invalidate the cache at once; this bounds how late others are seen.
+   */
   hookCacheCheckMs: number;
   blockPrivateNetworks: boolean;
   httpTimeoutMs: number;
@@ -57,7 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL || undefined,
     userFunctionPrefix: env.USER_FUNCTION_PREFIX || 'event-hooks-user',
     userFunctionRoleArn: env.USER_FUNCTION_ROLE_ARN || undefined,
-    hookCacheCheckMs: integer(env, 'HOOK_CACHE_CHECK_MS', runtime === 'aws' ? 1000 : 0),
+    hookCacheCheckMs: integer(env, 'HOOK_CACHE_CHECK_MS', 1000),
     blockPrivateNetworks: boolean(env, 'BLOCK_PRIVATE_NETWORKS', runtime === 'aws'),
     httpTimeoutMs: integer(env, 'HTTP_TIMEOUT_MS', 10_000, 1),
     maxEventBytes: integer(env, 'MAX_EVENT_BYTES', 200 * 1024, 1),

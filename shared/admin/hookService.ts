@@ -29,6 +29,8 @@ export interface HookServiceDeps {
   beforeWrite?: (change: HookChange) => Promise<void>;
   /** Runs after a successful write: emit the `event_hooks` change, ping webhooks, clean up user code. */
   afterWrite?: (change: HookChange) => Promise<void>;
+  /** Runs after a user-defined source or event was written or removed. */
+  afterCatalogWrite?: (tenant: string) => void;
   newId?: () => string;
 }
 
@@ -124,6 +126,7 @@ export class HookService {
     if (isBuiltinSource(source)) throw new BadRequestError(`source '${source}' is built in and cannot be changed`);
     const definition = parseEventDefinition(source, event, body);
     await this.deps.sources.put(tenant, source, event, definition);
+    this.deps.afterCatalogWrite?.(tenant);
     return definition;
   }
 
@@ -141,6 +144,7 @@ export class HookService {
       throw new ConflictError(`event '${event}' of source '${source}' is used by event hooks: ${ids.join(', ')}`);
     }
     await this.deps.sources.delete(tenant, source, event);
+    this.deps.afterCatalogWrite?.(tenant);
   }
 
   private async validateOptions(tenant: string) {

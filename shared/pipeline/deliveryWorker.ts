@@ -4,10 +4,11 @@ import type { HandlerDeps } from '../handlers/types.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../ports/deliveryQueue.ts';
-import type { HookStore } from '../store/hookStore.ts';
+import type { HookCache } from './hookCache.ts';
 
 export interface DeliveryWorkerDeps {
-  hooks: HookStore;
+  /** Hooks by id, cached like the dispatcher's: no store read per delivery. */
+  hooks: Pick<HookCache, 'hook'>;
   queue: DeliveryQueue;
   handlerDeps: (tenant: string) => HandlerDeps;
   policy: RetryPolicy;
@@ -33,12 +34,12 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
       delivery_id: job.deliveryId,
       attempt: job.attempt,
     };
-    const stored = await deps.hooks.get(job.tenant, job.hookId);
-    if (!stored) {
+    const hook = await deps.hooks.hook(job.tenant, job.hookId);
+    if (!hook) {
       deps.logger.info('delivery', { ...line, outcome: 'skipped', reason: 'hook deleted' });
       return 'skipped';
     }
-    const handler = createHandler(stored.hook, deps.handlerDeps(job.tenant));
+    const handler = createHandler(hook, deps.handlerDeps(job.tenant));
     let failure: Error;
     let status: number | undefined;
     try {

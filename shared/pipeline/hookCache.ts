@@ -24,6 +24,7 @@ interface TenantState {
   loadedAt: number;
   catalog: SourceCatalog;
   bySource: Map<string, Promise<EventHook[]>>;
+  byId: Map<string, Promise<EventHook | undefined>>;
 }
 
 /**
@@ -51,11 +52,23 @@ export class HookCache {
     return hooks;
   }
 
+  /** One hook by id (the delivery worker's look-up), `undefined` once it is deleted. */
+  async hook(tenant: string, id: string): Promise<EventHook | undefined> {
+    const state = await this.fresh(tenant);
+    let hook = state.byId.get(id);
+    if (!hook) {
+      hook = this.options.hooks.get(tenant, id).then((stored) => stored?.hook);
+      state.byId.set(id, hook);
+      hook.catch(() => state.byId.delete(id));
+    }
+    return hook;
+  }
+
   async catalog(tenant: string): Promise<SourceCatalog> {
     return (await this.fresh(tenant)).catalog;
   }
 
-  /** Forget everything (tests, and the local runtime after a write it made itself). */
+  /** Forget what is cached, so the next look-up reads the store: called after every write made in this process. */
   invalidate(tenant?: string): void {
     if (tenant === undefined) this.tenants.clear();
     else this.tenants.delete(tenant);
@@ -82,7 +95,7 @@ export class HookCache {
       return state;
     }
     const catalog = mergeCatalog(await this.options.sources.list(tenant));
-    const next: TenantState = { version, checkedAt: now, loadedAt: now, catalog, bySource: new Map() };
+    const next: TenantState = { version, checkedAt: now, loadedAt: now, catalog, bySource: new Map(), byId: new Map() };
     this.tenants.set(tenant, next);
     return next;
   }

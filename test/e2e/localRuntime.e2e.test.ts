@@ -52,12 +52,22 @@ async function npmStart(env: Record<string, string>, args: string[] = []): Promi
     child,
     url,
     output: () => output,
-    stop: (signal = 'SIGTERM') =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        process.kill(-(child.pid as number), signal);
-      }),
+    // Resolves once every process of the group (npm, the shell, the service) has exited: npm may
+    // exit on the signal before the service has finished shutting down.
+    stop: async (signal = 'SIGTERM') => {
+      const group = -(child.pid as number);
+      process.kill(group, signal);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        try {
+          process.kill(group, 0);
+        } catch {
+          return;
+        }
+        if (Date.now() > deadline) throw new Error(`the service did not stop within 30 s: ${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
   };
 }
 

@@ -4,24 +4,47 @@ import { AWS_RETRY_POLICY, retryPolicyFromEnv } from '../../delivery/retryPolicy
 import { createHttpSender } from '../../http/httpSender.ts';
 import { createLogger } from '../../logger.ts';
 import { systemClock } from '../../ports/clock.ts';
+import type { DeliveryQueue } from '../../ports/deliveryQueue.ts';
+import type { EventBus } from '../../ports/eventBus.ts';
+import type { FunctionRunner } from '../../ports/functionRunner.ts';
 import { createDocumentClient } from '../../store/dynamo.ts';
-import { createAwsDeliveryQueue } from './deliveryQueue.ts';
-import { createAwsEventBus } from './eventBus.ts';
-import { createAwsFunctionRunner } from './functionRunner.ts';
+import type { createAwsDeliveryQueue } from './deliveryQueue.ts';
+import type { createAwsEventBus } from './eventBus.ts';
+import type { createAwsFunctionRunner } from './functionRunner.ts';
+
+/**
+ * The AWS adapters a function uses, passed in by its entry point so each bundle carries only the
+ * AWS SDK clients it needs (the dispatcher never loads the Lambda client, for instance).
+ */
+export interface AwsAdapters {
+  bus?: typeof createAwsEventBus;
+  queue?: typeof createAwsDeliveryQueue;
+  functions?: typeof createAwsFunctionRunner;
+}
+
+class PortNotConfiguredError extends ConfigError {}
+
+/** A port this function was not given: any use is a wiring mistake and fails loudly. */
+function missing<T extends object>(port: string): T {
+  return new Proxy({} as T, {
+    get: (_target, property) => {
+      if (property === 'then') return undefined;
+      throw new PortNotConfiguredError(`this function has no ${port} adapter (tried to use ${String(property)})`);
+    },
+  });
+}
 
 function required(name: string, value: string | undefined): string {
   if (!value) throw new ConfigError(`${name} must be set`);
   return value;
 }
 
-/** The app as it runs in the deployed Lambda functions, configured by the stack's environment. */
-export function createAwsApp(env: NodeJS.ProcessEnv = process.env): App {
+/** The app as it runs in a deployed Lambda function, configured by the stack's environment. */
+export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App {
   const config = loadConfig({ RUNTIME: 'aws', ...env });
   const logger = createLogger();
   const clock = systemClock;
-  const queueUrl = required('DELIVERY_QUEUE_URL', config.deliveryQueueUrl);
-  const deadLetterQueueUrl = required('DEAD_LETTER_QUEUE_URL', config.deadLetterQueueUrl);
-  const busName = required('EVENT_BUS_NAME', config.eventBusName);
+  const { bus, queue, functions } = adapters;
   return createApp({
     config,
     client: createDocumentClient(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}),
@@ -29,16 +52,25 @@ export function createAwsApp(env: NodeJS.ProcessEnv = process.env): App {
     logger,
     retryPolicy: retryPolicyFromEnv(env, AWS_RETRY_POLICY),
     ports: {
-      bus: () => createAwsEventBus({ busName, clock }),
-      queue: createAwsDeliveryQueue({ queueUrl, deadLetterQueueUrl, clock }),
-      functions: createAwsFunctionRunner({
-        prefix: config.userFunctionPrefix,
-        roleArn: required('USER_FUNCTION_ROLE_ARN', config.userFunctionRoleArn),
-        ...(env.USER_FUNCTION_LOG_GROUP ? { logGroup: env.USER_FUNCTION_LOG_GROUP } : {}),
-        timeoutSeconds: Math.ceil(config.functionTimeoutMs / 1000),
-        memoryMb: config.functionMemoryMb,
-        clock,
-      }),
+      bus: () =>
+        bus ? bus({ busName: required('EVENT_BUS_NAME', config.eventBusName), clock }) : missing<EventBus>('event bus'),
+      queue: queue
+        ? queue({
+            queueUrl: required('DELIVERY_QUEUE_URL', config.deliveryQueueUrl),
+            deadLetterQueueUrl: required('DEAD_LETTER_QUEUE_URL', config.deadLetterQueueUrl),
+            clock,
+          })
+        : missing<DeliveryQueue>('delivery queue'),
+      functions: functions
+        ? functions({
+            prefix: config.userFunctionPrefix,
+            roleArn: required('USER_FUNCTION_ROLE_ARN', config.userFunctionRoleArn),
+            ...(env.USER_FUNCTION_LOG_GROUP ? { logGroup: env.USER_FUNCTION_LOG_GROUP } : {}),
+            timeoutSeconds: Math.ceil(config.functionTimeoutMs / 1000),
+            memoryMb: config.functionMemoryMb,
+            clock,
+          })
+        : missing<FunctionRunner>('function runner'),
       http: createHttpSender({
         connectTimeoutMs: config.httpTimeoutMs,
         responseTimeoutMs: config.httpTimeoutMs,

@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { type BundledFunction, bundleFunctions, DEFAULT_ENTRIES, PROJECT_ROOT } from '../infra/bundle.ts';
+import { type Figure, figure, median } from './stats.ts';
+
+export interface BundleOptions {
+  /** Fresh processes per bundle (and for bare Node); the median is reported. */
+  runs: number;
+}
+
+export const SIZE_LIMIT_KB = 500;
+export const INIT_LIMIT_MS = 100;
+
+/** Wall time of a fresh `node <file>` until it exits (it must exit 0). */
+function timeNode(file: string): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const start = performance.now();
+    // No NODE_OPTIONS (tsx's loader would be inherited) and no project environment: a clean cold start.
+    const child = spawn(process.execPath, [file], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      const elapsed = performance.now() - start;
+      if (code === 0) resolvePromise(elapsed);
+      else reject(new Error(`node ${file} exited with ${code}: ${stderr.slice(0, 500)}`));
+    });
+  });
+}
+
+/**
+ * Figure 5: each Lambda function bundled exactly as `npm run build` does it (infra/bundle.ts,
+ * minified ESM for Node 24), its size, and how long a fresh Node process takes to load it compared
+ * with a fresh Node process loading an empty module, interleaved run by run. Loading evaluates the
+ * module's top level, which is what a cold start pays before the first invocation; the app itself
+ * is built lazily on the first invocation and needs AWS, so it is not part of this figure.
+ */
+export async function benchBundles(options: BundleOptions): Promise<{ figures: Figure[]; missing: string[] }> {
+  const outDir = await mkdtemp(join(tmpdir(), 'event-hooks-bench-'));
+  try {
+    const present = Object.entries(DEFAULT_ENTRIES).filter(([, entry]) => existsSync(resolve(PROJECT_ROOT, entry)));
+    const missing = Object.entries(DEFAULT_ENTRIES)
+      .filter(([, entry]) => !existsSync(resolve(PROJECT_ROOT, entry)))
+      .map(([, entry]) => entry);
+    const bundles: BundledFunction[] = await bundleFunctions({
+      entries: Object.fromEntries(present),
+      outDir,
+      minify: true,
+    });
+    const empty = join(outDir, 'empty.mjs');
+    await writeFile(empty, '');
+
+    const bare: number[] = [];
+    const loads = new Map<string, number[]>(bundles.map((b) => [b.name, []]));
+    await timeNode(empty); // the first spawn pays for the page cache; not counted
+    for (let run = 0; run < options.runs; run++) {
+      bare.push(await timeNode(empty));
+      for (const bundle of bundles) loads.get(bundle.name)?.push(await timeNode(bundle.file));
+    }
+    const bareMs = median(bare);
+
+    const figures: Figure[] = [];
+    for (const bundle of bundles) {
+      const kb = bundle.bytes / 1000;
+      const loadMs = median(loads.get(bundle.name) ?? []);
+      figures.push(
+        figure({
+          name: `bundle ${bundle.name}: size`,
+          unit: 'KB',
+          value: kb,
+          note: '1 KB = 1000 bytes; minified ESM bundle from infra/bundle.ts, everything (AWS SDK included) bundled',
+          target: { text: `< ${SIZE_LIMIT_KB} KB`, met: ({ value }) => value < SIZE_LIMIT_KB },
+        }),
+        figure({
+          name: `bundle ${bundle.name}: cold load`,
+          unit: 'ms',
+          value: loadMs,
+          baseline: bareMs,
+          note: `median of ${options.runs} fresh processes each; ${(loadMs - bareMs).toFixed(1)} ms above bare Node (baseline: a fresh Node loading an empty module)`,
+          target: {
+            text: `value - baseline < ${INIT_LIMIT_MS} ms`,
+            met: ({ value, baseline }) => baseline !== null && value - baseline < INIT_LIMIT_MS,
+          },
+        }),
+      );
+    }
+    return { figures, missing };
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+}

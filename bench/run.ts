@@ -1,0 +1,183 @@
+/**
+ * `npm run bench` (quick, under two minutes on two cores) and `npm run bench -- --full`.
+ * Every timing is measured next to a baseline in the same run and reported as a ratio; the table is
+ * printed and bench/results.json written. Options:
+ *   --full               the long windows and sample counts described in BENCHMARKS.md
+ *   --only=a,b           run some suites: latency, throughput, gate, admin, bundles
+ *   --profile[=dir]      run the runtime child under `node --cpu-prof` (default dir bench/profiles)
+ *   --markdown           also print the table as Markdown
+ *   --out=file           where to write the results (default bench/results.json)
+ */
+import { writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { benchAdmin } from './admin.ts';
+import { benchBundles } from './bundles.ts';
+import { createWebhookHooks } from './events.ts';
+import { benchGate } from './gate.ts';
+import { createClient, startReceiver } from './http.ts';
+import { benchLatency } from './latency.ts';
+import { spawnRuntime } from './runtimeProcess.ts';
+import { type Figure, figure, formatMarkdown, formatTable } from './stats.ts';
+import { benchThroughputLevel, throughputFigures } from './throughput.ts';
+
+const SUITES = ['latency', 'throughput', 'gate', 'admin', 'bundles'] as const;
+type Suite = (typeof SUITES)[number];
+
+/** The local delivery queue's default worker concurrency (shared/adapters/local/deliveryQueue.ts). */
+const QUEUE_CONCURRENCY = 32;
+const FAN_OUTS = [1, 10, 100];
+
+const PLANS = {
+  quick: {
+    latency: { events: 1000, warmup: 50 },
+    throughput: { windowMs: 5_000, warmupMs: 1_000 },
+    gate: { windowMs: 3_000, rounds: 3, concurrency: 8, hooksPerScenario: 2 },
+    admin: { hooks: 1000, lists: 20 },
+    bundles: { runs: 7 },
+  },
+  full: {
+    latency: { events: 3000, warmup: 100 },
+    throughput: { windowMs: 30_000, warmupMs: 2_000 },
+    gate: { windowMs: 15_000, rounds: 5, concurrency: 8, hooksPerScenario: 2 },
+    admin: { hooks: 1000, lists: 100 },
+    bundles: { runs: 20 },
+  },
+};
+
+function parseArgs(argv: string[]) {
+  const flag = (name: string) => argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const value = (name: string) => flag(name)?.split('=').slice(1).join('=') || undefined;
+  const only = value('only')?.split(',') ?? [...SUITES];
+  for (const suite of only)
+    if (!(SUITES as readonly string[]).includes(suite)) throw new Error(`unknown suite '${suite}'`);
+  const profile = flag('profile');
+  const root = join(dirname(fileURLToPath(import.meta.url)));
+  return {
+    full: Boolean(flag('full')),
+    only: new Set(only as Suite[]),
+    profileDir: profile ? resolve(value('profile') ?? join(root, 'profiles')) : undefined,
+    markdown: Boolean(flag('markdown')),
+    out: resolve(value('out') ?? join(root, 'results.json')),
+  };
+}
+
+function machine() {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model ?? 'unknown',
+    nproc: cpu.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+/** Figures 1, 2 and 6: the runtime in a child process, the client and receiver here. */
+async function runtimeSuites(args: ReturnType<typeof parseArgs>, plan: (typeof PLANS)['quick']): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  const receiver = await startReceiver();
+  const client = createClient(64);
+  const runtime = await spawnRuntime(args.profileDir ? { cpuProfileDir: args.profileDir } : {});
+  try {
+    let hooks = 0;
+    const ensureHooks = async (count: number) => {
+      await createWebhookHooks(client, runtime.url, receiver.url, count - hooks);
+      hooks = count;
+      await runtime.idle();
+    };
+    if (args.only.has('latency')) {
+      log(`latency: ${plan.latency.events} events after ${plan.latency.warmup} warm-up`);
+      await ensureHooks(1);
+      figures.push(...(await benchLatency({ runtime, client, receiver, ...plan.latency })));
+    }
+    if (args.only.has('throughput')) {
+      await runtime.memory({ resetPeak: true });
+      for (const fanOut of FAN_OUTS) {
+        await ensureHooks(fanOut);
+        log(`throughput: fan-out ${fanOut}, ${plan.throughput.windowMs / 1000} s windows`);
+        const result = await benchThroughputLevel({
+          runtime,
+          client,
+          receiver,
+          fanOut,
+          concurrency: QUEUE_CONCURRENCY,
+          ...plan.throughput,
+        });
+        figures.push(...throughputFigures(result, plan.throughput.windowMs, !args.full));
+      }
+      const memory = await runtime.memory();
+      const mb = (bytes: number) => bytes / 2 ** 20;
+      figures.push(
+        figure({
+          name: 'runtime peak RSS (throughput)',
+          unit: 'MiB',
+          value: mb(memory.peakRss),
+          baseline: mb(runtime.startRss),
+          note: `runtime alone in a child process, RSS sampled every 25 ms during the throughput runs; baseline: its RSS right after start; OS lifetime max ${mb(memory.maxRss).toFixed(0)} MiB`,
+        }),
+      );
+    }
+  } finally {
+    client.close();
+    await runtime.close();
+    await receiver.close();
+  }
+  return figures;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const plan = args.full ? PLANS.full : PLANS.quick;
+  const startedAt = new Date();
+  const started = performance.now();
+  const figures: Figure[] = [];
+  const notes: string[] = [];
+  log(`${args.full ? 'full' : 'quick'} run: ${[...args.only].join(', ')}`);
+
+  if (args.only.has('latency') || args.only.has('throughput')) figures.push(...(await runtimeSuites(args, plan)));
+  if (args.only.has('gate')) {
+    log('gate: snooze and on_change against no gate');
+    figures.push(...(await benchGate(plan.gate)));
+  }
+  if (args.only.has('admin')) {
+    log(`admin: ${plan.admin.hooks} hooks`);
+    figures.push(...(await benchAdmin(plan.admin)));
+  }
+  if (args.only.has('bundles')) {
+    log(`bundles: ${plan.bundles.runs} cold loads each`);
+    const { figures: bundleFigures, missing } = await benchBundles(plan.bundles);
+    figures.push(...bundleFigures);
+    if (missing.length > 0) notes.push(`entries not found, not bundled: ${missing.join(', ')}`);
+  }
+
+  const durationS = (performance.now() - started) / 1000;
+  const results = {
+    mode: args.full ? 'full' : 'quick',
+    startedAt: startedAt.toISOString(),
+    durationS: Math.round(durationS),
+    machine: machine(),
+    notes,
+    figures,
+  };
+  await writeFile(args.out, `${JSON.stringify(results, null, 2)}\n`);
+
+  process.stdout.write(`\n${formatTable(figures)}\n\n`);
+  if (args.markdown) process.stdout.write(`${formatMarkdown(figures)}\n\n`);
+  for (const note of notes) process.stdout.write(`note: ${note}\n`);
+  const m = results.machine;
+  process.stdout.write(
+    `${results.mode} run, ${durationS.toFixed(0)} s on ${m.nproc} x ${m.cpu}, Node ${m.node}; written to ${args.out}\n`,
+  );
+  const missed = figures.filter((f) => f.met === false);
+  if (missed.length > 0) process.stdout.write(`targets missed: ${missed.map((f) => f.name).join('; ')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

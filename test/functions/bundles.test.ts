@@ -1,0 +1,192 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BundledFunction, bundleFunctions, DEFAULT_ENTRIES } from '../../infra/bundle.ts';
+import type { DeliveryJob } from '../../shared/ports/deliveryQueue.ts';
+import { startTestStore, type TestStore } from '../support/store.ts';
+
+interface AwsCall {
+  target: string;
+  body: Record<string, unknown>;
+}
+
+/**
+ * A loopback stand-in for the EventBridge and SQS JSON APIs, so the real bundles can run their
+ * real SDK clients without reaching AWS: it answers `PutEvents` and `SendMessageBatch`.
+ */
+async function startAwsStub(): Promise<{ url: string; calls: AwsCall[]; server: Server }> {
+  const calls: AwsCall[] = [];
+  const server = createServer(async (req, res) => {
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    const target = String(req.headers['x-amz-target'] ?? '');
+    const body = JSON.parse(raw || '{}') as Record<string, unknown>;
+    calls.push({ target, body });
+    let answer: unknown = {};
+    if (target.endsWith('.PutEvents')) {
+      const entries = body.Entries as unknown[];
+      answer = { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) };
+    } else if (target.endsWith('.SendMessageBatch')) {
+      const entries = body.Entries as { Id: string; MessageBody: string }[];
+      const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+      answer = {
+        Successful: entries.map((e) => ({ Id: e.Id, MessageId: randomUUID(), MD5OfMessageBody: md5(e.MessageBody) })),
+        Failed: [],
+      };
+    }
+    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+    res.end(JSON.stringify(answer));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, server };
+}
+
+function httpEvent(method: string, path: string, body?: unknown) {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: path,
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json' },
+    requestContext: {
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: 'r',
+    },
+    isBase64Encoded: false,
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  };
+}
+
+describe('function bundles (built, loaded by a fresh Node, run against the local store)', () => {
+  let outDir: string;
+  let bundles: Record<string, BundledFunction>;
+  let store: TestStore;
+  let aws: Awaited<ReturnType<typeof startAwsStub>>;
+  let env: NodeJS.ProcessEnv;
+
+  const invoke = (name: string, event: unknown) =>
+    // biome-ignore lint/suspicious/noExplicitAny: results are asserted structurally
+    new Promise<{ result: any; logs: Record<string, unknown>[] }>((resolve, reject) => {
+      const child = spawn(process.execPath, [join(import.meta.dirname, 'invokeBundle.mjs'), bundles[name]!.file], {
+        env,
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (c) => (out += c));
+      child.stderr.on('data', (c) => (err += c));
+      child.on('exit', (code) => {
+        if (code !== 0) return reject(new Error(`bundle ${name} exited ${code}: ${`${err}${out}`.slice(-1500)}`));
+        const lines = out.trim().split('\n');
+        const logs = lines.slice(0, -1).flatMap((l) => (l.startsWith('{') ? [JSON.parse(l)] : []));
+        resolve({ result: JSON.parse(lines.at(-1)!), logs });
+      });
+      child.stdin.end(JSON.stringify(event));
+    });
+
+  beforeAll(async () => {
+    outDir = mkdtempSync(join(tmpdir(), 'event-hooks-bundles-'));
+    const built = await bundleFunctions({ entries: DEFAULT_ENTRIES, outDir, minify: true });
+    bundles = Object.fromEntries(built.map((b) => [b.name, b]));
+    store = await startTestStore();
+    aws = await startAwsStub();
+    // Only what Lambda would give the function, plus endpoints that keep every call on this machine.
+    env = {
+      PATH: process.env.PATH,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_SESSION_TOKEN: 'test',
+      AWS_ENDPOINT_URL_DYNAMODB: store.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,
+      AWS_ENDPOINT_URL_SQS: aws.url,
+      AWS_ENDPOINT_URL_LAMBDA: aws.url,
+      RUNTIME: 'aws',
+      TABLE_NAME: store.tableName,
+      EVENT_BUS_NAME: 'test-bus',
+      DELIVERY_QUEUE_URL: `${aws.url}/000000000000/delivery`,
+      DEAD_LETTER_QUEUE_URL: `${aws.url}/000000000000/dead`,
+      USER_FUNCTION_PREFIX: 'test-user',
+      USER_FUNCTION_ROLE_ARN: 'arn:aws:iam::000000000000:role/user-code',
+      HOOK_CACHE_CHECK_MS: '0',
+    };
+  }, 120_000);
+
+  afterAll(async () => {
+    aws.server.close();
+    await store.close();
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('keeps every bundle under 500 KB', () => {
+    for (const bundle of Object.values(bundles)) expect(bundle.bytes).toBeLessThan(500_000);
+  });
+
+  it('runs the whole path: admin creates a hook, ingest publishes, the dispatcher enqueues, delivery logs it', async () => {
+    const health = await invoke('admin', httpEvent('GET', '/health'));
+    expect(health.result).toMatchObject({ statusCode: 200 });
+
+    const created = await invoke(
+      'admin',
+      httpEvent('POST', '/event-hooks', { source: 'balancer', event: 'health', handler: 'log' }),
+    );
+    expect(created.result.statusCode).toBe(201);
+    const hook = JSON.parse(created.result.body) as { id: string };
+    // The admin function emitted its own event_hooks change on the bus.
+    expect(aws.calls.find((c) => c.target === 'AWSEvents.PutEvents')?.body).toMatchObject({
+      Entries: [{ EventBusName: 'test-bus', Source: 'crud', DetailType: 'event_hooks' }],
+    });
+
+    const accepted = await invoke(
+      'ingest',
+      httpEvent('POST', '/events', { source: 'balancer', event: 'health', data: { upstream_id: 'u1' } }),
+    );
+    expect(accepted.result.statusCode).toBe(202);
+    const put = aws.calls.filter((c) => c.target === 'AWSEvents.PutEvents').at(-1)!;
+    expect(put.body).toMatchObject({
+      Entries: [{ Source: 'balancer', DetailType: 'health', Detail: '{"upstream_id":"u1"}' }],
+    });
+
+    await invoke('dispatcher', {
+      version: '0',
+      id: 'event-1',
+      'detail-type': 'health',
+      source: 'balancer',
+      account: '000000000000',
+      time: '2026-11-27T00:00:00Z',
+      region: 'us-east-1',
+      resources: [],
+      detail: { upstream_id: 'u1' },
+    });
+    const sent = aws.calls.filter((c) => c.target === 'AmazonSQS.SendMessageBatch').at(-1)!;
+    const entries = sent.body.Entries as { MessageBody: string }[];
+    expect(entries).toHaveLength(1);
+    const job = JSON.parse(entries[0]!.MessageBody) as DeliveryJob;
+    expect(job).toMatchObject({
+      type: 'deliver.v1',
+      hookId: hook.id,
+      attempt: 1,
+      event: { id: 'event-1', source: 'balancer' },
+    });
+
+    const delivered = await invoke('delivery', {
+      Records: [
+        { messageId: 'm1', body: entries[0]!.MessageBody },
+        { messageId: 'm2', body: 'not a job' },
+      ],
+    });
+    expect(delivered.result).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+    expect(delivered.logs.find((l) => l.message === 'event hook')).toMatchObject({
+      hook_id: hook.id,
+      data: { upstream_id: 'u1' },
+    });
+    expect(delivered.logs.find((l) => l.message === 'delivery')).toMatchObject({
+      outcome: 'delivered',
+      delivery_id: job.deliveryId,
+    });
+  }, 60_000);
+});
