@@ -8,11 +8,13 @@
  *   --markdown           also print the table as Markdown
  *   --out=file           where to write the results (default bench/results.json)
  */
+
 import { writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_DELIVERY_CONCURRENCY } from '../shared/adapters/local/deliveryQueue.ts';
 import { benchAdmin } from './admin.ts';
 import { benchBundles } from './bundles.ts';
 import { createWebhookHooks } from './events.ts';
@@ -26,8 +28,8 @@ import { benchThroughputLevel, throughputFigures } from './throughput.ts';
 const SUITES = ['latency', 'throughput', 'gate', 'admin', 'bundles'] as const;
 type Suite = (typeof SUITES)[number];
 
-/** The local delivery queue's default worker concurrency (shared/adapters/local/deliveryQueue.ts). */
-const QUEUE_CONCURRENCY = 32;
+/** The local delivery queue's worker concurrency: the raw client runs at the same. */
+const QUEUE_CONCURRENCY = DEFAULT_DELIVERY_CONCURRENCY;
 const FAN_OUTS = [1, 10, 100];
 
 const PLANS = {

@@ -102,8 +102,15 @@ export function createApp(options: AppOptions): App {
     cache.invalidate(tenant);
     const oldFunctions = old ? userCode(old) : undefined;
     if (oldFunctions && (operation === 'delete' || !userCode(hook))) {
-      inBackground(ports.functions.remove({ tenant, id: hook.id, functions: oldFunctions }));
+      // Awaited: on Lambda, work left running after the answer may never finish. The hook is gone
+      // either way, so a failure is logged (the functions carry the hook id tag for clean-up).
+      try {
+        await ports.functions.remove({ tenant, id: hook.id, functions: oldFunctions });
+      } catch (error) {
+        logger.warn('could not remove the user functions of a hook', { hook_id: hook.id, error });
+      }
     }
+    // Kong pings in the background; so do we (on Lambda a ping cut short by the freeze is not retried).
     if (operation !== 'delete' && hook.handler === 'webhook') {
       const ping = createHandler(hook, handlerDeps(tenant)).ping;
       if (ping) inBackground(ping(operation));

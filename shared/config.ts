@@ -27,6 +27,8 @@ export interface Config {
   functionTimeoutMs: number;
   functionMemoryMb: number;
   lambdaEndpoint: string | undefined;
+  /** Deliveries the local queue runs at once (on AWS, the event source mapping's concurrency decides). */
+  deliveryConcurrency: number | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -67,5 +69,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     functionTimeoutMs: integer(env, 'FUNCTION_TIMEOUT_MS', 5_000, 1),
     functionMemoryMb: integer(env, 'FUNCTION_MEMORY_MB', 128, 16),
     lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
+    deliveryConcurrency: env.DELIVERY_CONCURRENCY ? integer(env, 'DELIVERY_CONCURRENCY', 64, 1) : undefined,
   };
 }

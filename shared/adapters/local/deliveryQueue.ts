@@ -6,6 +6,9 @@ import type { Logger } from '../../logger.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { DeadLetter, DeliveryJob, DeliveryQueue } from '../../ports/deliveryQueue.ts';
 
+/** Deliveries running at once by default: enough to keep a loopback receiver busy on two cores. */
+export const DEFAULT_DELIVERY_CONCURRENCY = 64;
+
 export interface LocalDeliveryQueueOptions {
   clock?: Clock;
   /** How long a received message stays invisible before it is received again (SQS visibility timeout). */
@@ -75,7 +78,7 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
   const clock = options.clock ?? systemClock;
   const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 60_000;
   const maxReceiveCount = options.maxReceiveCount ?? 5;
-  const concurrency = options.concurrency ?? 32;
+  const concurrency = options.concurrency ?? DEFAULT_DELIVERY_CONCURRENCY;
   const { persistPath } = options;
   const logger = options.logger.child({ component: 'deliveryQueue' });
 
