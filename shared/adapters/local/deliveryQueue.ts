@@ -1,10 +1,9 @@
-import { mkdirSync, readFileSync, renameSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { EventHooksError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { DeadLetter, DeliveryJob, DeliveryQueue } from '../../ports/deliveryQueue.ts';
+import { type Message, MessageHeap } from './messageHeap.ts';
+import { loadQueueFile, saveQueueFile } from './queueFile.ts';
 
 /** Deliveries running at once by default: enough to keep a loopback receiver busy on two cores. */
 export const DEFAULT_DELIVERY_CONCURRENCY = 64;
@@ -39,24 +38,9 @@ export interface LocalDeliveryQueue extends DeliveryQueue {
   stop(options?: { drainMs?: number }): Promise<void>;
 }
 
-interface Message {
-  job: DeliveryJob;
-  receiveCount: number;
-  /** Epoch ms from which the message may be received. */
-  visibleAt: number;
-  /** Tie-break so messages due at the same time keep their send order. */
-  seq: number;
-}
-
 interface InFlight {
   message: Message;
   deadline: number;
-}
-
-interface PersistedState {
-  version: 1;
-  jobs: { job: DeliveryJob; receiveCount: number; visibleAt: number }[];
-  deadLetters: DeadLetter[];
 }
 
 /**
@@ -237,15 +221,10 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
         logger.warn('pending deliveries dropped: the queue is memory only', { count: pending.length });
       return;
     }
-    const content: PersistedState = {
-      version: 1,
+    await saveQueueFile(persistPath, {
       jobs: pending.map((m) => ({ job: m.job, receiveCount: m.receiveCount, visibleAt: Math.max(m.visibleAt, now) })),
       deadLetters: dead,
-    };
-    const tmp = `${persistPath}.${process.pid}.tmp`;
-    await mkdir(dirname(persistPath), { recursive: true });
-    await writeFile(tmp, JSON.stringify(content));
-    await rename(tmp, persistPath);
+    });
     logger.info('delivery queue persisted', { pending: pending.length, deadLetters: dead.length });
   };
 
@@ -270,7 +249,7 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
   };
 
   if (persistPath) {
-    const restored = load(persistPath, logger);
+    const restored = loadQueueFile(persistPath, logger);
     for (const { job, receiveCount, visibleAt } of restored.jobs) enqueue(job, receiveCount, visibleAt);
     dead.push(...restored.deadLetters);
     if (restored.jobs.length > 0) logger.info('pending deliveries restored', { count: restored.jobs.length });
@@ -316,84 +295,4 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
       return stopping;
     },
   };
-}
-
-/** Reads a persisted queue; an unreadable file is moved aside (never deleted) so the service can start. */
-function load(path: string, logger: Logger): Pick<PersistedState, 'jobs' | 'deadLetters'> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { jobs: [], deadLetters: [] };
-    throw error;
-  }
-  try {
-    const parsed = JSON.parse(text) as Partial<PersistedState>;
-    if (parsed.version !== 1 || !Array.isArray(parsed.jobs) || !Array.isArray(parsed.deadLetters)) {
-      throw new Error('not a version 1 delivery queue file');
-    }
-    return { jobs: parsed.jobs, deadLetters: parsed.deadLetters };
-  } catch (error) {
-    const aside = `${path}.unreadable-${Date.now()}`;
-    mkdirSync(dirname(aside), { recursive: true });
-    renameSync(path, aside);
-    logger.error('persisted delivery queue unreadable; moved aside', { path, aside, error });
-    return { jobs: [], deadLetters: [] };
-  }
-}
-
-/** Binary min-heap of messages by (visibleAt, seq). */
-class MessageHeap {
-  private items: Message[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  peek(): Message | undefined {
-    return this.items[0];
-  }
-
-  push(message: Message): void {
-    const items = this.items;
-    items.push(message);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(items[i] as Message, items[parent] as Message)) break;
-      [items[i], items[parent]] = [items[parent] as Message, items[i] as Message];
-      i = parent;
-    }
-  }
-
-  pop(): Message | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length === 0 || last === undefined) return top;
-    items[0] = last;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let smallest = i;
-      if (left < items.length && before(items[left] as Message, items[smallest] as Message)) smallest = left;
-      if (right < items.length && before(items[right] as Message, items[smallest] as Message)) smallest = right;
-      if (smallest === i) break;
-      [items[i], items[smallest]] = [items[smallest] as Message, items[i] as Message];
-      i = smallest;
-    }
-    return top;
-  }
-
-  /** Removes and returns everything, in no particular order. */
-  drain(): Message[] {
-    const all = this.items;
-    this.items = [];
-    return all;
-  }
-}
-
-function before(a: Message, b: Message): boolean {
-  return a.visibleAt < b.visibleAt || (a.visibleAt === b.visibleAt && a.seq < b.seq);
 }
