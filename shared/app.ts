@@ -20,7 +20,7 @@ import { createIngest } from './pipeline/ingest.ts';
 import type { Clock } from './ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from './ports/deliveryQueue.ts';
 import type { EventBus } from './ports/eventBus.ts';
-import type { FunctionRunner } from './ports/functionRunner.ts';
+import { type FunctionRunner, functionsNotIn } from './ports/functionRunner.ts';
 import { HookStore } from './store/hookStore.ts';
 import { SourceStore } from './store/sourceStore.ts';
 
@@ -97,18 +97,32 @@ export function createApp(options: AppOptions): App {
     if (functions) await ports.functions.deploy({ tenant, id: hook.id, functions });
   };
 
+  /**
+   * Removes the functions of `entries` that none of `keep` uses (same index, same code), nor the hook
+   * as stored now: a concurrent write may have stored the very code this one deployed (the names are
+   * the same), and that must survive. Awaited, since on Lambda work left running after the answer may
+   * never finish; a failure is logged, never thrown (the functions carry the hook id tag for clean-up).
+   */
+  const removeUnused = async (tenant: string, id: string, entries: string[], keep: (string[] | undefined)[]) => {
+    try {
+      const candidates = functionsNotIn(entries, keep);
+      if (candidates.every((entry) => entry === null)) return;
+      const stored = await hooks.get(tenant, id);
+      const unused = functionsNotIn(candidates, [stored ? userCode(stored.hook) : undefined]);
+      if (unused.every((entry) => entry === null)) return;
+      await ports.functions.remove({ tenant, id, functions: unused });
+    } catch (error) {
+      logger.warn('could not remove the user functions of a hook', { hook_id: id, error });
+    }
+  };
+
   const afterWrite = async ({ tenant, operation, hook, old }: HookChange) => {
     // This process's dispatcher and deliveries see the change at once; others within HOOK_CACHE_CHECK_MS.
     cache.invalidate(tenant);
+    // The new code was deployed next to the old; now that the new version is stored, the old goes.
     const oldFunctions = old ? userCode(old) : undefined;
-    if (oldFunctions && (operation === 'delete' || !userCode(hook))) {
-      // Awaited: on Lambda, work left running after the answer may never finish. The hook is gone
-      // either way, so a failure is logged (the functions carry the hook id tag for clean-up).
-      try {
-        await ports.functions.remove({ tenant, id: hook.id, functions: oldFunctions });
-      } catch (error) {
-        logger.warn('could not remove the user functions of a hook', { hook_id: hook.id, error });
-      }
+    if (oldFunctions) {
+      await removeUnused(tenant, hook.id, oldFunctions, operation === 'delete' ? [] : [userCode(hook)]);
     }
     // Kong pings in the background; so do we (on Lambda a ping cut short by the freeze is not retried).
     if (operation !== 'delete' && hook.handler === 'webhook') {
@@ -135,6 +149,11 @@ export function createApp(options: AppOptions): App {
     userCodeSyntaxError,
     beforeWrite,
     afterWrite,
+    // The write did not happen: what beforeWrite deployed for it and no stored version uses goes.
+    onWriteFailed: async ({ tenant, hook, old }) => {
+      const functions = userCode(hook);
+      if (functions) await removeUnused(tenant, hook.id, functions, [old ? userCode(old) : undefined]);
+    },
     afterCatalogWrite: (tenant) => cache.invalidate(tenant),
   });
   const dispatch = createDispatcher({

@@ -92,7 +92,7 @@ export class EventHooks extends Construct {
   readonly httpApi: EventHooksHttpApi;
   readonly userFunctionRole: iam.Role;
   readonly userFunctionLogGroup: logs.LogGroup;
-  /** Every user-code function is named `${userFunctionPrefix}-<hash>-<index>`. */
+  /** Every user-code function is named `${userFunctionPrefix}-<hash>-<hash>` (from tenant, hook, index and code). */
   readonly userFunctionPrefix: string;
 
   constructor(scope: Construct, id: string, props: EventHooksProps = {}) {
@@ -261,7 +261,7 @@ export class EventHooks extends Construct {
 }
 
 /**
- * The names user-code functions can have: the prefix, 16 characters of hash, an index. `?` matches
+ * The names user-code functions can have: the prefix, 16 characters of hash, then the rest of the hash. `?` matches
  * exactly one character, so the service's own functions (`<prefix>-admin`, …) never match it.
  */
 export function userFunctionNamePattern(userFunctionPrefix: string): string {

@@ -29,6 +29,12 @@ export interface HookServiceDeps {
   beforeWrite?: (change: HookChange) => Promise<void>;
   /** Runs after a successful write: emit the `event_hooks` change, ping webhooks, clean up user code. */
   afterWrite?: (change: HookChange) => Promise<void>;
+  /**
+   * Runs when a create or update did not happen after `beforeWrite` began (`beforeWrite` or the store
+   * rejected, e.g. a `ConflictError` from a concurrent write), to undo what `beforeWrite` prepared.
+   * The original error is rethrown afterwards; a rejection of this callback is ignored.
+   */
+  onWriteFailed?: (change: HookChange) => Promise<void>;
   /** Runs after a user-defined source or event was written or removed. */
   afterCatalogWrite?: (tenant: string) => void;
   newId?: () => string;
@@ -155,8 +161,14 @@ export class HookService {
   }
 
   private async write(change: HookChange, store: () => Promise<void>): Promise<void> {
-    await this.deps.beforeWrite?.(change);
-    await store();
+    try {
+      await this.deps.beforeWrite?.(change);
+      await store();
+    } catch (error) {
+      // The caller must see why the write failed, not why the clean-up did.
+      await this.deps.onWriteFailed?.(change).catch(() => undefined);
+      throw error;
+    }
     await this.deps.afterWrite?.(change);
   }
 

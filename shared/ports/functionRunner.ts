@@ -14,13 +14,48 @@ export type FunctionTarget =
   /** An existing AWS Lambda function, by name or ARN. */
   | { kind: 'lambda'; name: string };
 
+/**
+ * Some or all entries of a hook's `config.functions`: `functions[i]` is the entry at index `i` of the
+ * pipeline, `null` leaves that index out. An entry's function is identified by tenant, hook id,
+ * index and code, so the same code at the same index is the same function across versions of a hook.
+ */
+export interface HookFunctions {
+  tenant: string;
+  id: string;
+  functions: readonly (string | null)[];
+}
+
 export interface FunctionRunner {
-  /** Prepare the hook's code (create/update functions on AWS; nothing to do locally but free stale workers). */
-  deploy(hook: { tenant: string; id: string; functions: string[] }): Promise<void>;
-  /** Remove whatever `deploy` created for the hook. */
-  remove(hook: { tenant: string; id: string; functions: string[] }): Promise<void>;
+  /**
+   * Makes these entries ready to be invoked and touches nothing else: on AWS, creates the function of
+   * each code entry that does not exist yet and waits until it is `Active`; locally there is nothing to
+   * prepare (processes start on the first call). Functions of other entries, including older code of
+   * the same hook, keep running until `remove` is called for them. Named Lambda functions need nothing.
+   */
+  deploy(hook: HookFunctions): Promise<void>;
+  /**
+   * Deletes exactly the functions of these entries (code entries only: Lambda functions named by
+   * an entry are never deleted); a function that is already gone is no error. Calls still running
+   * on them may fail with a retryable `FunctionError`.
+   */
+  remove(hook: HookFunctions): Promise<void>;
   /** Call one function; resolves with its return value, rejects with a `FunctionError`. */
   invoke(target: FunctionTarget, args: FunctionArgs): Promise<unknown>;
+}
+
+/**
+ * The code entries of `entries` that are not the same function in any of `others` (same index, same
+ * code), as a `HookFunctions` list: what to remove when a hook moves from `entries` to one of `others`.
+ *
+ * @example functionsNotIn(['a', 'b'], [['a', 'c']]) // [null, 'b']
+ */
+export function functionsNotIn(
+  entries: readonly (string | null)[],
+  others: readonly (readonly (string | null)[] | undefined)[],
+): (string | null)[] {
+  return entries.map((entry, index) =>
+    entry === null || isLambdaReference(entry) || others.some((other) => other?.[index] === entry) ? null : entry,
+  );
 }
 
 const LAMBDA_REF =

@@ -6,7 +6,6 @@ import {
   InvokeCommand,
   type InvokeCommandOutput,
   LambdaClient,
-  UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { EventHooksError, FunctionError } from '../../errors.ts';
@@ -15,6 +14,7 @@ import {
   type FunctionArgs,
   type FunctionRunner,
   type FunctionTarget,
+  type HookFunctions,
   isLambdaReference,
 } from '../../ports/functionRunner.ts';
 import { awsErrorName, awsFault, awsHttpStatus, backoffDelay, realSleep, type Sleep } from './backoff.ts';
@@ -47,10 +47,8 @@ export interface AwsFunctionRunnerOptions {
   maxDelayMs?: number;
   /** How long `deploy` waits for its functions to become `Active`. Default 20 s (the Admin API answers within 30 s). */
   readyTimeoutMs?: number;
-  /** Functions deployed at once; the create/update quota is shared by the account. Default 3. */
+  /** Functions deployed or removed at once; the control-plane quota is shared by the account. Default 3. */
   concurrency?: number;
-  /** Consecutive missing indexes after which the search for stale functions of a shrunk pipeline stops. Default 3. */
-  staleScanGap?: number;
 }
 
 /** Invoke failures that another attempt can get past: the function is not ready, busy or throttled. */
@@ -63,12 +61,20 @@ const RETRYABLE_INVOKE = new Set([
   'ENILimitReachedException',
   'SnapStartNotReadyException',
 ]);
+interface CodeEntry {
+  name: string;
+  index: number;
+  code: string;
+}
+
 const THROTTLED = new Set(['TooManyRequestsException', 'ThrottlingException', 'ServiceException']);
 
 /**
- * The FunctionRunner port on Lambda: each code string of a hook becomes its own function
- * (`nodejs24.x`, arm64, the user-code role), created or updated on deploy and awaited until `Active`;
- * names and ARNs of existing functions are invoked as they are.
+ * The FunctionRunner port on Lambda: each code entry of a hook becomes its own function
+ * (`nodejs24.x`, arm64, the user-code role) whose name includes a hash of its code (see
+ * `userFunctionName`). `deploy` only creates functions (blue/green: a new version of a hook gets new
+ * functions next to the old ones) and awaits them until `Active`; `remove` deletes exactly the entries
+ * it is given. Names and ARNs of existing functions are invoked as they are.
  *
  * @example
  * const runner = createAwsFunctionRunner({ prefix: env.USER_FUNCTION_PREFIX, roleArn: env.USER_FUNCTION_ROLE_ARN });
@@ -92,8 +98,9 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
     MemorySize: options.memoryMb ?? 128,
     ...(options.logGroup ? { LoggingConfig: { LogFormat: 'JSON' as const, LogGroup: options.logGroup } } : {}),
   } as const;
-  const nameOf = (tenant: string, hookId: string, index: number) =>
-    userFunctionName(options.prefix, tenant, hookId, index);
+  const concurrency = Math.max(1, options.concurrency ?? 3);
+  const nameOf = (tenant: string, hookId: string, index: number, code: string) =>
+    userFunctionName(options.prefix, { tenant, hookId, index, code });
 
   /** One control-plane call, retried with backoff while throttled (and, if asked, while another update runs). */
   async function control<T>(call: () => Promise<T>, retryConflict: boolean): Promise<T> {
@@ -130,9 +137,8 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
     }
   }
 
-  async function deployOne(tenant: string, hookId: string, index: number, code: string, deadline: number) {
-    const name = nameOf(tenant, hookId, index);
-    const { zip, sha256 } = packageUserFunction(code);
+  async function deployOne(tenant: string, hookId: string, entry: CodeEntry, deadline: number) {
+    const { name, index, code } = entry;
     try {
       await control(
         () =>
@@ -141,7 +147,7 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
               FunctionName: name,
               ...settings,
               Architectures: [USER_FUNCTION_ARCHITECTURE],
-              Code: { ZipFile: zip },
+              Code: { ZipFile: packageUserFunction(code).zip },
               Description: `event-hooks user code ${index} of hook ${hookId}`,
               Tags: { [HOOK_ID_TAG]: hookId, [TENANT_TAG]: tenant },
             }),
@@ -153,77 +159,55 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
     } catch (error) {
       if (awsErrorName(error) !== 'ResourceConflictException') throw deployError(name, error);
     }
-    // The function exists: bring its configuration and code up to date, skipping what already matches.
+    // The function exists, so it holds this code (the name says so); only its settings may be out of date.
     try {
-      let config = await settle(name, deadline);
-      if (configurationDiffers(config, settings)) {
-        await control(
-          () => client.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, ...settings })),
-          true,
-        );
-        config = await settle(name, deadline);
-      }
-      if (config.CodeSha256 !== sha256 || !config.Architectures?.includes(USER_FUNCTION_ARCHITECTURE)) {
-        await control(
-          () =>
-            client.send(
-              new UpdateFunctionCodeCommand({
-                FunctionName: name,
-                ZipFile: zip,
-                Architectures: [USER_FUNCTION_ARCHITECTURE],
-              }),
-            ),
-          true,
-        );
-        await settle(name, deadline);
-      }
+      const config = await settle(name, deadline);
+      if (!configurationDiffers(config, settings)) return;
+      await control(
+        () => client.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, ...settings })),
+        true,
+      );
+      await settle(name, deadline);
     } catch (error) {
       throw deployError(name, error);
     }
   }
 
-  /** Deletes a function; false when there was none. */
-  async function removeOne(name: string): Promise<boolean> {
+  async function removeOne(name: string): Promise<void> {
     try {
       await control(() => client.send(new DeleteFunctionCommand({ FunctionName: name })), true);
-      return true;
     } catch (error) {
-      if (awsErrorName(error) === 'ResourceNotFoundException') return false;
-      throw deployError(name, error);
+      if (awsErrorName(error) !== 'ResourceNotFoundException') throw deployError(name, error, 'delete');
     }
   }
 
-  /**
-   * Deletes the hook's functions from index `from` on. Indexes below `mustReach` are always tried; past
-   * it the search stops after `staleScanGap` missing ones in a row (a pipeline's code entries may be
-   * separated by references, which have no function).
-   */
-  async function removeFrom(tenant: string, hookId: string, from: number, mustReach: number) {
-    const gap = Math.max(1, options.staleScanGap ?? 3);
-    let misses = 0;
-    for (let index = from; index < mustReach || misses < gap; index++) {
-      misses = (await removeOne(nameOf(tenant, hookId, index))) ? 0 : misses + 1;
-    }
-  }
+  /** A hook's code entries and their function names, skipping left-out entries and named Lambda functions. */
+  const codeNames = (hook: HookFunctions): CodeEntry[] =>
+    hook.functions.flatMap((entry, index) =>
+      entry === null || isLambdaReference(entry)
+        ? []
+        : [{ index, code: entry, name: nameOf(hook.tenant, hook.id, index, entry) }],
+    );
 
   return {
     async deploy(hook) {
       const deadline = clock.now() + (options.readyTimeoutMs ?? 20_000);
-      const work = hook.functions.map((entry, index) =>
-        isLambdaReference(entry)
-          ? () => removeOne(nameOf(hook.tenant, hook.id, index)).then(() => undefined)
-          : () => deployOne(hook.tenant, hook.id, index, entry, deadline),
-      );
-      await runLimited(work, Math.max(1, options.concurrency ?? 3));
-      await removeFrom(hook.tenant, hook.id, hook.functions.length, hook.functions.length);
+      const tasks = codeNames(hook).map((entry) => () => deployOne(hook.tenant, hook.id, entry, deadline));
+      await runLimited(tasks, concurrency);
     },
 
     async remove(hook) {
-      await removeFrom(hook.tenant, hook.id, 0, hook.functions.length);
+      const tasks = codeNames(hook).map(
+        ({ name }) =>
+          () =>
+            removeOne(name),
+      );
+      await runLimited(tasks, concurrency);
     },
 
     async invoke(target: FunctionTarget, args: FunctionArgs): Promise<unknown> {
-      const name = target.kind === 'code' ? nameOf(target.tenant, target.hookId, target.index) : target.name;
+      const name =
+        target.kind === 'code' ? nameOf(target.tenant, target.hookId, target.index, target.code) : target.name;
       let response: InvokeCommandOutput;
       try {
         response = await client.send(
@@ -235,7 +219,8 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
         );
       } catch (error) {
         const errorName = awsErrorName(error);
-        // A missing user-code function is most likely still being deployed; a missing named function is a mistake.
+        // A missing user-code function is still being deployed, or was replaced by a newer version of the
+        // hook that the next attempt will read; a missing named function is a mistake.
         const retryable =
           RETRYABLE_INVOKE.has(errorName) ||
           (errorName === 'ResourceNotFoundException' && target.kind === 'code') ||
@@ -277,9 +262,9 @@ function configurationDiffers(
   );
 }
 
-function deployError(name: string, error: unknown): EventHooksError {
+function deployError(name: string, error: unknown, verb = 'deploy'): EventHooksError {
   if (error instanceof EventHooksError) return error;
-  return new EventHooksError(`could not deploy Lambda function ${name}: ${awsErrorName(error)}`, { cause: error });
+  return new EventHooksError(`could not ${verb} Lambda function ${name}: ${awsErrorName(error)}`, { cause: error });
 }
 
 function parseJson(text: string): unknown {

@@ -3,28 +3,46 @@ import { createZip } from './zip.ts';
 
 /** Longest name Lambda accepts for a function. */
 export const MAX_FUNCTION_NAME_LENGTH = 64;
-const HASH_LENGTH = 16;
+/** The first part of the hash: as long as the IAM name pattern expects (`<prefix>-????????????????-*`). */
+const HEAD_LENGTH = 16;
+/** The rest of the hash takes what is left of the 64 characters, at least this and at most 16. */
+const MIN_TAIL_LENGTH = 3;
+const MAX_TAIL_LENGTH = 16;
 
-/**
- * Name of the Lambda function that runs code entry `index` of a hook: `${prefix}-${hash}-${index}`.
- * The hash of tenant and hook id keeps names short, stable and free of characters Lambda rejects;
- * the prefix is what the IAM policies are scoped to.
- *
- * @example userFunctionName('event-hooks-user', 'default', 'a1b2…', 0) // 'event-hooks-user-3f2a9c1d0b7e4a65-0'
- */
-export function userFunctionName(prefix: string, tenant: string, hookId: string, index: number): string {
-  const hash = createHash('sha256').update(`${tenant}\n${hookId}`).digest('hex').slice(0, HASH_LENGTH);
-  const name = `${prefix}-${hash}-${index}`;
-  if (name.length > MAX_FUNCTION_NAME_LENGTH) {
-    throw new RangeError(
-      `function name ${name} is longer than ${MAX_FUNCTION_NAME_LENGTH} characters: shorten the prefix`,
-    );
-  }
-  return name;
+/** The longest prefix that still leaves room for the hash. */
+export const MAX_USER_FUNCTION_PREFIX_LENGTH = MAX_FUNCTION_NAME_LENGTH - HEAD_LENGTH - 2 - MIN_TAIL_LENGTH;
+
+/** One code entry of a hook's pipeline, as a `code` target names it. */
+export interface UserCodeEntry {
+  tenant: string;
+  hookId: string;
+  index: number;
+  code: string;
 }
 
-/** The longest prefix that still leaves room for the hash and a three-digit index. */
-export const MAX_USER_FUNCTION_PREFIX_LENGTH = MAX_FUNCTION_NAME_LENGTH - HASH_LENGTH - 2 - 3;
+/**
+ * Name of the Lambda function that runs one code entry of a hook: `${prefix}-${hash:16}-${hash:rest}`,
+ * the hash being over tenant, hook id, index and code. The name is content-addressed: new code gets
+ * a new function, so functions already serving deliveries are never changed in place, and a function
+ * that exists already holds exactly this code. The prefix is what the IAM policies are scoped to; the
+ * tail takes what the prefix leaves of 64 characters (between 3 and 16), so at least 76 bits of hash.
+ *
+ * @example userFunctionName('event-hooks-user', { tenant: 'default', hookId: 'a1b2…', index: 0, code })
+ * // 'event-hooks-user-' + 16 hex digits + '-' + 16 hex digits
+ */
+export function userFunctionName(prefix: string, entry: UserCodeEntry): string {
+  const tail = Math.min(MAX_TAIL_LENGTH, MAX_FUNCTION_NAME_LENGTH - prefix.length - HEAD_LENGTH - 2);
+  if (tail < MIN_TAIL_LENGTH) {
+    throw new RangeError(
+      `user function prefix ${prefix} is longer than ${MAX_USER_FUNCTION_PREFIX_LENGTH} characters: shorten it`,
+    );
+  }
+  // JSON keeps the parts apart whatever characters they hold.
+  const hash = createHash('sha256')
+    .update(JSON.stringify([entry.tenant, entry.hookId, entry.index, entry.code]))
+    .digest('hex');
+  return `${prefix}-${hash.slice(0, HEAD_LENGTH)}-${hash.slice(HEAD_LENGTH, HEAD_LENGTH + tail)}`;
+}
 
 /**
  * The ES module that turns one user code string into a Lambda handler. The code is embedded as a

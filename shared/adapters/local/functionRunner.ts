@@ -240,7 +240,6 @@ interface Pool {
   tenant: string;
   hookId: string;
   index: number;
-  codeHash: string;
   code: string;
   workers: Set<WorkerProcess>;
   idle: WorkerProcess[];
@@ -253,7 +252,9 @@ interface Waiter {
   reject(error: FunctionError): void;
 }
 
-const hashCode = (code: string): string => createHash('sha256').update(code).digest('hex');
+/** One pool per function, as on AWS: tenant, hook id, index and code. */
+const poolKey = (entry: Omit<CodeTarget, 'kind'>): string =>
+  [entry.tenant, entry.hookId, entry.index, createHash('sha256').update(entry.code).digest('hex')].join('\u0000');
 
 /**
  * Creates the local function runner. Call `close()` when done: it kills every worker process.
@@ -383,31 +384,30 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
   };
 
   const poolFor = (target: CodeTarget): Pool => {
-    const codeHash = hashCode(target.code);
-    const key = [target.tenant, target.hookId, target.index, codeHash].join('\u0000');
+    const key = poolKey(target);
     let pool = pools.get(key);
     if (!pool) {
       const { tenant, hookId, index, code } = target;
-      pool = { key, tenant, hookId, index, codeHash, code, workers: new Set(), idle: [], retired: false };
+      pool = { key, tenant, hookId, index, code, workers: new Set(), idle: [], retired: false };
       pools.set(key, pool);
       allPools.add(pool);
     }
     return pool;
   };
 
-  const retire = (pool: Pool, reason?: string): void => {
+  /**
+   * Stops a pool's processes, busy ones included. The failure is retryable: the delivery's next
+   * attempt reads the hook again and runs its current code, or finds it deleted.
+   */
+  const retire = (pool: Pool, reason: string): void => {
     pool.retired = true;
     if (pools.get(pool.key) === pool) pools.delete(pool.key);
     for (const worker of [...pool.idle]) worker.kill();
-    if (reason === undefined) return;
     const dropped = waiters.filter((w) => w.pool === pool);
     waiters = waiters.filter((w) => w.pool !== pool);
-    for (const waiter of dropped) waiter.reject(new FunctionError(reason));
-    for (const worker of [...pool.workers]) worker.kill(reason);
+    for (const waiter of dropped) waiter.reject(new FunctionError(reason, { retryable: true }));
+    for (const worker of [...pool.workers]) worker.kill(reason, true);
   };
-
-  const poolsOf = (hook: { tenant: string; id: string }): Pool[] =>
-    [...allPools].filter((p) => p.tenant === hook.tenant && p.hookId === hook.id);
 
   const invokeLambda = async (name: string, args: FunctionArgs): Promise<unknown> => {
     if (!options.lambdaInvoker) {
@@ -431,16 +431,20 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
   process.on('exit', killAll);
 
   return {
-    async deploy(hook) {
-      for (const pool of poolsOf(hook)) {
-        if (pool.retired) continue;
-        const current = hook.functions[pool.index];
-        if (current === undefined || hashCode(current) !== pool.codeHash) retire(pool);
-      }
-    },
+    // Nothing to prepare: a pool is made on its first call. Pools of older code of the hook stay
+    // until `remove` names them, so a write that fails after deploy leaves the running code alone.
+    async deploy() {},
 
     async remove(hook) {
-      for (const pool of poolsOf(hook)) retire(pool, 'the hook was removed while its function was running');
+      const keys = new Set(
+        hook.functions.flatMap((code, index) =>
+          code === null ? [] : [poolKey({ tenant: hook.tenant, hookId: hook.id, index, code })],
+        ),
+      );
+      // Retired pools with the key may still be finishing calls: those are stopped too.
+      for (const pool of [...allPools]) {
+        if (keys.has(pool.key)) retire(pool, 'the function was removed while it was running');
+      }
     },
 
     async invoke(target, args) {

@@ -28,13 +28,14 @@ const LOG_GROUP = '/event-hooks/eh/user-code';
 const CODE_A = 'return function (data) { return "HELLO" }';
 const CODE_B = 'return function (data) { return data + " WORLD" }';
 const REFERENCE = 'arn:aws:lambda:us-east-1:123456789012:function:mine';
-const nameOf = (index: number) => userFunctionName(PREFIX, 'acme', 'hook-1', index);
+const nameOf = (index: number, code: string) =>
+  userFunctionName(PREFIX, { tenant: 'acme', hookId: 'hook-1', index, code });
 const meta = { $metadata: {} };
 const conflict = () => new ResourceConflictException({ message: 'exists', ...meta });
 const notFound = () => new ResourceNotFoundException({ message: 'no such function', ...meta });
 const throttled = () => new TooManyRequestsException({ message: 'Rate exceeded', ...meta });
 const ACTIVE = { State: 'Active', LastUpdateStatus: 'Successful' } as const;
-/** What an existing, up-to-date function of CODE_A reports. */
+/** What an existing function of `code` with the deployment's settings reports. */
 const current = (code: string): FunctionConfiguration => ({
   ...ACTIVE,
   Role: ROLE,
@@ -72,8 +73,6 @@ describe('createAwsFunctionRunner', () => {
     lambda.reset();
     clock = new ManualClock(1_000_000);
     sleeps = [];
-    // No stale functions unless a test says otherwise.
-    lambda.on(DeleteFunctionCommand).rejects(notFound());
   });
 
   describe('deploy', () => {
@@ -87,10 +86,10 @@ describe('createAwsFunctionRunner', () => {
 
       // Assess
       const created = calls(CreateFunctionCommand);
-      expect(created.map((c) => c.FunctionName)).toEqual([nameOf(0), nameOf(1)]);
+      expect(created.map((c) => c.FunctionName)).toEqual([nameOf(0, CODE_A), nameOf(1, CODE_B)]);
       const { Code, ...settings } = created[0]!;
       expect(settings).toEqual({
-        FunctionName: nameOf(0),
+        FunctionName: nameOf(0, CODE_A),
         Role: ROLE,
         Runtime: 'nodejs24.x',
         Handler: 'index.handler',
@@ -102,7 +101,23 @@ describe('createAwsFunctionRunner', () => {
         Tags: { 'event-hooks:hook-id': 'hook-1', 'event-hooks:tenant': 'acme' },
       });
       expect(Buffer.from((Code as { ZipFile: Uint8Array }).ZipFile).equals(packageUserFunction(CODE_A).zip)).toBe(true);
-      expect(nameOf(0)).toMatch(/^eh-user-[0-9a-f]{16}-0$/);
+      expect(nameOf(0, CODE_A)).toMatch(/^eh-user-[0-9a-f]{16}-[0-9a-f]{16}$/);
+    });
+
+    it('gives changed code a function of its own and leaves the function of the old code alone', async () => {
+      // Prepare: the hook had CODE_A at index 0; its new version has CODE_B there
+      lambda.on(CreateFunctionCommand).resolves({ State: 'Pending' });
+      lambda.on(GetFunctionConfigurationCommand).resolves(ACTIVE);
+
+      // Act
+      await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_B] });
+
+      // Assess: a new name, and not a single call about any other function
+      expect(nameOf(0, CODE_B)).not.toBe(nameOf(0, CODE_A));
+      const touched = lambda.calls().map((c) => (c.args[0] as { input: { FunctionName?: string } }).input.FunctionName);
+      expect(new Set(touched)).toEqual(new Set([nameOf(0, CODE_B)]));
+      expect(calls(DeleteFunctionCommand)).toHaveLength(0);
+      expect(calls(UpdateFunctionCodeCommand)).toHaveLength(0);
     });
 
     it('waits until a new function is Active before resolving', async () => {
@@ -147,25 +162,7 @@ describe('createAwsFunctionRunner', () => {
       await expect(deploying).rejects.toThrow(/failed: role cannot be assumed/);
     });
 
-    it('updates the code of an existing function when it changed', async () => {
-      // Prepare
-      lambda.on(CreateFunctionCommand).rejects(conflict());
-      lambda.on(GetFunctionConfigurationCommand).resolves(current(CODE_A));
-      lambda.on(UpdateFunctionCodeCommand).resolves({});
-
-      // Act
-      await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_B] });
-
-      // Assess
-      const updates = calls(UpdateFunctionCodeCommand);
-      expect(updates).toHaveLength(1);
-      expect(updates[0]!.FunctionName).toBe(nameOf(0));
-      expect(updates[0]!.Architectures).toEqual(['arm64']);
-      expect(Buffer.from(updates[0]!.ZipFile as Uint8Array).equals(packageUserFunction(CODE_B).zip)).toBe(true);
-      expect(calls(UpdateFunctionConfigurationCommand)).toHaveLength(0);
-    });
-
-    it('makes no update call for a function whose code and settings already match', async () => {
+    it('makes no update call for an existing function whose settings match: its name says it has this code', async () => {
       // Prepare
       lambda.on(CreateFunctionCommand).rejects(conflict());
       lambda.on(GetFunctionConfigurationCommand).resolves(current(CODE_A));
@@ -174,11 +171,28 @@ describe('createAwsFunctionRunner', () => {
       await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A] });
 
       // Assess
+      expect(calls(GetFunctionConfigurationCommand).map((c) => c.FunctionName)).toEqual([nameOf(0, CODE_A)]);
       expect(calls(UpdateFunctionCodeCommand)).toHaveLength(0);
       expect(calls(UpdateFunctionConfigurationCommand)).toHaveLength(0);
     });
 
-    it('brings the settings of an existing function back to the deployment settings', async () => {
+    it('waits for an existing function that another deploy is still creating', async () => {
+      // Prepare: a concurrent write of the same code created it a moment ago
+      lambda.on(CreateFunctionCommand).rejects(conflict());
+      lambda
+        .on(GetFunctionConfigurationCommand)
+        .resolvesOnce({ ...current(CODE_A), State: 'Pending', LastUpdateStatus: 'InProgress' })
+        .resolves(current(CODE_A));
+
+      // Act
+      await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A] });
+
+      // Assess
+      expect(calls(GetFunctionConfigurationCommand)).toHaveLength(2);
+      expect(calls(UpdateFunctionConfigurationCommand)).toHaveLength(0);
+    });
+
+    it('brings the settings of an existing function back to the deployment settings, never its code', async () => {
       // Prepare: the function has an old role and timeout
       lambda.on(CreateFunctionCommand).rejects(conflict());
       lambda
@@ -192,7 +206,7 @@ describe('createAwsFunctionRunner', () => {
       // Assess
       expect(calls(UpdateFunctionConfigurationCommand)).toEqual([
         {
-          FunctionName: nameOf(0),
+          FunctionName: nameOf(0, CODE_A),
           Role: ROLE,
           Runtime: 'nodejs24.x',
           Handler: 'index.handler',
@@ -201,19 +215,20 @@ describe('createAwsFunctionRunner', () => {
           LoggingConfig: { LogFormat: 'JSON', LogGroup: LOG_GROUP },
         },
       ]);
+      expect(calls(UpdateFunctionCodeCommand)).toHaveLength(0);
     });
 
-    it('waits out an update in progress before updating again', async () => {
+    it('waits out an update in progress before updating the settings again', async () => {
       // Prepare: the first update is refused because another one is running
       lambda.on(CreateFunctionCommand).rejects(conflict());
-      lambda.on(GetFunctionConfigurationCommand).resolves(current(CODE_A));
-      lambda.on(UpdateFunctionCodeCommand).rejectsOnce(conflict()).resolves({});
+      lambda.on(GetFunctionConfigurationCommand).resolves({ ...current(CODE_A), MemorySize: 256 });
+      lambda.on(UpdateFunctionConfigurationCommand).rejectsOnce(conflict()).resolves({});
 
       // Act
-      await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_B] });
+      await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A] });
 
       // Assess
-      expect(calls(UpdateFunctionCodeCommand)).toHaveLength(2);
+      expect(calls(UpdateFunctionConfigurationCommand)).toHaveLength(2);
       expect(sleeps.length).toBeGreaterThanOrEqual(1);
     });
 
@@ -244,59 +259,56 @@ describe('createAwsFunctionRunner', () => {
       expect(calls(CreateFunctionCommand)).toHaveLength(3);
     });
 
-    it('creates nothing for a named function and deletes a code function that used its place', async () => {
-      // Prepare: index 1 held code before
+    it('creates nothing for a named function or a left-out entry, and deletes nothing', async () => {
+      // Prepare
       lambda.on(CreateFunctionCommand).resolves({ State: 'Pending' });
       lambda.on(GetFunctionConfigurationCommand).resolves(ACTIVE);
-      lambda.on(DeleteFunctionCommand, { FunctionName: nameOf(1) }).resolves({});
 
       // Act
-      await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A, REFERENCE] });
+      await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [null, REFERENCE, CODE_B] });
 
       // Assess
-      expect(calls(CreateFunctionCommand).map((c) => c.FunctionName)).toEqual([nameOf(0)]);
-      expect(calls(DeleteFunctionCommand).map((c) => c.FunctionName)).toContain(nameOf(1));
-    });
-
-    it('removes the functions of a pipeline that shrank, stopping after three missing in a row', async () => {
-      // Prepare: the hook had 3 code functions, now has 1
-      lambda.on(CreateFunctionCommand).rejects(conflict());
-      lambda.on(GetFunctionConfigurationCommand).resolves(current(CODE_A));
-      lambda.on(DeleteFunctionCommand, { FunctionName: nameOf(1) }).resolves({});
-      lambda.on(DeleteFunctionCommand, { FunctionName: nameOf(2) }).resolves({});
-
-      // Act
-      await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A] });
-
-      // Assess
-      expect(calls(DeleteFunctionCommand).map((c) => c.FunctionName)).toEqual([
-        nameOf(1),
-        nameOf(2),
-        nameOf(3),
-        nameOf(4),
-        nameOf(5),
-      ]);
+      expect(calls(CreateFunctionCommand).map((c) => c.FunctionName)).toEqual([nameOf(2, CODE_B)]);
+      expect(calls(DeleteFunctionCommand)).toHaveLength(0);
     });
   });
 
   describe('remove', () => {
-    it('deletes every function of the hook and ignores the ones already gone', async () => {
-      // Prepare: index 1 is a reference (no function), 0 and 2 exist
-      lambda.on(DeleteFunctionCommand, { FunctionName: nameOf(0) }).resolves({});
-      lambda.on(DeleteFunctionCommand, { FunctionName: nameOf(2) }).resolves({});
+    it('deletes exactly the functions of the given code entries, never a named function', async () => {
+      // Prepare: index 0 is left out, index 1 names an existing function
+      lambda.on(DeleteFunctionCommand).resolves({});
 
       // Act
-      await runner().remove({ tenant: 'acme', id: 'hook-1', functions: [CODE_A, REFERENCE, CODE_B] });
+      await runner().remove({ tenant: 'acme', id: 'hook-1', functions: [null, REFERENCE, CODE_B, CODE_A] });
 
       // Assess
-      expect(calls(DeleteFunctionCommand).map((c) => c.FunctionName)).toEqual([
-        nameOf(0),
-        nameOf(1),
-        nameOf(2),
-        nameOf(3),
-        nameOf(4),
-        nameOf(5),
-      ]);
+      expect(calls(DeleteFunctionCommand).map((c) => c.FunctionName)).toEqual([nameOf(2, CODE_B), nameOf(3, CODE_A)]);
+    });
+
+    it('ignores a function that is already gone', async () => {
+      // Prepare
+      lambda.on(DeleteFunctionCommand, { FunctionName: nameOf(0, CODE_A) }).rejects(notFound());
+      lambda.on(DeleteFunctionCommand, { FunctionName: nameOf(1, CODE_B) }).resolves({});
+
+      // Act
+      await runner().remove({ tenant: 'acme', id: 'hook-1', functions: [CODE_A, CODE_B] });
+
+      // Assess
+      expect(calls(DeleteFunctionCommand)).toHaveLength(2);
+    });
+
+    it('fails when a function cannot be deleted, after trying the others', async () => {
+      // Prepare
+      const denied = Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' });
+      lambda.on(DeleteFunctionCommand, { FunctionName: nameOf(0, CODE_A) }).rejects(denied);
+      lambda.on(DeleteFunctionCommand, { FunctionName: nameOf(1, CODE_B) }).resolves({});
+
+      // Act
+      const removing = runner().remove({ tenant: 'acme', id: 'hook-1', functions: [CODE_A, CODE_B] });
+
+      // Assess
+      await expect(removing).rejects.toThrow(/could not delete Lambda function .*AccessDeniedException/);
+      expect(calls(DeleteFunctionCommand).map((c) => c.FunctionName)).toContain(nameOf(1, CODE_B));
     });
   });
 
@@ -317,7 +329,7 @@ describe('createAwsFunctionRunner', () => {
       // Assess
       expect(result).toEqual({ seen: true });
       const [input] = calls(InvokeCommand);
-      expect(input!.FunctionName).toBe(nameOf(1));
+      expect(input!.FunctionName).toBe(nameOf(1, CODE_B));
       expect(input!.InvocationType).toBe('RequestResponse');
       expect(JSON.parse(Buffer.from(input!.Payload as Uint8Array).toString())).toEqual(args);
     });

@@ -90,19 +90,36 @@ describe('packageUserFunction', () => {
 });
 
 describe('userFunctionName', () => {
-  it('is stable, short and distinct per tenant, hook and index', () => {
-    const name = userFunctionName('eh-user', 'default', 'a7d1c0de-0000-4000-8000-000000000001', 0);
-    expect(name).toMatch(/^eh-user-[0-9a-f]{16}-0$/);
-    expect(userFunctionName('eh-user', 'default', 'a7d1c0de-0000-4000-8000-000000000001', 0)).toBe(name);
-    expect(userFunctionName('eh-user', 'other', 'a7d1c0de-0000-4000-8000-000000000001', 0)).not.toBe(name);
-    expect(userFunctionName('eh-user', 'default', 'a7d1c0de-0000-4000-8000-000000000001', 1)).toBe(
-      name.replace(/0$/, '1'),
-    );
+  const entry = { tenant: 'default', hookId: 'a7d1c0de-0000-4000-8000-000000000001', index: 0, code: 'return () => 1' };
+
+  it('is stable and matches the IAM pattern <prefix>-<16 characters>-*', () => {
+    const name = userFunctionName('eh-user', entry);
+    expect(name).toMatch(/^eh-user-[0-9a-f]{16}-[0-9a-f]{16}$/);
+    expect(userFunctionName('eh-user', { ...entry })).toBe(name);
+  });
+
+  it('is distinct per tenant, hook, index and code', () => {
+    const names = [
+      entry,
+      { ...entry, tenant: 'other' },
+      { ...entry, hookId: 'a7d1c0de-0000-4000-8000-000000000002' },
+      { ...entry, index: 1 },
+      { ...entry, code: 'return () => 2' },
+    ].map((e) => userFunctionName('eh-user', e));
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('keeps parts apart whatever characters they hold', () => {
+    const a = userFunctionName('eh-user', { ...entry, tenant: 'a\nb', hookId: 'c' });
+    const b = userFunctionName('eh-user', { ...entry, tenant: 'a', hookId: 'b\nc' });
+    expect(a).not.toBe(b);
   });
 
   it('fits 64 characters with the longest allowed prefix and refuses a longer one', () => {
     const longest = 'p'.repeat(MAX_USER_FUNCTION_PREFIX_LENGTH);
-    expect(userFunctionName(longest, 't', 'h', 999).length).toBeLessThanOrEqual(64);
-    expect(() => userFunctionName(`${longest}pp`, 't', 'h', 999)).toThrow(RangeError);
+    const name = userFunctionName(longest, { ...entry, index: 999 });
+    expect(name.length).toBe(64);
+    expect(name.startsWith(`${longest}-`)).toBe(true);
+    expect(() => userFunctionName(`${longest}p`, entry)).toThrow(RangeError);
   });
 });

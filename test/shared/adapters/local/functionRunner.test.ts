@@ -343,41 +343,40 @@ describe('createLocalFunctionRunner: processes', () => {
     await vi.waitFor(() => expect(isAlive(pid)).toBe(false), { timeout: 5_000 });
   });
 
-  it('on deploy, keeps processes of unchanged code and drops those of changed code', async () => {
+  it('on deploy, touches no process: the old code stays warm until it is removed', async () => {
     // Prepare
     const functions = runner();
-    const changed = PID_CODE;
-    const kept = 'return () => process.pid // kept';
-    const old = (await functions.invoke(target(changed, 'hook', 0), ARGS)) as number;
-    const warm = await functions.invoke(target(kept, 'hook', 1), ARGS);
+    const old = (await functions.invoke(target(PID_CODE, 'hook', 0), ARGS)) as number;
 
     // Act
-    await functions.deploy({ tenant: 'default', id: 'hook', functions: ['return () => "v2"', kept] });
+    await functions.deploy({ tenant: 'default', id: 'hook', functions: ['return () => "v2"'] });
 
-    // Assess
-    await vi.waitFor(() => expect(isAlive(old)).toBe(false));
-    expect(await functions.invoke(target(kept, 'hook', 1), ARGS)).toBe(warm);
+    // Assess: a write that fails after deploy leaves the stored hook's code running as it was
+    expect(await functions.invoke(target(PID_CODE, 'hook', 0), ARGS)).toBe(old);
     expect(await functions.invoke(target('return () => "v2"', 'hook', 0), ARGS)).toBe('v2');
   });
 
-  it('on deploy, lets a call in flight on the old code finish before dropping its process', async () => {
-    // Prepare
-    const logger = memoryLogger();
-    const functions = runner({ logger });
-    const code =
-      'return async () => { console.log("running"); await new Promise((r) => setTimeout(r, 300)); return process.pid }';
-    const inFlight = functions.invoke(target(code), ARGS);
-    await vi.waitFor(() => expect(logger.lines.some((l) => l.line === 'running')).toBe(true));
+  it('on remove, stops exactly the processes of the given entries', async () => {
+    // Prepare: the same code at index 0 and 1, and in another hook
+    const functions = runner();
+    const removed = (await functions.invoke(target(PID_CODE, 'hook', 0), ARGS)) as number;
+    const otherIndex = await functions.invoke(target(PID_CODE, 'hook', 1), ARGS);
+    const otherHook = await functions.invoke(target(PID_CODE, 'other', 0), ARGS);
+    const otherCode = await functions.invoke(target('return () => process.pid // v1', 'hook', 0), ARGS);
 
     // Act
-    await functions.deploy({ tenant: 'default', id: 'hook-1', functions: ['return () => "v2"'] });
+    await functions.remove({ tenant: 'default', id: 'hook', functions: [PID_CODE, null] });
 
     // Assess
-    const pid = (await inFlight) as number;
-    await vi.waitFor(() => expect(isAlive(pid)).toBe(false));
+    await vi.waitFor(() => expect(isAlive(removed)).toBe(false));
+    expect(await functions.invoke(target(PID_CODE, 'hook', 1), ARGS)).toBe(otherIndex);
+    expect(await functions.invoke(target(PID_CODE, 'other', 0), ARGS)).toBe(otherHook);
+    expect(await functions.invoke(target('return () => process.pid // v1', 'hook', 0), ARGS)).toBe(otherCode);
+    // A late call of the removed entry (a delivery that read the hook before) starts afresh.
+    expect(await functions.invoke(target(PID_CODE, 'hook', 0), ARGS)).not.toBe(removed);
   });
 
-  it('on remove, kills the hook’s processes, failing a call in flight', async () => {
+  it('on remove, kills a call in flight with a retryable failure, so the delivery reads the hook again', async () => {
     // Prepare
     const logger = memoryLogger();
     const functions = runner({ logger });
@@ -389,7 +388,9 @@ describe('createLocalFunctionRunner: processes', () => {
     await functions.remove({ tenant: 'default', id: 'hook-1', functions: [WAITING_CODE] });
 
     // Assess
-    expect((await inFlight).message).toBe('the hook was removed while its function was running');
+    const error = await inFlight;
+    expect(error.message).toBe('the function was removed while it was running');
+    expect(error.retryable).toBe(true);
     await vi.waitFor(() => expect(isAlive(pid)).toBe(false));
   });
 
