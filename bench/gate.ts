@@ -118,7 +118,6 @@ export async function benchGate(options: GateOptions): Promise<Figure[]> {
       async send(jobs) {
         enqueued += jobs.length;
       },
-      async deadLetter() {},
     };
     const counter = countStoreCalls(client);
     const dispatch = createDispatcher({

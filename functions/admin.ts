@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createAwsDeliveryQueue } from '../shared/adapters/aws/deliveryQueue.ts';
 import { createAwsEventBus } from '../shared/adapters/aws/eventBus.ts';
 import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
 import type { App } from '../shared/app.ts';
@@ -14,4 +15,6 @@ export function createAdminHandler(app: () => Promise<App>) {
 }
 
 /** The Admin API: every `/event-hooks…` route and `GET /health`. */
-export const handler = createAdminHandler(awsApp({ bus: createAwsEventBus, functions: createAwsFunctionRunner }));
+export const handler = createAdminHandler(
+  awsApp({ bus: createAwsEventBus, queue: createAwsDeliveryQueue, functions: createAwsFunctionRunner }),
+);

@@ -12,6 +12,7 @@ import type { EventHook } from './hooks/hook.ts';
 import { userCodeSyntaxError } from './hooks/userCode.ts';
 import type { HttpSender } from './http/httpSender.ts';
 import type { Logger } from './logger.ts';
+import { createDeadLetters } from './pipeline/deadLetters.ts';
 import { createDeliveryWorker, type DeliveryOutcome } from './pipeline/deliveryWorker.ts';
 import { createDispatcher } from './pipeline/dispatcher.ts';
 import { HookCache } from './pipeline/hookCache.ts';
@@ -21,6 +22,7 @@ import type { Clock } from './ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from './ports/deliveryQueue.ts';
 import type { EventBus } from './ports/eventBus.ts';
 import { type FunctionRunner, functionsNotIn } from './ports/functionRunner.ts';
+import { DeadLetterStore } from './store/deadLetterStore.ts';
 import { HookStore } from './store/hookStore.ts';
 import { SourceStore } from './store/sourceStore.ts';
 
@@ -164,15 +166,23 @@ export function createApp(options: AppOptions): App {
     logger,
   });
   bus = ports.bus(dispatch);
+  const deadLetterStore = new DeadLetterStore({ client, tableName, retentionDays: config.deadLetterRetentionDays });
   const deliver = createDeliveryWorker({
     hooks: cache,
     queue: ports.queue,
+    deadLetters: deadLetterStore,
     handlerDeps,
     policy: options.retryPolicy,
     clock,
     logger,
   });
-  const admin = createAdminRouter({ service, logger, tenant: config.tenant, runner: createHookRunner(handlerDeps) });
+  const admin = createAdminRouter({
+    service,
+    logger,
+    tenant: config.tenant,
+    runner: createHookRunner(handlerDeps),
+    deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
+  });
   const ingest = createIngest({
     bus,
     catalog: (tenant) => cache.catalog(tenant),

@@ -13,7 +13,6 @@ export interface Config {
   dynamodbEndpoint: string | undefined;
   eventBusName: string | undefined;
   deliveryQueueUrl: string | undefined;
-  deadLetterQueueUrl: string | undefined;
   userFunctionPrefix: string;
   userFunctionRoleArn: string | undefined;
   /**
@@ -29,6 +28,8 @@ export interface Config {
   lambdaEndpoint: string | undefined;
   /** Deliveries the local queue runs at once (on AWS, the event source mapping's concurrency decides). */
   deliveryConcurrency: number | undefined;
+  /** Days a dead letter is kept (DynamoDB TTL). */
+  deadLetterRetentionDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -59,7 +60,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     eventBusName: env.EVENT_BUS_NAME || undefined,
     deliveryQueueUrl: env.DELIVERY_QUEUE_URL || undefined,
-    deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL || undefined,
     userFunctionPrefix: env.USER_FUNCTION_PREFIX || 'event-hooks-user',
     userFunctionRoleArn: env.USER_FUNCTION_ROLE_ARN || undefined,
     hookCacheCheckMs: integer(env, 'HOOK_CACHE_CHECK_MS', 1000),
@@ -69,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     functionTimeoutMs: integer(env, 'FUNCTION_TIMEOUT_MS', 5_000, 1),
     functionMemoryMb: integer(env, 'FUNCTION_MEMORY_MB', 128, 16),
     lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
+    deadLetterRetentionDays: integer(env, 'DEAD_LETTER_RETENTION_DAYS', 14, 1),
     deliveryConcurrency: env.DELIVERY_CONCURRENCY ? integer(env, 'DELIVERY_CONCURRENCY', 64, 1) : undefined,
   };
 }

@@ -24,6 +24,8 @@ export interface HttpApiProps {
 export const ADMIN_ROUTES = [
   { path: '/event-hooks', methods: [apigwv2.HttpMethod.ANY] },
   { path: '/event-hooks/{proxy+}', methods: [apigwv2.HttpMethod.ANY] },
+  { path: '/dead-letters', methods: [apigwv2.HttpMethod.ANY] },
+  { path: '/dead-letters/{proxy+}', methods: [apigwv2.HttpMethod.ANY] },
   { path: '/health', methods: [apigwv2.HttpMethod.GET] },
 ] as const;
 export const INGEST_ROUTE = { path: '/events', methods: [apigwv2.HttpMethod.POST] } as const;

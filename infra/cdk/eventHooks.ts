@@ -158,7 +158,6 @@ export class EventHooks extends Construct {
       TABLE_NAME: this.table.tableName,
       EVENT_BUS_NAME: this.bus.eventBusName,
       DELIVERY_QUEUE_URL: this.deliveryQueue.queueUrl,
-      DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
       USER_FUNCTION_PREFIX: this.userFunctionPrefix,
       USER_FUNCTION_ROLE_ARN: this.userFunctionRole.roleArn,
       USER_FUNCTION_LOG_GROUP: this.userFunctionLogGroup.logGroupName,

@@ -15,12 +15,12 @@ export const USER_FUNCTION_MANAGEMENT_ACTIONS = [
 
 /** Table actions per function: exactly the calls its code makes. */
 export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
-  // hooks and user sources: read, list, create, update, delete
+  // hooks, user sources and dead letters: read, list, create, update, delete
   admin: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   // hooks by source (the GSI), the hooks version, conditional writes of gate items
   dispatcher: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
-  // the hook of a job, by id
-  delivery: ['dynamodb:GetItem'],
+  // the hook of a job, by id; final failures stored as dead letters
+  delivery: ['dynamodb:GetItem', 'dynamodb:PutItem'],
 };
 
 export interface GrantProps {
@@ -52,8 +52,11 @@ export function grantLeastPrivilege(hooks: EventHooks, props: GrantProps): void 
   allow(roles.admin, ['events:PutEvents'], [hooks.bus.eventBusArn]);
 
   allow(roles.dispatcher, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn]);
-  // Retries go back on the delivery queue; final failures to the dead-letter queue.
-  allow(roles.delivery, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn, hooks.deadLetterQueue.queueArn]);
+  // Retries go back on the delivery queue (final failures are stored in the table as dead letters;
+  // the dead-letter queue only receives what SQS itself redrives after maxReceiveCount).
+  allow(roles.delivery, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn]);
+  // Replaying a dead letter puts its job back on the delivery queue.
+  allow(roles.admin, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn]);
 
   allow(roles.admin, USER_FUNCTION_MANAGEMENT_ACTIONS, [props.userFunctionArnPattern]);
   allow(roles.admin, ['iam:PassRole'], [hooks.userFunctionRole.roleArn], {

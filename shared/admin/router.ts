@@ -2,6 +2,8 @@ import { BadRequestError, MethodNotAllowedError, NotFoundError, NotImplementedEr
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
 import type { Logger } from '../logger.ts';
+import type { DeadLetters } from '../pipeline/deadLetters.ts';
+import { deadLetterRoutes } from './deadLetterRoutes.ts';
 import type { HookService } from './hookService.ts';
 import { type ApiRequest, type ApiResponse, errorResponse, json, noContent, parseJsonBody } from './http.ts';
 
@@ -18,6 +20,8 @@ export interface AdminRouterOptions {
   logger: Logger;
   tenant: string;
   runner?: HookRunner;
+  /** `/dead-letters`; answered 404 when absent. */
+  deadLetters?: DeadLetters;
   /** Largest accepted request body (default 256 KiB). */
   maxBodyBytes?: number;
 }
@@ -147,6 +151,11 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       const method = request.method.toUpperCase();
       const parts = segments(request.path);
       if (parts[0] === 'health' && parts.length === 1) return json(200, { status: 'ok' });
+      if (parts[0] === 'dead-letters' && options.deadLetters) {
+        return await deadLetterRoutes(options.deadLetters, tenant, method, parts.slice(1), request, () =>
+          pageSize(request.query),
+        );
+      }
       if (parts[0] !== 'event-hooks') throw new NotFoundError();
       const [, second, third, ...rest] = parts;
       if (second === undefined) return await collection(method, request);

@@ -4,12 +4,15 @@ import type { HandlerDeps } from '../handlers/types.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../ports/deliveryQueue.ts';
+import type { DeadLetterStore } from '../store/deadLetterStore.ts';
 import type { HookCache } from './hookCache.ts';
 
 export interface DeliveryWorkerDeps {
   /** Hooks by id, cached like the dispatcher's: no store read per delivery. */
   hooks: Pick<HookCache, 'hook'>;
   queue: DeliveryQueue;
+  /** Where final failures are kept for inspection and replay (the table). */
+  deadLetters: Pick<DeadLetterStore, 'put'>;
   handlerDeps: (tenant: string) => HandlerDeps;
   policy: RetryPolicy;
   clock: Clock;
@@ -69,7 +72,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
       deps.logger.warn('delivery', { ...failed, outcome: 'retry', retry_in_ms: decision.delayMs });
       return 'retry';
     }
-    await deps.queue.deadLetter({ job, reason: decision.reason, deadLetteredAt: now });
+    await deps.deadLetters.put({ job, reason: decision.reason, deadLetteredAt: now });
     deps.logger.error('delivery', { ...failed, outcome: 'dead-letter', reason: decision.reason });
     return 'dead-letter';
   };

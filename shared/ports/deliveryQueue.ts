@@ -14,6 +14,7 @@ export interface DeliveryJob {
   firstQueuedAt: number;
 }
 
+/** A job that will never succeed, with why; stored where the Admin API can list and replay it. */
 export interface DeadLetter {
   job: DeliveryJob;
   reason: string;
@@ -24,6 +25,4 @@ export interface DeadLetter {
 export interface DeliveryQueue {
   /** Enqueue jobs, optionally not visible before `delayMs` has passed. */
   send(jobs: DeliveryJob[], options?: { delayMs?: number }): Promise<void>;
-  /** Move a job that will never succeed to the dead-letter store, where it can be inspected and replayed. */
-  deadLetter(entry: DeadLetter): Promise<void>;
 }

@@ -11,8 +11,9 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | hooks version   | `T#<tenant>#META`           | `HOOKS_VERSION`    |                                |        |
  * | user source     | `T#<tenant>#SOURCE`         | `<source>#<event>` |                                |        |
  * | gate window     | `T#<tenant>#GATE#<gate key>`| `GATE`             |                                |        |
+ * | dead letter     | `T#<tenant>#DEAD`           | `<ms>#<delivery id>`|                               |        |
  *
- * Gate items carry `expires_at` (epoch seconds), the table's TTL attribute.
+ * Gate items and dead letters carry `expires_at` (epoch seconds), the table's TTL attribute.
  */
 export const TABLE_SCHEMA = {
   partitionKey: 'pk',
@@ -63,4 +64,6 @@ export const keys = {
   }),
   userEventsPartition: (tenant: string) => `T#${tenant}#SOURCE`,
   gate: (tenant: string, gateKey: string) => ({ pk: `T#${tenant}#GATE#${gateKey}`, sk: 'GATE' }),
+  deadLetter: (tenant: string, id: string) => ({ pk: `T#${tenant}#DEAD`, sk: id }),
+  deadLettersPartition: (tenant: string) => `T#${tenant}#DEAD`,
 };

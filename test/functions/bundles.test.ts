@@ -109,7 +109,6 @@ describe('function bundles (built, loaded by a fresh Node, run against the local
       TABLE_NAME: store.tableName,
       EVENT_BUS_NAME: 'test-bus',
       DELIVERY_QUEUE_URL: `${aws.url}/000000000000/delivery`,
-      DEAD_LETTER_QUEUE_URL: `${aws.url}/000000000000/dead`,
       USER_FUNCTION_PREFIX: 'test-user',
       USER_FUNCTION_ROLE_ARN: 'arn:aws:iam::000000000000:role/user-code',
       HOOK_CACHE_CHECK_MS: '0',

@@ -57,7 +57,6 @@ export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App
       queue: queue
         ? queue({
             queueUrl: required('DELIVERY_QUEUE_URL', config.deliveryQueueUrl),
-            deadLetterQueueUrl: required('DEAD_LETTER_QUEUE_URL', config.deadLetterQueueUrl),
             clock,
           })
         : missing<DeliveryQueue>('delivery queue'),

@@ -1,12 +1,7 @@
-import {
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import { BadRequestError, EventHooksError, PayloadTooLargeError } from '../../errors.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import type { DeadLetter, DeliveryJob, DeliveryQueue } from '../../ports/deliveryQueue.ts';
+import type { DeliveryJob, DeliveryQueue } from '../../ports/deliveryQueue.ts';
 import { awsErrorName, backoffDelay, batchBy, realSleep, type Sleep } from './backoff.ts';
 
 /** SQS takes at most 10 messages per `SendMessageBatch`… */
@@ -28,8 +23,6 @@ export type QueuedDeliveryJob = DeliveryJob & {
 export interface AwsDeliveryQueueOptions {
   /** `DELIVERY_QUEUE_URL`. */
   queueUrl: string;
-  /** `DEAD_LETTER_QUEUE_URL`: where final failures go. */
-  deadLetterQueueUrl: string;
   client?: SQSClient;
   clock?: Clock;
   /** Attempts per message, the first included, before `send` rejects. Default 4. */
@@ -40,18 +33,17 @@ export interface AwsDeliveryQueueOptions {
   random?: () => number;
 }
 
-/** Message attribute naming the body's shape, so one dead-letter queue can hold both kinds of message. */
+/** Message attribute naming the body's shape (`deliver.v1`), readable without parsing the body. */
 export const MESSAGE_TYPE_ATTRIBUTE = 'type';
-/** `type` of a message that `deadLetter` wrote (a `DeadLetter` body); redriven messages carry `deliver.v1`. */
-export const DEAD_LETTER_TYPE = 'dead-letter.v1';
 
 /**
  * The DeliveryQueue port on SQS: `SendMessageBatch` in chunks of 10 with
- * `DelaySeconds = min(900, ceil(delayMs / 1000))`, failed entries retried with backoff;
- * dead letters go to the dead-letter queue with `SendMessage`.
+ * `DelaySeconds = min(900, ceil(delayMs / 1000))`, failed entries retried with backoff. Final
+ * failures are not sent here: they are stored as dead letters in the table (`DeadLetterStore`); the
+ * queue's own dead-letter queue only receives what SQS redrives after `maxReceiveCount`.
  *
  * @example
- * const queue = createAwsDeliveryQueue({ queueUrl: env.DELIVERY_QUEUE_URL, deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL });
+ * const queue = createAwsDeliveryQueue({ queueUrl: env.DELIVERY_QUEUE_URL });
  * await queue.send([job], { delayMs: 30_000 });
  */
 export function createAwsDeliveryQueue(options: AwsDeliveryQueueOptions): DeliveryQueue {
@@ -119,22 +111,6 @@ export function createAwsDeliveryQueue(options: AwsDeliveryQueueOptions): Delive
         }
         pending = failed.map((f) => f.entry);
         await sleep(backoffDelay(attempt, backoff));
-      }
-    },
-
-    async deadLetter(entry: DeadLetter): Promise<void> {
-      try {
-        await client.send(
-          new SendMessageCommand({
-            QueueUrl: options.deadLetterQueueUrl,
-            MessageBody: JSON.stringify(entry),
-            MessageAttributes: { [MESSAGE_TYPE_ATTRIBUTE]: { DataType: 'String', StringValue: DEAD_LETTER_TYPE } },
-          }),
-        );
-      } catch (error) {
-        throw new EventHooksError(`SQS SendMessage to the dead-letter queue failed (${awsErrorName(error)})`, {
-          cause: error,
-        });
       }
     },
   };

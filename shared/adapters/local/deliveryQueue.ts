@@ -27,6 +27,8 @@ export type DeliveryWorker = (job: DeliveryJob) => Promise<unknown>;
 export interface LocalDeliveryQueue extends DeliveryQueue {
   /** Starts handing messages to `worker`: resolving acknowledges (deletes) the message, rejecting means a crash. */
   start(worker: DeliveryWorker): void;
+  /** Keeps a job that will never succeed in the queue's own file (crashes past `maxReceiveCount` end here too). */
+  deadLetter(entry: DeadLetter): Promise<void>;
   deadLetters(): DeadLetter[];
   /** Moves a dead letter back onto the queue as a fresh job (attempt 1, age reset); `false` when unknown. */
   replay(deliveryId: string): boolean;

@@ -2,7 +2,14 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { findOne, idsOf, refersTo, synth } from './synth.ts';
 
-const ROUTE_KEYS = ['ANY /event-hooks', 'ANY /event-hooks/{proxy+}', 'GET /health', 'POST /events'];
+const ROUTE_KEYS = [
+  'ANY /event-hooks',
+  'ANY /event-hooks/{proxy+}',
+  'ANY /dead-letters',
+  'ANY /dead-letters/{proxy+}',
+  'GET /health',
+  'POST /events',
+];
 
 describe('HTTP API', () => {
   const { template, json } = synth();
@@ -44,6 +51,8 @@ describe('HTTP API', () => {
     expect(auth(openAdmin)).toEqual({
       'ANY /event-hooks': 'NONE',
       'ANY /event-hooks/{proxy+}': 'NONE',
+      'ANY /dead-letters': 'NONE',
+      'ANY /dead-letters/{proxy+}': 'NONE',
       'GET /health': 'NONE',
       'POST /events': 'AWS_IAM',
     });

@@ -197,7 +197,6 @@ describe('EventHooks construct', () => {
         expect(env.TABLE_NAME).toEqual({ Ref: tableId });
         expect(env.EVENT_BUS_NAME).toEqual({ Ref: busId });
         expect(env.DELIVERY_QUEUE_URL).toEqual({ Ref: queueId('event-hooks-delivery') });
-        expect(env.DEAD_LETTER_QUEUE_URL).toEqual({ Ref: queueId('event-hooks-delivery-dlq') });
         expect(env.USER_FUNCTION_LOG_GROUP).toEqual({ Ref: userLogGroupId });
         expect(env.USER_FUNCTION_ROLE_ARN).toEqual({ 'Fn::GetAtt': [userRoleId, 'Arn'] });
       }

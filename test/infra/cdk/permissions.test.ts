@@ -55,7 +55,7 @@ describe('least-privilege grants', () => {
     );
   });
 
-  it('lets delivery consume its queue, read a hook, re-enqueue, dead-letter and invoke user code and named functions', () => {
+  it('lets delivery consume its queue, read a hook, store dead letters, re-enqueue and invoke user code and named functions', () => {
     expect(grants('delivery')).toEqual(
       [
         ...pairs(
@@ -68,14 +68,14 @@ describe('least-privilege grants', () => {
           ],
           [queue('event-hooks-delivery')],
         ),
-        ...pairs(['dynamodb:GetItem'], [table]),
-        ...pairs(['sqs:SendMessage'], [queue('event-hooks-delivery'), queue('event-hooks-delivery-dlq')]),
+        ...pairs(['dynamodb:GetItem', 'dynamodb:PutItem'], [table]),
+        ...pairs(['sqs:SendMessage'], [queue('event-hooks-delivery')]),
         ...pairs(['lambda:InvokeFunction'], [USER_FUNCTIONS, NAMED]),
       ].sort(),
     );
   });
 
-  it('lets admin manage hooks, emit its events, manage user-code functions and pass only the user-code role', () => {
+  it('lets admin manage hooks and dead letters, replay onto the queue, emit its events, manage user-code functions and pass only the user-code role', () => {
     expect(grants('admin')).toEqual(
       [
         ...pairs(
@@ -83,6 +83,7 @@ describe('least-privilege grants', () => {
           [table, index],
         ),
         ...pairs(['events:PutEvents'], [bus]),
+        ...pairs(['sqs:SendMessage'], [queue('event-hooks-delivery')]),
         ...pairs(
           [
             'lambda:CreateFunction',

@@ -100,8 +100,9 @@ describe('event pipeline (local runtime, real store, loopback receivers)', () =>
     expect(deliveries(h.id).map((l) => l.outcome)).toEqual(['retry', 'retry', 'delivered']);
   });
 
-  it('dead-letters a receiver that always fails after the bounded attempts, losing nothing', async () => {
-    const r = await receiver(() => ({ status: 500 }));
+  it('dead-letters a receiver that always fails after the bounded attempts, and replays it on request', async () => {
+    let up = false;
+    const r = await receiver((req) => (req.url === '/down' && !up ? { status: 500 } : { status: 200 }));
     const h = await hook({
       source: 'oas-validation',
       event: 'validation-failed',
@@ -116,10 +117,62 @@ describe('event pipeline (local runtime, real store, loopback receivers)', () =>
     });
     await settle();
     expect(deliveries(h.id).map((l) => l.outcome)).toEqual(['retry', 'retry', 'retry', 'dead-letter']);
-    const dead = t.runtime.queue.deadLetters().filter((d) => d.job.hookId === h.id);
-    expect(dead).toHaveLength(1);
-    expect(dead[0]!.job.event).toMatchObject({ id: event.id, data: { err: 'bad' } });
-    expect(dead[0]!.reason).toMatch(/500/);
+    const listed = await t.request('GET', '/dead-letters');
+    const dead = (listed.body.data as { id: string; hook_id: string; delivery_id: string }[]).filter(
+      (d) => d.hook_id === h.id,
+    );
+    expect(dead).toEqual([
+      {
+        id: expect.stringMatching(/^\d{13}-/),
+        delivery_id: expect.any(String),
+        hook_id: h.id,
+        attempts: 4,
+        reason: expect.stringMatching(/500/),
+        dead_lettered_at: expect.any(Number),
+        event: expect.objectContaining({
+          id: event.id,
+          source: 'oas-validation',
+          data: expect.objectContaining({ err: 'bad' }),
+        }),
+      },
+    ]);
+    const id = dead[0]!.id;
+    expect((await t.request('GET', `/dead-letters/${id}`)).body).toEqual(dead[0]);
+
+    // The receiver is fixed: a replay delivers the same delivery, as a fresh first attempt.
+    up = true;
+    const before = r.requests.length;
+    const replay = await t.request('POST', `/dead-letters/${id}/replay`);
+    expect(replay.status).toBe(202);
+    await settle();
+    const replayed = r.requests.slice(before);
+    expect(replayed).toHaveLength(1);
+    expect(replayed[0]!.headers['x-event-hooks-delivery']).toBe(dead[0]!.delivery_id);
+    expect(replayed[0]!.headers['x-event-hooks-attempt']).toBe('1');
+    expect((await t.request('GET', `/dead-letters/${id}`)).status).toBe(404);
+    expect((await t.request('POST', `/dead-letters/${id}/replay`)).status).toBe(404);
+  });
+
+  it('lists dead letters page by page, and drops one on DELETE', async () => {
+    const r = await receiver(() => ({ status: 400 }));
+    const h = await hook({ source: 'balancer', event: 'health', handler: 'webhook', config: { url: `${r.url}/bad` } });
+    for (let i = 0; i < 3; i++) await emit('balancer', 'health', { upstream_id: `dl-${i}` });
+    await settle();
+    const seen: { id: string; hook_id: string }[] = [];
+    let next: string | null = '/dead-letters?size=1';
+    while (next) {
+      const page = await t.request('GET', next);
+      expect(page.body.data.length).toBeLessThanOrEqual(1);
+      seen.push(...page.body.data);
+      next = page.body.next;
+    }
+    const mine = seen.filter((d) => d.hook_id === h.id);
+    expect(mine).toHaveLength(3);
+    expect(new Set(seen.map((d) => d.id)).size).toBe(seen.length);
+    expect((await t.request('DELETE', `/dead-letters/${mine[0]!.id}`)).status).toBe(204);
+    expect((await t.request('GET', `/dead-letters/${mine[0]!.id}`)).status).toBe(404);
+    expect((await t.request('GET', '/dead-letters?offset=nope')).status).toBe(400);
+    await t.request('DELETE', `/event-hooks/${h.id}`);
   });
 
   it('times out a slow receiver and retries, and unreachable URLs do not hold up other hooks', async () => {

@@ -1,9 +1,4 @@
-import {
-  SendMessageBatchCommand,
-  type SendMessageBatchRequestEntry,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -19,7 +14,6 @@ import type { DeliveryJob } from '../../../../shared/ports/deliveryQueue.ts';
 const client = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 const sqs = mockClient(client);
 const QUEUE = 'https://sqs.us-east-1.amazonaws.com/123456789012/delivery';
-const DLQ = 'https://sqs.us-east-1.amazonaws.com/123456789012/delivery-dlq';
 const NOW = 1_700_000_000_000;
 
 function job(n: number): DeliveryJob {
@@ -72,7 +66,6 @@ describe('createAwsDeliveryQueue', () => {
   const queue = () =>
     createAwsDeliveryQueue({
       queueUrl: QUEUE,
-      deadLetterQueueUrl: DLQ,
       client,
       clock,
       sleep: async (ms) => {
@@ -187,35 +180,6 @@ describe('createAwsDeliveryQueue', () => {
     await expect(sending).rejects.toBeInstanceOf(EventHooksError);
     expect(batches()).toHaveLength(4);
     expect(sleeps).toHaveLength(3);
-  });
-
-  it('writes a dead letter to the dead-letter queue with one SendMessage', async () => {
-    // Prepare
-    sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
-    const entry = { job: job(1), reason: 'HTTP 500 after 8 attempts', deadLetteredAt: NOW };
-
-    // Act
-    await queue().deadLetter(entry);
-
-    // Assess
-    const calls = sqs.commandCalls(SendMessageCommand);
-    expect(calls).toHaveLength(1);
-    expect(calls[0]!.args[0].input).toEqual({
-      QueueUrl: DLQ,
-      MessageBody: JSON.stringify(entry),
-      MessageAttributes: { type: { DataType: 'String', StringValue: 'dead-letter.v1' } },
-    });
-  });
-
-  it('turns a failed dead-letter call into an EventHooksError', async () => {
-    // Prepare
-    sqs.on(SendMessageCommand).rejects(Object.assign(new Error('gone'), { name: 'QueueDoesNotExist' }));
-
-    // Act
-    const writing = queue().deadLetter({ job: job(1), reason: 'x', deadLetteredAt: NOW });
-
-    // Assess
-    await expect(writing).rejects.toThrow(/dead-letter queue failed \(QueueDoesNotExist\)/);
   });
 });
 

@@ -1,0 +1,36 @@
+import type { Clock } from '../ports/clock.ts';
+import type { DeliveryQueue } from '../ports/deliveryQueue.ts';
+import type { DeadLetterPage, DeadLetterStore, StoredDeadLetter } from '../store/deadLetterStore.ts';
+
+/** What the Admin API does with dead letters. */
+export interface DeadLetters {
+  list(tenant: string, options: { size: number; offset?: string }): Promise<DeadLetterPage>;
+  get(tenant: string, id: string): Promise<StoredDeadLetter | undefined>;
+  /** Puts the job back on the delivery queue as a fresh first attempt; `undefined` when unknown. */
+  replay(tenant: string, id: string): Promise<StoredDeadLetter | undefined>;
+  delete(tenant: string, id: string): Promise<StoredDeadLetter | undefined>;
+}
+
+/**
+ * Dead letters over the store and the delivery queue. A replay claims the dead letter by deleting
+ * it (so two concurrent replays send it once), then enqueues it, and puts it back if that fails:
+ * nothing is lost either way. The delivery id is kept, so receivers can still de-duplicate.
+ */
+export function createDeadLetters(deps: { store: DeadLetterStore; queue: DeliveryQueue; clock: Clock }): DeadLetters {
+  return {
+    list: (tenant, options) => deps.store.list(tenant, options),
+    get: (tenant, id) => deps.store.get(tenant, id),
+    delete: (tenant, id) => deps.store.delete(tenant, id),
+    async replay(tenant, id) {
+      const entry = await deps.store.delete(tenant, id);
+      if (!entry) return undefined;
+      try {
+        await deps.queue.send([{ ...entry.job, attempt: 1, firstQueuedAt: deps.clock.now() }]);
+      } catch (error) {
+        await deps.store.put(entry);
+        throw error;
+      }
+      return entry;
+    },
+  };
+}

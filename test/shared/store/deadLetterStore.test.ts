@@ -1,0 +1,63 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeadLetter } from '../../../shared/ports/deliveryQueue.ts';
+import { DeadLetterStore } from '../../../shared/store/deadLetterStore.ts';
+import { InvalidOffsetError } from '../../../shared/store/hookStore.ts';
+import { keys } from '../../../shared/store/table.ts';
+import { startTestStore, type TestStore } from '../../support/store.ts';
+
+const entry = (tenant: string, n: number, at = 1_764_000_000_000 + n): DeadLetter => ({
+  job: {
+    type: 'deliver.v1',
+    deliveryId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    tenant,
+    hookId: 'hook-1',
+    event: { id: `e${n}`, time: '2026-11-27T00:00:00Z', tenant, source: 'balancer', event: 'health', data: { n } },
+    attempt: 6,
+    firstQueuedAt: at - 90_000,
+  },
+  reason: 'HTTP 500 after 6 attempts',
+  deadLetteredAt: at,
+});
+
+describe('DeadLetterStore', () => {
+  let store: TestStore;
+  let deadLetters: DeadLetterStore;
+  beforeAll(async () => {
+    store = await startTestStore();
+    deadLetters = new DeadLetterStore({ client: store.client, tableName: store.tableName, retentionDays: 2 });
+  });
+  afterAll(() => store.close());
+
+  it('stores a dead letter with an id that sorts by time, and a TTL after the retention', async () => {
+    const stored = await deadLetters.put(entry('a', 1));
+    expect(stored.id).toBe(`1764000000001-${entry('a', 1).job.deliveryId}`);
+    expect(await deadLetters.get('a', stored.id)).toEqual({ ...entry('a', 1), id: stored.id });
+    const { Item } = await store.client.send(
+      new GetCommand({ TableName: store.tableName, Key: keys.deadLetter('a', stored.id) }),
+    );
+    expect(Item?.expires_at).toBe(Math.ceil((1_764_000_000_001 + 2 * 86_400_000) / 1000));
+  });
+
+  it('lists oldest first, page by page, per tenant', async () => {
+    for (const n of [13, 11, 12]) await deadLetters.put(entry('b', n));
+    await deadLetters.put(entry('c', 99));
+    const first = await deadLetters.list('b', { size: 2 });
+    expect(first.deadLetters.map((d) => d.job.event.id)).toEqual(['e11', 'e12']);
+    const second = await deadLetters.list('b', { size: 2, offset: first.next! });
+    expect(second.deadLetters.map((d) => d.job.event.id)).toEqual(['e13']);
+    expect(second.next).toBeUndefined();
+  });
+
+  it('deletes once and says what it deleted', async () => {
+    const stored = await deadLetters.put(entry('d', 1));
+    expect((await deadLetters.delete('d', stored.id))?.id).toBe(stored.id);
+    expect(await deadLetters.delete('d', stored.id)).toBeUndefined();
+    expect(await deadLetters.get('d', stored.id)).toBeUndefined();
+  });
+
+  it('refuses offsets it did not issue and treats malformed ids as unknown', async () => {
+    await expect(deadLetters.list('b', { size: 1, offset: 'x' })).rejects.toBeInstanceOf(InvalidOffsetError);
+    expect(await deadLetters.get('b', '../x')).toBeUndefined();
+  });
+});
