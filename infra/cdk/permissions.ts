@@ -6,7 +6,6 @@ import type { EventHooks } from './eventHooks.ts';
 /** What the admin function does with the Lambda control plane, on user-code functions only. */
 export const USER_FUNCTION_MANAGEMENT_ACTIONS = [
   'lambda:CreateFunction',
-  'lambda:UpdateFunctionCode',
   'lambda:UpdateFunctionConfiguration',
   'lambda:GetFunctionConfiguration',
   'lambda:DeleteFunction',
@@ -17,10 +16,12 @@ export const USER_FUNCTION_MANAGEMENT_ACTIONS = [
 export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
   // hooks, user sources and dead letters: read, list, create, update, delete
   admin: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  // the catalog (user sources) and its version, to check events before accepting them
+  ingest: ['dynamodb:GetItem', 'dynamodb:Query'],
   // hooks by source (the GSI), the hooks version, conditional writes of gate items
   dispatcher: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
-  // the hook of a job, by id; final failures stored as dead letters
-  delivery: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+  // the hook of a job by id (and the hooks version and catalog the cache checks); dead letters
+  delivery: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
 };
 
 export interface GrantProps {
@@ -43,8 +44,8 @@ export function grantLeastPrivilege(hooks: EventHooks, props: GrantProps): void 
   };
 
   for (const [name, actions] of Object.entries(TABLE_ACTIONS) as [FunctionName, string[]][]) {
-    // delivery only reads single hooks by key: no index.
-    allow(roles[name], actions, name === 'delivery' ? [hooks.table.tableArn] : tableResources);
+    // Only the admin function and the dispatcher query hooks by source; the others need no index.
+    allow(roles[name], actions, name === 'admin' || name === 'dispatcher' ? tableResources : [hooks.table.tableArn]);
   }
 
   allow(roles.ingest, ['events:PutEvents'], [hooks.bus.eventBusArn]);

@@ -1,4 +1,10 @@
-import { BadRequestError, MethodNotAllowedError, NotFoundError, NotImplementedError } from '../errors.ts';
+import {
+  BadRequestError,
+  DeliveryError,
+  MethodNotAllowedError,
+  NotFoundError,
+  NotImplementedError,
+} from '../errors.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
 import type { Logger } from '../logger.ts';
@@ -141,7 +147,13 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       allow(method, ['GET']);
       const hook = await service.get(tenant, id);
       if (hook.handler !== 'webhook') throw new BadRequestError(`handler '${hook.handler}' does not support 'ping'`);
-      return json(200, await runner().ping(tenant, hook));
+      try {
+        return json(200, await runner().ping(tenant, hook));
+      } catch (error) {
+        // Kong answers a ping that could not be sent with 400 and the reason.
+        if (error instanceof DeliveryError) throw new BadRequestError(error.message, { cause: error });
+        throw error;
+      }
     }
     throw new NotFoundError();
   }

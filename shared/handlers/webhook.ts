@@ -1,6 +1,5 @@
 import { kongSignature, SIGNATURE_HEADER } from '../delivery/signing.ts';
 import { classifyResponse, type HttpResponse } from '../http/httpSender.ts';
-import { redact } from '../logger.ts';
 import type { DeliveryContext, HandlerEvent, HandlerFactory, WebhookResult } from './types.ts';
 
 /**
@@ -22,16 +21,17 @@ export const webhook: HandlerFactory<'webhook'> = (hook, deps) => {
 
   return {
     callback: (event, ctx) => post(eventPayload(event), ctx),
-    // Resolves with the body that was sent, which is what Kong's `/ping` answers.
+    // Resolves with the body that was sent, which is what Kong's `/ping` answers, whatever the
+    // receiver's status; only a transport failure rejects. The entity goes as it is, as in Kong: the
+    // receiver is the hook's own.
     ping: async (operation) => {
       const payload = {
         source: 'kong:event_hooks',
         event: 'ping',
-        // Kong sends the whole entity; its secret and credential-like headers stay home.
-        event_hooks: redact(hook),
+        event_hooks: hook,
         ...(operation ? { operation } : {}),
       };
-      await post(payload, { strict: true });
+      await post(payload);
       return payload;
     },
   };

@@ -36,7 +36,8 @@ export const webhookCustom: HandlerFactory<'webhook-custom'> = (hook, deps) => (
     else if (payload && body === undefined && BODY_METHODS.has(method)) body = encodePayload(payload, headers);
 
     addDeliveryHeaders(headers, ctx);
-    if (config.secret) withHeader(headers, SIGNATURE_HEADER, kongSignature(config.secret, body ?? ''));
+    // Kong signs only a request that has a body.
+    if (config.secret && body !== undefined) withHeader(headers, SIGNATURE_HEADER, kongSignature(config.secret, body));
     const res = await deps.http.send({ method, url, headers, sslVerify: config.ssl_verify, ...(body ? { body } : {}) });
     return answer(res, ctx);
   },
@@ -52,13 +53,18 @@ export function withQuery(url: string, payload: Record<string, string>): string 
   } catch (error) {
     throw new DeliveryError('invalid URL', { retryable: false, cause: error });
   }
-  const query = Object.entries(payload)
-    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
-    .join('&');
+  const query = formEncode(payload);
   if (!query) return url;
   parsed.search = parsed.search ? `${parsed.search.slice(1)}&${query}` : query;
   parsed.hash = '';
   return parsed.toString();
+}
+
+/** Form encoding as Kong's `ngx.encode_args` writes it: spaces as `%20`, not `+`. */
+export function formEncode(payload: Record<string, string>): string {
+  return Object.entries(payload)
+    .map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`)
+    .join('&');
 }
 
 /**
@@ -70,8 +76,7 @@ export function encodePayload(payload: Record<string, string>, headers: Record<s
   const declared = Object.entries(headers).find(([name]) => name.toLowerCase() === 'content-type')?.[1];
   const media = (declared ?? 'multipart/form-data').split(';')[0]!.trim().toLowerCase();
   if (media === 'application/json' || media.endsWith('+json')) return Buffer.from(JSON.stringify(payload), 'utf8');
-  if (media === 'application/x-www-form-urlencoded')
-    return Buffer.from(new URLSearchParams(payload).toString(), 'utf8');
+  if (media === 'application/x-www-form-urlencoded') return Buffer.from(formEncode(payload), 'utf8');
   if (media === 'multipart/form-data') {
     const { boundary, body } = multipart(payload);
     withHeader(headers, 'content-type', `multipart/form-data; boundary=${boundary}`);

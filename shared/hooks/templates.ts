@@ -15,9 +15,23 @@ export function templateSyntaxError(template: string): string | undefined {
   }
 }
 
+const KONG_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+  '/': '&#47;',
+};
+
+/** Kong's (lua-resty-template's) HTML escaping, which differs from mustache's own (`=`, backtick, `/`). */
+export function kongEscape(value: unknown): string {
+  return String(value).replace(/[&<>"'/]/g, (c) => KONG_ESCAPES[c] as string);
+}
+
 /** Renders one template against the event data. Missing paths render as the empty string. */
 export function renderTemplate(template: string, data: Record<string, unknown>): string {
-  return Mustache.render(template, data);
+  return Mustache.render(template, data, undefined, { escape: kongEscape });
 }
 
 /** Renders every value of a string map. */

@@ -42,8 +42,10 @@ describe('least-privilege grants', () => {
       resources.map((resource) => show({ action, resource, ...(condition ? { condition } : {}) })),
     );
 
-  it('lets ingest put events on the one bus and nothing else', () => {
-    expect(grants('ingest')).toEqual(pairs(['events:PutEvents'], [bus]).sort());
+  it('lets ingest read the catalog and put events on the one bus, and nothing else', () => {
+    expect(grants('ingest')).toEqual(
+      [...pairs(['dynamodb:GetItem', 'dynamodb:Query'], [table]), ...pairs(['events:PutEvents'], [bus])].sort(),
+    );
   });
 
   it('lets the dispatcher read hooks, write gate items, enqueue deliveries and dead-letter its failures', () => {
@@ -68,7 +70,7 @@ describe('least-privilege grants', () => {
           ],
           [queue('event-hooks-delivery')],
         ),
-        ...pairs(['dynamodb:GetItem', 'dynamodb:PutItem'], [table]),
+        ...pairs(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'], [table]),
         ...pairs(['sqs:SendMessage'], [queue('event-hooks-delivery')]),
         ...pairs(['lambda:InvokeFunction'], [USER_FUNCTIONS, NAMED]),
       ].sort(),
@@ -87,7 +89,6 @@ describe('least-privilege grants', () => {
         ...pairs(
           [
             'lambda:CreateFunction',
-            'lambda:UpdateFunctionCode',
             'lambda:UpdateFunctionConfiguration',
             'lambda:GetFunctionConfiguration',
             'lambda:DeleteFunction',

@@ -121,7 +121,7 @@ describe('webhook handler', () => {
     expect(result).toEqual({ status: 500, headers: expect.objectContaining({ 'x-receiver': 'yes' }), body: 'broken' });
   });
 
-  it('pings with the hook entity and the operation, signed, with secrets masked', async () => {
+  it('pings with the hook entity as Kong sends it and the operation, signed, whatever the receiver answers', async () => {
     // Prepare
     const hook = hookOf('webhook', {
       url: remote.url,
@@ -137,9 +137,7 @@ describe('webhook handler', () => {
     const seen = lastRequest();
     const body = JSON.parse(seen.body.toString('utf8'));
     expect(body).toMatchObject({ source: 'kong:event_hooks', event: 'ping', operation: 'create' });
-    expect(body.event_hooks).toMatchObject({ id: hook.id, handler: 'webhook', config: { url: remote.url } });
-    expect(body.event_hooks.config.secret).not.toBe('hunter2');
-    expect(body.event_hooks.config.headers).toEqual({ authorization: '[redacted]', 'x-team': 'platform' });
+    expect(body.event_hooks).toEqual(hook);
     expect(seen.headers['x-kong-signature']).toBe(hmacSha1('hunter2', seen.body));
     expect(seen.headers.authorization).toBe('Bearer abc');
     // Kong's `/ping` answers with the body it sent.

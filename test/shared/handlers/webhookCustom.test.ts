@@ -205,12 +205,40 @@ describe('webhook-custom handler', () => {
     expect(seen.headers['x-kong-signature']).toBe(expected);
   });
 
-  it('signs an empty body for GET', async () => {
+  it('does not sign a GET, which has no body (as Kong signs only a body)', async () => {
     // Act
     const { seen } = await run({ method: 'GET', payload: { a: '1' }, secret: 'hunter2' });
 
     // Assess
-    expect(seen.headers['x-kong-signature']).toBe(`sha1=${createHmac('sha1', 'hunter2').update('').digest('hex')}`);
+    expect(seen.headers['x-kong-signature']).toBeUndefined();
+  });
+
+  it('escapes as Kong does: & < > " \' / only, and / as &#47;', async () => {
+    // Act
+    const { seen } = await run(
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        payload: { t: '{{ v }}' },
+      },
+      { source: 'crud', event: 'admins', data: { v: `a=b/c\`d<e>&"f'` } } as unknown as typeof adminCreated,
+    );
+
+    // Assess
+    expect(JSON.parse(seen.body.toString()).t).toBe('a=b&#47;c`d&lt;e&gt;&amp;&quot;f&#39;');
+  });
+
+  it('form-encodes spaces as %20, as Kong does', async () => {
+    // Act
+    const { seen } = await run({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: { t: 'a b+c' },
+      payload_format: false,
+    });
+
+    // Assess
+    expect(seen.body.toString()).toBe('t=a%20b%2Bc');
   });
 
   it('carries the delivery id and attempt', async () => {
