@@ -19,6 +19,11 @@ export interface GateInput {
   data: Record<string, unknown>;
   /** The event's unique fields from the catalog; the whole data is digested when absent. */
   unique?: string[];
+  /**
+   * The event's id. The gate item remembers which event opened it, and that same event is let
+   * through again: a dispatch retried after it admitted but failed to enqueue loses nothing.
+   */
+  eventId?: string;
 }
 
 export interface Gate {
@@ -29,6 +34,7 @@ export interface Gate {
 /** Attribute names of a gate item (besides the keys and `expires_at`). */
 const WINDOW_END = 'window_end';
 const DIGEST = 'digest';
+const ADMITTED_BY = 'admitted_by';
 
 /**
  * The `on_change` / `snooze` gate (reference §3), exact under concurrency: each decision is one
@@ -65,7 +71,7 @@ export function createGate(options: GateOptions): Gate {
   };
 
   return {
-    async admit({ tenant, hook, source, event, data, unique }) {
+    async admit({ tenant, hook, source, event, data, unique, eventId }) {
       const snoozeMs = hook.snooze && hook.snooze > 0 ? hook.snooze * 1000 : 0;
       const onChange = hook.on_change === true;
       if (!snoozeMs && !onChange) return true;
@@ -73,9 +79,13 @@ export function createGate(options: GateOptions): Gate {
       const baseKey = `${hook.id}:${source}:${event}`;
       const now = clock.now();
 
+      const admittedBy = eventId === undefined ? {} : { [ADMITTED_BY]: eventId };
       if (!snoozeMs) {
         const digest = eventDigest(data, unique);
-        return conditionalPut({ ...keys.gate(tenant, baseKey), [DIGEST]: digest }, changedDigest(digest));
+        return conditionalPut(
+          { ...keys.gate(tenant, baseKey), [DIGEST]: digest, ...admittedBy },
+          orSameEvent(changedDigest(digest), eventId),
+        );
       }
 
       const gateKey = onChange ? `${baseKey}:${eventDigest(data, unique)}` : baseKey;
@@ -85,8 +95,9 @@ export function createGate(options: GateOptions): Gate {
           ...keys.gate(tenant, gateKey),
           [WINDOW_END]: windowEnd,
           [TABLE_SCHEMA.ttlAttribute]: Math.ceil(windowEnd / 1000),
+          ...admittedBy,
         },
-        windowOver(now),
+        orSameEvent(windowOver(now), eventId),
       );
     },
   };
@@ -113,6 +124,16 @@ function changedDigest(digest: string): Condition {
     expression: 'attribute_not_exists(#digest) OR #digest <> :digest',
     names: { '#digest': DIGEST },
     values: { ':digest': digest },
+  };
+}
+
+/** Also lets through the event that opened the gate item, so a retried dispatch is admitted again. */
+function orSameEvent(condition: Condition, eventId: string | undefined): Condition {
+  if (eventId === undefined) return condition;
+  return {
+    expression: `(${condition.expression}) OR #by = :by`,
+    names: { ...condition.names, '#by': ADMITTED_BY },
+    values: { ...condition.values, ':by': eventId },
   };
 }
 

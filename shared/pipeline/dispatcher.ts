@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { HookEvent } from '../events/envelope.ts';
 import type { Gate } from '../gate/gate.ts';
 import { findEvent } from '../hooks/catalog.ts';
@@ -14,17 +14,27 @@ export interface DispatcherDeps {
   queue: DeliveryQueue;
   clock: Clock;
   logger: Logger;
-  newId?: () => string;
+}
+
+/**
+ * The delivery id of one event to one hook: derived, not random, so a dispatch that EventBridge
+ * retries (or delivers twice) yields the same id and receivers can de-duplicate on it.
+ */
+export function deliveryIdFor(eventId: string, hookId: string): string {
+  const hex = createHash('sha256').update(`${eventId}\n${hookId}`).digest('hex');
+  // Formatted as a name-based UUID (version 5 layout, variant 10xx).
+  const variant = ((Number.parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**
  * Takes one event off the bus: finds the hooks that match any of its forms, lets each through the
  * `on_change`/`snooze` gate, and enqueues one delivery job per admitted hook. It never delivers.
- * Rejects (so the bus retries the event) only if the jobs could not be enqueued; a retried event
- * passes the gate again only where the first try did not already admit it.
+ * Rejects (so the bus retries the event) only if the jobs could not be enqueued. A retry is safe:
+ * the gate lets the same event through again (it remembers which event opened a window or set a
+ * digest), and delivery ids are derived from the event and hook, so duplicates carry the same id.
  */
 export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Promise<DeliveryJob[]> {
-  const newId = deps.newId ?? randomUUID;
   return async (event) => {
     const forms = eventForms(event.source, event.event, event.data);
     const [catalog, ...hookLists] = await Promise.all([
@@ -45,6 +55,7 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
           source: form.source,
           event: form.event,
           data: event.data,
+          eventId: event.id,
           ...(unique ? { unique } : {}),
         });
       }),
@@ -58,7 +69,7 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
       }
       jobs.push({
         type: 'deliver.v1',
-        deliveryId: newId(),
+        deliveryId: deliveryIdFor(event.id, hook.id),
         tenant: event.tenant,
         hookId: hook.id,
         event: { ...event, source: form.source, event: form.event },

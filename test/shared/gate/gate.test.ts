@@ -198,4 +198,20 @@ describe('gate', () => {
     const broken = createGate({ client: store.client, tableName: 'no-such-table', clock });
     await expect(broken.admit(input(hook({ snooze: 60 }), A))).rejects.toThrow();
   });
+
+  it('lets the event that opened a window or set a digest through again, and no other', async () => {
+    const clock = new ManualClock(0);
+    const gate = createGate({ client: store.client, tableName: store.tableName, clock });
+    for (const hook of [
+      { id: 'retry-snooze', snooze: 60, on_change: null },
+      { id: 'retry-change', snooze: null, on_change: true },
+      { id: 'retry-both', snooze: 60, on_change: true },
+    ]) {
+      const admit = (eventId: string) =>
+        gate.admit({ tenant: 'retry', hook, source: 'balancer', event: 'health', data: { h: 'down' }, eventId });
+      expect(await admit('e1')).toBe(true);
+      expect(await admit('e1')).toBe(true);
+      expect(await admit('e2')).toBe(false);
+    }
+  });
 });

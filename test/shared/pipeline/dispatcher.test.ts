@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HookEvent } from '../../../shared/events/envelope.ts';
+import { createGate } from '../../../shared/gate/gate.ts';
+import type { EventHook } from '../../../shared/hooks/hook.ts';
+import { memoryLogger } from '../../../shared/logger.ts';
+import { createDispatcher, deliveryIdFor } from '../../../shared/pipeline/dispatcher.ts';
+import { HookCache } from '../../../shared/pipeline/hookCache.ts';
+import { ManualClock } from '../../../shared/ports/clock.ts';
+import type { DeliveryJob, DeliveryQueue } from '../../../shared/ports/deliveryQueue.ts';
+import { HookStore } from '../../../shared/store/hookStore.ts';
+import { SourceStore } from '../../../shared/store/sourceStore.ts';
+import { startTestStore, type TestStore } from '../../support/store.ts';
+
+const hook = (n: number, extra: Partial<EventHook> = {}): EventHook =>
+  ({
+    id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    created_at: 0,
+    source: 'balancer',
+    event: 'health',
+    handler: 'log',
+    on_change: null,
+    snooze: null,
+    config: {},
+    ...extra,
+  }) as EventHook;
+
+const event = (id: string, data: Record<string, unknown> = { health: 'down' }): HookEvent => ({
+  id,
+  time: '2026-11-27T00:00:00Z',
+  tenant: 't',
+  source: 'balancer',
+  event: 'health',
+  data,
+});
+
+/** A queue that refuses the first `failures` sends, as SQS throttling would, and records the rest. */
+function flakyQueue(failures: number): DeliveryQueue & { jobs: DeliveryJob[] } {
+  const jobs: DeliveryJob[] = [];
+  let left = failures;
+  return {
+    jobs,
+    async send(batch) {
+      if (left-- > 0) throw new Error('throttled');
+      jobs.push(...batch);
+    },
+  };
+}
+
+describe('dispatcher', () => {
+  let store: TestStore;
+  let hooks: HookStore;
+  let cache: HookCache;
+  const clock = new ManualClock(1_000_000);
+  beforeAll(async () => {
+    store = await startTestStore();
+    hooks = new HookStore({ client: store.client, tableName: store.tableName });
+    const sources = new SourceStore({ client: store.client, tableName: store.tableName });
+    cache = new HookCache({ hooks, sources, clock, checkIntervalMs: 0 });
+    await hooks.create('t', hook(1));
+    await hooks.create('t', hook(2, { snooze: 60 }));
+    await hooks.create('t', hook(3, { on_change: true }));
+  });
+  afterAll(() => store.close());
+
+  const dispatcher = (queue: DeliveryQueue) =>
+    createDispatcher({
+      cache,
+      gate: createGate({ client: store.client, tableName: store.tableName, clock }),
+      queue,
+      clock,
+      logger: memoryLogger(),
+    });
+
+  it('loses nothing when enqueueing fails after the gate admitted: the retried event passes again, with the same delivery ids', async () => {
+    const queue = flakyQueue(1);
+    const dispatch = dispatcher(queue);
+    await expect(dispatch(event('e1'))).rejects.toThrow('throttled');
+    const jobs = await dispatch(event('e1'));
+    expect(jobs.map((j) => j.hookId).sort()).toEqual([hook(1).id, hook(2).id, hook(3).id]);
+    expect(jobs.map((j) => j.deliveryId).sort()).toEqual(
+      [hook(1), hook(2), hook(3)].map((h) => deliveryIdFor('e1', h.id)).sort(),
+    );
+    // Another event inside the snooze window with the same data is still dropped by the gated hooks.
+    const next = await dispatch(event('e2'));
+    expect(next.map((j) => j.hookId)).toEqual([hook(1).id]);
+  });
+
+  it('derives delivery ids from the event and the hook: stable, distinct, UUID-shaped', () => {
+    expect(deliveryIdFor('e1', 'h1')).toBe(deliveryIdFor('e1', 'h1'));
+    expect(deliveryIdFor('e1', 'h1')).not.toBe(deliveryIdFor('e1', 'h2'));
+    expect(deliveryIdFor('e1', 'h1')).not.toBe(deliveryIdFor('e2', 'h1'));
+    expect(deliveryIdFor('e1', 'h1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
