@@ -11,7 +11,7 @@ import type { HandlerDeps } from './handlers/types.ts';
 import type { EventHook } from './hooks/hook.ts';
 import { userCodeSyntaxError } from './hooks/userCode.ts';
 import type { HttpSender } from './http/httpSender.ts';
-import type { Logger } from './logger.ts';
+import { type Logger, redact } from './logger.ts';
 import { createDeadLetters } from './pipeline/deadLetters.ts';
 import { createDeliveryWorker, type DeliveryOutcome } from './pipeline/deliveryWorker.ts';
 import { createDispatcher } from './pipeline/dispatcher.ts';
@@ -66,8 +66,8 @@ export interface App {
 
 /** Hides secrets of a hook before it travels as event data (beyond Kong, which sends them as they are). */
 function withoutSecrets(hook: EventHook): EventHook {
-  if (!('secret' in hook.config) || hook.config.secret === null) return hook;
-  return { ...hook, config: { ...hook.config, secret: '[redacted]' } } as EventHook;
+  // The same rule as the logs: `secret` and credential-like headers (Authorization, X-Api-Key…).
+  return { ...hook, config: redact(hook.config) } as EventHook;
 }
 
 /** The composition root: one core wired to whichever adapters the runtime provides. */
@@ -133,8 +133,9 @@ export function createApp(options: AppOptions): App {
     }
     const data = {
       operation,
+      // As Kong's DAO emits them: a delete carries the deleted entity and no old one.
       entity: withoutSecrets(hook),
-      old_entity: old ? withoutSecrets(old) : null,
+      old_entity: old && operation !== 'delete' ? withoutSecrets(old) : null,
       schema: 'event_hooks',
     };
     try {

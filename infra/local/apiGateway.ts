@@ -97,14 +97,46 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | u
   return Buffer.concat(chunks);
 }
 
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/**
+ * Why a request is refused before it reaches a handler: the local API has no authentication, so a
+ * web page in the developer's browser must not drive it. Browsers send `Origin` on cross-origin
+ * requests (even "simple" ones that need no preflight), and a `Host` other than a loopback name on a
+ * loopback listener means DNS rebinding.
+ */
+export function refusal(headers: IncomingMessage['headers'], loopbackOnly: boolean): string | undefined {
+  const host = headers.host ?? '';
+  if (loopbackOnly) {
+    const name = host.replace(/:\d+$/, '').toLowerCase();
+    if (!LOOPBACK_NAMES.has(name)) return `requests for host '${host}' are refused`;
+  }
+  const origin = headers.origin;
+  if (origin !== undefined) {
+    let originHost: string | undefined;
+    try {
+      originHost = new URL(origin).host;
+    } catch {
+      originHost = undefined;
+    }
+    if (originHost !== host) return 'cross-origin requests are refused';
+  }
+  return undefined;
+}
+
 /**
  * The local stand-in for API Gateway: each request becomes a v2 event for the route's Lambda
  * handler (the same code that runs on AWS), and the handler's result becomes the response.
  */
-export function createApiGatewayServer(routes: Route[], options: { onError?: (error: unknown) => void } = {}): Server {
+export function createApiGatewayServer(
+  routes: Route[],
+  options: { onError?: (error: unknown) => void; loopbackOnly?: boolean } = {},
+): Server {
   return createServer(async (req, res) => {
     const requestId = randomUUID();
     try {
+      const refused = refusal(req.headers, options.loopbackOnly ?? false);
+      if (refused) return send(res, 403, JSON.stringify({ message: refused }));
       const path = new URL(req.url ?? '/', 'http://localhost').pathname;
       const route = routes.find(
         (r) => (r.path === '*' || r.path === path) && (r.method === '*' || r.method === req.method),

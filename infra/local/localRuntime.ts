@@ -125,7 +125,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       { method: 'POST', path: '/events', handler: createIngestHandler(current) as unknown as HttpLambda },
       { method: '*', path: '*', handler: createAdminHandler(current) as unknown as HttpLambda },
     ],
-    { onError: (error) => logger.error('request failed', { error }) },
+    {
+      onError: (error) => logger.error('request failed', { error }),
+      loopbackOnly: ['127.0.0.1', 'localhost', '::1'].includes(options.host ?? '127.0.0.1'),
+    },
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

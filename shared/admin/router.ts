@@ -117,8 +117,9 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       case 'PATCH':
         return json(200, await service.patch(tenant, id, body(request)));
       case 'PUT': {
-        const { hook, created } = await service.put(tenant, id, body(request));
-        return json(created ? 201 : 200, hook);
+        // Kong's upserts answer 200 whether they created or replaced.
+        const { hook } = await service.put(tenant, id, body(request));
+        return json(200, hook);
       }
       default:
         await service.delete(tenant, id);

@@ -247,7 +247,7 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 
 /**
  * Judges a receiver's answer for the delivery worker: `undefined` means delivered.
- * 408, 429 and 5xx are worth retrying (429/503 with the receiver's `Retry-After`); any other 4xx is final.
+ * 3xx is a final failure (redirects are not followed); 408, 429 and 5xx are worth retrying (429/503 with the receiver's `Retry-After`); any other 4xx is final.
  *
  * @example
  * classifyResponse({ status: 503, headers: { 'retry-after': '30' } })?.retryAfterMs // 30000
@@ -257,8 +257,20 @@ export function classifyResponse(
   nowMs: number = Date.now(),
 ): DeliveryError | undefined {
   const { status } = res;
-  if (status >= 200 && status < 400) return undefined;
+  if (status >= 200 && status < 300) return undefined;
   const message = `receiver answered HTTP ${status}`;
+  // Redirects are not followed (the target could be anywhere); the delivery did not arrive, and a
+  // dead letter lets it be replayed once the hook's URL is corrected.
+  if (status >= 300 && status < 400) {
+    const location = headerValue(res.headers, 'location');
+    let where = '';
+    try {
+      where = location ? ` to ${new URL(location, 'http://unknown').origin}` : '';
+    } catch {
+      where = '';
+    }
+    return new DeliveryError(`${message} (redirect${where} not followed)`, { retryable: false, statusCode: status });
+  }
   if (status === 429 || status === 503) {
     const retryAfterMs = parseRetryAfter(headerValue(res.headers, 'retry-after'), nowMs);
     return new DeliveryError(message, { retryable: true, statusCode: status, retryAfterMs });

@@ -21,6 +21,19 @@ const AsyncFunction = (async () => {}).constructor;
 // Whatever a launcher (a shell) put into the environment is not the user's business either.
 for (const key of Object.keys(process.env)) delete process.env[key];
 
+// Node's permission model does not cover signals or native addons: user code may not kill the
+// service (its parent), other hooks' workers or any other process, nor load native code.
+for (const name of ['kill', '_kill', 'dlopen', 'setuid', 'setgid', 'seteuid', 'setegid', 'setgroups', 'initgroups']) {
+  if (!(name in process)) continue;
+  Object.defineProperty(process, name, {
+    value: () => {
+      throw new Error(`process.${name} is not allowed in event hook functions`);
+    },
+    writable: false,
+    configurable: false,
+  });
+}
+
 let userFunction;
 
 function describe(value) {

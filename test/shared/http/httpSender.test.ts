@@ -332,8 +332,16 @@ describe('httpSender', () => {
 const NOW = Date.parse('2024-05-01T12:00:00Z');
 
 describe('classifyResponse', () => {
-  it.each([200, 201, 204, 301, 302, 304, 399])('treats %i as delivered', (status) => {
+  it.each([200, 201, 204, 299])('treats %i as delivered', (status) => {
     expect(classifyResponse({ status, headers: {} }, NOW)).toBeUndefined();
+  });
+
+  it.each([301, 302, 304, 307, 308])('treats %i as a final failure: redirects are not followed', (status) => {
+    const error = classifyResponse({ status, headers: { location: 'https://elsewhere.example/path?token=x' } }, NOW);
+    expect(error).toMatchObject({ retryable: false, statusCode: status });
+    expect(error?.message).toBe(
+      `receiver answered HTTP ${status} (redirect to https://elsewhere.example not followed)`,
+    );
   });
 
   it.each([

@@ -323,10 +323,15 @@ describe('event pipeline (local runtime, real store, loopback receivers)', () =>
     const other = await hook({
       source: 'balancer',
       handler: 'webhook',
-      config: { url: 'http://127.0.0.1:1/x', secret: 's3cret' },
+      config: {
+        url: 'http://127.0.0.1:1/x',
+        secret: 's3cret',
+        headers: { Authorization: 'Bearer t0ken', 'x-team': 'a' },
+      },
     });
     await settle();
-    const change = r.requests.map((q) => JSON.parse(q.body.toString())).find((b) => b.entity?.id === other.id);
+    const changes = () => r.requests.map((q) => JSON.parse(q.body.toString())).filter((b) => b.entity?.id === other.id);
+    const change = changes()[0];
     expect(change).toMatchObject({
       operation: 'create',
       source: 'crud',
@@ -335,7 +340,14 @@ describe('event pipeline (local runtime, real store, loopback receivers)', () =>
       old_entity: null,
     });
     expect(change.entity.config.secret).toBe('[redacted]');
+    expect(change.entity.config.headers).toEqual({ Authorization: '[redacted]', 'x-team': 'a' });
     await t.request('DELETE', `/event-hooks/${other.id}`);
+    await settle();
+    // As Kong's DAO emits a delete: the deleted entity, no old one.
+    expect(changes().find((b) => b.operation === 'delete')).toMatchObject({
+      entity: { id: other.id },
+      old_entity: null,
+    });
     await t.request('DELETE', `/event-hooks/${watcher.id}`);
   });
 

@@ -244,6 +244,26 @@ describe('createLocalFunctionRunner: limits', () => {
     }
   });
 
+  it('refuses signals to any process (the service, other workers, itself) and native addons', async () => {
+    // Prepare
+    const functions = runner();
+    const attempts = {
+      parent: 'return () => process.kill(process.ppid, "SIGKILL")',
+      everyone: 'return () => process.kill(-1, "SIGKILL")',
+      self: 'return () => process.kill(process.pid, "SIGKILL")',
+      addon: 'return () => process.dlopen({ exports: {} }, "/nonexistent.node")',
+    };
+
+    // Act
+    const outcomes: Record<string, string> = {};
+    for (const [name, code] of Object.entries(attempts)) {
+      outcomes[name] = (await failure(functions.invoke(target(code, `signal-${name}`), ARGS))).message;
+    }
+
+    // Assess: each call failed with the refusal, and this (the parent) process is still here to check.
+    for (const message of Object.values(outcomes)) expect(message).toMatch(/is not allowed in event hook functions/);
+  });
+
   it('refuses file access, child processes, worker threads and native bindings', async () => {
     // Prepare
     const functions = runner();
