@@ -14,7 +14,8 @@ export interface HandlerDeps {
 /** One event as a handler sees it. `data` is never mutated. */
 export interface HandlerEvent {
   source: string;
-  event: string;
+  /** `null` only when `/test` runs a hook that subscribes to every event of its source (Kong passes nil). */
+  event: string | null;
   data: Record<string, unknown>;
 }
 

@@ -46,12 +46,12 @@ export function answer(res: HttpResponse, ctx: DeliveryContext | undefined): Web
     const failure = classifyResponse(res);
     if (failure) throw failure;
   }
-  return { status: res.status, headers: res.headers, body: res.body };
+  return { status: res.status, headers: res.rawHeaders, body: res.body };
 }
 
 /** The data a webhook sends or renders against: the event's data with `event` and `source` set, as Kong does. */
 export function eventPayload(event: HandlerEvent): Record<string, unknown> {
-  return { ...event.data, event: event.event, source: event.source };
+  return { ...event.data, ...(event.event !== null ? { event: event.event } : {}), source: event.source };
 }
 
 /** Sets `name` in `headers`, replacing any differently-cased copy so the request never carries two. */

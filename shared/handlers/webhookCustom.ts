@@ -24,7 +24,7 @@ export const webhookCustom: HandlerFactory<'webhook-custom'> = (hook, deps) => (
     const rawBody = config.body ?? null;
     const headers = config.headers
       ? config.headers_format
-        ? renderValues(config.headers, data)
+        ? headerSafe(renderValues(config.headers, data))
         : { ...config.headers }
       : {};
 
@@ -44,6 +44,19 @@ export const webhookCustom: HandlerFactory<'webhook-custom'> = (hook, deps) => (
 });
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Rendered header values come from event data: line breaks and NUL become spaces (no header
+ * injection), and text beyond Latin-1 goes as its UTF-8 bytes, as nginx sends it, instead of making
+ * Node refuse the request.
+ */
+export function headerSafe(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    out[name] = Buffer.from(value.replace(/[\r\n\0]/g, ' '), 'utf8').toString('latin1');
+  }
+  return out;
+}
 
 /** Appends the payload to the URL's query, keeping whatever query the URL already has byte for byte. */
 export function withQuery(url: string, payload: Record<string, string>): string {

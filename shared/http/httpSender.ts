@@ -40,6 +40,8 @@ export interface HttpResponse {
   status: number;
   /** Lower-case names; repeated headers joined with `, `. */
   headers: Record<string, string>;
+  /** The same headers with the names as the receiver spelled them (what `/test` shows, as Kong does). */
+  rawHeaders: Record<string, string>;
   /** The body as UTF-8, at most `maxResponseBytes` of it. */
   body: string;
   truncated: boolean;
@@ -168,6 +170,7 @@ export function createHttpSender(options: HttpSenderOptions = {}): HttpSender {
         const snapshot = (): HttpResponse => ({
           status: res.statusCode ?? 0,
           headers: flattenHeaders(res.headers),
+          rawHeaders: pairHeaders(res.rawHeaders),
           body: Buffer.concat(chunks).toString('utf8'),
           truncated,
           latencyMs: performance.now() - started,
@@ -230,6 +233,16 @@ function outgoingHeaders(
   }
   if (!Object.keys(out).some((name) => name.toLowerCase() === 'user-agent')) out['user-agent'] = userAgent;
   if (body) out['content-length'] = String(body.length);
+  return out;
+}
+
+function pairHeaders(raw: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    out[name] = name in out ? `${out[name]}, ${value}` : value;
+  }
   return out;
 }
 

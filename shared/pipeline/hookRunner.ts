@@ -7,7 +7,7 @@ import type { HandlerDeps } from '../handlers/types.ts';
 export function createHookRunner(handlerDeps: (tenant: string) => HandlerDeps): HookRunner {
   return {
     test: (tenant, hook, data) =>
-      createHandler(hook, handlerDeps(tenant)).callback({ source: hook.source, event: hook.event ?? '', data }),
+      createHandler(hook, handlerDeps(tenant)).callback({ source: hook.source, event: hook.event, data }),
     ping: async (tenant, hook) => {
       const handler = createHandler(hook, handlerDeps(tenant));
       if (!handler.ping) throw new BadRequestError(`handler '${hook.handler}' does not support 'ping'`);

@@ -2,7 +2,7 @@
 
 export interface FunctionArgs {
   data: unknown;
-  event: string;
+  event: string | null;
   source: string;
   /** Kong passes the worker pid; here it is an identifier of the running worker. */
   pid: number;

@@ -228,6 +228,18 @@ describe('webhook-custom handler', () => {
     expect(JSON.parse(seen.body.toString()).t).toBe('a=b&#47;c`d&lt;e&gt;&amp;&quot;f&#39;');
   });
 
+  it('keeps rendered header values sendable: no line breaks, UTF-8 bytes beyond Latin-1', async () => {
+    // Act
+    const { seen } = await run(
+      { method: 'POST', body: 'x', headers: { 'x-user': '{{{ v }}}' }, headers_format: true },
+      { source: 'crud', event: 'admins', data: { v: '李雷\r\nX-Injected: yes' } } as unknown as typeof adminCreated,
+    );
+
+    // Assess
+    expect(seen.headers['x-injected']).toBeUndefined();
+    expect(Buffer.from(String(seen.headers['x-user']), 'latin1').toString('utf8')).toBe('李雷  X-Injected: yes');
+  });
+
   it('form-encodes spaces as %20, as Kong does', async () => {
     // Act
     const { seen } = await run({

@@ -437,6 +437,20 @@ describe('event pipeline (local runtime, real store, loopback receivers)', () =>
       });
     });
 
+    it('shows the receiver’s header names as it spelled them, and sends no event for a hook on every event', async () => {
+      const r = await receiver(() => ({
+        status: 200,
+        headers: { 'X-Request-Id': 'abc', 'Cache-Control': 'no-cache' },
+      }));
+      const h = await hook({ source: 'balancer', handler: 'webhook', config: { url: `${r.url}/any` } });
+      await r.waitFor(1);
+      const res = await t.request('POST', `/event-hooks/${h.id}/test`, { upstream_id: 'u' });
+      expect(res.body.data).toEqual({ upstream_id: 'u', source: 'balancer' });
+      expect(res.body.result.headers).toMatchObject({ 'X-Request-Id': 'abc', 'Cache-Control': 'no-cache' });
+      expect(JSON.parse(r.requests.at(-1)!.body.toString())).toEqual({ upstream_id: 'u', source: 'balancer' });
+      await t.request('DELETE', `/event-hooks/${h.id}`);
+    });
+
     it('runs a lambda pipeline and reports a failing one as Kong does', async () => {
       const ok = await hook({
         source: 'crud',
