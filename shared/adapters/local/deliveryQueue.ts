@@ -18,6 +18,12 @@ export interface LocalDeliveryQueueOptions {
   concurrency?: number;
   /** JSON file that keeps pending jobs and dead letters across restarts; memory only when unset. */
   persistPath?: string;
+  /**
+   * How often a changed queue is written to `persistPath` while running (default 1 s), so a crash
+   * loses at most that much; `stop()` always writes the final state. Delivery is at least once: a
+   * job delivered after the last snapshot may be delivered again after a crash.
+   */
+  snapshotMs?: number;
   logger: Logger;
 }
 
@@ -85,6 +91,9 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
   let drainWaiter: (() => void) | undefined;
   let stopping: Promise<void> | undefined;
 
+  let dirty = false;
+  let writing: Promise<void> | undefined;
+
   const readyCount = () => ready.length - head;
   const isIdle = () => readyCount() === 0 && delayed.size === 0 && inFlight.size === 0;
 
@@ -96,6 +105,7 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
 
   const recordDeadLetter = (entry: DeadLetter) => {
     dead.push(entry);
+    dirty = true;
     const { job, reason } = entry;
     logger.error('delivery dead-lettered', {
       deliveryId: job.deliveryId,
@@ -198,6 +208,7 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
 
   const afterChange = () => {
     if (state === 'stopped') return;
+    dirty = true;
     promoteDue(clock.now());
     pump();
     armTimer();
@@ -230,7 +241,30 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
     logger.info('delivery queue persisted', { pending: pending.length, deadLetters: dead.length });
   };
 
+  /** Writes what is pending now, without touching it; one write at a time. */
+  const snapshot = async () => {
+    if (!persistPath || !dirty || writing || state === 'stopped') return;
+    dirty = false;
+    const now = clock.now();
+    const pending = [...[...inFlight.values()].map((e) => e.message), ...ready.slice(head), ...delayed.snapshot()];
+    writing = saveQueueFile(persistPath, {
+      jobs: pending.map((m) => ({ job: m.job, receiveCount: m.receiveCount, visibleAt: Math.max(m.visibleAt, now) })),
+      deadLetters: [...dead],
+    })
+      .catch((error) => {
+        dirty = true;
+        logger.warn('delivery queue snapshot failed', { error });
+      })
+      .finally(() => {
+        writing = undefined;
+      });
+    await writing;
+  };
+  const snapshotTimer = persistPath ? setInterval(snapshot, options.snapshotMs ?? 1000) : undefined;
+  snapshotTimer?.unref();
+
   const stop = async (drainMs: number) => {
+    clearInterval(snapshotTimer);
     state = 'draining';
     if (inFlight.size > 0) {
       await new Promise<void>((resolve) => {
@@ -245,6 +279,7 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
     state = 'stopped';
     if (timer) clearTimeout(timer);
     timer = undefined;
+    await writing;
     await persist();
     for (const resolve of idleWaiters) resolve();
     idleWaiters = [];

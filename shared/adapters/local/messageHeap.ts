@@ -54,6 +54,11 @@ export class MessageHeap {
     return top;
   }
 
+  /** A copy of everything, in no particular order; the heap is left as it is. */
+  snapshot(): Message[] {
+    return [...this.items];
+  }
+
   /** Removes and returns everything, in no particular order. */
   drain(): Message[] {
     const all = this.items;

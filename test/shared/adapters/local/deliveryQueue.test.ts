@@ -1,5 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -235,6 +235,29 @@ describe('local delivery queue', () => {
     expect(seen.map((j) => j.deliveryId).sort()).toEqual([stuck, queued, delayed].map((j) => j.deliveryId).sort());
     expect(seen.find((j) => j.deliveryId === stuck.deliveryId)).toEqual(stuck);
     expect(readdirSync(join(dir, 'nested'))).toEqual(['queue.json']);
+  });
+
+  it('snapshots pending jobs while running, so a crash (no stop) loses at most one interval', async () => {
+    // Prepare
+    const persistPath = join(dir, 'queue.json');
+    const crashed = open({ persistPath, snapshotMs: 20 });
+    const waiting = job();
+    crashed.start(() => hang());
+    await crashed.send([waiting]);
+    await sleep(150);
+
+    // Act: another queue opens the file without the first one ever stopping, as after kill -9.
+    await copyFile(persistPath, join(dir, 'copy.json'));
+    const restored = createLocalDeliveryQueue({ logger: memoryLogger(), persistPath: join(dir, 'copy.json') });
+    queues.push(restored);
+    const seen: DeliveryJob[] = [];
+    restored.start(async (j) => {
+      seen.push(j);
+    });
+    await restored.idle();
+
+    // Assess
+    expect(seen.map((j) => j.deliveryId)).toEqual([waiting.deliveryId]);
   });
 
   it('persists dead letters, which can be replayed as fresh jobs after a restart', async () => {
