@@ -10,6 +10,32 @@ export interface BackoffOptions {
   random?: () => number;
 }
 
+/** How an adapter retries a failed AWS call; every field is optional and defaulted by `retrySettings`. */
+export interface RetryOptions {
+  /** Attempts, the first included. */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  sleep?: Sleep;
+  random?: () => number;
+}
+
+/** The options with their defaults filled in, shared by the adapters' retry loops. */
+export function retrySettings(
+  options: RetryOptions,
+  defaults: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number },
+): { maxAttempts: number; sleep: Sleep; backoff: BackoffOptions } {
+  return {
+    maxAttempts: Math.max(1, options.maxAttempts ?? defaults.maxAttempts),
+    sleep: options.sleep ?? realSleep,
+    backoff: {
+      baseDelayMs: options.baseDelayMs ?? defaults.baseDelayMs,
+      maxDelayMs: options.maxDelayMs ?? defaults.maxDelayMs,
+      ...(options.random ? { random: options.random } : {}),
+    },
+  };
+}
+
 /**
  * Exponential backoff with "equal jitter": half of the capped exponential step is fixed, half random,
  * so callers that were throttled together spread out but never retry immediately.

@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient }
 import { BadRequestError, EventHooksError, PayloadTooLargeError } from '../../errors.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../../ports/deliveryQueue.ts';
-import { awsErrorName, backoffDelay, batchBy, realSleep, type Sleep } from './backoff.ts';
+import { awsErrorName, backoffDelay, batchBy, type RetryOptions, retrySettings } from './backoff.ts';
 
 /** SQS takes at most 10 messages per `SendMessageBatch`… */
 export const SEND_BATCH_MAX_ENTRIES = 10;
@@ -20,17 +20,12 @@ export type QueuedDeliveryJob = DeliveryJob & {
   notBefore?: number;
 };
 
-export interface AwsDeliveryQueueOptions {
+/** Retries: 4 attempts per message by default, the first included, then `send` rejects. */
+export interface AwsDeliveryQueueOptions extends RetryOptions {
   /** `DELIVERY_QUEUE_URL`. */
   queueUrl: string;
   client?: SQSClient;
   clock?: Clock;
-  /** Attempts per message, the first included, before `send` rejects. Default 4. */
-  maxAttempts?: number;
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  sleep?: Sleep;
-  random?: () => number;
 }
 
 /** Message attribute naming the body's shape (`deliver.v1`), readable without parsing the body. */
@@ -49,13 +44,11 @@ export const MESSAGE_TYPE_ATTRIBUTE = 'type';
 export function createAwsDeliveryQueue(options: AwsDeliveryQueueOptions): DeliveryQueue {
   const client = options.client ?? new SQSClient({});
   const clock = options.clock ?? systemClock;
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
-  const sleep = options.sleep ?? realSleep;
-  const backoff = {
-    baseDelayMs: options.baseDelayMs ?? 100,
-    maxDelayMs: options.maxDelayMs ?? 2000,
-    random: options.random,
-  };
+  const { maxAttempts, sleep, backoff } = retrySettings(options, {
+    maxAttempts: 4,
+    baseDelayMs: 100,
+    maxDelayMs: 2000,
+  });
 
   async function sendBatch(entries: SendMessageBatchRequestEntry[]) {
     try {

@@ -3,24 +3,19 @@ import { EventHooksError, PayloadTooLargeError } from '../../errors.ts';
 import type { HookEvent } from '../../events/envelope.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import { type EventBus, type NewEvent, TENANT_RESOURCE_PREFIX } from '../../ports/eventBus.ts';
-import { awsErrorName, backoffDelay, batchBy, realSleep, type Sleep } from './backoff.ts';
+import { awsErrorName, backoffDelay, batchBy, type RetryOptions, retrySettings } from './backoff.ts';
 
 /** EventBridge takes at most 10 entries per `PutEvents` call… */
 export const PUT_EVENTS_MAX_ENTRIES = 10;
 /** …whose sizes (as EventBridge counts them) add up to less than 256 KiB. */
 export const PUT_EVENTS_MAX_BYTES = 256 * 1024 - 1;
 
-export interface AwsEventBusOptions {
+/** Retries: 4 attempts per entry by default, the first included, then `publish` rejects. */
+export interface AwsEventBusOptions extends RetryOptions {
   /** Name (or ARN) of the deployment's bus: `EVENT_BUS_NAME`. */
   busName: string;
   client?: EventBridgeClient;
   clock?: Clock;
-  /** Attempts per entry, the first included, before `publish` rejects. Default 4. */
-  maxAttempts?: number;
-  baseDelayMs?: number;
-  maxDelayMs?: number;
-  sleep?: Sleep;
-  random?: () => number;
 }
 
 /** Entry error codes that another attempt cannot fix. */
@@ -38,13 +33,11 @@ const PERMANENT_ERROR = /^(Malformed|Invalid|AccessDenied|NotAuthorized|Validati
 export function createAwsEventBus(options: AwsEventBusOptions): EventBus {
   const client = options.client ?? new EventBridgeClient({});
   const clock = options.clock ?? systemClock;
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
-  const sleep = options.sleep ?? realSleep;
-  const backoff = {
-    baseDelayMs: options.baseDelayMs ?? 100,
-    maxDelayMs: options.maxDelayMs ?? 2000,
-    random: options.random,
-  };
+  const { maxAttempts, sleep, backoff } = retrySettings(options, {
+    maxAttempts: 4,
+    baseDelayMs: 100,
+    maxDelayMs: 2000,
+  });
 
   async function putEvents(entries: PutEventsRequestEntry[]) {
     try {

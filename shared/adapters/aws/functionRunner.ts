@@ -17,7 +17,7 @@ import {
   type HookFunctions,
   isLambdaReference,
 } from '../../ports/functionRunner.ts';
-import { awsErrorName, awsFault, awsHttpStatus, backoffDelay, realSleep, type Sleep } from './backoff.ts';
+import { awsErrorName, awsFault, awsHttpStatus, backoffDelay, retrySettings, type Sleep } from './backoff.ts';
 import { packageUserFunction, userFunctionName } from './userFunctionPackage.ts';
 
 export const USER_FUNCTION_RUNTIME = 'nodejs24.x';
@@ -83,13 +83,11 @@ const THROTTLED = new Set(['TooManyRequestsException', 'ThrottlingException', 'S
 export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): FunctionRunner {
   const client = options.client ?? new LambdaClient({});
   const clock = options.clock ?? systemClock;
-  const sleep = options.sleep ?? realSleep;
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 8);
-  const backoff = {
-    baseDelayMs: options.baseDelayMs ?? 250,
-    maxDelayMs: options.maxDelayMs ?? 5000,
-    random: options.random,
-  };
+  const { maxAttempts, sleep, backoff } = retrySettings(options, {
+    maxAttempts: 8,
+    baseDelayMs: 250,
+    maxDelayMs: 5000,
+  });
   const settings = {
     Role: options.roleArn,
     Runtime: USER_FUNCTION_RUNTIME,
