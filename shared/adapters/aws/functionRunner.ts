@@ -17,7 +17,7 @@ import {
   type HookFunctions,
   isLambdaReference,
 } from '../../ports/functionRunner.ts';
-import { awsErrorName, awsFault, awsHttpStatus, backoffDelay, retrySettings, type Sleep } from './backoff.ts';
+import { awsErrorName, awsFault, awsHttpStatus, backoffDelay, type RetryOptions, retrySettings } from './backoff.ts';
 import { packageUserFunction, userFunctionName } from './userFunctionPackage.ts';
 
 export const USER_FUNCTION_RUNTIME = 'nodejs24.x';
@@ -26,7 +26,8 @@ export const USER_FUNCTION_HANDLER = 'index.handler';
 export const HOOK_ID_TAG = 'event-hooks:hook-id';
 export const TENANT_TAG = 'event-hooks:tenant';
 
-export interface AwsFunctionRunnerOptions {
+/** Retries of control-plane calls when throttled or in conflict: 8 attempts by default. */
+export interface AwsFunctionRunnerOptions extends RetryOptions {
   /** `USER_FUNCTION_PREFIX`: every user-code function is named `${prefix}-…`; the IAM policies are scoped to it. */
   prefix: string;
   /** `USER_FUNCTION_ROLE_ARN`: the execution role that can only write logs. */
@@ -39,12 +40,6 @@ export interface AwsFunctionRunnerOptions {
   memoryMb?: number;
   client?: LambdaClient;
   clock?: Clock;
-  sleep?: Sleep;
-  random?: () => number;
-  /** Attempts per control-plane call when throttled or in conflict. Default 8. */
-  maxAttempts?: number;
-  baseDelayMs?: number;
-  maxDelayMs?: number;
   /** How long `deploy` waits for its functions to become `Active`. Default 20 s (the Admin API answers within 30 s). */
   readyTimeoutMs?: number;
   /** Functions deployed or removed at once; the control-plane quota is shared by the account. Default 3. */
