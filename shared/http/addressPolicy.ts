@@ -31,6 +31,7 @@ for (const [network, prefix] of [
   ['fec0::', 10], // deprecated site-local
   ['ff00::', 8], // multicast
   ['64:ff9b:1::', 48], // local-use NAT64
+  ['2001::', 32], // Teredo: tunnels to an IPv4 address that cannot be checked here
 ] as const) {
   blocked.addSubnet(network, prefix, 'ipv6');
 }
@@ -39,7 +40,10 @@ for (const [network, prefix] of [
 const EMBEDDING_V4 = [
   { words: [0, 0, 0, 0, 0, 0xffff], label: 'IPv4-mapped' },
   { words: [0x64, 0xff9b, 0, 0, 0, 0], label: 'NAT64' },
+  { words: [0, 0, 0, 0, 0, 0], label: 'IPv4-compatible (deprecated)' },
 ] as const;
+
+const v4 = (high: number, low: number) => `${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`;
 
 /**
  * Whether the policy forbids connecting to `address` (an IP literal, v4 or v6).
@@ -56,12 +60,10 @@ export function isBlockedAddress(address: string): boolean {
   const words = ipv6Words(address);
   if (!words) return true;
   for (const prefix of EMBEDDING_V4) {
-    if (prefix.words.every((word, i) => words[i] === word)) {
-      const high = words[6] ?? 0;
-      const low = words[7] ?? 0;
-      return isBlockedAddress(`${high >> 8}.${high & 0xff}.${low >> 8}.${low & 0xff}`);
-    }
+    if (prefix.words.every((word, i) => words[i] === word)) return isBlockedAddress(v4(words[6] ?? 0, words[7] ?? 0));
   }
+  // 6to4 (2002::/16) carries the IPv4 address in its second and third words.
+  if (words[0] === 0x2002 && isBlockedAddress(v4(words[1] ?? 0, words[2] ?? 0))) return true;
   return blocked.check(address, 'ipv6');
 }
 

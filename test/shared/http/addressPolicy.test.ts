@@ -24,6 +24,11 @@ describe('isBlockedAddress', () => {
     '::ffff:7f00:1',
     '::ffff:a9fe:a9fe',
     '64:ff9b::169.254.169.254',
+    '::a9fe:a9fe',
+    '::127.0.0.1',
+    '2002:a9fe:a9fe::1',
+    '2002:0a00:0001::',
+    '2001:0:4136:e378:8000:63bf:3fff:fdd2',
     'not-an-address',
   ])('blocks %s', (address) => {
     expect(isBlockedAddress(address)).toBe(true);
@@ -38,6 +43,7 @@ describe('isBlockedAddress', () => {
     '2606:4700:4700::1111',
     '::ffff:8.8.8.8',
     '64:ff9b::808:808',
+    '2002:0808:0808::1',
   ])('allows %s', (address) => {
     expect(isBlockedAddress(address)).toBe(false);
   });
