@@ -1,6 +1,7 @@
 import { BadRequestError, EventHooksError, PayloadTooLargeError, SchemaViolationError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { InvalidOffsetError } from '../store/hookStore.ts';
+import { mediaType, parseFormBody } from './formBody.ts';
 
 /** An HTTP request as the core sees it: what API Gateway or the local server hands over. */
 export interface ApiRequest {
@@ -26,6 +27,22 @@ export function json(statusCode: number, value: unknown): ApiResponse {
 
 export function noContent(): ApiResponse {
   return { statusCode: 204, headers: {}, body: '' };
+}
+
+/**
+ * Parses a request body: JSON, or a form (`application/x-www-form-urlencoded`, `multipart/form-data`)
+ * as Kong's Admin API also accepts. An empty body is `{}` (Kong treats it as no fields).
+ */
+export async function parseBody(request: ApiRequest, maxBytes: number): Promise<unknown> {
+  const media = mediaType(request.headers);
+  if (media === 'application/x-www-form-urlencoded' || media === 'multipart/form-data') {
+    const body = request.body ?? '';
+    if (Buffer.byteLength(body, 'utf8') > maxBytes) {
+      throw new PayloadTooLargeError(`request body is larger than ${maxBytes} bytes`);
+    }
+    return parseFormBody(body, request.headers['content-type'] as string);
+  }
+  return parseJsonBody(request, maxBytes);
 }
 
 /** Parses a JSON body; an empty body is `{}` (Kong treats it as no fields). */

@@ -11,7 +11,7 @@ import type { Logger } from '../logger.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
 import type { HookService } from './hookService.ts';
-import { type ApiRequest, type ApiResponse, errorResponse, json, noContent, parseJsonBody } from './http.ts';
+import { type ApiRequest, type ApiResponse, errorResponse, json, noContent, parseBody } from './http.ts';
 
 /** Runs a hook on demand (`/test`, `/ping`); comes with the event pipeline. */
 export interface HookRunner {
@@ -70,7 +70,7 @@ function allow(method: string, allowed: string[]): void {
 export function createAdminRouter(options: AdminRouterOptions): (request: ApiRequest) => Promise<ApiResponse> {
   const { service, logger, tenant } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 256 * 1024;
-  const body = (request: ApiRequest) => parseJsonBody(request, maxBodyBytes);
+  const body = (request: ApiRequest) => parseBody(request, maxBodyBytes);
   const runner = () => {
     if (!options.runner) throw new NotImplementedError('running hooks is not available in this deployment');
     return options.runner;
@@ -89,14 +89,15 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     }
     allow(method, ['GET', 'PUT', 'DELETE']);
     if (method === 'GET') return json(200, { data: await service.event(tenant, source, event) });
-    if (method === 'PUT') return json(200, { data: await service.putEvent(tenant, source, event, body(request)) });
+    if (method === 'PUT')
+      return json(200, { data: await service.putEvent(tenant, source, event, await body(request)) });
     await service.deleteEvent(tenant, source, event);
     return noContent();
   }
 
   async function collection(method: string, request: ApiRequest): Promise<ApiResponse> {
     allow(method, ['GET', 'POST']);
-    if (method === 'POST') return json(201, await service.create(tenant, body(request)));
+    if (method === 'POST') return json(201, await service.create(tenant, await body(request)));
     const size = pageSize(request.query);
     const offset = request.query.get('offset') ?? undefined;
     const page = await service.list(tenant, { size, ...(offset !== undefined ? { offset } : {}) });
@@ -115,10 +116,10 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       case 'GET':
         return json(200, await service.get(tenant, id));
       case 'PATCH':
-        return json(200, await service.patch(tenant, id, body(request)));
+        return json(200, await service.patch(tenant, id, await body(request)));
       case 'PUT': {
         // Kong's upserts answer 200 whether they created or replaced.
-        const { hook } = await service.put(tenant, id, body(request));
+        const { hook } = await service.put(tenant, id, await body(request));
         return json(200, hook);
       }
       default:
@@ -130,7 +131,7 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
   async function action(method: string, id: string, name: string, request: ApiRequest): Promise<ApiResponse> {
     if (name === 'test') {
       allow(method, ['POST']);
-      const data = body(request);
+      const data = await body(request);
       if (!data || typeof data !== 'object' || Array.isArray(data)) {
         throw new BadRequestError('the test data must be a JSON object');
       }

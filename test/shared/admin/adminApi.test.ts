@@ -142,6 +142,62 @@ describe('Admin API', () => {
     });
   });
 
+  describe('form bodies, as Kong’s Admin API takes them (curl -d / -F)', () => {
+    const post = (body: string | FormData, contentType?: string) =>
+      fetch(`${t.runtime.url}/event-hooks`, {
+        method: 'POST',
+        ...(contentType ? { headers: { 'content-type': contentType } } : {}),
+        body,
+      }).then(async (res) => ({ status: res.status, body: await res.json() }));
+
+    it('creates a webhook from dotted form fields, with types taken from the schema', async () => {
+      const form = new URLSearchParams([
+        ['source', 'crud'],
+        ['event', 'consumers'],
+        ['handler', 'webhook'],
+        ['snooze', '60'],
+        ['on_change', 'true'],
+        ['config.url', 'https://webhook.site/a1b2c3'],
+        ['config.headers.X-Custom-Header', 'My Value'],
+        ['config.ssl_verify', 'true'],
+      ]).toString();
+      const res = await post(form, 'application/x-www-form-urlencoded');
+      expect(res.status).toBe(201);
+      expect(res.body).toMatchObject({
+        source: 'crud',
+        event: 'consumers',
+        handler: 'webhook',
+        snooze: 60,
+        on_change: true,
+        config: {
+          url: 'https://webhook.site/a1b2c3',
+          headers: { 'X-Custom-Header': 'My Value' },
+          secret: null,
+          ssl_verify: true,
+        },
+      });
+    });
+
+    it('takes repeated and indexed keys as arrays, and multipart forms', async () => {
+      const form = new FormData();
+      form.append('source', 'crud');
+      form.append('handler', 'lambda');
+      form.append('config.functions[1]', 'return function () { return "HELLO" }');
+      form.append('config.functions[2]', 'return function (data) { return data + " WORLD" }');
+      const res = await post(form);
+      expect(res.status).toBe(201);
+      const created = res.body as { id: string; config: { functions: string[] } };
+      expect(created.config.functions).toHaveLength(2);
+      expect((await t.request('POST', `/event-hooks/${created.id}/test`, {})).body.result).toBe('HELLO WORLD');
+    });
+
+    it('reports a form value of the wrong type as the schema violation JSON would give', async () => {
+      const res = await post('source=crud&handler=log&snooze=soon', 'application/x-www-form-urlencoded');
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ code: 2, fields: { snooze: 'expected an integer' } });
+    });
+  });
+
   describe('GET /event-hooks', () => {
     it('pages with size and offset and a next link until every hook was seen once', async () => {
       const local = await startTestRuntime();
