@@ -35,7 +35,9 @@ export function noContent(): ApiResponse {
  */
 export async function parseBody(request: ApiRequest, maxBytes: number): Promise<unknown> {
   const media = mediaType(request.headers);
-  if (media === 'application/x-www-form-urlencoded' || media === 'multipart/form-data') {
+  // `curl -d '{…}'` without a content type says form-urlencoded; a body that is plainly JSON is read as JSON.
+  const looksLikeJson = /^\s*[[{]/.test(request.body ?? '');
+  if (media === 'multipart/form-data' || (media === 'application/x-www-form-urlencoded' && !looksLikeJson)) {
     const body = request.body ?? '';
     if (Buffer.byteLength(body, 'utf8') > maxBytes) {
       throw new PayloadTooLargeError(`request body is larger than ${maxBytes} bytes`);

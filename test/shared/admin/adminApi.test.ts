@@ -191,6 +191,11 @@ describe('Admin API', () => {
       expect((await t.request('POST', `/event-hooks/${created.id}/test`, {})).body.result).toBe('HELLO WORLD');
     });
 
+    it('reads a JSON body sent with curl’s default form content type as JSON', async () => {
+      const res = await post('{"source":"crud","handler":"log"}', 'application/x-www-form-urlencoded');
+      expect(res.status).toBe(201);
+    });
+
     it('reports a form value of the wrong type as the schema violation JSON would give', async () => {
       const res = await post('source=crud&handler=log&snooze=soon', 'application/x-www-form-urlencoded');
       expect(res.status).toBe(400);
