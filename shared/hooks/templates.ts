@@ -5,11 +5,30 @@ import Mustache from 'mustache';
  * templates do) and `{{{ raw }}}`, rendered against the event data.
  */
 
-/** `undefined` when the template parses, otherwise why it does not. */
+type Token = [string, string, number, number, Token[]?];
+
+/**
+ * A section inside a section multiplies: two nested loops over a large array in the event data
+ * would render for minutes and exhaust memory. Kong's examples need neither nesting nor partials.
+ */
+function unsupported(tokens: Token[], depth: number): string | undefined {
+  for (const token of tokens) {
+    const [kind, name] = token;
+    if (kind === '>') return `partials are not supported ({{> ${name}}})`;
+    if (kind === '#' || kind === '^') {
+      if (depth > 0) return `sections cannot be nested ({{${kind}${name}}})`;
+      const inner = unsupported(token[4] ?? [], depth + 1);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
+}
+
+/** `undefined` when the template parses and is supported, otherwise why it is not. */
 export function templateSyntaxError(template: string): string | undefined {
   try {
-    Mustache.parse(template);
-    return undefined;
+    const problem = unsupported(Mustache.parse(template) as unknown as Token[], 0);
+    return problem ? `invalid template: ${problem}` : undefined;
   } catch (error) {
     return `invalid template: ${(error as Error).message}`;
   }
