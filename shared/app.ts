@@ -150,6 +150,7 @@ export function createApp(options: AppOptions): App {
     sources,
     clock,
     userCodeSyntaxError,
+    reservedFunctionPrefix: config.userFunctionPrefix,
     beforeWrite,
     afterWrite,
     // The write did not happen: what beforeWrite deployed for it and no stored version uses goes.

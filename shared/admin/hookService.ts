@@ -22,6 +22,8 @@ export interface HookServiceDeps {
   sources: SourceStore;
   clock: Clock;
   userCodeSyntaxError?: (code: string) => string | undefined;
+  /** The prefix of the user-code functions this deployment creates; hooks may not name those. */
+  reservedFunctionPrefix?: string;
   /**
    * Runs before a hook is stored (deploy user code, so a hook is never stored with code that is not
    * ready) and may reject to refuse the write.
@@ -157,6 +159,7 @@ export class HookService {
     return {
       catalog: await this.catalog(tenant),
       ...(this.deps.userCodeSyntaxError ? { userCodeSyntaxError: this.deps.userCodeSyntaxError } : {}),
+      ...(this.deps.reservedFunctionPrefix ? { reservedFunctionPrefix: this.deps.reservedFunctionPrefix } : {}),
     };
   }
 

@@ -31,6 +31,8 @@ export interface ValidateOptions {
   catalog: SourceCatalog;
   /** `undefined` when the user code compiles, otherwise why not. Without it, code is not checked. */
   userCodeSyntaxError?: (code: string) => string | undefined;
+  /** See `ConfigOptions.reservedFunctionPrefix`. */
+  reservedFunctionPrefix?: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

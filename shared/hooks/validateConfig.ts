@@ -164,9 +164,20 @@ function checkTemplate(template: string): Outcome<string> {
   return error === undefined ? ok(template) : fail(error);
 }
 
-/** Options the `lambda` schema needs: how to tell whether user code compiles. */
+/** Options the `lambda` schema needs: how to tell whether user code compiles, and whose functions are not the user's. */
 export interface ConfigOptions {
   userCodeSyntaxError?: (code: string) => string | undefined;
+  /**
+   * The prefix of the functions the service itself deploys for user code. A hook may not name one
+   * directly: it would run another hook's (another tenant's) code under its own events.
+   */
+  reservedFunctionPrefix?: string;
+}
+
+/** The bare function name of a Lambda reference (a name, or the function part of an ARN). */
+function functionNameOf(reference: string): string {
+  const arn = /^arn:[^:]+:lambda:[^:]+:\d{12}:function:([^:]+)/.exec(reference);
+  return arn ? (arn[1] as string) : (reference.split(':')[0] as string);
 }
 
 /** Kong reports array elements under their 1-based index: `{"functions":{"2":"…"}}`. */
@@ -178,8 +189,15 @@ function checkFunctions(value: unknown, options: ConfigOptions): Outcome<string[
   const out: string[] = [];
   value.forEach((item: unknown, index) => {
     const text = checkString(item, LIMITS.functionLength);
-    const syntax = text.ok && !isLambdaReference(text.value) ? options.userCodeSyntaxError?.(text.value) : undefined;
+    const reference = text.ok && isLambdaReference(text.value);
+    const syntax = text.ok && !reference ? options.userCodeSyntaxError?.(text.value) : undefined;
+    const reserved =
+      text.ok &&
+      reference &&
+      options.reservedFunctionPrefix !== undefined &&
+      functionNameOf(text.value).startsWith(`${options.reservedFunctionPrefix}-`);
     if (!text.ok) errors[String(index + 1)] = text.error;
+    else if (reserved) errors[String(index + 1)] = 'names a function this service deploys for user code';
     else if (syntax !== undefined) errors[String(index + 1)] = syntax;
     else out.push(text.value);
   });

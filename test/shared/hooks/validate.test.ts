@@ -574,6 +574,25 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+describe('validateHook: functions the service deploys itself', () => {
+  const options: ValidateOptions = { ...OPTIONS, reservedFunctionPrefix: 'event-hooks-user' };
+
+  it.each([
+    'event-hooks-user-0123456789abcdef-0123',
+    'arn:aws:lambda:eu-west-1:123456789012:function:event-hooks-user-0123456789abcdef-0123',
+    'arn:aws:lambda:eu-west-1:123456789012:function:event-hooks-user-0123456789abcdef-0123:live',
+  ])('refuses a hook naming %s, which would run another hook’s code', (name) => {
+    expect(violation(lambda(['return function (d) { return d }', name]), options).fields).toEqual({
+      config: { functions: { 2: 'names a function this service deploys for user code' } },
+    });
+  });
+
+  it('accepts the user’s own functions, by name or ARN', () => {
+    const names = ['enrich', 'arn:aws:lambda:eu-west-1:123456789012:function:event-hooks-userland'];
+    expect(validateHook(lambda(names), options).fields.config).toEqual({ functions: names });
+  });
+});
+
 describe('mergePatch', () => {
   const stored: EventHook = deepFreeze({
     id: HOOK_ID,
