@@ -126,8 +126,9 @@ export function createApp(options: AppOptions): App {
     if (oldFunctions) {
       await removeUnused(tenant, hook.id, oldFunctions, operation === 'delete' ? [] : [userCode(hook)]);
     }
-    // Kong pings in the background; so do we (on Lambda a ping cut short by the freeze is not retried).
-    if (operation !== 'delete' && hook.handler === 'webhook') {
+    // Kong pings handlers that can be pinged, in the background; so do we (on Lambda a ping cut short
+    // by the freeze is not retried).
+    if (operation !== 'delete') {
       const ping = createHandler(hook, handlerDeps(tenant)).ping;
       if (ping) inBackground(ping(operation));
     }
