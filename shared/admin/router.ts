@@ -148,7 +148,6 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     if (name === 'ping') {
       allow(method, ['GET']);
       const hook = await service.get(tenant, id);
-      if (hook.handler !== 'webhook') throw new BadRequestError(`handler '${hook.handler}' does not support 'ping'`);
       try {
         return json(200, await runner().ping(tenant, hook));
       } catch (error) {
