@@ -1,11 +1,11 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type RecordedRequest, startReceiver as startRawReceiver } from './rawReceiver.ts';
 
-export interface ReceivedRequest {
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
+export type ReceivedRequest = Omit<RecordedRequest, 'remotePort'>;
+
+export interface Answer {
+  status: number;
+  body?: string;
+  headers?: Record<string, string>;
 }
 
 export interface Receiver {
@@ -17,54 +17,40 @@ export interface Receiver {
 }
 
 /**
- * An HTTP receiver on 127.0.0.1 that records every request byte for byte. `respond` picks the
- * status per request (default 200), so tests can make it fail a few times, then succeed.
+ * The recording receiver of rawReceiver.ts with answers given as values (default 200), so a test
+ * can make it fail a few times, then succeed, and wait for a number of requests.
  */
 export async function startReceiver(
-  respond: (
-    request: ReceivedRequest,
-    index: number,
-  ) =>
-    | { status: number; body?: string; headers?: Record<string, string> }
-    | Promise<{ status: number; body?: string; headers?: Record<string, string> }> = () => ({ status: 200 }),
+  respond: (request: ReceivedRequest, index: number) => Answer | Promise<Answer> = () => ({ status: 200 }),
 ): Promise<Receiver> {
-  const requests: ReceivedRequest[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
-  const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
-    const index = requests.push(request) - 1;
-    for (const waiter of waiters.filter((w) => requests.length >= w.count)) waiter.resolve();
+  const raw = await startRawReceiver(async (_req, res) => {
+    const index = raw.requests.length - 1;
+    const request = raw.requests[index] as RecordedRequest;
+    for (const waiter of waiters.filter((w) => raw.requests.length >= w.count)) waiter.resolve();
     const answer = await respond(request, index);
     res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
     res.end(answer.body ?? 'ok');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
+    url: raw.url,
+    requests: raw.requests,
     waitFor(count, timeoutMs = 10_000) {
-      if (requests.length >= count) return Promise.resolve(requests.slice());
+      if (raw.requests.length >= count) return Promise.resolve(raw.requests.slice());
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`expected ${count} requests, got ${requests.length} in ${timeoutMs} ms`)),
+          () => reject(new Error(`expected ${count} requests, got ${raw.requests.length} in ${timeoutMs} ms`)),
           timeoutMs,
         );
         waiters.push({
           count,
           resolve: () => {
             clearTimeout(timer);
-            resolve(requests.slice());
+            resolve(raw.requests.slice());
           },
         });
       });
     },
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: raw.close,
   };
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler, handlers } from '../../../shared/handlers/index.ts';
 import { HANDLER_NAMES } from '../../../shared/hooks/hook.ts';
-import { type Receiver, startReceiver } from '../http/receiver.ts';
+import { type Receiver, startReceiver } from '../../support/rawReceiver.ts';
 import { hookOf, recordingRunner, type TestDeps, testDeps } from './fixtures.ts';
 
 let remote: Receiver;

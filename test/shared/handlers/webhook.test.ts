@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhook } from '../../../shared/handlers/webhook.ts';
-import { type Receiver, startReceiver } from '../http/receiver.ts';
+import { type Receiver, startReceiver } from '../../support/rawReceiver.ts';
 import { hookOf, type TestDeps, testDeps } from './fixtures.ts';
 
 let remote: Receiver;

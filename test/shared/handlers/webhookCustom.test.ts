@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryError } from '../../../shared/errors.ts';
 import { webhookCustom } from '../../../shared/handlers/webhookCustom.ts';
 import type { WebhookCustomConfig } from '../../../shared/hooks/hook.ts';
-import { type Receiver, startReceiver } from '../http/receiver.ts';
+import { type Receiver, startReceiver } from '../../support/rawReceiver.ts';
 import { hookOf, type TestDeps, testDeps } from './fixtures.ts';
 
 let remote: Receiver;

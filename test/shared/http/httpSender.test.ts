@@ -8,7 +8,13 @@ import {
   type HttpSenderOptions,
   parseRetryAfter,
 } from '../../../shared/http/httpSender.ts';
-import { closedPort, type Receiver, type Respond, selfSignedCertificate, startReceiver } from './receiver.ts';
+import {
+  closedPort,
+  type Receiver,
+  type Respond,
+  selfSignedCertificate,
+  startReceiver,
+} from '../../support/rawReceiver.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -16,7 +16,7 @@ export interface RecordedRequest {
   remotePort: number;
 }
 
-export type Respond = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void;
+export type Respond = (req: IncomingMessage, res: ServerResponse, body: Buffer) => void | Promise<void>;
 
 export interface Receiver {
   /** `http://127.0.0.1:<port>` (or https). */
