@@ -1,7 +1,7 @@
-import { MethodNotAllowedError, NotFoundError } from '../errors.ts';
+import { NotFoundError } from '../errors.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
 import type { StoredDeadLetter } from '../store/deadLetterStore.ts';
-import { type ApiRequest, type ApiResponse, json, noContent } from './http.ts';
+import { type ApiRequest, type ApiResponse, allow, json, nextLink, noContent } from './http.ts';
 
 /** A dead letter as the Admin API shows it (beyond Kong, in its naming style). */
 export function deadLetterView(entry: StoredDeadLetter) {
@@ -23,10 +23,6 @@ export function deadLetterView(entry: StoredDeadLetter) {
   };
 }
 
-function allow(method: string, allowed: string[]): void {
-  if (!allowed.includes(method)) throw new MethodNotAllowedError();
-}
-
 /**
  * `/dead-letters`: list (`size`/`offset`/`next` like `/event-hooks`), read, replay
  * (`POST /dead-letters/{id}/replay` → 202) and drop (`DELETE` → 204) deliveries that failed for good.
@@ -45,10 +41,9 @@ export async function deadLetterRoutes(
     allow(method, ['GET']);
     const offset = request.query.get('offset') ?? undefined;
     const page = await deadLetters.list(tenant, { size: size(), ...(offset !== undefined ? { offset } : {}) });
-    const sizeParam = request.query.has('size') ? `&size=${size()}` : '';
     return json(200, {
       data: page.deadLetters.map(deadLetterView),
-      next: page.next ? `/dead-letters?offset=${encodeURIComponent(page.next)}${sizeParam}` : null,
+      next: nextLink('/dead-letters', page.next, request.query, size()),
     });
   }
   if (action === 'replay') {

@@ -1,4 +1,10 @@
-import { BadRequestError, EventHooksError, PayloadTooLargeError, SchemaViolationError } from '../errors.ts';
+import {
+  BadRequestError,
+  EventHooksError,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  SchemaViolationError,
+} from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { InvalidOffsetError } from '../store/hookStore.ts';
 import { mediaType, parseFormBody } from './formBody.ts';
@@ -23,6 +29,22 @@ export const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' 
 
 export function json(statusCode: number, value: unknown): ApiResponse {
   return { statusCode, headers: { ...JSON_HEADERS }, body: JSON.stringify(value) };
+}
+
+/** `405` unless the route has the method. */
+export function allow(method: string, allowed: string[]): void {
+  if (!allowed.includes(method)) throw new MethodNotAllowedError();
+}
+
+/** Kong's `next` link of a paged list: the offset, and the size when the client chose one. */
+export function nextLink(
+  path: string,
+  offset: string | undefined,
+  query: URLSearchParams,
+  size: number,
+): string | null {
+  if (offset === undefined) return null;
+  return `${path}?offset=${encodeURIComponent(offset)}${query.has('size') ? `&size=${size}` : ''}`;
 }
 
 export function noContent(): ApiResponse {

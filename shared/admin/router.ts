@@ -1,17 +1,20 @@
-import {
-  BadRequestError,
-  DeliveryError,
-  MethodNotAllowedError,
-  NotFoundError,
-  NotImplementedError,
-} from '../errors.ts';
+import { BadRequestError, DeliveryError, NotFoundError, NotImplementedError } from '../errors.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
 import type { Logger } from '../logger.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
 import type { HookService } from './hookService.ts';
-import { type ApiRequest, type ApiResponse, errorResponse, json, noContent, parseBody } from './http.ts';
+import {
+  type ApiRequest,
+  type ApiResponse,
+  allow,
+  errorResponse,
+  json,
+  nextLink,
+  noContent,
+  parseBody,
+} from './http.ts';
 
 /** Runs a hook on demand (`/test`, `/ping`); comes with the event pipeline. */
 export interface HookRunner {
@@ -59,10 +62,6 @@ function pageSize(query: URLSearchParams): number {
   return size;
 }
 
-function allow(method: string, allowed: string[]): void {
-  if (!allowed.includes(method)) throw new MethodNotAllowedError();
-}
-
 /**
  * The Admin API (reference §5) as a function of a request. API Gateway's Lambda and the local
  * server both call it; it never knows which.
@@ -101,13 +100,9 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     const size = pageSize(request.query);
     const offset = request.query.get('offset') ?? undefined;
     const page = await service.list(tenant, { size, ...(offset !== undefined ? { offset } : {}) });
-    if (!page.next) return json(200, { data: page.hooks, next: null });
-    const sizeParam = request.query.has('size') ? `&size=${size}` : '';
-    return json(200, {
-      data: page.hooks,
-      next: `/event-hooks?offset=${encodeURIComponent(page.next)}${sizeParam}`,
-      offset: page.next,
-    });
+    const next = nextLink('/event-hooks', page.next, request.query, size);
+    // Kong adds the bare offset next to the link when there is a next page.
+    return json(200, { data: page.hooks, next, ...(page.next ? { offset: page.next } : {}) });
   }
 
   async function entity(method: string, id: string, request: ApiRequest): Promise<ApiResponse> {

@@ -4,17 +4,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closedPort } from '../support/rawReceiver.ts';
 import { type Receiver, startReceiver } from '../support/receiver.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 interface Started {
   child: ChildProcess;
@@ -26,7 +19,7 @@ interface Started {
 
 /** `npm start` as a user runs it, on a free port. */
 async function npmStart(env: Record<string, string>, args: string[] = []): Promise<Started> {
-  const port = await freePort();
+  const port = await closedPort();
   const child = spawn('npm', ['start', '--silent', '--', ...args], {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', ...env },
