@@ -92,8 +92,8 @@ export class HookService {
     return hook;
   }
 
-  /** Creates or replaces the hook with this id. Resolves with the hook and whether it was created. */
-  async put(tenant: string, id: string, body: unknown): Promise<{ hook: EventHook; created: boolean }> {
+  /** Creates or replaces the hook with this id. */
+  async put(tenant: string, id: string, body: unknown): Promise<EventHook> {
     const stored = await this.deps.hooks.get(tenant, id);
     const input = body && typeof body === 'object' && !Array.isArray(body) ? { ...body, id } : body;
     const { fields, id: givenId, created_at } = validateHook(input, await this.validateOptions(tenant));
@@ -108,7 +108,7 @@ export class HookService {
     await this.write({ tenant, operation, hook, ...(stored ? { old: stored.hook } : {}) }, () =>
       this.deps.hooks.replace(tenant, hook, stored?.rev),
     );
-    return { hook, created: !stored };
+    return hook;
   }
 
   async delete(tenant: string, id: string): Promise<void> {

@@ -112,11 +112,9 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
         return json(200, await service.get(tenant, id));
       case 'PATCH':
         return json(200, await service.patch(tenant, id, await body(request)));
-      case 'PUT': {
+      case 'PUT':
         // Kong's upserts answer 200 whether they created or replaced.
-        const { hook } = await service.put(tenant, id, await body(request));
-        return json(200, hook);
-      }
+        return json(200, await service.put(tenant, id, await body(request)));
       default:
         await service.delete(tenant, id);
         return noContent();
