@@ -14,7 +14,7 @@ import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_DELIVERY_CONCURRENCY } from '../shared/adapters/local/deliveryQueue.ts';
+import { DEFAULT_DELIVERY_CONCURRENCY } from '../shared/ports/deliveryQueue.ts';
 import { benchAdmin } from './admin.ts';
 import { benchBundles } from './bundles.ts';
 import { createWebhookHooks } from './events.ts';

@@ -1,4 +1,5 @@
 import { DEFAULT_TENANT } from './hooks/hook.ts';
+import { DEFAULT_DELIVERY_CONCURRENCY } from './ports/deliveryQueue.ts';
 import { DEFAULT_TABLE_NAME } from './store/table.ts';
 
 /**
@@ -27,7 +28,7 @@ export interface Config {
   functionMemoryMb: number;
   lambdaEndpoint: string | undefined;
   /** Deliveries the local queue runs at once (on AWS, the event source mapping's concurrency decides). */
-  deliveryConcurrency: number | undefined;
+  deliveryConcurrency: number;
   /** Days a dead letter is kept (DynamoDB TTL). */
   deadLetterRetentionDays: number;
 }
@@ -70,6 +71,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     functionMemoryMb: integer(env, 'FUNCTION_MEMORY_MB', 128, 16),
     lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
     deadLetterRetentionDays: integer(env, 'DEAD_LETTER_RETENTION_DAYS', 14, 1),
-    deliveryConcurrency: env.DELIVERY_CONCURRENCY ? integer(env, 'DELIVERY_CONCURRENCY', 64, 1) : undefined,
+    deliveryConcurrency: integer(env, 'DELIVERY_CONCURRENCY', DEFAULT_DELIVERY_CONCURRENCY, 1),
   };
 }

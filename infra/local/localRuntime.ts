@@ -96,7 +96,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     logger,
     clock,
     ...(dataDir ? { persistPath: join(dataDir, 'queue.json') } : {}),
-    ...(config.deliveryConcurrency ? { concurrency: config.deliveryConcurrency } : {}),
+    concurrency: config.deliveryConcurrency,
   });
   let bus: LocalEventBus | undefined;
   const app = createApp({

@@ -1,4 +1,5 @@
 import { BadRequestError, DeliveryError, NotFoundError, NotImplementedError } from '../errors.ts';
+import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
 import type { Logger } from '../logger.ts';
@@ -132,7 +133,7 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       const active = runner();
       try {
         const result = await active.test(tenant, hook, data as Record<string, unknown>);
-        const sent = { ...data, ...(hook.event !== null ? { event: hook.event } : {}), source: hook.source };
+        const sent = eventPayload({ source: hook.source, event: hook.event, data: data as Record<string, unknown> });
         return json(200, { data: sent, result });
       } catch (error) {
         throw new TestFailedError((error as Error).message ?? String(error), { cause: error });

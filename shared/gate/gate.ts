@@ -1,7 +1,7 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventHook } from '../hooks/hook.ts';
 import type { Clock } from '../ports/clock.ts';
+import { isConditionalCheckFailed } from '../store/dynamo.ts';
 import { keys, TABLE_SCHEMA } from '../store/table.ts';
 import { eventDigest } from './digest.ts';
 
@@ -65,7 +65,7 @@ export function createGate(options: GateOptions): Gate {
       );
       return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isConditionalCheckFailed(error)) return false;
       throw error;
     }
   };
@@ -135,12 +135,4 @@ function orSameEvent(condition: Condition, eventId: string | undefined): Conditi
     names: { ...condition.names, '#by': ADMITTED_BY },
     values: { ...condition.values, ':by': eventId },
   };
-}
-
-function isConditionFailure(error: unknown): boolean {
-  // The name check also covers an SDK copy other than the one this module imports.
-  return (
-    error instanceof ConditionalCheckFailedException ||
-    (error instanceof Error && error.name === 'ConditionalCheckFailedException')
-  );
 }

@@ -26,3 +26,6 @@ export interface DeliveryQueue {
   /** Enqueue jobs, optionally not visible before `delayMs` has passed. */
   send(jobs: DeliveryJob[], options?: { delayMs?: number }): Promise<void>;
 }
+
+/** Deliveries running at once by default by the local queue: enough to keep a loopback receiver busy on two cores. */
+export const DEFAULT_DELIVERY_CONCURRENCY = 64;

@@ -1,12 +1,15 @@
 import { EventHooksError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import type { DeadLetter, DeliveryJob, DeliveryQueue } from '../../ports/deliveryQueue.ts';
+import {
+  DEFAULT_DELIVERY_CONCURRENCY,
+  type DeadLetter,
+  type DeliveryJob,
+  type DeliveryQueue,
+} from '../../ports/deliveryQueue.ts';
+
 import { type Message, MessageHeap } from './messageHeap.ts';
 import { loadQueueFile, saveQueueFile } from './queueFile.ts';
-
-/** Deliveries running at once by default: enough to keep a loopback receiver busy on two cores. */
-export const DEFAULT_DELIVERY_CONCURRENCY = 64;
 
 export interface LocalDeliveryQueueOptions {
   clock?: Clock;
