@@ -516,11 +516,20 @@ describe('event pipeline (local runtime, real store, loopback receivers)', () =>
         source: 'crud',
         event: 'consumers',
         handler: 'webhook',
-        config: { url: `${r.url}/ping` },
+        config: { url: `${r.url}/ping`, secret: 'hunter2' },
       });
+      await r.waitFor(1); // the automatic ping after create, with operation
       const res = await t.request('GET', `/event-hooks/${h.id}/ping`);
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ source: 'kong:event_hooks', event: 'ping', event_hooks: { id: h.id } });
+      // What the receiver got is what the answer shows, signed, at the hook's URL.
+      const [auto, manual] = await r.waitFor(2);
+      expect(JSON.parse(auto!.body.toString())).toMatchObject({ event: 'ping', operation: 'create' });
+      expect(manual!.url).toBe('/ping');
+      expect(JSON.parse(manual!.body.toString())).toEqual(res.body);
+      expect(manual!.headers['x-kong-signature']).toBe(
+        `sha1=${createHmac('sha1', 'hunter2').update(manual!.body).digest('hex')}`,
+      );
       const log = await hook({ source: 'crud', handler: 'log' });
       expect(await t.request('GET', `/event-hooks/${log.id}/ping`)).toMatchObject({
         status: 400,
