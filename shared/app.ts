@@ -77,12 +77,15 @@ export function createApp(options: AppOptions): App {
   const hooks = new HookStore({ client, tableName });
   const sources = new SourceStore({ client, tableName });
   const cache = new HookCache({ hooks, sources, clock, checkIntervalMs: config.hookCacheCheckMs });
-  const handlerDeps = (tenant: string): HandlerDeps => ({
-    http: ports.http,
-    functions: ports.functions,
-    logger,
-    tenant,
-  });
+  const depsByTenant = new Map<string, HandlerDeps>();
+  const handlerDeps = (tenant: string): HandlerDeps => {
+    let deps = depsByTenant.get(tenant);
+    if (!deps) {
+      deps = { http: ports.http, functions: ports.functions, logger, tenant };
+      depsByTenant.set(tenant, deps);
+    }
+    return deps;
+  };
   const background = new Set<Promise<unknown>>();
   const inBackground = (task: Promise<unknown>) => {
     const tracked = task

@@ -1,6 +1,7 @@
 import { decideRetry, type RetryPolicy } from '../delivery/retryPolicy.ts';
 import { createHandler } from '../handlers/index.ts';
-import type { HandlerDeps } from '../handlers/types.ts';
+import type { HandlerDeps, HookHandler } from '../handlers/types.ts';
+import type { EventHook } from '../hooks/hook.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../ports/deliveryQueue.ts';
@@ -29,6 +30,17 @@ export type DeliveryOutcome = 'delivered' | 'retry' | 'dead-letter' | 'skipped';
  * when that recording failed (the queue then receives the message again).
  */
 export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJob) => Promise<DeliveryOutcome> {
+  // The cache hands out the same hook object until the hook changes, so each hook's handler is
+  // built once, not per delivery; a changed hook is a new object and gets a new handler.
+  const handlers = new WeakMap<EventHook, HookHandler>();
+  const handlerOf = (tenant: string, hook: EventHook) => {
+    let handler = handlers.get(hook);
+    if (!handler) {
+      handler = createHandler(hook, deps.handlerDeps(tenant));
+      handlers.set(hook, handler);
+    }
+    return handler;
+  };
   return async (job) => {
     const started = deps.clock.now();
     const line = {
@@ -42,7 +54,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
       deps.logger.info('delivery', { ...line, outcome: 'skipped', reason: 'hook deleted' });
       return 'skipped';
     }
-    const handler = createHandler(hook, deps.handlerDeps(job.tenant));
+    const handler = handlerOf(job.tenant, hook);
     let failure: Error;
     let status: number | undefined;
     try {
