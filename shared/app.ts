@@ -51,6 +51,8 @@ export interface App {
   readonly cache: HookCache;
   readonly bus: EventBus;
   readonly queue: DeliveryQueue;
+  /** Final failures, served by `/dead-letters`. */
+  readonly deadLetters: DeadLetterStore;
   readonly logger: Logger;
   /** The Admin API. */
   admin(request: ApiRequest): Promise<ApiResponse>;
@@ -204,6 +206,7 @@ export function createApp(options: AppOptions): App {
     cache,
     bus,
     queue: ports.queue,
+    deadLetters: deadLetterStore,
     logger,
     admin,
     ingest,

@@ -22,6 +22,12 @@ export interface LocalDeliveryQueueOptions {
   /** JSON file that keeps pending jobs and dead letters across restarts; memory only when unset. */
   persistPath?: string;
   /**
+   * Where a job goes when it was received `maxReceiveCount` times without an answer (the SQS
+   * redrive): the local runtime puts it with the other dead letters in the table, so `/dead-letters`
+   * shows it. Until that succeeds the queue keeps it, in its file too.
+   */
+  onDeadLetter?: (entry: DeadLetter) => Promise<void>;
+  /**
    * How often a changed queue is written to `persistPath` while running (default 1 s), so a crash
    * loses at most that much; `stop()` always writes the final state. Delivery is at least once: a
    * job delivered after the last snapshot may be delivered again after a crash.
@@ -36,11 +42,8 @@ export type DeliveryWorker = (job: DeliveryJob) => Promise<unknown>;
 export interface LocalDeliveryQueue extends DeliveryQueue {
   /** Starts handing messages to `worker`: resolving acknowledges (deletes) the message, rejecting means a crash. */
   start(worker: DeliveryWorker): void;
-  /** Keeps a job that will never succeed in the queue's own file (crashes past `maxReceiveCount` end here too). */
-  deadLetter(entry: DeadLetter): Promise<void>;
+  /** Dead letters not handed to `onDeadLetter` (none given, or it failed); kept in the queue file. */
   deadLetters(): DeadLetter[];
-  /** Moves a dead letter back onto the queue as a fresh job (attempt 1, age reset); `false` when unknown. */
-  replay(deliveryId: string): boolean;
   /** Messages accepted and not yet acknowledged: visible, delayed and in flight. */
   size(): number;
   /** Resolves when nothing is visible, delayed or in flight (or the queue has stopped). */
@@ -106,9 +109,24 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
     else ready.push(message);
   };
 
-  const recordDeadLetter = (entry: DeadLetter) => {
+  const keepDeadLetter = (entry: DeadLetter) => {
     dead.push(entry);
     dirty = true;
+  };
+
+  /** Hands a dead letter over, or keeps it when there is nowhere to hand it or that fails. */
+  const handOver = (entry: DeadLetter) => {
+    if (!options.onDeadLetter) return keepDeadLetter(entry);
+    options.onDeadLetter(entry).catch((error) => {
+      logger.error('dead letter kept by the queue: it could not be stored', {
+        deliveryId: entry.job.deliveryId,
+        error,
+      });
+      keepDeadLetter(entry);
+    });
+  };
+
+  const recordDeadLetter = (entry: DeadLetter) => {
     const { job, reason } = entry;
     logger.error('delivery dead-lettered', {
       deliveryId: job.deliveryId,
@@ -116,6 +134,7 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
       tenant: job.tenant,
       reason,
     });
+    handOver(entry);
   };
 
   /** Back to visible after a crash or a visibility timeout, or to the dead letters when received too often. */
@@ -303,28 +322,14 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
       for (const job of jobs) enqueue(job, 0, visibleAt);
       afterChange();
     },
-    async deadLetter(entry) {
-      // Accepted while draining: a running worker may still give up on its job, and the file is not written yet.
-      if (state === 'stopped') throw stoppedError();
-      recordDeadLetter(entry);
-    },
     start(next) {
       if (worker) throw new Error('delivery queue already started');
       worker = next;
+      // Dead letters restored from the file get another chance to reach the table.
+      if (options.onDeadLetter) for (const entry of dead.splice(0)) handOver(entry);
       afterChange();
     },
     deadLetters: () => [...dead],
-    replay(deliveryId) {
-      if (state !== 'running') throw stoppedError();
-      const index = dead.findIndex((d) => d.job.deliveryId === deliveryId);
-      if (index < 0) return false;
-      const [entry] = dead.splice(index, 1) as [DeadLetter];
-      const now = clock.now();
-      enqueue({ ...entry.job, attempt: 1, firstQueuedAt: now }, 0, now);
-      logger.info('dead letter replayed', { deliveryId });
-      afterChange();
-      return true;
-    },
     size: () => readyCount() + delayed.size + inFlight.size,
     idle() {
       if (state === 'stopped' || isIdle()) return Promise.resolve();

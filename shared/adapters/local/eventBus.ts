@@ -16,8 +16,6 @@ export interface LocalEventBusOptions {
 }
 
 export interface LocalEventBus extends EventBus {
-  /** Events whose dispatch failed every attempt. */
-  deadLetters(): { event: HookEvent; error: string }[];
   /** Resolves when no dispatch is running. */
   idle(): Promise<void>;
   /** Refuses new events and waits for the running dispatches. */
@@ -30,15 +28,15 @@ export class BusStoppedError extends EventHooksError {
 
 /**
  * The in-process stand-in for the EventBridge bus and its rule: `publish` accepts events at once
- * and hands each to the dispatcher in the background, retrying a failed dispatch a few times
- * before dead-lettering it, as the rule's target would.
+ * and hands each to the dispatcher in the background, retrying a failed dispatch a few times, as
+ * the rule's target would; an event that still fails is logged whole (EventBridge would move it to
+ * the events dead-letter queue).
  */
 export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBus {
   const clock = options.clock ?? systemClock;
   const maxAttempts = options.maxAttempts ?? 3;
   const retryDelayMs = options.retryDelayMs ?? 200;
   const running = new Set<Promise<void>>();
-  const dead: { event: HookEvent; error: string }[] = [];
   let stopped = false;
 
   const dispatch = async (event: HookEvent): Promise<void> => {
@@ -48,8 +46,8 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
         return;
       } catch (error) {
         if (attempt >= maxAttempts) {
-          dead.push({ event, error: (error as Error).message });
-          options.logger.error('dispatch failed', { event_id: event.id, attempts: attempt, error });
+          // The whole event goes into the line, so it can be sent again from the log.
+          options.logger.error('dispatch failed', { event_id: event.id, attempts: attempt, event, error });
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, retryDelayMs * attempt));
@@ -68,7 +66,6 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
       }
       return accepted;
     },
-    deadLetters: () => [...dead],
     async idle() {
       while (running.size > 0) await Promise.all(running);
     },

@@ -9,7 +9,7 @@ import {
   type LocalDeliveryQueueOptions,
 } from '../../../../shared/adapters/local/deliveryQueue.ts';
 import { memoryLogger } from '../../../../shared/logger.ts';
-import type { DeliveryJob } from '../../../../shared/ports/deliveryQueue.ts';
+import type { DeadLetter, DeliveryJob } from '../../../../shared/ports/deliveryQueue.ts';
 
 let sequence = 0;
 const job = (overrides: Partial<DeliveryJob> = {}): DeliveryJob => {
@@ -185,11 +185,29 @@ describe('local delivery queue', () => {
     expect(queue.logger.lines.some((l) => l.message === 'delivery dead-lettered')).toBe(true);
   });
 
-  it('keeps dead letters given to it by the delivery worker', async () => {
-    const queue = open();
-    const entry = { job: job(), reason: 'gave up after 6 attempts', deadLetteredAt: 123 };
-    await queue.deadLetter(entry);
-    expect(queue.deadLetters()).toEqual([entry]);
+  it('hands a job dead-lettered after maxReceiveCount to onDeadLetter, keeping nothing itself', async () => {
+    // Prepare
+    const handed: DeadLetter[] = [];
+    const queue = open({
+      maxReceiveCount: 2,
+      onDeadLetter: async (entry) => {
+        handed.push(entry);
+      },
+    });
+    queue.start(async () => {
+      throw new Error('worker crashed');
+    });
+    const failing = job();
+
+    // Act
+    await queue.send([failing]);
+    await queue.idle();
+    await sleep(10);
+
+    // Assess
+    expect(handed.map((d) => d.job)).toEqual([failing]);
+    expect(handed[0]?.reason).toContain('received 2 times');
+    expect(queue.deadLetters()).toEqual([]);
   });
 
   it('waits for running workers when stopping, and persists nothing they finished', async () => {
@@ -260,36 +278,37 @@ describe('local delivery queue', () => {
     expect(seen.map((j) => j.deliveryId)).toEqual([waiting.deliveryId]);
   });
 
-  it('persists dead letters, which can be replayed as fresh jobs after a restart', async () => {
-    // Prepare
+  it('keeps a dead letter it could not hand over, in its file, and hands it over at the next start', async () => {
+    // Prepare: the store is down for the first queue.
     const persistPath = join(dir, 'queue.json');
-    const first = open({ persistPath, maxReceiveCount: 1 });
+    const first = open({
+      persistPath,
+      maxReceiveCount: 1,
+      onDeadLetter: () => Promise.reject(new Error('store down')),
+    });
     first.start(async () => {
       throw new Error('boom');
     });
-    const failing = job({ attempt: 4, firstQueuedAt: 1 });
+    const failing = job({ attempt: 4 });
     await first.send([failing]);
     await first.idle();
+    await sleep(10);
+    expect(first.deadLetters().map((d) => d.job)).toEqual([failing]);
     await first.stop({ drainMs: 0 });
 
-    // Act
-    const second = open({ persistPath });
-    const restored = second.deadLetters();
-    const seen: DeliveryJob[] = [];
-    second.start(async (j) => {
-      seen.push(j);
+    // Act: the store is back.
+    const handed: DeadLetter[] = [];
+    const second = open({
+      persistPath,
+      onDeadLetter: async (entry) => {
+        handed.push(entry);
+      },
     });
-    const replayed = second.replay(failing.deliveryId);
-    const unknown = second.replay('no-such-delivery');
-    await second.idle();
+    second.start(async () => undefined);
+    await sleep(10);
 
     // Assess
-    expect(restored.map((d) => d.job)).toEqual([failing]);
-    expect(replayed).toBe(true);
-    expect(unknown).toBe(false);
-    expect(seen).toHaveLength(1);
-    expect(seen[0]).toMatchObject({ deliveryId: failing.deliveryId, attempt: 1 });
-    expect(seen[0]!.firstQueuedAt).toBeGreaterThan(1);
+    expect(handed.map((d) => d.job)).toEqual([failing]);
     expect(second.deadLetters()).toEqual([]);
   });
 
