@@ -245,9 +245,20 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
   const stoppedError = () =>
     new EventHooksError('delivery queue is stopped: it accepts no new jobs (the service is shutting down)');
 
-  const persist = async () => {
+  /** Everything accepted and not acknowledged: in flight, visible, and the given delayed messages. */
+  const pendingMessages = (delayedMessages: Message[]) => [
+    ...[...inFlight.values()].map((e) => e.message),
+    ...ready.slice(head),
+    ...delayedMessages,
+  ];
+  /** As the queue file keeps them; a job due in the past is due at restart. */
+  const fileEntries = (messages: Message[]) => {
     const now = clock.now();
-    const pending = [...[...inFlight.values()].map((e) => e.message), ...ready.slice(head), ...delayed.drain()];
+    return messages.map((m) => ({ job: m.job, receiveCount: m.receiveCount, visibleAt: Math.max(m.visibleAt, now) }));
+  };
+
+  const persist = async () => {
+    const pending = pendingMessages(delayed.drain());
     ready = [];
     head = 0;
     inFlight.clear();
@@ -256,10 +267,7 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
         logger.warn('pending deliveries dropped: the queue is memory only', { count: pending.length });
       return;
     }
-    await saveQueueFile(persistPath, {
-      jobs: pending.map((m) => ({ job: m.job, receiveCount: m.receiveCount, visibleAt: Math.max(m.visibleAt, now) })),
-      deadLetters: dead,
-    });
+    await saveQueueFile(persistPath, { jobs: fileEntries(pending), deadLetters: dead });
     logger.info('delivery queue persisted', { pending: pending.length, deadLetters: dead.length });
   };
 
@@ -267,10 +275,8 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
   const snapshot = async () => {
     if (!persistPath || !dirty || writing || state === 'stopped') return;
     dirty = false;
-    const now = clock.now();
-    const pending = [...[...inFlight.values()].map((e) => e.message), ...ready.slice(head), ...delayed.snapshot()];
     writing = saveQueueFile(persistPath, {
-      jobs: pending.map((m) => ({ job: m.job, receiveCount: m.receiveCount, visibleAt: Math.max(m.visibleAt, now) })),
+      jobs: fileEntries(pendingMessages(delayed.snapshot())),
       deadLetters: [...dead],
     })
       .catch((error) => {
