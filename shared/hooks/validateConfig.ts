@@ -1,5 +1,5 @@
 import type { FieldErrors } from '../errors.ts';
-import { isLambdaReference } from '../ports/functionRunner.ts';
+import { isLambdaReference, lambdaFunctionName } from '../ports/functionRunner.ts';
 import type { HandlerConfigs, HandlerName, LambdaConfig, WebhookConfig, WebhookCustomConfig } from './hook.ts';
 import { templateSyntaxError } from './templates.ts';
 
@@ -174,12 +174,6 @@ export interface ConfigOptions {
   reservedFunctionPrefix?: string;
 }
 
-/** The bare function name of a Lambda reference (a name, or the function part of an ARN). */
-function functionNameOf(reference: string): string {
-  const arn = /^arn:[^:]+:lambda:[^:]+:\d{12}:function:([^:]+)/.exec(reference);
-  return arn ? (arn[1] as string) : (reference.split(':')[0] as string);
-}
-
 /** Kong reports array elements under their 1-based index: `{"functions":{"2":"…"}}`. */
 function checkFunctions(value: unknown, options: ConfigOptions): Outcome<string[]> {
   if (!Array.isArray(value)) return fail('expected an array');
@@ -195,7 +189,7 @@ function checkFunctions(value: unknown, options: ConfigOptions): Outcome<string[
       text.ok &&
       reference &&
       options.reservedFunctionPrefix !== undefined &&
-      functionNameOf(text.value).startsWith(`${options.reservedFunctionPrefix}-`);
+      lambdaFunctionName(text.value).startsWith(`${options.reservedFunctionPrefix}-`);
     if (!text.ok) errors[String(index + 1)] = text.error;
     else if (reserved) errors[String(index + 1)] = 'names a function this service deploys for user code';
     else if (syntax !== undefined) errors[String(index + 1)] = syntax;

@@ -65,3 +65,9 @@ const LAMBDA_REF =
 export function isLambdaReference(entry: string): boolean {
   return LAMBDA_REF.test(entry);
 }
+
+/** The bare function name of a Lambda reference (a name, or the function part of an ARN). */
+export function lambdaFunctionName(reference: string): string {
+  const arn = /^arn:[^:]+:lambda:[^:]+:\d{12}:function:([^:]+)/.exec(reference);
+  return arn ? (arn[1] as string) : (reference.split(':')[0] as string);
+}

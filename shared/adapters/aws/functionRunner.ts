@@ -16,6 +16,7 @@ import {
   type FunctionTarget,
   type HookFunctions,
   isLambdaReference,
+  lambdaFunctionName,
 } from '../../ports/functionRunner.ts';
 import { awsErrorName, awsFault, awsHttpStatus, backoffDelay, type RetryOptions, retrySettings } from './backoff.ts';
 import { packageUserFunction, userFunctionName } from './userFunctionPackage.ts';
@@ -199,6 +200,10 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
     },
 
     async invoke(target: FunctionTarget, args: FunctionArgs): Promise<unknown> {
+      // Validation refuses such names; this also covers hooks stored before it did.
+      if (target.kind === 'lambda' && lambdaFunctionName(target.name).startsWith(`${options.prefix}-`)) {
+        throw new FunctionError(`'${target.name}' is a function this service deploys for user code, not yours`);
+      }
       const name =
         target.kind === 'code' ? nameOf(target.tenant, target.hookId, target.index, target.code) : target.name;
       let response: InvokeCommandOutput;

@@ -346,6 +346,20 @@ describe('createAwsFunctionRunner', () => {
       expect(calls(InvokeCommand)[0]!.FunctionName).toBe(REFERENCE);
     });
 
+    it('refuses to invoke, by name or ARN, a function it deployed for user code', async () => {
+      // Act
+      const byName = runner().invoke({ kind: 'lambda', name: `${PREFIX}-0123456789abcdef-0123` }, args);
+      const byArn = runner().invoke(
+        { kind: 'lambda', name: `arn:aws:lambda:us-east-1:123456789012:function:${PREFIX}-0123456789abcdef-0123` },
+        args,
+      );
+
+      // Assess
+      await expect(byName).rejects.toMatchObject({ name: 'FunctionError', retryable: false });
+      await expect(byArn).rejects.toThrow(/deploys for user code/);
+      expect(calls(InvokeCommand)).toHaveLength(0);
+    });
+
     it('turns an error of the user code into a FunctionError with its message, not to be retried', async () => {
       // Prepare
       lambda.on(InvokeCommand).resolves({
