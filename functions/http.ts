@@ -1,5 +1,7 @@
+import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ApiRequest, ApiResponse } from '../shared/admin/http.ts';
+import type { App } from '../shared/app.ts';
 
 /** API Gateway HTTP API (v2) event → the core's request. */
 export function toApiRequest(event: APIGatewayProxyEventV2): ApiRequest {
@@ -21,4 +23,14 @@ export function toApiRequest(event: APIGatewayProxyEventV2): ApiRequest {
 /** The core's response → what API Gateway sends back. */
 export function toProxyResult(response: ApiResponse): APIGatewayProxyStructuredResultV2 {
   return { statusCode: response.statusCode, headers: response.headers, body: response.body };
+}
+
+/**
+ * An HTTP API entry point: the v2 event becomes the core's request for one of the app's routers
+ * (`admin` or `ingest`), and its answer the proxy result. The local runtime passes its own app.
+ */
+export function httpHandler(app: () => Promise<App>, router: (app: App) => App['admin']) {
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(async (event) =>
+    toProxyResult(await router(await app())(toApiRequest(event))),
+  );
 }

@@ -2,8 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { createAdminHandler } from '../../functions/admin.ts';
-import { createIngestHandler } from '../../functions/ingest.ts';
+import { httpHandler } from '../../functions/http.ts';
 import { createAwsFunctionRunner } from '../../shared/adapters/aws/functionRunner.ts';
 import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
@@ -126,8 +125,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
   const server = createApiGatewayServer(
     [
-      { method: 'POST', path: '/events', handler: createIngestHandler(current) as unknown as HttpLambda },
-      { method: '*', path: '*', handler: createAdminHandler(current) as unknown as HttpLambda },
+      { method: 'POST', path: '/events', handler: httpHandler(current, (a) => a.ingest) as unknown as HttpLambda },
+      { method: '*', path: '*', handler: httpHandler(current, (a) => a.admin) as unknown as HttpLambda },
     ],
     {
       onError: (error) => logger.error('request failed', { error }),
