@@ -20,6 +20,9 @@ export interface RetryOptions {
   random?: () => number;
 }
 
+/** Retries of one batch call (PutEvents, SendMessageBatch): a few quick attempts, then the caller's own retry. */
+export const BATCH_RETRY_DEFAULTS = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 2000 } as const;
+
 /** The options with their defaults filled in, shared by the adapters' retry loops. */
 export function retrySettings(
   options: RetryOptions,

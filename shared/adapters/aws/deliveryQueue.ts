@@ -2,7 +2,14 @@ import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient }
 import { BadRequestError, EventHooksError, PayloadTooLargeError } from '../../errors.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../../ports/deliveryQueue.ts';
-import { awsErrorName, backoffDelay, batchBy, type RetryOptions, retrySettings } from './backoff.ts';
+import {
+  awsErrorName,
+  BATCH_RETRY_DEFAULTS,
+  backoffDelay,
+  batchBy,
+  type RetryOptions,
+  retrySettings,
+} from './backoff.ts';
 
 /** SQS takes at most 10 messages per `SendMessageBatch`… */
 export const SEND_BATCH_MAX_ENTRIES = 10;

@@ -3,7 +3,14 @@ import { EventHooksError, PayloadTooLargeError } from '../../errors.ts';
 import type { HookEvent } from '../../events/envelope.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import { type EventBus, type NewEvent, TENANT_RESOURCE_PREFIX } from '../../ports/eventBus.ts';
-import { awsErrorName, backoffDelay, batchBy, type RetryOptions, retrySettings } from './backoff.ts';
+import {
+  awsErrorName,
+  BATCH_RETRY_DEFAULTS,
+  backoffDelay,
+  batchBy,
+  type RetryOptions,
+  retrySettings,
+} from './backoff.ts';
 
 /** EventBridge takes at most 10 entries per `PutEvents` call… */
 export const PUT_EVENTS_MAX_ENTRIES = 10;
