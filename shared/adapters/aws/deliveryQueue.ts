@@ -51,11 +51,7 @@ export const MESSAGE_TYPE_ATTRIBUTE = 'type';
 export function createAwsDeliveryQueue(options: AwsDeliveryQueueOptions): DeliveryQueue {
   const client = options.client ?? new SQSClient({});
   const clock = options.clock ?? systemClock;
-  const { maxAttempts, sleep, backoff } = retrySettings(options, {
-    maxAttempts: 4,
-    baseDelayMs: 100,
-    maxDelayMs: 2000,
-  });
+  const { maxAttempts, sleep, backoff } = retrySettings(options, BATCH_RETRY_DEFAULTS);
 
   async function sendBatch(entries: SendMessageBatchRequestEntry[]) {
     try {

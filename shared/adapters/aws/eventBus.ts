@@ -40,11 +40,7 @@ const PERMANENT_ERROR = /^(Malformed|Invalid|AccessDenied|NotAuthorized|Validati
 export function createAwsEventBus(options: AwsEventBusOptions): EventBus {
   const client = options.client ?? new EventBridgeClient({});
   const clock = options.clock ?? systemClock;
-  const { maxAttempts, sleep, backoff } = retrySettings(options, {
-    maxAttempts: 4,
-    baseDelayMs: 100,
-    maxDelayMs: 2000,
-  });
+  const { maxAttempts, sleep, backoff } = retrySettings(options, BATCH_RETRY_DEFAULTS);
 
   async function putEvents(entries: PutEventsRequestEntry[]) {
     try {
