@@ -83,7 +83,13 @@ export function createApp(options: AppOptions): App {
   const handlerDeps = (tenant: string): HandlerDeps => {
     let deps = depsByTenant.get(tenant);
     if (!deps) {
-      deps = { http: ports.http, functions: ports.functions, logger, tenant };
+      deps = {
+        http: ports.http,
+        functions: ports.functions,
+        logger,
+        tenant,
+        templateMaxBytes: config.templateMaxBytes,
+      };
       depsByTenant.set(tenant, deps);
     }
     return deps;
