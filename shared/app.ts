@@ -172,15 +172,16 @@ export function createApp(options: AppOptions): App {
     },
     afterCatalogWrite: (tenant) => cache.invalidate(tenant),
   });
+  const deadLetterStore = new DeadLetterStore({ client, tableName, retentionDays: config.deadLetterRetentionDays });
   const dispatch = createDispatcher({
     cache,
     gate: createGate({ client, tableName, clock }),
     queue: ports.queue,
+    deadLetters: deadLetterStore,
     clock,
     logger,
   });
   bus = ports.bus(dispatch);
-  const deadLetterStore = new DeadLetterStore({ client, tableName, retentionDays: config.deadLetterRetentionDays });
   const deliver = createDeliveryWorker({
     hooks: cache,
     queue: ports.queue,
