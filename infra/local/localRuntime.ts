@@ -84,6 +84,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     responseTimeoutMs: config.httpTimeoutMs,
     connectTimeoutMs: config.httpTimeoutMs,
     blockPrivateNetworks: config.blockPrivateNetworks,
+    // The service never calls itself: its store (embedded or DYNAMODB_ENDPOINT), its Lambda endpoint,
+    // and (added once it listens) its API.
+    ownEndpoints: [store.endpoint, config.lambdaEndpoint],
   });
   const functions = createLocalFunctionRunner({
     timeoutMs: config.functionTimeoutMs,
@@ -139,6 +142,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  http.destinations.addOwnEndpoint(`http://${host}:${address.port}`);
 
   let closing: Promise<void> | undefined;
   const localBus = bus as unknown as LocalEventBus;

@@ -1,0 +1,157 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalRuntime, startLocalRuntime } from '../../infra/local/localRuntime.ts';
+import { DEFAULT_TENANT, type EventHook } from '../../shared/hooks/hook.ts';
+import { memoryLogger } from '../../shared/logger.ts';
+import { type Receiver, startReceiver } from '../support/receiver.ts';
+
+/**
+ * The local runtime as `npm start --memory` runs it (embedded store in-process, private-network
+ * blocking off): a hook must never be able to call the service's own listeners, whatever the URL
+ * spelling, and the store itself refuses requests without the per-start credential.
+ */
+describe('the service never calls itself (local runtime, embedded store)', () => {
+  let runtime: LocalRuntime;
+  let receiver: Receiver;
+  const SECRET = `very-secret-${randomUUID()}`;
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    runtime = await startLocalRuntime({ port: 0, memory: true, logger: memoryLogger(), drainMs: 500 });
+    // A hook whose secret an attacker wants.
+    const created = await call('POST', '/event-hooks', {
+      source: 'crud',
+      event: 'consumers',
+      handler: 'webhook',
+      config: { url: receiver.url, secret: SECRET },
+    });
+    expect(created.status).toBe(201);
+  });
+  afterAll(async () => {
+    await runtime?.close();
+    await receiver?.close();
+  });
+
+  async function call(method: string, path: string, body?: unknown) {
+    const res = await fetch(`${runtime.url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
+  }
+
+  const storePort = () => new URL(runtime.config.dynamodbEndpoint as string).port;
+  const apiPort = () => new URL(runtime.url).port;
+
+  /** The request that read every hook's secret through `/test` before the fix. */
+  const scanConfig = (url: string) => ({
+    url,
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': 'DynamoDB_20120810.Scan',
+      'x-amz-date': '20240101T000000Z',
+      authorization:
+        'AWS4-HMAC-SHA256 Credential=x/20240101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+    },
+    body: JSON.stringify({ TableName: runtime.config.tableName }),
+    body_format: false,
+  });
+
+  it('refuses at create a webhook-custom hook aimed at the embedded store, however the address is spelled', async () => {
+    const spellings = [
+      `http://127.0.0.1:${storePort()}/`,
+      `http://localhost:${storePort()}/`,
+      `http://127.0.0.2:${storePort()}/`,
+      `http://[::1]:${storePort()}/`,
+      `http://0.0.0.0:${storePort()}/`,
+      `http://[::ffff:127.0.0.1]:${storePort()}/`,
+      `http://2130706433:${storePort()}/`,
+      `http://0x7f.0.0.1:${storePort()}/`,
+      `http://LOCALHOST.:${storePort()}/`,
+    ];
+    for (const url of spellings) {
+      const res = await call('POST', '/event-hooks', {
+        source: 'crud',
+        event: 'consumers',
+        handler: 'webhook-custom',
+        config: scanConfig(url),
+      });
+      expect(res.status, url).toBe(400);
+      expect(res.body.name, url).toBe('schema violation');
+      expect(res.body.fields.config.url, url).toMatch(/this service's own/);
+      expect(res.text).not.toContain(SECRET);
+    }
+  });
+
+  it('refuses at create a webhook aimed at the API port, and at update too', async () => {
+    const res = await call('POST', '/event-hooks', {
+      source: 'crud',
+      event: 'consumers',
+      handler: 'webhook',
+      config: { url: `http://localhost:${apiPort()}/event-hooks` },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.fields.config.url).toMatch(/this service's own/);
+
+    const ok = await call('POST', '/event-hooks', {
+      source: 'crud',
+      event: 'consumers',
+      handler: 'webhook',
+      config: { url: receiver.url },
+    });
+    expect(ok.status).toBe(201);
+    const patched = await call('PATCH', `/event-hooks/${ok.body.id}`, {
+      config: { url: `http://127.0.0.1:${apiPort()}/event-hooks` },
+    });
+    expect(patched.status).toBe(400);
+    expect(patched.body.fields.config.url).toMatch(/this service's own/);
+  });
+
+  it('refuses at send a hook stored before the check (Scan and PutItem through /test read or write nothing)', async () => {
+    const scan: EventHook = {
+      id: randomUUID(),
+      created_at: 0,
+      source: 'crud',
+      event: 'consumers',
+      on_change: null,
+      snooze: null,
+      handler: 'webhook-custom',
+      config: {
+        ...scanConfig(`http://localhost:${storePort()}/`),
+        payload: null,
+        payload_format: true,
+        headers_format: false,
+        secret: null,
+        ssl_verify: false,
+      },
+    };
+    const putItem: EventHook = {
+      ...scan,
+      id: randomUUID(),
+      config: {
+        ...scan.config,
+        url: `http://[::ffff:7f00:1]:${storePort()}/`,
+        headers: { ...scanConfig('').headers, 'x-amz-target': 'DynamoDB_20120810.PutItem' },
+        body: JSON.stringify({
+          TableName: runtime.config.tableName,
+          Item: { pk: { S: 'injected' }, sk: { S: 'injected' } },
+        }),
+      },
+    } as EventHook;
+    await runtime.app.hooks.create(DEFAULT_TENANT, scan);
+    await runtime.app.hooks.create(DEFAULT_TENANT, putItem);
+
+    const scanned = await call('POST', `/event-hooks/${scan.id}/test`, {});
+    expect(scanned.text).not.toContain(SECRET);
+    // Kong answers a failed /test with its "unexpected error" shape and the reason in `err`.
+    expect(scanned.status).not.toBe(200);
+    expect(scanned.text).toMatch(/this service's own/);
+
+    const put = await call('POST', `/event-hooks/${putItem.id}/test`, {});
+    expect(put.status).not.toBe(200);
+    expect(put.text).toMatch(/this service's own/);
+  });
+});
