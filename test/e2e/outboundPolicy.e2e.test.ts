@@ -3,7 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/localRuntime.ts';
 import { DEFAULT_TENANT, type EventHook } from '../../shared/hooks/hook.ts';
 import { memoryLogger } from '../../shared/logger.ts';
+import { startReceiver as startRawReceiver } from '../support/rawReceiver.ts';
 import { type Receiver, startReceiver } from '../support/receiver.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 /**
  * The local runtime as `npm start --memory` runs it (embedded store in-process, private-network
@@ -153,5 +155,147 @@ describe('the service never calls itself (local runtime, embedded store)', () =>
     const put = await call('POST', `/event-hooks/${putItem.id}/test`, {});
     expect(put.status).not.toBe(200);
     expect(put.text).toMatch(/this service's own/);
+  });
+});
+
+describe('framing headers and private addresses (local runtime)', () => {
+  let t: TestRuntime;
+  let blocking: TestRuntime;
+  beforeAll(async () => {
+    t = await startTestRuntime();
+    blocking = await startTestRuntime({ env: { BLOCK_PRIVATE_NETWORKS: 'true' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await blocking?.close();
+  });
+
+  it('refuses framing and hop-by-hop headers at create and update with a schema violation', async () => {
+    const created = await t.request('POST', '/event-hooks', {
+      source: 'crud',
+      event: 'consumers',
+      handler: 'webhook-custom',
+      config: {
+        url: 'https://example.com/hook',
+        method: 'POST',
+        headers: { 'Transfer-Encoding': 'chunked', Host: 'evil.example', 'x-fine': 'ok' },
+      },
+    });
+    expect(created.status).toBe(400);
+    expect(created.body).toMatchObject({
+      code: 2,
+      name: 'schema violation',
+      fields: {
+        config: {
+          headers: {
+            'Transfer-Encoding': expect.stringMatching(/cannot be configured/),
+            Host: expect.stringMatching(/cannot be configured/),
+          },
+        },
+      },
+    });
+
+    const ok = await t.request('POST', '/event-hooks', {
+      source: 'crud',
+      event: 'consumers',
+      handler: 'webhook-custom',
+      config: { url: 'https://example.com/hook', method: 'POST', headers: { 'x-fine': 'ok' } },
+    });
+    expect(ok.status).toBe(201);
+    const patched = await t.request('PATCH', `/event-hooks/${ok.body.id}`, {
+      config: { headers: { 'keep-alive': 'timeout=1' } },
+    });
+    expect(patched.status).toBe(400);
+    expect(patched.body.fields.config.headers['keep-alive']).toMatch(/cannot be configured/);
+  });
+
+  it("drops them at send from a hook stored before the check: the wire carries only the sender's framing", async () => {
+    const raw = await startRawReceiver();
+    try {
+      const hook = {
+        id: randomUUID(),
+        created_at: 0,
+        source: 'crud',
+        event: 'consumers',
+        on_change: null,
+        snooze: null,
+        handler: 'webhook-custom',
+        config: {
+          url: `${raw.url}/in`,
+          method: 'POST',
+          payload: null,
+          payload_format: true,
+          body: '{"user":"{{ name }}"}',
+          body_format: true,
+          headers: {
+            'content-type': 'application/json',
+            'Transfer-Encoding': 'chunked',
+            Host: 'evil.example',
+            Connection: 'close',
+            'Proxy-Authorization': 'Basic eDp5',
+            'x-user': '{{ name }}',
+          },
+          headers_format: true,
+          secret: null,
+          ssl_verify: false,
+        },
+      } as EventHook;
+      await t.runtime.app.hooks.create(DEFAULT_TENANT, hook);
+
+      const res = await t.request('POST', `/event-hooks/${hook.id}/test`, { name: 'ada' });
+
+      expect(res.status).toBe(200);
+      expect(raw.requests).toHaveLength(1);
+      const [seen] = raw.requests;
+      expect(seen?.body.toString()).toBe('{"user":"ada"}');
+      expect(seen?.headers['content-length']).toBe(String('{"user":"ada"}'.length));
+      expect(seen?.headers['transfer-encoding']).toBeUndefined();
+      expect(seen?.headers.host).toBe(`127.0.0.1:${raw.port}`);
+      expect(seen?.headers['proxy-authorization']).toBeUndefined();
+      expect(seen?.headers.connection).toBe('keep-alive');
+      expect(seen?.headers['x-user']).toBe('ada');
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('refuses private and loopback addresses at create and update when BLOCK_PRIVATE_NETWORKS is on', async () => {
+    for (const url of [
+      'http://127.0.0.1:9/',
+      'http://localhost/x',
+      'http://10.0.0.1/',
+      'http://[::ffff:169.254.169.254]/',
+    ]) {
+      const res = await blocking.request('POST', '/event-hooks', {
+        source: 'crud',
+        event: 'consumers',
+        handler: 'webhook',
+        config: { url },
+      });
+      expect(res.status, url).toBe(400);
+      expect(res.body.fields.config.url, url).toMatch(/BLOCK_PRIVATE_NETWORKS/);
+    }
+    // webhook-custom: a webhook would be pinged on create, and tests contact nothing but 127.0.0.1.
+    const ok = await blocking.request('POST', '/event-hooks', {
+      source: 'crud',
+      event: 'consumers',
+      handler: 'webhook-custom',
+      config: { url: 'https://hooks.example.com/x', method: 'POST' },
+    });
+    expect(ok.status).toBe(201);
+    const patched = await blocking.request('PATCH', `/event-hooks/${ok.body.id}`, {
+      config: { url: 'http://192.168.0.1/' },
+    });
+    expect(patched.status).toBe(400);
+    expect(patched.body.fields.config.url).toMatch(/BLOCK_PRIVATE_NETWORKS/);
+
+    // Without blocking (the local default) the same address is accepted.
+    const local = await t.request('POST', '/event-hooks', {
+      source: 'crud',
+      event: 'consumers',
+      handler: 'webhook-custom',
+      config: { url: 'http://10.0.0.1/', method: 'POST' },
+    });
+    expect(local.status).toBe(201);
   });
 });
