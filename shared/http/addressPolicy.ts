@@ -211,12 +211,13 @@ export function createDestinationPolicy(options: DestinationPolicyOptions = {}):
 
   /** Own-endpoint match on an address literal (or a name compared as written). */
   const ownByAddress = (host: string, port: number): DestinationRefusal | undefined => {
+    const atPort = own.filter((endpoint) => endpoint.port === port);
+    if (atPort.length === 0) return undefined; // the common case: no interface lookup
     const local = isLocalhostName(host) || isLocalAddress(host);
     const canonical = canonicalAddress(host);
-    const hit = own.some(
+    const hit = atPort.some(
       (endpoint) =>
-        endpoint.port === port &&
-        ((endpoint.local && local) || canonicalAddress(endpoint.host) === canonical || endpoint.host === host),
+        (endpoint.local && local) || canonicalAddress(endpoint.host) === canonical || endpoint.host === host,
     );
     return hit ? { reason: 'own', message: ownMessage(port) } : undefined;
   };

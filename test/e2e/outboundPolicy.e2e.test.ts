@@ -259,6 +259,32 @@ describe('framing headers and private addresses (local runtime)', () => {
     }
   });
 
+  it('dead-letters a delivery to an own listener at once, without retrying', async () => {
+    const storePort = new URL(t.runtime.config.dynamodbEndpoint as string).port;
+    const hook = {
+      id: randomUUID(),
+      created_at: 0,
+      source: 'crud',
+      event: 'consumers',
+      on_change: null,
+      snooze: null,
+      handler: 'webhook',
+      config: { url: `http://localhost:${storePort}/`, headers: {}, secret: null, ssl_verify: false },
+    } as EventHook;
+    await t.runtime.app.hooks.create(DEFAULT_TENANT, hook);
+    t.runtime.app.cache.invalidate(DEFAULT_TENANT);
+
+    const emitted = await t.request('POST', '/events', { source: 'crud', event: 'consumers', data: { id: 'c1' } });
+    expect(emitted.status).toBe(202);
+    await t.runtime.bus.idle();
+    await t.runtime.queue.idle();
+
+    const outcomes = t.logs.filter((l) => l.message === 'delivery' && l.hook_id === hook.id).map((l) => l.outcome);
+    expect(outcomes).toEqual(['dead-letter']);
+    const dead = (await t.request('GET', '/dead-letters')).body.data as { hook_id: string; reason: string }[];
+    expect(dead.find((d) => d.hook_id === hook.id)?.reason).toMatch(/this service's own listener/);
+  });
+
   it('refuses private and loopback addresses at create and update when BLOCK_PRIVATE_NETWORKS is on', async () => {
     for (const url of [
       'http://127.0.0.1:9/',
