@@ -148,6 +148,14 @@ function isLocalhostName(hostname: string): boolean {
   return name === 'localhost' || name.endsWith('.localhost');
 }
 
+/** A URL's hostname as compared here: no IPv6 brackets, lower case, no trailing dot. */
+function normalizeHost(hostname: string): string {
+  return hostname
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase()
+    .replace(/\.$/, '');
+}
+
 /** An address literal without brackets or zone, IPv4 forms of IPv6 addresses unwrapped. */
 function canonicalAddress(address: string): string {
   const bare = address.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
@@ -183,10 +191,7 @@ function parseOwnEndpoint(text: string): OwnEndpoint | undefined {
   } catch {
     return undefined;
   }
-  const host = url.hostname
-    .replace(/^\[(.*)\]$/, '$1')
-    .toLowerCase()
-    .replace(/\.$/, '');
+  const host = normalizeHost(url.hostname);
   return { host, port: urlPort(url), local: isLocalhostName(host) || isLocalAddress(host) };
 }
 
@@ -232,10 +237,7 @@ export function createDestinationPolicy(options: DestinationPolicyOptions = {}):
       } catch {
         return undefined; // the URL check reports it
       }
-      const host = url.hostname
-        .replace(/^\[(.*)\]$/, '$1')
-        .toLowerCase()
-        .replace(/\.$/, '');
+      const host = normalizeHost(url.hostname);
       const refusal = ownByAddress(host, urlPort(url));
       if (refusal) return refusal;
       const literal = isIP(host) !== 0;
@@ -245,10 +247,7 @@ export function createDestinationPolicy(options: DestinationPolicyOptions = {}):
       return undefined;
     },
     async addressRefusal(hostname, address, port) {
-      const name = hostname
-        .replace(/^\[(.*)\]$/, '$1')
-        .toLowerCase()
-        .replace(/\.$/, '');
+      const name = normalizeHost(hostname);
       const refusal = ownByAddress(address, port) ?? ownByAddress(name, port);
       if (refusal) return refusal;
       // An own endpoint named by a remote DNS name (DynamoDB Local in another container): compare addresses.
