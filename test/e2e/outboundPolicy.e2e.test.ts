@@ -112,6 +112,32 @@ describe('the service never calls itself (local runtime, embedded store)', () =>
     expect(patched.body.fields.config.url).toMatch(/this service's own/);
   });
 
+  it('refuses user code that calls the store directly with a dummy signature (the per-start credential)', async () => {
+    const code = `return async function (data) {
+  const res = await fetch(data.url, { method: 'POST', headers: data.headers, body: data.body });
+  return { status: res.status, text: await res.text() };
+}`;
+    const created = await call('POST', '/event-hooks', {
+      source: 'crud',
+      event: 'consumers',
+      handler: 'lambda',
+      config: { functions: [code] },
+    });
+    expect(created.status).toBe(201);
+    const { headers, body } = scanConfig('');
+    const res = await call('POST', `/event-hooks/${created.body.id}/test`, {
+      url: runtime.config.dynamodbEndpoint,
+      headers,
+      body,
+    });
+    expect(res.text).not.toContain(SECRET);
+    // Either the sandbox kept user code off the network, or the store refused the unsigned request.
+    if (res.status === 200) {
+      expect(res.body.result.status).toBe(400);
+      expect(res.body.result.text).toMatch(/UnrecognizedClientException|InvalidSignatureException/);
+    }
+  });
+
   it('refuses at send a hook stored before the check (Scan and PutItem through /test read or write nothing)', async () => {
     const scan: EventHook = {
       id: randomUUID(),
