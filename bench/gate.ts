@@ -100,7 +100,7 @@ function hookFor(scenario: Scenario): EventHook {
  */
 export async function benchGate(options: GateOptions): Promise<Figure[]> {
   const store = await startDynalite();
-  const client = createDocumentClient({ endpoint: store.endpoint });
+  const client = createDocumentClient({ endpoint: store.endpoint, credentials: store.credentials });
   const tableName = 'event-hooks-bench';
   try {
     await ensureTable(client, tableName);

@@ -163,6 +163,7 @@ export function createApp(options: AppOptions): App {
     clock,
     userCodeSyntaxError,
     reservedFunctionPrefix: config.userFunctionPrefix,
+    destinationRefusal: (url) => ports.http.destinations.urlRefusal(url)?.message,
     beforeWrite,
     afterWrite,
     // The write did not happen: what beforeWrite deployed for it and no stored version uses goes.

@@ -17,6 +17,7 @@ import type { FunctionArgs } from '../../shared/ports/functionRunner.ts';
 import { createDocumentClient, ensureTable } from '../../shared/store/dynamo.ts';
 import { createApiGatewayServer, type HttpLambda } from './apiGateway.ts';
 import { startDynalite } from './embeddedStore.ts';
+import type { StoreCredentials } from './storeCredential.ts';
 
 export interface LocalRuntimeOptions {
   port?: number;
@@ -27,6 +28,8 @@ export interface LocalRuntimeOptions {
   memory?: boolean;
   /** Use this DynamoDB-compatible endpoint (e.g. DynamoDB Local) instead of starting the embedded store. */
   dynamodbEndpoint?: string;
+  /** The key to sign with at `dynamodbEndpoint` (an embedded store started by the caller); default a dummy key. */
+  dynamodbCredentials?: StoreCredentials;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   clock?: Clock;
@@ -38,6 +41,8 @@ export interface LocalRuntime {
   url: string;
   app: App;
   config: Config;
+  /** The key the store at `config.dynamodbEndpoint` accepts (for tools that open a client of their own). */
+  storeCredentials: StoreCredentials | undefined;
   queue: LocalDeliveryQueue;
   bus: LocalEventBus;
   /** Stops accepting requests and events, drains or persists queued deliveries, closes the store. */
@@ -74,16 +79,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
   const external = options.dynamodbEndpoint ?? env.DYNAMODB_ENDPOINT;
   const store = external
-    ? { endpoint: external, close: async () => undefined }
+    ? { endpoint: external, credentials: options.dynamodbCredentials, close: async () => undefined }
     : await startDynalite(dataDir ? { path: join(dataDir, 'store') } : {});
   const config = loadConfig({ ...env, RUNTIME: 'local', DYNAMODB_ENDPOINT: store.endpoint });
-  const client = createDocumentClient({ endpoint: store.endpoint });
+  const client = createDocumentClient({
+    endpoint: store.endpoint,
+    ...(store.credentials ? { credentials: store.credentials } : {}),
+  });
   await ensureTable(client, config.tableName);
 
   const http = createHttpSender({
     responseTimeoutMs: config.httpTimeoutMs,
     connectTimeoutMs: config.httpTimeoutMs,
     blockPrivateNetworks: config.blockPrivateNetworks,
+    // The service never calls itself: its store (embedded or DYNAMODB_ENDPOINT), its Lambda endpoint,
+    // and (added once it listens) its API.
+    ownEndpoints: [store.endpoint, config.lambdaEndpoint],
   });
   const functions = createLocalFunctionRunner({
     timeoutMs: config.functionTimeoutMs,
@@ -139,6 +150,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  http.destinations.addOwnEndpoint(`http://${host}:${address.port}`);
 
   let closing: Promise<void> | undefined;
   const localBus = bus as unknown as LocalEventBus;
@@ -146,6 +158,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     url: `http://${host}:${address.port}`,
     app,
     config,
+    storeCredentials: store.credentials,
     queue,
     bus: localBus,
     close() {

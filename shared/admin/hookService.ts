@@ -24,6 +24,8 @@ export interface HookServiceDeps {
   userCodeSyntaxError?: (code: string) => string | undefined;
   /** The prefix of the user-code functions this deployment creates; hooks may not name those. */
   reservedFunctionPrefix?: string;
+  /** Why the outbound sender would refuse a webhook URL (see `ConfigOptions.destinationRefusal`). */
+  destinationRefusal?: (url: string) => string | undefined;
   /**
    * Runs before a hook is stored (deploy user code, so a hook is never stored with code that is not
    * ready) and may reject to refuse the write.
@@ -164,6 +166,7 @@ export class HookService {
       catalog: await this.catalog(tenant),
       ...(this.deps.userCodeSyntaxError ? { userCodeSyntaxError: this.deps.userCodeSyntaxError } : {}),
       ...(this.deps.reservedFunctionPrefix ? { reservedFunctionPrefix: this.deps.reservedFunctionPrefix } : {}),
+      ...(this.deps.destinationRefusal ? { destinationRefusal: this.deps.destinationRefusal } : {}),
     };
   }
 

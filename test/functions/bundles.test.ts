@@ -98,8 +98,9 @@ describe('function bundles (built, loaded by a fresh Node, run against the local
     env = {
       PATH: process.env.PATH,
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
+      // The embedded store verifies signatures against its per-start key.
+      AWS_ACCESS_KEY_ID: store.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: store.credentials.secretAccessKey,
       AWS_SESSION_TOKEN: 'test',
       AWS_ENDPOINT_URL_DYNAMODB: store.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,

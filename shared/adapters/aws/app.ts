@@ -74,6 +74,7 @@ export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App
         connectTimeoutMs: config.httpTimeoutMs,
         responseTimeoutMs: config.httpTimeoutMs,
         blockPrivateNetworks: config.blockPrivateNetworks,
+        ownEndpoints: [config.dynamodbEndpoint],
       }),
     },
   });
