@@ -2,13 +2,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createLocalDeliveryQueue,
   type LocalDeliveryQueue,
   type LocalDeliveryQueueOptions,
 } from '../../../../shared/adapters/local/deliveryQueue.ts';
 import { memoryLogger } from '../../../../shared/logger.ts';
+import { ManualClock } from '../../../../shared/ports/clock.ts';
 import type { DeadLetter, DeliveryJob } from '../../../../shared/ports/deliveryQueue.ts';
 
 let sequence = 0;
@@ -25,18 +26,23 @@ const job = (overrides: Partial<DeliveryJob> = {}): DeliveryJob => {
     ...overrides,
   };
 };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Lets settled worker promises run their continuations (no time passes). */
+const flush = async () => {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+};
 
 describe('local delivery queue', () => {
   let dir: string;
   let queues: LocalDeliveryQueue[];
   /** Settles workers left hanging by a test so nothing outlives it. */
   let releaseHung: (() => void)[];
+  let clock: ManualClock;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'delivery-queue-'));
     queues = [];
     releaseHung = [];
+    clock = new ManualClock(1_000_000);
   });
   afterEach(async () => {
     for (const release of releaseHung) release();
@@ -46,9 +52,18 @@ describe('local delivery queue', () => {
 
   const open = (options: Partial<LocalDeliveryQueueOptions> = {}) => {
     const logger = memoryLogger();
-    const queue = createLocalDeliveryQueue({ logger, ...options });
+    const queue = createLocalDeliveryQueue({ logger, clock, ...options });
     queues.push(queue);
     return Object.assign(queue, { logger });
+  };
+  /** Waits `ms` on the manual clock. */
+  const wait = (ms: number) => new Promise<void>((resolve) => clock.setTimer(ms, resolve));
+  /** Moves the manual clock by `ms` in steps, letting workers answer after each step. */
+  const advance = async (ms: number, stepMs = ms) => {
+    for (let passed = 0; passed < ms; passed += stepMs) {
+      clock.advance(Math.min(stepMs, ms - passed));
+      await flush();
+    }
   };
   const hang = () =>
     new Promise<void>((resolve) => {
@@ -79,18 +94,25 @@ describe('local delivery queue', () => {
     const queue = open();
     const received: { id: string; at: number }[] = [];
     queue.start(async (j) => {
-      received.push({ id: j.deliveryId, at: Date.now() });
+      received.push({ id: j.deliveryId, at: clock.now() });
     });
     const later = job();
     const now = job();
 
     // Act
-    const sentAt = Date.now();
+    const sentAt = clock.now();
     await queue.send([later], { delayMs: 200 });
     await queue.send([now]);
+    await flush();
+    const beforeDelay = received.map((r) => r.id);
+    await advance(199);
+    const justBefore = received.length;
+    await advance(1);
     await queue.idle();
 
     // Assess
+    expect(beforeDelay).toEqual([now.deliveryId]);
+    expect(justBefore).toBe(1);
     expect(received.map((r) => r.id)).toEqual([now.deliveryId, later.deliveryId]);
     expect(received[1]!.at - sentAt).toBeGreaterThanOrEqual(200);
   });
@@ -104,23 +126,25 @@ describe('local delivery queue', () => {
     queue.start(async () => {
       active++;
       peak = Math.max(peak, active);
-      await sleep(5);
+      await wait(5);
       active--;
       done++;
     });
 
-    // Act
-    await queue.send(Array.from({ length: 20 }, () => job()));
-    await queue.idle();
+    // Act: jobs of many hooks, so only the total limits them
+    await queue.send(Array.from({ length: 20 }, (_, i) => job({ hookId: `h-${i}` })));
+    const idle = queue.idle();
+    await advance(100, 5);
+    await idle;
 
     // Assess
     expect(done).toBe(20);
     expect(peak).toBe(3);
   });
 
-  it('receives a job again when its worker hangs past the visibility timeout', async () => {
+  it('receives a job again when its worker hangs past maxRunMs (and the visibility timeout)', async () => {
     // Prepare
-    const queue = open({ visibilityTimeoutMs: 100, concurrency: 1 });
+    const queue = open({ visibilityTimeoutMs: 100, maxRunMs: 100, concurrency: 1 });
     const receives: number[] = [];
     queue.start((j) => {
       receives.push(j.attempt);
@@ -128,19 +152,24 @@ describe('local delivery queue', () => {
     });
 
     // Act
-    const sentAt = Date.now();
+    const sentAt = clock.now();
     await queue.send([job()]);
-    await queue.idle();
+    const idle = queue.idle();
+    await advance(99);
+    const beforeTimeout = receives.length;
+    await advance(1);
+    await idle;
 
     // Assess
+    expect(beforeTimeout).toBe(1);
     expect(receives).toHaveLength(2);
-    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(100);
+    expect(clock.now() - sentAt).toBeGreaterThanOrEqual(100);
     expect(queue.deadLetters()).toEqual([]);
   });
 
-  it('ignores the late answer of a worker whose visibility timeout has passed', async () => {
+  it('ignores the late answer of a worker taken as hung after maxRunMs', async () => {
     // Prepare: the first call hangs, then fails after the message has been received again
-    const queue = open({ visibilityTimeoutMs: 50, maxReceiveCount: 2 });
+    const queue = open({ visibilityTimeoutMs: 50, maxRunMs: 50, maxReceiveCount: 2 });
     let calls = 0;
     let failFirst: ((e: Error) => void) | undefined;
     queue.start(() => {
@@ -151,9 +180,11 @@ describe('local delivery queue', () => {
 
     // Act
     await queue.send([job()]);
-    await queue.idle();
+    const idle = queue.idle();
+    await advance(50);
+    await idle;
     failFirst?.(new Error('too late'));
-    await sleep(20);
+    await flush();
 
     // Assess: the late rejection neither redelivered nor dead-lettered the acknowledged job
     expect(calls).toBe(2);
@@ -202,7 +233,7 @@ describe('local delivery queue', () => {
     // Act
     await queue.send([failing]);
     await queue.idle();
-    await sleep(10);
+    await flush();
 
     // Assess
     expect(handed.map((d) => d.job)).toEqual([failing]);
@@ -216,13 +247,15 @@ describe('local delivery queue', () => {
     const queue = open({ persistPath });
     let finished = 0;
     queue.start(async () => {
-      await sleep(100);
+      await wait(100);
       finished++;
     });
     await queue.send([job(), job()]);
 
     // Act
-    await queue.stop({ drainMs: 10_000 });
+    const stopped = queue.stop({ drainMs: 10_000 });
+    await advance(100);
+    await stopped;
 
     // Assess
     expect(finished).toBe(2);
@@ -241,13 +274,17 @@ describe('local delivery queue', () => {
     await first.send([delayed], { delayMs: 300 });
 
     // Act
-    await first.stop({ drainMs: 50 });
+    const stopped = first.stop({ drainMs: 50 });
+    await advance(50);
+    await stopped;
     const second = open({ persistPath });
     const seen: DeliveryJob[] = [];
     second.start(async (j) => {
       seen.push(j);
     });
-    await second.idle();
+    const idle = second.idle();
+    await advance(250);
+    await idle;
 
     // Assess
     expect(seen.map((j) => j.deliveryId).sort()).toEqual([stuck, queued, delayed].map((j) => j.deliveryId).sort());
@@ -262,11 +299,15 @@ describe('local delivery queue', () => {
     const waiting = job();
     crashed.start(() => hang());
     await crashed.send([waiting]);
-    await sleep(150);
+    // The snapshot runs on real time (it is I/O); wait until it holds the job, not a fixed sleep.
+    await vi.waitFor(async () => expect(await readFile(persistPath, 'utf8')).toContain(waiting.deliveryId), {
+      timeout: 5_000,
+      interval: 20,
+    });
 
     // Act: another queue opens the file without the first one ever stopping, as after kill -9.
     await copyFile(persistPath, join(dir, 'copy.json'));
-    const restored = createLocalDeliveryQueue({ logger: memoryLogger(), persistPath: join(dir, 'copy.json') });
+    const restored = createLocalDeliveryQueue({ logger: memoryLogger(), clock, persistPath: join(dir, 'copy.json') });
     queues.push(restored);
     const seen: DeliveryJob[] = [];
     restored.start(async (j) => {
@@ -292,7 +333,7 @@ describe('local delivery queue', () => {
     const failing = job({ attempt: 4 });
     await first.send([failing]);
     await first.idle();
-    await sleep(10);
+    await flush();
     expect(first.deadLetters().map((d) => d.job)).toEqual([failing]);
     await first.stop({ drainMs: 0 });
 
@@ -305,7 +346,7 @@ describe('local delivery queue', () => {
       },
     });
     second.start(async () => undefined);
-    await sleep(10);
+    await flush();
 
     // Assess
     expect(handed.map((d) => d.job)).toEqual([failing]);
