@@ -388,4 +388,176 @@ describe('local delivery queue', () => {
     expect(existsSync(persistPath)).toBe(false);
     expect(readdirSync(dir).some((name) => name.startsWith('queue.json.unreadable-'))).toBe(true);
   });
+
+  describe('isolation of slow destinations', () => {
+    it('runs at most concurrencyPerHook calls for one hook, and other hooks keep the remaining slots', async () => {
+      // Prepare: hook "slow" never answers; 4 slots in all, 2 per hook
+      const queue = open({ concurrency: 4, concurrencyPerHook: 2 });
+      const running = new Map<string, number>();
+      const delivered: string[] = [];
+      queue.start((j) => {
+        running.set(j.hookId, (running.get(j.hookId) ?? 0) + 1);
+        if (j.hookId === 'slow') return hang();
+        delivered.push(j.deliveryId);
+        running.set(j.hookId, (running.get(j.hookId) ?? 0) - 1);
+        return Promise.resolve();
+      });
+      const slow = Array.from({ length: 50 }, () => job({ hookId: 'slow' }));
+      const healthy = Array.from({ length: 10 }, () => job({ hookId: 'healthy' }));
+
+      // Act: every slow job is sent first, so a shared FIFO would put them all ahead
+      await queue.send(slow);
+      await queue.send(healthy);
+      await flush();
+
+      // Assess
+      expect(running.get('slow')).toBe(2);
+      expect(delivered).toEqual(healthy.map((j) => j.deliveryId));
+      expect(queue.size()).toBe(50);
+    });
+
+    it('scopes the cap by tenant: the same hook id in two tenants is two destinations', async () => {
+      // Prepare
+      const queue = open({ concurrency: 4, concurrencyPerHook: 1 });
+      const started: string[] = [];
+      queue.start((j) => {
+        started.push(j.tenant);
+        return hang();
+      });
+
+      // Act
+      await queue.send([job({ tenant: 'a' }), job({ tenant: 'a' }), job({ tenant: 'b' })]);
+      await flush();
+
+      // Assess
+      expect(started).toEqual(['a', 'b']);
+    });
+
+    it('delivers a healthy hook as fast with a hanging neighbour as without one', async () => {
+      // Prepare: every delivery takes 10 ms by the clock; the hanging hook never answers
+      const latency = async (withHanging: boolean) => {
+        const queue = open({ concurrency: 8, concurrencyPerHook: 2 });
+        const sentAt = new Map<string, number>();
+        const took: number[] = [];
+        queue.start(async (j) => {
+          if (j.hookId === 'hanging') return hang();
+          await wait(10);
+          took.push(clock.now() - (sentAt.get(j.deliveryId) as number));
+        });
+        for (let i = 0; i < 20; i++) {
+          const batch = [job({ hookId: 'healthy' })];
+          if (withHanging) batch.unshift(...Array.from({ length: 5 }, () => job({ hookId: 'hanging' })));
+          for (const j of batch) sentAt.set(j.deliveryId, clock.now());
+          await queue.send(batch);
+          await advance(5);
+        }
+        await advance(100, 5);
+        return took;
+      };
+
+      // Act
+      const alone = await latency(false);
+      const neighboured = await latency(true);
+
+      // Assess
+      expect(alone).toHaveLength(20);
+      expect(neighboured).toEqual(alone);
+    });
+
+    it('defaults the per-hook cap to a quarter of the concurrency', async () => {
+      // Prepare
+      const queue = open({ concurrency: 8 });
+      let started = 0;
+      queue.start(() => {
+        started++;
+        return hang();
+      });
+
+      // Act
+      await queue.send(Array.from({ length: 10 }, () => job()));
+      await flush();
+
+      // Assess
+      expect(started).toBe(2);
+    });
+  });
+
+  describe('slow workers', () => {
+    it('runs a worker slower than the visibility timeout exactly once', async () => {
+      // Prepare
+      const queue = open({ visibilityTimeoutMs: 100 });
+      const slow = job();
+      let calls = 0;
+      queue.start(async (j) => {
+        if (j.deliveryId !== slow.deliveryId) return;
+        calls++;
+        await wait(1_000);
+      });
+
+      // Act: other traffic half-way makes the queue look at its deadlines
+      await queue.send([slow]);
+      const idle = queue.idle();
+      await advance(500, 10);
+      await queue.send([job({ hookId: 'other' })]);
+      await advance(500, 10);
+      await idle;
+
+      // Assess
+      expect(calls).toBe(1);
+      expect(queue.size()).toBe(0);
+      expect(queue.logger.lines.some((l) => l.message === 'delivery will be received again')).toBe(false);
+    });
+
+    it('runs each job once when jobs wait for one of 4 function processes longer than the visibility timeout', async () => {
+      // Prepare: the case: a 4.5 s function, 4 processes, 100 events, a 60 s visibility timeout
+      const queue = open({ visibilityTimeoutMs: 60_000, concurrencyPerHook: 64 });
+      const runs = new Map<string, number>();
+      let free = 4;
+      const waiting: (() => void)[] = [];
+      const process = async () => {
+        if (free > 0) free--;
+        else await new Promise<void>((resolve) => waiting.push(resolve));
+      };
+      const done = () => {
+        const next = waiting.shift();
+        if (next) next();
+        else free++;
+      };
+      queue.start(async (j) => {
+        await process();
+        runs.set(j.deliveryId, (runs.get(j.deliveryId) ?? 0) + 1);
+        await wait(4_500);
+        done();
+      });
+
+      // Act
+      await queue.send(Array.from({ length: 100 }, () => job()));
+      const idle = queue.idle();
+      await advance(200_000, 500);
+      await idle;
+
+      // Assess: 100 × 4.5 s over 4 processes is 112.5 s, well past the visibility timeout
+      expect(clock.now() - 1_000_000).toBeGreaterThan(112_000);
+      expect(runs.size).toBe(100);
+      expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    });
+
+    it('still receives a job again at once when its worker rejects (a crash)', async () => {
+      // Prepare
+      const queue = open({ visibilityTimeoutMs: 100 });
+      let calls = 0;
+      queue.start(async () => {
+        calls++;
+        if (calls === 1) throw new Error('crash');
+      });
+
+      // Act
+      await queue.send([job()]);
+      await flush();
+
+      // Assess: no time passed
+      expect(calls).toBe(2);
+      expect(queue.size()).toBe(0);
+    });
+  });
 });
