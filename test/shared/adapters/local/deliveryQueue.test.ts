@@ -8,8 +8,9 @@ import {
   type LocalDeliveryQueue,
   type LocalDeliveryQueueOptions,
 } from '../../../../shared/adapters/local/deliveryQueue.ts';
+import { createLocalFunctionRunner } from '../../../../shared/adapters/local/functionRunner.ts';
 import { memoryLogger } from '../../../../shared/logger.ts';
-import { ManualClock } from '../../../../shared/ports/clock.ts';
+import { ManualClock, systemClock } from '../../../../shared/ports/clock.ts';
 import type { DeadLetter, DeliveryJob } from '../../../../shared/ports/deliveryQueue.ts';
 
 let sequence = 0;
@@ -539,6 +540,36 @@ describe('local delivery queue', () => {
       // Assess: 100 × 4.5 s over 4 processes is 112.5 s, well past the visibility timeout
       expect(clock.now() - 1_000_000).toBeGreaterThan(112_000);
       expect(runs.size).toBe(100);
+      expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    });
+
+    it('runs a real user function once per job while jobs wait for its processes past the visibility timeout', async () => {
+      // Prepare: 8 calls of a 150 ms function on 2 processes take about 600 ms; the visibility timeout is 100 ms
+      const functions = createLocalFunctionRunner({ timeoutMs: 5_000, maxWorkersPerFunction: 2 });
+      const queue = open({ clock: systemClock, visibilityTimeoutMs: 100, concurrencyPerHook: 8 });
+      const code = 'return function (data) { const end = Date.now() + 150; while (Date.now() < end) {} return data }';
+      const runs = new Map<string, number>();
+      queue.start(async (j) => {
+        runs.set(j.deliveryId, (runs.get(j.deliveryId) ?? 0) + 1);
+        await functions.invoke(
+          { kind: 'code', tenant: j.tenant, hookId: j.hookId, index: 0, code },
+          { data: j.event.data, event: 'e', source: 's', pid: 1 },
+        );
+      });
+      const jobs = Array.from({ length: 8 }, () => job());
+
+      // Act
+      const startedAt = Date.now();
+      try {
+        await queue.send(jobs);
+        await queue.idle();
+      } finally {
+        await functions.close();
+      }
+
+      // Assess
+      expect(Date.now() - startedAt).toBeGreaterThan(500);
+      expect([...runs.keys()].sort()).toEqual(jobs.map((j) => j.deliveryId).sort());
       expect([...runs.values()].every((n) => n === 1)).toBe(true);
     });
 
