@@ -108,12 +108,16 @@ export class DeliveryPump {
     this.step();
   }
 
-  /** Moves the deadline of every call still running and not yet past `maxRunMs`. */
+  /**
+   * Moves the deadline of every call still running and not yet past `maxRunMs`; a call past it is
+   * forgotten here, and the model takes its message back when its deadline passes.
+   */
   private heartbeat(now: number): void {
     const { model, visibilityTimeoutMs, maxRunMs } = this.options;
     for (const [receipt, startedAt] of this.running) {
       const limit = startedAt + maxRunMs;
       if (limit > now) model.extend(receipt, Math.min(now + visibilityTimeoutMs, limit));
+      else this.running.delete(receipt);
     }
   }
 
