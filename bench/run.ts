@@ -3,7 +3,7 @@
  * Every timing is measured next to a baseline in the same run and reported as a ratio; the table is
  * printed and bench/results.json written. Options:
  *   --full               the long windows and sample counts described in BENCHMARKS.md
- *   --only=a,b           run some suites: latency, throughput, gate, admin, bundles
+ *   --only=a,b           run some suites: latency, throughput, noisy, gate, admin, bundles
  *   --profile[=dir]      run the runtime child under `node --cpu-prof` (default dir bench/profiles)
  *   --markdown           also print the table as Markdown
  *   --out=file           where to write the results (default bench/results.json)
@@ -21,11 +21,12 @@ import { createWebhookHooks } from './events.ts';
 import { benchGate } from './gate.ts';
 import { createClient, startReceiver } from './http.ts';
 import { benchLatency } from './latency.ts';
+import { benchNoisyNeighbour } from './noisyNeighbour.ts';
 import { spawnRuntime } from './runtimeProcess.ts';
 import { type Figure, figure, formatMarkdown, formatTable } from './stats.ts';
 import { benchThroughputLevel, throughputFigures } from './throughput.ts';
 
-const SUITES = ['latency', 'throughput', 'gate', 'admin', 'bundles'] as const;
+const SUITES = ['latency', 'throughput', 'noisy', 'gate', 'admin', 'bundles'] as const;
 type Suite = (typeof SUITES)[number];
 
 /** The local delivery queue's worker concurrency: the raw client runs at the same. */
@@ -36,6 +37,7 @@ const PLANS = {
   quick: {
     latency: { events: 1000, warmup: 50 },
     throughput: { windowMs: 5_000, warmupMs: 1_000 },
+    noisy: { eventsPerSecond: 100, phaseMs: 5_000, warmupMs: 1_000, arrivalTimeoutMs: 30_000 },
     gate: { windowMs: 3_000, rounds: 3, concurrency: 8, hooksPerScenario: 2 },
     admin: { hooks: 1000, lists: 20 },
     bundles: { runs: 7 },
@@ -43,6 +45,7 @@ const PLANS = {
   full: {
     latency: { events: 3000, warmup: 100 },
     throughput: { windowMs: 30_000, warmupMs: 2_000 },
+    noisy: { eventsPerSecond: 100, phaseMs: 20_000, warmupMs: 2_000, arrivalTimeoutMs: 60_000 },
     gate: { windowMs: 15_000, rounds: 5, concurrency: 8, hooksPerScenario: 2 },
     admin: { hooks: 1000, lists: 100 },
     bundles: { runs: 20 },
@@ -132,6 +135,24 @@ async function runtimeSuites(args: ReturnType<typeof parseArgs>, plan: (typeof P
   return figures;
 }
 
+/** Figure 7 on a runtime of its own, since it leaves a hook whose deliveries hang. */
+async function noisySuite(plan: (typeof PLANS)['quick']): Promise<Figure[]> {
+  const { eventsPerSecond, phaseMs } = plan.noisy;
+  log(`noisy neighbour: ${phaseMs / 1000} s at ${eventsPerSecond} events/s alone, then next to a hanging hook`);
+  const receiver = await startReceiver();
+  const client = createClient(64);
+  const runtime = await spawnRuntime();
+  try {
+    await createWebhookHooks(client, runtime.url, receiver.url, 1);
+    await runtime.idle();
+    return await benchNoisyNeighbour({ runtime, client, receiver, ...plan.noisy });
+  } finally {
+    client.close();
+    await runtime.close();
+    await receiver.close();
+  }
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const plan = args.full ? PLANS.full : PLANS.quick;
@@ -142,6 +163,7 @@ async function main(): Promise<void> {
   log(`${args.full ? 'full' : 'quick'} run: ${[...args.only].join(', ')}`);
 
   if (args.only.has('latency') || args.only.has('throughput')) figures.push(...(await runtimeSuites(args, plan)));
+  if (args.only.has('noisy')) figures.push(...(await noisySuite(plan)));
   if (args.only.has('gate')) {
     log('gate: snooze and on_change against no gate');
     figures.push(...(await benchGate(plan.gate)));

@@ -1,6 +1,6 @@
 import { DEFAULT_TENANT } from './hooks/hook.ts';
 import { DEFAULT_TEMPLATE_MAX_BYTES } from './hooks/templates.ts';
-import { DEFAULT_DELIVERY_CONCURRENCY } from './ports/deliveryQueue.ts';
+import { DEFAULT_DELIVERY_CONCURRENCY, defaultConcurrencyPerHook } from './ports/deliveryQueue.ts';
 import { DEFAULT_TABLE_NAME } from './store/table.ts';
 
 /**
@@ -30,6 +30,8 @@ export interface Config {
   lambdaEndpoint: string | undefined;
   /** Deliveries the local queue runs at once (on AWS, the event source mapping's concurrency decides). */
   deliveryConcurrency: number;
+  /** Of those, deliveries to one hook at once, so a slow endpoint only holds its own share. */
+  deliveryConcurrencyPerHook: number;
   /** Days a dead letter is kept (DynamoDB TTL). */
   deadLetterRetentionDays: number;
   /** Most bytes the templates of one `webhook-custom` delivery may render; past it the delivery fails for good. */
@@ -57,6 +59,7 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const runtime = env.RUNTIME === 'aws' ? 'aws' : 'local';
+  const deliveryConcurrency = integer(env, 'DELIVERY_CONCURRENCY', DEFAULT_DELIVERY_CONCURRENCY, 1);
   return {
     runtime,
     tenant: env.TENANT || DEFAULT_TENANT,
@@ -74,7 +77,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     functionMemoryMb: integer(env, 'FUNCTION_MEMORY_MB', 128, 16),
     lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
     deadLetterRetentionDays: integer(env, 'DEAD_LETTER_RETENTION_DAYS', 14, 1),
-    deliveryConcurrency: integer(env, 'DELIVERY_CONCURRENCY', DEFAULT_DELIVERY_CONCURRENCY, 1),
+    deliveryConcurrency,
+    deliveryConcurrencyPerHook: integer(
+      env,
+      'DELIVERY_CONCURRENCY_PER_HOOK',
+      defaultConcurrencyPerHook(deliveryConcurrency),
+      1,
+    ),
     templateMaxBytes: integer(env, 'TEMPLATE_MAX_BYTES', DEFAULT_TEMPLATE_MAX_BYTES, 1),
   };
 }

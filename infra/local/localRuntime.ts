@@ -107,6 +107,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     clock,
     ...(dataDir ? { persistPath: join(dataDir, 'queue.json') } : {}),
     concurrency: config.deliveryConcurrency,
+    concurrencyPerHook: config.deliveryConcurrencyPerHook,
     // Jobs SQS would redrive go where the delivery worker's dead letters go, so /dead-letters shows both.
     onDeadLetter: async (entry) => {
       await app.deadLetters.put(entry);

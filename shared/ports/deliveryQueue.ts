@@ -53,3 +53,11 @@ export interface DeliveryQueue {
 
 /** Deliveries running at once by default by the local queue: enough to keep a loopback receiver busy on two cores. */
 export const DEFAULT_DELIVERY_CONCURRENCY = 64;
+
+/**
+ * Deliveries to one hook running at once by default: a quarter of the total, so a hanging endpoint
+ * holds at most that share and every other hook keeps the rest.
+ */
+export function defaultConcurrencyPerHook(concurrency: number): number {
+  return Math.max(1, Math.ceil(concurrency / 4));
+}
