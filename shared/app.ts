@@ -174,7 +174,12 @@ export function createApp(options: AppOptions): App {
     logger,
   });
   bus = ports.bus(dispatch);
-  const deadLetterStore = new DeadLetterStore({ client, tableName, retentionDays: config.deadLetterRetentionDays });
+  const deadLetterStore = new DeadLetterStore({
+    client,
+    tableName,
+    retentionDays: config.deadLetterRetentionDays,
+    clock,
+  });
   const deliver = createDeliveryWorker({
     hooks: cache,
     queue: ports.queue,
