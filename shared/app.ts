@@ -24,6 +24,7 @@ import type { EventBus } from './ports/eventBus.ts';
 import { type FunctionRunner, functionsNotIn } from './ports/functionRunner.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
 import { HookStore } from './store/hookStore.ts';
+import { IdempotencyStore } from './store/idempotencyStore.ts';
 import { SourceStore } from './store/sourceStore.ts';
 
 /** The adapters behind the ports; the only part that differs between AWS and the local runtime. */
@@ -202,6 +203,7 @@ export function createApp(options: AppOptions): App {
     logger,
     tenant: config.tenant,
     maxEventBytes: config.maxEventBytes,
+    idempotency: new IdempotencyStore({ client, tableName, clock }),
   });
 
   return {

@@ -383,6 +383,38 @@ describe('event pipeline (local runtime, real store, loopback receivers)', () =>
   });
 
   describe('POST /events', () => {
+    it('answers a retry with the same Idempotency-Key with the first answer; receivers get one delivery id', async () => {
+      const r = await receiver();
+      const h = await hook({
+        source: 'balancer',
+        event: 'health',
+        handler: 'webhook',
+        config: { url: `${r.url}/idem` },
+      });
+      const post = async (body: unknown, headers: Record<string, string>) => {
+        const res = await fetch(`${t.runtime.url}/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, text: await res.text() };
+      };
+      const event = { source: 'balancer', event: 'health', data: { upstream_id: 'idem' } };
+      const key = { 'Idempotency-Key': `retry-${h.id}` };
+      const first = await post([event], key);
+      expect(first.status).toBe(202);
+      expect(await post([event], key)).toEqual(first);
+      expect((await post([{ ...event, data: { upstream_id: 'other' } }], key)).status).toBe(422);
+      // A producer id: posted again, the first event id comes back and nothing is published.
+      const withId = await post([{ ...event, id: `evt-${h.id}` }], {});
+      expect((await post([{ ...event, id: `evt-${h.id}` }], {})).text).toBe(withId.text);
+      await settle();
+      const got = r.requests.filter((q) => q.url === '/idem' && q.body.toString().includes('"idem"'));
+      expect(got).toHaveLength(2);
+      expect(new Set(got.map((q) => q.headers['x-event-hooks-delivery'])).size).toBe(2);
+      await t.request('DELETE', `/event-hooks/${h.id}`);
+    });
+
     it('accepts a batch and answers 202 with an id per event', async () => {
       const res = await t.request('POST', '/events', [
         { source: 'balancer', event: 'health', data: {} },
