@@ -17,6 +17,7 @@ import type { FunctionArgs } from '../../shared/ports/functionRunner.ts';
 import { createDocumentClient, ensureTable } from '../../shared/store/dynamo.ts';
 import { createApiGatewayServer, type HttpLambda } from './apiGateway.ts';
 import { startDynalite } from './embeddedStore.ts';
+import { startSweeper, sweepIntervalFromEnv } from './sweeper.ts';
 
 export interface LocalRuntimeOptions {
   port?: number;
@@ -71,6 +72,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const clock = options.clock ?? systemClock;
   const dataDir = options.memory ? undefined : (options.dataDir ?? join(process.cwd(), '.data'));
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const sweepIntervalMs = sweepIntervalFromEnv(env);
 
   const external = options.dynamodbEndpoint ?? env.DYNAMODB_ENDPOINT;
   const store = external
@@ -118,6 +120,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       http,
     },
   });
+  // The embedded store has no TTL: expired items are deleted here (reads hide them meanwhile).
+  const sweeper = startSweeper({
+    client,
+    tableName: config.tableName,
+    clock,
+    logger,
+    intervalMs: sweepIntervalMs,
+  });
   const current = () => Promise.resolve(app);
   queue.start(async (job) => {
     await app.deliver(job);
@@ -159,6 +169,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await closed;
         await functions.close();
         http.close();
+        await sweeper.stop();
         client.destroy();
         await store.close();
       })();
