@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type ApiRequest, type ApiResponse, errorResponse, json, parseJsonBody } from '../admin/http.ts';
+import { type ApiRequest, type ApiResponse, errorResponse, JSON_HEADERS, json, parseJsonBody } from '../admin/http.ts';
 import { BadRequestError, ConflictError, EventHooksError, type FieldErrors, SchemaViolationError } from '../errors.ts';
 import { IDEMPOTENCY_KEY, PRODUCER_EVENT_ID } from '../events/envelope.ts';
 import { findEvent, type SourceCatalog } from '../hooks/catalog.ts';
@@ -209,8 +209,7 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
         throw new ConflictError('a request with this Idempotency-Key is still being processed; retry later');
       }
       if (claim.status === 'done') {
-        const replayed = json(202, undefined);
-        return { ...replayed, headers: { ...replayed.headers, 'idempotent-replayed': 'true' }, body: claim.answer };
+        return { statusCode: 202, headers: { ...JSON_HEADERS, 'idempotent-replayed': 'true' }, body: claim.answer };
       }
       let response: ApiResponse;
       try {

@@ -1,5 +1,6 @@
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalRuntime } from '../../../infra/local/localRuntime.ts';
 import { startSweeper, sweepExpired, sweepIntervalFromEnv } from '../../../infra/local/sweeper.ts';
 import { ConfigError } from '../../../shared/config.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
@@ -112,6 +113,12 @@ describe('local TTL sweeper', () => {
     expect(sweepIntervalFromEnv({ SWEEP_INTERVAL_MS: '0' })).toBe(0);
     expect(() => sweepIntervalFromEnv({ SWEEP_INTERVAL_MS: '1.5' })).toThrow(ConfigError);
     expect(() => sweepIntervalFromEnv({ SWEEP_INTERVAL_MS: '-1' })).toThrow(ConfigError);
+  });
+
+  it('refuses to start the local runtime on a bad SWEEP_INTERVAL_MS', async () => {
+    await expect(
+      startLocalRuntime({ port: 0, memory: true, env: { SWEEP_INTERVAL_MS: 'soon' }, logger: memoryLogger() }),
+    ).rejects.toThrow(/SWEEP_INTERVAL_MS/);
   });
 
   it('makes the local runtime’s store shrink as dead letters expire', async () => {
