@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -32,12 +33,16 @@ interface DeadLetterItem {
   id: string;
   deadLetteredAt: number;
   entry?: string;
+  /** The entry's JSON text gzipped, when as text it would not fit in an item (400 KB). */
+  entryGz?: Uint8Array;
   job?: DeadLetter['job'];
   reason?: string;
   expires_at: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Above this, the entry is stored gzipped: DynamoDB items hold at most 400 KB, keys and names included. */
+const MAX_TEXT_BYTES = 350 * 1024;
 const ID = /^\d{13}-[0-9a-zA-Z-]{1,64}$/;
 
 /**
@@ -67,12 +72,14 @@ export class DeadLetterStore {
       ...keys.deadLetter(entry.job.tenant, id),
       id,
       deadLetteredAt: entry.deadLetteredAt,
-      // JSON.stringify writes what a receiver got: a non-finite number (`1e400` parses to Infinity) is `null`.
-      entry: JSON.stringify(stored),
       [TABLE_SCHEMA.ttlAttribute]: Math.ceil((entry.deadLetteredAt + this.retentionMs) / 1000),
     };
+    // JSON.stringify writes what a receiver got: a non-finite number (`1e400` parses to Infinity) is `null`.
+    const text = JSON.stringify(stored);
+    if (Buffer.byteLength(text) <= MAX_TEXT_BYTES) item.entry = text;
+    else item.entryGz = gzipSync(text);
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
-    return { id, ...(JSON.parse(item.entry as string) as DeadLetter) };
+    return { id, ...(JSON.parse(text) as DeadLetter) };
   }
 
   /** Oldest first, unexpired only; `offset` is the opaque `next` of the previous page. */
@@ -126,8 +133,9 @@ export class DeadLetterStore {
 }
 
 function decode(item: DeadLetterItem): StoredDeadLetter {
-  if (typeof item.entry === 'string') {
-    const { job, reason, deadLetteredAt } = JSON.parse(item.entry) as DeadLetter;
+  const text = item.entryGz ? gunzipSync(item.entryGz).toString('utf8') : item.entry;
+  if (typeof text === 'string') {
+    const { job, reason, deadLetteredAt } = JSON.parse(text) as DeadLetter;
     return { id: item.id, job, reason, deadLetteredAt };
   }
   // The format before event data was kept as JSON text.

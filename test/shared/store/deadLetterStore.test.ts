@@ -77,6 +77,15 @@ describe('DeadLetterStore', () => {
     expect((await deadLetters.list('e', { size: 10 })).deadLetters.map((d) => d.id)).toEqual([stored.id]);
   });
 
+  it('stores an entry too large for an item as text gzipped', async () => {
+    const base = entry('h', 1);
+    const data = { rows: Array.from({ length: 9000 }, (_, i) => ({ row: i, text: 'the same words again and again' })) };
+    expect(JSON.stringify(data).length).toBeGreaterThan(400 * 1024);
+    const stored = await deadLetters.put({ ...base, job: { ...base.job, event: { ...base.job.event, data } } });
+    expect((await deadLetters.get('h', stored.id))?.job.event.data).toEqual(data);
+    expect((await deadLetters.list('h', { size: 5 })).deadLetters[0]?.job.event.data).toEqual(data);
+  });
+
   it('still reads dead letters stored as marshalled maps by the previous version', async () => {
     const old = entry('f', 1);
     const id = `1764000000001-${old.job.deliveryId}`;
