@@ -84,7 +84,13 @@ export function createApp(options: AppOptions): App {
   const handlerDeps = (tenant: string): HandlerDeps => {
     let deps = depsByTenant.get(tenant);
     if (!deps) {
-      deps = { http: ports.http, functions: ports.functions, logger, tenant };
+      deps = {
+        http: ports.http,
+        functions: ports.functions,
+        logger,
+        tenant,
+        templateMaxBytes: config.templateMaxBytes,
+      };
       depsByTenant.set(tenant, deps);
     }
     return deps;
@@ -167,20 +173,21 @@ export function createApp(options: AppOptions): App {
     },
     afterCatalogWrite: (tenant) => cache.invalidate(tenant),
   });
-  const dispatch = createDispatcher({
-    cache,
-    gate: createGate({ client, tableName, clock }),
-    queue: ports.queue,
-    clock,
-    logger,
-  });
-  bus = ports.bus(dispatch);
   const deadLetterStore = new DeadLetterStore({
     client,
     tableName,
     retentionDays: config.deadLetterRetentionDays,
     clock,
   });
+  const dispatch = createDispatcher({
+    cache,
+    gate: createGate({ client, tableName, clock }),
+    queue: ports.queue,
+    deadLetters: deadLetterStore,
+    clock,
+    logger,
+  });
+  bus = ports.bus(dispatch);
   const deliver = createDeliveryWorker({
     hooks: cache,
     queue: ports.queue,

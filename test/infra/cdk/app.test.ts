@@ -9,7 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../infra/bundle.ts';
 import { defineApp, stackPropsFromContext } from '../../../infra/cdk/app.ts';
-import { FIXTURE_ENTRIES } from './synth.ts';
+import { FIXTURE_ENTRIES, synth } from './synth.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'app-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -48,6 +48,27 @@ describe('stackPropsFromContext', () => {
 
   it('leaves everything to the construct defaults when no context is given', () => {
     expect(stackPropsFromContext(() => undefined)).toEqual({});
+  });
+
+  it('reads reservedConcurrency as off or as a JSON object', () => {
+    expect(stackPropsFromContext((k) => (k === 'reservedConcurrency' ? 'off' : undefined))).toEqual({
+      reservedConcurrency: false,
+    });
+    expect(stackPropsFromContext((k) => (k === 'reservedConcurrency' ? '{"ingest":50}' : undefined))).toEqual({
+      reservedConcurrency: { ingest: 50 },
+    });
+    expect(() => stackPropsFromContext((k) => (k === 'reservedConcurrency' ? '[1]' : undefined))).toThrow(
+      /reservedConcurrency must be off or a JSON object/,
+    );
+  });
+
+  it('refuses, at synth, context values that would crash every function at its first cold start', () => {
+    const stackWith = (context: Record<string, string>) => () => synth(stackPropsFromContext((k) => context[k]));
+    expect(stackWith({ userFunctionTimeoutSeconds: '0' })).toThrow(
+      /userFunctionTimeout must be whole seconds from 1 to 900, got 0 seconds/,
+    );
+    expect(stackWith({ retryMaxAttempts: '0' })).toThrow(/retry.maxAttempts must be a whole number from 1/);
+    expect(stackWith({ userFunctionMemorySize: '64' })).toThrow(/userFunctionMemorySize .* got 64/);
   });
 
   it('refuses values that are not what the key needs', () => {

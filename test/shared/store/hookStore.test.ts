@@ -141,6 +141,7 @@ describe('SourceStore', () => {
     expect(JSON.stringify(got?.hook)).toBe(JSON.stringify(odd));
     expect(JSON.stringify(await hooks.listBySource('t9', 'balancer'))).toBe(JSON.stringify([odd]));
     expect(JSON.stringify((await hooks.list('t9', { size: 5 })).hooks)).toBe(JSON.stringify([odd]));
+    expect(JSON.stringify(await hooks.listAll('t9'))).toBe(JSON.stringify([odd]));
     expect(JSON.stringify(await hooks.delete('t9', id(1)))).toBe(JSON.stringify(odd));
   });
 
@@ -154,6 +155,7 @@ describe('SourceStore', () => {
     );
     expect(await hooks.get('t10', old.id)).toEqual({ hook: old, rev: 3 });
     expect(await hooks.listBySource('t10', 'balancer')).toEqual([old]);
+    expect(await hooks.listAll('t10')).toEqual([old]);
     await hooks.replace('t10', { ...old, snooze: 5 }, 3);
     expect(await hooks.get('t10', old.id)).toEqual({ hook: { ...old, snooze: 5 }, rev: 4 });
   });
