@@ -24,6 +24,7 @@ import type { EventBus } from './ports/eventBus.ts';
 import { type FunctionRunner, functionsNotIn } from './ports/functionRunner.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
 import { HookStore } from './store/hookStore.ts';
+import { IdempotencyStore } from './store/idempotencyStore.ts';
 import { SourceStore } from './store/sourceStore.ts';
 
 /** The adapters behind the ports; the only part that differs between AWS and the local runtime. */
@@ -173,7 +174,12 @@ export function createApp(options: AppOptions): App {
     },
     afterCatalogWrite: (tenant) => cache.invalidate(tenant),
   });
-  const deadLetterStore = new DeadLetterStore({ client, tableName, retentionDays: config.deadLetterRetentionDays });
+  const deadLetterStore = new DeadLetterStore({
+    client,
+    tableName,
+    retentionDays: config.deadLetterRetentionDays,
+    clock,
+  });
   const dispatch = createDispatcher({
     cache,
     gate: createGate({ client, tableName, clock }),
@@ -205,6 +211,7 @@ export function createApp(options: AppOptions): App {
     logger,
     tenant: config.tenant,
     maxEventBytes: config.maxEventBytes,
+    idempotency: new IdempotencyStore({ client, tableName, clock }),
   });
 
   return {

@@ -24,6 +24,9 @@ export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
   delivery: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
 };
 
+/** Ingest's writes, allowed only on idempotency items (partition keys `T#<tenant>#IDEM#…`). */
+export const INGEST_IDEMPOTENCY_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
 export interface GrantProps {
   roles: Record<FunctionName, iam.IRole>;
   /** ARN pattern matching the deployment's user-code functions and nothing else. */
@@ -49,6 +52,10 @@ export function grantLeastPrivilege(hooks: EventHooks, props: GrantProps): void 
   }
 
   allow(roles.ingest, ['events:PutEvents'], [hooks.bus.eventBusArn]);
+  // Idempotency records (`Idempotency-Key`, event ids): claimed, completed, released; those items only.
+  allow(roles.ingest, INGEST_IDEMPOTENCY_ACTIONS, [hooks.table.tableArn], {
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*#IDEM#*'] },
+  });
   // The admin function emits the `event-hooks` source's own events (hook created, updated, deleted).
   allow(roles.admin, ['events:PutEvents'], [hooks.bus.eventBusArn]);
 

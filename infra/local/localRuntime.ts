@@ -18,6 +18,7 @@ import { createDocumentClient, ensureTable } from '../../shared/store/dynamo.ts'
 import { createApiGatewayServer, type HttpLambda } from './apiGateway.ts';
 import { startDynalite } from './embeddedStore.ts';
 import type { StoreCredentials } from './storeCredential.ts';
+import { startSweeper, sweepIntervalFromEnv } from './sweeper.ts';
 
 export interface LocalRuntimeOptions {
   port?: number;
@@ -76,6 +77,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const clock = options.clock ?? systemClock;
   const dataDir = options.memory ? undefined : (options.dataDir ?? join(process.cwd(), '.data'));
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const sweepIntervalMs = sweepIntervalFromEnv(env);
 
   const external = options.dynamodbEndpoint ?? env.DYNAMODB_ENDPOINT;
   const store = external
@@ -130,6 +132,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       http,
     },
   });
+  // The embedded store has no TTL: expired items are deleted here (reads hide them meanwhile).
+  const sweeper = startSweeper({
+    client,
+    tableName: config.tableName,
+    clock,
+    logger,
+    intervalMs: sweepIntervalMs,
+  });
   const current = () => Promise.resolve(app);
   queue.start(async (job) => {
     await app.deliver(job);
@@ -173,6 +183,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await closed;
         await functions.close();
         http.close();
+        await sweeper.stop();
         client.destroy();
         await store.close();
       })();

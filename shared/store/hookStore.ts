@@ -34,13 +34,24 @@ export interface StoredHook {
   rev: number;
 }
 
+/**
+ * The stored item. The hook travels as its JSON text (`hookJson`), never as a marshalled map:
+ * DynamoDB marshalling refuses some keys a config can hold (a header named `constructor`). Items
+ * written before this change hold the hook as a map (`hook`); they are still read.
+ */
 interface HookItem {
   pk: string;
   sk: string;
   gsi1pk: string;
   gsi1sk: string;
   rev: number;
-  hook: EventHook;
+  hookJson?: string;
+  hook?: EventHook;
+}
+
+function decodeHook(item: Record<string, unknown>): EventHook {
+  const { hookJson, hook } = item as Partial<HookItem>;
+  return typeof hookJson === 'string' ? (JSON.parse(hookJson) as EventHook) : (hook as EventHook);
 }
 
 const encodeOffset = (id: string) => Buffer.from(JSON.stringify({ id }), 'utf8').toString('base64url');
@@ -73,7 +84,7 @@ export class HookStore {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.hook(tenant, id), ConsistentRead: true }),
     );
-    return Item ? { hook: (Item as HookItem).hook, rev: (Item as HookItem).rev } : undefined;
+    return Item ? { hook: decodeHook(Item), rev: (Item as HookItem).rev } : undefined;
   }
 
   async list(tenant: string, options: { size: number; offset?: string }): Promise<HookPage> {
@@ -88,7 +99,7 @@ export class HookStore {
         ...(startId ? { ExclusiveStartKey: keys.hook(tenant, startId) } : {}),
       }),
     );
-    const hooks = (Items ?? []).map((item) => (item as HookItem).hook);
+    const hooks = (Items ?? []).map(decodeHook);
     const last = hooks.at(-1);
     return LastEvaluatedKey && last ? { hooks, next: encodeOffset(last.id) } : { hooks };
   }
@@ -110,7 +121,7 @@ export class HookStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) hooks.push((item as HookItem).hook);
+      for (const item of page.Items ?? []) hooks.push(decodeHook(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return hooks;
@@ -133,7 +144,7 @@ export class HookStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) hooks.push((item as HookItem).hook);
+      for (const item of page.Items ?? []) hooks.push(decodeHook(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return hooks;
@@ -160,7 +171,7 @@ export class HookStore {
     );
     if (!Attributes) return undefined;
     await this.bumpVersion(tenant);
-    return (Attributes as HookItem).hook;
+    return decodeHook(Attributes);
   }
 
   /** The tenant's hooks version: changes after every hook write (strongly consistent read). */
@@ -182,7 +193,7 @@ export class HookStore {
       ...keys.hook(tenant, hook.id),
       ...keys.hookBySource(tenant, hook.source, hook.id),
       rev,
-      hook,
+      hookJson: JSON.stringify(hook),
     };
     try {
       await this.client.send(

@@ -42,9 +42,15 @@ describe('least-privilege grants', () => {
       resources.map((resource) => show({ action, resource, ...(condition ? { condition } : {}) })),
     );
 
-  it('lets ingest read the catalog and put events on the one bus, and nothing else', () => {
+  it('lets ingest read the catalog, write idempotency items only, and put events on the one bus, and nothing else', () => {
     expect(grants('ingest')).toEqual(
-      [...pairs(['dynamodb:GetItem', 'dynamodb:Query'], [table]), ...pairs(['events:PutEvents'], [bus])].sort(),
+      [
+        ...pairs(['dynamodb:GetItem', 'dynamodb:Query'], [table]),
+        ...pairs(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [table], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*#IDEM#*'] },
+        }),
+        ...pairs(['events:PutEvents'], [bus]),
+      ].sort(),
     );
   });
 
