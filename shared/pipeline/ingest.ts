@@ -3,6 +3,7 @@ import { BadRequestError, type FieldErrors, SchemaViolationError } from '../erro
 import { findEvent, type SourceCatalog } from '../hooks/catalog.ts';
 import type { Logger } from '../logger.ts';
 import type { EventBus, NewEvent } from '../ports/eventBus.ts';
+import { setOwn } from '../records.ts';
 
 export interface IngestOptions {
   bus: EventBus;
@@ -40,7 +41,7 @@ export function parseEvents(
       problems['@entity'] = 'expected an object with source, event and data';
     } else {
       const { source, event, data, ...rest } = item as Record<string, unknown>;
-      for (const key of Object.keys(rest)) problems[key] = 'unknown field';
+      for (const key of Object.keys(rest)) setOwn(problems, key, 'unknown field');
       if (source === undefined) problems.source = 'required field missing';
       else if (typeof source !== 'string') problems.source = 'expected a string';
       if (event === undefined) problems.event = 'required field missing';
@@ -65,7 +66,7 @@ export function parseEvents(
     }
     if (Object.keys(problems).length > 0) {
       if (batch) errors[String(index + 1)] = problems;
-      else Object.assign(errors, problems);
+      else for (const [key, problem] of Object.entries(problems)) setOwn(errors, key, problem);
     }
   });
   if (Object.keys(errors).length > 0) throw new SchemaViolationError(errors);
