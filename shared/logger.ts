@@ -1,3 +1,5 @@
+import { setOwn } from './records.ts';
+
 /**
  * Structured logging: one JSON object per line on stdout, as CloudWatch Logs and `npm start` both
  * read it. Values under keys that name secrets are replaced before anything is written.
@@ -23,7 +25,8 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
-      out[key] = SECRET_KEY.test(key) && v !== null && v !== undefined ? '[redacted]' : redact(v, depth + 1);
+      // Keys come from event data and may be `__proto__`: defined, never assigned through a prototype.
+      setOwn(out, key, SECRET_KEY.test(key) && v !== null && v !== undefined ? '[redacted]' : redact(v, depth + 1));
     }
     return out;
   }

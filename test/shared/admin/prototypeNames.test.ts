@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redact } from '../../../shared/logger.ts';
 import { SourceStore } from '../../../shared/store/sourceStore.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
@@ -193,6 +194,12 @@ describe('names an object inherits, through every input', () => {
         data: withKey(name, { nested: 1 }),
       });
       expect(posted.status).toBe(202);
+    });
+
+    it('is kept as a key in log lines', () => {
+      const logged = redact({ event: { data: withKey(name, { inner: 1 }) } }) as { event: { data: object } };
+      expect(Object.getPrototypeOf(logged.event.data)).toBe(Object.prototype);
+      expect(JSON.parse(JSON.stringify(logged)).event.data).toEqual(withKey(name, { inner: 1 }));
     });
 
     it('leaves every global as it was', () => expectNoPollution());
