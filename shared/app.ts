@@ -83,7 +83,13 @@ export function createApp(options: AppOptions): App {
   const handlerDeps = (tenant: string): HandlerDeps => {
     let deps = depsByTenant.get(tenant);
     if (!deps) {
-      deps = { http: ports.http, functions: ports.functions, logger, tenant };
+      deps = {
+        http: ports.http,
+        functions: ports.functions,
+        logger,
+        tenant,
+        templateMaxBytes: config.templateMaxBytes,
+      };
       depsByTenant.set(tenant, deps);
     }
     return deps;
@@ -166,15 +172,16 @@ export function createApp(options: AppOptions): App {
     },
     afterCatalogWrite: (tenant) => cache.invalidate(tenant),
   });
+  const deadLetterStore = new DeadLetterStore({ client, tableName, retentionDays: config.deadLetterRetentionDays });
   const dispatch = createDispatcher({
     cache,
     gate: createGate({ client, tableName, clock }),
     queue: ports.queue,
+    deadLetters: deadLetterStore,
     clock,
     logger,
   });
   bus = ports.bus(dispatch);
-  const deadLetterStore = new DeadLetterStore({ client, tableName, retentionDays: config.deadLetterRetentionDays });
   const deliver = createDeliveryWorker({
     hooks: cache,
     queue: ports.queue,

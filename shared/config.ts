@@ -1,4 +1,5 @@
 import { DEFAULT_TENANT } from './hooks/hook.ts';
+import { DEFAULT_TEMPLATE_MAX_BYTES } from './hooks/templates.ts';
 import { DEFAULT_DELIVERY_CONCURRENCY } from './ports/deliveryQueue.ts';
 import { DEFAULT_TABLE_NAME } from './store/table.ts';
 
@@ -31,6 +32,8 @@ export interface Config {
   deliveryConcurrency: number;
   /** Days a dead letter is kept (DynamoDB TTL). */
   deadLetterRetentionDays: number;
+  /** Most bytes the templates of one `webhook-custom` delivery may render; past it the delivery fails for good. */
+  templateMaxBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -72,5 +75,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
     deadLetterRetentionDays: integer(env, 'DEAD_LETTER_RETENTION_DAYS', 14, 1),
     deliveryConcurrency: integer(env, 'DELIVERY_CONCURRENCY', DEFAULT_DELIVERY_CONCURRENCY, 1),
+    templateMaxBytes: integer(env, 'TEMPLATE_MAX_BYTES', DEFAULT_TEMPLATE_MAX_BYTES, 1),
   };
 }

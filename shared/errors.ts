@@ -129,6 +129,17 @@ export class DeliveryError extends EventHooksError {
   }
 }
 
+/**
+ * A `webhook-custom` template that cannot render: malformed, or over its output or work budget.
+ * Rendering is a pure function of the hook and the event, so another attempt fails the same way:
+ * never retried.
+ */
+export class TemplateError extends DeliveryError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { retryable: false, cause: options.cause });
+  }
+}
+
 /** User code in a `lambda` hook threw, returned an error, timed out or ran out of memory. */
 export class FunctionError extends EventHooksError {
   override readonly status = 502;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { setOwn } from './records.ts';
 
 /**
@@ -33,6 +34,19 @@ export function redact(value: unknown, depth = 0): unknown {
   return value;
 }
 
+/** Fields of the invocation or request being served, added to every line written while it runs. */
+const invocationFields = new AsyncLocalStorage<Record<string, unknown>>();
+
+/**
+ * Runs `fn` with `fields` on every log line it writes, however deep and through whatever awaits:
+ * how a Lambda invocation's request id and cold-start flag reach lines written by the core.
+ *
+ * @example withLogContext({ aws_request_id: context.awsRequestId }, () => handle(event))
+ */
+export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T): T {
+  return invocationFields.run({ ...invocationFields.getStore(), ...fields }, fn);
+}
+
 export interface LoggerOptions {
   level?: LogLevel;
   write?: (line: string) => void;
@@ -45,7 +59,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = options.base ?? {};
   const log = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < threshold) return;
-    const entry = redact({ time: new Date().toISOString(), level, message, ...base, ...fields });
+    const entry = redact({
+      time: new Date().toISOString(),
+      level,
+      message,
+      ...invocationFields.getStore(),
+      ...base,
+      ...fields,
+    });
     write(JSON.stringify(entry));
   };
   return {

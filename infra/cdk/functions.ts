@@ -77,6 +77,8 @@ export interface ServiceFunctionProps {
   logRetention: logs.RetentionDays;
   memorySize?: number;
   timeout?: Duration;
+  /** Concurrency kept for this function alone; none when undefined. */
+  reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -112,6 +114,9 @@ export class ServiceFunction extends Construct {
       code: props.code,
       memorySize: props.memorySize ?? defaults.memorySize,
       timeout: props.timeout ?? defaults.timeout,
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
       environment: props.environment,
       role: this.role,
       loggingFormat: lambda.LoggingFormat.JSON,

@@ -149,6 +149,10 @@ export class HookService {
   /** Registers (or replaces) a user-defined event. The built-in catalog cannot be changed. */
   async putEvent(tenant: string, source: string, event: string, body: unknown): Promise<EventDefinition> {
     if (isBuiltinSource(source)) throw new BadRequestError(`source '${source}' is built in and cannot be changed`);
+    // EventBridge refuses PutEvents whose Source starts with `aws.`: such events could never be sent.
+    if (/^aws\./i.test(source)) {
+      throw new BadRequestError(`source '${source}' is reserved: names starting with 'aws.' belong to AWS services`);
+    }
     const definition = parseEventDefinition(source, event, body);
     await this.deps.sources.put(tenant, source, event, definition);
     this.deps.afterCatalogWrite?.(tenant);

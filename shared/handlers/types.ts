@@ -9,6 +9,8 @@ export interface HandlerDeps {
   functions: FunctionRunner;
   logger: Logger;
   tenant: string;
+  /** Cap on what one delivery's templates render (`TEMPLATE_MAX_BYTES`); the renderer's default when absent. */
+  templateMaxBytes?: number;
 }
 
 /** One event as a handler sees it. `data` is never mutated. */

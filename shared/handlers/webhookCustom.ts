@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { kongSignature, SIGNATURE_HEADER } from '../delivery/signing.ts';
 import { DeliveryError } from '../errors.ts';
-import { renderTemplate, renderValues } from '../hooks/templates.ts';
+import { renderTemplate, renderValues, templateBudget } from '../hooks/templates.ts';
 import type { HandlerFactory } from './types.ts';
 import { addDeliveryHeaders, answer, eventPayload, withHeader } from './webhook.ts';
 
@@ -11,27 +11,37 @@ import { addDeliveryHeaders, answer, eventPayload, withHeader } from './webhook.
  * payload as the query string; `POST`/`PUT`/`PATCH` send `body` as is or else the payload encoded
  * by the content type (JSON, form, or multipart, the default). As in Kong, other methods send only
  * `body`. No `ping`: Kong offers it for `webhook` alone.
+ *
+ * All templates of one request share one budget (`TEMPLATE_MAX_BYTES`, docs/templates.md); a
+ * template past it, or malformed, rejects with a `TemplateError` before anything is sent, and the
+ * delivery is dead-lettered without a retry.
  */
 export const webhookCustom: HandlerFactory<'webhook-custom'> = (hook, deps) => ({
   async callback(event, ctx) {
     const { config } = hook;
     const data = eventPayload(event);
-    const payload = config.payload
-      ? config.payload_format
-        ? renderValues(config.payload, data)
-        : config.payload
-      : null;
+    const budget = templateBudget(deps.templateMaxBytes);
+    const method = config.method.toUpperCase();
     const rawBody = config.body ?? null;
+    const renderedBody =
+      rawBody !== null && config.body_format ? renderTemplate(rawBody, data, budget, 'config.body') : rawBody;
+    // A payload that is not sent (a body wins) is not rendered, so it spends none of the budget.
+    const sendsPayload = method === 'GET' || (renderedBody === null && BODY_METHODS.has(method));
+    const payload =
+      config.payload && sendsPayload
+        ? config.payload_format
+          ? renderValues(config.payload, data, budget, 'config.payload')
+          : config.payload
+        : null;
     const headers = config.headers
       ? config.headers_format
-        ? headerSafe(renderValues(config.headers, data))
+        ? headerSafe(renderValues(config.headers, data, budget, 'config.headers'))
         : { ...config.headers }
       : {};
 
-    const method = config.method.toUpperCase();
     let url = config.url;
     let body: Buffer | undefined;
-    if (rawBody !== null) body = Buffer.from(config.body_format ? renderTemplate(rawBody, data) : rawBody, 'utf8');
+    if (renderedBody !== null) body = Buffer.from(renderedBody, 'utf8');
     if (payload && method === 'GET') url = withQuery(url, payload);
     else if (payload && body === undefined && BODY_METHODS.has(method)) body = encodePayload(payload, headers);
 
@@ -51,11 +61,13 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
  * Node refuse the request.
  */
 export function headerSafe(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    out[name] = Buffer.from(value.replace(/[\r\n\0]/g, ' '), 'utf8').toString('latin1');
-  }
-  return out;
+  // `fromEntries` defines own keys: a header named `__proto__` stays a header, not a prototype.
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      Buffer.from(value.replace(/[\r\n\0]/g, ' '), 'utf8').toString('latin1'),
+    ]),
+  );
 }
 
 /** Appends the payload to the URL's query, keeping whatever query the URL already has byte for byte. */

@@ -93,7 +93,33 @@ export class HookStore {
     return LastEvaluatedKey && last ? { hooks, next: encodeOffset(last.id) } : { hooks };
   }
 
-  /** Every hook of a source, through the `bySource` index (for the dispatcher and in-use checks). */
+  /**
+   * Every hook of the tenant, read from the base table with strongly consistent reads (the
+   * dispatcher's cache: a hook written a moment ago must be seen, which the index cannot promise).
+   */
+  async listAll(tenant: string): Promise<EventHook[]> {
+    const hooks: EventHook[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.hooksPartition(tenant) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) hooks.push((item as HookItem).hook);
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return hooks;
+  }
+
+  /**
+   * Every hook of a source, through the `bySource` index, which is eventually consistent: fine for
+   * the admin's in-use checks, not for the dispatcher (see `listAll`).
+   */
   async listBySource(tenant: string, source: string): Promise<EventHook[]> {
     const hooks: EventHook[] = [];
     let startKey: Record<string, unknown> | undefined;

@@ -186,6 +186,11 @@ describe('function bundles (built, loaded by a fresh Node, run against the local
     expect(delivered.logs.find((l) => l.message === 'delivery')).toMatchObject({
       outcome: 'delivered',
       delivery_id: job.deliveryId,
+      aws_request_id: 'test-request',
+      cold_start: true,
+    });
+    expect(delivered.logs.find((l) => l.message === 'delivery message failed')).toMatchObject({
+      aws_request_id: 'test-request',
     });
   }, 60_000);
 });

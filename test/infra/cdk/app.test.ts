@@ -50,6 +50,18 @@ describe('stackPropsFromContext', () => {
     expect(stackPropsFromContext(() => undefined)).toEqual({});
   });
 
+  it('reads reservedConcurrency as off or as a JSON object', () => {
+    expect(stackPropsFromContext((k) => (k === 'reservedConcurrency' ? 'off' : undefined))).toEqual({
+      reservedConcurrency: false,
+    });
+    expect(stackPropsFromContext((k) => (k === 'reservedConcurrency' ? '{"ingest":50}' : undefined))).toEqual({
+      reservedConcurrency: { ingest: 50 },
+    });
+    expect(() => stackPropsFromContext((k) => (k === 'reservedConcurrency' ? '[1]' : undefined))).toThrow(
+      /reservedConcurrency must be off or a JSON object/,
+    );
+  });
+
   it('refuses values that are not what the key needs', () => {
     expect(() => stackPropsFromContext((k) => (k === 'adminIamAuth' ? 'yes' : undefined))).toThrow(/true or false/);
     expect(() => stackPropsFromContext((k) => (k === 'logRetentionDays' ? '15' : undefined))).toThrow(/retention/);
@@ -76,6 +88,20 @@ describe('defineApp', () => {
     expect(stack.stackName).toBe('Hooks');
     Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 4);
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'ip-admin' });
+  });
+
+  it('stops synth with a clear error on context values that would crash every function at cold start', async () => {
+    const app = new App({
+      outdir: join(scratch, 'bad-out'),
+      context: {
+        entries: JSON.stringify(FIXTURE_ENTRIES),
+        bundleDir: join(scratch, 'bad-bundles'),
+        userFunctionTimeoutSeconds: '0',
+      },
+    });
+    await expect(defineApp(app)).rejects.toThrow(
+      /userFunctionTimeout must be whole seconds from 1 to 900, got 0 seconds/,
+    );
   });
 
   it('registers the cdk-nag AwsSolutions checks, so an unacknowledged finding stops synthesis', async () => {

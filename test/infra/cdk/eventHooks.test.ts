@@ -121,6 +121,16 @@ describe('EventHooks construct', () => {
       expect(mapping.Properties.BatchSize).toBe(10);
     });
 
+    it('caps delivery concurrency by default, so a backlog cannot take the whole account', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 50 } });
+    });
+
+    it('takes messages as large as SQS allows (1 MiB), on the queue and its dead-letter queue', () => {
+      for (const name of ['event-hooks-delivery', 'event-hooks-delivery-dlq']) {
+        template.hasResourceProperties('AWS::SQS::Queue', { QueueName: name, MaximumMessageSize: 1_048_576 });
+      }
+    });
+
     it('caps delivery concurrency when asked', () => {
       synth({ deliveryMaxConcurrency: 5 }).template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         ScalingConfig: { MaximumConcurrency: 5 },
@@ -229,11 +239,61 @@ describe('EventHooks construct', () => {
     });
   });
 
+  describe('reserved concurrency', () => {
+    const reservedOf = (j: typeof json) =>
+      Object.fromEntries(
+        Object.values(j.Resources)
+          .filter((r) => r.Type === 'AWS::Lambda::Function')
+          .map((r) => [r.Properties.FunctionName, r.Properties.ReservedConcurrentExecutions]),
+      );
+
+    it('keeps concurrency for the API, ingest and the dispatcher, so busy deliveries cannot starve them', () => {
+      expect(reservedOf(json)).toEqual({
+        'event-hooks-admin': 5,
+        'event-hooks-ingest': 20,
+        'event-hooks-dispatcher': 20,
+        'event-hooks-delivery': undefined,
+      });
+    });
+
+    it('takes other values, or none at all for accounts with a low concurrency quota', () => {
+      expect(reservedOf(synth({ reservedConcurrency: { ingest: 100 } }).json)).toMatchObject({
+        'event-hooks-admin': 5,
+        'event-hooks-ingest': 100,
+      });
+      expect(Object.values(reservedOf(synth({ reservedConcurrency: false }).json))).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ]);
+    });
+  });
+
   describe('props checks', () => {
     it('refuses a name prefix Lambda or IAM could not use', () => {
       expect(() => synth({ namePrefix: 'has space' })).toThrow(/namePrefix/);
       expect(() => synth({ namePrefix: 'x'.repeat(40) })).toThrow(/too long/);
       expect(() => synth({ deliveryMaxConcurrency: 1 })).toThrow(/deliveryMaxConcurrency/);
+    });
+
+    it('refuses values that would synthesize but crash every function at its first cold start', () => {
+      expect(() => synth({ userFunctionTimeout: Duration.seconds(0) })).toThrow(
+        /userFunctionTimeout must be whole seconds from 1 to 900/,
+      );
+      expect(() => synth({ userFunctionTimeout: Duration.millis(1500) })).toThrow(/userFunctionTimeout/);
+      expect(() => synth({ userFunctionMemorySize: 64 })).toThrow(
+        /userFunctionMemorySize must be a whole number from 128 to 10240 MB, got 64/,
+      );
+      expect(() => synth({ retry: { maxAttempts: 0 } })).toThrow(/retry.maxAttempts must be a whole number from 1/);
+      expect(() => synth({ timeouts: { delivery: Duration.seconds(0) } })).toThrow(/timeouts.delivery/);
+      expect(() => synth({ memorySizes: { admin: 100 } })).toThrow(/memorySizes.admin/);
+      expect(() => synth({ maxReceiveCount: 0 })).toThrow(/maxReceiveCount/);
+      expect(() => synth({ deliveryBatchSize: 11 })).toThrow(/deliveryBatchSize/);
+      expect(() => synth({ reservedConcurrency: { delivery: 5 } as never })).toThrow(
+        /only admin, ingest and dispatcher/,
+      );
+      expect(() => synth({ reservedConcurrency: { admin: 0 } })).toThrow(/reservedConcurrency.admin/);
     });
   });
 });

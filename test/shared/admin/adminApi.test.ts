@@ -363,6 +363,16 @@ describe('Admin API', () => {
       expect(bad.body.fields.unique).toMatch(/subset of fields/);
       expect((await t.request('GET', '/event-hooks/sources/billing/x')).status).toBe(404);
     });
+
+    it('refuses sources named aws.*, which EventBridge would refuse to carry', async () => {
+      for (const source of ['aws.ec2', 'AWS.custom']) {
+        const refused = await t.request('PUT', `/event-hooks/sources/${source}/changed`, { fields: [] });
+        expect(refused.status).toBe(400);
+        expect(refused.body.message).toMatch(/reserved: names starting with 'aws.' belong to AWS services/);
+        expect((await t.request('GET', `/event-hooks/sources/${source}`)).status).toBe(404);
+      }
+      expect((await t.request('PUT', '/event-hooks/sources/awsome/changed', { fields: [] })).status).toBe(200);
+    });
   });
 
   it('answers GET /health', async () => {

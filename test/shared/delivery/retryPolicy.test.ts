@@ -6,7 +6,13 @@ import {
   type RetryPolicy,
   retryPolicyFromEnv,
 } from '../../../shared/delivery/retryPolicy.ts';
-import { DeliveryError, FunctionError, NotFoundError, SchemaViolationError } from '../../../shared/errors.ts';
+import {
+  DeliveryError,
+  FunctionError,
+  NotFoundError,
+  SchemaViolationError,
+  TemplateError,
+} from '../../../shared/errors.ts';
 
 const policy: RetryPolicy = { maxAttempts: 6, maxAgeMs: 90_000, baseDelayMs: 1_000, maxDelayMs: 30_000, factor: 2 };
 const T0 = 1_700_000_000_000;
@@ -87,6 +93,7 @@ describe('decideRetry', () => {
     ['failing user code', new FunctionError('boom'), 'FunctionError: boom'],
     ['a deterministic domain error', new NotFoundError('hook gone'), 'hook gone'],
     ['a schema violation', new SchemaViolationError({ config: 'bad' }), 'SchemaViolationError'],
+    ['a template past its budget', new TemplateError('config.body: too big'), 'TemplateError: config.body: too big'],
   ])('dead-letters %s at once', (_name, error, mention) => {
     const decision = decideRetry({ attempt: 1, firstQueuedAt: T0, now: T0, error, policy, random: () => 0 });
     expect(decision.action).toBe('dead-letter');

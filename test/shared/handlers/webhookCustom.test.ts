@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeliveryError } from '../../../shared/errors.ts';
+import { DeliveryError, TemplateError } from '../../../shared/errors.ts';
+import type { HandlerEvent } from '../../../shared/handlers/types.ts';
 import { webhookCustom } from '../../../shared/handlers/webhookCustom.ts';
 import type { WebhookCustomConfig } from '../../../shared/hooks/hook.ts';
 import { type Receiver, startReceiver } from '../../support/rawReceiver.ts';
@@ -44,7 +45,7 @@ function config(overrides: Partial<WebhookCustomConfig>): WebhookCustomConfig {
   };
 }
 
-async function run(overrides: Partial<WebhookCustomConfig>, event = adminCreated) {
+async function run(overrides: Partial<WebhookCustomConfig>, event: HandlerEvent = adminCreated) {
   const result = await webhookCustom(hookOf('webhook-custom', config(overrides)), deps).callback(event);
   const seen = remote.requests.at(-1);
   if (!seen) throw new Error('the receiver saw no request');
@@ -284,5 +285,80 @@ describe('webhook-custom handler', () => {
 
   it('has no ping, as in Kong', () => {
     expect(webhookCustom(hookOf('webhook-custom', config({})), deps).ping).toBeUndefined();
+  });
+});
+
+describe('webhook-custom handler, template budget', () => {
+  /** Issue 8, defect 3: a raw `{{{big}}}` over 2,000 items sent a 200 MB request. */
+  const amplifying = {
+    source: 'crud',
+    event: 'admins',
+    data: { items: Array.from({ length: 2000 }, (_, i) => i), big: 'a'.repeat(100_000) },
+  };
+
+  it('refuses a 200 MB rendering fast with a final TemplateError, and sends nothing', async () => {
+    // Prepare
+    const before = remote.requests.length;
+    const hook = hookOf('webhook-custom', config({ body: '{{#items}}{{{big}}}{{/items}}' }));
+
+    // Act
+    const started = performance.now();
+    const thrown = await webhookCustom(hook, deps)
+      .callback(amplifying)
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    const elapsed = performance.now() - started;
+
+    // Assess
+    expect(thrown).toBeInstanceOf(TemplateError);
+    expect(thrown).toMatchObject({
+      retryable: false,
+      message: 'config.body: the rendered templates pass 1048576 bytes (TEMPLATE_MAX_BYTES); nothing was sent',
+    });
+    expect(elapsed).toBeLessThan(1000);
+    expect(remote.requests.length).toBe(before);
+  });
+
+  it('shares the cap given in its deps between the body and the headers', async () => {
+    // Prepare: the body renders 60 bytes, the header 60 more, with a cap of 100.
+    const before = remote.requests.length;
+    const hook = hookOf(
+      'webhook-custom',
+      config({ body: '{{{text}}}', headers: { 'x-text': '{{{text}}}' }, headers_format: true }),
+    );
+    const event = { source: 'crud', event: 'admins', data: { text: 'x'.repeat(60) } };
+
+    // Act
+    const thrown = await webhookCustom(hook, { ...deps, templateMaxBytes: 100 })
+      .callback(event)
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
+    // Assess
+    expect(thrown).toBeInstanceOf(TemplateError);
+    expect((thrown as Error).message).toMatch(/^config\.headers\.x-text: the rendered templates pass 100 bytes/);
+    expect(remote.requests.length).toBe(before);
+    const sent = await webhookCustom(hook, { ...deps, templateMaxBytes: 120 }).callback(event);
+    expect(sent).toMatchObject({ status: 202 });
+  });
+
+  it('does not render, or count, a payload that a body replaces', async () => {
+    // Act
+    const { seen } = await run({ body: 'fixed', payload: { big: '{{#items}}{{{big}}}{{/items}}' } }, amplifying);
+
+    // Assess
+    expect(seen.body.toString('utf8')).toBe('fixed');
+  });
+
+  it('inserts an object from the event as JSON in the body', async () => {
+    // Act
+    const { seen } = await run({ body: '{"entity":{{{ entity }}},"op":"{{ operation }}"}' });
+
+    // Assess
+    expect(JSON.parse(seen.body.toString('utf8'))).toEqual({ entity: adminCreated.data.entity, op: 'create' });
   });
 });
