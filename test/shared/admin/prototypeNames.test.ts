@@ -151,7 +151,7 @@ describe('names an object inherits, through every input', () => {
       expect(Object.hasOwn(custom.body.fields.config.payload, name)).toBe(true);
     });
 
-    it('is an unknown field as a form key at every depth', async () => {
+    it('is an unknown field as a form key at every depth, urlencoded or multipart', async () => {
       const key = encodeURIComponent(name);
       for (const form of [
         `source=crud&handler=log&${key}=x`,
@@ -163,6 +163,13 @@ describe('names an object inherits, through every input', () => {
         const res = await sendForm('form key', form);
         expect(res.status, form).toBe(400);
       }
+      const multipart = new FormData();
+      multipart.append('source', 'crud');
+      multipart.append('handler', 'log');
+      multipart.append(`config.${name}`, 'x');
+      const res = await fetch(`${t.runtime.url}/event-hooks`, { method: 'POST', body: multipart });
+      seen.push({ input: 'multipart key', status: res.status, text: await res.text() });
+      expect(res.status).toBe(400);
     });
 
     it('is carried as a key of event data and test data like any other key', async () => {
