@@ -52,6 +52,8 @@ export interface HookServiceDeps {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
 const MAX_FIELDS = 100;
+/** A field names a key of the event data; the same bound as a hook's source and event names. */
+const MAX_FIELD_LENGTH = 256;
 const DEFINITION_FIELDS = ['fields', 'unique', 'description'];
 
 /** Why a user-defined source or event name is refused, or `undefined`. */
@@ -228,13 +230,22 @@ export function parseEventDefinition(source: string, event: string, body: unknow
       errors[name] = 'expected an array of non-empty strings';
       return [];
     }
-    if (value.length > MAX_FIELDS) errors[name] = `at most ${MAX_FIELDS} entries`;
+    // Refused lists go no further, so the checks below never see more than MAX_FIELDS entries.
+    if (value.length > MAX_FIELDS) {
+      errors[name] = `at most ${MAX_FIELDS} entries`;
+      return [];
+    }
+    if (value.some((v: string) => v.length > MAX_FIELD_LENGTH)) {
+      errors[name] = `entries must be at most ${MAX_FIELD_LENGTH} characters`;
+      return [];
+    }
     if (new Set(value).size !== value.length) errors[name] = 'entries must be unique';
     return value as string[];
   };
   const fieldList = stringList('fields', fields);
   const uniqueList = stringList('unique', unique);
-  const missing = uniqueList.filter((name) => !fieldList.includes(name));
+  const known = new Set(fieldList);
+  const missing = uniqueList.filter((name) => !known.has(name));
   if (missing.length > 0 && !errors.unique)
     errors.unique = `must be a subset of fields (not in fields: ${missing.join(', ')})`;
   if (description !== undefined && description !== null && typeof description !== 'string') {

@@ -61,6 +61,25 @@ describe('bounded work per request', () => {
     });
   });
 
+  describe('user-defined event definitions', () => {
+    it('refuses long field lists at once, without comparing every entry with every other', async () => {
+      // Two lists of 15,000 short entries fit the body limit; the subset check compared them pairwise.
+      const fields = Array.from({ length: 15_000 }, (_, i) => i.toString(36));
+      const unique = fields.map((name) => name.toUpperCase());
+      const started = Date.now();
+      const res = await t.request('PUT', '/event-hooks/sources/billing/paid', { fields, unique });
+      expect(res.status).toBe(400);
+      expect(res.body.fields).toEqual({ fields: 'at most 100 entries', unique: 'at most 100 entries' });
+      expect(Date.now() - started).toBeLessThan(1_000);
+    });
+
+    it('refuses field names longer than 256 characters', async () => {
+      const res = await t.request('PUT', '/event-hooks/sources/billing/paid', { fields: ['f'.repeat(257)] });
+      expect(res.status).toBe(400);
+      expect(res.body.fields).toEqual({ fields: 'entries must be at most 256 characters' });
+    });
+  });
+
   describe('JSON nesting', () => {
     it.each([
       ['POST /event-hooks', 'POST', '/event-hooks', `{"source":"crud","handler":"log","config":${nested(5000)}}`],
