@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setOwn } from './records.ts';
 
 /**
  * Structured logging: one JSON object per line on stdout, as CloudWatch Logs and `npm start` both
@@ -25,7 +26,8 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
-      out[key] = SECRET_KEY.test(key) && v !== null && v !== undefined ? '[redacted]' : redact(v, depth + 1);
+      // Keys come from event data and may be `__proto__`: defined, never assigned through a prototype.
+      setOwn(out, key, SECRET_KEY.test(key) && v !== null && v !== undefined ? '[redacted]' : redact(v, depth + 1));
     }
     return out;
   }

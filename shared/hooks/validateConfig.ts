@@ -1,6 +1,7 @@
 import type { FieldErrors } from '../errors.ts';
 import { isReservedHeader, RESERVED_HEADER_MESSAGE } from '../http/headerPolicy.ts';
 import { isLambdaReference, lambdaFunctionName } from '../ports/functionRunner.ts';
+import { isReservedName, reservedNameMessage } from '../records.ts';
 import type { HandlerConfigs, HandlerName, LambdaConfig, WebhookConfig, WebhookCustomConfig } from './hook.ts';
 import { templateSyntaxError } from './templates.ts';
 
@@ -111,7 +112,8 @@ function checkStringMap(value: unknown, spec: MapSpec): Outcome<Record<string, s
   const out: Record<string, string> = {};
   const errors: FieldErrors = {};
   for (const [key, item] of entries) {
-    const keyError = spec.keyError(key);
+    // A stored map keyed `constructor` breaks the DynamoDB marshaller, and no header or field needs such a name.
+    const keyError = isReservedName(key) ? reservedNameMessage(key) : spec.keyError(key);
     const result = keyError === undefined ? spec.checkValue(item) : fail(keyError);
     if (result.ok) setOwn(out, key, result.value);
     else setOwn(errors, key, result.error);

@@ -5,6 +5,7 @@ import { IDEMPOTENCY_KEY, PRODUCER_EVENT_ID } from '../events/envelope.ts';
 import { findEvent, type SourceCatalog } from '../hooks/catalog.ts';
 import type { Logger } from '../logger.ts';
 import type { EventBus, NewEvent } from '../ports/eventBus.ts';
+import { setOwn } from '../records.ts';
 import type { IdempotencyStore } from '../store/idempotencyStore.ts';
 
 export interface IngestOptions {
@@ -56,7 +57,7 @@ export function parseEvents(
       problems['@entity'] = 'expected an object with source, event and data';
     } else {
       const { source, event, data, id, ...rest } = item as Record<string, unknown>;
-      for (const key of Object.keys(rest)) problems[key] = 'unknown field';
+      for (const key of Object.keys(rest)) setOwn(problems, key, 'unknown field');
       if (id !== undefined && (typeof id !== 'string' || !PRODUCER_EVENT_ID.test(id))) {
         problems.id = 'expected at most 128 characters of A-Z, a-z, 0-9, ".", "_", ":" and "-"';
       }
@@ -82,7 +83,7 @@ export function parseEvents(
     }
     if (Object.keys(problems).length > 0) {
       if (batch) errors[String(index + 1)] = problems;
-      else Object.assign(errors, problems);
+      else for (const [key, problem] of Object.entries(problems)) setOwn(errors, key, problem);
     }
   });
   if (Object.keys(errors).length > 0) throw new SchemaViolationError(errors);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EventHooksError } from '../../errors.ts';
+import { ServiceUnavailableError } from '../../errors.ts';
 import type { HookEvent } from '../../events/envelope.ts';
 import type { Logger } from '../../logger.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
@@ -22,9 +22,7 @@ export interface LocalEventBus extends EventBus {
   stop(): Promise<void>;
 }
 
-export class BusStoppedError extends EventHooksError {
-  override readonly status = 503;
-}
+export class BusStoppedError extends ServiceUnavailableError {}
 
 /**
  * The in-process stand-in for the EventBridge bus and its rule: `publish` accepts events at once
