@@ -97,6 +97,14 @@ export function parseJsonBody(request: ApiRequest, maxBytes: number): unknown {
  * tells the client nothing of it.
  */
 export function errorResponse(error: unknown, logger: Logger): ApiResponse {
+  const throttled = throttledBy(error);
+  if (throttled) {
+    logger.warn('a dependency throttled the request', { error: throttled });
+    return errorResponse(
+      new ServiceUnavailableError('the service is busy: try again shortly', { cause: error }),
+      logger,
+    );
+  }
   if (!(error instanceof EventHooksError) || error.status === 500) {
     if (error instanceof HookTestFailedError) {
       return json(500, { message: 'An unexpected error ocurred', err: error.message });
@@ -113,4 +121,24 @@ export function errorResponse(error: unknown, logger: Logger): ApiResponse {
   const response = json(error.status, { message: error.message });
   if (error instanceof ServiceUnavailableError) response.headers['retry-after'] = String(error.retryAfterSeconds);
   return response;
+}
+
+/** AWS error names that mean "too many requests right now": the client should retry, not give up. */
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'LimitExceededException',
+  'SlowDown',
+]);
+
+/** The throttling AWS error inside `error` (itself or a cause), if there is one. */
+function throttledBy(error: unknown, depth = 0): unknown {
+  if (!error || typeof error !== 'object' || depth > 4) return undefined;
+  const { name, cause } = error as { name?: unknown; cause?: unknown };
+  if (typeof name === 'string' && THROTTLING.has(name)) return error;
+  return throttledBy(cause, depth + 1);
 }

@@ -5,6 +5,7 @@ import { isIP, type LookupFunction, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
 import { DeliveryError } from '../errors.ts';
+import { emptyRecord, getOwn, setOwn } from '../records.ts';
 import { createDestinationPolicy, type DestinationPolicy, urlPort } from './addressPolicy.ts';
 import { isReservedHeader } from './headerPolicy.ts';
 
@@ -267,20 +268,22 @@ function outgoingHeaders(
   return out;
 }
 
+/** A receiver names the headers: `constructor` or `__proto__` stay plain header names. */
 function pairHeaders(raw: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = emptyRecord<string>();
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
-    out[name] = name in out ? `${out[name]}, ${value}` : value;
+    const earlier = getOwn(out, name);
+    setOwn(out, name, earlier === undefined ? value : `${earlier}, ${value}`);
   }
   return out;
 }
 
 function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = emptyRecord<string>();
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+    if (value !== undefined) setOwn(out, name, Array.isArray(value) ? value.join(', ') : value);
   }
   return out;
 }

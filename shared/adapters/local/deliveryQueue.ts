@@ -1,4 +1,4 @@
-import { EventHooksError } from '../../errors.ts';
+import { ServiceUnavailableError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import {
@@ -168,7 +168,7 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
   };
 
   const stoppedError = () =>
-    new EventHooksError('delivery queue is stopped: it accepts no new jobs (the service is shutting down)');
+    new ServiceUnavailableError('delivery queue is stopped: it accepts no new jobs (the service is shutting down)');
 
   const stop = async (drainMs: number) => {
     state = 'draining';

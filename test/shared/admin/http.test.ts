@@ -83,6 +83,18 @@ describe('errorResponse', () => {
     ).toMatchObject({ 'retry-after': '30' });
   });
 
+  it('answers an AWS throttling error, bare or as the cause of ours, with 503 and Retry-After', () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    for (const error of [throttled, new EventHooksError('PutEvents failed', { cause: throttled })]) {
+      const logger = memoryLogger();
+      const res = errorResponse(error, logger);
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(JSON.parse(res.body)).toEqual({ message: 'the service is busy: try again shortly' });
+      expect(logger.lines.some((l) => l.level === 'error')).toBe(false);
+    }
+  });
+
   it('answers a failed /test with Kong’s message (typo included) and the reason', () => {
     const res = errorResponse(new HookTestFailedError('connect ECONNREFUSED'), memoryLogger());
     expect(res.statusCode).toBe(500);

@@ -74,6 +74,24 @@ describe('httpSender', () => {
     expect(res.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('keeps response headers a receiver names like Object.prototype members as plain headers', async () => {
+    // Prepare: raw header pairs, so the names reach the sender exactly as written
+    const remote = await receiver((_req, res) => {
+      res.writeHead(200, ['constructor', 'x', 'toString', 'y', '__proto__', 'z', 'constructor', 'x2']);
+      res.end('ok');
+    });
+
+    // Act
+    const res = await sender().send({ method: 'POST', url: remote.url, headers: {}, body: '{}', sslVerify: false });
+
+    // Assess
+    expect(res.rawHeaders.constructor).toBe('x, x2');
+    expect(res.rawHeaders.toString).toBe('y');
+    expect(Object.getOwnPropertyDescriptor(res.rawHeaders, '__proto__')?.value).toBe('z');
+    expect(res.headers.constructor).toBe('x, x2');
+    expect(({} as Record<string, unknown>).z).toBeUndefined();
+  });
+
   it('reports 4xx and 5xx answers instead of rejecting', async () => {
     // Prepare
     const remote = await receiver((_req, res) => {

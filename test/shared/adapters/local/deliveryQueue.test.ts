@@ -9,6 +9,7 @@ import {
   type LocalDeliveryQueueOptions,
 } from '../../../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalFunctionRunner } from '../../../../shared/adapters/local/functionRunner.ts';
+import { ServiceUnavailableError } from '../../../../shared/errors.ts';
 import { memoryLogger } from '../../../../shared/logger.ts';
 import { ManualClock, systemClock } from '../../../../shared/ports/clock.ts';
 import type { DeadLetter, DeliveryJob } from '../../../../shared/ports/deliveryQueue.ts';
@@ -354,10 +355,11 @@ describe('local delivery queue', () => {
     expect(second.deadLetters()).toEqual([]);
   });
 
-  it('rejects sends after stop with a clear error, and idle() resolves', async () => {
+  it('rejects sends after stop with a clear error, a 503 for an API caller, and idle() resolves', async () => {
     const queue = open();
     await queue.stop({ drainMs: 0 });
     await expect(queue.send([job()])).rejects.toThrow(/delivery queue is stopped/);
+    await expect(queue.send([job()])).rejects.toBeInstanceOf(ServiceUnavailableError);
     await expect(queue.idle()).resolves.toBeUndefined();
   });
 
