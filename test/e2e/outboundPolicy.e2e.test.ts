@@ -233,6 +233,8 @@ describe('framing headers and private addresses (local runtime)', () => {
     });
     expect(patched.status).toBe(400);
     expect(patched.body.fields.config.headers['keep-alive']).toMatch(/cannot be configured/);
+    // Events sent later in this file must never be delivered off this machine.
+    expect((await t.request('DELETE', `/event-hooks/${ok.body.id}`)).status).toBe(204);
   });
 
   it("drops them at send from a hook stored before the check: the wire carries only the sender's framing", async () => {
@@ -340,6 +342,7 @@ describe('framing headers and private addresses (local runtime)', () => {
     });
     expect(patched.status).toBe(400);
     expect(patched.body.fields.config.url).toMatch(/BLOCK_PRIVATE_NETWORKS/);
+    expect((await blocking.request('DELETE', `/event-hooks/${ok.body.id}`)).status).toBe(204);
 
     // Without blocking (the local default) the same address is accepted.
     const local = await t.request('POST', '/event-hooks', {
@@ -349,5 +352,6 @@ describe('framing headers and private addresses (local runtime)', () => {
       config: { url: 'http://10.0.0.1/', method: 'POST' },
     });
     expect(local.status).toBe(201);
+    expect((await t.request('DELETE', `/event-hooks/${local.body.id}`)).status).toBe(204);
   });
 });
