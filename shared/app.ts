@@ -131,11 +131,15 @@ export function createApp(options: AppOptions): App {
     if (oldFunctions) {
       await removeUnused(tenant, hook.id, oldFunctions, operation === 'delete' ? [] : [userCode(hook)]);
     }
-    // Kong pings handlers that can be pinged, in the background; so do we (on Lambda a ping cut short
-    // by the freeze is not retried).
+    // Kong pings handlers that can be pinged, in the background. On Lambda the environment may be frozen
+    // as soon as the answer is sent, cutting a background ping short, so there it finishes first.
     if (operation !== 'delete') {
       const ping = createHandler(hook, handlerDeps(tenant)).ping;
-      if (ping) inBackground(ping(operation));
+      if (ping && config.runtime === 'aws') {
+        await ping(operation).catch((error: unknown) => logger.warn('background task failed', { error }));
+      } else if (ping) {
+        inBackground(ping(operation));
+      }
     }
     const data = {
       operation,
