@@ -67,7 +67,6 @@ export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App
             ...(env.USER_FUNCTION_LOG_GROUP ? { logGroup: env.USER_FUNCTION_LOG_GROUP } : {}),
             timeoutSeconds: Math.ceil(config.functionTimeoutMs / 1000),
             memoryMb: config.functionMemoryMb,
-            clock,
           })
         : missing<FunctionRunner>('function runner'),
       http: createHttpSender({
