@@ -57,7 +57,7 @@ export interface AwsFunctionRunnerOptions {
   controlClient?: LambdaClient;
   /**
    * The SDK waiters that await a function `Active` or its update done: longest wait per function
-   * (default 120 s, within the deploy worker's timeout) and delays between polls (default 1 to 10 s).
+   * (default 60 s: five rounds of two fit the deploy worker's 5 minutes) and delays between polls (default 1 to 10 s).
    */
   waiter?: { maxWaitSeconds?: number; minDelaySeconds?: number; maxDelaySeconds?: number };
   /** Functions deployed or removed at once, per job; the control-plane quota is shared by the account. Default 2. */
@@ -98,7 +98,7 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
   const control = options.controlClient ?? options.client ?? controlPlaneClient();
   const waiter = {
     client: control,
-    maxWaitTime: options.waiter?.maxWaitSeconds ?? 120,
+    maxWaitTime: options.waiter?.maxWaitSeconds ?? 60,
     minDelay: options.waiter?.minDelaySeconds ?? 1,
     maxDelay: options.waiter?.maxDelaySeconds ?? 10,
   };
