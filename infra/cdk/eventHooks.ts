@@ -267,7 +267,7 @@ export class EventHooks extends Construct {
       deployerRole: roles.deployer,
       sweeper: this.functions.sweeper,
       sweeperRole: roles.sweeper,
-      senders: [roles.admin],
+      senders: [roles.admin, roles.sweeper],
       table: this.table,
       userFunctionRole: this.userFunctionRole,
       userFunctionArnPattern,

@@ -34,7 +34,7 @@ export interface UserFunctionDeploymentWiring {
   deployerRole: iam.IRole;
   sweeper: lambda.IFunction;
   sweeperRole: iam.IRole;
-  /** Roles that send deploy jobs (the admin function). */
+  /** Roles that send deploy jobs (the admin function, and the sweeper for hooks still pending). */
   senders: iam.IRole[];
   table: dynamodb.ITable;
   userFunctionRole: iam.IRole;
@@ -107,7 +107,8 @@ export class UserFunctionDeployment extends Construct {
     allow(wiring.deployerRole, ['iam:PassRole'], [wiring.userFunctionRole.roleArn], {
       StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' },
     });
-    allow(wiring.sweeperRole, ['dynamodb:GetItem'], [wiring.table.tableArn]);
+    // The hook a function is tagged with, and the tenant's hooks, for those still pending.
+    allow(wiring.sweeperRole, ['dynamodb:GetItem', 'dynamodb:Query'], [wiring.table.tableArn]);
     allow(wiring.sweeperRole, SWEEPER_LAMBDA_ACTIONS, [wiring.userFunctionArnPattern]);
     allow(wiring.sweeperRole, ['lambda:ListFunctions'], ['*']);
 

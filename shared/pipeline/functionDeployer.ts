@@ -1,6 +1,6 @@
 import type { HookDeployment } from '../hooks/hook.ts';
 import type { Logger } from '../logger.ts';
-import type { FunctionDeployJob } from '../ports/functionDeployQueue.ts';
+import type { FunctionDeployJob, FunctionDeployQueue } from '../ports/functionDeployQueue.ts';
 import { type FunctionRunner, functionsNotIn } from '../ports/functionRunner.ts';
 import type { HookStore } from '../store/hookStore.ts';
 
@@ -68,4 +68,28 @@ export function createFunctionDeployer(deps: FunctionDeployerDeps): FunctionDepl
     }
     return deployment;
   };
+}
+
+/**
+ * Sends a deploy job again for every hook of the tenant still `pending`: one whose job was lost (the
+ * queue could not be reached after the write) would otherwise never be deployed. A hook whose job is
+ * merely under way gets a second one, which finds it `active` and does nothing. Resolves with how many.
+ */
+export async function requeuePendingDeployments(
+  hooks: Pick<HookStore, 'list'>,
+  tenant: string,
+  queue: FunctionDeployQueue,
+): Promise<number> {
+  let requeued = 0;
+  let offset: string | undefined;
+  do {
+    const page = await hooks.list(tenant, { size: 100, ...(offset ? { offset } : {}) });
+    for (const hook of page.hooks) {
+      if (hook.deployment?.state !== 'pending') continue;
+      await queue.send({ tenant, hookId: hook.id, remove: [] });
+      requeued++;
+    }
+    offset = page.next;
+  } while (offset);
+  return requeued;
 }

@@ -120,10 +120,11 @@ describe('least-privilege grants', () => {
     );
   });
 
-  it('lets the sweeper list functions, read hooks, and read tags of and delete only user-code functions', () => {
+  it('lets the sweeper list functions, read hooks, re-queue pending deployments, and read tags of and delete only user-code functions', () => {
     expect(grants('sweeper')).toEqual(
       [
-        ...pairs(['dynamodb:GetItem'], [table]),
+        ...pairs(['dynamodb:GetItem', 'dynamodb:Query'], [table]),
+        ...pairs(['sqs:SendMessage'], [queue('event-hooks-deploy')]),
         ...pairs(['lambda:ListTags', 'lambda:DeleteFunction'], [USER_FUNCTIONS]),
         ...pairs(['lambda:ListFunctions'], ['*']),
       ].sort(),

@@ -6,6 +6,7 @@ import { EventHooksError } from '../../../shared/errors.ts';
 import type { EventHook } from '../../../shared/hooks/hook.ts';
 import { createHttpSender } from '../../../shared/http/httpSender.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
+import { requeuePendingDeployments } from '../../../shared/pipeline/functionDeployer.ts';
 import { systemClock } from '../../../shared/ports/clock.ts';
 import type { DeliveryJob } from '../../../shared/ports/deliveryQueue.ts';
 import type { FunctionDeployJob } from '../../../shared/ports/functionDeployQueue.ts';
@@ -196,5 +197,26 @@ describe('user functions deployed off the request path (a deploy queue that only
     expect(second).toEqual({ tenant: 'default', hookId: hook.id, remove: [A] });
     await app.deployFunctions(second, { final: false });
     expect(lambda.calls.at(-1)).toEqual({ op: 'remove', functions: [A] });
+  });
+
+  it('queues a job again for every hook still pending, so a lost job does not leave it pending for ever', async () => {
+    // Prepare: one pending hook (its job was lost), one active
+    const { hook: lost } = await create([A]);
+    const { hook: done } = await create([B]);
+    await app.deployFunctions(jobs[1]!, { final: false });
+    jobs.length = 0;
+
+    // Act
+    const requeued = await requeuePendingDeployments(app.hooks, 'default', {
+      send: async (job) => {
+        jobs.push(job);
+        return undefined;
+      },
+    });
+
+    // Assess: earlier tests left pending hooks too; this one is among them, the active one is not
+    expect(requeued).toBe(jobs.length);
+    expect(jobs).toContainEqual({ tenant: 'default', hookId: lost.id, remove: [] });
+    expect(jobs.map((job) => job.hookId)).not.toContain(done.id);
   });
 });
