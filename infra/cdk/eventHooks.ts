@@ -24,6 +24,7 @@ import {
 } from './functions.ts';
 import { acknowledgeFindings } from './nag.ts';
 import { grantLeastPrivilege } from './permissions.ts';
+import { UserFunctionDeployment } from './userFunctionDeployment.ts';
 
 export interface EventHooksProps extends FunctionCodeProps {
   /** Prefix of every named resource and of the user-code functions. Letters, digits, `-`. Default `event-hooks`. */
@@ -80,6 +81,10 @@ export interface EventHooksProps extends FunctionCodeProps {
   reservedConcurrency?: Partial<Record<ReservedFunction, number>> | false;
   /** HTTP API throttling. Default 100 requests per second, burst 200. */
   throttle?: { rateLimit: number; burstLimit: number };
+  /** Most deploy workers of user functions at once (2–1000). Default 2, within Lambda's control-plane quota. */
+  deployerMaxConcurrency?: number;
+  /** How often unused user functions are swept. Default every hour. */
+  sweepEvery?: Duration;
 }
 
 /** The functions that get reserved concurrency; delivery is capped by its event source instead. */
@@ -113,6 +118,8 @@ export class EventHooks extends Construct {
   readonly userFunctionLogGroup: logs.LogGroup;
   /** Every user-code function is named `${userFunctionPrefix}-<hash>-<hash>` (from tenant, hook, index and code). */
   readonly userFunctionPrefix: string;
+  /** The deploy queue, deploy worker and sweeper of user functions. */
+  readonly userFunctionDeployment: UserFunctionDeployment;
 
   constructor(scope: Construct, id: string, props: EventHooksProps = {}) {
     super(scope, id);
@@ -172,6 +179,12 @@ export class EventHooks extends Construct {
     });
     this.userFunctionLogGroup.grantWrite(this.userFunctionRole);
 
+    // User functions are deployed off the request path (see userFunctionDeployment.ts).
+    this.userFunctionDeployment = new UserFunctionDeployment(this, 'UserFunctionDeployment', {
+      namePrefix: prefix,
+      deployerTimeout: props.timeouts?.deployer ?? FUNCTION_DEFAULTS.deployer.timeout,
+    });
+
     const retry = { ...AWS_RETRY_POLICY, ...props.retry };
     const environment: Record<string, string> = {
       RUNTIME: 'aws',
@@ -191,6 +204,7 @@ export class EventHooks extends Construct {
       HOOK_CACHE_CHECK_MS: String(props.hookCacheCheckMs ?? 1000),
       BLOCK_PRIVATE_NETWORKS: String(props.blockPrivateNetworks ?? true),
       LOG_LEVEL: props.logLevel ?? 'info',
+      ...this.userFunctionDeployment.environment,
     };
 
     const { code, release } = serviceFunctionCode(this, props);
@@ -215,6 +229,8 @@ export class EventHooks extends Construct {
       ingest: built.ingest.function,
       dispatcher: built.dispatcher.function,
       delivery: built.delivery.function,
+      deployer: built.deployer.function,
+      sweeper: built.sweeper.function,
     };
 
     const maxEventAge = props.busMaxEventAge ?? Duration.hours(6);
@@ -264,13 +280,29 @@ export class EventHooks extends Construct {
       ingest: built.ingest.role,
       dispatcher: built.dispatcher.role,
       delivery: built.delivery.role,
+      deployer: built.deployer.role,
+      sweeper: built.sweeper.role,
     };
     grantLeastPrivilege(this, { roles, userFunctionArnPattern, invokableFunctionArns });
+    // the same ARN as cdk-nag prints it, pseudo-parameters in angle brackets
+    const nagUserFunctionArnPattern = `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${userFunctionNamePattern(this.userFunctionPrefix)}`;
+    this.userFunctionDeployment.connect({
+      deployer: this.functions.deployer,
+      deployerRole: roles.deployer,
+      sweeper: this.functions.sweeper,
+      sweeperRole: roles.sweeper,
+      senders: [roles.admin, roles.sweeper],
+      table: this.table,
+      userFunctionRole: this.userFunctionRole,
+      userFunctionArnPattern,
+      nagUserFunctionArnPattern,
+      ...(props.deployerMaxConcurrency ? { deployerMaxConcurrency: props.deployerMaxConcurrency } : {}),
+      ...(props.sweepEvery ? { sweepEvery: props.sweepEvery } : {}),
+    });
     acknowledgeFindings({
       eventsDeadLetterQueue: this.eventsDeadLetterQueue,
       userFunctionRoles: [roles.admin, roles.delivery],
-      // the same ARN as cdk-nag prints it, pseudo-parameters in angle brackets
-      userFunctionArnPattern: `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${userFunctionNamePattern(this.userFunctionPrefix)}`,
+      userFunctionArnPattern: nagUserFunctionArnPattern,
       invokerRoles: [roles.admin, roles.delivery],
       invokableFunctionArns,
       openRoutes: this.httpApi.openRoutes,

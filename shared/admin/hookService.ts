@@ -35,8 +35,8 @@ export interface HookServiceDeps {
   /** Why the outbound sender would refuse a webhook URL (see `ConfigOptions.destinationRefusal`). */
   destinationRefusal?: (url: string) => string | undefined;
   /**
-   * Runs before a hook is stored (deploy user code, so a hook is never stored with code that is not
-   * ready) and may reject to refuse the write.
+   * Runs before a hook is stored (sets the `deployment` state of a hook with user code, on the hook
+   * it is given, which is what is stored and answered) and may reject to refuse the write.
    */
   beforeWrite?: (change: HookChange) => Promise<void>;
   /** Runs after a successful write: emit the `event_hooks` change, ping webhooks, clean up user code. */
@@ -50,6 +50,16 @@ export interface HookServiceDeps {
   /** Runs after a user-defined source or event was written or removed. */
   afterCatalogWrite?: (tenant: string) => void;
   newId?: () => string;
+}
+
+/**
+ * `deployment` is the service's own read-only field (where user functions stand): a client that sends
+ * back a hook it read may include it, and it is ignored.
+ */
+function withoutDeployment(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, 'deployment')) return value;
+  const { deployment: _ignored, ...rest } = value as Record<string, unknown>;
+  return rest;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
@@ -94,7 +104,7 @@ export class HookService {
   }
 
   async create(tenant: string, body: unknown): Promise<EventHook> {
-    const { fields, id, created_at } = validateHook(body, await this.validateOptions(tenant));
+    const { fields, id, created_at } = validateHook(withoutDeployment(body), await this.validateOptions(tenant));
     const hook = { ...fields, id: id ?? this.newId(), created_at: created_at ?? this.nowSeconds() } as EventHook;
     await this.write({ tenant, operation: 'create', hook }, () => this.deps.hooks.create(tenant, hook));
     return hook;
@@ -103,7 +113,7 @@ export class HookService {
   async patch(tenant: string, id: string, body: unknown): Promise<EventHook> {
     const stored = await this.stored(tenant, id);
     if (!stored) throw new NotFoundError();
-    const merged = mergePatch(stored.hook, body);
+    const merged = mergePatch(withoutDeployment(stored.hook) as EventHook, withoutDeployment(body));
     const { fields, id: givenId, created_at } = validateHook(merged, await this.validateOptions(tenant));
     if (givenId !== undefined && givenId !== id) throw new SchemaViolationError({ id: 'cannot be changed' });
     const hook = { ...fields, id, created_at: created_at ?? stored.hook.created_at } as EventHook;
@@ -116,7 +126,8 @@ export class HookService {
   /** Creates or replaces the hook with this id. */
   async put(tenant: string, id: string, body: unknown): Promise<EventHook> {
     const stored = await this.stored(tenant, id);
-    const input = body && typeof body === 'object' && !Array.isArray(body) ? { ...body, id } : body;
+    const input =
+      body && typeof body === 'object' && !Array.isArray(body) ? { ...(withoutDeployment(body) as object), id } : body;
     const { fields, id: givenId, created_at } = validateHook(input, await this.validateOptions(tenant));
     if (givenId !== undefined && givenId !== id)
       throw new SchemaViolationError({ id: 'must match the id in the path' });

@@ -19,6 +19,16 @@ export const lambda: HandlerFactory<'lambda'> = (hook, deps) => {
 
   return {
     async callback(event) {
+      // The deploy worker has not made the functions ready yet: try again later, as for a function
+      // that is not Active. A failed deployment will not get better until the hook is changed.
+      if (hook.deployment?.state === 'pending') {
+        throw new FunctionError(`the functions of event hook ${hook.id} are still being deployed`, { retryable: true });
+      }
+      if (hook.deployment?.state === 'failed') {
+        throw new FunctionError(
+          `the functions of event hook ${hook.id} could not be deployed: ${hook.deployment.error ?? 'no reason given'}`,
+        );
+      }
       let data: unknown = event.data;
       for (const target of targets) {
         try {

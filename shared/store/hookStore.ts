@@ -7,7 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { BadRequestError, ConflictError } from '../errors.ts';
-import type { EventHook } from '../hooks/hook.ts';
+import type { EventHook, HookDeployment } from '../hooks/hook.ts';
 import { isConditionalCheckFailed } from './dynamo.ts';
 import { keys } from './table.ts';
 
@@ -47,11 +47,14 @@ interface HookItem {
   rev: number;
   hookJson?: string;
   hook?: EventHook;
+  /** Where the deployment of its user code stands, recorded after the write by the deploy worker. */
+  deployment?: HookDeployment;
 }
 
 function decodeHook(item: Record<string, unknown>): EventHook {
-  const { hookJson, hook } = item as Partial<HookItem>;
-  return typeof hookJson === 'string' ? (JSON.parse(hookJson) as EventHook) : (hook as EventHook);
+  const { hookJson, hook, deployment } = item as Partial<HookItem>;
+  const decoded = typeof hookJson === 'string' ? (JSON.parse(hookJson) as EventHook) : (hook as EventHook);
+  return deployment ? ({ ...decoded, deployment } as EventHook) : decoded;
 }
 
 const encodeOffset = (id: string) => Buffer.from(JSON.stringify({ id }), 'utf8').toString('base64url');

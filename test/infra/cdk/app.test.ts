@@ -91,11 +91,11 @@ describe('defineApp', () => {
     const stack = await defineApp(app);
 
     // Assess
-    for (const name of ['admin', 'ingest', 'dispatcher', 'delivery']) {
+    for (const name of ['admin', 'ingest', 'dispatcher', 'delivery', 'deployer', 'sweeper']) {
       expect(existsSync(join(bundleDir, name, 'index.mjs'))).toBe(true);
     }
     expect(stack.stackName).toBe('Hooks');
-    Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 4);
+    Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 6);
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'ip-admin' });
   });
 
@@ -147,8 +147,10 @@ describe('npx cdk synth', () => {
     expect(functions.map((f) => f.Properties.FunctionName).sort()).toEqual([
       'event-hooks-admin',
       'event-hooks-delivery',
+      'event-hooks-deployer',
       'event-hooks-dispatcher',
       'event-hooks-ingest',
+      'event-hooks-sweeper',
     ]);
     // the function code is the bundle, staged as an asset of the assembly
     const assets = JSON.parse(readFileSync(join(out, 'EventHooks.assets.json'), 'utf8')) as {

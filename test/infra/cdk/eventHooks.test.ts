@@ -50,7 +50,9 @@ describe('EventHooks construct', () => {
     it('sends every event on the dedicated bus to the dispatcher, with retries and a dead-letter queue', () => {
       // Prepare
       const [busId] = findOne(json, 'AWS::Events::EventBus', { Name: 'event-hooks-bus' });
-      const [, rule] = findOne(json, 'AWS::Events::Rule');
+      const [, rule] = findOne(json, 'AWS::Events::Rule', {
+        Description: 'Every event on the bus goes to the dispatcher',
+      });
 
       // Assess
       expect(refersTo(rule.Properties.EventBusName, busId)).toBe(true);
@@ -70,7 +72,9 @@ describe('EventHooks construct', () => {
     });
 
     it('lets only this rule put into the events dead-letter queue', () => {
-      const [ruleId] = findOne(json, 'AWS::Events::Rule');
+      const [ruleId] = findOne(json, 'AWS::Events::Rule', {
+        Description: 'Every event on the bus goes to the dispatcher',
+      });
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: queueId('event-hooks-events-dlq') }],
         PolicyDocument: {
@@ -114,7 +118,7 @@ describe('EventHooks construct', () => {
     });
 
     it('feeds the delivery function in batches that report partial failures', () => {
-      const [, mapping] = findOne(json, 'AWS::Lambda::EventSourceMapping');
+      const [, mapping] = findOne(json, 'AWS::Lambda::EventSourceMapping', { BatchSize: 10 });
       expect(refersTo(mapping.Properties.EventSourceArn, queueId('event-hooks-delivery'))).toBe(true);
       expect(refersTo(mapping.Properties.FunctionName, functionId('event-hooks-delivery'))).toBe(true);
       expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);

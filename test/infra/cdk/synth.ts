@@ -14,6 +14,8 @@ export const FIXTURE_ENTRIES = {
   ingest: FIXTURE_ENTRY,
   dispatcher: FIXTURE_ENTRY,
   delivery: FIXTURE_ENTRY,
+  deployer: FIXTURE_ENTRY,
+  sweeper: FIXTURE_ENTRY,
 };
 
 export interface Synthesized {
