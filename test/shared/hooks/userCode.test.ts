@@ -108,7 +108,9 @@ describe('userCodeSyntaxError', () => {
 
     // Assess
     for (const error of errors) {
-      expect(error).toMatch(/^function does not compile: .+; this looks like Lua, as in Kong; functions are JavaScript/);
+      expect(error).toMatch(
+        /^function does not compile: .+; this looks like Lua, as in Kong; functions are JavaScript/,
+      );
     }
   });
 

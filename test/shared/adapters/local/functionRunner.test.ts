@@ -338,7 +338,8 @@ describe('createLocalFunctionRunner: processes', () => {
 
   it('gives concurrent calls their own processes, and queues them beyond the cap', async () => {
     // Prepare
-    const slow = 'return async (data, event, source, pid) => { await new Promise((r) => setTimeout(r, 200)); return pid }';
+    const slow =
+      'return async (data, event, source, pid) => { await new Promise((r) => setTimeout(r, 200)); return pid }';
     const wide = runner();
     const narrow = runner({ maxWorkersPerFunction: 1 });
 
@@ -398,7 +399,9 @@ describe('createLocalFunctionRunner: processes', () => {
     await vi.waitFor(() => expect(isAlive(removed)).toBe(false));
     expect(await functions.invoke(target(PID_CODE, 'hook', 1), ARGS)).toBe(otherIndex);
     expect(await functions.invoke(target(PID_CODE, 'other', 0), ARGS)).toBe(otherHook);
-    expect(await functions.invoke(target('return (data, event, source, pid) => pid // v1', 'hook', 0), ARGS)).toBe(otherCode);
+    expect(await functions.invoke(target('return (data, event, source, pid) => pid // v1', 'hook', 0), ARGS)).toBe(
+      otherCode,
+    );
     // A late call of the removed entry (a delivery that read the hook before) starts afresh.
     expect(await functions.invoke(target(PID_CODE, 'hook', 0), ARGS)).not.toBe(removed);
   });
