@@ -131,21 +131,16 @@ if (network === 'none') {
   };
   lock(net.Socket.prototype, 'connect', function connect(...args) {
     if (!inCall) throw new Error('network access after the function returned is not allowed');
-    const first = args[0];
-    const options = first !== null && typeof first === 'object' ? { ...first } : undefined;
-    const host = options ? options.host : typeof args[1] === 'string' ? args[1] : undefined;
-    if (options?.path !== undefined || (!options && typeof first === 'string' && !/^\d+$/.test(first))) {
+    // The runtime's own callers (http, tls, fetch) pass arguments already normalised.
+    const [options, listener] = Array.isArray(args[0]) ? args[0] : net._normalizeArgs(args);
+    if (typeof options.path === 'string' && options.path !== '') {
       throw new Error('connecting to a local socket file is not allowed in event hook functions');
     }
-    if (host !== undefined && refused(host.replace(/^\[|\]$/g, ''))) {
-      throw new Error(`connecting to ${host} (this machine) is not allowed in event hook functions`);
-    }
+    const host = typeof options.host === 'string' ? options.host.replace(/^\[|\]$/g, '') : 'localhost';
+    if (refused(host)) throw new Error(`connecting to ${host} (this machine) is not allowed in event hook functions`);
     sockets.add(this);
     this.once('close', () => sockets.delete(this));
-    if (options) return socketConnect.call(this, { ...options, lookup: checkedLookup }, ...args.slice(1));
-    const [port, , ...rest] = args;
-    const listener = rest.find((a) => typeof a === 'function');
-    return socketConnect.call(this, { port, host: host ?? 'localhost', lookup: checkedLookup }, listener);
+    return socketConnect.call(this, { ...options, host, lookup: checkedLookup }, ...(listener ? [listener] : []));
   });
   lock(net.Server.prototype, 'listen', refuse('listening for connections'));
   for (const name of ['bind', 'connect', 'send']) lock(dgram.Socket.prototype, name, refuse('UDP'));
