@@ -109,11 +109,13 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
   const network = options.network ?? 'none';
   let sandbox: Sandbox | undefined;
   const sandboxNow = (): Sandbox => {
-    sandbox ??= {
-      isolation: options.isolation ?? detectIsolation(network),
-      network,
-      allowLoopback: options.allowLoopback ?? false,
-    };
+    if (sandbox) return sandbox;
+    const isolation = options.isolation ?? detectIsolation(network);
+    sandbox = { isolation, network, allowLoopback: options.allowLoopback ?? false };
+    // The operator must know when only the JS-level guards stand (docs/user-code.md, residual risk).
+    if (isolation === 'none') {
+      options.logger?.warn('user code runs without Linux namespaces: only Node-level guards isolate it', { network });
+    }
     return sandbox;
   };
 
