@@ -132,6 +132,18 @@ function unref(handle: unknown): void {
   if (typeof h?.unref === 'function') h.unref();
 }
 
+/**
+ * The code itself failed while its body was evaluated (it threw, returned no function, ran out of
+ * time or memory, exited): it will fail the same way every time, so a hook carrying it is refused.
+ */
+export class FunctionLoadError extends FunctionError {}
+
+/** Past `ready`, the process runs only the user's body: what ends it then is the code's doing. */
+function asLoadError(error: FunctionError): FunctionError {
+  if (error instanceof FunctionLoadError || error.retryable) return error;
+  return new FunctionLoadError(error.message, { cause: error });
+}
+
 interface Pending {
   expect: 'ready' | 'loaded' | number;
   resolve(value: unknown): void;
@@ -234,7 +246,7 @@ export class WorkerProcess {
     if (!pending) return;
     this.pending = undefined;
     clearTimeout(pending.timer);
-    if ('error' in outcome) pending.reject(outcome.error);
+    if ('error' in outcome) pending.reject(pending.expect === 'loaded' ? asLoadError(outcome.error) : outcome.error);
     else pending.resolve(outcome.value);
   }
 

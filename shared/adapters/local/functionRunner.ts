@@ -10,6 +10,7 @@ import {
 } from '../../ports/functionRunner.ts';
 import {
   detectIsolation,
+  FunctionLoadError,
   type FunctionNetwork,
   type Isolation,
   MAX_OUTPUT_LINE,
@@ -278,8 +279,8 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
     try {
       worker = await acquire(pool);
     } catch (error) {
-      if (error instanceof FunctionError && !error.retryable)
-        return error.message.replace(/^function failed to load: /, '');
+      // Only the code's own failure refuses the hook; the platform failing is thrown as it is.
+      if (error instanceof FunctionLoadError) return error.message.replace(/^function failed to load: /, '');
       throw error;
     }
     release(pool, worker);

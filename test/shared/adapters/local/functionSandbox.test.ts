@@ -84,7 +84,14 @@ async function attempt(functions: LocalFunctionRunner, name: string, body: strin
     | { done: false; error: string };
 }
 
-const isolations: Isolation[] = DETECTED === 'none' ? ['none'] : [DETECTED, 'none'];
+/** The detected isolation, the root-only fallback when running as root, and none. */
+const isolations = [
+  ...new Set<Isolation>([
+    DETECTED,
+    ...(DETECTED !== 'none' && process.getuid?.() === 0 ? ['namespace' as const] : []),
+    'none',
+  ]),
+];
 
 describe.each(isolations)('user code with isolation %s cannot leave its sandbox', (isolation) => {
   it('cannot reach the Admin API on loopback, by any client it can find', async () => {
@@ -316,6 +323,26 @@ describe('deploy checks the code in the sandbox', () => {
       config: { functions: { '2': expect.stringMatching(/^the code must return a function, it returned number; /) } },
     });
     expect(JSON.stringify(fields)).toMatch(/functions are JavaScript.*docs\/user-code\.md/);
+  });
+
+  it('refuses code whose body never finishes or ends its process, and says why', async () => {
+    // Prepare
+    const functions = runner({ timeoutMs: 1_000 });
+    const hook = { tenant: 'default', id: 'stuck', functions: ['while (true) {}', 'process.exit(3); return () => 1'] };
+
+    // Act
+    const error = await functions.deploy(hook).catch((reason: unknown) => reason);
+
+    // Assess
+    expect(error).toBeInstanceOf(SchemaViolationError);
+    expect((error as SchemaViolationError).fields).toEqual({
+      config: {
+        functions: {
+          '1': expect.stringMatching(/^function timed out after 1000 ms; functions are JavaScript/),
+          '2': expect.stringMatching(/^function process exited with code 3; /),
+        },
+      },
+    });
   });
 
   it('loads code without running it in this process, and keeps the loaded process warm', async () => {
