@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { FunctionError } from '../../errors.ts';
@@ -79,26 +79,33 @@ export function isolationPrefix(isolation: Isolation, network: FunctionNetwork):
   return ['setpriv', ...drop, '--no-new-privs', ...unshare];
 }
 
-const probes = new Map<string, Isolation>();
+const probes = new Map<FunctionNetwork, Promise<Isolation>>();
+
+/** Whether `node` starts inside `isolation` and can read the worker file, as the worker must. */
+function works(isolation: Isolation, network: FunctionNetwork): Promise<boolean> {
+  const [command, ...args] = [...isolationPrefix(isolation, network), process.execPath, '--check', WORKER_PATH];
+  return new Promise((resolve) => {
+    const probe = spawn(command as string, args, { env: {}, cwd: tmpdir(), stdio: 'ignore', timeout: 10_000 });
+    probe.once('error', () => resolve(false));
+    probe.once('exit', (code) => resolve(code === 0));
+  });
+}
 
 /**
- * The strongest isolation this machine gives, found once per network setting by starting `node`
- * inside it (it must be able to read the worker file, as the worker does).
+ * The strongest isolation this machine gives, found once per network setting (and process) by
+ * starting `node` inside each candidate in turn.
  */
-export function detectIsolation(network: FunctionNetwork): Isolation {
-  const known = probes.get(network);
-  if (known) return known;
-  let found: Isolation = 'none';
-  if (process.platform === 'linux') {
-    const candidates: Isolation[] = process.getuid?.() === 0 ? ['user-namespace', 'namespace'] : ['user-namespace'];
-    found =
-      candidates.find((isolation) => {
-        const [command, ...args] = [...isolationPrefix(isolation, network), process.execPath, '--check', WORKER_PATH];
-        const run = spawnSync(command as string, args, { env: {}, cwd: tmpdir(), stdio: 'ignore', timeout: 10_000 });
-        return run.status === 0;
-      }) ?? 'none';
+export function detectIsolation(network: FunctionNetwork): Promise<Isolation> {
+  let found = probes.get(network);
+  if (!found) {
+    found = (async (): Promise<Isolation> => {
+      if (process.platform !== 'linux') return 'none';
+      const candidates: Isolation[] = process.getuid?.() === 0 ? ['user-namespace', 'namespace'] : ['user-namespace'];
+      for (const isolation of candidates) if (await works(isolation, network)) return isolation;
+      return 'none';
+    })();
+    probes.set(network, found);
   }
-  probes.set(network, found);
   return found;
 }
 

@@ -55,7 +55,7 @@ export interface LocalFunctionRunnerOptions {
 export type LocalFunctionRunner = FunctionRunner & {
   close(): Promise<void>;
   /** How workers are isolated on this machine (detected on first use, once per process). */
-  sandbox(): Sandbox;
+  sandbox(): Promise<Sandbox>;
   /** Host pids of the processes the runner has started and not yet seen exit (for checks and tests). */
   pids(): number[];
 };
@@ -109,15 +109,19 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
   let closed = false;
   const network = options.network ?? 'none';
   let sandbox: Sandbox | undefined;
-  const sandboxNow = (): Sandbox => {
-    if (sandbox) return sandbox;
-    const isolation = options.isolation ?? detectIsolation(network);
-    sandbox = { isolation, network, allowLoopback: options.allowLoopback ?? false };
-    // The operator must know when only the JS-level guards stand (docs/user-code.md, residual risk).
-    if (isolation === 'none') {
-      options.logger?.warn('user code runs without Linux namespaces: only Node-level guards isolate it', { network });
-    }
-    return sandbox;
+  let sandboxReady: Promise<Sandbox> | undefined;
+  /** Found before the first worker starts (the probe runs once per process and network setting). */
+  const sandboxFor = (): Promise<Sandbox> => {
+    sandboxReady ??= (async () => {
+      const isolation = options.isolation ?? (await detectIsolation(network));
+      sandbox = { isolation, network, allowLoopback: options.allowLoopback ?? false };
+      // The operator must know when only the JS-level guards stand (docs/user-code.md, residual risk).
+      if (isolation === 'none') {
+        options.logger?.warn('user code runs without Linux namespaces: only Node-level guards isolate it', { network });
+      }
+      return sandbox;
+    })();
+    return sandboxReady;
   };
 
   const output = (pool: Pool) => (stream: string, chunk: string) => {
@@ -147,7 +151,8 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
   };
 
   const start = async (pool: Pool, waiter: Waiter): Promise<void> => {
-    const worker = new WorkerProcess(memoryMb, sandboxNow(), onGone(pool), output(pool));
+    // acquire() awaited the sandbox before any worker could be started.
+    const worker = new WorkerProcess(memoryMb, sandbox as Sandbox, onGone(pool), output(pool));
     workers.add(worker);
     processes.add(worker);
     void worker.exited.then(() => processes.delete(worker));
@@ -203,11 +208,14 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
     }
   }
 
-  const acquire = (pool: Pool): Promise<WorkerProcess> =>
-    new Promise((resolve, reject) => {
+  const acquire = async (pool: Pool): Promise<WorkerProcess> => {
+    await sandboxFor();
+    if (closed) throw new FunctionError('the function runner is closed');
+    return new Promise((resolve, reject) => {
       waiters.push({ pool, resolve, reject });
       dispatch();
     });
+  };
 
   const release = (pool: Pool, worker: WorkerProcess): void => {
     if (worker.dead) return;
@@ -341,7 +349,7 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
       await Promise.all(all.map((w) => w.exited));
     },
 
-    sandbox: sandboxNow,
+    sandbox: sandboxFor,
 
     pids: () => [...processes].flatMap((worker) => (worker.pid === undefined ? [] : [worker.pid])),
   };

@@ -20,7 +20,7 @@ import { startTestStore, type TestStore } from '../../../support/store.ts';
  */
 
 const ARGS: FunctionArgs = { data: null, event: 'e', source: 's', pid: 0 };
-const DETECTED = detectIsolation('none');
+const DETECTED = await detectIsolation('none');
 
 let api: Receiver;
 let store: TestStore;
