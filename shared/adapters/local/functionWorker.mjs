@@ -96,7 +96,9 @@ for (const name of ['child_process', 'worker_threads', 'cluster', 'inspector', '
 // Sockets: what could still reach them after the modules are closed (process.stdout.constructor is
 // net.Socket; fetch's own client calls the same prototype) goes through these prototypes.
 const socketConnect = net.Socket.prototype.connect;
-const sockets = new Set();
+/** Sockets the code opened, by a counter (a plain object: the code can change Set's prototype). */
+const sockets = Object.create(null);
+let nextSocket = 0;
 let inCall = false;
 
 if (network === 'none') {
@@ -138,8 +140,9 @@ if (network === 'none') {
     }
     const host = typeof options.host === 'string' ? options.host.replace(/^\[|\]$/g, '') : 'localhost';
     if (refused(host)) throw new Error(`connecting to ${host} (this machine) is not allowed in event hook functions`);
-    sockets.add(this);
-    this.once('close', () => sockets.delete(this));
+    const key = nextSocket++;
+    sockets[key] = this;
+    this.once('close', () => delete sockets[key]);
     return socketConnect.call(this, { ...options, host, lookup: checkedLookup }, ...(listener ? [listener] : []));
   });
   lock(net.Server.prototype, 'listen', refuse('listening for connections'));
@@ -147,7 +150,7 @@ if (network === 'none') {
 }
 
 // Timers the code starts are stopped when its call ends (or its body, when loaded).
-const liveTimers = new Set();
+const liveTimers = [];
 const originals = {
   setTimeout: globalThis.setTimeout,
   setInterval: globalThis.setInterval,
@@ -160,7 +163,7 @@ const tracked =
   (start, clear) =>
   (...args) => {
     const handle = start(...args);
-    liveTimers.add({ handle, clear });
+    liveTimers[liveTimers.length] = { handle, clear };
     return handle;
   };
 const wrappedTimers = {
@@ -174,14 +177,19 @@ for (const [name, value] of Object.entries(wrappedTimers)) {
 }
 module.syncBuiltinESMExports();
 
+// What runs after a call uses only values captured here and index loops: the code may have changed
+// the prototypes of Array, Set, Map or Promise to make the checks below see nothing.
+const destroySocket = Function.prototype.call.bind(net.Socket.prototype.destroy);
+const NativePromise = Promise;
 const countResources = () => {
-  const counts = new Map();
-  for (const type of activeResources()) counts.set(type, (counts.get(type) ?? 0) + 1);
+  const counts = Object.create(null);
+  const types = activeResources();
+  for (let i = 0; i < types.length; i++) counts[types[i]] = (counts[types[i]] ?? 0) + 1;
   return counts;
 };
-const nextTurn = () => new Promise((resolve) => originals.setImmediate(resolve));
+const nextTurn = () => new NativePromise((resolve) => originals.setImmediate(resolve));
 /** What this process itself keeps open (the IPC channel, stdio), taken before any user code runs. */
-let baseline = new Map();
+let baseline = Object.create(null);
 
 /**
  * Stops what the code started and says whether anything is still running: the parent then kills
@@ -189,10 +197,14 @@ let baseline = new Map();
  */
 async function stopLeftovers() {
   inCall = false;
-  for (const { handle, clear } of liveTimers) clear(handle);
-  liveTimers.clear();
-  for (const socket of sockets) socket.destroy();
-  const extra = () => [...countResources()].some(([type, count]) => count > (baseline.get(type) ?? 0));
+  for (let i = 0; i < liveTimers.length; i++) liveTimers[i].clear(liveTimers[i].handle);
+  liveTimers.length = 0;
+  for (const key in sockets) destroySocket(sockets[key]);
+  const extra = () => {
+    const now = countResources();
+    for (const type in now) if (now[type] > (baseline[type] ?? 0)) return true;
+    return false;
+  };
   // Closed handles leave the loop's list a turn or two later.
   for (let turn = 0; turn < 3; turn++) {
     await nextTurn();

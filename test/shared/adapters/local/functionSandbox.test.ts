@@ -9,6 +9,7 @@ import {
   type LocalFunctionRunnerOptions,
 } from '../../../../shared/adapters/local/functionRunner.ts';
 import { FunctionError, SchemaViolationError } from '../../../../shared/errors.ts';
+import { memoryLogger } from '../../../../shared/logger.ts';
 import type { FunctionArgs } from '../../../../shared/ports/functionRunner.ts';
 import { type Receiver, startReceiver } from '../../../support/rawReceiver.ts';
 import { startTestStore, type TestStore } from '../../../support/store.ts';
@@ -233,6 +234,29 @@ describe('what user code starts ends with its call', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it('stops what the call started even when the code tampered with the built-in prototypes', async () => {
+    // Prepare: an interval that writes a line every 20 ms, and prototypes changed to hide it
+    const logger = memoryLogger();
+    const functions = runner({ logger });
+    const code = `return async function () {
+      setInterval(() => console.log('still here'), 20);
+      Set.prototype[Symbol.iterator] = function* () {};
+      Map.prototype.get = () => Infinity;
+      Array.prototype.some = () => false;
+      Array.prototype[Symbol.iterator] = function* () {};
+      return 'tampered';
+    }`;
+    const lines = () => logger.lines.filter((line) => line.message === 'function output').length;
+
+    // Act
+    await functions.invoke(target(code, 'tamper'), ARGS);
+    const atReturn = lines();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    // Assess
+    expect(lines()).toBe(atReturn);
   });
 
   it('ends the process of a call that left something it cannot stop, and serves the next from a fresh one', async () => {
