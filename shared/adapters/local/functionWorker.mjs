@@ -120,6 +120,7 @@ if (network === 'none') {
   const refused = (address) =>
     !allowLoopback && net.isIP(address) !== 0 && local.check(address, net.isIPv6(address) ? 'ipv6' : 'ipv4');
   const lookup = dns.lookup;
+  const normalizeArgs = net._normalizeArgs;
   const checkedLookup = (hostname, options, callback) => {
     const done = typeof options === 'function' ? options : callback;
     const opts = typeof options === 'function' ? {} : typeof options === 'number' ? { family: options } : options;
@@ -134,7 +135,9 @@ if (network === 'none') {
   lock(net.Socket.prototype, 'connect', function connect(...args) {
     if (!inCall) throw new Error('network access after the function returned is not allowed');
     // The runtime's own callers (http, tls, fetch) pass arguments already normalised.
-    const [options, listener] = Array.isArray(args[0]) ? args[0] : net._normalizeArgs(args);
+    const [given, listener] = Array.isArray(args[0]) ? args[0] : normalizeArgs(args);
+    // One copy, read once: a getter must not answer the check one thing and the connect another.
+    const options = { ...given };
     if (typeof options.path === 'string' && options.path !== '') {
       throw new Error('connecting to a local socket file is not allowed in event hook functions');
     }

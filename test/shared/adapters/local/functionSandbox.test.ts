@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { getPriority } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { getPriority, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { detectIsolation, type Isolation, isolationPrefix } from '../../../../shared/adapters/local/functionProcess.ts';
 import {
@@ -308,6 +310,41 @@ describe('what user code starts ends with its call', () => {
     // Assess
     for (const outcome of Object.values(outcomes)) expect(outcome).toMatchObject({ done: false });
     expect(api.requests).toEqual([]);
+  });
+});
+
+describe('with the network allowed, local socket files stay closed', () => {
+  it('refuses a socket file, also when a getter names it only after the check', async () => {
+    // Prepare: a server on a socket file, standing in for a local daemon
+    const dir = mkdtempSync(join(tmpdir(), 'function-sandbox-'));
+    const socketPath = join(dir, 'daemon.sock');
+    let connections = 0;
+    const server = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const functions = runner({ network: 'allow', allowLoopback: true });
+      const port = new URL(api.url).port;
+      const escapes = {
+        plain: `return await new Promise((resolve, reject) => process.getBuiltinModule('net').connect(${JSON.stringify(socketPath)}, () => resolve('connected')).on('error', reject))`,
+        getter: `let reads = 0; const options = { port: ${port}, host: '127.0.0.1', get path() { return reads++ > 0 ? ${JSON.stringify(socketPath)} : undefined } };
+          return await new Promise((resolve, reject) => { const s = new (process.getBuiltinModule('net').Socket)(); s.on('error', reject); s.connect(options, () => { s.destroy(); resolve('connected') }) })`,
+      };
+
+      // Act
+      const plain = await attempt(functions, 'unix-plain', escapes.plain);
+      await attempt(functions, 'unix-getter', escapes.getter);
+
+      // Assess: the getter's connect went where the check saw it go (the API stand-in), not to the file
+      expect(plain).toMatchObject({ done: false, error: expect.stringMatching(/local socket file is not allowed/) });
+      expect(connections).toBe(0);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+      api.requests.length = 0;
+    }
   });
 });
 
