@@ -71,6 +71,8 @@ interface Pool {
   workers: Set<WorkerProcess>;
   idle: WorkerProcess[];
   retired: boolean;
+  /** A worker has loaded this code: it evaluates to a function, no need to check it again. */
+  loaded: boolean;
 }
 
 interface Waiter {
@@ -159,6 +161,7 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
     pool.workers.add(worker);
     try {
       await worker.load(pool.code, timeoutMs);
+      pool.loaded = true;
       waiter.resolve(worker);
     } catch (error) {
       worker.kill();
@@ -235,7 +238,7 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
     let pool = pools.get(key);
     if (!pool) {
       const { tenant, hookId, index, code } = target;
-      pool = { key, tenant, hookId, index, code, workers: new Set(), idle: [], retired: false };
+      pool = { key, tenant, hookId, index, code, workers: new Set(), idle: [], retired: false, loaded: false };
       pools.set(key, pool);
       allPools.add(pool);
     }
@@ -283,6 +286,8 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
    */
   const check = async (target: CodeTarget): Promise<string | undefined> => {
     const pool = poolFor(target);
+    // An update that keeps an entry must not wait for a worker busy with deliveries of it.
+    if (pool.loaded) return undefined;
     let worker: WorkerProcess;
     try {
       worker = await acquire(pool);

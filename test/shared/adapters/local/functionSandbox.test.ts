@@ -421,6 +421,21 @@ describe('deploy checks the code in the sandbox', () => {
     expect(loads).toBe(1);
   });
 
+  it('does not wait for a busy worker to check code that is already loaded', async () => {
+    // Prepare: the only worker the function may have is busy for the whole test
+    const functions = runner({ maxWorkersPerFunction: 1 });
+    const code = 'return (data) => data === "wait" ? new Promise(() => {}) : data';
+    await functions.invoke(target(code, 'busy'), { ...ARGS, data: 'warm' });
+    void functions.invoke(target(code, 'busy'), { ...ARGS, data: 'wait' }).catch(() => undefined);
+
+    // Act
+    const started = performance.now();
+    await functions.deploy({ tenant: 'default', id: 'busy', functions: [code] });
+
+    // Assess
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
   it('reports a failure of the platform as a FunctionError, not as a schema violation', async () => {
     // Prepare
     const functions = runner();
