@@ -27,6 +27,8 @@ export interface Config {
   maxEventBytes: number;
   functionTimeoutMs: number;
   functionMemoryMb: number;
+  /** Whether local user code may use the network (`FUNCTION_NETWORK`); on AWS each function is its own Lambda. */
+  functionNetwork: 'none' | 'allow';
   lambdaEndpoint: string | undefined;
   /** Deliveries the local queue runs at once (on AWS, the event source mapping's concurrency decides). */
   deliveryConcurrency: number;
@@ -57,6 +59,13 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   throw new ConfigError(`${name} must be true or false, got '${raw}'`);
 }
 
+function functionNetwork(env: NodeJS.ProcessEnv): 'none' | 'allow' {
+  const raw = env.FUNCTION_NETWORK;
+  if (raw === undefined || raw === '' || raw === 'none') return 'none';
+  if (raw === 'allow') return 'allow';
+  throw new ConfigError(`FUNCTION_NETWORK must be none or allow, got '${raw}'`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const runtime = env.RUNTIME === 'aws' ? 'aws' : 'local';
   const deliveryConcurrency = integer(env, 'DELIVERY_CONCURRENCY', DEFAULT_DELIVERY_CONCURRENCY, 1);
@@ -75,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEventBytes: integer(env, 'MAX_EVENT_BYTES', 200 * 1024, 1),
     functionTimeoutMs: integer(env, 'FUNCTION_TIMEOUT_MS', 5_000, 1),
     functionMemoryMb: integer(env, 'FUNCTION_MEMORY_MB', 128, 16),
+    functionNetwork: functionNetwork(env),
     lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
     deadLetterRetentionDays: integer(env, 'DEAD_LETTER_RETENTION_DAYS', 14, 1),
     deliveryConcurrency,

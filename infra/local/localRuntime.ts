@@ -101,6 +101,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const functions = createLocalFunctionRunner({
     timeoutMs: config.functionTimeoutMs,
     memoryMb: config.functionMemoryMb,
+    network: config.functionNetwork,
     logger,
     ...(config.lambdaEndpoint ? { lambdaInvoker: lambdaEndpointInvoker(config.lambdaEndpoint) } : {}),
   });

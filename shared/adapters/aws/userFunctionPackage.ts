@@ -71,7 +71,9 @@ function load() {
 }
 export const handler = async (event) => {
   const fn = await load();
-  const result = await fn(event.data, event.event, event.source, event.pid);
+  // Kong's pid is the worker's own; the fifth argument names the delivery (null fields under /test).
+  const context = { deliveryId: null, attempt: null, eventId: null, ...event.context };
+  const result = await fn(event.data, event.event, event.source, process.pid, context);
   if (result instanceof Error) throw result;
   return result === undefined ? null : result;
 };
