@@ -54,14 +54,19 @@ describe.skipIf(skipNode24)('the generated user-function module under Node 24 (t
     expect(run).toMatchObject({ result: 'HELLO WORLD' });
   });
 
-  it('runs a plain function and passes data, event, source and pid', () => {
+  it('runs a plain function and passes data, event, source, its own pid and the delivery context', () => {
     const run = invokeUnderNode24(
-      'return function (data, event, source, pid) { return { data, event, source, pid } }',
+      'return function (data, event, source, pid, context) { return { data, event, source, pid, context, own: process.pid } }',
       {
         a: 1,
       },
     );
-    expect(run.result).toEqual({ data: { a: 1 }, event: 'consumers', source: 'crud', pid: 7 });
+    const result = run.result as { pid: number; own: number };
+    expect(result).toMatchObject({ data: { a: 1 }, event: 'consumers', source: 'crud' });
+    // Kong's pid is the worker's own, never one a caller passed in the event.
+    expect(result.pid).toBe(result.own);
+    expect(result.pid).not.toBe(7);
+    expect(run.result).toMatchObject({ context: { deliveryId: null, attempt: null, eventId: null } });
   });
 
   it('fails the invocation when the awaited body rejects or returns no function', () => {
