@@ -1,0 +1,310 @@
+import type { HookEvent } from '../../events/envelope.ts';
+import type { Logger } from '../../logger.ts';
+import { type Clock, systemClock } from '../../ports/clock.ts';
+import type { DeliveryJob, DeliveryQueue } from '../../ports/deliveryQueue.ts';
+import { encodeRecord, JournalAppender, readRecords, replaceFile } from './journalFile.ts';
+
+/**
+ * What the journal holds, one JSON line each (see docs/storage.md):
+ * - `a` an event was accepted (its envelope), written before `POST /events` answers 202;
+ * - `p` the event was dispatched: its jobs were sent (or none matched);
+ * - `s` jobs were sent to the delivery queue, each by delivery id: a dispatch, a retry with its
+ *   attempt and due time, a replayed dead letter. A job of a journaled event names the event by id
+ *   (`e`); any other carries its event inline (`x`);
+ * - `c` deliveries finished: delivered, dead-lettered and stored, or skipped (hook deleted); with
+ *   `e` when a rewrite keeps those of an event not yet dispatched.
+ */
+type JournalRecord =
+  | { t: 'a'; e: HookEvent }
+  | { t: 'p'; id: string }
+  | { t: 's'; j: SentJob[] }
+  | { t: 'c'; d: string[]; e?: string };
+
+interface SentJob {
+  /** Delivery id. */
+  d: string;
+  /** Hook id. */
+  h: string;
+  /** Attempt. */
+  a: number;
+  /** First queued at (epoch ms). */
+  q: number;
+  /** Visible at (epoch ms). */
+  v: number;
+  /** The journaled event's id… */
+  e?: string;
+  /** …and the matched form's source and event name when they differ from the event's. */
+  s?: string;
+  n?: string;
+  /** Or the whole event, when it is not journaled (a replayed or imported job). */
+  x?: HookEvent;
+  tenant?: string;
+}
+
+interface LiveEvent {
+  event: HookEvent;
+  dispatched: boolean;
+  /** Live jobs of this event. */
+  jobs: number;
+  /** Deliveries finished before the dispatch was recorded: a dispatch run again skips them. */
+  done: Set<string>;
+  bytes: number;
+}
+
+interface LiveJob {
+  job: DeliveryJob;
+  visibleAt: number;
+  /** Set when the job's event is journaled on its own (an `a` record). */
+  eventId: string | undefined;
+  bytes: number;
+}
+
+export interface DeliveryJournalOptions {
+  path: string;
+  logger: Logger;
+  clock?: Clock;
+  /** fdatasync every group write (JOURNAL_FSYNC=true). */
+  fsync?: boolean;
+  /** No compaction below this file size (default 32 MB). */
+  compactMinBytes?: number;
+}
+
+/** What a start finds in the journal: jobs to queue again, events to dispatch again. */
+export interface JournalBacklog {
+  jobs: { job: DeliveryJob; visibleAt: number }[];
+  undispatched: HookEvent[];
+}
+
+/** Lines per `s` record when the journal is rewritten. */
+const JOBS_PER_RECORD = 256;
+
+/**
+ * The local runtime's durable record of accepted events and their deliveries: an append-only file
+ * in DATA_DIR, written with group commits, replayed on start and compacted when mostly dead.
+ * The queue itself stays in memory; the journal is what a crash cannot take.
+ */
+export class DeliveryJournal {
+  private readonly events = new Map<string, LiveEvent>();
+  private readonly jobs = new Map<string, LiveJob>();
+  private liveBytes = 0;
+  private appender: JournalAppender | undefined;
+  private readonly clock: Clock;
+
+  private constructor(private readonly options: DeliveryJournalOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Reads the journal at `path`, rewrites it with only what is live (which also drops a torn last line) and opens it for appends. */
+  static async open(options: DeliveryJournalOptions): Promise<DeliveryJournal> {
+    const journal = new DeliveryJournal(options);
+    const { damaged } = await readRecords(options.path, (record) => journal.apply(record as JournalRecord));
+    if (damaged > 0) {
+      options.logger.warn('journal lines damaged (a write torn by a crash); skipped', { path: options.path, damaged });
+    }
+    // Compacting at once leaves a file that holds only the live records, whatever the last run left.
+    await replaceFile(options.path, journal.liveLines());
+    journal.appender = await JournalAppender.open({
+      path: options.path,
+      fsync: options.fsync ?? false,
+      compaction: (fileBytes) => journal.compaction(fileBytes),
+    });
+    return journal;
+  }
+
+  /** What was accepted and not finished: jobs to send again and events to dispatch again. */
+  backlog(): JournalBacklog {
+    const undispatched: HookEvent[] = [];
+    for (const live of this.events.values()) if (!live.dispatched) undispatched.push(live.event);
+    return { jobs: [...this.jobs.values()].map(({ job, visibleAt }) => ({ job, visibleAt })), undispatched };
+  }
+
+  /** Records accepted events; resolves once their lines are handed to the OS. */
+  accepted(events: HookEvent[]): Promise<void> {
+    return Promise.all(events.map((e) => this.append({ t: 'a', e }))).then(() => undefined);
+  }
+
+  /** Records that the dispatch of an event is done (its jobs are recorded by `sent`). */
+  dispatched(eventId: string): Promise<void> {
+    return this.append({ t: 'p', id: eventId });
+  }
+
+  /**
+   * Records jobs sent to the queue, and answers those to send: a dispatch run again (after a crash
+   * or a failed attempt) does not send again the deliveries that already finished.
+   */
+  sent(jobs: DeliveryJob[], visibleAt: number): { record: Promise<void>; send: DeliveryJob[] } {
+    const send = jobs.filter((job) => {
+      const live = this.events.get(job.event.id);
+      return !(job.attempt === 1 && live && !live.dispatched && live.done.has(job.deliveryId));
+    });
+    if (send.length === 0) return { record: Promise.resolve(), send };
+    return { record: this.append({ t: 's', j: send.map((job) => this.sentJob(job, visibleAt)) }), send };
+  }
+
+  /** Records deliveries that finished (delivered, dead-lettered and stored, or skipped). */
+  completed(deliveryIds: string[]): Promise<void> {
+    return this.append({ t: 'c', d: deliveryIds });
+  }
+
+  /** Live events and jobs, for tests and figures. */
+  stats(): { events: number; jobs: number; fileBytes: number; writes: number } {
+    return {
+      events: this.events.size,
+      jobs: this.jobs.size,
+      fileBytes: this.appender?.bytes ?? 0,
+      writes: this.appender?.writes ?? 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.appender?.close();
+  }
+
+  /** Updates the live state first, so that a compaction always sees every record appended. */
+  private append(record: JournalRecord): Promise<void> {
+    const line = encodeRecord(record);
+    this.apply(record, line.length);
+    if (!this.appender) return Promise.resolve(); // during open: `rewrite` writes it
+    return this.appender.append(line);
+  }
+
+  private sentJob(job: DeliveryJob, visibleAt: number): SentJob {
+    const entry: SentJob = { d: job.deliveryId, h: job.hookId, a: job.attempt, q: job.firstQueuedAt, v: visibleAt };
+    const live = this.events.get(job.event.id);
+    if (!live) return { ...entry, x: job.event, tenant: job.tenant };
+    entry.e = job.event.id;
+    if (job.event.source !== live.event.source) entry.s = job.event.source;
+    if (job.event.event !== live.event.event) entry.n = job.event.event;
+    return entry;
+  }
+
+  private apply(record: JournalRecord, bytes = 0): void {
+    switch (record.t) {
+      case 'a':
+        if (!this.events.has(record.e.id)) {
+          this.events.set(record.e.id, { event: record.e, dispatched: false, jobs: 0, done: new Set(), bytes });
+          this.liveBytes += bytes;
+        }
+        return;
+      case 'p': {
+        const live = this.events.get(record.id);
+        if (!live) return;
+        live.dispatched = true;
+        live.done.clear();
+        this.forgetIfFinished(record.id, live);
+        return;
+      }
+      case 's':
+        for (const entry of record.j) this.applySent(entry, Math.ceil(bytes / record.j.length));
+        return;
+      case 'c': {
+        for (const id of record.d) this.applyCompleted(id);
+        const live = record.e === undefined ? undefined : this.events.get(record.e);
+        if (live && !live.dispatched) for (const id of record.d) live.done.add(id);
+        return;
+      }
+    }
+  }
+
+  private applySent(entry: SentJob, bytes: number): void {
+    const live = entry.e === undefined ? undefined : this.events.get(entry.e);
+    let event: HookEvent;
+    if (entry.x) event = entry.x;
+    else if (live) {
+      event = { ...live.event };
+      if (entry.s !== undefined) event.source = entry.s;
+      if (entry.n !== undefined) event.event = entry.n;
+    } else {
+      this.options.logger.warn('journaled job names an unknown event; skipped', { delivery_id: entry.d });
+      return;
+    }
+    const job: DeliveryJob = {
+      type: 'deliver.v1',
+      deliveryId: entry.d,
+      tenant: entry.tenant ?? event.tenant,
+      hookId: entry.h,
+      event,
+      attempt: entry.a,
+      firstQueuedAt: entry.q,
+    };
+    const before = this.jobs.get(entry.d);
+    if (before) this.liveBytes -= before.bytes;
+    else if (live) live.jobs++;
+    // A job sent again under another event reference keeps counting against the first.
+    const eventId = before ? before.eventId : live ? entry.e : undefined;
+    this.jobs.set(entry.d, { job, visibleAt: entry.v, eventId, bytes });
+    this.liveBytes += bytes;
+  }
+
+  private applyCompleted(deliveryId: string): void {
+    const job = this.jobs.get(deliveryId);
+    if (!job) return;
+    this.jobs.delete(deliveryId);
+    this.liveBytes -= job.bytes;
+    if (job.eventId === undefined) return;
+    const live = this.events.get(job.eventId);
+    if (!live) return;
+    live.jobs--;
+    if (!live.dispatched) live.done.add(deliveryId);
+    this.forgetIfFinished(job.eventId, live);
+  }
+
+  private forgetIfFinished(eventId: string, live: LiveEvent): void {
+    if (!live.dispatched || live.jobs > 0) return;
+    this.events.delete(eventId);
+    this.liveBytes -= live.bytes;
+  }
+
+  /** A new file when the journal is at least `compactMinBytes` and more than half of it is dead. */
+  private compaction(fileBytes: number): Buffer[] | undefined {
+    if (fileBytes < (this.options.compactMinBytes ?? 32 << 20) || this.liveBytes * 2 > fileBytes) return undefined;
+    this.options.logger.info('journal compacted', { before_bytes: fileBytes, live_bytes: this.liveBytes });
+    return this.liveLines();
+  }
+
+  /**
+   * Every live record: events, then the jobs that name them, then which events were dispatched (a
+   * dispatched event without jobs is finished). Built synchronously: it must match the state.
+   */
+  private liveLines(): Buffer[] {
+    const lines: Buffer[] = [];
+    const dispatched: string[] = [];
+    let bytes = 0;
+    for (const [id, live] of this.events) {
+      const line = encodeRecord({ t: 'a', e: live.event });
+      live.bytes = line.length;
+      bytes += line.length;
+      lines.push(line);
+      if (live.dispatched) dispatched.push(id);
+      else if (live.done.size > 0) lines.push(encodeRecord({ t: 'c', d: [...live.done], e: id }));
+    }
+    let batch: LiveJob[] = [];
+    const flush = () => {
+      const line = encodeRecord({ t: 's', j: batch.map((live) => this.sentJob(live.job, live.visibleAt)) });
+      const each = Math.ceil(line.length / batch.length);
+      for (const live of batch) live.bytes = each;
+      bytes += each * batch.length;
+      lines.push(line);
+      batch = [];
+    };
+    for (const live of this.jobs.values()) {
+      batch.push(live);
+      if (batch.length === JOBS_PER_RECORD) flush();
+    }
+    if (batch.length > 0) flush();
+    for (const id of dispatched) lines.push(encodeRecord({ t: 'p', id }));
+    this.liveBytes = bytes;
+    return lines;
+  }
+
+  /** The delivery queue as the app sees it: every send is journaled before it reaches the queue. */
+  journaledQueue(queue: DeliveryQueue): DeliveryQueue {
+    return {
+      send: async (jobs, sendOptions) => {
+        const { record, send } = this.sent(jobs, this.clock.now() + Math.max(0, sendOptions?.delayMs ?? 0));
+        await record;
+        if (send.length > 0) await queue.send(send, sendOptions);
+      },
+    };
+  }
+}
