@@ -161,6 +161,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   const current = () => Promise.resolve(app);
   const localBus = bus as unknown as LocalEventBus;
+  const lostCompletion = (job: DeliveryJob, error: unknown) =>
+    logger.warn('could not record a finished delivery; a restart sends it again', {
+      delivery_id: job.deliveryId,
+      error,
+    });
   // The version before the journal kept its queue in queue.json; its jobs and dead letters move over.
   const imported = journal
     ? await importQueueFile(
@@ -172,8 +177,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     : [];
   queue.start(async (job) => {
     const outcome = await app.deliver(job);
-    // A retry is a new send (journaled as such); anything else ends the delivery.
-    if (outcome !== 'retry') await journal?.completed([job.deliveryId]);
+    // A retry is a new send (journaled as such); anything else ends the delivery. Not awaited: a
+    // completion lost in a crash only means the delivery is sent again, under the same id.
+    if (outcome !== 'retry') journal?.completed([job.deliveryId]).catch((error) => lostCompletion(job, error));
   });
   if (backlog) await restore(queue, localBus, [...backlog.jobs, ...imported], backlog.undispatched, clock, logger);
 

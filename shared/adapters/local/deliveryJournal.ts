@@ -88,6 +88,7 @@ export class DeliveryJournal {
   private readonly jobs = new Map<string, LiveJob>();
   private liveBytes = 0;
   private appender: JournalAppender | undefined;
+  private finishing: { ids: string[]; written: Promise<void> } | undefined;
   private readonly clock: Clock;
 
   private constructor(private readonly options: DeliveryJournalOptions) {
@@ -138,12 +139,26 @@ export class DeliveryJournal {
       return !(job.attempt === 1 && live && !live.dispatched && live.done.has(job.deliveryId));
     });
     if (send.length === 0) return { record: Promise.resolve(), send };
-    return { record: this.append({ t: 's', j: send.map((job) => this.sentJob(job, visibleAt)) }), send };
+    return { record: this.append({ t: 's', j: send.map((job) => this.sentJob(job, visibleAt)) }, send), send };
   }
 
-  /** Records deliveries that finished (delivered, dead-lettered and stored, or skipped). */
+  /**
+   * Records deliveries that finished (delivered, dead-lettered and stored, or skipped). Those of one
+   * tick share a record: at a fan-out of 100 that is one line, not a hundred.
+   */
   completed(deliveryIds: string[]): Promise<void> {
-    return this.append({ t: 'c', d: deliveryIds });
+    if (!this.finishing) {
+      const batch: string[] = [];
+      this.finishing = {
+        ids: batch,
+        written: Promise.resolve().then(() => {
+          this.finishing = undefined;
+          return this.append({ t: 'c', d: batch });
+        }),
+      };
+    }
+    this.finishing.ids.push(...deliveryIds);
+    return this.finishing.written;
   }
 
   /** Live events and jobs, for tests and figures. */
@@ -157,13 +172,14 @@ export class DeliveryJournal {
   }
 
   async close(): Promise<void> {
+    await this.finishing?.written;
     await this.appender?.close();
   }
 
   /** Updates the live state first, so that a compaction always sees every record appended. */
-  private append(record: JournalRecord): Promise<void> {
+  private append(record: JournalRecord, jobs?: DeliveryJob[]): Promise<void> {
     const line = encodeRecord(record);
-    this.apply(record, line.length);
+    this.apply(record, line.length, jobs);
     if (!this.appender) return Promise.resolve(); // during open: `rewrite` writes it
     return this.appender.append(line);
   }
@@ -178,7 +194,8 @@ export class DeliveryJournal {
     return entry;
   }
 
-  private apply(record: JournalRecord, bytes = 0): void {
+  /** `jobs`: the jobs an `s` record was made from, kept as they are rather than rebuilt from it. */
+  private apply(record: JournalRecord, bytes = 0, jobs?: DeliveryJob[]): void {
     switch (record.t) {
       case 'a':
         if (!this.events.has(record.e.id)) {
@@ -195,7 +212,9 @@ export class DeliveryJournal {
         return;
       }
       case 's':
-        for (const entry of record.j) this.applySent(entry, Math.ceil(bytes / record.j.length));
+        record.j.forEach((entry, i) => {
+          this.applySent(entry, Math.ceil(bytes / record.j.length), jobs?.[i]);
+        });
         return;
       case 'c': {
         for (const id of record.d) this.applyCompleted(id);
@@ -206,10 +225,11 @@ export class DeliveryJournal {
     }
   }
 
-  private applySent(entry: SentJob, bytes: number): void {
+  private applySent(entry: SentJob, bytes: number, sent?: DeliveryJob): void {
     const live = entry.e === undefined ? undefined : this.events.get(entry.e);
     let event: HookEvent;
-    if (entry.x) event = entry.x;
+    if (sent) event = sent.event;
+    else if (entry.x) event = entry.x;
     else if (live) {
       event = { ...live.event };
       if (entry.s !== undefined) event.source = entry.s;
@@ -218,7 +238,7 @@ export class DeliveryJournal {
       this.options.logger.warn('journaled job names an unknown event; skipped', { delivery_id: entry.d });
       return;
     }
-    const job: DeliveryJob = {
+    const job: DeliveryJob = sent ?? {
       type: 'deliver.v1',
       deliveryId: entry.d,
       tenant: entry.tenant ?? event.tenant,

@@ -132,6 +132,11 @@ export interface JournalAppenderOptions {
 export class JournalAppender {
   private waiting: Waiting[] = [];
   private writing: Promise<void> | undefined;
+  /**
+   * Set while `drain` runs; cleared in the same step as its last look at `waiting`, so an append
+   * never lands between that look and the flag (it would wait for a write that never comes).
+   */
+  private draining = false;
   private failure: Error | undefined;
   private closed = false;
   /** Bytes in the file: what was there at open plus what was appended. */
@@ -157,15 +162,16 @@ export class JournalAppender {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ line, resolve, reject });
-      this.writing ??= this.drain().finally(() => {
-        this.writing = undefined;
-      });
+      if (!this.draining) {
+        this.draining = true;
+        this.writing = this.drain();
+      }
     });
   }
 
   /** Resolves once everything appended so far is written. */
   async flush(): Promise<void> {
-    while (this.writing) await this.writing;
+    while (this.draining) await this.writing;
   }
 
   async close(): Promise<void> {
@@ -174,10 +180,15 @@ export class JournalAppender {
     await this.handle.close();
   }
 
+  /** Never throws; clears `draining` in the same step that finds nothing waiting. */
   private async drain(): Promise<void> {
     // Everything appended in this tick (all events of one request, say) goes in the first write.
     await Promise.resolve();
-    while (this.waiting.length > 0) {
+    for (;;) {
+      if (this.waiting.length === 0) {
+        this.draining = false;
+        return;
+      }
       const batch = this.waiting;
       this.waiting = [];
       try {
@@ -192,6 +203,7 @@ export class JournalAppender {
         // A journal that cannot be written accepts nothing more: answering 202 would be a lie.
         this.failure = error instanceof Error ? error : new Error(String(error));
         for (const w of [...batch, ...this.waiting.splice(0)]) w.reject(this.failure);
+        this.draining = false;
         return;
       }
       await this.maybeCompact();
