@@ -3,6 +3,12 @@ import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { crc32 } from 'node:zlib';
+import { EventHooksError } from '../../errors.ts';
+
+/** The journal could not be written: nothing more is accepted, since a 202 would promise what is not kept. */
+export class JournalWriteError extends EventHooksError {
+  override readonly status = 503;
+}
 
 /**
  * The journal's file format: one record per line, `<crc32 of the JSON, 8 hex digits> <JSON>\n`.
@@ -158,7 +164,7 @@ export class JournalAppender {
   }
 
   append(line: Buffer): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('journal is closed'));
+    if (this.closed) return Promise.reject(new JournalWriteError('the delivery journal is closed'));
     if (this.failure) return Promise.reject(this.failure);
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ line, resolve, reject });
@@ -201,7 +207,7 @@ export class JournalAppender {
         for (const w of batch) w.resolve();
       } catch (error) {
         // A journal that cannot be written accepts nothing more: answering 202 would be a lie.
-        this.failure = error instanceof Error ? error : new Error(String(error));
+        this.failure = new JournalWriteError('the delivery journal cannot be written', { cause: error });
         for (const w of [...batch, ...this.waiting.splice(0)]) w.reject(this.failure);
         this.draining = false;
         return;
@@ -222,7 +228,7 @@ export class JournalAppender {
       this.handle = await open(this.options.path, 'a');
       for (const w of subsumed) w.resolve();
     } catch (error) {
-      this.failure = error instanceof Error ? error : new Error(String(error));
+      this.failure = new JournalWriteError('the delivery journal could not be compacted', { cause: error });
       for (const w of subsumed) w.reject(this.failure);
     }
   }
