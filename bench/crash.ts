@@ -196,6 +196,7 @@ export async function runCrashRounds(options: CrashOptions): Promise<CrashResult
     // The last start finishes the work: everything owed is delivered or dead-lettered, or time is up.
     const settleStarted = performance.now();
     runtime = await spawn();
+    log(`last run started in ${Math.round(performance.now() - settleStarted)} ms`);
     const owed = [...accepted.values()].flatMap((eventId) =>
       KINDS.map((kind) => ({ eventId, kind, deliveryId: deliveryIdFor(eventId, hooks.get(kind) as string) })),
     );
@@ -210,8 +211,10 @@ export async function runCrashRounds(options: CrashOptions): Promise<CrashResult
       if (delivered().length === owed.length) break;
       await sleep(250);
     }
+    log(`all owed settled after ${Math.round(performance.now() - settleStarted)} ms`);
     await runtime.idle(30_000).catch(() => undefined);
     dead = await deadLetterIds(client, runtime.url);
+    log(`idle after ${Math.round(performance.now() - settleStarted)} ms`);
     await runtime.close();
     runtime = undefined;
     log(`last run settled in ${Math.round(performance.now() - settleStarted)} ms`);

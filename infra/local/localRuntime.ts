@@ -101,6 +101,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
   const dataDir = options.memory ? undefined : (options.dataDir ?? join(process.cwd(), '.data'));
+  const fsync = journalFsync(env); // before anything starts, so a bad value leaves nothing running
   if (dataDir) mkdirSync(dataDir, { recursive: true });
 
   const external = options.dynamodbEndpoint ?? env.DYNAMODB_ENDPOINT;
@@ -128,7 +129,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         path: join(dataDir, 'journal.log'),
         logger,
         clock,
-        fsync: journalFsync(env),
+        fsync,
       })
     : undefined;
   const backlog = journal?.backlog();

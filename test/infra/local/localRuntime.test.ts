@@ -156,6 +156,30 @@ describe('local runtime shutdown', () => {
     }
   }, 30_000);
 
+  it('syncs the journal with JOURNAL_FSYNC=true and refuses to start on another value', async () => {
+    const fsyncDir = mkdtempSync(join(tmpdir(), 'event-hooks-fsync-'));
+    try {
+      await expect(
+        startLocalRuntime({ port: 0, dataDir: fsyncDir, env: { JOURNAL_FSYNC: 'yes' }, logger: memoryLogger() }),
+      ).rejects.toThrow(/JOURNAL_FSYNC must be true or false, got 'yes'/);
+      const runtime = await startLocalRuntime({
+        port: 0,
+        dataDir: fsyncDir,
+        env: { JOURNAL_FSYNC: 'true' },
+        logger: memoryLogger(),
+      });
+      try {
+        const res = await post(`${runtime.url}/events`, { source: 'balancer', event: 'health', data: { n: 1 } });
+        expect(res.status).toBe(202);
+        expect(runtime.journal?.stats().fileBytes).toBeGreaterThan(0);
+      } finally {
+        await runtime.close();
+      }
+    } finally {
+      rmSync(fsyncDir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses new events once it is stopping', async () => {
     const runtime = await startLocalRuntime({ port: 0, memory: true, logger: memoryLogger() });
     const closing = runtime.close();
