@@ -184,13 +184,14 @@ export class DeliveryJournal {
     return this.appender.append(line);
   }
 
-  private sentJob(job: DeliveryJob, visibleAt: number): SentJob {
+  /** A job as a line holds it; `eventOf` answers the events journaled in the same file. */
+  private sentJob(job: DeliveryJob, visibleAt: number, eventOf = (id: string) => this.events.get(id)?.event): SentJob {
     const entry: SentJob = { d: job.deliveryId, h: job.hookId, a: job.attempt, q: job.firstQueuedAt, v: visibleAt };
-    const live = this.events.get(job.event.id);
-    if (!live) return { ...entry, x: job.event, tenant: job.tenant };
+    const event = eventOf(job.event.id);
+    if (!event) return { ...entry, x: job.event, tenant: job.tenant };
     entry.e = job.event.id;
-    if (job.event.source !== live.event.source) entry.s = job.event.source;
-    if (job.event.event !== live.event.event) entry.n = job.event.event;
+    if (job.event.source !== event.source) entry.s = job.event.source;
+    if (job.event.event !== event.event) entry.n = job.event.event;
     return entry;
   }
 
@@ -276,7 +277,7 @@ export class DeliveryJournal {
   }
 
   /** A new file when the journal is at least `compactMinBytes` and more than half of it is dead. */
-  private compaction(fileBytes: number): Buffer[] | undefined {
+  private compaction(fileBytes: number): Iterable<Buffer> | undefined {
     if (fileBytes < (this.options.compactMinBytes ?? 32 << 20) || this.liveBytes * 2 > fileBytes) return undefined;
     this.options.logger.info('journal compacted', { before_bytes: fileBytes, live_bytes: this.liveBytes });
     return this.liveLines();
@@ -284,37 +285,45 @@ export class DeliveryJournal {
 
   /**
    * Every live record: events, then the jobs that name them, then which events were dispatched (a
-   * dispatched event without jobs is finished). Built synchronously: it must match the state.
+   * dispatched event without jobs is finished). The state is captured now (references, and the
+   * flags that change in place), and the lines are encoded one by one as the file is written, so a
+   * large backlog is never held twice in memory.
    */
-  private liveLines(): Buffer[] {
-    const lines: Buffer[] = [];
-    const dispatched: string[] = [];
-    let bytes = 0;
-    for (const [id, live] of this.events) {
-      const line = encodeRecord({ t: 'a', e: live.event });
-      live.bytes = line.length;
-      bytes += line.length;
-      lines.push(line);
-      if (live.dispatched) dispatched.push(id);
-      else if (live.done.size > 0) lines.push(encodeRecord({ t: 'c', d: [...live.done], e: id }));
-    }
-    let batch: LiveJob[] = [];
-    const flush = () => {
-      const line = encodeRecord({ t: 's', j: batch.map((live) => this.sentJob(live.job, live.visibleAt)) });
-      const each = Math.ceil(line.length / batch.length);
-      for (const live of batch) live.bytes = each;
-      bytes += each * batch.length;
-      lines.push(line);
-      batch = [];
+  private liveLines(): Iterable<Buffer> {
+    const events = [...this.events].map(([id, live]) => ({
+      id,
+      live,
+      dispatched: live.dispatched,
+      done: live.dispatched ? [] : [...live.done],
+    }));
+    const captured = new Map(events.map(({ id, live }) => [id, live.event]));
+    const jobs = [...this.jobs.values()];
+    const eventOf = (id: string) => captured.get(id);
+    /** Keeps `liveBytes` true for entries still live; the others are gone from it already. */
+    const measured = (entry: { bytes: number }, stillLive: boolean, bytes: number) => {
+      if (stillLive) this.liveBytes += bytes - entry.bytes;
+      entry.bytes = bytes;
     };
-    for (const live of this.jobs.values()) {
-      batch.push(live);
-      if (batch.length === JOBS_PER_RECORD) flush();
-    }
-    if (batch.length > 0) flush();
-    for (const id of dispatched) lines.push(encodeRecord({ t: 'p', id }));
-    this.liveBytes = bytes;
-    return lines;
+    const journal = this;
+    return (function* () {
+      for (const { id, live, dispatched, done } of events) {
+        const line = encodeRecord({ t: 'a', e: live.event });
+        measured(live, journal.events.get(id) === live, line.length);
+        yield line;
+        if (!dispatched && done.length > 0) yield encodeRecord({ t: 'c', d: done, e: id });
+      }
+      for (let i = 0; i < jobs.length; i += JOBS_PER_RECORD) {
+        const batch = jobs.slice(i, i + JOBS_PER_RECORD);
+        const line = encodeRecord({
+          t: 's',
+          j: batch.map((live) => journal.sentJob(live.job, live.visibleAt, eventOf)),
+        });
+        const each = Math.ceil(line.length / batch.length);
+        for (const live of batch) measured(live, journal.jobs.get(live.job.deliveryId) === live, each);
+        yield line;
+      }
+      for (const { id, dispatched } of events) if (dispatched) yield encodeRecord({ t: 'p', id });
+    })();
   }
 
   /** The delivery queue as the app sees it: every send is journaled before it reaches the queue. */

@@ -68,7 +68,7 @@ async function writeFully(handle: FileHandle, buffers: Buffer[]): Promise<number
 /** Writes `lines` to a new file at `path` (a temporary file, synced, then renamed over it). */
 export async function replaceFile(
   path: string,
-  lines: Buffer[],
+  lines: Iterable<Buffer>,
   options: { batchBytes?: number } = {},
 ): Promise<number> {
   await mkdir(dirname(path), { recursive: true });
@@ -125,9 +125,9 @@ export interface JournalAppenderOptions {
   /**
    * Asked after each group write; when it answers with lines, they replace the whole file: they
    * must describe everything appended so far, including what still waits to be written (which is
-   * then dropped, as the new file holds it).
+   * then dropped, as the new file holds it). They may be produced lazily while the file is written.
    */
-  compaction?: (fileBytes: number) => Buffer[] | undefined;
+  compaction?: (fileBytes: number) => Iterable<Buffer> | undefined;
 }
 
 /**

@@ -171,4 +171,30 @@ describe('delivery journal', () => {
     expect(again.backlog().jobs.map((j) => j.job.event.id)).toEqual(live.map((e) => e.id));
     for (const j of [journal, again]) await j.close();
   });
+
+  it('loses nothing appended while a compaction is being written', async () => {
+    const journal = await open({ compactMinBytes: 20_000 });
+    const journaled = journal.journaledQueue(recordingQueue().queue);
+    const live = new Set<string>();
+    // Eight lanes at once: records keep arriving while the rewrite is in flight.
+    const lane = async (n: number) => {
+      for (let round = 0; round < 60; round++) {
+        const e = event({ payload: 'z'.repeat(300) });
+        await journal.accepted([e]);
+        await journaled.send([jobOf(e, 'h-1'), jobOf(e, 'h-2')]);
+        await journal.dispatched(e.id);
+        await journal.completed([deliveryIdFor(e.id, 'h-1')]);
+        if ((round + n) % 20 === 0) live.add(e.id);
+        else await journal.completed([deliveryIdFor(e.id, 'h-2')]);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, n) => lane(n)));
+    expect(journal.stats().fileBytes).toBeLessThan(60_000);
+    const again = await open();
+    const backlog = again.backlog();
+    expect(new Set(backlog.jobs.map((j) => j.job.event.id))).toEqual(live);
+    expect(backlog.jobs.every((j) => j.job.hookId === 'h-2')).toBe(true);
+    expect(backlog.undispatched).toEqual([]);
+    for (const j of [journal, again]) await j.close();
+  });
 });
