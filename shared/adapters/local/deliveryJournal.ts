@@ -131,12 +131,14 @@ export class DeliveryJournal {
 
   /**
    * Records jobs sent to the queue, and answers those to send: a dispatch run again (after a crash
-   * or a failed attempt) does not send again the deliveries that already finished.
+   * or a failed attempt) does not send again the deliveries that already finished, nor those the
+   * journal already holds (a start queues them from the journal itself).
    */
   sent(jobs: DeliveryJob[], visibleAt: number): { record: Promise<void>; send: DeliveryJob[] } {
     const send = jobs.filter((job) => {
       const live = this.events.get(job.event.id);
-      return !(job.attempt === 1 && live && !live.dispatched && live.done.has(job.deliveryId));
+      const redispatch = job.attempt === 1 && live !== undefined && !live.dispatched;
+      return !(redispatch && (live.done.has(job.deliveryId) || this.jobs.has(job.deliveryId)));
     });
     if (send.length === 0) return { record: Promise.resolve(), send };
     return { record: this.append({ t: 's', j: send.map((job) => this.sentJob(job, visibleAt)) }, send), send };

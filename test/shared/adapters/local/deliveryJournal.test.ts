@@ -97,7 +97,7 @@ describe('delivery journal', () => {
     for (const j of [journal, again, third]) await j.close();
   });
 
-  it('does not send again the deliveries that finished when an undispatched event is dispatched again', async () => {
+  it('does not send again the deliveries that finished or are queued when an undispatched event is dispatched again', async () => {
     const journal = await open();
     const e = event();
     await journal.accepted([e]);
@@ -109,9 +109,11 @@ describe('delivery journal', () => {
     const again = await open();
     const third = await open();
     expect(third.backlog().undispatched).toEqual([e]);
+    // h-2 is still open: the start queues it from the journal, so the new dispatch does not.
+    expect(third.backlog().jobs.map((j) => j.job.hookId)).toEqual(['h-2']);
     const { queue, sent } = recordingQueue();
-    await third.journaledQueue(queue).send([jobOf(e, 'h-1'), jobOf(e, 'h-2')]);
-    expect(sent.map((j) => j.hookId)).toEqual(['h-2']);
+    await third.journaledQueue(queue).send([jobOf(e, 'h-1'), jobOf(e, 'h-2'), jobOf(e, 'h-3')]);
+    expect(sent.map((j) => j.hookId)).toEqual(['h-3']);
     for (const j of [journal, again, third]) await j.close();
   });
 
