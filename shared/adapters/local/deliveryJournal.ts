@@ -75,7 +75,7 @@ export interface JournalBacklog {
   undispatched: HookEvent[];
 }
 
-/** Lines per `s` record when the journal is rewritten. */
+/** Jobs per `s` line when the journal is rewritten. */
 const JOBS_PER_RECORD = 256;
 
 /**
