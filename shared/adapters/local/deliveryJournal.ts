@@ -1,3 +1,4 @@
+import { copyFile } from 'node:fs/promises';
 import type { HookEvent } from '../../events/envelope.ts';
 import type { Logger } from '../../logger.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
@@ -98,9 +99,19 @@ export class DeliveryJournal {
   /** Reads the journal at `path`, rewrites it with only what is live (which also drops a torn last line) and opens it for appends. */
   static async open(options: DeliveryJournalOptions): Promise<DeliveryJournal> {
     const journal = new DeliveryJournal(options);
-    const { damaged } = await readRecords(options.path, (record) => journal.apply(record as JournalRecord));
-    if (damaged > 0) {
-      options.logger.warn('journal lines damaged (a write torn by a crash); skipped', { path: options.path, damaged });
+    const { damaged, tornOnly } = await readRecords(options.path, (record) => journal.apply(record as JournalRecord));
+    if (damaged > 0 && tornOnly) {
+      // A crash in the middle of a write: that write was never acknowledged.
+      options.logger.warn('journal: last line torn by a crash; skipped', { path: options.path });
+    } else if (damaged > 0) {
+      // Damage before the end is not a crash: keep the file as it was before rewriting it.
+      const aside = `${options.path}.damaged-${Date.now()}`;
+      await copyFile(options.path, aside);
+      options.logger.error('journal lines damaged; skipped, the file kept aside', {
+        path: options.path,
+        aside,
+        damaged,
+      });
     }
     // Compacting at once leaves a file that holds only the live records, whatever the last run left.
     await replaceFile(options.path, journal.liveLines());

@@ -37,22 +37,35 @@ export function decodeRecord(line: string): unknown {
   }
 }
 
-/** Reads a journal record by record; damaged lines are counted, not returned. A missing file is empty. */
-export async function readRecords(path: string, onRecord: (record: unknown) => void): Promise<{ damaged: number }> {
+/**
+ * Reads a journal record by record; damaged lines are counted, not returned, and `tornOnly` says
+ * whether the only damage is the last line (what a crash in the middle of a write leaves). A
+ * missing file is empty.
+ */
+export async function readRecords(
+  path: string,
+  onRecord: (record: unknown) => void,
+): Promise<{ damaged: number; tornOnly: boolean }> {
   let damaged = 0;
+  let lines = 0;
+  let lastDamaged = 0;
   const stream = createReadStream(path, { encoding: 'utf8' });
   const opened = new Promise<boolean>((resolve, reject) => {
     stream.once('open', () => resolve(true));
     stream.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? resolve(false) : reject(error)));
   });
-  if (!(await opened)) return { damaged };
+  if (!(await opened)) return { damaged, tornOnly: true };
   for await (const line of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
     if (line === '') continue;
+    lines++;
     const record = decodeRecord(line);
-    if (record === undefined) damaged++;
-    else onRecord(record);
+    if (record !== undefined) onRecord(record);
+    else {
+      damaged++;
+      lastDamaged = lines;
+    }
   }
-  return { damaged };
+  return { damaged, tornOnly: damaged === 0 || (damaged === 1 && lastDamaged === lines) };
 }
 
 async function writeFully(handle: FileHandle, buffers: Buffer[]): Promise<number> {

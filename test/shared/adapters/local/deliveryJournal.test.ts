@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,13 +135,32 @@ describe('delivery journal', () => {
     const logger = memoryLogger();
     const again = await open({ logger });
     expect(again.backlog().undispatched).toEqual([kept]);
-    expect(logger.lines).toContainEqual(expect.objectContaining({ damaged: 1 }));
+    expect(logger.lines).toContainEqual(expect.objectContaining({ message: expect.stringMatching(/torn/) }));
+    expect(readdirSync(dir).filter((name) => name.includes('damaged'))).toEqual([]);
     // The rewrite on open dropped the torn line, so appends start on a clean line.
     const next = event();
     await again.accepted([next]);
     const third = await open();
     expect(third.backlog().undispatched).toEqual([kept, next]);
     for (const j of [journal, again, third]) await j.close();
+  });
+
+  it('keeps the records after a line damaged in the middle, and a copy of the file as it was', async () => {
+    const journal = await open();
+    const [first, second, third] = [event(), event(), event()];
+    for (const e of [first, second, third]) await journal.accepted([e]);
+    await journal.close();
+    const lines = readFileSync(path, 'utf8').split('\n');
+    lines[1] = (lines[1] as string).replace('"t":"a"', '"t":"A"'); // the checksum no longer matches
+    writeFileSync(path, lines.join('\n'));
+    const logger = memoryLogger();
+    const again = await open({ logger });
+    expect(again.backlog().undispatched).toEqual([first, third]);
+    const aside = readdirSync(dir).filter((name) => name.startsWith('journal.log.damaged-'));
+    expect(aside).toHaveLength(1);
+    expect(readFileSync(join(dir, aside[0] as string), 'utf8')).toBe(lines.join('\n'));
+    expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'error', damaged: 1 }));
+    await again.close();
   });
 
   it('writes the events accepted while a write is in flight together, in one group write', async () => {
