@@ -1,4 +1,4 @@
-import { copyFile } from 'node:fs/promises';
+import { appendFile, copyFile, truncate } from 'node:fs/promises';
 import type { HookEvent } from '../../events/envelope.ts';
 import type { Logger } from '../../logger.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
@@ -96,13 +96,24 @@ export class DeliveryJournal {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Reads the journal at `path`, rewrites it with only what is live (which also drops a torn last line) and opens it for appends. */
+  /**
+   * Reads the journal at `path` and opens it for appends. A torn last line is cut off; the file is
+   * rewritten with only what is live when more than half of it is finished work, or when a line
+   * before the end is damaged (the file as it was is copied aside first).
+   */
   static async open(options: DeliveryJournalOptions): Promise<DeliveryJournal> {
     const journal = new DeliveryJournal(options);
-    const { damaged, tornOnly } = await readRecords(options.path, (record) => journal.apply(record as JournalRecord));
-    if (damaged > 0 && tornOnly) {
+    const { damaged, tornAt, bytes, unterminated } = await readRecords(options.path, (record, size) =>
+      journal.apply(record as JournalRecord, size),
+    );
+    let rewrite = journal.liveBytes * 2 < bytes;
+    if (tornAt !== undefined) {
       // A crash in the middle of a write: that write was never acknowledged.
-      options.logger.warn('journal: last line torn by a crash; skipped', { path: options.path });
+      options.logger.warn('journal: last line torn by a crash; cut off', { path: options.path });
+      await truncate(options.path, tornAt);
+    } else if (unterminated && damaged === 0) {
+      // Else the next append would land on the same line, and both records would be unreadable.
+      await appendFile(options.path, '\n');
     } else if (damaged > 0) {
       // Damage before the end is not a crash: keep the file as it was before rewriting it.
       const aside = `${options.path}.damaged-${Date.now()}`;
@@ -112,9 +123,9 @@ export class DeliveryJournal {
         aside,
         damaged,
       });
+      rewrite = true;
     }
-    // Compacting at once leaves a file that holds only the live records, whatever the last run left.
-    await replaceFile(options.path, journal.liveLines());
+    if (rewrite) await replaceFile(options.path, journal.liveLines());
     journal.appender = await JournalAppender.open({
       path: options.path,
       fsync: options.fsync ?? false,

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { type FileHandle, mkdir, open, rename } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { crc32 } from 'node:zlib';
@@ -38,34 +38,42 @@ export function decodeRecord(line: string): unknown {
 }
 
 /**
- * Reads a journal record by record; damaged lines are counted, not returned, and `tornOnly` says
- * whether the only damage is the last line (what a crash in the middle of a write leaves). A
- * missing file is empty.
+ * Reads a journal record by record (with the bytes of its line); damaged lines are counted, not
+ * returned. `tornAt` is set when the only damage is the last line (what a crash in the middle of a
+ * write leaves): the offset where that line starts, to cut the file there. `unterminated`: the last
+ * line is whole but its newline is missing (a write cut just before it). A missing file is empty.
  */
 export async function readRecords(
   path: string,
-  onRecord: (record: unknown) => void,
-): Promise<{ damaged: number; tornOnly: boolean }> {
+  onRecord: (record: unknown, bytes: number) => void,
+): Promise<{ damaged: number; tornAt: number | undefined; bytes: number; unterminated: boolean }> {
   let damaged = 0;
-  let lines = 0;
-  let lastDamaged = 0;
+  let offset = 0;
+  let lastDamagedAt = -1;
+  let lastLineAt = -1;
   const stream = createReadStream(path, { encoding: 'utf8' });
   const opened = new Promise<boolean>((resolve, reject) => {
     stream.once('open', () => resolve(true));
     stream.once('error', (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? resolve(false) : reject(error)));
   });
-  if (!(await opened)) return { damaged, tornOnly: true };
+  if (!(await opened)) return { damaged, tornAt: undefined, bytes: 0, unterminated: false };
   for await (const line of createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })) {
+    const at = offset;
+    const bytes = Buffer.byteLength(line, 'utf8') + 1;
+    offset += bytes;
     if (line === '') continue;
-    lines++;
+    lastLineAt = at;
     const record = decodeRecord(line);
-    if (record !== undefined) onRecord(record);
+    if (record !== undefined) onRecord(record, bytes);
     else {
       damaged++;
-      lastDamaged = lines;
+      lastDamagedAt = at;
     }
   }
-  return { damaged, tornOnly: damaged === 0 || (damaged === 1 && lastDamaged === lines) };
+  const tornAt = damaged === 1 && lastDamagedAt === lastLineAt ? lastDamagedAt : undefined;
+  // Each line was counted with its newline; one short means the last line has none.
+  const { size } = await stat(path);
+  return { damaged, tornAt, bytes: size, unterminated: size === offset - 1 };
 }
 
 async function writeFully(handle: FileHandle, buffers: Buffer[]): Promise<number> {

@@ -145,6 +145,21 @@ describe('delivery journal', () => {
     for (const j of [journal, again, third]) await j.close();
   });
 
+  it('ends a whole last line that lost its newline, so the next record starts a line of its own', async () => {
+    const journal = await open();
+    const kept = event();
+    await journal.accepted([kept]);
+    await journal.close();
+    const whole = readFileSync(path);
+    writeFileSync(path, whole.subarray(0, whole.length - 1)); // the write stopped just before '\n'
+    const again = await open();
+    const next = event();
+    await again.accepted([next]);
+    const third = await open();
+    expect(third.backlog().undispatched).toEqual([kept, next]);
+    for (const j of [again, third]) await j.close();
+  });
+
   it('keeps the records after a line damaged in the middle, and a copy of the file as it was', async () => {
     const journal = await open();
     const [first, second, third] = [event(), event(), event()];
