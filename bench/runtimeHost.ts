@@ -19,9 +19,11 @@ const SAMPLE_MS = 25;
 
 const send = (message: HostMessage) => process.send?.(message);
 
+// On DATA_DIR when the parent gives one (the store and the delivery journal on disk), else in memory.
+const dataDir = process.env.DATA_DIR || undefined;
 const runtime = await startLocalRuntime({
   port: 0,
-  memory: true,
+  ...(dataDir ? { dataDir } : { memory: true }),
   env: process.env,
   logger: createLogger({ level: 'warn' }),
   drainMs: 5_000,

@@ -4,15 +4,20 @@ import { join } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { httpHandler } from '../../functions/http.ts';
 import { createAwsFunctionRunner } from '../../shared/adapters/aws/functionRunner.ts';
+import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts';
 import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
 import { createLocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
+import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
+import { keptElsewhere } from '../../shared/adapters/local/queuePersistence.ts';
 import { type App, createApp } from '../../shared/app.ts';
 import { type Config, loadConfig } from '../../shared/config.ts';
 import { LOCAL_RETRY_POLICY, retryPolicyFromEnv } from '../../shared/delivery/retryPolicy.ts';
+import type { HookEvent } from '../../shared/events/envelope.ts';
 import { createHttpSender } from '../../shared/http/httpSender.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
+import type { DeliveryJob } from '../../shared/ports/deliveryQueue.ts';
 import type { FunctionArgs } from '../../shared/ports/functionRunner.ts';
 import { createDocumentClient, ensureTable } from '../../shared/store/dynamo.ts';
 import { createApiGatewayServer, type HttpLambda } from './apiGateway.ts';
@@ -23,7 +28,7 @@ import { startSweeper, sweepIntervalFromEnv } from './sweeper.ts';
 export interface LocalRuntimeOptions {
   port?: number;
   host?: string;
-  /** Folder for the store and the queue; ignored with `memory`. */
+  /** Folder for the store and the delivery journal; ignored with `memory`. */
   dataDir?: string;
   /** Throwaway in-memory store and queue. */
   memory?: boolean;
@@ -34,7 +39,7 @@ export interface LocalRuntimeOptions {
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   clock?: Clock;
-  /** How long `close()` waits for running deliveries before persisting the rest (default 5 s). */
+  /** How long `close()` waits for running deliveries before leaving the rest to the next start (default 5 s). */
   drainMs?: number;
 }
 
@@ -46,6 +51,8 @@ export interface LocalRuntime {
   storeCredentials: StoreCredentials | undefined;
   queue: LocalDeliveryQueue;
   bus: LocalEventBus;
+  /** The delivery journal in DATA_DIR (none in memory). */
+  journal: DeliveryJournal | undefined;
   /** Stops accepting requests and events, drains or persists queued deliveries, closes the store. */
   close(): Promise<void>;
 }
@@ -67,6 +74,31 @@ function lambdaEndpointInvoker(endpoint: string) {
   return (name: string, args: FunctionArgs) => runner.invoke({ kind: 'lambda', name }, args);
 }
 
+/** JOURNAL_FSYNC=true syncs each group write to the disk: survives a power loss, not only a crash. */
+function journalFsync(env: NodeJS.ProcessEnv): boolean {
+  const value = env.JOURNAL_FSYNC ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new Error(`JOURNAL_FSYNC must be true or false, got '${value}'`);
+}
+
+/** Queues again the jobs a previous run left, each when it is due, and dispatches again the events it had not dispatched. */
+async function restore(
+  queue: LocalDeliveryQueue,
+  bus: LocalEventBus,
+  jobs: { job: DeliveryJob; visibleAt: number }[],
+  undispatched: HookEvent[],
+  clock: Clock,
+  logger: Logger,
+): Promise<void> {
+  const now = clock.now();
+  for (const { job, visibleAt } of jobs) await queue.send([job], { delayMs: Math.max(0, visibleAt - now) });
+  bus.redispatch(undispatched);
+  if (jobs.length + undispatched.length > 0) {
+    logger.info('journal replayed', { jobs: jobs.length, undispatched_events: undispatched.length });
+  }
+}
+
 /**
  * The whole service in one process: the embedded store, the in-process bus and queue, child-process
  * user code, and the API Gateway stand-in in front of the same Lambda handlers that run on AWS.
@@ -76,6 +108,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
   const dataDir = options.memory ? undefined : (options.dataDir ?? join(process.cwd(), '.data'));
+  const fsync = journalFsync(env); // before anything starts, so a bad value leaves nothing running
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const sweepIntervalMs = sweepIntervalFromEnv(env);
 
@@ -105,15 +138,26 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     logger,
     ...(config.lambdaEndpoint ? { lambdaInvoker: lambdaEndpointInvoker(config.lambdaEndpoint) } : {}),
   });
+  // The journal, not the queue, keeps what was accepted: the queue is memory only (see docs/storage.md).
+  const journal = dataDir
+    ? await DeliveryJournal.open({
+        path: join(dataDir, 'journal.log'),
+        logger,
+        clock,
+        fsync,
+      })
+    : undefined;
+  const backlog = journal?.backlog();
   const queue = createLocalDeliveryQueue({
     logger,
     clock,
-    ...(dataDir ? { persistPath: join(dataDir, 'queue.json') } : {}),
     concurrency: config.deliveryConcurrency,
     concurrencyPerHook: config.deliveryConcurrencyPerHook,
+    ...(journal ? { persistence: keptElsewhere(logger, 'journal') } : {}),
     // Jobs SQS would redrive go where the delivery worker's dead letters go, so /dead-letters shows both.
     onDeadLetter: async (entry) => {
       await app.deadLetters.put(entry);
+      await journal?.completed([entry.job.deliveryId]);
     },
   });
   let bus: LocalEventBus | undefined;
@@ -125,10 +169,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     retryPolicy: retryPolicyFromEnv(env, LOCAL_RETRY_POLICY),
     ports: {
       bus: (dispatch) => {
-        bus = createLocalEventBus({ target: dispatch, logger, clock });
+        bus = createLocalEventBus({ target: dispatch, logger, clock, ...(journal ? { journal } : {}) });
         return bus;
       },
-      queue,
+      queue: journal ? journal.journaledQueue(queue) : queue,
       functions,
       http,
     },
@@ -142,9 +186,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     intervalMs: sweepIntervalMs,
   });
   const current = () => Promise.resolve(app);
+  const localBus = bus as unknown as LocalEventBus;
+  const lostCompletion = (job: DeliveryJob, error: unknown) =>
+    logger.warn('could not record a finished delivery; a restart sends it again', {
+      delivery_id: job.deliveryId,
+      error,
+    });
+  // The version before the journal kept its queue in queue.json; its jobs and dead letters move over.
+  const imported = journal
+    ? await importQueueFile(
+        join(dataDir as string, 'queue.json'),
+        journal,
+        (entry) => app.deadLetters.put(entry),
+        logger,
+      )
+    : [];
   queue.start(async (job) => {
-    await app.deliver(job);
+    const outcome = await app.deliver(job);
+    // A retry is a new send (journaled as such); anything else ends the delivery. Not awaited: a
+    // completion lost in a crash only means the delivery is sent again, under the same id.
+    if (outcome !== 'retry') journal?.completed([job.deliveryId]).catch((error) => lostCompletion(job, error));
   });
+  if (backlog) await restore(queue, localBus, [...backlog.jobs, ...imported], backlog.undispatched, clock, logger);
 
   const server = createApiGatewayServer(
     [
@@ -165,7 +228,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   http.destinations.addOwnEndpoint(`http://${host}:${address.port}`);
 
   let closing: Promise<void> | undefined;
-  const localBus = bus as unknown as LocalEventBus;
   return {
     url: `http://${host}:${address.port}`,
     app,
@@ -173,6 +235,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     storeCredentials: store.credentials,
     queue,
     bus: localBus,
+    journal,
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -180,6 +243,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await localBus.stop();
         await queue.stop({ drainMs: options.drainMs ?? 5_000 });
         await app.settled();
+        // What is left (not delivered within drainMs) stays in the journal for the next start.
+        await journal?.close();
         server.closeAllConnections();
         await closed;
         await functions.close();

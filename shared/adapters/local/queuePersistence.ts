@@ -42,6 +42,23 @@ export function memoryPersistence(logger: Logger): QueuePersistenceFactory {
 }
 
 /**
+ * The queue keeps nothing itself because something else keeps every job it holds (the local
+ * runtime's delivery journal): what is pending at stop is left to that, and said so.
+ */
+export function keptElsewhere(logger: Logger, where: string): QueuePersistenceFactory {
+  return (current) => ({
+    load: () => ({ jobs: [], deadLetters: [] }),
+    record: () => undefined,
+    async flush(options) {
+      if (!options?.final) return;
+      const { jobs } = current();
+      if (jobs.length > 0)
+        logger.info(`pending deliveries kept in the ${where} for the next start`, { count: jobs.length });
+    },
+  });
+}
+
+/**
  * The whole queue as one JSON file (`queueFile.ts`), written when something changed every
  * `snapshotMs` while running and at stop. A crash loses at most one interval; delivery is at least
  * once, so a job delivered after the last snapshot may be delivered again after a crash.
