@@ -70,6 +70,8 @@ describe("event-hooks-bridge", function()
         { source = "crud", event = "consumers:update",
           data = { operation = "update", entity = entity, old_entity = old, schema = "consumers" } },
       }, without_ids(events))
+      -- The global instance is looked up in every workspace.
+      assert.same({ workspace = cjson.null, show_ws_id = true }, state.plugins_each_options)
       -- Kong's nulls stay JSON nulls on the wire.
       assert.same('{"custom_id":null}', cjson.encode({ custom_id = events[1].data.entity.custom_id }))
     end)

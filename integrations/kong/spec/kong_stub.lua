@@ -49,7 +49,8 @@ function M.reset(options)
     },
     db = {
       plugins = {
-        each = function()
+        each = function(_, size, options)
+          state.plugins_each_options = options
           local i = 0
           return function()
             i = i + 1

@@ -95,7 +95,8 @@ function Bridge.node_conf()
   local now = ngx.now()
   if node_conf_at and now - node_conf_at < CONF_TTL then return node_conf end
   local found
-  for plugin, err in kong.db.plugins:each() do
+  -- Every workspace's plugins, as Kong's own event hooks read their entities.
+  for plugin, err in kong.db.plugins:each(nil, { workspace = ngx.null, show_ws_id = true }) do
     if err then
       kong.log.warn("could not read the plugins: ", err)
       return node_conf
