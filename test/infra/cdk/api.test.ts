@@ -37,6 +37,16 @@ describe('HTTP API', () => {
     }
   });
 
+  it('lets API Gateway invoke the ingest function on the http-log route', () => {
+    const ingestId = functionId('event-hooks-ingest');
+    const sources = idsOf(json, 'AWS::Lambda::Permission')
+      .map((id) => json.Resources[id]!.Properties)
+      .filter((p) => refersTo(p.FunctionName, ingestId) && p.Principal === 'apigateway.amazonaws.com')
+      .map((p) => JSON.stringify(p.SourceArn));
+    expect(sources.some((arn) => arn.includes('/*/*/ingest/kong-http-log'))).toBe(true);
+    expect(sources.some((arn) => arn.includes('/*/*/events'))).toBe(true);
+  });
+
   it('requires IAM auth on every route by default', () => {
     for (const route of routes()) expect(route.AuthorizationType).toBe('AWS_IAM');
   });
