@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Receiver, startReceiver } from '../support/receiver.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 /**
  * Runs the Kong plugin's Lua suite (integrations/kong/spec) with busted, once under the `lua` that
@@ -82,4 +84,87 @@ describe.skipIf(skip)('Kong plugin event-hooks-bridge (busted)', () => {
       expect(report.successes.length).toBeGreaterThanOrEqual(20);
     });
   }
+});
+
+/**
+ * What the plugin sends, accepted by the service: the batch body the plugin's batch handler builds
+ * for a consumer update, a health change and a rate-limit refusal (Kong's shapes, through the PDK
+ * stand-in) is posted to the local runtime's `POST /events` and reaches the hooks README
+ * "Sending events" promises, each once.
+ */
+describe.skipIf(skip)("the plugin's batch, posted to the local runtime", () => {
+  let t: TestRuntime;
+  let receiver: Receiver;
+  beforeAll(async () => {
+    t = await startTestRuntime();
+    receiver = await startReceiver();
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver?.close();
+  });
+
+  it('is accepted by POST /events and delivered to crud, dao:crud, balancer and rate-limit hooks', async () => {
+    const lua = which('luajit') ?? which('lua');
+    expect(lua, `luajit is missing: ${INSTALL}`).toBeDefined();
+    const printed = spawnSync(lua as string, ['spec/print_batch.lua'], { cwd: PLUGIN_DIR, encoding: 'utf8' });
+    expect(printed.stderr).toBe('');
+    const batch = JSON.parse(printed.stdout) as { source: string; event: string; id: string }[];
+    expect(batch.map((e) => `${e.source}/${e.event}`)).toEqual([
+      'crud/consumers:update',
+      'balancer/health',
+      'rate-limiting-advanced/rate-limit-exceeded',
+    ]);
+
+    const hooks: [string, string | null][] = [
+      ['crud', 'consumers'],
+      ['crud', 'consumers:update'],
+      ['dao:crud', 'update'],
+      ['balancer', 'health'],
+      ['rate-limiting-advanced', 'rate-limit-exceeded'],
+    ];
+    for (const [source, event] of hooks) {
+      const created = await t.request('POST', '/event-hooks', {
+        source,
+        event,
+        handler: 'webhook',
+        config: { url: `${receiver.url}/${source}/${event}` },
+      });
+      expect(created.status).toBe(201);
+    }
+    const pings = hooks.length;
+    await receiver.waitFor(pings);
+
+    const accepted = await t.request('POST', '/events', batch);
+    expect(accepted.status).toBe(202);
+    expect(accepted.body.data).toHaveLength(3);
+    const received = await receiver.waitFor(pings + hooks.length);
+    const deliveries = received
+      .slice(pings)
+      .map((r) => ({ path: r.url, body: JSON.parse(r.body.toString()) as Record<string, unknown> }));
+    expect(deliveries.map((d) => d.path).sort()).toEqual(hooks.map(([s, e]) => `/${s}/${e}`).sort());
+    expect(deliveries.find((d) => d.path === '/dao:crud/update')?.body).toMatchObject({
+      operation: 'update',
+      schema: 'consumers',
+      entity: { username: 'jane', custom_id: null },
+      old_entity: { username: 'janet' },
+    });
+    expect(deliveries.find((d) => d.path === '/rate-limiting-advanced/rate-limit-exceeded')?.body).toEqual({
+      source: 'rate-limiting-advanced',
+      event: 'rate-limit-exceeded',
+      consumer: 'jane',
+      ip: '203.0.113.7',
+      service: 'orders',
+      limit: 10,
+      window: 'minute',
+    });
+
+    // A batch Kong's queue retries (its answer was lost) is not delivered again: the events carry ids.
+    const retried = await t.request('POST', '/events', batch);
+    expect(retried.body.data.map((d: { id: string }) => d.id)).toEqual(
+      accepted.body.data.map((d: { id: string }) => d.id),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.requests).toHaveLength(pings + hooks.length);
+  });
 });
