@@ -19,6 +19,7 @@ import { createFunctionDeployer, type FunctionDeployer } from './pipeline/functi
 import { HookCache } from './pipeline/hookCache.ts';
 import { createHookRunner } from './pipeline/hookRunner.ts';
 import { createIngest } from './pipeline/ingest.ts';
+import { KONG_HTTP_LOG_PATH, kongHttpLogEvents } from './pipeline/kongHttpLog.ts';
 import type { Clock } from './ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from './ports/deliveryQueue.ts';
 import type { EventBus } from './ports/eventBus.ts';
@@ -65,7 +66,7 @@ export interface App {
   readonly logger: Logger;
   /** The Admin API. */
   admin(request: ApiRequest): Promise<ApiResponse>;
-  /** `POST /events`. */
+  /** `POST /events`, and `POST /ingest/kong-http-log` (Kong's http-log entries, turned into events). */
   ingest(request: ApiRequest): Promise<ApiResponse>;
   /** The dispatcher: one event from the bus → delivery jobs. */
   dispatch(event: HookEvent): Promise<DeliveryJob[]>;
@@ -233,14 +234,19 @@ export function createApp(options: AppOptions): App {
     runner: createHookRunner(handlerDeps),
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
   });
-  const ingest = createIngest({
+  const ingestOptions = {
     bus,
-    catalog: (tenant) => cache.catalog(tenant),
+    catalog: (tenant: string) => cache.catalog(tenant),
     logger,
     tenant: config.tenant,
     maxEventBytes: config.maxEventBytes,
     idempotency: new IdempotencyStore({ client, tableName, clock }),
-  });
+  };
+  const ingestEvents = createIngest(ingestOptions);
+  const ingestKongHttpLog = createIngest({ ...ingestOptions, toEvents: kongHttpLogEvents });
+  // One entry point for both routes, so that one function (and one set of limits) serves them on AWS.
+  const ingest = (request: ApiRequest) =>
+    request.path.replace(/\/+$/, '') === KONG_HTTP_LOG_PATH ? ingestKongHttpLog(request) : ingestEvents(request);
 
   return {
     config,

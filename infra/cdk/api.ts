@@ -13,7 +13,7 @@ export interface HttpApiProps {
   ingest: lambda.IFunction;
   /** Sign Admin API requests with SigV4 (IAM). */
   adminIamAuth: boolean;
-  /** Sign `POST /events` with SigV4 (IAM). */
+  /** Sign `POST /events` and `POST /ingest/kong-http-log` with SigV4 (IAM). */
   ingestIamAuth: boolean;
   logRetention: logs.RetentionDays;
   /** Steady-state requests per second and burst for the whole API. */
@@ -29,9 +29,11 @@ export const ADMIN_ROUTES = [
   { path: '/health', methods: [apigwv2.HttpMethod.GET] },
 ] as const;
 export const INGEST_ROUTE = { path: '/events', methods: [apigwv2.HttpMethod.POST] } as const;
+/** Kong's http-log entries, turned into events by the same ingest function (docs/kong-integration.md). */
+export const KONG_HTTP_LOG_ROUTE = { path: '/ingest/kong-http-log', methods: [apigwv2.HttpMethod.POST] } as const;
 
 /**
- * The HTTP API (API Gateway v2): Admin API routes and `POST /events`, each optionally behind IAM
+ * The HTTP API (API Gateway v2): Admin API routes, `POST /events` and `POST /ingest/kong-http-log`, each optionally behind IAM
  * auth, with a `$default` stage that writes JSON access logs and throttles. Anything else is a 404
  * from API Gateway, without invoking a function.
  */
@@ -96,7 +98,10 @@ export class EventHooksHttpApi extends Construct {
     };
     const adminIntegration = new HttpLambdaIntegration('AdminIntegration', props.admin);
     for (const route of ADMIN_ROUTES) add(route, adminIntegration, props.adminIamAuth);
-    add(INGEST_ROUTE, new HttpLambdaIntegration('IngestIntegration', props.ingest), props.ingestIamAuth);
+    const ingestIntegration = new HttpLambdaIntegration('IngestIntegration', props.ingest);
+    add(INGEST_ROUTE, ingestIntegration, props.ingestIamAuth);
+    // Authenticated as POST /events is.
+    add(KONG_HTTP_LOG_ROUTE, ingestIntegration, props.ingestIamAuth);
   }
 
   /** `https://<api id>.execute-api.<region>.amazonaws.com/` */

@@ -76,6 +76,27 @@ function buildCatalog(): SourceCatalog {
         unique: ['service'],
       },
     },
+    // Beyond Kong: produced by the http-log adapter (`POST /ingest/kong-http-log`), see docs/kong-integration.md.
+    proxy: {
+      'upstream-error': {
+        description: 'Run an event when an upstream answered a proxied request with a 5xx',
+        fields: [
+          'service',
+          'route',
+          'upstream_status',
+          'status',
+          'consumer',
+          'ip',
+          'method',
+          'uri',
+          'upstream_uri',
+          'target',
+          'latency',
+          'started_at',
+        ],
+        unique: ['service', 'route', 'upstream_status'],
+      },
+    },
     'oas-validation': {
       'validation-failed': {
         description: 'Run an event when OpenAPI specification validation fails',

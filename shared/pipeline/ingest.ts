@@ -19,6 +19,11 @@ export interface IngestOptions {
   maxBatch?: number;
   /** Where `Idempotency-Key` answers and producer event ids are kept; without it both are refused. */
   idempotency?: IdempotencyStore;
+  /**
+   * Turns another producer's body into events before they are checked as `POST /events` checks
+   * them (the http-log adapter). Gets the most entries it may take; may return no events.
+   */
+  toEvents?: (body: unknown, maxEntries: number) => unknown[];
 }
 
 /** `422`: an `Idempotency-Key` used again with a different body (Kong's `{"message"}` shape). */
@@ -185,9 +190,14 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
   };
 
   const accept = async (body: unknown): Promise<ApiResponse> => {
-    const parsed = parseEvents(body, await options.catalog(tenant), tenant, {
+    const { toEvents } = options;
+    const events = toEvents ? toEvents(body, maxBatch) : body;
+    // An adapted post that holds nothing to send (ordinary traffic) is accepted as such.
+    if (toEvents && Array.isArray(events) && events.length === 0) return json(202, { data: [] });
+    const parsed = parseEvents(events, await options.catalog(tenant), tenant, {
       maxEventBytes: options.maxEventBytes,
-      maxBatch,
+      // An adapted entry may give two events.
+      maxBatch: toEvents ? maxBatch * 2 : maxBatch,
     });
     return json(202, { data: await publish(parsed) });
   };

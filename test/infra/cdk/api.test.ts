@@ -9,6 +9,7 @@ const ROUTE_KEYS = [
   'ANY /dead-letters/{proxy+}',
   'GET /health',
   'POST /events',
+  'POST /ingest/kong-http-log',
 ];
 
 describe('HTTP API', () => {
@@ -17,7 +18,7 @@ describe('HTTP API', () => {
     idsOf(json, 'AWS::ApiGatewayV2::Route').map((id) => json.Resources[id]!.Properties as Record<string, unknown>);
   const functionId = (name: string) => findOne(json, 'AWS::Lambda::Function', { FunctionName: name })[0];
 
-  it('has the Admin API routes and POST /events, and nothing else', () => {
+  it('has the Admin API routes, POST /events and POST /ingest/kong-http-log, and nothing else', () => {
     expect(
       routes()
         .map((r) => r.RouteKey)
@@ -25,14 +26,25 @@ describe('HTTP API', () => {
     ).toEqual([...ROUTE_KEYS].sort());
   });
 
-  it('sends Admin API routes to the admin function and POST /events to ingest, as payload 2.0', () => {
+  it('sends Admin API routes to the admin function and both ingest routes to ingest, as payload 2.0', () => {
     for (const route of routes()) {
       const integrationId = (route.Target as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1][1] as { Ref: string };
       const integration = json.Resources[integrationId.Ref]!.Properties;
-      const target = route.RouteKey === 'POST /events' ? 'event-hooks-ingest' : 'event-hooks-admin';
+      const ingest = ['POST /events', 'POST /ingest/kong-http-log'].includes(route.RouteKey as string);
+      const target = ingest ? 'event-hooks-ingest' : 'event-hooks-admin';
       expect(refersTo(integration.IntegrationUri, functionId(target))).toBe(true);
       expect(integration.PayloadFormatVersion).toBe('2.0');
     }
+  });
+
+  it('lets API Gateway invoke the ingest function on the http-log route', () => {
+    const ingestId = functionId('event-hooks-ingest');
+    const sources = idsOf(json, 'AWS::Lambda::Permission')
+      .map((id) => json.Resources[id]!.Properties)
+      .filter((p) => refersTo(p.FunctionName, ingestId) && p.Principal === 'apigateway.amazonaws.com')
+      .map((p) => JSON.stringify(p.SourceArn));
+    expect(sources.some((arn) => arn.includes('/*/*/ingest/kong-http-log'))).toBe(true);
+    expect(sources.some((arn) => arn.includes('/*/*/events'))).toBe(true);
   });
 
   it('requires IAM auth on every route by default', () => {
@@ -55,8 +67,13 @@ describe('HTTP API', () => {
       'ANY /dead-letters/{proxy+}': 'NONE',
       'GET /health': 'NONE',
       'POST /events': 'AWS_IAM',
+      'POST /ingest/kong-http-log': 'AWS_IAM',
     });
-    expect(auth(synth({ ingestIamAuth: false }))['POST /events']).toBe('NONE');
+    const openIngest = auth(synth({ ingestIamAuth: false }));
+    // The http-log route is authenticated exactly as POST /events is.
+    expect(openIngest['POST /events']).toBe('NONE');
+    expect(openIngest['POST /ingest/kong-http-log']).toBe('NONE');
+    expect(openIngest['ANY /event-hooks']).toBe('AWS_IAM');
   });
 
   it('serves a $default stage that deploys itself, throttles and writes JSON access logs', () => {
