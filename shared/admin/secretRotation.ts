@@ -1,6 +1,6 @@
 import { generateKongSecret, generateWhsec, whsecError } from '../delivery/signing.ts';
 import { type FieldErrors, SchemaViolationError } from '../errors.ts';
-import type { EventHook, HookOf } from '../hooks/hook.ts';
+import type { EventHook, HookOf, SigningScheme } from '../hooks/hook.ts';
 import { checkInteger, checkString, isPlainObject, LIMITS, UNKNOWN } from '../hooks/validateConfig.ts';
 import { setOwn } from '../records.ts';
 
@@ -19,7 +19,7 @@ export const MAX_OVERLAP_SECONDS = 7 * 24 * 60 * 60;
 type SignedHook = HookOf<'webhook'> | HookOf<'webhook-custom'>;
 
 export interface RotationAnswer {
-  signing: 'kong' | 'standard-webhooks';
+  signing: SigningScheme;
   /** The new current secret. */
   secret: string;
   overlap_seconds: number;
@@ -80,7 +80,7 @@ export function rotateSecret(
 
 function parseRequest(
   body: unknown,
-  scheme: 'kong' | 'standard-webhooks',
+  scheme: SigningScheme,
   current: string | null,
 ): { secret?: string; overlap?: number } {
   if (!isPlainObject(body)) throw new SchemaViolationError({ '@entity': ['expected a record'] });
