@@ -6,8 +6,8 @@ import type { DeliveryContext, HandlerDeps, HandlerEvent, HandlerFactory, Webhoo
 
 /**
  * `webhook`: POSTs the event data (with `event` and `source` added) as JSON to `config.url`, signed
- * with `config.secret` when set, by the hook's signing scheme (docs/signatures.md). Resolves with the receiver's answer whatever its status; the
- * delivery worker decides what a status means.
+ * with `config.secret` when set, by the hook's signing scheme (docs/signatures.md). Resolves with the
+ * receiver's answer whatever its status; the delivery worker decides what a status means.
  */
 export const webhook: HandlerFactory<'webhook'> = (hook, deps) => {
   const { config } = hook;
