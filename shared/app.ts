@@ -101,6 +101,7 @@ export function createApp(options: AppOptions): App {
         logger,
         tenant,
         templateMaxBytes: config.templateMaxBytes,
+        clock,
       };
       depsByTenant.set(tenant, deps);
     }

@@ -14,6 +14,13 @@ import type { Clock } from '../ports/clock.ts';
 import { emptyRecord, getOwn, isReservedName, reservedNameMessage, setOwn } from '../records.ts';
 import type { HookPage, HookStore, StoredHook } from '../store/hookStore.ts';
 import type { SourceStore } from '../store/sourceStore.ts';
+import {
+  carryPreviousSecret,
+  type RotationAnswer,
+  rotateSecret,
+  withLiveSecrets,
+  withoutPreviousSecret,
+} from './secretRotation.ts';
 
 export type HookOperation = 'create' | 'update' | 'delete';
 
@@ -62,6 +69,11 @@ function withoutDeployment(value: unknown): unknown {
   return rest;
 }
 
+/** A hook body with the service's own read-only fields removed (they are ignored, not refused). */
+function clientFields(value: unknown): unknown {
+  return withoutPreviousSecret(withoutDeployment(value));
+}
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
 const MAX_FIELDS = 100;
 /** A field names a key of the event data; the same bound as a hook's source and event names. */
@@ -93,18 +105,31 @@ export class HookService {
     return mergeCatalog(await this.deps.sources.list(tenant));
   }
 
-  list(tenant: string, options: { size: number; offset?: string }): Promise<HookPage> {
-    return this.deps.hooks.list(tenant, options);
+  async list(tenant: string, options: { size: number; offset?: string }): Promise<HookPage> {
+    const page = await this.deps.hooks.list(tenant, options);
+    const now = this.nowSeconds();
+    return { ...page, hooks: page.hooks.map((hook) => withLiveSecrets(hook, now)) };
   }
 
   async get(tenant: string, id: string): Promise<EventHook> {
     const stored = await this.stored(tenant, id);
     if (!stored) throw new NotFoundError();
-    return stored.hook;
+    return withLiveSecrets(stored.hook, this.nowSeconds());
+  }
+
+  /** `POST /event-hooks/{id}/secret/rotate`: a new current secret (see secretRotation.ts). */
+  async rotateSecret(tenant: string, id: string, body: unknown): Promise<RotationAnswer> {
+    const stored = await this.stored(tenant, id);
+    if (!stored) throw new NotFoundError();
+    const { hook, answer } = rotateSecret(stored.hook, body, this.nowSeconds());
+    await this.write({ tenant, operation: 'update', hook, old: stored.hook }, () =>
+      this.deps.hooks.replace(tenant, hook, stored.rev),
+    );
+    return answer;
   }
 
   async create(tenant: string, body: unknown): Promise<EventHook> {
-    const { fields, id, created_at } = validateHook(withoutDeployment(body), await this.validateOptions(tenant));
+    const { fields, id, created_at } = validateHook(clientFields(body), await this.validateOptions(tenant));
     const hook = { ...fields, id: id ?? this.newId(), created_at: created_at ?? this.nowSeconds() } as EventHook;
     await this.write({ tenant, operation: 'create', hook }, () => this.deps.hooks.create(tenant, hook));
     return hook;
@@ -113,10 +138,11 @@ export class HookService {
   async patch(tenant: string, id: string, body: unknown): Promise<EventHook> {
     const stored = await this.stored(tenant, id);
     if (!stored) throw new NotFoundError();
-    const merged = mergePatch(withoutDeployment(stored.hook) as EventHook, withoutDeployment(body));
+    const merged = mergePatch(clientFields(stored.hook) as EventHook, clientFields(body));
     const { fields, id: givenId, created_at } = validateHook(merged, await this.validateOptions(tenant));
     if (givenId !== undefined && givenId !== id) throw new SchemaViolationError({ id: 'cannot be changed' });
     const hook = { ...fields, id, created_at: created_at ?? stored.hook.created_at } as EventHook;
+    carryPreviousSecret(hook, stored.hook, this.nowSeconds());
     await this.write({ tenant, operation: 'update', hook, old: stored.hook }, () =>
       this.deps.hooks.replace(tenant, hook, stored.rev),
     );
@@ -127,7 +153,7 @@ export class HookService {
   async put(tenant: string, id: string, body: unknown): Promise<EventHook> {
     const stored = await this.stored(tenant, id);
     const input =
-      body && typeof body === 'object' && !Array.isArray(body) ? { ...(withoutDeployment(body) as object), id } : body;
+      body && typeof body === 'object' && !Array.isArray(body) ? { ...(clientFields(body) as object), id } : body;
     const { fields, id: givenId, created_at } = validateHook(input, await this.validateOptions(tenant));
     if (givenId !== undefined && givenId !== id)
       throw new SchemaViolationError({ id: 'must match the id in the path' });
@@ -136,6 +162,7 @@ export class HookService {
       id,
       created_at: created_at ?? stored?.hook.created_at ?? this.nowSeconds(),
     } as EventHook;
+    carryPreviousSecret(hook, stored?.hook, this.nowSeconds());
     const operation = stored ? 'update' : 'create';
     await this.write({ tenant, operation, hook, ...(stored ? { old: stored.hook } : {}) }, () =>
       this.deps.hooks.replace(tenant, hook, stored?.rev),

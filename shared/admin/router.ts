@@ -180,6 +180,10 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       const id = isUuid(second) ? second.toLowerCase() : second;
       if (third === undefined) return await entity(method, id, request);
       if (rest.length === 0) return await action(method, id, third, request);
+      if (third === 'secret' && rest.length === 1 && rest[0] === 'rotate') {
+        allow(method, ['POST']);
+        return json(200, await service.rotateSecret(tenant, id, await body(request)));
+      }
       throw new NotFoundError();
     } catch (error) {
       return errorResponse(error, logger);

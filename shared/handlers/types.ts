@@ -1,6 +1,7 @@
 import type { HandlerName, HookOf } from '../hooks/hook.ts';
 import type { HttpSender } from '../http/httpSender.ts';
 import type { Logger } from '../logger.ts';
+import type { Clock } from '../ports/clock.ts';
 import type { FunctionRunner } from '../ports/functionRunner.ts';
 
 /** What a handler may use; handlers reach the outside world only through these. */
@@ -11,6 +12,8 @@ export interface HandlerDeps {
   tenant: string;
   /** Cap on what one delivery's templates render (`TEMPLATE_MAX_BYTES`); the renderer's default when absent. */
   templateMaxBytes?: number;
+  /** Time of an attempt (`webhook-timestamp`, the end of a rotation overlap); the system clock when absent. */
+  clock?: Clock;
 }
 
 /** One event as a handler sees it. `data` is never mutated. */

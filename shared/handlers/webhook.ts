@@ -1,11 +1,13 @@
-import { kongSignature, SIGNATURE_HEADER } from '../delivery/signing.ts';
+import { randomUUID } from 'node:crypto';
+import { type SigningConfig, signatureHeaders } from '../delivery/signing.ts';
 import { classifyResponse, type HttpResponse } from '../http/httpSender.ts';
-import type { DeliveryContext, HandlerEvent, HandlerFactory, WebhookResult } from './types.ts';
+import { systemClock } from '../ports/clock.ts';
+import type { DeliveryContext, HandlerDeps, HandlerEvent, HandlerFactory, WebhookResult } from './types.ts';
 
 /**
  * `webhook`: POSTs the event data (with `event` and `source` added) as JSON to `config.url`, signed
- * with `config.secret` when set. Resolves with the receiver's answer whatever its status; the
- * delivery worker decides what a status means.
+ * with `config.secret` when set, by the hook's signing scheme (docs/signatures.md). Resolves with the
+ * receiver's answer whatever its status; the delivery worker decides what a status means.
  */
 export const webhook: HandlerFactory<'webhook'> = (hook, deps) => {
   const { config } = hook;
@@ -14,7 +16,7 @@ export const webhook: HandlerFactory<'webhook'> = (hook, deps) => {
     const body = Buffer.from(JSON.stringify(payload), 'utf8');
     const headers = withHeader({ ...config.headers }, 'content-type', 'application/json');
     addDeliveryHeaders(headers, ctx);
-    if (config.secret) withHeader(headers, SIGNATURE_HEADER, kongSignature(config.secret, body));
+    addSignature(headers, config, body, ctx, deps);
     const res = await deps.http.send({ method: 'POST', url: config.url, headers, body, sslVerify: config.ssl_verify });
     return answer(res, ctx);
   };
@@ -60,6 +62,22 @@ export function withHeader(headers: Record<string, string>, name: string, value:
   for (const key of Object.keys(headers)) if (key.toLowerCase() === lower) delete headers[key];
   headers[name] = value;
   return headers;
+}
+
+/**
+ * Signs one attempt by the hook's scheme. Outside a delivery (`/ping`, `/test`) the Standard Webhooks
+ * id is a fresh one: there is no delivery to name.
+ */
+export function addSignature(
+  headers: Record<string, string>,
+  config: SigningConfig,
+  body: Buffer | undefined,
+  ctx: DeliveryContext | undefined,
+  deps: HandlerDeps,
+): void {
+  const id = ctx?.deliveryId ?? `msg_${randomUUID()}`;
+  const signed = signatureHeaders(config, body, id, (deps.clock ?? systemClock).now());
+  for (const [name, value] of Object.entries(signed)) withHeader(headers, name, value);
 }
 
 /** Ids that let receivers de-duplicate at-least-once deliveries (beyond Kong). */

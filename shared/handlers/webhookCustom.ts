@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { kongSignature, SIGNATURE_HEADER } from '../delivery/signing.ts';
 import { DeliveryError } from '../errors.ts';
 import { renderTemplate, renderValues, templateBudget } from '../hooks/templates.ts';
 import type { HandlerFactory } from './types.ts';
-import { addDeliveryHeaders, answer, eventPayload, withHeader } from './webhook.ts';
+import { addDeliveryHeaders, addSignature, answer, eventPayload, withHeader } from './webhook.ts';
 
 /**
  * `webhook-custom`: a fully configured request (reference §2.2). Payload, body and headers are
@@ -46,8 +45,8 @@ export const webhookCustom: HandlerFactory<'webhook-custom'> = (hook, deps) => (
     else if (payload && body === undefined && BODY_METHODS.has(method)) body = encodePayload(payload, headers);
 
     addDeliveryHeaders(headers, ctx);
-    // Kong signs only a request that has a body.
-    if (config.secret && body !== undefined) withHeader(headers, SIGNATURE_HEADER, kongSignature(config.secret, body));
+    // Kong signs only a request that has a body; Standard Webhooks signs any (an empty body then).
+    addSignature(headers, config, body, ctx, deps);
     const res = await deps.http.send({ method, url, headers, sslVerify: config.ssl_verify, ...(body ? { body } : {}) });
     return answer(res, ctx);
   },

@@ -3,14 +3,33 @@
 export const HANDLER_NAMES = ['webhook', 'webhook-custom', 'log', 'lambda'] as const;
 export type HandlerName = (typeof HANDLER_NAMES)[number];
 
-export interface WebhookConfig {
+/** How `webhook` and `webhook-custom` sign (beyond Kong; docs/signatures.md). Absent means `kong`. */
+export const SIGNING_SCHEMES = ['kong', 'standard-webhooks'] as const;
+export type SigningScheme = (typeof SIGNING_SCHEMES)[number];
+
+/**
+ * The secret a rotation replaced, still signing beside `secret` until `expires_at` (Unix seconds):
+ * `standard-webhooks` only. Set by `POST /event-hooks/{id}/secret/rotate`, never by the client.
+ */
+export interface PreviousSecret {
+  secret: string;
+  expires_at: number;
+}
+
+/** The signing fields of both webhook configs; absent in a hook that never used them (Kong's shape). */
+interface SigningFields {
+  signing?: SigningScheme;
+  previous_secret?: PreviousSecret;
+}
+
+export interface WebhookConfig extends SigningFields {
   url: string;
   headers: Record<string, string>;
   secret: string | null;
   ssl_verify: boolean;
 }
 
-export interface WebhookCustomConfig {
+export interface WebhookCustomConfig extends SigningFields {
   url: string;
   method: string;
   payload: Record<string, string> | null;

@@ -1,8 +1,17 @@
+import { generateWhsec, whsecError } from '../delivery/signing.ts';
 import type { FieldErrors } from '../errors.ts';
 import { isReservedHeader, RESERVED_HEADER_MESSAGE } from '../http/headerPolicy.ts';
 import { isLambdaReference, lambdaFunctionName } from '../ports/functionRunner.ts';
 import { isReservedName, reservedNameMessage } from '../records.ts';
-import type { HandlerConfigs, HandlerName, LambdaConfig, WebhookConfig, WebhookCustomConfig } from './hook.ts';
+import {
+  type HandlerConfigs,
+  type HandlerName,
+  type LambdaConfig,
+  SIGNING_SCHEMES,
+  type SigningScheme,
+  type WebhookConfig,
+  type WebhookCustomConfig,
+} from './hook.ts';
 import { templateSyntaxError } from './templates.ts';
 
 /**
@@ -267,19 +276,47 @@ const secret: FieldSpec<string | null> = {
   check: (value) => checkString(value, LIMITS.secretLength),
   absent: () => null,
 };
+/**
+ * `standard-webhooks` signs with a `whsec_…` secret, generated when none is given (and returned in
+ * the hook); `kong` takes any string, and no secret means no signature.
+ */
+function secretSpec(input: Record<string, unknown>): FieldSpec<string | null> {
+  if (input.signing !== 'standard-webhooks') return secret;
+  return {
+    check: (value) => {
+      const text = checkString(value, LIMITS.secretLength);
+      if (!text.ok) return text;
+      const error = whsecError(text.value);
+      return error === undefined ? text : fail(error);
+    },
+    absent: generateWhsec,
+  };
+}
+/** Absent unless given, so a hook that does not choose keeps Kong's config shape exactly. */
+const signing: FieldSpec<SigningScheme | undefined> = {
+  check: (value) => checkOneOf(value, SIGNING_SCHEMES),
+  absent: () => undefined,
+};
 const sslVerify: FieldSpec<boolean> = { check: checkBoolean, absent: () => false };
 const flag = (fallback: boolean): FieldSpec<boolean> => ({ check: checkBoolean, absent: () => fallback });
 
-function webhookSpec(options: ConfigOptions): RecordSpec<WebhookConfig> {
+/** What a client may set: `previous_secret` is the service's own (set by a secret rotation). */
+type ClientConfig<T> = Omit<T, 'previous_secret'>;
+
+function webhookSpec(input: Record<string, unknown>, options: ConfigOptions): RecordSpec<ClientConfig<WebhookConfig>> {
   return {
     url: { check: (value) => checkDestination(value, options) },
     headers: { check: (value) => checkHeaders(value, false), absent: () => ({}) },
-    secret,
+    secret: secretSpec(input),
     ssl_verify: sslVerify,
+    signing,
   };
 }
 
-function webhookCustomSpec(input: Record<string, unknown>, options: ConfigOptions): RecordSpec<WebhookCustomConfig> {
+function webhookCustomSpec(
+  input: Record<string, unknown>,
+  options: ConfigOptions,
+): RecordSpec<ClientConfig<WebhookCustomConfig>> {
   const payloadTemplate = formatFlag(input, 'payload_format', true) === true;
   const bodyTemplate = formatFlag(input, 'body_format', true) === true;
   const headersTemplate = formatFlag(input, 'headers_format', false) === true;
@@ -292,8 +329,9 @@ function webhookCustomSpec(input: Record<string, unknown>, options: ConfigOption
     body_format: flag(true),
     headers: { check: (value) => checkHeaders(value, headersTemplate), absent: () => null },
     headers_format: flag(false),
-    secret,
+    secret: secretSpec(input),
     ssl_verify: sslVerify,
+    signing,
   };
 }
 
@@ -304,11 +342,11 @@ function lambdaSpec(options: ConfigOptions): RecordSpec<LambdaConfig> {
 type SpecFactory<H extends HandlerName> = (
   input: Record<string, unknown>,
   options: ConfigOptions,
-) => RecordSpec<HandlerConfigs[H]>;
+) => RecordSpec<ClientConfig<HandlerConfigs[H]>>;
 
 /** One schema per handler; adding a handler means adding one entry here. */
 const CONFIG_SPECS: { [H in HandlerName]: SpecFactory<H> } = {
-  webhook: (_input, options) => webhookSpec(options),
+  webhook: (input, options) => webhookSpec(input, options),
   'webhook-custom': (input, options) => webhookCustomSpec(input, options),
   log: () => ({}),
   lambda: (_input, options) => lambdaSpec(options),
@@ -332,6 +370,8 @@ export function validateConfig<H extends HandlerName>(
   const { value, errors } = checkFields(input, spec);
   reportUnknownFields(errors, input, Object.keys(spec));
   if (Object.keys(errors).length > 0) return fail(errors);
+  // Fields absent by design (`signing`) are left out, not stored as `undefined`.
+  for (const key of Object.keys(value) as (keyof typeof value)[]) if (value[key] === undefined) delete value[key];
   const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
   if (bytes > LIMITS.configBytes) return fail(`encoded size must be at most ${LIMITS.configBytes} bytes`);
   // Every field of the spec passed, so the partial value is complete.
