@@ -12,6 +12,7 @@ import { type Config, loadConfig } from '../../shared/config.ts';
 import { LOCAL_RETRY_POLICY, retryPolicyFromEnv } from '../../shared/delivery/retryPolicy.ts';
 import { createHttpSender } from '../../shared/http/httpSender.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
+import { INGEST_ROUTE } from '../../shared/pipeline/ingest.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { FunctionArgs } from '../../shared/ports/functionRunner.ts';
 import { createDocumentClient, ensureTable } from '../../shared/store/dynamo.ts';
@@ -125,7 +126,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
   const server = createApiGatewayServer(
     [
-      { method: 'POST', path: '/events', handler: httpHandler(current, (a) => a.ingest) as unknown as HttpLambda },
+      {
+        method: INGEST_ROUTE.methods[0],
+        path: INGEST_ROUTE.path,
+        handler: httpHandler(current, (a) => a.ingest) as unknown as HttpLambda,
+      },
       { method: '*', path: '*', handler: httpHandler(current, (a) => a.admin) as unknown as HttpLambda },
     ],
     {

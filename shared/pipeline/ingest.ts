@@ -1,4 +1,5 @@
 import { type ApiRequest, type ApiResponse, errorResponse, json, parseJsonBody } from '../admin/http.ts';
+import type { RouteSpec } from '../admin/router.ts';
 import { BadRequestError, type FieldErrors, SchemaViolationError } from '../errors.ts';
 import { findEvent, type SourceCatalog } from '../hooks/catalog.ts';
 import type { Logger } from '../logger.ts';
@@ -16,6 +17,9 @@ export interface IngestOptions {
 }
 
 const DEFAULT_MAX_BATCH = 100;
+
+/** The ingest route, read by the local runtime's API Gateway stand-in and by the fuzz test. */
+export const INGEST_ROUTE = { path: '/events', methods: ['POST'] } as const satisfies RouteSpec;
 
 /**
  * Checks a posted event or batch: `{source, event, data}` or an array of them, `source`/`event`
