@@ -3,7 +3,7 @@
  * Every timing is measured next to a baseline in the same run and reported as a ratio; the table is
  * printed and bench/results.json written. Options:
  *   --full               the long windows and sample counts described in BENCHMARKS.md
- *   --only=a,b           run some suites: latency, throughput, gate, admin, bundles
+ *   --only=a,b           run some suites: latency, throughput, gate, admin, bundles, fuzz
  *   --profile[=dir]      run the runtime child under `node --cpu-prof` (default dir bench/profiles)
  *   --markdown           also print the table as Markdown
  *   --out=file           where to write the results (default bench/results.json)
@@ -18,6 +18,7 @@ import { DEFAULT_DELIVERY_CONCURRENCY } from '../shared/ports/deliveryQueue.ts';
 import { benchAdmin } from './admin.ts';
 import { benchBundles } from './bundles.ts';
 import { createWebhookHooks } from './events.ts';
+import { benchFuzz } from './fuzz.ts';
 import { benchGate } from './gate.ts';
 import { createClient, startReceiver } from './http.ts';
 import { benchLatency } from './latency.ts';
@@ -25,7 +26,7 @@ import { spawnRuntime } from './runtimeProcess.ts';
 import { type Figure, figure, formatMarkdown, formatTable } from './stats.ts';
 import { benchThroughputLevel, throughputFigures } from './throughput.ts';
 
-const SUITES = ['latency', 'throughput', 'gate', 'admin', 'bundles'] as const;
+const SUITES = ['latency', 'throughput', 'gate', 'admin', 'bundles', 'fuzz'] as const;
 type Suite = (typeof SUITES)[number];
 
 /** The local delivery queue's worker concurrency: the raw client runs at the same. */
@@ -39,6 +40,7 @@ const PLANS = {
     gate: { windowMs: 3_000, rounds: 3, concurrency: 8, hooksPerScenario: 2 },
     admin: { hooks: 1000, lists: 20 },
     bundles: { runs: 7 },
+    fuzz: { idleMs: 3_000, requests: 500 },
   },
   full: {
     latency: { events: 3000, warmup: 100 },
@@ -46,6 +48,7 @@ const PLANS = {
     gate: { windowMs: 15_000, rounds: 5, concurrency: 8, hooksPerScenario: 2 },
     admin: { hooks: 1000, lists: 100 },
     bundles: { runs: 20 },
+    fuzz: { idleMs: 10_000, requests: 1_100 },
   },
 };
 
@@ -149,6 +152,10 @@ async function main(): Promise<void> {
   if (args.only.has('admin')) {
     log(`admin: ${plan.admin.hooks} hooks`);
     figures.push(...(await benchAdmin(plan.admin)));
+  }
+  if (args.only.has('fuzz')) {
+    log(`fuzz: /health idle for ${plan.fuzz.idleMs / 1000} s, then under ${plan.fuzz.requests} fuzz requests`);
+    figures.push(...(await benchFuzz(plan.fuzz)));
   }
   if (args.only.has('bundles')) {
     log(`bundles: ${plan.bundles.runs} cold loads each`);

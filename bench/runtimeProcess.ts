@@ -19,16 +19,17 @@ type CommandBody = HostCommand extends infer C ? (C extends HostCommand ? Omit<C
 
 /**
  * Starts the local runtime in a child Node process (through tsx) and waits until it listens.
- * `cpuProfileDir` runs the child with `--cpu-prof`, which writes a profile there when it exits.
+ * `cpuProfileDir` runs the child with `--cpu-prof`, which writes a profile there when it exits; `env`
+ * is added to its environment (e.g. `DYNAMODB_ENDPOINT` and `TABLE_NAME` to use a store the caller owns).
  */
 export async function spawnRuntime(
-  options: { cpuProfileDir?: string; startTimeoutMs?: number } = {},
+  options: { cpuProfileDir?: string; startTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RuntimeProcess> {
   const execArgv = ['--import', 'tsx'];
   if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
   const child: ChildProcess = spawn(process.execPath, [...execArgv, HOST], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, NODE_NO_WARNINGS: '1', LOG_LEVEL: 'warn' },
+    env: { ...process.env, NODE_NO_WARNINGS: '1', LOG_LEVEL: 'warn', ...options.env },
   });
   const pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
   let nextId = 1;
