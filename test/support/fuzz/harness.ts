@@ -102,6 +102,7 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzResult> {
   try {
     const snapshot = options.snapshot;
     let baseline = snapshot ? await snapshot() : '';
+    let stale = false;
     const send = async (c: FuzzCase) => {
       const res = await sendRaw(port, c, timeoutMs);
       statuses[String(res.status)] = (statuses[String(res.status)] ?? 0) + 1;
@@ -130,8 +131,14 @@ export async function runFuzz(options: FuzzRunOptions): Promise<FuzzResult> {
         continue;
       }
       await flush();
+      if (stale) baseline = await timed('snapshot', snapshot);
+      stale = false;
       const res = await send(c);
-      if (res.status >= 200 && res.status < 400) {
+      if (res.status === 0) {
+        // Unanswered: it may still write once it runs, so it cannot be judged, and the next write
+        // compares against a fresh baseline.
+        stale = true;
+      } else if (res.status >= 200 && res.status < 400) {
         await timed('fixtures', async () => options.afterAccepted?.(c));
         baseline = await timed('snapshot', snapshot);
       } else {
