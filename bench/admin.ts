@@ -35,7 +35,10 @@ export async function benchAdmin(options: AdminOptions): Promise<Figure[]> {
     drainMs: 1_000,
   });
   const client = createClient(4);
-  const store = createDocumentClient({ endpoint: runtime.config.dynamodbEndpoint as string });
+  const store = createDocumentClient({
+    endpoint: runtime.config.dynamodbEndpoint as string,
+    ...(runtime.storeCredentials ? { credentials: runtime.storeCredentials } : {}),
+  });
   const table = runtime.config.tableName;
   const rawPk = 'bench#raw';
   const api = `${runtime.url}/event-hooks`;

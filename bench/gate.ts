@@ -100,7 +100,7 @@ function hookFor(scenario: Scenario): EventHook {
  */
 export async function benchGate(options: GateOptions): Promise<Figure[]> {
   const store = await startDynalite();
-  const client = createDocumentClient({ endpoint: store.endpoint });
+  const client = createDocumentClient({ endpoint: store.endpoint, credentials: store.credentials });
   const tableName = 'event-hooks-bench';
   try {
     await ensureTable(client, tableName);
@@ -121,6 +121,11 @@ export async function benchGate(options: GateOptions): Promise<Figure[]> {
     };
     const counter = countStoreCalls(client);
     const dispatch = createDispatcher({
+      deadLetters: {
+        put: () => {
+          throw new Error('no job of the bench is too large for the queue');
+        },
+      },
       // The local runtime's setting: the hooks version is checked on every event.
       cache: new HookCache({
         hooks,

@@ -3,30 +3,33 @@
  * Every timing is measured next to a baseline in the same run and reported as a ratio; the table is
  * printed and bench/results.json written. Options:
  *   --full               the long windows and sample counts described in BENCHMARKS.md
- *   --only=a,b           run some suites: latency, throughput, gate, admin, bundles, fuzz
+ *   --only=a,b           run some suites: latency, throughput, noisy, gate, admin, bundles, crash (crash: --full or named), fuzz
+ *   --memory             run the runtime in memory instead of on a DATA_DIR (the journal's baseline)
  *   --profile[=dir]      run the runtime child under `node --cpu-prof` (default dir bench/profiles)
  *   --markdown           also print the table as Markdown
  *   --out=file           where to write the results (default bench/results.json)
  */
 
-import { writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DELIVERY_CONCURRENCY } from '../shared/ports/deliveryQueue.ts';
 import { benchAdmin } from './admin.ts';
 import { benchBundles } from './bundles.ts';
+import { crashFigures, runCrashRounds } from './crash.ts';
 import { createWebhookHooks } from './events.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchGate } from './gate.ts';
 import { createClient, startReceiver } from './http.ts';
 import { benchLatency } from './latency.ts';
+import { benchNoisyNeighbour } from './noisyNeighbour.ts';
 import { spawnRuntime } from './runtimeProcess.ts';
 import { type Figure, figure, formatMarkdown, formatTable } from './stats.ts';
 import { benchThroughputLevel, throughputFigures } from './throughput.ts';
 
-const SUITES = ['latency', 'throughput', 'gate', 'admin', 'bundles', 'fuzz'] as const;
+const SUITES = ['latency', 'throughput', 'noisy', 'gate', 'admin', 'bundles', 'crash', 'fuzz'] as const;
 type Suite = (typeof SUITES)[number];
 
 /** The local delivery queue's worker concurrency: the raw client runs at the same. */
@@ -37,17 +40,21 @@ const PLANS = {
   quick: {
     latency: { events: 1000, warmup: 50 },
     throughput: { windowMs: 5_000, warmupMs: 1_000 },
+    noisy: { eventsPerSecond: 100, phaseMs: 5_000, warmupMs: 1_000, arrivalTimeoutMs: 30_000 },
     gate: { windowMs: 3_000, rounds: 3, concurrency: 8, hooksPerScenario: 2 },
     admin: { hooks: 1000, lists: 20 },
     bundles: { runs: 7 },
+    crash: { rounds: 20, eventsPerRound: 120 },
     fuzz: { idleMs: 3_000, requests: 500 },
   },
   full: {
     latency: { events: 3000, warmup: 100 },
     throughput: { windowMs: 30_000, warmupMs: 2_000 },
+    noisy: { eventsPerSecond: 100, phaseMs: 20_000, warmupMs: 2_000, arrivalTimeoutMs: 60_000 },
     gate: { windowMs: 15_000, rounds: 5, concurrency: 8, hooksPerScenario: 2 },
     admin: { hooks: 1000, lists: 100 },
     bundles: { runs: 20 },
+    crash: { rounds: 30, eventsPerRound: 300 },
     fuzz: { idleMs: 10_000, requests: 1_100 },
   },
 };
@@ -55,7 +62,8 @@ const PLANS = {
 function parseArgs(argv: string[]) {
   const flag = (name: string) => argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   const value = (name: string) => flag(name)?.split('=').slice(1).join('=') || undefined;
-  const only = value('only')?.split(',') ?? [...SUITES];
+  // The crash rounds take minutes: part of --full, or when named.
+  const only = value('only')?.split(',') ?? SUITES.filter((suite) => suite !== 'crash' || flag('full'));
   for (const suite of only)
     if (!(SUITES as readonly string[]).includes(suite)) throw new Error(`unknown suite '${suite}'`);
   const profile = flag('profile');
@@ -65,6 +73,7 @@ function parseArgs(argv: string[]) {
     only: new Set(only as Suite[]),
     profileDir: profile ? resolve(value('profile') ?? join(root, 'profiles')) : undefined,
     markdown: Boolean(flag('markdown')),
+    memory: Boolean(flag('memory')),
     out: resolve(value('out') ?? join(root, 'results.json')),
   };
 }
@@ -87,7 +96,12 @@ async function runtimeSuites(args: ReturnType<typeof parseArgs>, plan: (typeof P
   const figures: Figure[] = [];
   const receiver = await startReceiver();
   const client = createClient(64);
-  const runtime = await spawnRuntime(args.profileDir ? { cpuProfileDir: args.profileDir } : {});
+  // On a DATA_DIR, as `npm start` runs: what is measured includes the journal's writes.
+  const dataDir = args.memory ? undefined : await mkdtemp(join(tmpdir(), 'event-hooks-bench-'));
+  const runtime = await spawnRuntime({
+    ...(args.profileDir ? { cpuProfileDir: args.profileDir } : {}),
+    ...(dataDir ? { dataDir } : {}),
+  });
   try {
     let hooks = 0;
     const ensureHooks = async (count: number) => {
@@ -131,8 +145,27 @@ async function runtimeSuites(args: ReturnType<typeof parseArgs>, plan: (typeof P
     client.close();
     await runtime.close();
     await receiver.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }
   return figures;
+}
+
+/** Figure 7 on a runtime of its own, since it leaves a hook whose deliveries hang. */
+async function noisySuite(plan: (typeof PLANS)['quick']): Promise<Figure[]> {
+  const { eventsPerSecond, phaseMs } = plan.noisy;
+  log(`noisy neighbour: ${phaseMs / 1000} s at ${eventsPerSecond} events/s alone, then next to a hanging hook`);
+  const receiver = await startReceiver();
+  const client = createClient(64);
+  const runtime = await spawnRuntime();
+  try {
+    await createWebhookHooks(client, runtime.url, receiver.url, 1);
+    await runtime.idle();
+    return await benchNoisyNeighbour({ runtime, client, receiver, ...plan.noisy });
+  } finally {
+    client.close();
+    await runtime.close();
+    await receiver.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -145,6 +178,7 @@ async function main(): Promise<void> {
   log(`${args.full ? 'full' : 'quick'} run: ${[...args.only].join(', ')}`);
 
   if (args.only.has('latency') || args.only.has('throughput')) figures.push(...(await runtimeSuites(args, plan)));
+  if (args.only.has('noisy')) figures.push(...(await noisySuite(plan)));
   if (args.only.has('gate')) {
     log('gate: snooze and on_change against no gate');
     figures.push(...(await benchGate(plan.gate)));
@@ -162,6 +196,16 @@ async function main(): Promise<void> {
     const { figures: bundleFigures, missing } = await benchBundles(plan.bundles);
     figures.push(...bundleFigures);
     if (missing.length > 0) notes.push(`entries not found, not bundled: ${missing.join(', ')}`);
+  }
+
+  if (args.only.has('crash')) {
+    log(`crash: ${plan.crash.rounds} SIGKILLs at random moments, bursts of ${plan.crash.eventsPerRound} events`);
+    figures.push(...crashFigures(await runCrashRounds({ ...plan.crash, seed: 9, settleMs: 120_000 })));
+  }
+  if (args.only.has('latency') || args.only.has('throughput')) {
+    notes.push(
+      args.memory ? 'runtime in memory (--memory)' : 'runtime on a DATA_DIR (store and delivery journal on disk)',
+    );
   }
 
   const durationS = (performance.now() - started) / 1000;

@@ -10,6 +10,8 @@ export interface RuntimeProcess {
   idle(timeoutMs?: number): Promise<void>;
   /** Current RSS, the sampled peak since the last reset (every 25 ms), and the OS's lifetime maximum. */
   memory(options?: { resetPeak?: boolean }): Promise<{ rss: number; peakRss: number; maxRss: number }>;
+  /** SIGKILL, as a crash: no shutdown runs. Resolves when the process has exited. */
+  kill(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -19,17 +21,30 @@ type CommandBody = HostCommand extends infer C ? (C extends HostCommand ? Omit<C
 
 /**
  * Starts the local runtime in a child Node process (through tsx) and waits until it listens.
- * `cpuProfileDir` runs the child with `--cpu-prof`, which writes a profile there when it exits; `env`
- * is added to its environment (e.g. `DYNAMODB_ENDPOINT` and `TABLE_NAME` to use a store the caller owns).
+ * `cpuProfileDir` runs the child with `--cpu-prof`, which writes a profile there when it exits;
+ * `dataDir` runs it on that DATA_DIR (else in memory); `env` adds variables (RETRY_*, say).
  */
 export async function spawnRuntime(
-  options: { cpuProfileDir?: string; startTimeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    cpuProfileDir?: string;
+    startTimeoutMs?: number;
+    dataDir?: string;
+    env?: NodeJS.ProcessEnv;
+    /** Drops the child's output (its warnings about retries, say). */
+    quiet?: boolean;
+  } = {},
 ): Promise<RuntimeProcess> {
   const execArgv = ['--import', 'tsx'];
   if (options.cpuProfileDir) execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
   const child: ChildProcess = spawn(process.execPath, [...execArgv, HOST], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, NODE_NO_WARNINGS: '1', LOG_LEVEL: 'warn', ...options.env },
+    stdio: ['ignore', options.quiet ? 'ignore' : 'inherit', options.quiet ? 'ignore' : 'inherit', 'ipc'],
+    env: {
+      ...process.env,
+      NODE_NO_WARNINGS: '1',
+      LOG_LEVEL: 'warn',
+      ...options.env,
+      DATA_DIR: options.dataDir ?? '',
+    },
   });
   const pending = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
   let nextId = 1;
@@ -96,6 +111,10 @@ export async function spawnRuntime(
     async memory(memoryOptions) {
       const reply = await command({ cmd: 'memory', ...(memoryOptions?.resetPeak ? { resetPeak: true } : {}) });
       return { rss: reply.rss ?? 0, peakRss: reply.peakRss ?? 0, maxRss: reply.maxRss ?? 0 };
+    },
+    async kill() {
+      if (!exited) child.kill('SIGKILL');
+      await exit;
     },
     async close() {
       if (exited) return;

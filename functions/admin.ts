@@ -1,11 +1,18 @@
 import { createAwsDeliveryQueue } from '../shared/adapters/aws/deliveryQueue.ts';
 import { createAwsEventBus } from '../shared/adapters/aws/eventBus.ts';
+import { createAwsFunctionDeployQueue } from '../shared/adapters/aws/functionDeployQueue.ts';
 import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
 import { awsApp } from './app.ts';
 import { httpHandler } from './http.ts';
 
 /** The Admin API: every `/event-hooks…` and `/dead-letters…` route and `GET /health`. */
 export const handler = httpHandler(
-  awsApp({ bus: createAwsEventBus, queue: createAwsDeliveryQueue, functions: createAwsFunctionRunner }),
+  awsApp({
+    bus: createAwsEventBus,
+    queue: createAwsDeliveryQueue,
+    // The test route invokes user functions; deploying them is the deploy worker's (functions/deployer.ts).
+    functions: createAwsFunctionRunner,
+    deployments: createAwsFunctionDeployQueue,
+  }),
   (app) => app.admin,
 );

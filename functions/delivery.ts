@@ -1,5 +1,6 @@
 import middy from '@middy/core';
-import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { processBatch } from '../shared/adapters/aws/deliveryBatch.ts';
 import {
   createAwsDeliveryQueue,
   parseDeliveryMessage,
@@ -7,29 +8,35 @@ import {
 } from '../shared/adapters/aws/deliveryQueue.ts';
 import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
 import { awsApp } from './app.ts';
+import { invocation } from './invocation.ts';
 
 const currentApp = awsApp({ queue: createAwsDeliveryQueue, functions: createAwsFunctionRunner });
+
+/** Time kept back from the invocation's deadline to answer SQS with the failures. */
+const ANSWER_MARGIN_MS = 2_000;
 
 /**
  * One batch from the delivery queue. Each job is one attempt: the worker itself re-sends failed
  * jobs with a backoff delay or dead-letters them, so a message is reported failed (and received
- * again, then redriven to the dead-letter queue) only when that bookkeeping itself failed.
+ * again, then redriven to the dead-letter queue) only when that bookkeeping itself failed, or when
+ * it was still running as the invocation's time ran out.
  */
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
-  const app = await currentApp();
-  const batchItemFailures: SQSBatchItemFailure[] = [];
-  await Promise.all(
-    event.Records.map(async (record) => {
-      try {
+export const handler = middy<SQSEvent, SQSBatchResponse>().handler(
+  invocation(async (event: SQSEvent, context: Context) => {
+    const app = await currentApp();
+    return processBatch(
+      event.Records,
+      async (record) => {
         const job = parseDeliveryMessage(record.body);
         const wait = remainingDelayMs(job, Date.now());
         if (wait > 0) await app.queue.send([job], { delayMs: wait });
         else await app.deliver(job);
-      } catch (error) {
-        app.logger.error('delivery message failed', { message_id: record.messageId, error });
-        batchItemFailures.push({ itemIdentifier: record.messageId });
-      }
-    }),
-  );
-  return { batchItemFailures };
-});
+      },
+      {
+        budgetMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS,
+        onFailure: (record, error) =>
+          app.logger.error('delivery message failed', { message_id: record.messageId, error }),
+      },
+    );
+  }),
+);

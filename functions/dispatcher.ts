@@ -4,6 +4,7 @@ import { createAwsDeliveryQueue } from '../shared/adapters/aws/deliveryQueue.ts'
 import type { HookEvent } from '../shared/events/envelope.ts';
 import { TENANT_RESOURCE_PREFIX } from '../shared/ports/eventBus.ts';
 import { awsApp } from './app.ts';
+import { invocation } from './invocation.ts';
 
 const currentApp = awsApp({ queue: createAwsDeliveryQueue });
 
@@ -22,7 +23,9 @@ export function toHookEvent(event: EventBridgeEvent<string, unknown>, defaultTen
 }
 
 /** Finds the hooks an event matches, applies the gate, enqueues deliveries. A throw makes EventBridge retry. */
-export const handler = middy<EventBridgeEvent<string, unknown>, void>().handler(async (event) => {
-  const app = await currentApp();
-  await app.dispatch(toHookEvent(event, app.config.tenant));
-});
+export const handler = middy<EventBridgeEvent<string, unknown>, void>().handler(
+  invocation(async (event: EventBridgeEvent<string, unknown>) => {
+    const app = await currentApp();
+    await app.dispatch(toHookEvent(event, app.config.tenant));
+  }),
+);

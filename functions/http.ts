@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ApiRequest, ApiResponse } from '../shared/admin/http.ts';
 import type { App } from '../shared/app.ts';
+import { invocation } from './invocation.ts';
 
 /** API Gateway HTTP API (v2) event → the core's request. */
 export function toApiRequest(event: APIGatewayProxyEventV2): ApiRequest {
@@ -30,7 +31,7 @@ export function toProxyResult(response: ApiResponse): APIGatewayProxyStructuredR
  * (`admin` or `ingest`), and its answer the proxy result. The local runtime passes its own app.
  */
 export function httpHandler(app: () => Promise<App>, router: (app: App) => App['admin']) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(async (event) =>
-    toProxyResult(await router(await app())(toApiRequest(event))),
+  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(
+    invocation(async (event: APIGatewayProxyEventV2) => toProxyResult(await router(await app())(toApiRequest(event)))),
   );
 }

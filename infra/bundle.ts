@@ -9,6 +9,8 @@ export const DEFAULT_ENTRIES = {
   ingest: 'functions/ingest.ts',
   dispatcher: 'functions/dispatcher.ts',
   delivery: 'functions/delivery.ts',
+  deployer: 'functions/deployer.ts',
+  sweeper: 'functions/sweeper.ts',
 } as const;
 
 export type FunctionName = keyof typeof DEFAULT_ENTRIES;

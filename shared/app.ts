@@ -15,15 +15,19 @@ import { type Logger, redact } from './logger.ts';
 import { createDeadLetters } from './pipeline/deadLetters.ts';
 import { createDeliveryWorker, type DeliveryOutcome } from './pipeline/deliveryWorker.ts';
 import { createDispatcher } from './pipeline/dispatcher.ts';
+import { createFunctionDeployer, type FunctionDeployer } from './pipeline/functionDeployer.ts';
 import { HookCache } from './pipeline/hookCache.ts';
 import { createHookRunner } from './pipeline/hookRunner.ts';
 import { createIngest } from './pipeline/ingest.ts';
 import type { Clock } from './ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from './ports/deliveryQueue.ts';
 import type { EventBus } from './ports/eventBus.ts';
-import { type FunctionRunner, functionsNotIn } from './ports/functionRunner.ts';
+import type { FunctionDeployQueue } from './ports/functionDeployQueue.ts';
+import { type FunctionRunner, functionsNotIn, isLambdaReference } from './ports/functionRunner.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
+import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
+import { IdempotencyStore } from './store/idempotencyStore.ts';
 import { SourceStore } from './store/sourceStore.ts';
 
 /** The adapters behind the ports; the only part that differs between AWS and the local runtime. */
@@ -33,6 +37,11 @@ export interface AppPorts {
   queue: DeliveryQueue;
   functions: FunctionRunner;
   http: HttpSender;
+  /**
+   * Where deploy jobs go, built with the job runner: an SQS queue read by the deploy worker on AWS.
+   * Default: each job runs at once, inside the request (the local runtime, where deploying is instant).
+   */
+  deployments?: (run: FunctionDeployer) => FunctionDeployQueue;
 }
 
 export interface AppOptions {
@@ -62,6 +71,8 @@ export interface App {
   dispatch(event: HookEvent): Promise<DeliveryJob[]>;
   /** The delivery worker: one attempt of one job. */
   deliver(job: DeliveryJob): Promise<DeliveryOutcome>;
+  /** The deploy worker: one job on the user functions of a hook (see `FunctionDeployJob`). */
+  deployFunctions: FunctionDeployer;
   /** Resolves when background work started by admin writes (pings) has finished. */
   settled(): Promise<void>;
 }
@@ -105,43 +116,63 @@ export function createApp(options: AppOptions): App {
   let bus: EventBus;
   const userCode = (hook: EventHook) => (hook.handler === 'lambda' ? hook.config.functions : undefined);
 
-  const beforeWrite = async ({ tenant, hook }: HookChange) => {
-    const functions = userCode(hook);
-    if (functions) await ports.functions.deploy({ tenant, id: hook.id, functions });
-  };
+  /** Whether a hook has functions this service deploys: a `lambda` hook with at least one inline code entry. */
+  const hasUserCode = (functions: string[] | undefined): functions is string[] =>
+    functions?.some((entry) => !isLambdaReference(entry)) ?? false;
+  const deployFunctions = createFunctionDeployer({
+    hooks,
+    functions: ports.functions,
+    setDeployment: async (change) => {
+      const marked = await setHookDeployment(client, tableName, change);
+      // This process's deliveries see it at once; others within HOOK_CACHE_CHECK_MS (the version was bumped).
+      if (marked) cache.invalidate(change.tenant);
+      return marked;
+    },
+    logger,
+  });
+  const deployQueue = (ports.deployments ?? ((run) => ({ send: (job) => run(job) })))(deployFunctions);
 
   /**
-   * Removes the functions of `entries` that none of `keep` uses (same index, same code), nor the hook
-   * as stored now: a concurrent write may have stored the very code this one deployed (the names are
-   * the same), and that must survive. Awaited, since on Lambda work left running after the answer may
-   * never finish; a failure is logged, never thrown (the functions carry the hook id tag for clean-up).
+   * Deploying is not done here but by a deploy job after the write (off the request path on AWS: the
+   * Lambda control plane is slow and its quota small). The hook is stored `pending` unless it keeps
+   * exactly the functions of an `active` version; a hook stored before deployments had a state was
+   * deployed inside its request, so it counts as active.
    */
-  const removeUnused = async (tenant: string, id: string, entries: string[], keep: (string[] | undefined)[]) => {
-    try {
-      const candidates = functionsNotIn(entries, keep);
-      if (candidates.every((entry) => entry === null)) return;
-      const stored = await hooks.get(tenant, id);
-      const unused = functionsNotIn(candidates, [stored ? userCode(stored.hook) : undefined]);
-      if (unused.every((entry) => entry === null)) return;
-      await ports.functions.remove({ tenant, id, functions: unused });
-    } catch (error) {
-      logger.warn('could not remove the user functions of a hook', { hook_id: id, error });
-    }
+  const beforeWrite = async ({ hook, old }: HookChange) => {
+    const functions = userCode(hook);
+    if (!hasUserCode(functions)) return;
+    const oldFunctions = old ? userCode(old) : undefined;
+    const same = oldFunctions !== undefined && functionsNotIn(functions, [oldFunctions]).every((e) => e === null);
+    const oldState = old?.deployment?.state ?? 'active';
+    hook.deployment = same && oldState === 'active' ? { state: 'active' } : { state: 'pending' };
   };
 
   const afterWrite = async ({ tenant, operation, hook, old }: HookChange) => {
     // This process's dispatcher and deliveries see the change at once; others within HOOK_CACHE_CHECK_MS.
     cache.invalidate(tenant);
-    // The new code was deployed next to the old; now that the new version is stored, the old goes.
+    // One job deploys the stored version's functions, then removes the old ones it no longer uses.
     const oldFunctions = old ? userCode(old) : undefined;
-    if (oldFunctions) {
-      await removeUnused(tenant, hook.id, oldFunctions, operation === 'delete' ? [] : [userCode(hook)]);
+    const remove = oldFunctions ? functionsNotIn(oldFunctions, operation === 'delete' ? [] : [userCode(hook)]) : [];
+    const deploy = operation !== 'delete' && hook.deployment?.state === 'pending';
+    if (deploy || remove.some((entry) => entry !== null)) {
+      try {
+        const deployment = await deployQueue.send({ tenant, hookId: hook.id, remove });
+        // Run at once (locally): the answer shows the outcome.
+        if (deploy && deployment) hook.deployment = deployment;
+      } catch (error) {
+        // The write stands; answering 5xx would only invite a retry that creates a second hook.
+        logger.error('could not queue the deployment of user functions', { hook_id: hook.id, operation, error });
+      }
     }
-    // Kong pings handlers that can be pinged, in the background; so do we (on Lambda a ping cut short
-    // by the freeze is not retried).
+    // Kong pings handlers that can be pinged, in the background. On Lambda the environment may be frozen
+    // as soon as the answer is sent, cutting a background ping short, so there it finishes first.
     if (operation !== 'delete') {
       const ping = createHandler(hook, handlerDeps(tenant)).ping;
-      if (ping) inBackground(ping(operation));
+      if (ping && config.runtime === 'aws') {
+        await ping(operation).catch((error: unknown) => logger.warn('background task failed', { error }));
+      } else if (ping) {
+        inBackground(ping(operation));
+      }
     }
     const data = {
       operation,
@@ -163,24 +194,26 @@ export function createApp(options: AppOptions): App {
     clock,
     userCodeSyntaxError,
     reservedFunctionPrefix: config.userFunctionPrefix,
+    destinationRefusal: (url) => ports.http.destinations.urlRefusal(url)?.message,
     beforeWrite,
     afterWrite,
-    // The write did not happen: what beforeWrite deployed for it and no stored version uses goes.
-    onWriteFailed: async ({ tenant, hook, old }) => {
-      const functions = userCode(hook);
-      if (functions) await removeUnused(tenant, hook.id, functions, [old ? userCode(old) : undefined]);
-    },
     afterCatalogWrite: (tenant) => cache.invalidate(tenant),
+  });
+  const deadLetterStore = new DeadLetterStore({
+    client,
+    tableName,
+    retentionDays: config.deadLetterRetentionDays,
+    clock,
   });
   const dispatch = createDispatcher({
     cache,
     gate: createGate({ client, tableName, clock }),
     queue: ports.queue,
+    deadLetters: deadLetterStore,
     clock,
     logger,
   });
   bus = ports.bus(dispatch);
-  const deadLetterStore = new DeadLetterStore({ client, tableName, retentionDays: config.deadLetterRetentionDays });
   const deliver = createDeliveryWorker({
     hooks: cache,
     queue: ports.queue,
@@ -203,6 +236,7 @@ export function createApp(options: AppOptions): App {
     logger,
     tenant: config.tenant,
     maxEventBytes: config.maxEventBytes,
+    idempotency: new IdempotencyStore({ client, tableName, clock }),
   });
 
   return {
@@ -218,6 +252,7 @@ export function createApp(options: AppOptions): App {
     ingest,
     dispatch,
     deliver,
+    deployFunctions,
     async settled() {
       while (background.size > 0) await Promise.all(background);
     },

@@ -1,6 +1,6 @@
 import { DEFAULT_TENANT } from './hooks/hook.ts';
 import { DEFAULT_TEMPLATE_MAX_BYTES } from './hooks/templates.ts';
-import { DEFAULT_DELIVERY_CONCURRENCY } from './ports/deliveryQueue.ts';
+import { DEFAULT_DELIVERY_CONCURRENCY, defaultConcurrencyPerHook } from './ports/deliveryQueue.ts';
 import { DEFAULT_TABLE_NAME } from './store/table.ts';
 
 /**
@@ -27,9 +27,13 @@ export interface Config {
   maxEventBytes: number;
   functionTimeoutMs: number;
   functionMemoryMb: number;
+  /** Whether local user code may use the network (`FUNCTION_NETWORK`); on AWS each function is its own Lambda. */
+  functionNetwork: 'none' | 'allow';
   lambdaEndpoint: string | undefined;
   /** Deliveries the local queue runs at once (on AWS, the event source mapping's concurrency decides). */
   deliveryConcurrency: number;
+  /** Of those, deliveries to one hook at once, so a slow endpoint only holds its own share. */
+  deliveryConcurrencyPerHook: number;
   /** Days a dead letter is kept (DynamoDB TTL). */
   deadLetterRetentionDays: number;
   /** Most bytes the templates of one `webhook-custom` delivery may render; past it the delivery fails for good. */
@@ -55,8 +59,16 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   throw new ConfigError(`${name} must be true or false, got '${raw}'`);
 }
 
+function functionNetwork(env: NodeJS.ProcessEnv): 'none' | 'allow' {
+  const raw = env.FUNCTION_NETWORK;
+  if (raw === undefined || raw === '' || raw === 'none') return 'none';
+  if (raw === 'allow') return 'allow';
+  throw new ConfigError(`FUNCTION_NETWORK must be none or allow, got '${raw}'`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const runtime = env.RUNTIME === 'aws' ? 'aws' : 'local';
+  const deliveryConcurrency = integer(env, 'DELIVERY_CONCURRENCY', DEFAULT_DELIVERY_CONCURRENCY, 1);
   return {
     runtime,
     tenant: env.TENANT || DEFAULT_TENANT,
@@ -72,9 +84,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxEventBytes: integer(env, 'MAX_EVENT_BYTES', 200 * 1024, 1),
     functionTimeoutMs: integer(env, 'FUNCTION_TIMEOUT_MS', 5_000, 1),
     functionMemoryMb: integer(env, 'FUNCTION_MEMORY_MB', 128, 16),
+    functionNetwork: functionNetwork(env),
     lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
     deadLetterRetentionDays: integer(env, 'DEAD_LETTER_RETENTION_DAYS', 14, 1),
-    deliveryConcurrency: integer(env, 'DELIVERY_CONCURRENCY', DEFAULT_DELIVERY_CONCURRENCY, 1),
+    deliveryConcurrency,
+    deliveryConcurrencyPerHook: integer(
+      env,
+      'DELIVERY_CONCURRENCY_PER_HOOK',
+      defaultConcurrencyPerHook(deliveryConcurrency),
+      1,
+    ),
     templateMaxBytes: integer(env, 'TEMPLATE_MAX_BYTES', DEFAULT_TEMPLATE_MAX_BYTES, 1),
   };
 }

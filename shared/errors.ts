@@ -1,10 +1,16 @@
 /**
  * One error hierarchy for the whole core. Decisions (HTTP status, retry or not) are taken from an
- * error's class, never from its message text.
+ * error's class, never from its message text; every class states both. One presenter
+ * (`errorResponse` in `admin/http.ts`) turns them into answers.
+ *
+ * The base class itself is a failure of the service (a store or AWS call that failed): `500`, and
+ * not known to succeed if repeated.
  */
 export class EventHooksError extends Error {
-  /** HTTP status an API answer should carry for this error. */
+  /** HTTP status an API answer carries for this error. */
   readonly status: number = 500;
+  /** Whether the same request (or delivery) may succeed if sent again unchanged. */
+  readonly retryable: boolean = false;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -21,6 +27,7 @@ export type FieldErrors = { [key: string]: string | string[] | FieldErrors };
 /** A body that breaks the schema: Kong's `{"code":2,"name":"schema violation",...}` answer. */
 export class SchemaViolationError extends EventHooksError {
   override readonly status = 400;
+  override readonly retryable = false;
   readonly fields: FieldErrors;
 
   constructor(fields: FieldErrors) {
@@ -34,25 +41,37 @@ export class SchemaViolationError extends EventHooksError {
 /** A request that is malformed in a way that is not a schema violation (bad JSON, bad offset). */
 export class BadRequestError extends EventHooksError {
   override readonly status = 400;
+  override readonly retryable = false;
+}
+
+/** Kong's "invalid size" error (code 9): a page `size` out of range. */
+export class InvalidSizeError extends BadRequestError {
+  readonly kongCode = 9;
+  readonly kongName = 'invalid size';
 }
 
 export class NotFoundError extends EventHooksError {
   override readonly status = 404;
+  override readonly retryable = false;
   constructor(message = 'Not found') {
     super(message);
   }
 }
 
+/** A write that lost a race, or that would break what depends on the entity; sent again, it may pass. */
 export class ConflictError extends EventHooksError {
   override readonly status = 409;
+  override readonly retryable = true;
 }
 
 export class PayloadTooLargeError extends EventHooksError {
   override readonly status = 413;
+  override readonly retryable = false;
 }
 
 export class MethodNotAllowedError extends EventHooksError {
   override readonly status = 405;
+  override readonly retryable = false;
   constructor(message = 'Method not allowed') {
     super(message);
   }
@@ -60,6 +79,32 @@ export class MethodNotAllowedError extends EventHooksError {
 
 export class NotImplementedError extends EventHooksError {
   override readonly status = 501;
+  override readonly retryable = false;
+}
+
+/**
+ * The service cannot take the request now but will (it is shutting down, or briefly overloaded):
+ * `503` with `Retry-After`, never a `500`.
+ */
+export class ServiceUnavailableError extends EventHooksError {
+  override readonly status = 503;
+  override readonly retryable = true;
+  /** The `Retry-After` a client is given, in seconds. */
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, options: { retryAfterSeconds?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
+  }
+}
+
+/**
+ * `POST /event-hooks/{id}/test` ran the hook and it failed. Kong answers `500` with its own message
+ * (typo included) and the reason in `err`; scripts match on it, so this is the one deliberate 500.
+ */
+export class HookTestFailedError extends EventHooksError {
+  override readonly status = 500;
+  override readonly retryable = false;
 }
 
 /**
@@ -67,7 +112,9 @@ export class NotImplementedError extends EventHooksError {
  * `retryAfterMs` carries a receiver's `Retry-After` when it gave one.
  */
 export class DeliveryError extends EventHooksError {
-  readonly retryable: boolean;
+  /** The receiver failed, not this service: a gateway error if it ever reaches an API answer. */
+  override readonly status = 502;
+  override readonly retryable: boolean;
   readonly statusCode: number | undefined;
   readonly retryAfterMs: number | undefined;
 
@@ -95,8 +142,9 @@ export class TemplateError extends DeliveryError {
 
 /** User code in a `lambda` hook threw, returned an error, timed out or ran out of memory. */
 export class FunctionError extends EventHooksError {
+  override readonly status = 502;
   /** Whether another attempt could succeed (a cold or throttled function), as opposed to user code failing. */
-  readonly retryable: boolean;
+  override readonly retryable: boolean;
   constructor(message: string, options: { retryable?: boolean; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.retryable = options.retryable ?? false;

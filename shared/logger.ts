@@ -1,3 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { setOwn } from './records.ts';
+
 /**
  * Structured logging: one JSON object per line on stdout, as CloudWatch Logs and `npm start` both
  * read it. Values under keys that name secrets are replaced before anything is written.
@@ -23,11 +26,25 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
-      out[key] = SECRET_KEY.test(key) && v !== null && v !== undefined ? '[redacted]' : redact(v, depth + 1);
+      // Keys come from event data and may be `__proto__`: defined, never assigned through a prototype.
+      setOwn(out, key, SECRET_KEY.test(key) && v !== null && v !== undefined ? '[redacted]' : redact(v, depth + 1));
     }
     return out;
   }
   return value;
+}
+
+/** Fields of the invocation or request being served, added to every line written while it runs. */
+const invocationFields = new AsyncLocalStorage<Record<string, unknown>>();
+
+/**
+ * Runs `fn` with `fields` on every log line it writes, however deep and through whatever awaits:
+ * how a Lambda invocation's request id and cold-start flag reach lines written by the core.
+ *
+ * @example withLogContext({ aws_request_id: context.awsRequestId }, () => handle(event))
+ */
+export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T): T {
+  return invocationFields.run({ ...invocationFields.getStore(), ...fields }, fn);
 }
 
 export interface LoggerOptions {
@@ -42,7 +59,14 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const base = options.base ?? {};
   const log = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
     if (LEVELS[level] < threshold) return;
-    const entry = redact({ time: new Date().toISOString(), level, message, ...base, ...fields });
+    const entry = redact({
+      time: new Date().toISOString(),
+      level,
+      message,
+      ...invocationFields.getStore(),
+      ...base,
+      ...fields,
+    });
     write(JSON.stringify(entry));
   };
   return {

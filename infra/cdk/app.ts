@@ -57,6 +57,18 @@ export function stackPropsFromContext(context: Context): EventHooksStackProps {
     baseDelayMs: int('retryBaseDelayMs'),
     maxDelayMs: int('retryMaxDelayMs'),
   };
+  const reservedConcurrency = (): EventHooksStackProps['reservedConcurrency'] => {
+    const raw = context('reservedConcurrency');
+    if (raw === undefined || raw === null || raw === '') return undefined;
+    if (raw === false || raw === 'off' || raw === 'false') return false;
+    const value = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+      throw new Error(
+        `context reservedConcurrency must be off or a JSON object like {"admin":5}, got '${String(raw)}'`,
+      );
+    }
+    return value as Record<string, number>;
+  };
   const arns = context('invokableFunctionArns');
   const props: EventHooksStackProps = {
     namePrefix: text('namePrefix'),
@@ -72,6 +84,7 @@ export function stackPropsFromContext(context: Context): EventHooksStackProps {
     userFunctionMemorySize: int('userFunctionMemorySize'),
     hookCacheCheckMs: int('hookCacheCheckMs'),
     deliveryMaxConcurrency: int('deliveryMaxConcurrency'),
+    reservedConcurrency: reservedConcurrency(),
     memorySizes: json<Partial<Record<FunctionName, number>>>('memorySizes'),
     invokableFunctionArns: Array.isArray(arns)
       ? arns.map(String)

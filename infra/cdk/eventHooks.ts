@@ -24,6 +24,7 @@ import {
 } from './functions.ts';
 import { acknowledgeFindings } from './nag.ts';
 import { grantLeastPrivilege } from './permissions.ts';
+import { UserFunctionDeployment } from './userFunctionDeployment.ts';
 
 export interface EventHooksProps extends FunctionCodeProps {
   /** Prefix of every named resource and of the user-code functions. Letters, digits, `-`. Default `event-hooks`. */
@@ -65,11 +66,34 @@ export interface EventHooksProps extends FunctionCodeProps {
   blockPrivateNetworks?: boolean;
   /** Messages per delivery invocation. Default 10. */
   deliveryBatchSize?: number;
-  /** Most concurrent delivery invocations (2–1000), to protect receivers; default unlimited. */
+  /**
+   * Most concurrent delivery invocations (2–1000), so a backlog of deliveries cannot take the
+   * account's whole concurrency from the API and the dispatcher. Default 50.
+   */
   deliveryMaxConcurrency?: number;
+  /**
+   * Reserved concurrency of the functions that must answer even while deliveries are busy (the
+   * Admin API, `POST /events`, the dispatcher), or `false` for none. AWS keeps at least 100 of an
+   * account's concurrency unreserved, so an account with a low quota (new accounts start at 10)
+   * cannot reserve anything: deploy there with `false` (`-c reservedConcurrency=off`).
+   * Default `{ admin: 5, ingest: 20, dispatcher: 20 }`.
+   */
+  reservedConcurrency?: Partial<Record<ReservedFunction, number>> | false;
   /** HTTP API throttling. Default 100 requests per second, burst 200. */
   throttle?: { rateLimit: number; burstLimit: number };
+  /** Most deploy workers of user functions at once (2–1000). Default 2, within Lambda's control-plane quota. */
+  deployerMaxConcurrency?: number;
+  /** How often unused user functions are swept. Default every hour. */
+  sweepEvery?: Duration;
 }
+
+/** The functions that get reserved concurrency; delivery is capped by its event source instead. */
+export type ReservedFunction = 'admin' | 'ingest' | 'dispatcher';
+
+export const DEFAULT_RESERVED_CONCURRENCY: Record<ReservedFunction, number> = { admin: 5, ingest: 20, dispatcher: 20 };
+export const DEFAULT_DELIVERY_MAX_CONCURRENCY = 50;
+/** SQS's largest message (1 MiB since 2025); a queue's own `MaximumMessageSize` defaults to 256 KiB. */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
 
 /**
  * Everything event-hooks needs on AWS, as one construct to drop into any CDK app: the HTTP API,
@@ -94,6 +118,8 @@ export class EventHooks extends Construct {
   readonly userFunctionLogGroup: logs.LogGroup;
   /** Every user-code function is named `${userFunctionPrefix}-<hash>-<hash>` (from tenant, hook, index and code). */
   readonly userFunctionPrefix: string;
+  /** The deploy queue, deploy worker and sweeper of user functions. */
+  readonly userFunctionDeployment: UserFunctionDeployment;
 
   constructor(scope: Construct, id: string, props: EventHooksProps = {}) {
     super(scope, id);
@@ -128,11 +154,13 @@ export class EventHooks extends Construct {
     });
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       ...queueDefaults,
+      maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
       queueName: `${prefix}-delivery-dlq`,
       retentionPeriod: Duration.days(14),
     });
     this.deliveryQueue = new sqs.Queue(this, 'DeliveryQueue', {
       ...queueDefaults,
+      maxMessageSizeBytes: SQS_MAX_MESSAGE_BYTES,
       queueName: `${prefix}-delivery`,
       // A message must not reappear while a delivery of its batch may still be running (AWS advises 6x).
       visibilityTimeout: Duration.seconds(deliveryTimeout.toSeconds() * 6),
@@ -150,6 +178,12 @@ export class EventHooks extends Construct {
       description: 'event-hooks user code: may write its logs and nothing else',
     });
     this.userFunctionLogGroup.grantWrite(this.userFunctionRole);
+
+    // User functions are deployed off the request path (see userFunctionDeployment.ts).
+    this.userFunctionDeployment = new UserFunctionDeployment(this, 'UserFunctionDeployment', {
+      namePrefix: prefix,
+      deployerTimeout: props.timeouts?.deployer ?? FUNCTION_DEFAULTS.deployer.timeout,
+    });
 
     const retry = { ...AWS_RETRY_POLICY, ...props.retry };
     const environment: Record<string, string> = {
@@ -170,9 +204,12 @@ export class EventHooks extends Construct {
       HOOK_CACHE_CHECK_MS: String(props.hookCacheCheckMs ?? 1000),
       BLOCK_PRIVATE_NETWORKS: String(props.blockPrivateNetworks ?? true),
       LOG_LEVEL: props.logLevel ?? 'info',
+      ...this.userFunctionDeployment.environment,
     };
 
     const { code, release } = serviceFunctionCode(this, props);
+    const reserved =
+      props.reservedConcurrency === false ? {} : { ...DEFAULT_RESERVED_CONCURRENCY, ...props.reservedConcurrency };
     const built = {} as Record<FunctionName, ServiceFunction>;
     for (const name of FUNCTION_NAMES) {
       built[name] = new ServiceFunction(this, `${name[0]!.toUpperCase()}${name.slice(1)}`, {
@@ -183,6 +220,7 @@ export class EventHooks extends Construct {
         logRetention,
         memorySize: props.memorySizes?.[name],
         timeout: props.timeouts?.[name],
+        reservedConcurrentExecutions: (reserved as Partial<Record<FunctionName, number>>)[name],
       });
     }
     release();
@@ -191,6 +229,8 @@ export class EventHooks extends Construct {
       ingest: built.ingest.function,
       dispatcher: built.dispatcher.function,
       delivery: built.delivery.function,
+      deployer: built.deployer.function,
+      sweeper: built.sweeper.function,
     };
 
     const maxEventAge = props.busMaxEventAge ?? Duration.hours(6);
@@ -218,7 +258,7 @@ export class EventHooks extends Construct {
       new SqsEventSource(this.deliveryQueue, {
         batchSize: props.deliveryBatchSize ?? 10,
         reportBatchItemFailures: true,
-        ...(props.deliveryMaxConcurrency ? { maxConcurrency: props.deliveryMaxConcurrency } : {}),
+        maxConcurrency: props.deliveryMaxConcurrency ?? DEFAULT_DELIVERY_MAX_CONCURRENCY,
       }),
     );
 
@@ -240,13 +280,29 @@ export class EventHooks extends Construct {
       ingest: built.ingest.role,
       dispatcher: built.dispatcher.role,
       delivery: built.delivery.role,
+      deployer: built.deployer.role,
+      sweeper: built.sweeper.role,
     };
     grantLeastPrivilege(this, { roles, userFunctionArnPattern, invokableFunctionArns });
+    // the same ARN as cdk-nag prints it, pseudo-parameters in angle brackets
+    const nagUserFunctionArnPattern = `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${userFunctionNamePattern(this.userFunctionPrefix)}`;
+    this.userFunctionDeployment.connect({
+      deployer: this.functions.deployer,
+      deployerRole: roles.deployer,
+      sweeper: this.functions.sweeper,
+      sweeperRole: roles.sweeper,
+      senders: [roles.admin, roles.sweeper],
+      table: this.table,
+      userFunctionRole: this.userFunctionRole,
+      userFunctionArnPattern,
+      nagUserFunctionArnPattern,
+      ...(props.deployerMaxConcurrency ? { deployerMaxConcurrency: props.deployerMaxConcurrency } : {}),
+      ...(props.sweepEvery ? { sweepEvery: props.sweepEvery } : {}),
+    });
     acknowledgeFindings({
       eventsDeadLetterQueue: this.eventsDeadLetterQueue,
       userFunctionRoles: [roles.admin, roles.delivery],
-      // the same ARN as cdk-nag prints it, pseudo-parameters in angle brackets
-      userFunctionArnPattern: `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${userFunctionNamePattern(this.userFunctionPrefix)}`,
+      userFunctionArnPattern: nagUserFunctionArnPattern,
       invokerRoles: [roles.admin, roles.delivery],
       invokableFunctionArns,
       openRoutes: this.httpApi.openRoutes,
@@ -287,5 +343,41 @@ function validate(prefix: string, userFunctionPrefix: string, props: EventHooksP
   const concurrency = props.deliveryMaxConcurrency;
   if (concurrency !== undefined && (concurrency < 2 || concurrency > 1000)) {
     throw new Error('deliveryMaxConcurrency must be between 2 and 1000');
+  }
+  // Values that synthesize but make every function fail at its first cold start.
+  const wholeIn = (name: string, value: number | undefined, min: number, max: number, unit = '') => {
+    if (value === undefined || Token.isUnresolved(value)) return;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new Error(`${name} must be a whole number from ${min} to ${max}${unit}, got ${value}`);
+    }
+  };
+  const seconds = (name: string, value: Duration | undefined, min: number, max: number) => {
+    if (value === undefined || value.isUnresolved()) return;
+    const ms = value.toMilliseconds();
+    if (ms < min * 1000 || ms > max * 1000 || ms % 1000 !== 0) {
+      throw new Error(`${name} must be whole seconds from ${min} to ${max}, got ${value.toHumanString()}`);
+    }
+  };
+  seconds('userFunctionTimeout', props.userFunctionTimeout, 1, 900);
+  wholeIn('userFunctionMemorySize', props.userFunctionMemorySize, 128, 10_240, ' MB');
+  for (const [name, size] of Object.entries(props.memorySizes ?? {})) {
+    wholeIn(`memorySizes.${name}`, size, 128, 10_240, ' MB');
+  }
+  for (const [name, timeout] of Object.entries(props.timeouts ?? {})) seconds(`timeouts.${name}`, timeout, 1, 900);
+  wholeIn('retry.maxAttempts', props.retry?.maxAttempts, 1, 100);
+  wholeIn('retry.maxAgeMs', props.retry?.maxAgeMs, 1, 14 * 24 * 3600 * 1000, ' ms');
+  wholeIn('retry.baseDelayMs', props.retry?.baseDelayMs, 0, 12 * 3600 * 1000, ' ms');
+  wholeIn('retry.maxDelayMs', props.retry?.maxDelayMs, 0, 12 * 3600 * 1000, ' ms');
+  wholeIn('maxReceiveCount', props.maxReceiveCount, 1, 1000);
+  wholeIn('busRetryAttempts', props.busRetryAttempts, 0, 185);
+  wholeIn('deliveryBatchSize', props.deliveryBatchSize, 1, 10);
+  wholeIn('hookCacheCheckMs', props.hookCacheCheckMs, 0, 3_600_000, ' ms');
+  if (props.reservedConcurrency) {
+    for (const [name, value] of Object.entries(props.reservedConcurrency)) {
+      if (!(name in DEFAULT_RESERVED_CONCURRENCY)) {
+        throw new Error(`reservedConcurrency.${name}: only admin, ingest and dispatcher can be reserved`);
+      }
+      wholeIn(`reservedConcurrency.${name}`, value, 1, 1000);
+    }
   }
 }

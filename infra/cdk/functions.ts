@@ -12,7 +12,7 @@ export const FUNCTION_NAMES = Object.keys(DEFAULT_ENTRIES) as FunctionName[];
 
 /** Memory (MB) and timeout of each service function unless the props say otherwise. */
 export const FUNCTION_DEFAULTS: Record<FunctionName, { memorySize: number; timeout: Duration; description: string }> = {
-  // HTTP API integrations time out at 30 s; deploying user-code functions happens inside an admin call.
+  // HTTP API integrations time out at 30 s (user functions are deployed by the deployer, not here).
   admin: { memorySize: 512, timeout: Duration.seconds(29), description: 'event-hooks Admin API' },
   ingest: { memorySize: 256, timeout: Duration.seconds(10), description: 'event-hooks POST /events' },
   dispatcher: {
@@ -21,6 +21,17 @@ export const FUNCTION_DEFAULTS: Record<FunctionName, { memorySize: number; timeo
     description: 'event-hooks dispatcher (EventBridge rule target)',
   },
   delivery: { memorySize: 512, timeout: Duration.seconds(60), description: 'event-hooks delivery (SQS consumer)' },
+  // One job creates up to 10 functions, two at a time, each awaited Active by the SDK's waiter (at most 60 s).
+  deployer: {
+    memorySize: 256,
+    timeout: Duration.minutes(5),
+    description: 'event-hooks deploy worker of user functions (SQS consumer)',
+  },
+  sweeper: {
+    memorySize: 256,
+    timeout: Duration.minutes(5),
+    description: 'event-hooks sweeper of unused user functions (scheduled)',
+  },
 };
 
 /** Where the service functions' code comes from. */
@@ -77,6 +88,8 @@ export interface ServiceFunctionProps {
   logRetention: logs.RetentionDays;
   memorySize?: number;
   timeout?: Duration;
+  /** Concurrency kept for this function alone; none when undefined. */
+  reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -112,6 +125,9 @@ export class ServiceFunction extends Construct {
       code: props.code,
       memorySize: props.memorySize ?? defaults.memorySize,
       timeout: props.timeout ?? defaults.timeout,
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
       environment: props.environment,
       role: this.role,
       loggingFormat: lambda.LoggingFormat.JSON,

@@ -3,15 +3,6 @@ import { TABLE_SCHEMA } from '../../shared/store/table.ts';
 import type { FunctionName } from '../bundle.ts';
 import type { EventHooks } from './eventHooks.ts';
 
-/** What the admin function does with the Lambda control plane, on user-code functions only. */
-export const USER_FUNCTION_MANAGEMENT_ACTIONS = [
-  'lambda:CreateFunction',
-  'lambda:UpdateFunctionConfiguration',
-  'lambda:GetFunctionConfiguration',
-  'lambda:DeleteFunction',
-  'lambda:TagResource',
-];
-
 /** Table actions per function: exactly the calls its code makes. */
 export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
   // hooks, user sources and dead letters: read, list, create, update, delete
@@ -22,7 +13,11 @@ export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
   dispatcher: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
   // the hook of a job by id (and the hooks version and catalog the cache checks); dead letters
   delivery: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
+  // deployer and sweeper: granted with the rest of their permissions by UserFunctionDeployment
 };
+
+/** Ingest's writes, allowed only on idempotency items (partition keys `T#<tenant>#IDEM#…`). */
+export const INGEST_IDEMPOTENCY_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 export interface GrantProps {
   roles: Record<FunctionName, iam.IRole>;
@@ -49,6 +44,10 @@ export function grantLeastPrivilege(hooks: EventHooks, props: GrantProps): void 
   }
 
   allow(roles.ingest, ['events:PutEvents'], [hooks.bus.eventBusArn]);
+  // Idempotency records (`Idempotency-Key`, event ids): claimed, completed, released; those items only.
+  allow(roles.ingest, INGEST_IDEMPOTENCY_ACTIONS, [hooks.table.tableArn], {
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*#IDEM#*'] },
+  });
   // The admin function emits the `event-hooks` source's own events (hook created, updated, deleted).
   allow(roles.admin, ['events:PutEvents'], [hooks.bus.eventBusArn]);
 
@@ -59,10 +58,8 @@ export function grantLeastPrivilege(hooks: EventHooks, props: GrantProps): void 
   // Replaying a dead letter puts its job back on the delivery queue.
   allow(roles.admin, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn]);
 
-  allow(roles.admin, USER_FUNCTION_MANAGEMENT_ACTIONS, [props.userFunctionArnPattern]);
-  allow(roles.admin, ['iam:PassRole'], [hooks.userFunctionRole.roleArn], {
-    StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' },
-  });
+  // Creating, updating and deleting user-code functions (and passing their role) is the deploy
+  // worker's and the sweeper's alone: see UserFunctionDeployment.connect.
   // The Admin API's test call runs a hook's pipeline, as the delivery function does.
   for (const role of [roles.admin, roles.delivery]) {
     allow(role, ['lambda:InvokeFunction'], [props.userFunctionArnPattern, ...props.invokableFunctionArns]);

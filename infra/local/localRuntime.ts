@@ -4,34 +4,43 @@ import { join } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { httpHandler } from '../../functions/http.ts';
 import { createAwsFunctionRunner } from '../../shared/adapters/aws/functionRunner.ts';
+import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts';
 import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
 import { createLocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
+import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
+import { keptElsewhere } from '../../shared/adapters/local/queuePersistence.ts';
 import { type App, createApp } from '../../shared/app.ts';
 import { type Config, loadConfig } from '../../shared/config.ts';
 import { LOCAL_RETRY_POLICY, retryPolicyFromEnv } from '../../shared/delivery/retryPolicy.ts';
+import type { HookEvent } from '../../shared/events/envelope.ts';
 import { createHttpSender } from '../../shared/http/httpSender.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
 import { INGEST_ROUTE } from '../../shared/pipeline/ingest.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
+import type { DeliveryJob } from '../../shared/ports/deliveryQueue.ts';
 import type { FunctionArgs } from '../../shared/ports/functionRunner.ts';
 import { createDocumentClient, ensureTable } from '../../shared/store/dynamo.ts';
 import { createApiGatewayServer, type HttpLambda } from './apiGateway.ts';
 import { startDynalite } from './embeddedStore.ts';
+import type { StoreCredentials } from './storeCredential.ts';
+import { startSweeper, sweepIntervalFromEnv } from './sweeper.ts';
 
 export interface LocalRuntimeOptions {
   port?: number;
   host?: string;
-  /** Folder for the store and the queue; ignored with `memory`. */
+  /** Folder for the store and the delivery journal; ignored with `memory`. */
   dataDir?: string;
   /** Throwaway in-memory store and queue. */
   memory?: boolean;
   /** Use this DynamoDB-compatible endpoint (e.g. DynamoDB Local) instead of starting the embedded store. */
   dynamodbEndpoint?: string;
+  /** The key to sign with at `dynamodbEndpoint` (an embedded store started by the caller); default a dummy key. */
+  dynamodbCredentials?: StoreCredentials;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   clock?: Clock;
-  /** How long `close()` waits for running deliveries before persisting the rest (default 5 s). */
+  /** How long `close()` waits for running deliveries before leaving the rest to the next start (default 5 s). */
   drainMs?: number;
 }
 
@@ -39,8 +48,12 @@ export interface LocalRuntime {
   url: string;
   app: App;
   config: Config;
+  /** The key the store at `config.dynamodbEndpoint` accepts (for tools that open a client of their own). */
+  storeCredentials: StoreCredentials | undefined;
   queue: LocalDeliveryQueue;
   bus: LocalEventBus;
+  /** The delivery journal in DATA_DIR (none in memory). */
+  journal: DeliveryJournal | undefined;
   /** Stops accepting requests and events, drains or persists queued deliveries, closes the store. */
   close(): Promise<void>;
 }
@@ -62,6 +75,31 @@ function lambdaEndpointInvoker(endpoint: string) {
   return (name: string, args: FunctionArgs) => runner.invoke({ kind: 'lambda', name }, args);
 }
 
+/** JOURNAL_FSYNC=true syncs each group write to the disk: survives a power loss, not only a crash. */
+function journalFsync(env: NodeJS.ProcessEnv): boolean {
+  const value = env.JOURNAL_FSYNC ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new Error(`JOURNAL_FSYNC must be true or false, got '${value}'`);
+}
+
+/** Queues again the jobs a previous run left, each when it is due, and dispatches again the events it had not dispatched. */
+async function restore(
+  queue: LocalDeliveryQueue,
+  bus: LocalEventBus,
+  jobs: { job: DeliveryJob; visibleAt: number }[],
+  undispatched: HookEvent[],
+  clock: Clock,
+  logger: Logger,
+): Promise<void> {
+  const now = clock.now();
+  for (const { job, visibleAt } of jobs) await queue.send([job], { delayMs: Math.max(0, visibleAt - now) });
+  bus.redispatch(undispatched);
+  if (jobs.length + undispatched.length > 0) {
+    logger.info('journal replayed', { jobs: jobs.length, undispatched_events: undispatched.length });
+  }
+}
+
 /**
  * The whole service in one process: the embedded store, the in-process bus and queue, child-process
  * user code, and the API Gateway stand-in in front of the same Lambda handlers that run on AWS.
@@ -71,35 +109,56 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
   const dataDir = options.memory ? undefined : (options.dataDir ?? join(process.cwd(), '.data'));
+  const fsync = journalFsync(env); // before anything starts, so a bad value leaves nothing running
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const sweepIntervalMs = sweepIntervalFromEnv(env);
 
   const external = options.dynamodbEndpoint ?? env.DYNAMODB_ENDPOINT;
   const store = external
-    ? { endpoint: external, close: async () => undefined }
+    ? { endpoint: external, credentials: options.dynamodbCredentials, close: async () => undefined }
     : await startDynalite(dataDir ? { path: join(dataDir, 'store') } : {});
   const config = loadConfig({ ...env, RUNTIME: 'local', DYNAMODB_ENDPOINT: store.endpoint });
-  const client = createDocumentClient({ endpoint: store.endpoint });
+  const client = createDocumentClient({
+    endpoint: store.endpoint,
+    ...(store.credentials ? { credentials: store.credentials } : {}),
+  });
   await ensureTable(client, config.tableName);
 
   const http = createHttpSender({
     responseTimeoutMs: config.httpTimeoutMs,
     connectTimeoutMs: config.httpTimeoutMs,
     blockPrivateNetworks: config.blockPrivateNetworks,
+    // The service never calls itself: its store (embedded or DYNAMODB_ENDPOINT), its Lambda endpoint,
+    // and (added once it listens) its API.
+    ownEndpoints: [store.endpoint, config.lambdaEndpoint],
   });
   const functions = createLocalFunctionRunner({
     timeoutMs: config.functionTimeoutMs,
     memoryMb: config.functionMemoryMb,
+    network: config.functionNetwork,
     logger,
     ...(config.lambdaEndpoint ? { lambdaInvoker: lambdaEndpointInvoker(config.lambdaEndpoint) } : {}),
   });
+  // The journal, not the queue, keeps what was accepted: the queue is memory only (see docs/storage.md).
+  const journal = dataDir
+    ? await DeliveryJournal.open({
+        path: join(dataDir, 'journal.log'),
+        logger,
+        clock,
+        fsync,
+      })
+    : undefined;
+  const backlog = journal?.backlog();
   const queue = createLocalDeliveryQueue({
     logger,
     clock,
-    ...(dataDir ? { persistPath: join(dataDir, 'queue.json') } : {}),
     concurrency: config.deliveryConcurrency,
+    concurrencyPerHook: config.deliveryConcurrencyPerHook,
+    ...(journal ? { persistence: keptElsewhere(logger, 'journal') } : {}),
     // Jobs SQS would redrive go where the delivery worker's dead letters go, so /dead-letters shows both.
     onDeadLetter: async (entry) => {
       await app.deadLetters.put(entry);
+      await journal?.completed([entry.job.deliveryId]);
     },
   });
   let bus: LocalEventBus | undefined;
@@ -111,18 +170,45 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     retryPolicy: retryPolicyFromEnv(env, LOCAL_RETRY_POLICY),
     ports: {
       bus: (dispatch) => {
-        bus = createLocalEventBus({ target: dispatch, logger, clock });
+        bus = createLocalEventBus({ target: dispatch, logger, clock, ...(journal ? { journal } : {}) });
         return bus;
       },
-      queue,
+      queue: journal ? journal.journaledQueue(queue) : queue,
       functions,
       http,
     },
   });
-  const current = () => Promise.resolve(app);
-  queue.start(async (job) => {
-    await app.deliver(job);
+  // The embedded store has no TTL: expired items are deleted here (reads hide them meanwhile).
+  const sweeper = startSweeper({
+    client,
+    tableName: config.tableName,
+    clock,
+    logger,
+    intervalMs: sweepIntervalMs,
   });
+  const current = () => Promise.resolve(app);
+  const localBus = bus as unknown as LocalEventBus;
+  const lostCompletion = (job: DeliveryJob, error: unknown) =>
+    logger.warn('could not record a finished delivery; a restart sends it again', {
+      delivery_id: job.deliveryId,
+      error,
+    });
+  // The version before the journal kept its queue in queue.json; its jobs and dead letters move over.
+  const imported = journal
+    ? await importQueueFile(
+        join(dataDir as string, 'queue.json'),
+        journal,
+        (entry) => app.deadLetters.put(entry),
+        logger,
+      )
+    : [];
+  queue.start(async (job) => {
+    const outcome = await app.deliver(job);
+    // A retry is a new send (journaled as such); anything else ends the delivery. Not awaited: a
+    // completion lost in a crash only means the delivery is sent again, under the same id.
+    if (outcome !== 'retry') journal?.completed([job.deliveryId]).catch((error) => lostCompletion(job, error));
+  });
+  if (backlog) await restore(queue, localBus, [...backlog.jobs, ...imported], backlog.undispatched, clock, logger);
 
   const server = createApiGatewayServer(
     [
@@ -144,15 +230,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  http.destinations.addOwnEndpoint(`http://${host}:${address.port}`);
 
   let closing: Promise<void> | undefined;
-  const localBus = bus as unknown as LocalEventBus;
   return {
     url: `http://${host}:${address.port}`,
     app,
     config,
+    storeCredentials: store.credentials,
     queue,
     bus: localBus,
+    journal,
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -160,10 +248,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await localBus.stop();
         await queue.stop({ drainMs: options.drainMs ?? 5_000 });
         await app.settled();
+        // What is left (not delivered within drainMs) stays in the journal for the next start.
+        await journal?.close();
         server.closeAllConnections();
         await closed;
         await functions.close();
         http.close();
+        await sweeper.stop();
         client.destroy();
         await store.close();
       })();

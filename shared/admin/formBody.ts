@@ -1,4 +1,6 @@
 import { BadRequestError } from '../errors.ts';
+import { emptyRecord, getOwn, setOwn } from '../records.ts';
+import { REQUEST_LIMITS } from './limits.ts';
 
 /**
  * Kong's Admin API also takes form bodies (`curl -d source=crud -d config.url=…`), with dotted keys
@@ -38,39 +40,70 @@ function coerce(path: string, value: string): unknown {
   return value;
 }
 
+const shortKey = (key: string) => (key.length > 100 ? `${key.slice(0, 100)}…` : key);
+
 /** `config.functions[2]` → `['config', 'functions']` and index 1 (Kong's indexes start at 1). */
 function parseKey(key: string): { parts: string[]; index?: number } {
   const indexed = /^(.*)\[(\d*)\]$/.exec(key);
   const name = indexed ? (indexed[1] as string) : key;
   const parts = name.split('.');
-  if (parts.length > MAX_DEPTH || parts.some((part) => part === '' || part === '__proto__')) {
-    throw new BadRequestError(`invalid form field name '${key}'`);
+  if (parts.length > MAX_DEPTH || parts.some((part) => part === '')) {
+    throw new BadRequestError(`invalid form field name '${shortKey(key)}'`);
   }
-  const index = indexed?.[2] ? Number(indexed[2]) - 1 : undefined;
-  return index === undefined ? { parts } : { parts, index };
+  const digits = indexed?.[2];
+  if (!digits) return { parts };
+  // An index is where the array's length comes from: `fields[300000000]` must not build a huge sparse array.
+  const index = digits.length <= 6 ? Number(digits) : Number.POSITIVE_INFINITY;
+  if (index < 1 || index > REQUEST_LIMITS.formIndex) {
+    throw new BadRequestError(`form field '${shortKey(key)}': array indexes run from 1 to ${REQUEST_LIMITS.formIndex}`);
+  }
+  return { parts, index: index - 1 };
 }
 
-/** Builds the JSON-shaped body from form pairs, in order. */
+/**
+ * Builds the JSON-shaped body from form pairs, in order. Keys are user-chosen, so every object of
+ * the tree is prototype-less (`constructor` or `__proto__` are plain keys the validator reports as
+ * unknown fields). At most `REQUEST_LIMITS.formFields` pairs, array indexes within
+ * `REQUEST_LIMITS.formIndex` and no gaps, so the work is bounded by the body's size.
+ */
 export function formToBody(pairs: Iterable<[string, string]>): Record<string, unknown> {
-  const root: Tree = {};
+  const root: Tree = emptyRecord();
+  const indexedArrays = new Map<unknown[], string>();
+  let count = 0;
   for (const [key, raw] of pairs) {
+    if (++count > REQUEST_LIMITS.formFields) {
+      throw new BadRequestError(`a form body may have at most ${REQUEST_LIMITS.formFields} fields`);
+    }
     const { parts, index } = parseKey(key);
     const path = parts.join('.');
     let node = root;
     for (const part of parts.slice(0, -1)) {
-      const next = node[part];
-      if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) node[part] = {};
-      node = node[part] as Tree;
+      let next = getOwn(node, part);
+      if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) {
+        next = emptyRecord();
+        setOwn(node, part, next);
+      }
+      node = next as Tree;
     }
     const leaf = parts.at(-1) as string;
     const value = coerce(path, raw);
     if (ARRAYS.has(path)) {
-      const list = Array.isArray(node[leaf]) ? (node[leaf] as unknown[]) : [];
+      const current = getOwn(node, leaf);
+      const list = Array.isArray(current) ? current : [];
       if (index === undefined) list.push(value);
-      else list[index] = value;
-      node[leaf] = list;
+      else {
+        list[index] = value;
+        indexedArrays.set(list, path);
+      }
+      setOwn(node, leaf, list);
     } else {
-      node[leaf] = value;
+      setOwn(node, leaf, value);
+    }
+  }
+  // `fields[1]=a&fields[3]=c`: a gap is refused rather than read as a missing (or `null`) entry.
+  for (const [list, path] of indexedArrays) {
+    for (let i = 0; i < list.length; i++) {
+      if (!Object.hasOwn(list, i)) throw new BadRequestError(`form field '${path}' has no entry [${i + 1}]`);
     }
   }
   return root;

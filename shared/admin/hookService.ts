@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { BadRequestError, ConflictError, NotFoundError, SchemaViolationError } from '../errors.ts';
-import { type EventDefinition, isBuiltinSource, mergeCatalog, type SourceCatalog } from '../hooks/catalog.ts';
+import {
+  type EventDefinition,
+  findEvent,
+  findSource,
+  isBuiltinSource,
+  mergeCatalog,
+  type SourceCatalog,
+} from '../hooks/catalog.ts';
 import type { EventHook } from '../hooks/hook.ts';
-import { mergePatch, validateHook } from '../hooks/validate.ts';
+import { isUuid, mergePatch, validateHook } from '../hooks/validate.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { HookPage, HookStore } from '../store/hookStore.ts';
+import { emptyRecord, getOwn, isReservedName, reservedNameMessage, setOwn } from '../records.ts';
+import type { HookPage, HookStore, StoredHook } from '../store/hookStore.ts';
 import type { SourceStore } from '../store/sourceStore.ts';
 
 export type HookOperation = 'create' | 'update' | 'delete';
@@ -24,9 +32,11 @@ export interface HookServiceDeps {
   userCodeSyntaxError?: (code: string) => string | undefined;
   /** The prefix of the user-code functions this deployment creates; hooks may not name those. */
   reservedFunctionPrefix?: string;
+  /** Why the outbound sender would refuse a webhook URL (see `ConfigOptions.destinationRefusal`). */
+  destinationRefusal?: (url: string) => string | undefined;
   /**
-   * Runs before a hook is stored (deploy user code, so a hook is never stored with code that is not
-   * ready) and may reject to refuse the write.
+   * Runs before a hook is stored (sets the `deployment` state of a hook with user code, on the hook
+   * it is given, which is what is stored and answered) and may reject to refuse the write.
    */
   beforeWrite?: (change: HookChange) => Promise<void>;
   /** Runs after a successful write: emit the `event_hooks` change, ping webhooks, clean up user code. */
@@ -42,8 +52,29 @@ export interface HookServiceDeps {
   newId?: () => string;
 }
 
+/**
+ * `deployment` is the service's own read-only field (where user functions stand): a client that sends
+ * back a hook it read may include it, and it is ignored.
+ */
+function withoutDeployment(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value) || !Object.hasOwn(value, 'deployment')) return value;
+  const { deployment: _ignored, ...rest } = value as Record<string, unknown>;
+  return rest;
+}
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
 const MAX_FIELDS = 100;
+/** A field names a key of the event data; the same bound as a hook's source and event names. */
+const MAX_FIELD_LENGTH = 256;
+const DEFINITION_FIELDS = ['fields', 'unique', 'description'];
+
+/** Why a user-defined source or event name is refused, or `undefined`. */
+function nameError(name: string): string | undefined {
+  if (!NAME.test(name)) return 'must be 1-100 letters, digits, or . _ : - and start with a letter or digit';
+  // The name becomes a key of the catalog every event is checked against.
+  if (isReservedName(name)) return reservedNameMessage(name);
+  return undefined;
+}
 
 /**
  * The Admin API's behaviour, free of HTTP: validation against the tenant's catalog, conditional
@@ -67,22 +98,22 @@ export class HookService {
   }
 
   async get(tenant: string, id: string): Promise<EventHook> {
-    const stored = await this.deps.hooks.get(tenant, id);
+    const stored = await this.stored(tenant, id);
     if (!stored) throw new NotFoundError();
     return stored.hook;
   }
 
   async create(tenant: string, body: unknown): Promise<EventHook> {
-    const { fields, id, created_at } = validateHook(body, await this.validateOptions(tenant));
+    const { fields, id, created_at } = validateHook(withoutDeployment(body), await this.validateOptions(tenant));
     const hook = { ...fields, id: id ?? this.newId(), created_at: created_at ?? this.nowSeconds() } as EventHook;
     await this.write({ tenant, operation: 'create', hook }, () => this.deps.hooks.create(tenant, hook));
     return hook;
   }
 
   async patch(tenant: string, id: string, body: unknown): Promise<EventHook> {
-    const stored = await this.deps.hooks.get(tenant, id);
+    const stored = await this.stored(tenant, id);
     if (!stored) throw new NotFoundError();
-    const merged = mergePatch(stored.hook, body);
+    const merged = mergePatch(withoutDeployment(stored.hook) as EventHook, withoutDeployment(body));
     const { fields, id: givenId, created_at } = validateHook(merged, await this.validateOptions(tenant));
     if (givenId !== undefined && givenId !== id) throw new SchemaViolationError({ id: 'cannot be changed' });
     const hook = { ...fields, id, created_at: created_at ?? stored.hook.created_at } as EventHook;
@@ -94,8 +125,9 @@ export class HookService {
 
   /** Creates or replaces the hook with this id. */
   async put(tenant: string, id: string, body: unknown): Promise<EventHook> {
-    const stored = await this.deps.hooks.get(tenant, id);
-    const input = body && typeof body === 'object' && !Array.isArray(body) ? { ...body, id } : body;
+    const stored = await this.stored(tenant, id);
+    const input =
+      body && typeof body === 'object' && !Array.isArray(body) ? { ...(withoutDeployment(body) as object), id } : body;
     const { fields, id: givenId, created_at } = validateHook(input, await this.validateOptions(tenant));
     if (givenId !== undefined && givenId !== id)
       throw new SchemaViolationError({ id: 'must match the id in the path' });
@@ -112,19 +144,19 @@ export class HookService {
   }
 
   async delete(tenant: string, id: string): Promise<void> {
+    if (!isUuid(id)) return;
     const old = await this.deps.hooks.delete(tenant, id);
     if (old) await this.deps.afterWrite?.({ tenant, operation: 'delete', hook: old, old });
   }
 
   async source(tenant: string, source: string): Promise<Record<string, EventDefinition>> {
-    const events = (await this.catalog(tenant))[source];
+    const events = findSource(await this.catalog(tenant), source);
     if (!events) throw new NotFoundError();
     return events;
   }
 
   async event(tenant: string, source: string, event: string): Promise<EventDefinition> {
-    const events = await this.source(tenant, source);
-    const definition = Object.hasOwn(events, event) ? events[event] : undefined;
+    const definition = findEvent(await this.catalog(tenant), source, event);
     if (!definition) throw new NotFoundError();
     return definition;
   }
@@ -132,6 +164,10 @@ export class HookService {
   /** Registers (or replaces) a user-defined event. The built-in catalog cannot be changed. */
   async putEvent(tenant: string, source: string, event: string, body: unknown): Promise<EventDefinition> {
     if (isBuiltinSource(source)) throw new BadRequestError(`source '${source}' is built in and cannot be changed`);
+    // EventBridge refuses PutEvents whose Source starts with `aws.`: such events could never be sent.
+    if (/^aws\./i.test(source)) {
+      throw new BadRequestError(`source '${source}' is reserved: names starting with 'aws.' belong to AWS services`);
+    }
     const definition = parseEventDefinition(source, event, body);
     await this.deps.sources.put(tenant, source, event, definition);
     this.deps.afterCatalogWrite?.(tenant);
@@ -141,7 +177,7 @@ export class HookService {
   /** Removes a user-defined event; `409` while a hook depends on it. */
   async deleteEvent(tenant: string, source: string, event: string): Promise<void> {
     if (isBuiltinSource(source)) throw new BadRequestError(`source '${source}' is built in and cannot be changed`);
-    const userEvents = (await this.deps.sources.list(tenant))[source] ?? {};
+    const userEvents = findSource(await this.deps.sources.list(tenant), source) ?? emptyRecord();
     if (!Object.hasOwn(userEvents, event)) return;
     const lastEvent = Object.keys(userEvents).length === 1;
     const users = (await this.deps.hooks.listBySource(tenant, source)).filter(
@@ -155,11 +191,17 @@ export class HookService {
     this.deps.afterCatalogWrite?.(tenant);
   }
 
+  /** Every stored hook has a UUID (it is checked on every write), so no other id is looked up. */
+  private async stored(tenant: string, id: string): Promise<StoredHook | undefined> {
+    return isUuid(id) ? this.deps.hooks.get(tenant, id) : undefined;
+  }
+
   private async validateOptions(tenant: string) {
     return {
       catalog: await this.catalog(tenant),
       ...(this.deps.userCodeSyntaxError ? { userCodeSyntaxError: this.deps.userCodeSyntaxError } : {}),
       ...(this.deps.reservedFunctionPrefix ? { reservedFunctionPrefix: this.deps.reservedFunctionPrefix } : {}),
+      ...(this.deps.destinationRefusal ? { destinationRefusal: this.deps.destinationRefusal } : {}),
     };
   }
 
@@ -182,27 +224,42 @@ export class HookService {
 
 /** Validates the body of `PUT /event-hooks/sources/{source}/{event}`. */
 export function parseEventDefinition(source: string, event: string, body: unknown): EventDefinition {
-  const errors: Record<string, string> = {};
-  if (!NAME.test(source)) errors.source = 'must be 1-100 letters, digits, or . _ : - and start with a letter or digit';
-  if (!NAME.test(event)) errors.event = 'must be 1-100 letters, digits, or . _ : - and start with a letter or digit';
+  const errors = emptyRecord<string>();
+  const sourceError = nameError(source);
+  const eventError = nameError(event);
+  if (sourceError) errors.source = sourceError;
+  if (eventError) errors.event = eventError;
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new SchemaViolationError({ ...errors, '@entity': ['expected a record'] });
   }
-  const { fields, unique, description, ...unknown } = body as Record<string, unknown>;
-  for (const key of Object.keys(unknown)) errors[key] = 'unknown field';
+  const fields = getOwn(body as Record<string, unknown>, 'fields');
+  const unique = getOwn(body as Record<string, unknown>, 'unique');
+  const description = getOwn(body as Record<string, unknown>, 'description');
+  for (const key of Object.keys(body)) {
+    if (!DEFINITION_FIELDS.includes(key)) setOwn(errors, key, 'unknown field');
+  }
   const stringList = (name: 'fields' | 'unique', value: unknown): string[] => {
     if (value === undefined || value === null) return [];
     if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length === 0)) {
       errors[name] = 'expected an array of non-empty strings';
       return [];
     }
-    if (value.length > MAX_FIELDS) errors[name] = `at most ${MAX_FIELDS} entries`;
+    // Refused lists go no further, so the checks below never see more than MAX_FIELDS entries.
+    if (value.length > MAX_FIELDS) {
+      errors[name] = `at most ${MAX_FIELDS} entries`;
+      return [];
+    }
+    if (value.some((v: string) => v.length > MAX_FIELD_LENGTH)) {
+      errors[name] = `entries must be at most ${MAX_FIELD_LENGTH} characters`;
+      return [];
+    }
     if (new Set(value).size !== value.length) errors[name] = 'entries must be unique';
     return value as string[];
   };
   const fieldList = stringList('fields', fields);
   const uniqueList = stringList('unique', unique);
-  const missing = uniqueList.filter((name) => !fieldList.includes(name));
+  const known = new Set(fieldList);
+  const missing = uniqueList.filter((name) => !known.has(name));
   if (missing.length > 0 && !errors.unique)
     errors.unique = `must be a subset of fields (not in fields: ${missing.join(', ')})`;
   if (description !== undefined && description !== null && typeof description !== 'string') {

@@ -1,13 +1,17 @@
 import {
   BadRequestError,
   EventHooksError,
+  HookTestFailedError,
+  InvalidSizeError,
   MethodNotAllowedError,
   PayloadTooLargeError,
   SchemaViolationError,
+  ServiceUnavailableError,
 } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { InvalidOffsetError } from '../store/hookStore.ts';
 import { mediaType, parseFormBody } from './formBody.ts';
+import { jsonNestingExceeds, REQUEST_LIMITS } from './limits.ts';
 
 /** An HTTP request as the core sees it: what API Gateway or the local server hands over. */
 export interface ApiRequest {
@@ -76,6 +80,9 @@ export function parseJsonBody(request: ApiRequest, maxBytes: number): unknown {
     throw new PayloadTooLargeError(`request body is larger than ${maxBytes} bytes`);
   }
   if (body.trim() === '') return {};
+  if (jsonNestingExceeds(body, REQUEST_LIMITS.jsonDepth)) {
+    throw new BadRequestError(`JSON body is nested deeper than ${REQUEST_LIMITS.jsonDepth} levels`);
+  }
   try {
     return JSON.parse(body);
   } catch (error) {
@@ -83,20 +90,55 @@ export function parseJsonBody(request: ApiRequest, maxBytes: number): unknown {
   }
 }
 
-/** Kong's error bodies for every error of the hierarchy; anything else is a logged 500. */
+/**
+ * The one place an error becomes an answer, from its class alone: Kong's bodies for the errors of
+ * the hierarchy, with the status each class states (a client's mistake is always a 4xx, a shutdown
+ * a 503 with `Retry-After`). Anything else is a failure of the service: logged, and a 500 that
+ * tells the client nothing of it.
+ */
 export function errorResponse(error: unknown, logger: Logger): ApiResponse {
+  const throttled = throttledBy(error);
+  if (throttled) {
+    logger.warn('a dependency throttled the request', { error: throttled });
+    return errorResponse(
+      new ServiceUnavailableError('the service is busy: try again shortly', { cause: error }),
+      logger,
+    );
+  }
+  if (!(error instanceof EventHooksError) || error.status === 500) {
+    if (error instanceof HookTestFailedError) {
+      return json(500, { message: 'An unexpected error ocurred', err: error.message });
+    }
+    logger.error('unexpected error', { error });
+    return json(500, { message: 'An unexpected error occurred' });
+  }
   if (error instanceof SchemaViolationError) {
-    return json(400, { code: 2, name: 'schema violation', message: error.message, fields: error.fields });
+    return json(error.status, { code: 2, name: 'schema violation', message: error.message, fields: error.fields });
   }
-  if (error instanceof InvalidOffsetError) {
-    return json(400, { code: error.kongCode, name: error.kongName, message: error.message });
+  if (error instanceof InvalidOffsetError || error instanceof InvalidSizeError) {
+    return json(error.status, { code: error.kongCode, name: error.kongName, message: error.message });
   }
-  if (error instanceof EventHooksError && error.status < 500) {
-    return json(error.status, { message: error.message });
-  }
-  if (error instanceof EventHooksError && error.status === 501) {
-    return json(501, { message: error.message });
-  }
-  logger.error('unexpected error', { error });
-  return json(500, { message: 'An unexpected error occurred' });
+  const response = json(error.status, { message: error.message });
+  if (error instanceof ServiceUnavailableError) response.headers['retry-after'] = String(error.retryAfterSeconds);
+  return response;
+}
+
+/** AWS error names that mean "too many requests right now": the client should retry, not give up. */
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'LimitExceededException',
+  'SlowDown',
+]);
+
+/** The throttling AWS error inside `error` (itself or a cause), if there is one. */
+function throttledBy(error: unknown, depth = 0): unknown {
+  if (!error || typeof error !== 'object' || depth > 4) return undefined;
+  const { name, cause } = error as { name?: unknown; cause?: unknown };
+  if (typeof name === 'string' && THROTTLING.has(name)) return error;
+  return throttledBy(cause, depth + 1);
 }

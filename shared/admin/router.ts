@@ -1,4 +1,11 @@
-import { BadRequestError, DeliveryError, NotFoundError, NotImplementedError } from '../errors.ts';
+import {
+  BadRequestError,
+  DeliveryError,
+  HookTestFailedError,
+  InvalidSizeError,
+  NotFoundError,
+  NotImplementedError,
+} from '../errors.ts';
 import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
@@ -16,6 +23,7 @@ import {
   noContent,
   parseBody,
 } from './http.ts';
+import { REQUEST_LIMITS } from './limits.ts';
 
 /** Runs a hook on demand (`/test`, `/ping`); comes with the event pipeline. */
 export interface HookRunner {
@@ -39,18 +47,19 @@ export interface AdminRouterOptions {
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
 
-class InvalidSizeError extends BadRequestError {}
-
-/** Kong's answer when `/test` fails, typo included, so scripts that match on it keep working. */
-class TestFailedError extends Error {}
-
 function segments(path: string): string[] {
   const parts = path.split('/').filter((part) => part.length > 0);
+  let decoded: string[];
   try {
-    return parts.map((part) => decodeURIComponent(part));
+    decoded = parts.map((part) => decodeURIComponent(part));
   } catch (error) {
     throw new BadRequestError('malformed URL path', { cause: error });
   }
+  // An id or a name this long names nothing; refused before it reaches a store key (DynamoDB caps those).
+  if (decoded.some((part) => part.length > REQUEST_LIMITS.pathSegment)) {
+    throw new BadRequestError(`URL path segments must be at most ${REQUEST_LIMITS.pathSegment} characters`);
+  }
+  return decoded;
 }
 
 function pageSize(query: URLSearchParams): number {
@@ -166,7 +175,7 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       const sent = eventPayload({ source: hook.source, event: hook.event, data: data as Record<string, unknown> });
       return json(200, { data: sent, result });
     } catch (error) {
-      throw new TestFailedError((error as Error).message ?? String(error), { cause: error });
+      throw new HookTestFailedError(error instanceof Error ? error.message : String(error), { cause: error });
     }
   }
 
@@ -220,12 +229,6 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       if (!methods.includes('*')) allow(method, [...methods]);
       return await handlers[found.route.path](method, found.params, request, parts);
     } catch (error) {
-      if (error instanceof TestFailedError) {
-        return json(500, { message: 'An unexpected error ocurred', err: error.message });
-      }
-      if (error instanceof InvalidSizeError) {
-        return json(400, { code: 9, name: 'invalid size', message: error.message });
-      }
       return errorResponse(error, logger);
     }
   };

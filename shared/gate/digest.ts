@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { emptyRecord, setOwn } from '../records.ts';
 
 /**
  * Kong's normalised string of a value, the input of the event digest.
@@ -47,9 +48,10 @@ export function normalizeForDigest(value: unknown): string {
 export function eventDigest(data: Record<string, unknown>, unique?: string[]): string {
   let subject: Record<string, unknown> = data;
   if (unique && unique.length > 0) {
-    subject = {};
+    // Field names are user-chosen (`__proto__` included): copied as own keys of a prototype-less record.
+    subject = emptyRecord();
     for (const field of unique) {
-      if (Object.hasOwn(data, field)) subject[field] = data[field];
+      if (Object.hasOwn(data, field)) setOwn(subject, field, data[field]);
     }
   }
   return createHash('md5').update(normalizeForDigest(subject), 'utf8').digest('hex');

@@ -1,11 +1,13 @@
 import { FunctionError } from '../errors.ts';
-import { type FunctionTarget, isLambdaReference } from '../ports/functionRunner.ts';
+import { type FunctionContext, type FunctionTarget, isLambdaReference } from '../ports/functionRunner.ts';
 import type { HandlerFactory } from './types.ts';
 
 /**
  * `lambda`: `config.functions` run in order as a pipeline (reference §2.4). Each is called with
- * `(data, event, source, pid)` and returns the data for the next; the last return value is the
- * result. The first failure stops the pipeline and is the rejection.
+ * `(data, event, source, pid, context)` and returns the data for the next; the last return value is
+ * the result. The first failure stops the pipeline and is the rejection. `context` carries the
+ * delivery id and attempt (null under `/test`); `pid` is the runner's own (Kong: the worker's pid),
+ * never the service's, which user code has no business signalling.
  *
  * Entries that name an existing Lambda function are invoked by name; the others are user code that
  * the runner deployed for this hook, addressed by position.
@@ -18,7 +20,22 @@ export const lambda: HandlerFactory<'lambda'> = (hook, deps) => {
   );
 
   return {
-    async callback(event) {
+    async callback(event, ctx) {
+      // The deploy worker has not made the functions ready yet: try again later, as for a function
+      // that is not Active. A failed deployment will not get better until the hook is changed.
+      if (hook.deployment?.state === 'pending') {
+        throw new FunctionError(`the functions of event hook ${hook.id} are still being deployed`, { retryable: true });
+      }
+      if (hook.deployment?.state === 'failed') {
+        throw new FunctionError(
+          `the functions of event hook ${hook.id} could not be deployed: ${hook.deployment.error ?? 'no reason given'}`,
+        );
+      }
+      const context: FunctionContext = {
+        deliveryId: ctx?.deliveryId ?? null,
+        attempt: ctx?.attempt ?? null,
+        eventId: ctx?.eventId ?? null,
+      };
       let data: unknown = event.data;
       for (const target of targets) {
         try {
@@ -26,7 +43,8 @@ export const lambda: HandlerFactory<'lambda'> = (hook, deps) => {
             data,
             event: event.event,
             source: event.source,
-            pid: process.pid,
+            pid: 0,
+            context,
           });
         } catch (error) {
           if (error instanceof FunctionError) throw error;

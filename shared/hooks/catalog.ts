@@ -1,4 +1,5 @@
 /** The built-in sources and events (reference §4), and the shape of a catalog entry. */
+import { emptyRecord, getOwn, setOwn } from '../records.ts';
 
 export interface EventDefinition {
   fields: string[];
@@ -6,7 +7,10 @@ export interface EventDefinition {
   description?: string;
 }
 
-/** source → event → definition */
+/**
+ * source → event → definition. Source and event names are user-chosen, so a catalog built from
+ * them is made of prototype-less records (`emptyRecord`) and read with own-property lookups only.
+ */
 export type SourceCatalog = Record<string, Record<string, EventDefinition>>;
 
 const CRUD_FIELDS = ['operation', 'entity', 'old_entity', 'schema'];
@@ -90,14 +94,31 @@ export function isBuiltinSource(source: string): boolean {
 
 /** Merge user-defined sources over the built-in catalog (built-ins always win). */
 export function mergeCatalog(userDefined: SourceCatalog): SourceCatalog {
-  const merged: SourceCatalog = {};
-  for (const [source, events] of Object.entries(userDefined)) merged[source] = { ...events };
-  for (const [source, events] of Object.entries(BUILTIN_CATALOG)) merged[source] = events;
+  const merged = emptyRecord<Record<string, EventDefinition>>();
+  for (const [source, events] of Object.entries(userDefined)) {
+    for (const [event, definition] of Object.entries(events)) addEvent(merged, source, event, definition);
+  }
+  for (const [source, events] of Object.entries(BUILTIN_CATALOG)) setOwn(merged, source, events);
   return merged;
+}
+
+/** Adds one user-defined event to a catalog under construction, whatever its names. */
+export function addEvent(catalog: SourceCatalog, source: string, event: string, definition: EventDefinition): void {
+  let events = getOwn(catalog, source);
+  if (events === undefined) {
+    events = emptyRecord<EventDefinition>();
+    setOwn(catalog, source, events);
+  }
+  setOwn(events, event, definition);
+}
+
+/** The events of a source; `undefined` when the source is not registered. */
+export function findSource(catalog: SourceCatalog, source: string): Record<string, EventDefinition> | undefined {
+  return getOwn(catalog, source);
 }
 
 /** Looks up an event definition; `undefined` when the source or event is not registered. */
 export function findEvent(catalog: SourceCatalog, source: string, event: string): EventDefinition | undefined {
-  const events = Object.hasOwn(catalog, source) ? catalog[source] : undefined;
-  return events && Object.hasOwn(events, event) ? events[event] : undefined;
+  const events = getOwn(catalog, source);
+  return events && getOwn(events, event);
 }

@@ -37,6 +37,16 @@ export interface HandlerConfigs {
   lambda: LambdaConfig;
 }
 
+/**
+ * Where the user functions of a `lambda` hook with inline code stand (beyond Kong). `pending` until the
+ * deploy worker has made every function `Active`; deliveries wait meanwhile. Read-only: the service sets it.
+ */
+export interface HookDeployment {
+  state: 'pending' | 'active' | 'failed';
+  /** Why the deployment failed. */
+  error?: string;
+}
+
 interface HookBase<H extends HandlerName> {
   id: string;
   created_at: number;
@@ -46,6 +56,8 @@ interface HookBase<H extends HandlerName> {
   on_change: boolean | null;
   snooze: number | null;
   config: HandlerConfigs[H];
+  /** Only on `lambda` hooks with inline code; Kong's shape otherwise. */
+  deployment?: HookDeployment;
 }
 
 export type EventHook = { [H in HandlerName]: HookBase<H> }[HandlerName];

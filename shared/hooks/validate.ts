@@ -33,6 +33,8 @@ export interface ValidateOptions {
   userCodeSyntaxError?: (code: string) => string | undefined;
   /** See `ConfigOptions.reservedFunctionPrefix`. */
   reservedFunctionPrefix?: string;
+  /** See `ConfigOptions.destinationRefusal`. */
+  destinationRefusal?: (url: string) => string | undefined;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,5 +1,7 @@
 import type { FieldErrors } from '../errors.ts';
+import { isReservedHeader, RESERVED_HEADER_MESSAGE } from '../http/headerPolicy.ts';
 import { isLambdaReference, lambdaFunctionName } from '../ports/functionRunner.ts';
+import { isReservedName, reservedNameMessage } from '../records.ts';
 import type { HandlerConfigs, HandlerName, LambdaConfig, WebhookConfig, WebhookCustomConfig } from './hook.ts';
 import { templateSyntaxError } from './templates.ts';
 
@@ -110,7 +112,8 @@ function checkStringMap(value: unknown, spec: MapSpec): Outcome<Record<string, s
   const out: Record<string, string> = {};
   const errors: FieldErrors = {};
   for (const [key, item] of entries) {
-    const keyError = spec.keyError(key);
+    // A stored map keyed `constructor` breaks the DynamoDB marshaller, and no header or field needs such a name.
+    const keyError = isReservedName(key) ? reservedNameMessage(key) : spec.keyError(key);
     const result = keyError === undefined ? spec.checkValue(item) : fail(keyError);
     if (result.ok) setOwn(out, key, result.value);
     else setOwn(errors, key, result.error);
@@ -134,6 +137,7 @@ function checkHeaders(value: unknown, template: boolean): Outcome<Record<string,
     keyError: (key) => {
       if (!HEADER_NAME.test(key)) return 'invalid header name';
       if (key.length > LIMITS.mapKeyLength) return `header name length must be at most ${LIMITS.mapKeyLength}`;
+      if (isReservedHeader(key)) return RESERVED_HEADER_MESSAGE;
       return undefined;
     },
     checkValue: (item) => checkHeaderValue(item, template),
@@ -172,6 +176,19 @@ export interface ConfigOptions {
    * directly: it would run another hook's (another tenant's) code under its own events.
    */
   reservedFunctionPrefix?: string;
+  /**
+   * Why the outbound sender would refuse a webhook URL (the service's own listeners; private
+   * addresses when blocking is on), or `undefined`: refused at create rather than failing every delivery.
+   */
+  destinationRefusal?: (url: string) => string | undefined;
+}
+
+/** {@link checkUrl}, then the sender's destination policy. */
+function checkDestination(value: unknown, options: ConfigOptions): Outcome<string> {
+  const url = checkUrl(value);
+  if (!url.ok) return url;
+  const refusal = options.destinationRefusal?.(url.value);
+  return refusal === undefined ? url : fail(`url ${refusal}`);
 }
 
 /** Kong reports array elements under their 1-based index: `{"functions":{"2":"…"}}`. */
@@ -253,21 +270,21 @@ const secret: FieldSpec<string | null> = {
 const sslVerify: FieldSpec<boolean> = { check: checkBoolean, absent: () => false };
 const flag = (fallback: boolean): FieldSpec<boolean> => ({ check: checkBoolean, absent: () => fallback });
 
-function webhookSpec(): RecordSpec<WebhookConfig> {
+function webhookSpec(options: ConfigOptions): RecordSpec<WebhookConfig> {
   return {
-    url: { check: checkUrl },
+    url: { check: (value) => checkDestination(value, options) },
     headers: { check: (value) => checkHeaders(value, false), absent: () => ({}) },
     secret,
     ssl_verify: sslVerify,
   };
 }
 
-function webhookCustomSpec(input: Record<string, unknown>): RecordSpec<WebhookCustomConfig> {
+function webhookCustomSpec(input: Record<string, unknown>, options: ConfigOptions): RecordSpec<WebhookCustomConfig> {
   const payloadTemplate = formatFlag(input, 'payload_format', true) === true;
   const bodyTemplate = formatFlag(input, 'body_format', true) === true;
   const headersTemplate = formatFlag(input, 'headers_format', false) === true;
   return {
-    url: { check: checkUrl },
+    url: { check: (value) => checkDestination(value, options) },
     method: { check: checkMethod },
     payload: { check: (value) => checkPayload(value, payloadTemplate), absent: () => null },
     payload_format: flag(true),
@@ -291,8 +308,8 @@ type SpecFactory<H extends HandlerName> = (
 
 /** One schema per handler; adding a handler means adding one entry here. */
 const CONFIG_SPECS: { [H in HandlerName]: SpecFactory<H> } = {
-  webhook: () => webhookSpec(),
-  'webhook-custom': (input) => webhookCustomSpec(input),
+  webhook: (_input, options) => webhookSpec(options),
+  'webhook-custom': (input, options) => webhookCustomSpec(input, options),
   log: () => ({}),
   lambda: (_input, options) => lambdaSpec(options),
 };

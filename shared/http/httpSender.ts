@@ -5,7 +5,9 @@ import { isIP, type LookupFunction, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { TLSSocket } from 'node:tls';
 import { DeliveryError } from '../errors.ts';
-import { isBlockedAddress } from './addressPolicy.ts';
+import { emptyRecord, getOwn, setOwn } from '../records.ts';
+import { createDestinationPolicy, type DestinationPolicy, urlPort } from './addressPolicy.ts';
+import { isReservedHeader } from './headerPolicy.ts';
 
 /**
  * The one way out of the service: every outbound HTTP request (webhook deliveries, pings, tests)
@@ -23,6 +25,10 @@ export interface HttpSenderOptions {
   maxResponseBytes?: number;
   /** Refuse loopback, private and link-local destinations after DNS resolution (the cloud's SSRF policy). */
   blockPrivateNetworks?: boolean;
+  /** The service's own listeners (store endpoint, API), refused in every mode. */
+  ownEndpoints?: readonly (string | undefined)[];
+  /** A policy built elsewhere (to add listeners later); overrides the two options above. */
+  destinations?: DestinationPolicy;
   /** `user-agent` sent when the request does not carry one. */
   userAgent?: string;
 }
@@ -53,18 +59,21 @@ export interface HttpSender {
   send(request: HttpRequest): Promise<HttpResponse>;
   /** Destroys pooled connections. */
   close(): void;
+  /** What this sender refuses to reach; create and update check hook URLs against the same policy. */
+  readonly destinations: DestinationPolicy;
 }
 
 const DEFAULTS = {
   connectTimeoutMs: 10_000,
   responseTimeoutMs: 10_000,
   maxResponseBytes: 65_536,
-  blockPrivateNetworks: false,
   userAgent: 'event-hooks',
-} satisfies Required<HttpSenderOptions>;
+};
 
 /** Raised inside the DNS lookup so the request's error handler can tell a policy refusal from a network failure. */
 class AddressRefusedError extends Error {}
+
+const REFUSED = 'destination address is not allowed';
 
 /**
  * Creates a sender with keep-alive connection pools (http, https verified, https unverified).
@@ -75,7 +84,11 @@ class AddressRefusedError extends Error {}
  * const failure = classifyResponse(res); // undefined on 2xx/3xx
  */
 export function createHttpSender(options: HttpSenderOptions = {}): HttpSender {
-  const settings = { ...DEFAULTS, ...definedOnly(options) };
+  const { blockPrivateNetworks, ownEndpoints, destinations: given, ...timing } = options;
+  const settings = { ...DEFAULTS, ...definedOnly(timing) };
+  const destinations =
+    given ??
+    createDestinationPolicy({ blockPrivateNetworks: blockPrivateNetworks ?? false, ownEndpoints: ownEndpoints ?? [] });
   const agents = {
     http: new http.Agent({ keepAlive: true }),
     httpsVerified: new https.Agent({ keepAlive: true, rejectUnauthorized: true }),
@@ -101,101 +114,110 @@ export function createHttpSender(options: HttpSenderOptions = {}): HttpSender {
       }
       // URLs may carry credentials in their path (Slack hooks do): messages name the origin only.
       const target = `${request.method} ${url.origin}`;
+      const port = urlPort(url);
       const literal = url.hostname.replace(/^\[(.*)\]$/, '$1');
-      if (settings.blockPrivateNetworks && isIP(literal) && isBlockedAddress(literal)) {
-        refuse(`${target}: destination address is not allowed`);
+      // Node connects to an address literal without a lookup: it is judged here; names in the lookup.
+      if (isIP(literal) === 0) {
+        connect();
         return;
       }
+      destinations.addressRefusal(literal, literal, port).then(
+        (refusal) => (refusal ? refuse(`${target}: ${REFUSED}: ${refusal.message}`) : connect()),
+        (error) => refuse(`${target}: ${REFUSED}`, error),
+      );
 
-      const body = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;
-      const isHttps = url.protocol === 'https:';
-      const agent = !isHttps ? agents.http : request.sslVerify ? agents.httpsVerified : agents.httpsUnverified;
+      function connect() {
+        const body = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;
+        const isHttps = url.protocol === 'https:';
+        const agent = !isHttps ? agents.http : request.sslVerify ? agents.httpsVerified : agents.httpsUnverified;
 
-      let outgoing: ClientRequest;
-      try {
-        outgoing = (isHttps ? https : http).request(url, {
-          method: request.method,
-          headers: outgoingHeaders(request.headers, body, settings.userAgent),
-          agent,
-          ...(settings.blockPrivateNetworks ? { lookup: guardedLookup } : {}),
+        let outgoing: ClientRequest;
+        try {
+          outgoing = (isHttps ? https : http).request(url, {
+            method: request.method,
+            headers: outgoingHeaders(request.headers, body, settings.userAgent),
+            agent,
+            lookup: guardedLookup(destinations, port),
+          });
+        } catch (error) {
+          // Node validates method and header syntax synchronously: a configuration problem, not a network one.
+          refuse(`${target}: invalid request (${(error as Error).message})`, error);
+          return;
+        }
+
+        let settled = false;
+        let answered: (() => HttpResponse) | undefined;
+        let truncated = false;
+        let timer = setTimeout(() => fail('connect timeout', true), settings.connectTimeoutMs);
+
+        const finish = (response: HttpResponse) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(response);
+        };
+        function fail(reason: string, retryable: boolean, cause?: unknown) {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          outgoing.destroy();
+          reject(new DeliveryError(`${target}: ${reason}`, { retryable, cause }));
+        }
+        const startResponseTimer = () => {
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            if (answered && truncated) {
+              // The receiver answered; only the discarded tail is slow. Keep the answer, drop the connection.
+              finish(answered());
+              outgoing.destroy();
+            } else {
+              fail('response timeout', true);
+            }
+          }, settings.responseTimeoutMs);
+        };
+
+        outgoing.on('socket', (socket: Socket) => {
+          if (!socket.connecting) startResponseTimer();
+          else socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', startResponseTimer);
         });
-      } catch (error) {
-        // Node validates method and header syntax synchronously: a configuration problem, not a network one.
-        refuse(`${target}: invalid request (${(error as Error).message})`, error);
-        return;
+        outgoing.on('error', (error) => {
+          const refused = error instanceof AddressRefusedError;
+          fail(refused ? `${REFUSED}: ${error.message}` : error.message, !refused, error);
+        });
+        outgoing.on('response', (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          let kept = 0;
+          const snapshot = (): HttpResponse => ({
+            status: res.statusCode ?? 0,
+            headers: flattenHeaders(res.headers),
+            rawHeaders: pairHeaders(res.rawHeaders),
+            body: Buffer.concat(chunks).toString('utf8'),
+            truncated,
+            latencyMs: performance.now() - started,
+          });
+          answered = snapshot;
+          res.on('data', (chunk: Buffer) => {
+            const room = settings.maxResponseBytes - kept;
+            if (chunk.length > room) truncated = true;
+            if (room <= 0) return;
+            const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
+            chunks.push(piece);
+            kept += piece.length;
+          });
+          res.on('end', () => finish(snapshot()));
+          res.on('error', (error) => fail(`response interrupted (${error.message})`, true, error));
+          res.on('close', () => {
+            if (!res.complete) fail('response interrupted', true);
+          });
+        });
+
+        outgoing.end(body);
       }
-
-      let settled = false;
-      let answered: (() => HttpResponse) | undefined;
-      let truncated = false;
-      let timer = setTimeout(() => fail('connect timeout', true), settings.connectTimeoutMs);
-
-      const finish = (response: HttpResponse) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(response);
-      };
-      function fail(reason: string, retryable: boolean, cause?: unknown) {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        outgoing.destroy();
-        reject(new DeliveryError(`${target}: ${reason}`, { retryable, cause }));
-      }
-      const startResponseTimer = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          if (answered && truncated) {
-            // The receiver answered; only the discarded tail is slow. Keep the answer, drop the connection.
-            finish(answered());
-            outgoing.destroy();
-          } else {
-            fail('response timeout', true);
-          }
-        }, settings.responseTimeoutMs);
-      };
-
-      outgoing.on('socket', (socket: Socket) => {
-        if (!socket.connecting) startResponseTimer();
-        else socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', startResponseTimer);
-      });
-      outgoing.on('error', (error) => {
-        const refused = error instanceof AddressRefusedError;
-        fail(refused ? 'destination address is not allowed' : error.message, !refused, error);
-      });
-      outgoing.on('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let kept = 0;
-        const snapshot = (): HttpResponse => ({
-          status: res.statusCode ?? 0,
-          headers: flattenHeaders(res.headers),
-          rawHeaders: pairHeaders(res.rawHeaders),
-          body: Buffer.concat(chunks).toString('utf8'),
-          truncated,
-          latencyMs: performance.now() - started,
-        });
-        answered = snapshot;
-        res.on('data', (chunk: Buffer) => {
-          const room = settings.maxResponseBytes - kept;
-          if (chunk.length > room) truncated = true;
-          if (room <= 0) return;
-          const piece = chunk.length > room ? chunk.subarray(0, room) : chunk;
-          chunks.push(piece);
-          kept += piece.length;
-        });
-        res.on('end', () => finish(snapshot()));
-        res.on('error', (error) => fail(`response interrupted (${error.message})`, true, error));
-        res.on('close', () => {
-          if (!res.complete) fail('response interrupted', true);
-        });
-      });
-
-      outgoing.end(body);
     });
 
   return {
     send,
+    destinations,
     close() {
       for (const agent of Object.values(agents)) agent.destroy();
     },
@@ -203,23 +225,31 @@ export function createHttpSender(options: HttpSenderOptions = {}): HttpSender {
 }
 
 /**
- * DNS lookup that drops forbidden addresses, so a name pointing at 127.0.0.1 or the metadata
- * endpoint fails instead of connecting. Handles both the single-address and the `all` form that
- * Node's happy-eyeballs connect asks for.
+ * DNS lookup that drops forbidden addresses (the service's own listeners at `port`; private ones when
+ * blocking is on), so a name pointing at 127.0.0.1 or the metadata endpoint fails instead of
+ * connecting. Handles both the single-address and the `all` form that Node's happy-eyeballs connect asks for.
  */
-const guardedLookup: LookupFunction = (hostname, options: LookupOptions, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) {
-      callback(error, '', 0);
-      return;
-    }
-    const allowed = addresses.filter((entry) => !isBlockedAddress(entry.address));
-    const first = allowed[0];
-    if (!first) callback(new AddressRefusedError(`${hostname} resolves only to addresses that are not allowed`), '', 0);
-    else if (options.all) callback(null, allowed);
-    else callback(null, first.address, first.family);
-  });
-};
+function guardedLookup(destinations: DestinationPolicy, port: number): LookupFunction {
+  return (hostname, options: LookupOptions, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) {
+        callback(error, '', 0);
+        return;
+      }
+      Promise.all(addresses.map((entry) => destinations.addressRefusal(hostname, entry.address, port))).then(
+        (refusals) => {
+          const allowed = addresses.filter((_entry, i) => refusals[i] === undefined);
+          const first = allowed[0];
+          const reason = refusals.find((refusal) => refusal !== undefined)?.message ?? 'no address';
+          if (!first) callback(new AddressRefusedError(`${hostname} ${reason}`), '', 0);
+          else if (options.all) callback(null, allowed);
+          else callback(null, first.address, first.family);
+        },
+        (failure: Error) => callback(new AddressRefusedError(failure.message), '', 0),
+      );
+    });
+  };
+}
 
 function outgoingHeaders(
   headers: Record<string, string>,
@@ -228,28 +258,32 @@ function outgoingHeaders(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    // The length is ours to state: a configured one would corrupt the framing.
-    if (name.toLowerCase() !== 'content-length') out[name] = value;
+    // Framing and the connection are ours to state: a configured Content-Length or Transfer-Encoding
+    // would corrupt the framing, a Host would name another site. Refused at create; dropped here for
+    // hooks stored before that and for every other caller.
+    if (!isReservedHeader(name)) out[name] = value;
   }
   if (!Object.keys(out).some((name) => name.toLowerCase() === 'user-agent')) out['user-agent'] = userAgent;
   if (body) out['content-length'] = String(body.length);
   return out;
 }
 
+/** A receiver names the headers: `constructor` or `__proto__` stay plain header names. */
 function pairHeaders(raw: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = emptyRecord<string>();
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
-    out[name] = name in out ? `${out[name]}, ${value}` : value;
+    const earlier = getOwn(out, name);
+    setOwn(out, name, earlier === undefined ? value : `${earlier}, ${value}`);
   }
   return out;
 }
 
 function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = emptyRecord<string>();
   for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) out[name] = Array.isArray(value) ? value.join(', ') : value;
+    if (value !== undefined) setOwn(out, name, Array.isArray(value) ? value.join(', ') : value);
   }
   return out;
 }

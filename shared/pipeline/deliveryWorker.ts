@@ -6,6 +6,7 @@ import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../ports/deliveryQueue.ts';
 import type { DeadLetterStore } from '../store/deadLetterStore.ts';
+import { enqueue } from './enqueue.ts';
 import type { HookCache } from './hookCache.ts';
 
 export interface DeliveryWorkerDeps {
@@ -80,7 +81,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
     });
     const failed = { ...line, status, latency_ms: now - started, error: failure.message };
     if (decision.action === 'retry') {
-      await deps.queue.send([{ ...job, attempt: job.attempt + 1 }], { delayMs: decision.delayMs });
+      await enqueue(deps, [{ ...job, attempt: job.attempt + 1 }], now, { delayMs: decision.delayMs });
       deps.logger.warn('delivery', { ...failed, outcome: 'retry', retry_in_ms: decision.delayMs });
       return 'retry';
     }

@@ -5,6 +5,8 @@ import { findEvent } from '../hooks/catalog.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../ports/deliveryQueue.ts';
+import type { DeadLetterStore } from '../store/deadLetterStore.ts';
+import { enqueue } from './enqueue.ts';
 import type { HookCache } from './hookCache.ts';
 import { eventForms, formSources, matchHook } from './matching.ts';
 
@@ -12,6 +14,8 @@ export interface DispatcherDeps {
   cache: HookCache;
   gate: Gate;
   queue: DeliveryQueue;
+  /** Where a job too large for the queue goes, on its own. */
+  deadLetters: Pick<DeadLetterStore, 'put'>;
   clock: Clock;
   logger: Logger;
 }
@@ -77,7 +81,7 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
         firstQueuedAt: now,
       });
     });
-    if (jobs.length > 0) await deps.queue.send(jobs);
+    if (jobs.length > 0) await enqueue(deps, jobs, now);
     return jobs;
   };
 }

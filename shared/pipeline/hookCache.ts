@@ -18,19 +18,32 @@ export interface HookCacheOptions {
   maxAgeMs?: number;
 }
 
+interface TenantHooks {
+  bySource: Map<string, EventHook[]>;
+  byId: Map<string, EventHook>;
+}
+
 interface TenantState {
+  tenant: string;
   version: number;
   checkedAt: number;
   loadedAt: number;
   catalog: SourceCatalog;
-  bySource: Map<string, Promise<EventHook[]>>;
+  /** Every hook of the tenant; loaded on the first dispatch under this version. */
+  all?: Promise<TenantHooks>;
+  /** Single hooks read by id (the delivery worker's look-ups), when the whole set is not loaded. */
   byId: Map<string, Promise<EventHook | undefined>>;
 }
+
+const NO_HOOKS: EventHook[] = [];
 
 /**
  * The dispatcher's view of hooks and the catalog, cached per tenant so a burst of events does not
  * query the table per event. Freshness comes from the tenant's hooks version item (one strongly
- * consistent read per check), which every hook or source write bumps.
+ * consistent read per check), which every hook or source write bumps. Hooks are read from the base
+ * table with strongly consistent reads, never from the eventually consistent `bySource` index: a
+ * version read consistently and hooks read from a lagging index could pin a stale set under the
+ * new version until `maxAgeMs`, so a new hook would be ignored for minutes.
  */
 export class HookCache {
   private readonly options: HookCacheOptions;
@@ -42,19 +55,15 @@ export class HookCache {
   }
 
   async hooksFor(tenant: string, source: string): Promise<EventHook[]> {
-    const state = await this.fresh(tenant);
-    let hooks = state.bySource.get(source);
-    if (!hooks) {
-      hooks = this.options.hooks.listBySource(tenant, source);
-      state.bySource.set(source, hooks);
-      hooks.catch(() => state.bySource.delete(source));
-    }
-    return hooks;
+    const { bySource } = await this.allHooks(await this.fresh(tenant));
+    return bySource.get(source) ?? NO_HOOKS;
   }
 
   /** One hook by id (the delivery worker's look-up), `undefined` once it is deleted. */
   async hook(tenant: string, id: string): Promise<EventHook | undefined> {
     const state = await this.fresh(tenant);
+    // In a process that dispatches, the whole set is loaded anyway; elsewhere one GetItem is cheaper.
+    if (state.all) return (await state.all).byId.get(id);
     let hook = state.byId.get(id);
     if (!hook) {
       hook = this.options.hooks.get(tenant, id).then((stored) => stored?.hook);
@@ -66,6 +75,26 @@ export class HookCache {
 
   async catalog(tenant: string): Promise<SourceCatalog> {
     return (await this.fresh(tenant)).catalog;
+  }
+
+  private allHooks(state: TenantState): Promise<TenantHooks> {
+    if (!state.all) {
+      const loading = this.options.hooks.listAll(state.tenant).then((hooks) => {
+        const all: TenantHooks = { bySource: new Map(), byId: new Map() };
+        for (const hook of hooks) {
+          all.byId.set(hook.id, hook);
+          const list = all.bySource.get(hook.source);
+          if (list) list.push(hook);
+          else all.bySource.set(hook.source, [hook]);
+        }
+        return all;
+      });
+      state.all = loading;
+      loading.catch(() => {
+        if (state.all === loading) delete state.all;
+      });
+    }
+    return state.all;
   }
 
   /** Forget what is cached, so the next look-up reads the store: called after every write made in this process. */
@@ -95,7 +124,7 @@ export class HookCache {
       return state;
     }
     const catalog = mergeCatalog(await this.options.sources.list(tenant));
-    const next: TenantState = { version, checkedAt: now, loadedAt: now, catalog, bySource: new Map(), byId: new Map() };
+    const next: TenantState = { tenant, version, checkedAt: now, loadedAt: now, catalog, byId: new Map() };
     this.tenants.set(tenant, next);
     return next;
   }

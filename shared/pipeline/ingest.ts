@@ -1,9 +1,13 @@
-import { type ApiRequest, type ApiResponse, errorResponse, json, parseJsonBody } from '../admin/http.ts';
+import { createHash } from 'node:crypto';
+import { type ApiRequest, type ApiResponse, errorResponse, JSON_HEADERS, json, parseJsonBody } from '../admin/http.ts';
 import type { RouteSpec } from '../admin/router.ts';
-import { BadRequestError, type FieldErrors, SchemaViolationError } from '../errors.ts';
+import { BadRequestError, ConflictError, EventHooksError, type FieldErrors, SchemaViolationError } from '../errors.ts';
+import { IDEMPOTENCY_KEY, PRODUCER_EVENT_ID } from '../events/envelope.ts';
 import { findEvent, type SourceCatalog } from '../hooks/catalog.ts';
 import type { Logger } from '../logger.ts';
 import type { EventBus, NewEvent } from '../ports/eventBus.ts';
+import { setOwn } from '../records.ts';
+import type { IdempotencyStore } from '../store/idempotencyStore.ts';
 
 export interface IngestOptions {
   bus: EventBus;
@@ -14,6 +18,19 @@ export interface IngestOptions {
   maxEventBytes: number;
   /** Most events in one request. */
   maxBatch?: number;
+  /** Where `Idempotency-Key` answers and producer event ids are kept; without it both are refused. */
+  idempotency?: IdempotencyStore;
+}
+
+/** `422`: an `Idempotency-Key` used again with a different body (Kong's `{"message"}` shape). */
+export class IdempotencyKeyReusedError extends EventHooksError {
+  override readonly status = 422;
+}
+
+/** A valid posted event, with the producer's own id when it gave one. */
+export interface ParsedEvent {
+  event: NewEvent;
+  id?: string;
 }
 
 const DEFAULT_MAX_BATCH = 100;
@@ -22,8 +39,8 @@ const DEFAULT_MAX_BATCH = 100;
 export const INGEST_ROUTE = { path: '/events', methods: ['POST'] } as const satisfies RouteSpec;
 
 /**
- * Checks a posted event or batch: `{source, event, data}` or an array of them, `source`/`event`
- * registered, `data` a JSON object under the size limit. Collects every problem, keyed by index for
+ * Checks a posted event or batch: `{source, event, data, id?}` or an array of them, `source`/`event`
+ * registered, `data` a JSON object under the size limit, `id` the producer's own id. Collects every problem, keyed by index for
  * a batch, and accepts nothing unless everything is valid.
  */
 export function parseEvents(
@@ -31,20 +48,23 @@ export function parseEvents(
   catalog: SourceCatalog,
   tenant: string,
   limits: { maxEventBytes: number; maxBatch: number },
-): NewEvent[] {
+): ParsedEvent[] {
   const batch = Array.isArray(body);
   const items: unknown[] = batch ? body : [body];
   if (items.length === 0) throw new BadRequestError('no events given');
   if (items.length > limits.maxBatch) throw new BadRequestError(`at most ${limits.maxBatch} events per request`);
   const errors: FieldErrors = {};
-  const events: NewEvent[] = [];
+  const events: ParsedEvent[] = [];
   items.forEach((item, index) => {
     const problems: FieldErrors = {};
     if (!item || typeof item !== 'object' || Array.isArray(item)) {
       problems['@entity'] = 'expected an object with source, event and data';
     } else {
-      const { source, event, data, ...rest } = item as Record<string, unknown>;
-      for (const key of Object.keys(rest)) problems[key] = 'unknown field';
+      const { source, event, data, id, ...rest } = item as Record<string, unknown>;
+      for (const key of Object.keys(rest)) setOwn(problems, key, 'unknown field');
+      if (id !== undefined && (typeof id !== 'string' || !PRODUCER_EVENT_ID.test(id))) {
+        problems.id = 'expected at most 128 characters of A-Z, a-z, 0-9, ".", "_", ":" and "-"';
+      }
       if (source === undefined) problems.source = 'required field missing';
       else if (typeof source !== 'string') problems.source = 'expected a string';
       if (event === undefined) problems.event = 'required field missing';
@@ -60,38 +80,166 @@ export function parseEvents(
       }
       if (Object.keys(problems).length === 0) {
         events.push({
-          tenant,
-          source: source as string,
-          event: event as string,
-          data: data as Record<string, unknown>,
+          event: { tenant, source: source as string, event: event as string, data: data as Record<string, unknown> },
+          ...(typeof id === 'string' ? { id } : {}),
         });
       }
     }
     if (Object.keys(problems).length > 0) {
       if (batch) errors[String(index + 1)] = problems;
-      else Object.assign(errors, problems);
+      else for (const [key, problem] of Object.entries(problems)) setOwn(errors, key, problem);
     }
   });
   if (Object.keys(errors).length > 0) throw new SchemaViolationError(errors);
   return events;
 }
 
-/** `POST /events`: validate, hand to the bus, answer `202` with the assigned ids. It never delivers. */
+interface Answer {
+  id: string;
+  time: string;
+  source: string;
+  event: string;
+}
+
+/**
+ * `POST /events`: validate, hand to the bus, answer `202` with the assigned ids. It never delivers.
+ * With an `Idempotency-Key` header, a retry gets the first answer back (same event ids, so the same
+ * delivery ids); the key with another body is a `422`. An event with an `id` already accepted for
+ * its source is answered with the first event id and not published again.
+ */
 export function createIngest(options: IngestOptions): (request: ApiRequest) => Promise<ApiResponse> {
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   const maxBodyBytes = options.maxEventBytes * Math.min(maxBatch, 5) + 64 * 1024;
+  const { tenant, idempotency } = options;
+
+  /** Claims each producer id once; answers for the ones seen before. Releases its claims if it fails. */
+  const publish = async (parsed: ParsedEvent[]): Promise<Answer[]> => {
+    const answers: (Answer | undefined)[] = parsed.map(() => undefined);
+    const claims = new Map<string, { index: number; token?: string; answer?: Answer }>();
+    const sameAs: [number, string][] = [];
+    const scopeOf = ({ event, id }: ParsedEvent) => (id === undefined ? undefined : `EVT#${event.source}#${id}`);
+    parsed.forEach((item, index) => {
+      const scope = scopeOf(item);
+      if (scope === undefined) return;
+      if (claims.has(scope)) sameAs.push([index, scope]);
+      else claims.set(scope, { index });
+    });
+    if (claims.size > 0 && !idempotency) throw new BadRequestError('event ids are not supported here');
+    try {
+      // Settled, not raced: a claim still in flight when another fails would never be released.
+      const settled = await Promise.allSettled(
+        [...claims].map(async ([scope, entry]) => {
+          const claim = await (idempotency as IdempotencyStore).claim(tenant, scope, '');
+          if (claim.status === 'claimed') entry.token = claim.token;
+          else if (claim.status === 'done') entry.answer = JSON.parse(claim.answer) as Answer;
+          else throw new ConflictError(`event '${parsed[entry.index]?.id}' is being accepted by another request`);
+        }),
+      );
+      const failed = settled.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+      const fresh = parsed
+        .map((item, index) => ({ item, index }))
+        .filter(({ item, index }) => {
+          const scope = scopeOf(item);
+          return scope === undefined || (claims.get(scope)?.index === index && claims.get(scope)?.answer === undefined);
+        });
+      const published = fresh.length > 0 ? await options.bus.publish(fresh.map(({ item }) => item.event)) : [];
+      published.forEach(({ id, time, source, event }, n) => {
+        const { index, item } = fresh[n] as { index: number; item: ParsedEvent };
+        answers[index] = { id, time, source, event };
+        const scope = scopeOf(item);
+        const entry = scope === undefined ? undefined : claims.get(scope);
+        if (entry) entry.answer = answers[index];
+      });
+    } catch (error) {
+      await releaseAll(claims);
+      throw error;
+    }
+    for (const entry of claims.values()) answers[entry.index] = entry.answer;
+    for (const [index, scope] of sameAs) answers[index] = claims.get(scope)?.answer;
+    await Promise.all(
+      [...claims].map(([scope, { token, answer }]) =>
+        token === undefined ? undefined : completeQuietly(scope, token, JSON.stringify(answer)),
+      ),
+    );
+    return answers as Answer[];
+  };
+
+  const releaseAll = async (claims: Map<string, { token?: string }>) => {
+    await Promise.all(
+      [...claims].map(([scope, { token }]) =>
+        token === undefined
+          ? undefined
+          : (idempotency as IdempotencyStore)
+              .release(tenant, scope, token)
+              .catch((error) => options.logger.warn('could not release an idempotency claim', { scope, error })),
+      ),
+    );
+  };
+
+  /** The event was published: failing to record that must not fail the request (a retry may publish twice). */
+  const completeQuietly = async (scope: string, token: string, answer: string) => {
+    try {
+      if (!(await (idempotency as IdempotencyStore).complete(tenant, scope, token, answer))) {
+        options.logger.warn('idempotency claim was taken over before it completed', { scope });
+      }
+    } catch (error) {
+      options.logger.warn('could not record an idempotent answer', { scope, error });
+    }
+  };
+
+  const accept = async (body: unknown): Promise<ApiResponse> => {
+    const parsed = parseEvents(body, await options.catalog(tenant), tenant, {
+      maxEventBytes: options.maxEventBytes,
+      maxBatch,
+    });
+    return json(202, { data: await publish(parsed) });
+  };
+
   return async (request) => {
     try {
       if (request.method.toUpperCase() !== 'POST') return json(405, { message: 'Method not allowed' });
+      const key = idempotencyKey(request);
       const body = parseJsonBody(request, maxBodyBytes);
-      const events = parseEvents(body, await options.catalog(options.tenant), options.tenant, {
-        maxEventBytes: options.maxEventBytes,
-        maxBatch,
-      });
-      const accepted = await options.bus.publish(events);
-      return json(202, { data: accepted.map(({ id, time, source, event }) => ({ id, time, source, event })) });
+      if (key === undefined) return await accept(body);
+      if (!idempotency) throw new BadRequestError('Idempotency-Key is not supported here');
+      // The parsed body, so whitespace does not make a retry a different request.
+      const fingerprint = createHash('sha256').update(JSON.stringify(body)).digest('base64url');
+      const scope = `REQ#${key}`;
+      const claim = await idempotency.claim(tenant, scope, fingerprint);
+      if (claim.status === 'mismatch') {
+        throw new IdempotencyKeyReusedError('Idempotency-Key was already used with a different request body');
+      }
+      if (claim.status === 'in-progress') {
+        throw new ConflictError('a request with this Idempotency-Key is still being processed; retry later');
+      }
+      if (claim.status === 'done') {
+        return { statusCode: 202, headers: { ...JSON_HEADERS, 'idempotent-replayed': 'true' }, body: claim.answer };
+      }
+      let response: ApiResponse;
+      try {
+        response = await accept(body);
+      } catch (error) {
+        // Nothing was accepted: the key is free again for a corrected or retried request.
+        await idempotency
+          .release(tenant, scope, claim.token)
+          .catch((e) => options.logger.warn('could not release an idempotency claim', { scope, error: e }));
+        throw error;
+      }
+      await completeQuietly(scope, claim.token, response.body);
+      return response;
     } catch (error) {
       return errorResponse(error, options.logger);
     }
   };
+}
+
+function idempotencyKey(request: ApiRequest): string | undefined {
+  const name = Object.keys(request.headers).find((h) => h.toLowerCase() === 'idempotency-key');
+  const value = name === undefined ? undefined : request.headers[name];
+  if (value === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(value)) {
+    throw new BadRequestError('Idempotency-Key must be 1 to 255 visible ASCII characters');
+  }
+  return value;
 }

@@ -1,5 +1,6 @@
 import { CRUD_OPERATIONS, type CrudOperation } from '../hooks/catalog.ts';
 import type { EventHook } from '../hooks/hook.ts';
+import { getOwn } from '../records.ts';
 
 /** One `(source, event)` name under which an incoming event can be matched. */
 export interface EventForm {
@@ -20,7 +21,8 @@ export function eventForms(source: string, event: string, data: Record<string, u
   const colon = event.lastIndexOf(':');
   const suffix = colon > 0 ? event.slice(colon + 1) : undefined;
   const entity = isOperation(suffix) ? event.slice(0, colon) : event;
-  const operation = isOperation(suffix) ? suffix : isOperation(data.operation) ? data.operation : undefined;
+  const given = getOwn(data, 'operation');
+  const operation = isOperation(suffix) ? suffix : isOperation(given) ? given : undefined;
   if (!operation) return [{ source, event: entity }];
   return [
     { source: 'crud', event: entity },

@@ -4,8 +4,22 @@ export interface FunctionArgs {
   data: unknown;
   event: string | null;
   source: string;
-  /** Kong passes the worker pid; here it is an identifier of the running worker. */
+  /** Kong passes the worker pid; here it is an identifier of the running worker, never the service's pid. */
   pid: number;
+  /**
+   * The delivery this call belongs to, given to user code as a fifth argument so that it can
+   * de-duplicate side effects across retries. Absent when `/test` runs the hook.
+   */
+  context?: FunctionContext;
+}
+
+/** What user code gets as its fifth argument (`null` fields under `/test`). */
+export interface FunctionContext {
+  /** Stable across the retries of one delivery (`x-event-hooks-delivery` of webhooks). */
+  deliveryId: string | null;
+  /** 1 for the first try. */
+  attempt: number | null;
+  eventId: string | null;
 }
 
 export type FunctionTarget =

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -5,6 +6,7 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { type Clock, systemClock } from '../ports/clock.ts';
 import type { DeadLetter } from '../ports/deliveryQueue.ts';
 import { InvalidOffsetError } from './hookStore.ts';
 import { keys, TABLE_SCHEMA } from './table.ts';
@@ -19,62 +21,93 @@ export interface DeadLetterPage {
   next?: string;
 }
 
-interface DeadLetterItem extends StoredDeadLetter {
+/**
+ * The stored item. The entry travels as its JSON text (`entry`), never as a marshalled map:
+ * DynamoDB marshalling refuses some of what an event can carry (numbers above 2^53, `Infinity`, a key
+ * named `constructor`), and a dead letter that cannot be stored is a delivery retried for nothing.
+ * Items written before this change hold `job`/`reason` as attributes; they are still read.
+ */
+interface DeadLetterItem {
   pk: string;
   sk: string;
+  id: string;
+  deadLetteredAt: number;
+  entry?: string;
+  /** The entry's JSON text gzipped, when as text it would not fit in an item (400 KB). */
+  entryGz?: Uint8Array;
+  job?: DeadLetter['job'];
+  reason?: string;
   expires_at: number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Above this, the entry is stored gzipped: DynamoDB items hold at most 400 KB, keys and names included. */
+const MAX_TEXT_BYTES = 350 * 1024;
 const ID = /^\d{13}-[0-9a-zA-Z-]{1,64}$/;
 
 /**
  * Deliveries that failed for good, kept in the table where the Admin API can list, replay and
  * drop them. Items expire through DynamoDB TTL after the retention period (14 days by default, as
- * long as SQS keeps a message at most).
+ * long as SQS keeps a message at most). TTL deletes late (up to about two days on AWS, never in the
+ * embedded store without its sweeper), so every read also drops items whose expiry has passed.
  */
 export class DeadLetterStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly retentionMs: number;
+  private readonly clock: Clock;
 
-  constructor(options: { client: DynamoDBDocumentClient; tableName: string; retentionDays?: number }) {
+  constructor(options: { client: DynamoDBDocumentClient; tableName: string; retentionDays?: number; clock?: Clock }) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.retentionMs = (options.retentionDays ?? 14) * DAY_MS;
+    this.clock = options.clock ?? systemClock;
   }
 
   /** Stores a dead letter; the id is the time (ms, 13 digits) and the delivery id. */
   async put(entry: DeadLetter): Promise<StoredDeadLetter> {
     const id = `${String(entry.deadLetteredAt).padStart(13, '0')}-${entry.job.deliveryId}`;
+    const stored: DeadLetter = { job: entry.job, reason: entry.reason, deadLetteredAt: entry.deadLetteredAt };
     const item: DeadLetterItem = {
       ...keys.deadLetter(entry.job.tenant, id),
       id,
-      ...entry,
+      deadLetteredAt: entry.deadLetteredAt,
       [TABLE_SCHEMA.ttlAttribute]: Math.ceil((entry.deadLetteredAt + this.retentionMs) / 1000),
     };
+    // JSON.stringify writes what a receiver got: a non-finite number (`1e400` parses to Infinity) is `null`.
+    const text = JSON.stringify(stored);
+    if (Buffer.byteLength(text) <= MAX_TEXT_BYTES) item.entry = text;
+    else item.entryGz = gzipSync(text);
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
-    return { id, job: entry.job, reason: entry.reason, deadLetteredAt: entry.deadLetteredAt };
+    return { id, ...(JSON.parse(text) as DeadLetter) };
   }
 
-  /** Oldest first; `offset` is the opaque `next` of the previous page. */
+  /** Oldest first, unexpired only; `offset` is the opaque `next` of the previous page. */
   async list(tenant: string, options: { size: number; offset?: string }): Promise<DeadLetterPage> {
     if (options.offset !== undefined && !ID.test(options.offset)) {
       throw new InvalidOffsetError(`'${options.offset}' is not a valid offset`);
     }
-    const { Items, LastEvaluatedKey } = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.deadLettersPartition(tenant) },
-        Limit: options.size,
-        ConsistentRead: true,
-        ...(options.offset ? { ExclusiveStartKey: keys.deadLetter(tenant, options.offset) } : {}),
-      }),
-    );
-    const deadLetters = (Items ?? []).map((item) => strip(item as DeadLetterItem));
-    const last = deadLetters.at(-1);
-    return LastEvaluatedKey && last ? { deadLetters, next: last.id } : { deadLetters };
+    const deadLetters: StoredDeadLetter[] = [];
+    let start = options.offset;
+    // Expired items are skipped, so a page is filled from as many queries as it takes.
+    for (;;) {
+      const { Items, LastEvaluatedKey } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.deadLettersPartition(tenant) },
+          Limit: options.size - deadLetters.length,
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: keys.deadLetter(tenant, start) } : {}),
+        }),
+      );
+      for (const item of Items ?? []) {
+        if (!this.expired(item as DeadLetterItem)) deadLetters.push(decode(item as DeadLetterItem));
+      }
+      if (!LastEvaluatedKey) return { deadLetters };
+      start = String(LastEvaluatedKey.sk);
+      if (deadLetters.length >= options.size) return { deadLetters, next: start };
+    }
   }
 
   async get(tenant: string, id: string): Promise<StoredDeadLetter | undefined> {
@@ -82,19 +115,34 @@ export class DeadLetterStore {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.deadLetter(tenant, id), ConsistentRead: true }),
     );
-    return Item ? strip(Item as DeadLetterItem) : undefined;
+    return Item && !this.expired(Item as DeadLetterItem) ? decode(Item as DeadLetterItem) : undefined;
   }
 
-  /** Removes a dead letter; resolves with what was removed (nothing when two replays race). */
+  /** Removes a dead letter; resolves with what was removed (nothing when two replays race, or it had expired). */
   async delete(tenant: string, id: string): Promise<StoredDeadLetter | undefined> {
     if (!ID.test(id)) return undefined;
     const { Attributes } = await this.client.send(
       new DeleteCommand({ TableName: this.tableName, Key: keys.deadLetter(tenant, id), ReturnValues: 'ALL_OLD' }),
     );
-    return Attributes ? strip(Attributes as DeadLetterItem) : undefined;
+    return Attributes && !this.expired(Attributes as DeadLetterItem) ? decode(Attributes as DeadLetterItem) : undefined;
+  }
+
+  private expired(item: DeadLetterItem): boolean {
+    return typeof item.expires_at === 'number' && item.expires_at * 1000 <= this.clock.now();
   }
 }
 
-function strip(item: DeadLetterItem): StoredDeadLetter {
-  return { id: item.id, job: item.job, reason: item.reason, deadLetteredAt: item.deadLetteredAt };
+function decode(item: DeadLetterItem): StoredDeadLetter {
+  const text = item.entryGz ? gunzipSync(item.entryGz).toString('utf8') : item.entry;
+  if (typeof text === 'string') {
+    const { job, reason, deadLetteredAt } = JSON.parse(text) as DeadLetter;
+    return { id: item.id, job, reason, deadLetteredAt };
+  }
+  // The format before event data was kept as JSON text.
+  return {
+    id: item.id,
+    job: item.job as DeadLetter['job'],
+    reason: item.reason ?? '',
+    deadLetteredAt: item.deadLetteredAt,
+  };
 }

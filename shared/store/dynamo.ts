@@ -13,6 +13,8 @@ export interface DynamoConfig {
   /** Local endpoint (dynalite, DynamoDB Local); unset on AWS. */
   endpoint?: string;
   region?: string;
+  /** The local store's key (the embedded store's per-start credential); default a fixed dummy key. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 /** The document client every store module shares; one per process so connections are reused. */
@@ -20,8 +22,9 @@ export function createDocumentClient(config: DynamoConfig = {}): DynamoDBDocumen
   const clientConfig: DynamoDBClientConfig = { region: config.region ?? process.env.AWS_REGION ?? 'us-east-1' };
   if (config.endpoint) {
     clientConfig.endpoint = config.endpoint;
-    // Local stores accept any credentials; fixed ones keep the SDK from searching the machine for real ones.
-    clientConfig.credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    // The embedded store checks its per-start key; DynamoDB Local accepts any. Given ones keep the SDK
+    // from searching the machine for real ones.
+    clientConfig.credentials = config.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' };
   }
   return DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), {
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },

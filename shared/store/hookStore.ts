@@ -7,7 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { BadRequestError, ConflictError } from '../errors.ts';
-import type { EventHook } from '../hooks/hook.ts';
+import type { EventHook, HookDeployment } from '../hooks/hook.ts';
 import { isConditionalCheckFailed } from './dynamo.ts';
 import { keys } from './table.ts';
 
@@ -34,13 +34,27 @@ export interface StoredHook {
   rev: number;
 }
 
+/**
+ * The stored item. The hook travels as its JSON text (`hookJson`), never as a marshalled map:
+ * DynamoDB marshalling refuses some keys a config can hold (a header named `constructor`). Items
+ * written before this change hold the hook as a map (`hook`); they are still read.
+ */
 interface HookItem {
   pk: string;
   sk: string;
   gsi1pk: string;
   gsi1sk: string;
   rev: number;
-  hook: EventHook;
+  hookJson?: string;
+  hook?: EventHook;
+  /** Where the deployment of its user code stands, recorded after the write by the deploy worker. */
+  deployment?: HookDeployment;
+}
+
+function decodeHook(item: Record<string, unknown>): EventHook {
+  const { hookJson, hook, deployment } = item as Partial<HookItem>;
+  const decoded = typeof hookJson === 'string' ? (JSON.parse(hookJson) as EventHook) : (hook as EventHook);
+  return deployment ? ({ ...decoded, deployment } as EventHook) : decoded;
 }
 
 const encodeOffset = (id: string) => Buffer.from(JSON.stringify({ id }), 'utf8').toString('base64url');
@@ -73,7 +87,7 @@ export class HookStore {
     const { Item } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.hook(tenant, id), ConsistentRead: true }),
     );
-    return Item ? { hook: (Item as HookItem).hook, rev: (Item as HookItem).rev } : undefined;
+    return Item ? { hook: decodeHook(Item), rev: (Item as HookItem).rev } : undefined;
   }
 
   async list(tenant: string, options: { size: number; offset?: string }): Promise<HookPage> {
@@ -88,12 +102,38 @@ export class HookStore {
         ...(startId ? { ExclusiveStartKey: keys.hook(tenant, startId) } : {}),
       }),
     );
-    const hooks = (Items ?? []).map((item) => (item as HookItem).hook);
+    const hooks = (Items ?? []).map(decodeHook);
     const last = hooks.at(-1);
     return LastEvaluatedKey && last ? { hooks, next: encodeOffset(last.id) } : { hooks };
   }
 
-  /** Every hook of a source, through the `bySource` index (for the dispatcher and in-use checks). */
+  /**
+   * Every hook of the tenant, read from the base table with strongly consistent reads (the
+   * dispatcher's cache: a hook written a moment ago must be seen, which the index cannot promise).
+   */
+  async listAll(tenant: string): Promise<EventHook[]> {
+    const hooks: EventHook[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.hooksPartition(tenant) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) hooks.push(decodeHook(item));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return hooks;
+  }
+
+  /**
+   * Every hook of a source, through the `bySource` index, which is eventually consistent: fine for
+   * the admin's in-use checks, not for the dispatcher (see `listAll`).
+   */
   async listBySource(tenant: string, source: string): Promise<EventHook[]> {
     const hooks: EventHook[] = [];
     let startKey: Record<string, unknown> | undefined;
@@ -107,7 +147,7 @@ export class HookStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) hooks.push((item as HookItem).hook);
+      for (const item of page.Items ?? []) hooks.push(decodeHook(item));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return hooks;
@@ -134,7 +174,7 @@ export class HookStore {
     );
     if (!Attributes) return undefined;
     await this.bumpVersion(tenant);
-    return (Attributes as HookItem).hook;
+    return decodeHook(Attributes);
   }
 
   /** The tenant's hooks version: changes after every hook write (strongly consistent read). */
@@ -156,7 +196,7 @@ export class HookStore {
       ...keys.hook(tenant, hook.id),
       ...keys.hookBySource(tenant, hook.source, hook.id),
       rev,
-      hook,
+      hookJson: JSON.stringify(hook),
     };
     try {
       await this.client.send(

@@ -1,5 +1,6 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { EventDefinition, SourceCatalog } from '../hooks/catalog.ts';
+import { addEvent, type EventDefinition, type SourceCatalog } from '../hooks/catalog.ts';
+import { emptyRecord } from '../records.ts';
 import { bumpHooksVersion } from './hookStore.ts';
 import { keys } from './table.ts';
 
@@ -23,7 +24,7 @@ export class SourceStore {
 
   /** Every user-defined event of the tenant, as a catalog. */
   async list(tenant: string): Promise<SourceCatalog> {
-    const catalog: SourceCatalog = {};
+    const catalog: SourceCatalog = emptyRecord();
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(
@@ -37,8 +38,7 @@ export class SourceStore {
       );
       for (const raw of page.Items ?? []) {
         const item = raw as UserEventItem;
-        catalog[item.source] ??= {};
-        (catalog[item.source] as Record<string, EventDefinition>)[item.event] = item.definition;
+        addEvent(catalog, item.source, item.event, item.definition);
       }
       startKey = page.LastEvaluatedKey;
     } while (startKey);

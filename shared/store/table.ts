@@ -12,8 +12,11 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | user source     | `T#<tenant>#SOURCE`         | `<source>#<event>` |                                |        |
  * | gate window     | `T#<tenant>#GATE#<gate key>`| `GATE`             |                                |        |
  * | dead letter     | `T#<tenant>#DEAD`           | `<ms>#<delivery id>`|                               |        |
+ * | idempotency     | `T#<tenant>#IDEM#<scope>`   | `IDEM`             |                                |        |
  *
- * Gate items and dead letters carry `expires_at` (epoch seconds), the table's TTL attribute.
+ * Gate items, dead letters and idempotency records carry `expires_at` (epoch seconds), the table's
+ * TTL attribute. TTL deletes late on AWS and not at all in the embedded store (its sweeper does),
+ * so reads that depend on expiry compare it with now too.
  */
 export const TABLE_SCHEMA = {
   partitionKey: 'pk',
@@ -66,4 +69,6 @@ export const keys = {
   gate: (tenant: string, gateKey: string) => ({ pk: `T#${tenant}#GATE#${gateKey}`, sk: 'GATE' }),
   deadLetter: (tenant: string, id: string) => ({ pk: `T#${tenant}#DEAD`, sk: id }),
   deadLettersPartition: (tenant: string) => `T#${tenant}#DEAD`,
+  /** `scope` names what is made idempotent: `REQ#<Idempotency-Key>` or `EVT#<source>#<event id>`. */
+  idempotency: (tenant: string, scope: string) => ({ pk: `T#${tenant}#IDEM#${scope}`, sk: 'IDEM' }),
 };

@@ -9,7 +9,14 @@ import {
   randomSeed,
   serviceRoutes,
 } from '../support/fuzz/corpus.ts';
-import { ensureFixtures, type FuzzResult, jsonClient, runFuzz, storeSnapshot } from '../support/fuzz/harness.ts';
+import {
+  ensureFixtures,
+  type FuzzResult,
+  jsonClient,
+  runFuzz,
+  storeKey,
+  storeSnapshot,
+} from '../support/fuzz/harness.ts';
 import { type Receiver, startReceiver } from '../support/receiver.ts';
 import { startTestStore, type TestStore } from '../support/store.ts';
 
@@ -41,7 +48,13 @@ describe('fuzz: malformed requests on every route', () => {
     receiver = await startReceiver();
     // Its own process: a frozen event loop there cannot also freeze the /health poller here.
     runtime = await spawnRuntime({
-      env: { DYNAMODB_ENDPOINT: store.endpoint, TABLE_NAME: store.tableName, RETRY_MAX_ATTEMPTS: '1' },
+      quiet: true,
+      env: {
+        DYNAMODB_ENDPOINT: store.endpoint,
+        TABLE_NAME: store.tableName,
+        ...storeKey(store),
+        RETRY_MAX_ATTEMPTS: '1',
+      },
     });
     const call = jsonClient(runtime.url, adminHeaders);
     fixtures = await ensureFixtures(call, store, receiver.url);

@@ -16,30 +16,51 @@ interface AwsCall {
 }
 
 /**
- * A loopback stand-in for the EventBridge and SQS JSON APIs, so the real bundles can run their
- * real SDK clients without reaching AWS: it answers `PutEvents` and `SendMessageBatch`.
+ * A loopback stand-in for the EventBridge and SQS JSON APIs and Lambda's REST API, so the real
+ * bundles can run their real SDK clients without reaching AWS: it answers `PutEvents`,
+ * `SendMessageBatch`, `SendMessage`, and `CreateFunction`, `GetFunction` (always `Active`) and
+ * `ListFunctions` (the functions created so far). Lambda calls are recorded as `METHOD path`.
  */
 async function startAwsStub(): Promise<{ url: string; calls: AwsCall[]; server: Server }> {
   const calls: AwsCall[] = [];
+  const functions: string[] = [];
   const server = createServer(async (req, res) => {
     let raw = '';
     for await (const chunk of req) raw += chunk;
-    const target = String(req.headers['x-amz-target'] ?? '');
+    const target =
+      String(req.headers['x-amz-target'] ?? '') || `${req.method} ${req.url?.split('?')[0]?.replace(/\/$/, '')}`;
     const body = JSON.parse(raw || '{}') as Record<string, unknown>;
     calls.push({ target, body });
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
     let answer: unknown = {};
-    if (target.endsWith('.PutEvents')) {
+    let status = 200;
+    if (target === 'POST /2015-03-31/functions') {
+      functions.push(String(body.FunctionName));
+      status = 201;
+      answer = { FunctionName: body.FunctionName, State: 'Pending' };
+    } else if (target.startsWith('GET /2015-03-31/functions/')) {
+      answer = { Configuration: { FunctionName: target.split('/').at(-1), State: 'Active' } };
+    } else if (target === 'GET /2015-03-31/functions') {
+      answer = {
+        Functions: functions.map((name) => ({
+          FunctionName: name,
+          FunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${name}`,
+          LastModified: new Date().toISOString(),
+        })),
+      };
+    } else if (target.endsWith('.SendMessage')) {
+      answer = { MessageId: randomUUID(), MD5OfMessageBody: md5(String(body.MessageBody)) };
+    } else if (target.endsWith('.PutEvents')) {
       const entries = body.Entries as unknown[];
       answer = { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) };
     } else if (target.endsWith('.SendMessageBatch')) {
       const entries = body.Entries as { Id: string; MessageBody: string }[];
-      const md5 = (text: string) => createHash('md5').update(text).digest('hex');
       answer = {
         Successful: entries.map((e) => ({ Id: e.Id, MessageId: randomUUID(), MD5OfMessageBody: md5(e.MessageBody) })),
         Failed: [],
       };
     }
-    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
     res.end(JSON.stringify(answer));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -98,8 +119,9 @@ describe('function bundles (built, loaded by a fresh Node, run against the local
     env = {
       PATH: process.env.PATH,
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
+      // The embedded store verifies signatures against its per-start key.
+      AWS_ACCESS_KEY_ID: store.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: store.credentials.secretAccessKey,
       AWS_SESSION_TOKEN: 'test',
       AWS_ENDPOINT_URL_DYNAMODB: store.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,
@@ -109,6 +131,7 @@ describe('function bundles (built, loaded by a fresh Node, run against the local
       TABLE_NAME: store.tableName,
       EVENT_BUS_NAME: 'test-bus',
       DELIVERY_QUEUE_URL: `${aws.url}/000000000000/delivery`,
+      DEPLOY_QUEUE_URL: `${aws.url}/000000000000/deploy`,
       USER_FUNCTION_PREFIX: 'test-user',
       USER_FUNCTION_ROLE_ARN: 'arn:aws:iam::000000000000:role/user-code',
       HOOK_CACHE_CHECK_MS: '0',
@@ -186,6 +209,51 @@ describe('function bundles (built, loaded by a fresh Node, run against the local
     expect(delivered.logs.find((l) => l.message === 'delivery')).toMatchObject({
       outcome: 'delivered',
       delivery_id: job.deliveryId,
+      aws_request_id: 'test-request',
+      cold_start: true,
     });
+    expect(delivered.logs.find((l) => l.message === 'delivery message failed')).toMatchObject({
+      aws_request_id: 'test-request',
+    });
+  }, 60_000);
+
+  it('deploys user code off the request path: admin answers pending and queues a job, the deployer makes it active', async () => {
+    const code = 'const suffix = await Promise.resolve("!"); return function (data) { return data + suffix }';
+    const created = await invoke(
+      'admin',
+      httpEvent('POST', '/event-hooks', { source: 'crud', handler: 'lambda', config: { functions: [code] } }),
+    );
+    expect(created.result.statusCode).toBe(201);
+    const hook = JSON.parse(created.result.body) as { id: string; deployment: unknown };
+    expect(hook.deployment).toEqual({ state: 'pending' });
+    // The admin request made no Lambda control-plane call, only queued the job.
+    expect(aws.calls.some((c) => c.target.startsWith('POST /2015-03-31/functions'))).toBe(false);
+    const queued = aws.calls.filter((c) => c.target === 'AmazonSQS.SendMessage').at(-1)!;
+    expect(queued.body.QueueUrl).toBe(`${aws.url}/000000000000/deploy`);
+    expect(JSON.parse(String(queued.body.MessageBody))).toEqual({
+      type: 'deploy.v1',
+      tenant: 'default',
+      hookId: hook.id,
+      remove: [],
+    });
+
+    const deployed = await invoke('deployer', {
+      Records: [
+        { messageId: 'd1', body: queued.body.MessageBody, attributes: { ApproximateReceiveCount: '1' } },
+        { messageId: 'd2', body: 'not a job', attributes: { ApproximateReceiveCount: '1' } },
+      ],
+    });
+    expect(deployed.result).toEqual({ batchItemFailures: [] });
+    const created_ = aws.calls.filter((c) => c.target === 'POST /2015-03-31/functions');
+    expect(created_).toHaveLength(1);
+    expect(created_[0]!.body).toMatchObject({ Runtime: 'nodejs24.x', Tags: { 'event-hooks:hook-id': hook.id } });
+    expect(aws.calls.some((c) => c.target.startsWith('GET /2015-03-31/functions/test-user-'))).toBe(true);
+
+    const read = await invoke('admin', httpEvent('GET', `/event-hooks/${hook.id}`));
+    expect(JSON.parse(read.result.body).deployment).toEqual({ state: 'active' });
+
+    // The sweeper finds the function in use (it was modified just now, so it is not even looked at).
+    const swept = await invoke('sweeper', { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} });
+    expect(swept.result).toEqual({ seen: 1, deleted: [], requeued: 0 });
   }, 60_000);
 });

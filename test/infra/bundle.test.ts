@@ -59,12 +59,14 @@ describe('bundleFunctions', () => {
     expect(readFileSync(syncBundle!.file).equals(readFileSync(asyncBundle!.file))).toBe(true);
   });
 
-  it('knows the four service functions and their entry points', () => {
+  it('knows the six service functions and their entry points', () => {
     expect(DEFAULT_ENTRIES).toEqual({
       admin: 'functions/admin.ts',
       ingest: 'functions/ingest.ts',
       dispatcher: 'functions/dispatcher.ts',
       delivery: 'functions/delivery.ts',
+      deployer: 'functions/deployer.ts',
+      sweeper: 'functions/sweeper.ts',
     });
   });
 });

@@ -13,4 +13,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ TEMPLATE_MAX_BYTES: raw })).toThrow(ConfigError);
     expect(() => loadConfig({ TEMPLATE_MAX_BYTES: raw })).toThrow(/TEMPLATE_MAX_BYTES must be an integer >= 1/);
   });
+
+  it('defaults DELIVERY_CONCURRENCY_PER_HOOK to a quarter of DELIVERY_CONCURRENCY', () => {
+    expect(loadConfig({}).deliveryConcurrencyPerHook).toBe(16);
+    expect(loadConfig({ DELIVERY_CONCURRENCY: '10' }).deliveryConcurrencyPerHook).toBe(3);
+  });
+
+  it('takes DELIVERY_CONCURRENCY_PER_HOOK, and refuses one below 1', () => {
+    expect(loadConfig({ DELIVERY_CONCURRENCY_PER_HOOK: '4' }).deliveryConcurrencyPerHook).toBe(4);
+    expect(() => loadConfig({ DELIVERY_CONCURRENCY_PER_HOOK: '0' })).toThrow(ConfigError);
+    expect(() => loadConfig({ DELIVERY_CONCURRENCY_PER_HOOK: '0' })).toThrow(/DELIVERY_CONCURRENCY_PER_HOOK/);
+  });
 });

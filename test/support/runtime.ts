@@ -29,6 +29,7 @@ export async function startTestRuntime(options: { env?: NodeJS.ProcessEnv; clock
     port: 0,
     memory: true,
     dynamodbEndpoint: store.endpoint,
+    dynamodbCredentials: store.credentials,
     env: { TABLE_NAME: store.tableName, ...options.env },
     logger,
     ...(options.clock ? { clock: options.clock } : {}),

@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type EmbeddedStore, startDynalite, startDynamoDbLocal } from '../../infra/local/embeddedStore.ts';
+import type { StoreCredentials } from '../../infra/local/storeCredential.ts';
 import { createDocumentClient, ensureTable } from '../../shared/store/dynamo.ts';
 
 export interface TestStore {
   client: DynamoDBDocumentClient;
   tableName: string;
   endpoint: string;
+  /** The key the store accepts (dynalite's per-start credential). */
+  credentials: StoreCredentials;
   backend: 'dynalite' | 'dynamodb-local';
   close(): Promise<void>;
 }
@@ -18,13 +21,14 @@ export interface TestStore {
 export async function startTestStore(): Promise<TestStore> {
   const backend = process.env.STORE_BACKEND === 'dynamodb-local' ? 'dynamodb-local' : 'dynalite';
   const server: EmbeddedStore = backend === 'dynamodb-local' ? await startDynamoDbLocal() : await startDynalite();
-  const client = createDocumentClient({ endpoint: server.endpoint });
+  const client = createDocumentClient({ endpoint: server.endpoint, credentials: server.credentials });
   const tableName = `test-${randomUUID().slice(0, 8)}`;
   await ensureTable(client, tableName);
   return {
     client,
     tableName,
     endpoint: server.endpoint,
+    credentials: server.credentials,
     backend,
     close: async () => {
       client.destroy();

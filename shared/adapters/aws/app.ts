@@ -10,6 +10,7 @@ import type { FunctionRunner } from '../../ports/functionRunner.ts';
 import { createDocumentClient } from '../../store/dynamo.ts';
 import type { createAwsDeliveryQueue } from './deliveryQueue.ts';
 import type { createAwsEventBus } from './eventBus.ts';
+import type { createAwsFunctionDeployQueue } from './functionDeployQueue.ts';
 import type { createAwsFunctionRunner } from './functionRunner.ts';
 
 /**
@@ -20,6 +21,8 @@ export interface AwsAdapters {
   bus?: typeof createAwsEventBus;
   queue?: typeof createAwsDeliveryQueue;
   functions?: typeof createAwsFunctionRunner;
+  /** Where the Admin API sends deploy jobs of user functions (the admin function only). */
+  deployments?: typeof createAwsFunctionDeployQueue;
 }
 
 class PortNotConfiguredError extends ConfigError {}
@@ -44,7 +47,7 @@ export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App
   const config = loadConfig({ RUNTIME: 'aws', ...env });
   const logger = createLogger();
   const clock = systemClock;
-  const { bus, queue, functions } = adapters;
+  const { bus, queue, functions, deployments } = adapters;
   return createApp({
     config,
     client: createDocumentClient(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}),
@@ -67,14 +70,17 @@ export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App
             ...(env.USER_FUNCTION_LOG_GROUP ? { logGroup: env.USER_FUNCTION_LOG_GROUP } : {}),
             timeoutSeconds: Math.ceil(config.functionTimeoutMs / 1000),
             memoryMb: config.functionMemoryMb,
-            clock,
           })
         : missing<FunctionRunner>('function runner'),
       http: createHttpSender({
         connectTimeoutMs: config.httpTimeoutMs,
         responseTimeoutMs: config.httpTimeoutMs,
         blockPrivateNetworks: config.blockPrivateNetworks,
+        ownEndpoints: [config.dynamodbEndpoint],
       }),
+      ...(deployments
+        ? { deployments: () => deployments({ queueUrl: required('DEPLOY_QUEUE_URL', env.DEPLOY_QUEUE_URL) }) }
+        : {}),
     },
   });
 }

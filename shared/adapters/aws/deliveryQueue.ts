@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
-import { BadRequestError, EventHooksError, PayloadTooLargeError } from '../../errors.ts';
+import { BadRequestError, EventHooksError } from '../../errors.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import type { DeliveryJob, DeliveryQueue } from '../../ports/deliveryQueue.ts';
+import { type DeliveryJob, type DeliveryQueue, JobsTooLargeError } from '../../ports/deliveryQueue.ts';
 import {
   awsErrorName,
   BATCH_RETRY_DEFAULTS,
@@ -13,8 +14,12 @@ import {
 
 /** SQS takes at most 10 messages per `SendMessageBatch`… */
 export const SEND_BATCH_MAX_ENTRIES = 10;
-/** …and (conservatively: the classic limit) 256 KiB per batch and per message. */
-export const SEND_BATCH_MAX_BYTES = 256 * 1024;
+/**
+ * …and 1 MiB per batch and per message (SQS's limit since 2025; the stack raises the queue's own
+ * `MaximumMessageSize` to match, since it defaults to 256 KiB). An event reaches the dispatcher
+ * through EventBridge (under 256 KB), so a job only outgrows this through a bug or a direct send.
+ */
+export const SEND_BATCH_MAX_BYTES = 1024 * 1024;
 /** The longest `DelaySeconds` SQS allows: 15 minutes. */
 export const MAX_DELAY_SECONDS = 900;
 
@@ -37,6 +42,17 @@ export interface AwsDeliveryQueueOptions extends RetryOptions {
 
 /** Message attribute naming the body's shape (`deliver.v1`), readable without parsing the body. */
 export const MESSAGE_TYPE_ATTRIBUTE = 'type';
+
+/**
+ * The SQS fair-queue tenant of a job: its hook. A standard queue that sees a `MessageGroupId`
+ * gives messages of quiet groups priority over a group that holds a disproportionate share of the
+ * consumers (many in flight, or slow to process), so one hook whose endpoint hangs does not raise
+ * the dwell time of every other hook. At most 128 characters.
+ */
+export function messageGroupIdOf(job: DeliveryJob): string {
+  const id = `${job.tenant}/${job.hookId}`;
+  return id.length <= 128 ? id : createHash('sha256').update(id).digest('base64url');
+}
 
 /**
  * The DeliveryQueue port on SQS: `SendMessageBatch` in chunks of 10 with
@@ -68,48 +84,62 @@ export function createAwsDeliveryQueue(options: AwsDeliveryQueueOptions): Delive
       const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.ceil(delayMs / 1000));
       const notBefore = delayMs > MAX_DELAY_SECONDS * 1000 ? clock.now() + delayMs : undefined;
 
-      let pending = jobs.map((job, index): SendMessageBatchRequestEntry => {
+      // A job too large for SQS is set aside on its own; the others are still sent.
+      const tooLarge: { job: DeliveryJob; bytes: number }[] = [];
+      const pending = jobs.flatMap((job, index): SendMessageBatchRequestEntry[] => {
         const { notBefore: _stale, ...plain } = job as QueuedDeliveryJob;
         const body = JSON.stringify(notBefore === undefined ? plain : { ...plain, notBefore });
-        if (Buffer.byteLength(body) > SEND_BATCH_MAX_BYTES) {
-          throw new PayloadTooLargeError(`delivery job ${job.deliveryId} is larger than an SQS message may be`);
+        const bytes = Buffer.byteLength(body);
+        if (bytes > SEND_BATCH_MAX_BYTES) {
+          tooLarge.push({ job, bytes });
+          return [];
         }
-        return {
-          Id: `m${index}`,
-          MessageBody: body,
-          ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}),
-          MessageAttributes: { [MESSAGE_TYPE_ATTRIBUTE]: { DataType: 'String', StringValue: job.type } },
-        };
+        return [
+          {
+            Id: `m${index}`,
+            MessageBody: body,
+            MessageGroupId: messageGroupIdOf(job),
+            ...(delaySeconds > 0 ? { DelaySeconds: delaySeconds } : {}),
+            MessageAttributes: { [MESSAGE_TYPE_ATTRIBUTE]: { DataType: 'String', StringValue: job.type } },
+          },
+        ];
       });
-
-      for (let attempt = 1; ; attempt++) {
-        const failed: { entry: SendMessageBatchRequestEntry; code: string; senderFault: boolean }[] = [];
-        for (const chunk of batchBy(pending, SEND_BATCH_MAX_ENTRIES, SEND_BATCH_MAX_BYTES, (e) =>
-          Buffer.byteLength(e.MessageBody ?? ''),
-        )) {
-          const response = await sendBatch(chunk);
-          const succeeded = new Set((response.Successful ?? []).map((s) => s.Id));
-          const failures = new Map((response.Failed ?? []).map((f) => [f.Id, f]));
-          for (const entry of chunk) {
-            if (succeeded.has(entry.Id)) continue;
-            const failure = failures.get(entry.Id);
-            failed.push({ entry, code: failure?.Code ?? 'MissingResult', senderFault: failure?.SenderFault ?? false });
-          }
-        }
-        if (failed.length === 0) return;
-        if (failed.some((f) => f.senderFault) || attempt >= maxAttempts) {
-          const detail = failed
-            .map((f) => `${f.entry.Id}: ${f.code}${f.senderFault ? ' (sender fault)' : ''}`)
-            .join('; ');
-          throw new EventHooksError(
-            `SQS did not accept ${failed.length} of ${jobs.length} delivery jobs after ${attempt} attempt(s): ${detail}`,
-          );
-        }
-        pending = failed.map((f) => f.entry);
-        await sleep(backoffDelay(attempt, backoff));
-      }
+      await sendAll(pending);
+      if (tooLarge.length > 0) throw new JobsTooLargeError(tooLarge, SEND_BATCH_MAX_BYTES);
     },
   };
+
+  async function sendAll(entries: SendMessageBatchRequestEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    let pending = entries;
+
+    for (let attempt = 1; ; attempt++) {
+      const failed: { entry: SendMessageBatchRequestEntry; code: string; senderFault: boolean }[] = [];
+      for (const chunk of batchBy(pending, SEND_BATCH_MAX_ENTRIES, SEND_BATCH_MAX_BYTES, (e) =>
+        Buffer.byteLength(e.MessageBody ?? ''),
+      )) {
+        const response = await sendBatch(chunk);
+        const succeeded = new Set((response.Successful ?? []).map((s) => s.Id));
+        const failures = new Map((response.Failed ?? []).map((f) => [f.Id, f]));
+        for (const entry of chunk) {
+          if (succeeded.has(entry.Id)) continue;
+          const failure = failures.get(entry.Id);
+          failed.push({ entry, code: failure?.Code ?? 'MissingResult', senderFault: failure?.SenderFault ?? false });
+        }
+      }
+      if (failed.length === 0) return;
+      if (failed.some((f) => f.senderFault) || attempt >= maxAttempts) {
+        const detail = failed
+          .map((f) => `${f.entry.Id}: ${f.code}${f.senderFault ? ' (sender fault)' : ''}`)
+          .join('; ');
+        throw new EventHooksError(
+          `SQS did not accept ${failed.length} of ${entries.length} delivery jobs after ${attempt} attempt(s): ${detail}`,
+        );
+      }
+      pending = failed.map((f) => f.entry);
+      await sleep(backoffDelay(attempt, backoff));
+    }
+  }
 }
 
 /**

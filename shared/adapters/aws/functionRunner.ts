@@ -2,14 +2,15 @@ import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
   type FunctionConfiguration,
-  GetFunctionConfigurationCommand,
   InvokeCommand,
   type InvokeCommandOutput,
   LambdaClient,
+  type LambdaClientConfig,
   UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import { EventHooksError, FunctionError } from '../../errors.ts';
-import { type Clock, systemClock } from '../../ports/clock.ts';
 import {
   type FunctionArgs,
   type FunctionRunner,
@@ -18,7 +19,7 @@ import {
   isLambdaReference,
   lambdaFunctionName,
 } from '../../ports/functionRunner.ts';
-import { awsErrorName, awsFault, awsHttpStatus, backoffDelay, type RetryOptions, retrySettings } from './backoff.ts';
+import { awsErrorName, awsFault } from './backoff.ts';
 import { packageUserFunction, userFunctionName } from './userFunctionPackage.ts';
 
 export const USER_FUNCTION_RUNTIME = 'nodejs24.x';
@@ -27,8 +28,19 @@ export const USER_FUNCTION_HANDLER = 'index.handler';
 export const HOOK_ID_TAG = 'event-hooks:hook-id';
 export const TENANT_TAG = 'event-hooks:tenant';
 
-/** Retries of control-plane calls when throttled or in conflict: 8 attempts by default. */
-export interface AwsFunctionRunnerOptions extends RetryOptions {
+/** Attempts of one control-plane call, retries included: the SDK's own retry, in its adaptive mode. */
+export const CONTROL_PLANE_MAX_ATTEMPTS = 8;
+
+/**
+ * The Lambda client for control-plane calls (create, update, delete, list): the SDK retries throttling
+ * (`TooManyRequestsException`, 429) and 5xx itself with backoff, and in adaptive mode also slows its
+ * own sending once throttled, since the account-wide quota (about 15 requests/s) cannot be raised.
+ */
+export function controlPlaneClient(config: LambdaClientConfig = {}): LambdaClient {
+  return new LambdaClient({ maxAttempts: CONTROL_PLANE_MAX_ATTEMPTS, retryMode: 'adaptive', ...config });
+}
+
+export interface AwsFunctionRunnerOptions {
   /** `USER_FUNCTION_PREFIX`: every user-code function is named `${prefix}-…`; the IAM policies are scoped to it. */
   prefix: string;
   /** `USER_FUNCTION_ROLE_ARN`: the execution role that can only write logs. */
@@ -39,11 +51,16 @@ export interface AwsFunctionRunnerOptions extends RetryOptions {
   timeoutSeconds?: number;
   /** Default 128 MB. */
   memoryMb?: number;
+  /** Client of `invoke`. Default: the SDK's defaults. */
   client?: LambdaClient;
-  clock?: Clock;
-  /** How long `deploy` waits for its functions to become `Active`. Default 20 s (the Admin API answers within 30 s). */
-  readyTimeoutMs?: number;
-  /** Functions deployed or removed at once; the control-plane quota is shared by the account. Default 3. */
+  /** Client of `deploy` and `remove`. Default `controlPlaneClient()`, or `client` when only that is given. */
+  controlClient?: LambdaClient;
+  /**
+   * The SDK waiters that await a function `Active` or its update done: longest wait per function
+   * (default 60 s: five rounds of two fit the deploy worker's 5 minutes) and delays between polls (default 1 to 10 s).
+   */
+  waiter?: { maxWaitSeconds?: number; minDelaySeconds?: number; maxDelaySeconds?: number };
+  /** Functions deployed or removed at once, per job; the control-plane quota is shared by the account. Default 2. */
   concurrency?: number;
 }
 
@@ -63,14 +80,14 @@ interface CodeEntry {
   code: string;
 }
 
-const THROTTLED = new Set(['TooManyRequestsException', 'ThrottlingException', 'ServiceException']);
-
 /**
  * The FunctionRunner port on Lambda: each code entry of a hook becomes its own function
  * (`nodejs24.x`, arm64, the user-code role) whose name includes a hash of its code (see
  * `userFunctionName`). `deploy` only creates functions (blue/green: a new version of a hook gets new
- * functions next to the old ones) and awaits them until `Active`; `remove` deletes exactly the entries
- * it is given. Names and ARNs of existing functions are invoked as they are.
+ * functions next to the old ones) and awaits them `Active`; `remove` deletes exactly the entries it
+ * is given. Both run in the deploy worker, never in an API request. Throttling is retried by the SDK
+ * (see `controlPlaneClient`) and waiting is the SDK's waiters: no retry loop of our own on top.
+ * Names and ARNs of existing functions are invoked as they are.
  *
  * @example
  * const runner = createAwsFunctionRunner({ prefix: env.USER_FUNCTION_PREFIX, roleArn: env.USER_FUNCTION_ROLE_ARN });
@@ -78,12 +95,13 @@ const THROTTLED = new Set(['TooManyRequestsException', 'ThrottlingException', 'S
  */
 export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): FunctionRunner {
   const client = options.client ?? new LambdaClient({});
-  const clock = options.clock ?? systemClock;
-  const { maxAttempts, sleep, backoff } = retrySettings(options, {
-    maxAttempts: 8,
-    baseDelayMs: 250,
-    maxDelayMs: 5000,
-  });
+  const control = options.controlClient ?? options.client ?? controlPlaneClient();
+  const waiter = {
+    client: control,
+    maxWaitTime: options.waiter?.maxWaitSeconds ?? 60,
+    minDelay: options.waiter?.minDelaySeconds ?? 1,
+    maxDelay: options.waiter?.maxDelaySeconds ?? 10,
+  };
   const settings = {
     Role: options.roleArn,
     Runtime: USER_FUNCTION_RUNTIME,
@@ -92,76 +110,41 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
     MemorySize: options.memoryMb ?? 128,
     ...(options.logGroup ? { LoggingConfig: { LogFormat: 'JSON' as const, LogGroup: options.logGroup } } : {}),
   } as const;
-  const concurrency = Math.max(1, options.concurrency ?? 3);
+  const concurrency = Math.max(1, options.concurrency ?? 2);
   const nameOf = (tenant: string, hookId: string, index: number, code: string) =>
     userFunctionName(options.prefix, { tenant, hookId, index, code });
 
-  /** One control-plane call, retried with backoff while throttled (and, if asked, while another update runs). */
-  async function control<T>(call: () => Promise<T>, retryConflict: boolean): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (error) {
-        const name = awsErrorName(error);
-        const transient =
-          THROTTLED.has(name) ||
-          awsHttpStatus(error) === 429 ||
-          (retryConflict && name === 'ResourceConflictException');
-        if (!transient || attempt >= maxAttempts) throw error;
-        await sleep(backoffDelay(attempt, backoff));
-      }
-    }
+  /** Until the function is `Active` (a `Failed` one is an error), with its configuration. */
+  async function active(name: string): Promise<FunctionConfiguration | undefined> {
+    const result = await waitUntilFunctionActiveV2(waiter, { FunctionName: name });
+    return (result.reason as { Configuration?: FunctionConfiguration } | undefined)?.Configuration;
   }
 
-  /** Polls until no creation or update is in progress; `Failed` is an error, running out of time is not. */
-  async function settle(name: string, deadline: number): Promise<FunctionConfiguration> {
-    for (let poll = 1; ; poll++) {
-      const config = await control(
-        () => client.send(new GetFunctionConfigurationCommand({ FunctionName: name })),
-        false,
-      );
-      if (config.State === 'Failed' || config.LastUpdateStatus === 'Failed') {
-        throw new EventHooksError(
-          `Lambda function ${name} failed: ${config.StateReason ?? config.LastUpdateStatusReason ?? 'no reason given'}`,
-        );
-      }
-      const busy = config.State === 'Pending' || config.LastUpdateStatus === 'InProgress';
-      if (!busy || clock.now() >= deadline) return config;
-      await sleep(backoffDelay(poll, backoff));
-    }
-  }
-
-  async function deployOne(tenant: string, hookId: string, entry: CodeEntry, deadline: number) {
+  async function deployOne(tenant: string, hookId: string, entry: CodeEntry) {
     const { name, index, code } = entry;
+    let exists = false;
     try {
-      await control(
-        () =>
-          client.send(
-            new CreateFunctionCommand({
-              FunctionName: name,
-              ...settings,
-              Architectures: [USER_FUNCTION_ARCHITECTURE],
-              Code: { ZipFile: packageUserFunction(code).zip },
-              Description: `event-hooks user code ${index} of hook ${hookId}`,
-              Tags: { [HOOK_ID_TAG]: hookId, [TENANT_TAG]: tenant },
-            }),
-          ),
-        false,
+      await control.send(
+        new CreateFunctionCommand({
+          FunctionName: name,
+          ...settings,
+          Architectures: [USER_FUNCTION_ARCHITECTURE],
+          Code: { ZipFile: packageUserFunction(code).zip },
+          Description: `event-hooks user code ${index} of hook ${hookId}`,
+          Tags: { [HOOK_ID_TAG]: hookId, [TENANT_TAG]: tenant },
+        }),
       );
-      await settle(name, deadline);
-      return;
     } catch (error) {
       if (awsErrorName(error) !== 'ResourceConflictException') throw deployError(name, error);
+      exists = true;
     }
-    // The function exists, so it holds this code (the name says so); only its settings may be out of date.
     try {
-      const config = await settle(name, deadline);
-      if (!configurationDiffers(config, settings)) return;
-      await control(
-        () => client.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, ...settings })),
-        true,
-      );
-      await settle(name, deadline);
+      const config = await active(name);
+      // An existing function holds this code (its name says so); only its settings may be out of date.
+      if (!exists || (config && !configurationDiffers(config, settings))) return;
+      await waitUntilFunctionUpdatedV2(waiter, { FunctionName: name });
+      await control.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, ...settings }));
+      await waitUntilFunctionUpdatedV2(waiter, { FunctionName: name });
     } catch (error) {
       throw deployError(name, error);
     }
@@ -169,7 +152,7 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
 
   async function removeOne(name: string): Promise<void> {
     try {
-      await control(() => client.send(new DeleteFunctionCommand({ FunctionName: name })), true);
+      await control.send(new DeleteFunctionCommand({ FunctionName: name }));
     } catch (error) {
       if (awsErrorName(error) !== 'ResourceNotFoundException') throw deployError(name, error, 'delete');
     }
@@ -185,8 +168,7 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
 
   return {
     async deploy(hook) {
-      const deadline = clock.now() + (options.readyTimeoutMs ?? 20_000);
-      const tasks = codeNames(hook).map((entry) => () => deployOne(hook.tenant, hook.id, entry, deadline));
+      const tasks = codeNames(hook).map((entry) => () => deployOne(hook.tenant, hook.id, entry));
       await runLimited(tasks, concurrency);
     },
 
@@ -262,7 +244,27 @@ function configurationDiffers(
 
 function deployError(name: string, error: unknown, verb = 'deploy'): EventHooksError {
   if (error instanceof EventHooksError) return error;
-  return new EventHooksError(`could not ${verb} Lambda function ${name}: ${awsErrorName(error)}`, { cause: error });
+  return new EventHooksError(
+    `could not ${verb} Lambda function ${name}: ${waiterReason(error) ?? awsErrorName(error)}`,
+    {
+      cause: error,
+    },
+  );
+}
+
+/**
+ * What a waiter's error means, in one line: the SDK's waiters throw an `Error` whose message is their
+ * whole result as JSON (a `TimeoutError`, or a plain `Error` when the function ended up `Failed`).
+ */
+function waiterReason(error: unknown): string | undefined {
+  if (!(error instanceof Error) || (error.name !== 'Error' && error.name !== 'TimeoutError')) return undefined;
+  if (error.name === 'TimeoutError') return 'not ready within the waiter’s time (TimeoutError)';
+  const result = parseJson(error.message) as
+    | { state?: string; reason?: { Configuration?: FunctionConfiguration } }
+    | undefined;
+  if (result?.state !== 'FAILURE') return undefined;
+  const config = result.reason?.Configuration;
+  return `the function failed: ${config?.StateReason ?? config?.LastUpdateStatusReason ?? 'no reason given'}`;
 }
 
 function parseJson(text: string): unknown {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { EventHooksError } from '../../errors.ts';
+import { ServiceUnavailableError } from '../../errors.ts';
 import type { HookEvent } from '../../events/envelope.ts';
 import type { Logger } from '../../logger.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
@@ -13,24 +13,34 @@ export interface LocalEventBusOptions {
   /** Attempts per event before it is dead-lettered, like the EventBridge target's retry policy. */
   maxAttempts?: number;
   retryDelayMs?: number;
+  /**
+   * Where accepted events are recorded before `publish` resolves (the local journal): `publish`
+   * resolves only once `accepted` has, and a finished dispatch is reported to `dispatched`.
+   */
+  journal?: {
+    accepted(events: HookEvent[]): Promise<void>;
+    dispatched(eventId: string): Promise<void>;
+  };
 }
 
 export interface LocalEventBus extends EventBus {
+  /** Dispatches events accepted before (by an earlier run, from the journal) in the background. */
+  redispatch(events: HookEvent[]): void;
   /** Resolves when no dispatch is running. */
   idle(): Promise<void>;
   /** Refuses new events and waits for the running dispatches. */
   stop(): Promise<void>;
 }
 
-export class BusStoppedError extends EventHooksError {
-  override readonly status = 503;
-}
+export class BusStoppedError extends ServiceUnavailableError {}
 
 /**
  * The in-process stand-in for the EventBridge bus and its rule: `publish` accepts events at once
  * and hands each to the dispatcher in the background, retrying a failed dispatch a few times, as
  * the rule's target would; an event that still fails is logged whole (EventBridge would move it to
  * the events dead-letter queue).
+ *
+ * With a `journal`, an event is recorded before `publish` resolves, so a 202 outlives a crash.
  */
 export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBus {
   const clock = options.clock ?? systemClock;
@@ -43,10 +53,15 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
     for (let attempt = 1; ; attempt++) {
       try {
         await options.target(event);
+        await options.journal?.dispatched(event.id).catch((error: unknown) => {
+          // The dispatch itself is done; the next start dispatches it again, with the same delivery ids.
+          options.logger.warn('could not record a dispatch', { event_id: event.id, error });
+        });
         return;
       } catch (error) {
         if (attempt >= maxAttempts) {
-          // The whole event goes into the line, so it can be sent again from the log.
+          // The whole event goes into the line, so it can be sent again from the log; with a journal
+          // the next start dispatches it again.
           options.logger.error('dispatch failed', { event_id: event.id, attempts: attempt, event, error });
           return;
         }
@@ -55,16 +70,24 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
     }
   };
 
+  const start = (events: HookEvent[]) => {
+    for (const event of events) {
+      const task = dispatch(event).finally(() => running.delete(task));
+      running.add(task);
+    }
+  };
+
   return {
     async publish(events: NewEvent[]): Promise<HookEvent[]> {
       if (stopped) throw new BusStoppedError('the service is shutting down and accepts no new events');
       const time = new Date(clock.now()).toISOString();
       const accepted = events.map((event) => ({ ...event, id: randomUUID(), time }));
-      for (const event of accepted) {
-        const task = dispatch(event).finally(() => running.delete(task));
-        running.add(task);
-      }
+      await options.journal?.accepted(accepted);
+      start(accepted);
       return accepted;
+    },
+    redispatch(events) {
+      start(events);
     },
     async idle() {
       while (running.size > 0) await Promise.all(running);

@@ -6,7 +6,8 @@ import type { FunctionArgs } from '../../ports/functionRunner.ts';
 
 /**
  * One child process running one user function (functionWorker.mjs), and how it is started: the
- * node flags of the sandbox and, on Linux, the data-segment limit that also bounds Buffers.
+ * node flags of the sandbox, on Linux the data-segment limit that also bounds Buffers, and where the
+ * platform gives them, Linux namespaces (see docs/user-code.md, "The sandbox").
  */
 
 /** Node needs some data memory of its own beyond the JS heap (threads, code, buffers of the runtime). */
@@ -14,29 +15,102 @@ const RUNTIME_ALLOWANCE_MB = 128;
 const BOOT_TIMEOUT_MS = 10_000;
 export const MAX_OUTPUT_LINE = 1_000;
 const WORKER_PATH = fileURLToPath(new URL('./functionWorker.mjs', import.meta.url));
+/** The overflow uid/gid: owns no file and no process of the service. */
+const NOBODY = '65534';
+
+/** Whether user code may use the network at all (`FUNCTION_NETWORK`). */
+export type FunctionNetwork = 'none' | 'allow';
+
+/**
+ * How a worker is walled off, strongest first:
+ * - `user-namespace`: new user, PID and (network `none`) network namespaces; as root, the process
+ *   first drops to nobody with no capabilities. Works unprivileged where user namespaces are enabled.
+ * - `namespace`: root only, where user namespaces are disabled: PID and network namespaces, still root.
+ * - `none`: no namespace could be made (not Linux, no `unshare`, not allowed): Node's permission
+ *   model and the worker's own guards only.
+ */
+export type Isolation = 'user-namespace' | 'namespace' | 'none';
+
+export interface Sandbox {
+  isolation: Isolation;
+  network: FunctionNetwork;
+  /** Lets user code connect to loopback addresses when the network is allowed (tests run receivers there). */
+  allowLoopback: boolean;
+}
 
 /** What the child may say; anything else is ignored (the user code can write to the channel too). */
 type Reply =
   | { type: 'ready' | 'loaded' }
-  | { type: 'result'; id: number; json: string }
-  | { type: 'failed'; id?: number; message: string }
+  | { type: 'result'; id: number; json: string; dirty: boolean }
+  | { type: 'failed'; id?: number; message: string; dirty: boolean }
   | { type: 'fatal'; message: string };
 
+/**
+ * `dirty`: the call left something running (a socket, a timer the worker could not clear, …) that
+ * only ending the process stops; the worker is killed once its answer is read.
+ */
 function asReply(message: unknown): Reply | undefined {
   if (!message || typeof message !== 'object') return undefined;
   const m = message as Record<string, unknown>;
   const id = typeof m.id === 'number' ? m.id : undefined;
+  const dirty = m.dirty === true;
   if (m.type === 'ready' || m.type === 'loaded') return { type: m.type };
   if (m.type === 'result' && id !== undefined && typeof m.json === 'string')
-    return { type: 'result', id, json: m.json };
+    return { type: 'result', id, json: m.json, dirty };
   if ((m.type === 'failed' || m.type === 'fatal') && typeof m.message === 'string') {
-    return m.type === 'fatal' ? { type: 'fatal', message: m.message } : { type: 'failed', id, message: m.message };
+    return m.type === 'fatal'
+      ? { type: 'fatal', message: m.message }
+      : { type: 'failed', id, message: m.message, dirty };
   }
   return undefined;
 }
 
-/** Command line of a worker: node flags, and on Linux a shell that sets the data-segment limit first. */
-function launchCommand(memoryMb: number): { command: string; args: string[] } {
+/** The command that enters the namespaces of `isolation`, before the worker's own command line. */
+export function isolationPrefix(isolation: Isolation, network: FunctionNetwork): string[] {
+  if (isolation === 'none') return [];
+  // --fork: the worker is PID 1 of its namespace, so when it dies the kernel kills everything it
+  // started; --kill-child: when the parent (`unshare`, the process we kill) dies, so does the worker.
+  const namespaces = ['--pid', '--fork', '--kill-child', ...(network === 'none' ? ['--net'] : [])];
+  if (isolation === 'namespace') return ['unshare', ...namespaces];
+  const unshare = ['unshare', '--user', ...namespaces];
+  if (process.getuid?.() !== 0) return unshare;
+  // Credentials change before `unshare` forks: a change after it would clear --kill-child's signal.
+  const drop = ['--reuid', NOBODY, '--regid', NOBODY, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'];
+  return ['setpriv', ...drop, '--no-new-privs', ...unshare];
+}
+
+const probes = new Map<FunctionNetwork, Promise<Isolation>>();
+
+/** Whether `node` starts inside `isolation` and can read the worker file, as the worker must. */
+function works(isolation: Isolation, network: FunctionNetwork): Promise<boolean> {
+  const [command, ...args] = [...isolationPrefix(isolation, network), process.execPath, '--check', WORKER_PATH];
+  return new Promise((resolve) => {
+    const probe = spawn(command as string, args, { env: {}, cwd: tmpdir(), stdio: 'ignore', timeout: 10_000 });
+    probe.once('error', () => resolve(false));
+    probe.once('exit', (code) => resolve(code === 0));
+  });
+}
+
+/**
+ * The strongest isolation this machine gives, found once per network setting (and process) by
+ * starting `node` inside each candidate in turn.
+ */
+export function detectIsolation(network: FunctionNetwork): Promise<Isolation> {
+  let found = probes.get(network);
+  if (!found) {
+    found = (async (): Promise<Isolation> => {
+      if (process.platform !== 'linux') return 'none';
+      const candidates: Isolation[] = process.getuid?.() === 0 ? ['user-namespace', 'namespace'] : ['user-namespace'];
+      for (const isolation of candidates) if (await works(isolation, network)) return isolation;
+      return 'none';
+    })();
+    probes.set(network, found);
+  }
+  return found;
+}
+
+/** Command line of a worker: namespaces, node flags, and on Linux a shell that sets the data-segment limit first. */
+export function launchCommand(memoryMb: number, sandbox: Sandbox): { command: string; args: string[] } {
   const permission = process.allowedNodeEnvironmentFlags.has('--permission')
     ? '--permission'
     : '--experimental-permission';
@@ -47,12 +121,15 @@ function launchCommand(memoryMb: number): { command: string; args: string[] } {
     `--allow-fs-read=${WORKER_PATH}`,
     '--no-warnings',
     WORKER_PATH,
+    // Read by the worker before any user code runs: which guards to install.
+    JSON.stringify({ network: sandbox.network, allowLoopback: sandbox.allowLoopback }),
   ];
   if (process.platform !== 'linux') return { command: process.execPath, args: nodeArgs };
   // The heap flag does not bound Buffers and other memory outside the JS heap; RLIMIT_DATA does.
   const limitKb = (memoryMb + RUNTIME_ALLOWANCE_MB) * 1024;
   const script = `ulimit -d ${limitKb} 2>/dev/null; exec "$0" "$@"`;
-  return { command: '/bin/sh', args: ['-c', script, process.execPath, ...nodeArgs] };
+  const [command, ...prefix] = [...isolationPrefix(sandbox.isolation, sandbox.network), '/bin/sh'];
+  return { command: command as string, args: [...prefix, '-c', script, process.execPath, ...nodeArgs] };
 }
 
 const timedOut = (ms: number) => ({ message: `function timed out after ${ms} ms`, retryable: false });
@@ -60,6 +137,18 @@ const timedOut = (ms: number) => ({ message: `function timed out after ${ms} ms`
 function unref(handle: unknown): void {
   const h = handle as { unref?: () => void } | null | undefined;
   if (typeof h?.unref === 'function') h.unref();
+}
+
+/**
+ * The code itself failed while its body was evaluated (it threw, returned no function, ran out of
+ * time or memory, exited): it will fail the same way every time, so a hook carrying it is refused.
+ */
+export class FunctionLoadError extends FunctionError {}
+
+/** Past `ready`, the process runs only the user's body: what ends it then is the code's doing. */
+function asLoadError(error: FunctionError): FunctionError {
+  if (error instanceof FunctionLoadError || error.retryable) return error;
+  return new FunctionLoadError(error.message, { cause: error });
 }
 
 interface Pending {
@@ -83,10 +172,11 @@ export class WorkerProcess {
 
   constructor(
     private readonly memoryMb: number,
+    sandbox: Sandbox,
     private readonly onGone: (worker: WorkerProcess) => void,
     log: (stream: string, line: string) => void,
   ) {
-    const { command, args } = launchCommand(memoryMb);
+    const { command, args } = launchCommand(memoryMb, sandbox);
     this.child = spawn(command, args, { env: {}, cwd: tmpdir(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
@@ -126,7 +216,8 @@ export class WorkerProcess {
 
   call(args: FunctionArgs, timeoutMs: number): Promise<unknown> {
     const id = this.nextId++;
-    const message = { type: 'call', id, args };
+    // Kong's `pid` is the worker's: this process's, whatever the caller passed.
+    const message = { type: 'call', id, args: { ...args, pid: this.child.pid ?? 0 } };
     return this.request(id, message, timeoutMs, timedOut(timeoutMs));
   }
 
@@ -162,7 +253,7 @@ export class WorkerProcess {
     if (!pending) return;
     this.pending = undefined;
     clearTimeout(pending.timer);
-    if ('error' in outcome) pending.reject(outcome.error);
+    if ('error' in outcome) pending.reject(pending.expect === 'loaded' ? asLoadError(outcome.error) : outcome.error);
     else pending.resolve(outcome.value);
   }
 
@@ -178,12 +269,15 @@ export class WorkerProcess {
       this.settle({ error: new FunctionError(`function failed to load: ${reply.message}`) });
     } else if (reply.type === 'failed' && reply.id === expect) {
       this.settle({ error: new FunctionError(reply.message) });
+      if (reply.dirty) this.kill();
     } else if (reply.type === 'result' && reply.id === expect) {
       try {
         this.settle({ value: JSON.parse(reply.json) });
       } catch {
         this.settle({ error: new FunctionError('function returned a result that is not JSON') });
       }
+      // Nothing the call started may outlive it: what the worker could not stop, the kill does.
+      if (reply.dirty) this.kill();
     }
   }
 

@@ -1,14 +1,30 @@
 import { createHash } from 'node:crypto';
-import { FunctionError } from '../../errors.ts';
+import { type FieldErrors, FunctionError, SchemaViolationError } from '../../errors.ts';
+import { USER_CODE_HELP } from '../../hooks/userCode.ts';
 import type { Logger } from '../../logger.ts';
-import type { FunctionArgs, FunctionRunner, FunctionTarget } from '../../ports/functionRunner.ts';
-import { MAX_OUTPUT_LINE, WorkerProcess } from './functionProcess.ts';
+import {
+  type FunctionArgs,
+  type FunctionRunner,
+  type FunctionTarget,
+  isLambdaReference,
+} from '../../ports/functionRunner.ts';
+import {
+  detectIsolation,
+  FunctionLoadError,
+  type FunctionNetwork,
+  type Isolation,
+  MAX_OUTPUT_LINE,
+  type Sandbox,
+  WorkerProcess,
+} from './functionProcess.ts';
 
 /**
  * The local stand-in for Lambda: each user function runs in its own child process (functionWorker.mjs)
- * with a time limit, a memory limit, an empty environment and, where Node offers it, the permission
- * model (no file system beyond the worker file, no child processes, no worker threads). Warm
- * processes are reused for the same hook function only, one call at a time.
+ * with a time limit, a memory limit, an empty environment, Node's permission model (no file system
+ * beyond the worker file, no child processes, no worker threads), guards against signals, priorities
+ * and network modules, and where Linux gives them, its own PID and network namespaces (no network
+ * interface, no other process visible). Warm processes are reused for the same hook function only,
+ * one call at a time; a call that leaves anything running costs its process.
  */
 
 export interface LocalFunctionRunnerOptions {
@@ -28,9 +44,21 @@ export interface LocalFunctionRunnerOptions {
   lambdaInvoker?: (name: string, args: FunctionArgs) => Promise<unknown>;
   /** Receives what user code writes to stdout/stderr; discarded when absent. */
   logger?: Logger;
+  /** `none` (default): no network at all; `allow`: the machine's network, except its own addresses. */
+  network?: FunctionNetwork;
+  /** With `network: 'allow'`, lets user code reach loopback addresses too (for tests with local receivers). */
+  allowLoopback?: boolean;
+  /** Overrides the detected isolation, e.g. `none` to check what holds without namespaces. */
+  isolation?: Isolation;
 }
 
-export type LocalFunctionRunner = FunctionRunner & { close(): Promise<void> };
+export type LocalFunctionRunner = FunctionRunner & {
+  close(): Promise<void>;
+  /** How workers are isolated on this machine (detected on first use, once per process). */
+  sandbox(): Promise<Sandbox>;
+  /** Host pids of the processes the runner has started and not yet seen exit (for checks and tests). */
+  pids(): number[];
+};
 
 type CodeTarget = Extract<FunctionTarget, { kind: 'code' }>;
 
@@ -43,6 +71,8 @@ interface Pool {
   workers: Set<WorkerProcess>;
   idle: WorkerProcess[];
   retired: boolean;
+  /** A worker has loaded this code: it evaluates to a function, no need to check it again. */
+  loaded: boolean;
 }
 
 interface Waiter {
@@ -79,6 +109,22 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
   const processes = new Set<WorkerProcess>();
   let waiters: Waiter[] = [];
   let closed = false;
+  const network = options.network ?? 'none';
+  let sandbox: Sandbox | undefined;
+  let sandboxReady: Promise<Sandbox> | undefined;
+  /** Found before the first worker starts (the probe runs once per process and network setting). */
+  const sandboxFor = (): Promise<Sandbox> => {
+    sandboxReady ??= (async () => {
+      const isolation = options.isolation ?? (await detectIsolation(network));
+      sandbox = { isolation, network, allowLoopback: options.allowLoopback ?? false };
+      // The operator must know when only the JS-level guards stand (docs/user-code.md, residual risk).
+      if (isolation === 'none') {
+        options.logger?.warn('user code runs without Linux namespaces: only Node-level guards isolate it', { network });
+      }
+      return sandbox;
+    })();
+    return sandboxReady;
+  };
 
   const output = (pool: Pool) => (stream: string, chunk: string) => {
     if (!options.logger) return;
@@ -107,13 +153,15 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
   };
 
   const start = async (pool: Pool, waiter: Waiter): Promise<void> => {
-    const worker = new WorkerProcess(memoryMb, onGone(pool), output(pool));
+    // acquire() awaited the sandbox before any worker could be started.
+    const worker = new WorkerProcess(memoryMb, sandbox as Sandbox, onGone(pool), output(pool));
     workers.add(worker);
     processes.add(worker);
     void worker.exited.then(() => processes.delete(worker));
     pool.workers.add(worker);
     try {
       await worker.load(pool.code, timeoutMs);
+      pool.loaded = true;
       waiter.resolve(worker);
     } catch (error) {
       worker.kill();
@@ -163,11 +211,14 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
     }
   }
 
-  const acquire = (pool: Pool): Promise<WorkerProcess> =>
-    new Promise((resolve, reject) => {
+  const acquire = async (pool: Pool): Promise<WorkerProcess> => {
+    await sandboxFor();
+    if (closed) throw new FunctionError('the function runner is closed');
+    return new Promise((resolve, reject) => {
       waiters.push({ pool, resolve, reject });
       dispatch();
     });
+  };
 
   const release = (pool: Pool, worker: WorkerProcess): void => {
     if (worker.dead) return;
@@ -187,7 +238,7 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
     let pool = pools.get(key);
     if (!pool) {
       const { tenant, hookId, index, code } = target;
-      pool = { key, tenant, hookId, index, code, workers: new Set(), idle: [], retired: false };
+      pool = { key, tenant, hookId, index, code, workers: new Set(), idle: [], retired: false, loaded: false };
       pools.set(key, pool);
       allPools.add(pool);
     }
@@ -229,10 +280,44 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
   };
   process.on('exit', killAll);
 
+  /**
+   * Loads one code entry in a worker (in the sandbox, never in this process) and leaves the worker
+   * warm. `undefined` when it loaded, otherwise why not; a failure of the platform is thrown.
+   */
+  const check = async (target: CodeTarget): Promise<string | undefined> => {
+    const pool = poolFor(target);
+    // An update that keeps an entry must not wait for a worker busy with deliveries of it.
+    if (pool.loaded) return undefined;
+    let worker: WorkerProcess;
+    try {
+      worker = await acquire(pool);
+    } catch (error) {
+      // Only the code's own failure refuses the hook; the platform failing is thrown as it is.
+      if (error instanceof FunctionLoadError) return error.message.replace(/^function failed to load: /, '');
+      throw error;
+    }
+    release(pool, worker);
+    return undefined;
+  };
+
   return {
-    // Nothing to prepare: a pool is made on its first call. Pools of older code of the hook stay
-    // until `remove` names them, so a write that fails after deploy leaves the running code alone.
-    async deploy() {},
+    /**
+     * Refuses code that does not load to a function, as a schema violation of `config.functions`:
+     * every delivery of it would fail. Loading leaves a warm process. Pools of older code of the hook
+     * stay until `remove` names them, so a write that fails after deploy leaves the running code alone.
+     */
+    async deploy(hook) {
+      if (closed) throw new FunctionError('the function runner is closed', { retryable: true });
+      const errors: FieldErrors = {};
+      await Promise.all(
+        hook.functions.map(async (code, index) => {
+          if (code === null || isLambdaReference(code)) return;
+          const problem = await check({ kind: 'code', tenant: hook.tenant, hookId: hook.id, index, code });
+          if (problem !== undefined) errors[String(index + 1)] = `${problem}; ${USER_CODE_HELP}`;
+        }),
+      );
+      if (Object.keys(errors).length > 0) throw new SchemaViolationError({ config: { functions: errors } });
+    },
 
     async remove(hook) {
       const keys = new Set(
@@ -268,5 +353,9 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
       for (const worker of all) worker.kill('the function runner is closed');
       await Promise.all(all.map((w) => w.exited));
     },
+
+    sandbox: sandboxFor,
+
+    pids: () => [...processes].flatMap((worker) => (worker.pid === undefined ? [] : [worker.pid])),
   };
 }

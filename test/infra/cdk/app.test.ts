@@ -9,7 +9,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../infra/bundle.ts';
 import { defineApp, stackPropsFromContext } from '../../../infra/cdk/app.ts';
-import { FIXTURE_ENTRIES } from './synth.ts';
+import { FIXTURE_ENTRIES, synth } from './synth.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'app-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -50,6 +50,27 @@ describe('stackPropsFromContext', () => {
     expect(stackPropsFromContext(() => undefined)).toEqual({});
   });
 
+  it('reads reservedConcurrency as off or as a JSON object', () => {
+    expect(stackPropsFromContext((k) => (k === 'reservedConcurrency' ? 'off' : undefined))).toEqual({
+      reservedConcurrency: false,
+    });
+    expect(stackPropsFromContext((k) => (k === 'reservedConcurrency' ? '{"ingest":50}' : undefined))).toEqual({
+      reservedConcurrency: { ingest: 50 },
+    });
+    expect(() => stackPropsFromContext((k) => (k === 'reservedConcurrency' ? '[1]' : undefined))).toThrow(
+      /reservedConcurrency must be off or a JSON object/,
+    );
+  });
+
+  it('refuses, at synth, context values that would crash every function at its first cold start', () => {
+    const stackWith = (context: Record<string, string>) => () => synth(stackPropsFromContext((k) => context[k]));
+    expect(stackWith({ userFunctionTimeoutSeconds: '0' })).toThrow(
+      /userFunctionTimeout must be whole seconds from 1 to 900, got 0 seconds/,
+    );
+    expect(stackWith({ retryMaxAttempts: '0' })).toThrow(/retry.maxAttempts must be a whole number from 1/);
+    expect(stackWith({ userFunctionMemorySize: '64' })).toThrow(/userFunctionMemorySize .* got 64/);
+  });
+
   it('refuses values that are not what the key needs', () => {
     expect(() => stackPropsFromContext((k) => (k === 'adminIamAuth' ? 'yes' : undefined))).toThrow(/true or false/);
     expect(() => stackPropsFromContext((k) => (k === 'logRetentionDays' ? '15' : undefined))).toThrow(/retention/);
@@ -70,11 +91,11 @@ describe('defineApp', () => {
     const stack = await defineApp(app);
 
     // Assess
-    for (const name of ['admin', 'ingest', 'dispatcher', 'delivery']) {
+    for (const name of ['admin', 'ingest', 'dispatcher', 'delivery', 'deployer', 'sweeper']) {
       expect(existsSync(join(bundleDir, name, 'index.mjs'))).toBe(true);
     }
     expect(stack.stackName).toBe('Hooks');
-    Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 4);
+    Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', 6);
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'ip-admin' });
   });
 
@@ -126,8 +147,10 @@ describe('npx cdk synth', () => {
     expect(functions.map((f) => f.Properties.FunctionName).sort()).toEqual([
       'event-hooks-admin',
       'event-hooks-delivery',
+      'event-hooks-deployer',
       'event-hooks-dispatcher',
       'event-hooks-ingest',
+      'event-hooks-sweeper',
     ]);
     // the function code is the bundle, staged as an asset of the assembly
     const assets = JSON.parse(readFileSync(join(out, 'EventHooks.assets.json'), 'utf8')) as {

@@ -50,7 +50,9 @@ describe('EventHooks construct', () => {
     it('sends every event on the dedicated bus to the dispatcher, with retries and a dead-letter queue', () => {
       // Prepare
       const [busId] = findOne(json, 'AWS::Events::EventBus', { Name: 'event-hooks-bus' });
-      const [, rule] = findOne(json, 'AWS::Events::Rule');
+      const [, rule] = findOne(json, 'AWS::Events::Rule', {
+        Description: 'Every event on the bus goes to the dispatcher',
+      });
 
       // Assess
       expect(refersTo(rule.Properties.EventBusName, busId)).toBe(true);
@@ -70,7 +72,9 @@ describe('EventHooks construct', () => {
     });
 
     it('lets only this rule put into the events dead-letter queue', () => {
-      const [ruleId] = findOne(json, 'AWS::Events::Rule');
+      const [ruleId] = findOne(json, 'AWS::Events::Rule', {
+        Description: 'Every event on the bus goes to the dispatcher',
+      });
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: queueId('event-hooks-events-dlq') }],
         PolicyDocument: {
@@ -114,11 +118,21 @@ describe('EventHooks construct', () => {
     });
 
     it('feeds the delivery function in batches that report partial failures', () => {
-      const [, mapping] = findOne(json, 'AWS::Lambda::EventSourceMapping');
+      const [, mapping] = findOne(json, 'AWS::Lambda::EventSourceMapping', { BatchSize: 10 });
       expect(refersTo(mapping.Properties.EventSourceArn, queueId('event-hooks-delivery'))).toBe(true);
       expect(refersTo(mapping.Properties.FunctionName, functionId('event-hooks-delivery'))).toBe(true);
       expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
       expect(mapping.Properties.BatchSize).toBe(10);
+    });
+
+    it('caps delivery concurrency by default, so a backlog cannot take the whole account', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 50 } });
+    });
+
+    it('takes messages as large as SQS allows (1 MiB), on the queue and its dead-letter queue', () => {
+      for (const name of ['event-hooks-delivery', 'event-hooks-delivery-dlq']) {
+        template.hasResourceProperties('AWS::SQS::Queue', { QueueName: name, MaximumMessageSize: 1_048_576 });
+      }
     });
 
     it('caps delivery concurrency when asked', () => {
@@ -229,11 +243,61 @@ describe('EventHooks construct', () => {
     });
   });
 
+  describe('reserved concurrency', () => {
+    const reservedOf = (j: typeof json) =>
+      Object.fromEntries(
+        Object.values(j.Resources)
+          .filter((r) => r.Type === 'AWS::Lambda::Function')
+          .map((r) => [r.Properties.FunctionName, r.Properties.ReservedConcurrentExecutions]),
+      );
+
+    it('keeps concurrency for the API, ingest and the dispatcher, so busy deliveries cannot starve them', () => {
+      expect(reservedOf(json)).toEqual({
+        'event-hooks-admin': 5,
+        'event-hooks-ingest': 20,
+        'event-hooks-dispatcher': 20,
+        'event-hooks-delivery': undefined,
+      });
+    });
+
+    it('takes other values, or none at all for accounts with a low concurrency quota', () => {
+      expect(reservedOf(synth({ reservedConcurrency: { ingest: 100 } }).json)).toMatchObject({
+        'event-hooks-admin': 5,
+        'event-hooks-ingest': 100,
+      });
+      expect(Object.values(reservedOf(synth({ reservedConcurrency: false }).json))).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ]);
+    });
+  });
+
   describe('props checks', () => {
     it('refuses a name prefix Lambda or IAM could not use', () => {
       expect(() => synth({ namePrefix: 'has space' })).toThrow(/namePrefix/);
       expect(() => synth({ namePrefix: 'x'.repeat(40) })).toThrow(/too long/);
       expect(() => synth({ deliveryMaxConcurrency: 1 })).toThrow(/deliveryMaxConcurrency/);
+    });
+
+    it('refuses values that would synthesize but crash every function at its first cold start', () => {
+      expect(() => synth({ userFunctionTimeout: Duration.seconds(0) })).toThrow(
+        /userFunctionTimeout must be whole seconds from 1 to 900/,
+      );
+      expect(() => synth({ userFunctionTimeout: Duration.millis(1500) })).toThrow(/userFunctionTimeout/);
+      expect(() => synth({ userFunctionMemorySize: 64 })).toThrow(
+        /userFunctionMemorySize must be a whole number from 128 to 10240 MB, got 64/,
+      );
+      expect(() => synth({ retry: { maxAttempts: 0 } })).toThrow(/retry.maxAttempts must be a whole number from 1/);
+      expect(() => synth({ timeouts: { delivery: Duration.seconds(0) } })).toThrow(/timeouts.delivery/);
+      expect(() => synth({ memorySizes: { admin: 100 } })).toThrow(/memorySizes.admin/);
+      expect(() => synth({ maxReceiveCount: 0 })).toThrow(/maxReceiveCount/);
+      expect(() => synth({ deliveryBatchSize: 11 })).toThrow(/deliveryBatchSize/);
+      expect(() => synth({ reservedConcurrency: { delivery: 5 } as never })).toThrow(
+        /only admin, ingest and dispatcher/,
+      );
+      expect(() => synth({ reservedConcurrency: { admin: 0 } })).toThrow(/reservedConcurrency.admin/);
     });
   });
 });

@@ -8,7 +8,7 @@ import { bundleFunctionsSync } from '../../../infra/bundle.ts';
 import { serviceFunctionCode } from '../../../infra/cdk/functions.ts';
 import { FIXTURE_ENTRIES, findOne, synth } from './synth.ts';
 
-const NAMES = ['admin', 'ingest', 'dispatcher', 'delivery'] as const;
+const NAMES = ['admin', 'ingest', 'dispatcher', 'delivery', 'deployer', 'sweeper'] as const;
 const scratch = mkdtempSync(join(tmpdir(), 'functions-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -41,6 +41,8 @@ describe('service functions', () => {
       ['ingest', 256, 10],
       ['dispatcher', 512, 30],
       ['delivery', 512, 60],
+      ['deployer', 256, 300],
+      ['sweeper', 256, 300],
     ]);
   });
 

@@ -42,9 +42,15 @@ describe('least-privilege grants', () => {
       resources.map((resource) => show({ action, resource, ...(condition ? { condition } : {}) })),
     );
 
-  it('lets ingest read the catalog and put events on the one bus, and nothing else', () => {
+  it('lets ingest read the catalog, write idempotency items only, and put events on the one bus, and nothing else', () => {
     expect(grants('ingest')).toEqual(
-      [...pairs(['dynamodb:GetItem', 'dynamodb:Query'], [table]), ...pairs(['events:PutEvents'], [bus])].sort(),
+      [
+        ...pairs(['dynamodb:GetItem', 'dynamodb:Query'], [table]),
+        ...pairs(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [table], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*#IDEM#*'] },
+        }),
+        ...pairs(['events:PutEvents'], [bus]),
+      ].sort(),
     );
   });
 
@@ -77,7 +83,7 @@ describe('least-privilege grants', () => {
     );
   });
 
-  it('lets admin manage hooks and dead letters, replay onto the queue, emit its events, manage user-code functions and pass only the user-code role', () => {
+  it('lets admin manage hooks and dead letters, replay onto the queue, emit its events, queue deploy jobs and invoke (for /test), but not create user-code functions', () => {
     expect(grants('admin')).toEqual(
       [
         ...pairs(
@@ -85,19 +91,48 @@ describe('least-privilege grants', () => {
           [table, index],
         ),
         ...pairs(['events:PutEvents'], [bus]),
-        ...pairs(['sqs:SendMessage'], [queue('event-hooks-delivery')]),
+        ...pairs(['sqs:SendMessage'], [queue('event-hooks-delivery'), queue('event-hooks-deploy')]),
+        ...pairs(['lambda:InvokeFunction'], [USER_FUNCTIONS, NAMED]),
+      ].sort(),
+    );
+  });
+
+  it('lets the deploy worker consume its queue, read a hook and mark it, manage only user-code functions and pass only their role', () => {
+    expect(grants('deployer')).toEqual(
+      [
+        ...pairs(
+          [
+            'sqs:ReceiveMessage',
+            'sqs:ChangeMessageVisibility',
+            'sqs:GetQueueUrl',
+            'sqs:DeleteMessage',
+            'sqs:GetQueueAttributes',
+          ],
+          [queue('event-hooks-deploy')],
+        ),
+        ...pairs(['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table]),
         ...pairs(
           [
             'lambda:CreateFunction',
-            'lambda:UpdateFunctionConfiguration',
-            'lambda:GetFunctionConfiguration',
-            'lambda:DeleteFunction',
             'lambda:TagResource',
+            'lambda:GetFunction',
+            'lambda:UpdateFunctionConfiguration',
+            'lambda:DeleteFunction',
           ],
           [USER_FUNCTIONS],
         ),
-        ...pairs(['lambda:InvokeFunction'], [USER_FUNCTIONS, NAMED]),
         ...pairs(['iam:PassRole'], [userRole], { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } }),
+      ].sort(),
+    );
+  });
+
+  it('lets the sweeper list functions, read hooks, re-queue pending deployments, and read tags of and delete only user-code functions', () => {
+    expect(grants('sweeper')).toEqual(
+      [
+        ...pairs(['dynamodb:GetItem', 'dynamodb:Query'], [table]),
+        ...pairs(['sqs:SendMessage'], [queue('event-hooks-deploy')]),
+        ...pairs(['lambda:ListTags', 'lambda:DeleteFunction'], [USER_FUNCTIONS]),
+        ...pairs(['lambda:ListFunctions'], ['*']),
       ].sort(),
     );
   });
@@ -111,11 +146,11 @@ describe('least-privilege grants', () => {
     }
   });
 
-  it('has no wildcard resource or action in any policy, and no managed policy on any role', () => {
+  it('has no wildcard resource or action in any policy but ListFunctions (which takes no resource), and no managed policy', () => {
     for (const roleId of idsOf(json, 'AWS::IAM::Role')) {
       expect(json.Resources[roleId]!.Properties.ManagedPolicyArns).toBeUndefined();
       for (const { action, resource } of permissionsOfRole(json, roleId)) {
-        expect(resource).not.toBe('*');
+        if (resource === '*') expect(action).toBe('lambda:ListFunctions');
         expect(action).not.toContain('*');
       }
     }

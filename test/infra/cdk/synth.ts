@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { afterAll, expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { bundleFunctionsSync } from '../../../infra/bundle.ts';
 import { EventHooksStack, type EventHooksStackProps } from '../../../infra/cdk/eventHooksStack.ts';
 
@@ -14,6 +14,8 @@ export const FIXTURE_ENTRIES = {
   ingest: FIXTURE_ENTRY,
   dispatcher: FIXTURE_ENTRY,
   delivery: FIXTURE_ENTRY,
+  deployer: FIXTURE_ENTRY,
+  sweeper: FIXTURE_ENTRY,
 };
 
 export interface Synthesized {
@@ -31,6 +33,10 @@ export interface CfnResource {
 }
 
 let prebuilt: string | undefined;
+// Bundled before the file's first test, under the hook timeout, so no test pays for esbuild.
+beforeAll(() => {
+  fixtureBundles();
+}, 120_000);
 afterAll(() => {
   if (prebuilt) rmSync(prebuilt, { recursive: true, force: true });
 });

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RuntimeProcess, spawnRuntime } from '../../../bench/runtimeProcess.ts';
 import { MAX_PAYLOAD_BYTES, refusal } from '../../../infra/local/apiGateway.ts';
+import { storeKey } from '../../support/fuzz/harness.ts';
 import { sendRaw } from '../../support/fuzz/rawHttp.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 import { startTestStore, type TestStore } from '../../support/store.ts';
@@ -66,7 +67,10 @@ describe('local API gateway: bodies over the payload limit', () => {
   beforeAll(async () => {
     store = await startTestStore();
     // In its own process, as a user runs it: the reset raced the answer only across processes.
-    runtime = await spawnRuntime({ env: { DYNAMODB_ENDPOINT: store.endpoint, TABLE_NAME: store.tableName } });
+    runtime = await spawnRuntime({
+      quiet: true,
+      env: { DYNAMODB_ENDPOINT: store.endpoint, TABLE_NAME: store.tableName, ...storeKey(store) },
+    });
   });
   afterAll(async () => {
     await runtime.close();

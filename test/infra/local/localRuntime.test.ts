@@ -1,13 +1,24 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRuntime } from '../../../infra/local/localRuntime.ts';
+import { DeliveryJournal } from '../../../shared/adapters/local/deliveryJournal.ts';
+import { saveQueueFile } from '../../../shared/adapters/local/queueFile.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
+import { deliveryIdFor } from '../../../shared/pipeline/dispatcher.ts';
 import { type Receiver, startReceiver } from '../../support/receiver.ts';
 
 const post = (url: string, body: unknown) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 describe('local runtime shutdown', () => {
   let dataDir: string;
@@ -40,10 +51,11 @@ describe('local runtime shutdown', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     await first.close();
 
-    const saved = JSON.parse(readFileSync(join(dataDir, 'queue.json'), 'utf8')) as {
-      jobs: { job: { hookId: string; attempt: number } }[];
-    };
-    expect(saved.jobs.map((j) => j.job)).toEqual([expect.objectContaining({ hookId: hook.id, attempt: 2 })]);
+    // The journal keeps it; the queue itself no longer writes a file.
+    expect(existsSync(join(dataDir, 'queue.json'))).toBe(false);
+    const saved = await DeliveryJournal.open({ path: join(dataDir, 'journal.log'), logger: memoryLogger() });
+    expect(saved.backlog().jobs.map((j) => j.job)).toEqual([expect.objectContaining({ hookId: hook.id, attempt: 2 })]);
+    await saved.close();
 
     // Point the hook at a working receiver, then start again on the same data.
     const second = await startLocalRuntime({ port: 0, dataDir, env, logger: memoryLogger(), drainMs: 200 });
@@ -62,6 +74,111 @@ describe('local runtime shutdown', () => {
       await second.close();
     }
   }, 30_000);
+
+  it('imports the queue.json of the version before the journal: jobs delivered, dead letters listed, file renamed', async () => {
+    const upgradeDir = mkdtempSync(join(tmpdir(), 'event-hooks-upgrade-'));
+    const receiver = await startReceiver();
+    try {
+      // The hook exists in the store of the old version: create it on a first start.
+      const env = { RETRY_BASE_DELAY_MS: '100' };
+      const old = await startLocalRuntime({ port: 0, dataDir: upgradeDir, env, logger: memoryLogger(), drainMs: 200 });
+      const created = await post(`${old.url}/event-hooks`, {
+        source: 'balancer',
+        event: 'health',
+        handler: 'webhook',
+        config: { url: `${receiver.url}/upgrade` },
+      });
+      const hook = (await created.json()) as { id: string };
+      await old.close();
+
+      // What the old version left: one job waiting for its retry and one dead letter, in its format.
+      const event = (n: number) => ({
+        id: `old-${n}`,
+        time: new Date(0).toISOString(),
+        tenant: 'default',
+        source: 'balancer',
+        event: 'health',
+        data: { n },
+      });
+      const job = (n: number) => ({
+        type: 'deliver.v1' as const,
+        deliveryId: deliveryIdFor(`old-${n}`, hook.id),
+        tenant: 'default',
+        hookId: hook.id,
+        event: event(n),
+        attempt: 2,
+        firstQueuedAt: Date.now(),
+      });
+      const path = join(upgradeDir, 'queue.json');
+      await saveQueueFile(path, {
+        jobs: [{ job: job(1), receiveCount: 1, visibleAt: Date.now() + 200 }],
+        deadLetters: [{ job: job(2), reason: 'HTTP 500', deadLetteredAt: Date.now() }],
+      });
+
+      const upgraded = await startLocalRuntime({
+        port: 0,
+        dataDir: upgradeDir,
+        env,
+        logger: memoryLogger(),
+        drainMs: 200,
+      });
+      try {
+        expect(existsSync(path)).toBe(false);
+        expect(JSON.parse(readFileSync(`${path}.imported`, 'utf8')).jobs).toHaveLength(1);
+        // (The hook's creation pinged the receiver; the delivery is the request with a delivery id.)
+        const isDelivery = (r: (typeof receiver.requests)[number]) => r.headers['x-event-hooks-delivery'] !== undefined;
+        await waitUntil(() => receiver.requests.some(isDelivery));
+        const delivered = receiver.requests.find(isDelivery);
+        expect(delivered?.headers['x-event-hooks-delivery']).toBe(job(1).deliveryId);
+        expect(JSON.parse(delivered?.body.toString() ?? '{}')).toEqual({ n: 1, event: 'health', source: 'balancer' });
+        const listed = (await (await fetch(`${upgraded.url}/dead-letters`)).json()) as {
+          data: { delivery_id: string }[];
+        };
+        expect(listed.data.map((d) => d.delivery_id)).toEqual([job(2).deliveryId]);
+      } finally {
+        await upgraded.close();
+      }
+      // Imported once: a second start finds only the renamed file and delivers nothing again.
+      const requestsBefore = receiver.requests.length;
+      const again = await startLocalRuntime({
+        port: 0,
+        dataDir: upgradeDir,
+        env,
+        logger: memoryLogger(),
+        drainMs: 200,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      await again.close();
+      expect(receiver.requests.length).toBe(requestsBefore);
+    } finally {
+      await receiver.close();
+      rmSync(upgradeDir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('syncs the journal with JOURNAL_FSYNC=true and refuses to start on another value', async () => {
+    const fsyncDir = mkdtempSync(join(tmpdir(), 'event-hooks-fsync-'));
+    try {
+      await expect(
+        startLocalRuntime({ port: 0, dataDir: fsyncDir, env: { JOURNAL_FSYNC: 'yes' }, logger: memoryLogger() }),
+      ).rejects.toThrow(/JOURNAL_FSYNC must be true or false, got 'yes'/);
+      const runtime = await startLocalRuntime({
+        port: 0,
+        dataDir: fsyncDir,
+        env: { JOURNAL_FSYNC: 'true' },
+        logger: memoryLogger(),
+      });
+      try {
+        const res = await post(`${runtime.url}/events`, { source: 'balancer', event: 'health', data: { n: 1 } });
+        expect(res.status).toBe(202);
+        expect(runtime.journal?.stats().fileBytes).toBeGreaterThan(0);
+      } finally {
+        await runtime.close();
+      }
+    } finally {
+      rmSync(fsyncDir, { recursive: true, force: true });
+    }
+  });
 
   it('refuses new events once it is stopping', async () => {
     const runtime = await startLocalRuntime({ port: 0, memory: true, logger: memoryLogger() });

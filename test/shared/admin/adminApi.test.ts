@@ -80,6 +80,19 @@ describe('Admin API', () => {
       expect(lambda.body.config.functions).toHaveLength(1);
     });
 
+    it('stores a webhook whose header is named like an Object.prototype member, never answering 500', async () => {
+      const body =
+        '{"source":"crud","event":"routes","handler":"webhook","config":{"url":"http://127.0.0.1:9/","headers":{"constructor":"c"}}}';
+      const res = await t.request('POST', '/event-hooks', body);
+      // Storing it is safe now; validation may still refuse such a name (400), but never a 500.
+      expect([201, 400]).toContain(res.status);
+      if (res.status === 201) {
+        const got = await t.request('GET', `/event-hooks/${res.body.id}`);
+        expect(got.body.config.headers).toEqual({ constructor: 'c' });
+        await t.request('DELETE', `/event-hooks/${res.body.id}`);
+      }
+    });
+
     it.each([
       ['a body that is not JSON', '{"source":', 400, { message: 'Cannot parse JSON body' }],
       [
@@ -362,6 +375,16 @@ describe('Admin API', () => {
       expect(bad.status).toBe(400);
       expect(bad.body.fields.unique).toMatch(/subset of fields/);
       expect((await t.request('GET', '/event-hooks/sources/billing/x')).status).toBe(404);
+    });
+
+    it('refuses sources named aws.*, which EventBridge would refuse to carry', async () => {
+      for (const source of ['aws.ec2', 'AWS.custom']) {
+        const refused = await t.request('PUT', `/event-hooks/sources/${source}/changed`, { fields: [] });
+        expect(refused.status).toBe(400);
+        expect(refused.body.message).toMatch(/reserved: names starting with 'aws.' belong to AWS services/);
+        expect((await t.request('GET', `/event-hooks/sources/${source}`)).status).toBe(404);
+      }
+      expect((await t.request('PUT', '/event-hooks/sources/awsome/changed', { fields: [] })).status).toBe(200);
     });
   });
 

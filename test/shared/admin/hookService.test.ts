@@ -4,7 +4,7 @@ import { createLocalEventBus, type LocalEventBus } from '../../../shared/adapter
 import { type App, createApp } from '../../../shared/app.ts';
 import { loadConfig } from '../../../shared/config.ts';
 import { LOCAL_RETRY_POLICY } from '../../../shared/delivery/retryPolicy.ts';
-import { ConflictError, EventHooksError } from '../../../shared/errors.ts';
+import { EventHooksError } from '../../../shared/errors.ts';
 import type { EventHook } from '../../../shared/hooks/hook.ts';
 import { createHttpSender } from '../../../shared/http/httpSender.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
@@ -118,22 +118,24 @@ describe('HookService in the app: blue/green user functions', () => {
     return res.body!.id;
   };
 
-  it('on an update, deploys the changed entry before the write and removes only its old function after it', async () => {
+  it('after an update is stored, deploys it, marks it active, then removes only its old function', async () => {
     // Prepare
     const id = await lambdaHook([A, B, C]);
 
     // Act
     const res = await request('PATCH', `/event-hooks/${id}`, { config: { functions: [A, B2, C] } });
 
-    // Assess
+    // Assess: the local deploy queue runs the job inside the request
     expect(res.status).toBe(200);
+    expect(res.body?.deployment).toEqual({ state: 'active' });
     expect(functions.calls).toEqual([
-      { op: 'deploy', functions: [A, B2, C], storedThen: [A, B, C] },
+      { op: 'deploy', functions: [A, B2, C], storedThen: [A, B2, C] },
       { op: 'remove', functions: [null, B, null], storedThen: [A, B2, C] },
     ]);
+    expect((await request('GET', `/event-hooks/${id}`)).body?.deployment).toEqual({ state: 'active' });
   });
 
-  it('on an update that loses a concurrent write, keeps the stored functions and removes what it deployed', async () => {
+  it('deploys and removes nothing for a write that loses a concurrent one', async () => {
     // Prepare: another writer stores the hook between this PATCH's read and its conditional write
     const id = await lambdaHook([A, B]);
     const replace = app.hooks.replace.bind(app.hooks);
@@ -148,46 +150,26 @@ describe('HookService in the app: blue/green user functions', () => {
 
     // Assess
     expect(res.status).toBe(409);
-    expect(functions.calls).toEqual([
-      { op: 'deploy', functions: [A, B2], storedThen: [A, B] },
-      { op: 'remove', functions: [null, B2], storedThen: [A, B] },
-    ]);
+    expect(functions.calls).toEqual([]);
     expect((await request('GET', `/event-hooks/${id}`)).body).toMatchObject({ on_change: true });
   });
 
-  it('after a lost write, leaves a function alone that the winning writer stored with the same code', async () => {
-    // Prepare: the other writer stores exactly the code this PATCH deployed (same names on AWS)
-    const id = await lambdaHook([A, B]);
-    const replace = app.hooks.replace.bind(app.hooks);
-    vi.spyOn(app.hooks, 'replace').mockImplementationOnce(async (tenant, hook, rev) => {
-      const current = await app.hooks.get(tenant, hook.id);
-      const winner = { ...current!.hook, config: { functions: [A, B2] } } as EventHook;
-      await replace(tenant, winner, current!.rev);
-      return replace(tenant, hook, rev);
-    });
-
-    // Act
-    const res = await request('PATCH', `/event-hooks/${id}`, { config: { functions: [A, B2] }, on_change: true });
-
-    // Assess
-    expect(res.status).toBe(409);
-    expect(functions.calls.map((c) => c.op)).toEqual(['deploy']);
-  });
-
-  it('when the deploy fails, stores nothing and removes what it may have created', async () => {
+  it('when the deploy fails, keeps the hook stored as failed with the reason', async () => {
     // Prepare
     const id = await lambdaHook([A, B]);
-    functions.failNext.deploy = new EventHooksError('could not deploy Lambda function x: TooManyRequestsException');
+    functions.failNext.deploy = new EventHooksError(
+      'could not deploy Lambda function x: InvalidParameterValueException',
+    );
 
     // Act
     const res = await request('PATCH', `/event-hooks/${id}`, { config: { functions: [B2, B] } });
 
     // Assess
-    expect(res.status).toBe(500);
-    expect(functions.calls).toEqual([
-      { op: 'deploy', functions: [B2, B], storedThen: [A, B] },
-      { op: 'remove', functions: [B2, null], storedThen: [A, B] },
-    ]);
+    expect(res.status).toBe(200);
+    const failed = { state: 'failed', error: 'could not deploy Lambda function x: InvalidParameterValueException' };
+    expect(res.body?.deployment).toEqual(failed);
+    expect((await request('GET', `/event-hooks/${id}`)).body?.deployment).toEqual(failed);
+    expect(functions.calls.map((c) => c.op)).toEqual(['deploy', 'remove']);
   });
 
   it('on delete, removes every code entry of the hook but not a named Lambda function', async () => {
@@ -214,7 +196,7 @@ describe('HookService in the app: blue/green user functions', () => {
     expect(functions.calls).toEqual([{ op: 'remove', functions: [A, B], storedThen: null }]);
   });
 
-  it('makes no runner call when an update keeps every function', async () => {
+  it('makes no runner call when an update keeps every function of an active hook', async () => {
     // Prepare
     const id = await lambdaHook([A, B]);
 
@@ -223,7 +205,29 @@ describe('HookService in the app: blue/green user functions', () => {
 
     // Assess
     expect(res.status).toBe(200);
-    expect(functions.calls).toEqual([{ op: 'deploy', functions: [A, B], storedThen: [A, B] }]);
+    expect(res.body?.deployment).toEqual({ state: 'active' });
+    expect(functions.calls).toEqual([]);
+  });
+
+  it('takes back a hook as read, deployment included, and keeps Kong’s shape for hooks without user code', async () => {
+    // Prepare
+    const id = await lambdaHook([A]);
+    const read = (await request('GET', `/event-hooks/${id}`)).body!;
+
+    // Act
+    const put = await request('PUT', `/event-hooks/${id}`, { ...read, on_change: true });
+    const log = await request('POST', '/event-hooks', { source: 'crud', event: 'consumers', handler: 'log' });
+    const named = await request('POST', '/event-hooks', {
+      source: 'crud',
+      handler: 'lambda',
+      config: { functions: [REFERENCE] },
+    });
+
+    // Assess
+    expect(put.status).toBe(200);
+    expect(put.body?.deployment).toEqual({ state: 'active' });
+    expect(log.body).not.toHaveProperty('deployment');
+    expect(named.body).not.toHaveProperty('deployment');
   });
 
   it('answers an update as written when removing the old functions fails, and logs it', async () => {
@@ -240,19 +244,5 @@ describe('HookService in the app: blue/green user functions', () => {
     expect(logger.lines).toContainEqual(
       expect.objectContaining({ message: 'could not remove the user functions of a hook', hook_id: id }),
     );
-  });
-
-  it('rethrows the store error, not a clean-up failure, when both fail', async () => {
-    // Prepare
-    const id = await lambdaHook([A]);
-    vi.spyOn(app.hooks, 'replace').mockRejectedValueOnce(new ConflictError('changed concurrently'));
-    functions.failNext.remove = new EventHooksError('could not delete');
-
-    // Act
-    const patching = app.service.patch('default', id, { config: { functions: [B] } });
-
-    // Assess
-    await expect(patching).rejects.toBeInstanceOf(ConflictError);
-    expect(functions.calls.map((c) => c.op)).toEqual(['deploy', 'remove']);
   });
 });

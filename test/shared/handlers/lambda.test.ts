@@ -47,8 +47,36 @@ describe('lambda handler', () => {
       index: 0,
       code: HELLO,
     });
-    expect(first?.args).toEqual({ data: { n: 1 }, event: 'consumers', source: 'crud', pid: process.pid });
+    // Never the service's pid: user code has no business signalling it (the runner puts its own).
+    expect(first?.args).toEqual({
+      data: { n: 1 },
+      event: 'consumers',
+      source: 'crud',
+      pid: 0,
+      context: { deliveryId: null, attempt: null, eventId: null },
+    });
     expect(second?.target).toEqual({ kind: 'lambda', name: 'my-existing-fn' });
+  });
+
+  it('gives each function the delivery id, attempt and event id of the delivery it runs for', async () => {
+    // Prepare
+    const runner = recordingRunner({ [HELLO]: () => 'HELLO', [WORLD]: ({ data }) => `${String(data)} WORLD` });
+    const deps = testDeps(runner);
+    const handler = lambda(hookOf('lambda', { functions: [HELLO, WORLD] }), deps);
+
+    // Act
+    try {
+      await handler.callback(
+        { source: 'crud', event: 'consumers', data: {} },
+        { deliveryId: 'd-1', attempt: 3, eventId: 'e-1', strict: true },
+      );
+    } finally {
+      deps.http.close();
+    }
+
+    // Assess
+    const context = { deliveryId: 'd-1', attempt: 3, eventId: 'e-1' };
+    expect(runner.calls.map((call) => call.args.context)).toEqual([context, context]);
   });
 
   it('invokes an ARN as an existing Lambda function', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { USER_CODE_MAX_BYTES, userCodeSyntaxError } from '../../../shared/hooks/userCode.ts';
+import { USER_CODE_HELP, USER_CODE_MAX_BYTES, userCodeSyntaxError } from '../../../shared/hooks/userCode.ts';
 
 describe('userCodeSyntaxError', () => {
   it('accepts function bodies that return a function, in the shapes users write', () => {
@@ -23,7 +23,7 @@ describe('userCodeSyntaxError', () => {
     const error = userCodeSyntaxError('return function (data) {\n  return data +* 2\n}');
 
     // Assess
-    expect(error).toBe("function does not compile: Unexpected token '*' (line 2, column 16)");
+    expect(error).toBe(`function does not compile: Unexpected token '*' (line 2, column 16); ${USER_CODE_HELP}`);
   });
 
   it('reports an unclosed function as an error at the end of the code', () => {
@@ -31,7 +31,7 @@ describe('userCodeSyntaxError', () => {
     const error = userCodeSyntaxError('return function (data) {\n  return data');
 
     // Assess
-    expect(error).toMatch(/^function does not compile: .+ \(at the end of the code\)$/);
+    expect(error).toMatch(/^function does not compile: .+ \(at the end of the code\); functions are JavaScript/);
   });
 
   it('rejects code that closes the function body early to run statements outside it', () => {
@@ -76,6 +76,45 @@ describe('userCodeSyntaxError', () => {
   });
 
   it('rejects empty code', () => {
-    expect(userCodeSyntaxError('  \n ')).toBe('function is empty');
+    expect(userCodeSyntaxError('  \n ')).toBe(`function is empty; ${USER_CODE_HELP}`);
+  });
+
+  it('refuses code that cannot return a function, as it has no return of its own (`1+1`)', () => {
+    // Prepare: each compiles, and none has a `return` outside nested functions
+    const bodies = ['1+1', 'const f = (d) => d; f', 'function handler(data) { return data }'];
+
+    // Act
+    const errors = bodies.map(userCodeSyntaxError);
+
+    // Assess
+    for (const error of errors) {
+      expect(error).toBe(`the code does not return a function (it has no \`return\`); ${USER_CODE_HELP}`);
+    }
+    expect(USER_CODE_HELP).toMatch(/JavaScript/);
+    expect(USER_CODE_HELP).toMatch(/docs\/user-code\.md/);
+  });
+
+  it('says that functions are JavaScript when Kong’s Lua is given', () => {
+    // Prepare: Kong's examples (reference §2.4) and typical Lua
+    const lua = [
+      'return function (data, event, source, pid)\n  local user = data.entity.username\n  error("Event hook on consumer " .. user .. "")\nend',
+      'return function ()\n  return "HELLO"\nend',
+      'local function f(data) return data end\nreturn f',
+      'return function (data) if data ~= nil then return data end end',
+    ];
+
+    // Act
+    const errors = lua.map(userCodeSyntaxError);
+
+    // Assess
+    for (const error of errors) {
+      expect(error).toMatch(
+        /^function does not compile: .+; this looks like Lua, as in Kong; functions are JavaScript/,
+      );
+    }
+  });
+
+  it('gives no Lua hint for JavaScript that merely does not compile', () => {
+    expect(userCodeSyntaxError('return function (data) { return data +')).not.toMatch(/Lua/);
   });
 });

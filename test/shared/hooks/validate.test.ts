@@ -220,20 +220,26 @@ describe('validateHook', () => {
     expect(result.fields.config).toStrictEqual({ functions: ['return function ( {'] });
   });
 
-  it('keeps keys named __proto__ as plain data', () => {
-    // Prepare
-    const body = JSON.parse(
-      '{"source":"crud","handler":"webhook","config":{"url":"http://a.test","headers":{"__proto__":"x"}}}',
-    );
+  it.each(['__proto__', 'constructor', 'toString'])(
+    'refuses %s as a header name or payload key: the store would drop or choke on it',
+    (name) => {
+      // Prepare: the DynamoDB unmarshaller assigns `acc[key]`, dropping `__proto__`; its marshaller reads `value.constructor.name`.
+      const map = JSON.parse(`{${JSON.stringify(name)}:"x"}`);
+      const body = {
+        source: 'crud',
+        handler: 'webhook-custom',
+        config: { url: 'http://a.test', method: 'POST', headers: map, payload: map },
+      };
 
-    // Act
-    const { fields } = validateHook(body, OPTIONS);
+      // Act
+      const error = violation(body);
 
-    // Assess
-    const headers = (fields.config as { headers: Record<string, string> }).headers;
-    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
-    expect(Object.entries(headers)).toStrictEqual([['__proto__', 'x']]);
-  });
+      // Assess
+      const config = error.fields.config as Record<string, Record<string, string>>;
+      expect(Object.entries(config.headers ?? {})).toStrictEqual([[name, `'${name}' is a reserved name`]]);
+      expect(Object.entries(config.payload ?? {})).toStrictEqual([[name, `'${name}' is a reserved name`]]);
+    },
+  );
 
   const bad: { name: string; body: unknown; fields: unknown; message: string }[] = [
     {

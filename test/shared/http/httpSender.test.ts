@@ -74,6 +74,24 @@ describe('httpSender', () => {
     expect(res.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
+  it('keeps response headers a receiver names like Object.prototype members as plain headers', async () => {
+    // Prepare: raw header pairs, so the names reach the sender exactly as written
+    const remote = await receiver((_req, res) => {
+      res.writeHead(200, ['constructor', 'x', 'toString', 'y', '__proto__', 'z', 'constructor', 'x2']);
+      res.end('ok');
+    });
+
+    // Act
+    const res = await sender().send({ method: 'POST', url: remote.url, headers: {}, body: '{}', sslVerify: false });
+
+    // Assess
+    expect(res.rawHeaders.constructor).toBe('x, x2');
+    expect(res.rawHeaders.toString).toBe('y');
+    expect(Object.getOwnPropertyDescriptor(res.rawHeaders, '__proto__')?.value).toBe('z');
+    expect(res.headers.constructor).toBe('x, x2');
+    expect(({} as Record<string, unknown>).z).toBeUndefined();
+  });
+
   it('reports 4xx and 5xx answers instead of rejecting', async () => {
     // Prepare
     const remote = await receiver((_req, res) => {
@@ -295,6 +313,97 @@ describe('httpSender', () => {
       // Assess
       expect(res.status).toBe(200);
     });
+  });
+
+  describe("the service's own listeners (refused in every mode)", () => {
+    it.each([
+      ['an address literal', (port: number) => `http://127.0.0.1:${port}/`],
+      ['a name that resolves to loopback (checked in the DNS lookup)', (port: number) => `http://localhost:${port}/`],
+      ['another loopback address', (port: number) => `http://127.0.0.2:${port}/`],
+      ['IPv6 loopback', (port: number) => `http://[::1]:${port}/`],
+      ['the unspecified address', (port: number) => `http://0.0.0.0:${port}/`],
+      ['an IPv4-mapped IPv6 address', (port: number) => `http://[::ffff:127.0.0.1]:${port}/`],
+      ['a decimal IPv4 address', (port: number) => `http://2130706433:${port}/`],
+      ['a hex IPv4 address', (port: number) => `http://0x7f000001:${port}/`],
+    ])('refuses %s with blocking off, without connecting, not retryable', async (_label, url) => {
+      // Prepare
+      const own = await receiver();
+      const http = sender({ ownEndpoints: [own.url] });
+
+      // Act
+      const error = await rejection(
+        http.send({ method: 'POST', url: url(own.port), headers: {}, body: 'x', sslVerify: false }),
+      );
+
+      // Assess
+      expect(error.retryable).toBe(false);
+      expect(error.message).toContain("this service's own listener");
+      expect(own.requests).toHaveLength(0);
+    });
+
+    it('refuses a listener added after the sender was built, and still reaches other loopback ports', async () => {
+      // Prepare
+      const own = await receiver();
+      const other = await receiver();
+      const http = sender();
+      http.destinations.addOwnEndpoint(`http://127.0.0.1:${own.port}`);
+
+      // Act
+      const error = await rejection(
+        http.send({ method: 'GET', url: `http://localhost:${own.port}/`, headers: {}, sslVerify: false }),
+      );
+      const res = await http.send({
+        method: 'GET',
+        url: `http://localhost:${other.port}/`,
+        headers: {},
+        sslVerify: false,
+      });
+
+      // Assess
+      expect(error.message).toContain("this service's own listener");
+      expect(own.requests).toHaveLength(0);
+      expect(res.status).toBe(200);
+    });
+  });
+
+  it('never sends framing or hop-by-hop headers from the caller: what goes on the wire is framed by the sender', async () => {
+    // Prepare
+    const remote = await receiver();
+    const body = 'exactly this';
+
+    // Act
+    const res = await sender().send({
+      method: 'POST',
+      url: `${remote.url}/in`,
+      headers: {
+        'Transfer-Encoding': 'chunked',
+        'Content-Length': '1',
+        Host: 'evil.example',
+        Connection: 'close, x-drop-me',
+        Upgrade: 'websocket',
+        TE: 'trailers',
+        Trailer: 'x-after',
+        'Keep-Alive': 'timeout=999',
+        'Proxy-Authorization': 'Basic Zm9vOmJhcg==',
+        'proxy-connection': 'keep-alive',
+        'x-kept': 'yes',
+      },
+      body,
+      sslVerify: false,
+    });
+
+    // Assess
+    expect(res.status).toBe(200);
+    const [seen] = remote.requests;
+    expect(seen?.headers['content-length']).toBe(String(Buffer.byteLength(body)));
+    expect(seen?.headers['transfer-encoding']).toBeUndefined();
+    expect(seen?.headers.host).toBe(`127.0.0.1:${remote.port}`);
+    for (const name of ['upgrade', 'te', 'trailer', 'keep-alive', 'proxy-authorization', 'proxy-connection']) {
+      expect(seen?.headers[name], name).toBeUndefined();
+    }
+    expect(seen?.headers.connection).toBe('keep-alive');
+    expect(seen?.headers['x-kept']).toBe('yes');
+    expect(seen?.body.toString()).toBe(body);
   });
 
   it.each([

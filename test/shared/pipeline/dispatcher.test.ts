@@ -6,7 +6,12 @@ import { memoryLogger } from '../../../shared/logger.ts';
 import { createDispatcher, deliveryIdFor } from '../../../shared/pipeline/dispatcher.ts';
 import { HookCache } from '../../../shared/pipeline/hookCache.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
-import type { DeliveryJob, DeliveryQueue } from '../../../shared/ports/deliveryQueue.ts';
+import {
+  type DeadLetter,
+  type DeliveryJob,
+  type DeliveryQueue,
+  JobsTooLargeError,
+} from '../../../shared/ports/deliveryQueue.ts';
 import { HookStore } from '../../../shared/store/hookStore.ts';
 import { SourceStore } from '../../../shared/store/sourceStore.ts';
 import { startTestStore, type TestStore } from '../../support/store.ts';
@@ -62,11 +67,18 @@ describe('dispatcher', () => {
   });
   afterAll(() => store.close());
 
+  const deadLetters: DeadLetter[] = [];
   const dispatcher = (queue: DeliveryQueue) =>
     createDispatcher({
       cache,
       gate: createGate({ client: store.client, tableName: store.tableName, clock }),
       queue,
+      deadLetters: {
+        put: async (entry) => {
+          deadLetters.push(entry);
+          return { ...entry, id: entry.job.deliveryId };
+        },
+      },
       clock,
       logger: memoryLogger(),
     });
@@ -90,5 +102,38 @@ describe('dispatcher', () => {
     expect(deliveryIdFor('e1', 'h1')).not.toBe(deliveryIdFor('e1', 'h2'));
     expect(deliveryIdFor('e1', 'h1')).not.toBe(deliveryIdFor('e2', 'h1'));
     expect(deliveryIdFor('e1', 'h1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+  it('dead-letters a job too large for the queue on its own, with the reason, and enqueues the others', async () => {
+    // Prepare: a queue that, like SQS, sends what fits and refuses the rest
+    const sent: DeliveryJob[] = [];
+    const queue: DeliveryQueue = {
+      async send(jobs) {
+        const [tooLarge, fits] = [
+          jobs.filter((j) => j.hookId === hook(1).id),
+          jobs.filter((j) => j.hookId !== hook(1).id),
+        ];
+        sent.push(...fits);
+        if (tooLarge.length)
+          throw new JobsTooLargeError(
+            tooLarge.map((job) => ({ job, bytes: 2_000_000 })),
+            1_048_576,
+          );
+      },
+    };
+    deadLetters.length = 0;
+
+    // Act
+    const jobs = await dispatcher(queue)(event('oversized-1', { health: 'oversized' }));
+
+    // Assess
+    expect(jobs.length).toBeGreaterThan(1);
+    expect(sent.map((j) => j.hookId)).not.toContain(hook(1).id);
+    expect(sent.length).toBe(jobs.length - 1);
+    expect(deadLetters).toEqual([
+      expect.objectContaining({
+        job: expect.objectContaining({ hookId: hook(1).id }),
+        reason: 'delivery job is 2000000 bytes; the delivery queue takes at most 1048576',
+      }),
+    ]);
   });
 });

@@ -22,6 +22,7 @@ describe('HookCache', () => {
   let hooks: HookStore;
   let sources: SourceStore;
   let reads: number;
+  const commands: { name: string; input: Record<string, unknown> }[] = [];
   let cachedHooks: HookStore;
   let cachedSources: SourceStore;
   beforeAll(async () => {
@@ -32,6 +33,7 @@ describe('HookCache', () => {
     const counting = Object.assign(Object.create(store.client), {
       send: (command: Parameters<typeof send>[0]) => {
         reads++;
+        commands.push({ name: command.constructor.name, input: command.input as Record<string, unknown> });
         return send(command);
       },
     });
@@ -62,13 +64,41 @@ describe('HookCache', () => {
     reads = 0;
     const results = await Promise.all(Array.from({ length: 50 }, () => cache.hooksFor('b', 'balancer')));
     expect(results.every((r) => r.length === 1)).toBe(true);
-    // one version read, one catalog query, one bySource query
+    // one version read, one catalog query, one query of the tenant's hooks
     expect(reads).toBe(3);
     reads = 0;
     clock.advance(1000);
     await Promise.all(Array.from({ length: 50 }, () => cache.hook('b', hook(1).id)));
-    // one version read (unchanged, so nothing reloads), one GetItem for the hook
-    expect(reads).toBe(2);
+    // one version read (unchanged, so nothing reloads); the hook comes from the loaded set
+    expect(reads).toBe(1);
+  });
+
+  it('looks a hook up with one GetItem where nothing was dispatched (the delivery function)', async () => {
+    const clock = new ManualClock(0);
+    const cache = new HookCache({ hooks: cachedHooks, sources: cachedSources, clock, checkIntervalMs: 1000 });
+    await hooks.create('e', hook(1));
+    reads = 0;
+    await Promise.all(Array.from({ length: 20 }, () => cache.hook('e', hook(1).id)));
+    // version, catalog, one GetItem
+    expect(reads).toBe(3);
+    expect(await cache.hook('e', hook(2).id)).toBeUndefined();
+  });
+
+  it('reads hooks only from the base table with strongly consistent reads, never from the lagging index', async () => {
+    const clock = new ManualClock(0);
+    const cache = new HookCache({ hooks: cachedHooks, sources: cachedSources, clock, checkIntervalMs: 0 });
+    await hooks.create('f', hook(1, 'crud'));
+    commands.length = 0;
+    expect((await cache.hooksFor('f', 'crud')).map((h) => h.id)).toEqual([hook(1).id]);
+    await hooks.create('f', hook(2, 'crud'));
+    expect((await cache.hooksFor('f', 'crud')).map((h) => h.id)).toEqual([hook(1).id, hook(2).id]);
+    await cache.hook('f', hook(2).id);
+    const reads = commands.filter((c) => c.name === 'QueryCommand' || c.name === 'GetCommand');
+    expect(reads.length).toBeGreaterThan(0);
+    for (const read of reads) {
+      expect(read.input.IndexName).toBeUndefined();
+      expect(read.input.ConsistentRead).toBe(true);
+    }
   });
 
   it('forgets everything of a tenant when invalidated, and picks up catalog changes', async () => {

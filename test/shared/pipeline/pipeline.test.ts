@@ -175,6 +175,28 @@ describe('event pipeline (local runtime, real store, loopback receivers)', () =>
     await t.request('DELETE', `/event-hooks/${h.id}`);
   });
 
+  it('stores a final failure whatever JSON its event carries, after exactly one request to the receiver', async () => {
+    const r = await receiver(() => ({ status: 400 }));
+    const h = await hook({ source: 'balancer', event: 'health', handler: 'webhook', config: { url: `${r.url}/odd` } });
+    await r.waitFor(1); // the ping after create
+    const data = '{"upstream_id":"odd","big":9007199254740993,"constructor":"x","huge":1e400}';
+    const res = await t.request('POST', '/events', `{"source":"balancer","event":"health","data":${data}}`);
+    expect(res.status).toBe(202);
+    await settle();
+    const sent = r.requests.filter((q) => q.body.toString().includes('"odd"'));
+    expect(sent).toHaveLength(1);
+    expect(deliveries(h.id).map((l) => l.outcome)).toEqual(['dead-letter']);
+    const listed = await t.request('GET', '/dead-letters?size=1000');
+    const dead = (listed.body.data as { hook_id: string; event: { data: unknown } }[]).filter(
+      (d) => d.hook_id === h.id,
+    );
+    // Stored as the receiver got it: JSON numbers are doubles, and JSON has no Infinity.
+    expect(dead.map((d) => d.event.data)).toEqual([
+      JSON.parse(sent[0]!.body.toString(), (k, v) => (k === 'event' || k === 'source' ? undefined : v)),
+    ]);
+    await t.request('DELETE', `/event-hooks/${h.id}`);
+  });
+
   it('times out a slow receiver and retries, and unreachable URLs do not hold up other hooks', async () => {
     const slow = await receiver((req) =>
       req.url === '/slow'
@@ -361,6 +383,38 @@ describe('event pipeline (local runtime, real store, loopback receivers)', () =>
   });
 
   describe('POST /events', () => {
+    it('answers a retry with the same Idempotency-Key with the first answer; receivers get one delivery id', async () => {
+      const r = await receiver();
+      const h = await hook({
+        source: 'balancer',
+        event: 'health',
+        handler: 'webhook',
+        config: { url: `${r.url}/idem` },
+      });
+      const post = async (body: unknown, headers: Record<string, string>) => {
+        const res = await fetch(`${t.runtime.url}/events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        });
+        return { status: res.status, text: await res.text() };
+      };
+      const event = { source: 'balancer', event: 'health', data: { upstream_id: 'idem' } };
+      const key = { 'Idempotency-Key': `retry-${h.id}` };
+      const first = await post([event], key);
+      expect(first.status).toBe(202);
+      expect(await post([event], key)).toEqual(first);
+      expect((await post([{ ...event, data: { upstream_id: 'other' } }], key)).status).toBe(422);
+      // A producer id: posted again, the first event id comes back and nothing is published.
+      const withId = await post([{ ...event, id: `evt-${h.id}` }], {});
+      expect((await post([{ ...event, id: `evt-${h.id}` }], {})).text).toBe(withId.text);
+      await settle();
+      const got = r.requests.filter((q) => q.url === '/idem' && q.body.toString().includes('"idem"'));
+      expect(got).toHaveLength(2);
+      expect(new Set(got.map((q) => q.headers['x-event-hooks-delivery'])).size).toBe(2);
+      await t.request('DELETE', `/event-hooks/${h.id}`);
+    });
+
     it('accepts a batch and answers 202 with an id per event', async () => {
       const res = await t.request('POST', '/events', [
         { source: 'balancer', event: 'health', data: {} },

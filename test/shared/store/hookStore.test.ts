@@ -1,8 +1,10 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError } from '../../../shared/errors.ts';
 import type { EventHook } from '../../../shared/hooks/hook.ts';
 import { HookStore, InvalidOffsetError } from '../../../shared/store/hookStore.ts';
 import { SourceStore } from '../../../shared/store/sourceStore.ts';
+import { keys } from '../../../shared/store/table.ts';
 import { startTestStore, type TestStore } from '../../support/store.ts';
 
 const hook = (id: string, source = 'crud', event: string | null = 'consumers'): EventHook => ({
@@ -126,5 +128,35 @@ describe('SourceStore', () => {
     expect(await sources.delete('s3', 'billing', 'x')).toBe(true);
     expect(await sources.delete('s3', 'billing', 'x')).toBe(false);
     expect(await sources.list('s3')).toEqual({});
+  });
+
+  it('stores config keys DynamoDB marshalling cannot hold, such as a header named constructor', async () => {
+    const odd = {
+      ...hook(id(1), 'balancer', 'health'),
+      handler: 'webhook',
+      config: JSON.parse('{"url":"http://x.test/","headers":{"constructor":"c","__proto__":"p"},"n":9007199254740993}'),
+    } as EventHook;
+    await hooks.create('t9', odd);
+    const got = await hooks.get('t9', id(1));
+    expect(JSON.stringify(got?.hook)).toBe(JSON.stringify(odd));
+    expect(JSON.stringify(await hooks.listBySource('t9', 'balancer'))).toBe(JSON.stringify([odd]));
+    expect(JSON.stringify((await hooks.list('t9', { size: 5 })).hooks)).toBe(JSON.stringify([odd]));
+    expect(JSON.stringify(await hooks.listAll('t9'))).toBe(JSON.stringify([odd]));
+    expect(JSON.stringify(await hooks.delete('t9', id(1)))).toBe(JSON.stringify(odd));
+  });
+
+  it('still reads hooks stored as marshalled maps by the previous version', async () => {
+    const old = hook(id(2), 'balancer', 'health');
+    await store.client.send(
+      new PutCommand({
+        TableName: store.tableName,
+        Item: { ...keys.hook('t10', old.id), ...keys.hookBySource('t10', old.source, old.id), rev: 3, hook: old },
+      }),
+    );
+    expect(await hooks.get('t10', old.id)).toEqual({ hook: old, rev: 3 });
+    expect(await hooks.listBySource('t10', 'balancer')).toEqual([old]);
+    expect(await hooks.listAll('t10')).toEqual([old]);
+    await hooks.replace('t10', { ...old, snooze: 5 }, 3);
+    expect(await hooks.get('t10', old.id)).toEqual({ hook: { ...old, snooze: 5 }, rev: 4 });
   });
 });

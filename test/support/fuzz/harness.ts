@@ -342,3 +342,13 @@ export async function ensureFixtures(
   }
   return { hookId, customHookId, deadLetterIds, source, event, receiverUrl };
 }
+
+/** The environment that gives a runtime child (bench/runtimeHost.ts) the key of a store the caller owns. */
+export function storeKey(store: {
+  credentials: { accessKeyId: string; secretAccessKey: string };
+}): Record<string, string> {
+  return {
+    STORE_ACCESS_KEY_ID: store.credentials.accessKeyId,
+    STORE_SECRET_ACCESS_KEY: store.credentials.secretAccessKey,
+  };
+}

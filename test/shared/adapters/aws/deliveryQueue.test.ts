@@ -9,7 +9,7 @@ import {
 } from '../../../../shared/adapters/aws/deliveryQueue.ts';
 import { BadRequestError, EventHooksError } from '../../../../shared/errors.ts';
 import { ManualClock } from '../../../../shared/ports/clock.ts';
-import type { DeliveryJob } from '../../../../shared/ports/deliveryQueue.ts';
+import { type DeliveryJob, JobsTooLargeError } from '../../../../shared/ports/deliveryQueue.ts';
 
 const client = new SQSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 const sqs = mockClient(client);
@@ -94,9 +94,43 @@ describe('createAwsDeliveryQueue', () => {
     expect(first).toEqual({
       Id: 'm0',
       MessageBody: JSON.stringify(jobs[0]),
+      MessageGroupId: 'default/h-1',
       MessageAttributes: { type: { DataType: 'String', StringValue: 'deliver.v1' } },
     });
     expect(bodies(batches().flat())).toEqual(jobs);
+  });
+
+  it('groups messages by hook, so SQS fair queues keep one slow hook from delaying the others', async () => {
+    answerWith();
+    const other = { ...job(2), hookId: 'h-2' };
+    await queue().send([job(1), other, { ...job(3), tenant: 't'.repeat(100), hookId: 'x'.repeat(40) }]);
+    const groups = batches()[0]!.map((e) => e.MessageGroupId);
+    expect(groups.slice(0, 2)).toEqual(['default/h-1', 'default/h-2']);
+    // A group id is at most 128 characters: a longer tenant/hook pair is hashed, still one group per hook.
+    expect(groups[2]!.length).toBeLessThanOrEqual(128);
+    expect(groups[2]).not.toBe(groups[0]);
+  });
+
+  it('sends the jobs that fit and sets aside, on their own, those larger than an SQS message (1 MiB)', async () => {
+    // Prepare: a job just under 1 MiB goes; one over it does not
+    answerWith();
+    const fits = { ...job(1), event: { ...job(1).event, data: { blob: 'a'.repeat(1_000_000) } } };
+    const huge = { ...job(2), event: { ...job(2).event, data: { blob: 'a'.repeat(1_100_000) } } };
+
+    // Act
+    const sent = queue().send([fits, huge, job(3)]);
+
+    // Assess
+    const error = await sent.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(JobsTooLargeError);
+    expect((error as JobsTooLargeError).jobs.map((j) => j.job.deliveryId)).toEqual(['d-2']);
+    expect((error as JobsTooLargeError).reasonFor((error as JobsTooLargeError).jobs[0]!.bytes)).toMatch(
+      /delivery job is 1100\d{3} bytes; the delivery queue takes at most 1048576/,
+    );
+    expect(bodies(batches().flat()).map((j) => j.deliveryId)).toEqual(['d-1', 'd-3']);
   });
 
   it('rounds a delay up to whole seconds', async () => {

@@ -2,7 +2,7 @@ import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
   type FunctionConfiguration,
-  GetFunctionConfigurationCommand,
+  GetFunctionCommand,
   InvalidRequestContentException,
   InvokeCommand,
   LambdaClient,
@@ -17,8 +17,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createAwsFunctionRunner } from '../../../../shared/adapters/aws/functionRunner.ts';
 import { packageUserFunction, userFunctionName } from '../../../../shared/adapters/aws/userFunctionPackage.ts';
-import { EventHooksError, FunctionError } from '../../../../shared/errors.ts';
-import { ManualClock } from '../../../../shared/ports/clock.ts';
+import { FunctionError } from '../../../../shared/errors.ts';
 
 const client = new LambdaClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 const lambda = mockClient(client);
@@ -32,8 +31,8 @@ const nameOf = (index: number, code: string) =>
   userFunctionName(PREFIX, { tenant: 'acme', hookId: 'hook-1', index, code });
 const meta = { $metadata: {} };
 const conflict = () => new ResourceConflictException({ message: 'exists', ...meta });
-const notFound = () => new ResourceNotFoundException({ message: 'no such function', ...meta });
 const throttled = () => new TooManyRequestsException({ message: 'Rate exceeded', ...meta });
+const notFound = () => new ResourceNotFoundException({ message: 'no such function', ...meta });
 const ACTIVE = { State: 'Active', LastUpdateStatus: 'Successful' } as const;
 /** What an existing function of `code` with the deployment's settings reports. */
 const current = (code: string): FunctionConfiguration => ({
@@ -52,34 +51,25 @@ const calls = <T extends object>(command: new (input: never) => T) =>
   lambda.commandCalls(command as never).map((c) => (c.args[0] as { input: Record<string, unknown> }).input);
 
 describe('createAwsFunctionRunner', () => {
-  let clock: ManualClock;
-  let sleeps: number[];
-  const runner = (overrides: { readyTimeoutMs?: number; maxAttempts?: number } = {}) =>
+  const runner = (overrides: { maxWaitSeconds?: number } = {}) =>
     createAwsFunctionRunner({
       prefix: PREFIX,
       roleArn: ROLE,
       logGroup: LOG_GROUP,
       client,
-      clock,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-        clock.advance(ms);
-      },
-      random: () => 0.5,
-      ...overrides,
+      // The SDK's waiters, polling every few milliseconds instead of seconds.
+      waiter: { minDelaySeconds: 0.005, maxDelaySeconds: 0.02, maxWaitSeconds: overrides.maxWaitSeconds ?? 5 },
     });
 
   beforeEach(() => {
     lambda.reset();
-    clock = new ManualClock(1_000_000);
-    sleeps = [];
   });
 
   describe('deploy', () => {
     it('creates one function per code entry with the user-code role, arm64, nodejs24.x, tags and log group', async () => {
       // Prepare
       lambda.on(CreateFunctionCommand).resolves({ State: 'Pending' });
-      lambda.on(GetFunctionConfigurationCommand).resolves(ACTIVE);
+      lambda.on(GetFunctionCommand).resolves({ Configuration: ACTIVE });
 
       // Act
       await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A, CODE_B] });
@@ -107,7 +97,7 @@ describe('createAwsFunctionRunner', () => {
     it('gives changed code a function of its own and leaves the function of the old code alone', async () => {
       // Prepare: the hook had CODE_A at index 0; its new version has CODE_B there
       lambda.on(CreateFunctionCommand).resolves({ State: 'Pending' });
-      lambda.on(GetFunctionConfigurationCommand).resolves(ACTIVE);
+      lambda.on(GetFunctionCommand).resolves({ Configuration: ACTIVE });
 
       // Act
       await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_B] });
@@ -120,40 +110,40 @@ describe('createAwsFunctionRunner', () => {
       expect(calls(UpdateFunctionCodeCommand)).toHaveLength(0);
     });
 
-    it('waits until a new function is Active before resolving', async () => {
+    it('waits with the SDK waiter until a new function is Active before resolving', async () => {
       // Prepare: Pending twice, then Active
       lambda.on(CreateFunctionCommand).resolves({ State: 'Pending' });
       lambda
-        .on(GetFunctionConfigurationCommand)
-        .resolvesOnce({ State: 'Pending', LastUpdateStatus: 'InProgress' })
-        .resolvesOnce({ State: 'Pending', LastUpdateStatus: 'InProgress' })
-        .resolves(ACTIVE);
+        .on(GetFunctionCommand)
+        .resolvesOnce({ Configuration: { State: 'Pending', LastUpdateStatus: 'InProgress' } })
+        .resolvesOnce({ Configuration: { State: 'Pending', LastUpdateStatus: 'InProgress' } })
+        .resolves({ Configuration: ACTIVE });
 
       // Act
       await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A] });
 
       // Assess
-      expect(calls(GetFunctionConfigurationCommand)).toHaveLength(3);
-      expect(sleeps).toHaveLength(2);
+      expect(calls(GetFunctionCommand)).toHaveLength(3);
     });
 
-    it('gives up waiting without failing when the budget runs out, leaving invoke to retry', async () => {
+    it('fails, for the deploy job to come back, when the function is not Active in time', async () => {
       // Prepare
       lambda.on(CreateFunctionCommand).resolves({ State: 'Pending' });
-      lambda.on(GetFunctionConfigurationCommand).resolves({ State: 'Pending' });
+      lambda.on(GetFunctionCommand).resolves({ Configuration: { State: 'Pending' } });
 
       // Act
-      await runner({ readyTimeoutMs: 10_000 }).deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A] });
+      const deploying = runner({ maxWaitSeconds: 0.2 }).deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A] });
 
-      // Assess: polled with growing waits until 10 s had passed on the injected clock
-      expect(sleeps.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(10_000);
-      expect(sleeps.length).toBeLessThan(20);
+      // Assess
+      await expect(deploying).rejects.toThrow(/could not deploy Lambda function .*TimeoutError/);
     });
 
     it('fails with the reason Lambda gives when a function ends up Failed', async () => {
       // Prepare
       lambda.on(CreateFunctionCommand).resolves({ State: 'Pending' });
-      lambda.on(GetFunctionConfigurationCommand).resolves({ State: 'Failed', StateReason: 'role cannot be assumed' });
+      lambda
+        .on(GetFunctionCommand)
+        .resolves({ Configuration: { State: 'Failed', StateReason: 'role cannot be assumed' } });
 
       // Act
       const deploying = runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A] });
@@ -165,30 +155,30 @@ describe('createAwsFunctionRunner', () => {
     it('makes no update call for an existing function whose settings match: its name says it has this code', async () => {
       // Prepare
       lambda.on(CreateFunctionCommand).rejects(conflict());
-      lambda.on(GetFunctionConfigurationCommand).resolves(current(CODE_A));
+      lambda.on(GetFunctionCommand).resolves({ Configuration: current(CODE_A) });
 
       // Act
       await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A] });
 
       // Assess
-      expect(calls(GetFunctionConfigurationCommand).map((c) => c.FunctionName)).toEqual([nameOf(0, CODE_A)]);
+      expect(calls(GetFunctionCommand).map((c) => c.FunctionName)).toEqual([nameOf(0, CODE_A)]);
       expect(calls(UpdateFunctionCodeCommand)).toHaveLength(0);
       expect(calls(UpdateFunctionConfigurationCommand)).toHaveLength(0);
     });
 
     it('waits for an existing function that another deploy is still creating', async () => {
-      // Prepare: a concurrent write of the same code created it a moment ago
+      // Prepare: a concurrent job for the same code created it a moment ago
       lambda.on(CreateFunctionCommand).rejects(conflict());
       lambda
-        .on(GetFunctionConfigurationCommand)
-        .resolvesOnce({ ...current(CODE_A), State: 'Pending', LastUpdateStatus: 'InProgress' })
-        .resolves(current(CODE_A));
+        .on(GetFunctionCommand)
+        .resolvesOnce({ Configuration: { ...current(CODE_A), State: 'Pending', LastUpdateStatus: 'InProgress' } })
+        .resolves({ Configuration: current(CODE_A) });
 
       // Act
       await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A] });
 
       // Assess
-      expect(calls(GetFunctionConfigurationCommand)).toHaveLength(2);
+      expect(calls(GetFunctionCommand)).toHaveLength(2);
       expect(calls(UpdateFunctionConfigurationCommand)).toHaveLength(0);
     });
 
@@ -196,8 +186,8 @@ describe('createAwsFunctionRunner', () => {
       // Prepare: the function has an old role and timeout
       lambda.on(CreateFunctionCommand).rejects(conflict());
       lambda
-        .on(GetFunctionConfigurationCommand)
-        .resolves({ ...current(CODE_A), Role: 'arn:aws:iam::1:role/old', Timeout: 3 });
+        .on(GetFunctionCommand)
+        .resolves({ Configuration: { ...current(CODE_A), Role: 'arn:aws:iam::1:role/old', Timeout: 3 } });
       lambda.on(UpdateFunctionConfigurationCommand).resolves({});
 
       // Act
@@ -218,51 +208,29 @@ describe('createAwsFunctionRunner', () => {
       expect(calls(UpdateFunctionCodeCommand)).toHaveLength(0);
     });
 
-    it('waits out an update in progress before updating the settings again', async () => {
-      // Prepare: the first update is refused because another one is running
+    it('waits out an update in progress (the SDK waiter) before updating the settings', async () => {
+      // Prepare: Active, but another update of its settings is still running
+      const busy = { ...current(CODE_A), MemorySize: 256, LastUpdateStatus: 'InProgress' as const };
       lambda.on(CreateFunctionCommand).rejects(conflict());
-      lambda.on(GetFunctionConfigurationCommand).resolves({ ...current(CODE_A), MemorySize: 256 });
-      lambda.on(UpdateFunctionConfigurationCommand).rejectsOnce(conflict()).resolves({});
+      lambda
+        .on(GetFunctionCommand)
+        .resolvesOnce({ Configuration: busy })
+        .resolvesOnce({ Configuration: busy })
+        .resolves({ Configuration: { ...busy, LastUpdateStatus: 'Successful' } });
+      lambda.on(UpdateFunctionConfigurationCommand).resolves({});
 
       // Act
       await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A] });
 
-      // Assess
-      expect(calls(UpdateFunctionConfigurationCommand)).toHaveLength(2);
-      expect(sleeps.length).toBeGreaterThanOrEqual(1);
-    });
-
-    it('backs off and retries when the control plane throttles', async () => {
-      // Prepare
-      lambda.on(CreateFunctionCommand).rejectsOnce(throttled()).rejectsOnce(throttled()).resolves({ State: 'Pending' });
-      lambda.on(GetFunctionConfigurationCommand).resolves(ACTIVE);
-
-      // Act
-      await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A] });
-
-      // Assess: two waits, the second longer
-      expect(calls(CreateFunctionCommand)).toHaveLength(3);
-      expect(sleeps).toHaveLength(2);
-      expect(sleeps[1]!).toBeGreaterThan(sleeps[0]!);
-    });
-
-    it('stops retrying a throttled call after the last attempt', async () => {
-      // Prepare
-      lambda.on(CreateFunctionCommand).rejects(throttled());
-
-      // Act
-      const deploying = runner({ maxAttempts: 3 }).deploy({ tenant: 'acme', id: 'hook-1', functions: [CODE_A] });
-
-      // Assess
-      await expect(deploying).rejects.toBeInstanceOf(EventHooksError);
-      await expect(deploying).rejects.toThrow(/TooManyRequestsException/);
-      expect(calls(CreateFunctionCommand)).toHaveLength(3);
+      // Assess: polled until Successful, then one update, then polled once more
+      expect(calls(UpdateFunctionConfigurationCommand)).toHaveLength(1);
+      expect(calls(GetFunctionCommand)).toHaveLength(4);
     });
 
     it('creates nothing for a named function or a left-out entry, and deletes nothing', async () => {
       // Prepare
       lambda.on(CreateFunctionCommand).resolves({ State: 'Pending' });
-      lambda.on(GetFunctionConfigurationCommand).resolves(ACTIVE);
+      lambda.on(GetFunctionCommand).resolves({ Configuration: ACTIVE });
 
       // Act
       await runner().deploy({ tenant: 'acme', id: 'hook-1', functions: [null, REFERENCE, CODE_B] });

@@ -42,17 +42,26 @@ describe('packageUserFunction', () => {
     expect(result).toBe('HELLO WORLD');
   });
 
-  it('passes data, event, source and pid, and awaits async functions', async () => {
+  it('passes data, event, source, its own pid and the delivery context, and awaits async functions', async () => {
     // Prepare
     const handler = await deployLocally(
-      'return async function (data, event, source, pid) { return { data, event, source, pid } }',
+      'return async function (data, event, source, pid, context) { return { data, event, source, pid, context } }',
     );
+    const context = { deliveryId: 'd-1', attempt: 2, eventId: 'e-1' };
 
     // Act
     const result = await call(handler, { a: 1 });
+    const inDelivery = await handler({ data: null, event: 'consumers', source: 'crud', pid: 0, context } as never);
 
-    // Assess
-    expect(result).toEqual({ data: { a: 1 }, event: 'consumers', source: 'crud', pid: 42 });
+    // Assess: the pid is the function's own process (here, the test's), not the one the caller sent
+    expect(result).toEqual({
+      data: { a: 1 },
+      event: 'consumers',
+      source: 'crud',
+      pid: process.pid,
+      context: { deliveryId: null, attempt: null, eventId: null },
+    });
+    expect((inDelivery as { context: unknown }).context).toEqual(context);
   });
 
   it('fails the invocation when the code throws or returns an Error', async () => {

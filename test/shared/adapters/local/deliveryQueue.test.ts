@@ -2,13 +2,16 @@ import { existsSync, readdirSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createLocalDeliveryQueue,
   type LocalDeliveryQueue,
   type LocalDeliveryQueueOptions,
 } from '../../../../shared/adapters/local/deliveryQueue.ts';
+import { createLocalFunctionRunner } from '../../../../shared/adapters/local/functionRunner.ts';
+import { ServiceUnavailableError } from '../../../../shared/errors.ts';
 import { memoryLogger } from '../../../../shared/logger.ts';
+import { ManualClock, systemClock } from '../../../../shared/ports/clock.ts';
 import type { DeadLetter, DeliveryJob } from '../../../../shared/ports/deliveryQueue.ts';
 
 let sequence = 0;
@@ -25,18 +28,23 @@ const job = (overrides: Partial<DeliveryJob> = {}): DeliveryJob => {
     ...overrides,
   };
 };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Lets settled worker promises run their continuations (no time passes). */
+const flush = async () => {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+};
 
 describe('local delivery queue', () => {
   let dir: string;
   let queues: LocalDeliveryQueue[];
   /** Settles workers left hanging by a test so nothing outlives it. */
   let releaseHung: (() => void)[];
+  let clock: ManualClock;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'delivery-queue-'));
     queues = [];
     releaseHung = [];
+    clock = new ManualClock(1_000_000);
   });
   afterEach(async () => {
     for (const release of releaseHung) release();
@@ -46,9 +54,18 @@ describe('local delivery queue', () => {
 
   const open = (options: Partial<LocalDeliveryQueueOptions> = {}) => {
     const logger = memoryLogger();
-    const queue = createLocalDeliveryQueue({ logger, ...options });
+    const queue = createLocalDeliveryQueue({ logger, clock, ...options });
     queues.push(queue);
     return Object.assign(queue, { logger });
+  };
+  /** Waits `ms` on the manual clock. */
+  const wait = (ms: number) => new Promise<void>((resolve) => clock.setTimer(ms, resolve));
+  /** Moves the manual clock by `ms` in steps, letting workers answer after each step. */
+  const advance = async (ms: number, stepMs = ms) => {
+    for (let passed = 0; passed < ms; passed += stepMs) {
+      clock.advance(Math.min(stepMs, ms - passed));
+      await flush();
+    }
   };
   const hang = () =>
     new Promise<void>((resolve) => {
@@ -79,18 +96,25 @@ describe('local delivery queue', () => {
     const queue = open();
     const received: { id: string; at: number }[] = [];
     queue.start(async (j) => {
-      received.push({ id: j.deliveryId, at: Date.now() });
+      received.push({ id: j.deliveryId, at: clock.now() });
     });
     const later = job();
     const now = job();
 
     // Act
-    const sentAt = Date.now();
+    const sentAt = clock.now();
     await queue.send([later], { delayMs: 200 });
     await queue.send([now]);
+    await flush();
+    const beforeDelay = received.map((r) => r.id);
+    await advance(199);
+    const justBefore = received.length;
+    await advance(1);
     await queue.idle();
 
     // Assess
+    expect(beforeDelay).toEqual([now.deliveryId]);
+    expect(justBefore).toBe(1);
     expect(received.map((r) => r.id)).toEqual([now.deliveryId, later.deliveryId]);
     expect(received[1]!.at - sentAt).toBeGreaterThanOrEqual(200);
   });
@@ -104,23 +128,25 @@ describe('local delivery queue', () => {
     queue.start(async () => {
       active++;
       peak = Math.max(peak, active);
-      await sleep(5);
+      await wait(5);
       active--;
       done++;
     });
 
-    // Act
-    await queue.send(Array.from({ length: 20 }, () => job()));
-    await queue.idle();
+    // Act: jobs of many hooks, so only the total limits them
+    await queue.send(Array.from({ length: 20 }, (_, i) => job({ hookId: `h-${i}` })));
+    const idle = queue.idle();
+    await advance(100, 5);
+    await idle;
 
     // Assess
     expect(done).toBe(20);
     expect(peak).toBe(3);
   });
 
-  it('receives a job again when its worker hangs past the visibility timeout', async () => {
+  it('receives a job again when its worker hangs past maxRunMs (and the visibility timeout)', async () => {
     // Prepare
-    const queue = open({ visibilityTimeoutMs: 100, concurrency: 1 });
+    const queue = open({ visibilityTimeoutMs: 100, maxRunMs: 100, concurrency: 1 });
     const receives: number[] = [];
     queue.start((j) => {
       receives.push(j.attempt);
@@ -128,19 +154,24 @@ describe('local delivery queue', () => {
     });
 
     // Act
-    const sentAt = Date.now();
+    const sentAt = clock.now();
     await queue.send([job()]);
-    await queue.idle();
+    const idle = queue.idle();
+    await advance(99);
+    const beforeTimeout = receives.length;
+    await advance(1);
+    await idle;
 
     // Assess
+    expect(beforeTimeout).toBe(1);
     expect(receives).toHaveLength(2);
-    expect(Date.now() - sentAt).toBeGreaterThanOrEqual(100);
+    expect(clock.now() - sentAt).toBeGreaterThanOrEqual(100);
     expect(queue.deadLetters()).toEqual([]);
   });
 
-  it('ignores the late answer of a worker whose visibility timeout has passed', async () => {
+  it('ignores the late answer of a worker taken as hung after maxRunMs', async () => {
     // Prepare: the first call hangs, then fails after the message has been received again
-    const queue = open({ visibilityTimeoutMs: 50, maxReceiveCount: 2 });
+    const queue = open({ visibilityTimeoutMs: 50, maxRunMs: 50, maxReceiveCount: 2 });
     let calls = 0;
     let failFirst: ((e: Error) => void) | undefined;
     queue.start(() => {
@@ -151,9 +182,11 @@ describe('local delivery queue', () => {
 
     // Act
     await queue.send([job()]);
-    await queue.idle();
+    const idle = queue.idle();
+    await advance(50);
+    await idle;
     failFirst?.(new Error('too late'));
-    await sleep(20);
+    await flush();
 
     // Assess: the late rejection neither redelivered nor dead-lettered the acknowledged job
     expect(calls).toBe(2);
@@ -202,7 +235,7 @@ describe('local delivery queue', () => {
     // Act
     await queue.send([failing]);
     await queue.idle();
-    await sleep(10);
+    await flush();
 
     // Assess
     expect(handed.map((d) => d.job)).toEqual([failing]);
@@ -216,13 +249,15 @@ describe('local delivery queue', () => {
     const queue = open({ persistPath });
     let finished = 0;
     queue.start(async () => {
-      await sleep(100);
+      await wait(100);
       finished++;
     });
     await queue.send([job(), job()]);
 
     // Act
-    await queue.stop({ drainMs: 10_000 });
+    const stopped = queue.stop({ drainMs: 10_000 });
+    await advance(100);
+    await stopped;
 
     // Assess
     expect(finished).toBe(2);
@@ -241,13 +276,17 @@ describe('local delivery queue', () => {
     await first.send([delayed], { delayMs: 300 });
 
     // Act
-    await first.stop({ drainMs: 50 });
+    const stopped = first.stop({ drainMs: 50 });
+    await advance(50);
+    await stopped;
     const second = open({ persistPath });
     const seen: DeliveryJob[] = [];
     second.start(async (j) => {
       seen.push(j);
     });
-    await second.idle();
+    const idle = second.idle();
+    await advance(250);
+    await idle;
 
     // Assess
     expect(seen.map((j) => j.deliveryId).sort()).toEqual([stuck, queued, delayed].map((j) => j.deliveryId).sort());
@@ -262,11 +301,15 @@ describe('local delivery queue', () => {
     const waiting = job();
     crashed.start(() => hang());
     await crashed.send([waiting]);
-    await sleep(150);
+    // The snapshot runs on real time (it is I/O); wait until it holds the job, not a fixed sleep.
+    await vi.waitFor(async () => expect(await readFile(persistPath, 'utf8')).toContain(waiting.deliveryId), {
+      timeout: 5_000,
+      interval: 20,
+    });
 
     // Act: another queue opens the file without the first one ever stopping, as after kill -9.
     await copyFile(persistPath, join(dir, 'copy.json'));
-    const restored = createLocalDeliveryQueue({ logger: memoryLogger(), persistPath: join(dir, 'copy.json') });
+    const restored = createLocalDeliveryQueue({ logger: memoryLogger(), clock, persistPath: join(dir, 'copy.json') });
     queues.push(restored);
     const seen: DeliveryJob[] = [];
     restored.start(async (j) => {
@@ -292,7 +335,7 @@ describe('local delivery queue', () => {
     const failing = job({ attempt: 4 });
     await first.send([failing]);
     await first.idle();
-    await sleep(10);
+    await flush();
     expect(first.deadLetters().map((d) => d.job)).toEqual([failing]);
     await first.stop({ drainMs: 0 });
 
@@ -305,17 +348,18 @@ describe('local delivery queue', () => {
       },
     });
     second.start(async () => undefined);
-    await sleep(10);
+    await flush();
 
     // Assess
     expect(handed.map((d) => d.job)).toEqual([failing]);
     expect(second.deadLetters()).toEqual([]);
   });
 
-  it('rejects sends after stop with a clear error, and idle() resolves', async () => {
+  it('rejects sends after stop with a clear error, a 503 for an API caller, and idle() resolves', async () => {
     const queue = open();
     await queue.stop({ drainMs: 0 });
     await expect(queue.send([job()])).rejects.toThrow(/delivery queue is stopped/);
+    await expect(queue.send([job()])).rejects.toBeInstanceOf(ServiceUnavailableError);
     await expect(queue.idle()).resolves.toBeUndefined();
   });
 
@@ -346,5 +390,207 @@ describe('local delivery queue', () => {
     expect(queue.size()).toBe(0);
     expect(existsSync(persistPath)).toBe(false);
     expect(readdirSync(dir).some((name) => name.startsWith('queue.json.unreadable-'))).toBe(true);
+  });
+
+  describe('isolation of slow destinations', () => {
+    it('runs at most concurrencyPerHook calls for one hook, and other hooks keep the remaining slots', async () => {
+      // Prepare: hook "slow" never answers; 4 slots in all, 2 per hook
+      const queue = open({ concurrency: 4, concurrencyPerHook: 2 });
+      const running = new Map<string, number>();
+      const delivered: string[] = [];
+      queue.start((j) => {
+        running.set(j.hookId, (running.get(j.hookId) ?? 0) + 1);
+        if (j.hookId === 'slow') return hang();
+        delivered.push(j.deliveryId);
+        running.set(j.hookId, (running.get(j.hookId) ?? 0) - 1);
+        return Promise.resolve();
+      });
+      const slow = Array.from({ length: 50 }, () => job({ hookId: 'slow' }));
+      const healthy = Array.from({ length: 10 }, () => job({ hookId: 'healthy' }));
+
+      // Act: every slow job is sent first, so a shared FIFO would put them all ahead
+      await queue.send(slow);
+      await queue.send(healthy);
+      await flush();
+
+      // Assess
+      expect(running.get('slow')).toBe(2);
+      expect(delivered).toEqual(healthy.map((j) => j.deliveryId));
+      expect(queue.size()).toBe(50);
+    });
+
+    it('scopes the cap by tenant: the same hook id in two tenants is two destinations', async () => {
+      // Prepare
+      const queue = open({ concurrency: 4, concurrencyPerHook: 1 });
+      const started: string[] = [];
+      queue.start((j) => {
+        started.push(j.tenant);
+        return hang();
+      });
+
+      // Act
+      await queue.send([job({ tenant: 'a' }), job({ tenant: 'a' }), job({ tenant: 'b' })]);
+      await flush();
+
+      // Assess
+      expect(started).toEqual(['a', 'b']);
+    });
+
+    it('delivers a healthy hook as fast with a hanging neighbour as without one', async () => {
+      // Prepare: every delivery takes 10 ms by the clock; the hanging hook never answers
+      const latency = async (withHanging: boolean) => {
+        const queue = open({ concurrency: 8, concurrencyPerHook: 2 });
+        const sentAt = new Map<string, number>();
+        const took: number[] = [];
+        queue.start(async (j) => {
+          if (j.hookId === 'hanging') return hang();
+          await wait(10);
+          took.push(clock.now() - (sentAt.get(j.deliveryId) as number));
+        });
+        for (let i = 0; i < 20; i++) {
+          const batch = [job({ hookId: 'healthy' })];
+          if (withHanging) batch.unshift(...Array.from({ length: 5 }, () => job({ hookId: 'hanging' })));
+          for (const j of batch) sentAt.set(j.deliveryId, clock.now());
+          await queue.send(batch);
+          await advance(5);
+        }
+        await advance(100, 5);
+        return took;
+      };
+
+      // Act
+      const alone = await latency(false);
+      const neighboured = await latency(true);
+
+      // Assess
+      expect(alone).toHaveLength(20);
+      expect(neighboured).toEqual(alone);
+    });
+
+    it('defaults the per-hook cap to a quarter of the concurrency', async () => {
+      // Prepare
+      const queue = open({ concurrency: 8 });
+      let started = 0;
+      queue.start(() => {
+        started++;
+        return hang();
+      });
+
+      // Act
+      await queue.send(Array.from({ length: 10 }, () => job()));
+      await flush();
+
+      // Assess
+      expect(started).toBe(2);
+    });
+  });
+
+  describe('slow workers', () => {
+    it('runs a worker slower than the visibility timeout exactly once', async () => {
+      // Prepare
+      const queue = open({ visibilityTimeoutMs: 100 });
+      const slow = job();
+      let calls = 0;
+      queue.start(async (j) => {
+        if (j.deliveryId !== slow.deliveryId) return;
+        calls++;
+        await wait(1_000);
+      });
+
+      // Act: other traffic half-way makes the queue look at its deadlines
+      await queue.send([slow]);
+      const idle = queue.idle();
+      await advance(500, 10);
+      await queue.send([job({ hookId: 'other' })]);
+      await advance(500, 10);
+      await idle;
+
+      // Assess
+      expect(calls).toBe(1);
+      expect(queue.size()).toBe(0);
+      expect(queue.logger.lines.some((l) => l.message === 'delivery will be received again')).toBe(false);
+    });
+
+    it('runs each job once when jobs wait for one of 4 function processes longer than the visibility timeout', async () => {
+      // Prepare: the issue's case: a 4.5 s function, 4 processes, 100 events, a 60 s visibility timeout
+      const queue = open({ visibilityTimeoutMs: 60_000, concurrencyPerHook: 64 });
+      const runs = new Map<string, number>();
+      let free = 4;
+      const waiting: (() => void)[] = [];
+      const process = async () => {
+        if (free > 0) free--;
+        else await new Promise<void>((resolve) => waiting.push(resolve));
+      };
+      const done = () => {
+        const next = waiting.shift();
+        if (next) next();
+        else free++;
+      };
+      queue.start(async (j) => {
+        await process();
+        runs.set(j.deliveryId, (runs.get(j.deliveryId) ?? 0) + 1);
+        await wait(4_500);
+        done();
+      });
+
+      // Act
+      await queue.send(Array.from({ length: 100 }, () => job()));
+      const idle = queue.idle();
+      await advance(200_000, 500);
+      await idle;
+
+      // Assess: 100 × 4.5 s over 4 processes is 112.5 s, well past the visibility timeout
+      expect(clock.now() - 1_000_000).toBeGreaterThan(112_000);
+      expect(runs.size).toBe(100);
+      expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    });
+
+    it('runs a real user function once per job while jobs wait for its processes past the visibility timeout', async () => {
+      // Prepare: 8 calls of a 150 ms function on 2 processes take about 600 ms; the visibility timeout is 100 ms
+      const functions = createLocalFunctionRunner({ timeoutMs: 5_000, maxWorkersPerFunction: 2 });
+      const queue = open({ clock: systemClock, visibilityTimeoutMs: 100, concurrencyPerHook: 8 });
+      const code = 'return function (data) { const end = Date.now() + 150; while (Date.now() < end) {} return data }';
+      const runs = new Map<string, number>();
+      queue.start(async (j) => {
+        runs.set(j.deliveryId, (runs.get(j.deliveryId) ?? 0) + 1);
+        await functions.invoke(
+          { kind: 'code', tenant: j.tenant, hookId: j.hookId, index: 0, code },
+          { data: j.event.data, event: 'e', source: 's', pid: 1 },
+        );
+      });
+      const jobs = Array.from({ length: 8 }, () => job());
+
+      // Act
+      const startedAt = Date.now();
+      try {
+        await queue.send(jobs);
+        await queue.idle();
+      } finally {
+        await functions.close();
+      }
+
+      // Assess
+      expect(Date.now() - startedAt).toBeGreaterThan(500);
+      expect([...runs.keys()].sort()).toEqual(jobs.map((j) => j.deliveryId).sort());
+      expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    });
+
+    it('still receives a job again at once when its worker rejects (a crash)', async () => {
+      // Prepare
+      const queue = open({ visibilityTimeoutMs: 100 });
+      let calls = 0;
+      queue.start(async () => {
+        calls++;
+        if (calls === 1) throw new Error('crash');
+      });
+
+      // Act
+      await queue.send([job()]);
+      await flush();
+
+      // Assess: no time passed
+      expect(calls).toBe(2);
+      expect(queue.size()).toBe(0);
+    });
   });
 });

@@ -12,10 +12,11 @@ import { memoryLogger } from '../../../../shared/logger.ts';
 import type { FunctionArgs } from '../../../../shared/ports/functionRunner.ts';
 
 const ARGS: FunctionArgs = { data: { some: 'data' }, event: 'some_event', source: 'some_source', pid: 7 };
-const PID_CODE = 'return function () { return process.pid }';
+/** Answers its worker's pid (the process the runner started), Kong's fourth argument. */
+const PID_CODE = 'return function (data, event, source, pid) { return pid }';
 /** Answers its pid, or with data "wait" says so on stdout and never answers. */
 const WAITING_CODE =
-  'return async (data) => { if (data !== "wait") return process.pid; console.log("waiting"); return new Promise(() => {}) }';
+  'return async (data, event, source, pid) => { if (data !== "wait") return pid; console.log("waiting"); return new Promise(() => {}) }';
 
 const target = (code: string, hookId = 'hook-1', index = 0) =>
   ({ kind: 'code', tenant: 'default', hookId, index, code }) as const;
@@ -59,8 +60,12 @@ describe('createLocalFunctionRunner: running user code', () => {
     // Act
     const result = await functions.invoke(target(code), ARGS);
 
-    // Assess
-    expect(result).toEqual({ some: 'data', seen: ['some_event', 'some_source', 7] });
+    // Assess: Kong's pid is the worker's, never the caller's nor the service's
+    expect(result).toEqual({ some: 'data', seen: ['some_event', 'some_source', expect.any(Number)] });
+    const pid = (result as { seen: number[] }).seen[2];
+    expect(pid).not.toBe(7);
+    expect(pid).not.toBe(process.pid);
+    expect(functions.pids()).toContain(pid);
   });
 
   it('produces "HELLO WORLD" from Kong’s two functions invoked one after the other', async () => {
@@ -179,7 +184,7 @@ describe('createLocalFunctionRunner: limits', () => {
   it('kills an endless loop at the timeout and serves the next call from a fresh process', async () => {
     // Prepare
     const functions = runner({ timeoutMs: 1_000 });
-    const code = 'return function (data) { if (data === "spin") while (true) {} return process.pid }';
+    const code = 'return function (data, event, source, pid) { if (data === "spin") while (true) {} return pid }';
     const before = (await functions.invoke(target(code), { ...ARGS, data: 'warm' })) as number;
 
     // Act
@@ -287,7 +292,9 @@ describe('createLocalFunctionRunner: limits', () => {
       const hasRequire = await functions.invoke(target('return () => typeof require', 'perm-require'), ARGS);
 
       // Assess
-      for (const message of Object.values(outcomes)) expect(message).toMatch(/ERR_ACCESS_DENIED/);
+      for (const message of Object.values(outcomes)) {
+        expect(message).toMatch(/ERR_ACCESS_DENIED|is not allowed in event hook functions/);
+      }
       expect(hasRequire).toBe('undefined');
       expect(existsSync(file)).toBe(false);
     } finally {
@@ -331,7 +338,8 @@ describe('createLocalFunctionRunner: processes', () => {
 
   it('gives concurrent calls their own processes, and queues them beyond the cap', async () => {
     // Prepare
-    const slow = 'return async () => { await new Promise((r) => setTimeout(r, 200)); return process.pid }';
+    const slow =
+      'return async (data, event, source, pid) => { await new Promise((r) => setTimeout(r, 200)); return pid }';
     const wide = runner();
     const narrow = runner({ maxWorkersPerFunction: 1 });
 
@@ -382,7 +390,7 @@ describe('createLocalFunctionRunner: processes', () => {
     const removed = (await functions.invoke(target(PID_CODE, 'hook', 0), ARGS)) as number;
     const otherIndex = await functions.invoke(target(PID_CODE, 'hook', 1), ARGS);
     const otherHook = await functions.invoke(target(PID_CODE, 'other', 0), ARGS);
-    const otherCode = await functions.invoke(target('return () => process.pid // v1', 'hook', 0), ARGS);
+    const otherCode = await functions.invoke(target('return (data, event, source, pid) => pid // v1', 'hook', 0), ARGS);
 
     // Act
     await functions.remove({ tenant: 'default', id: 'hook', functions: [PID_CODE, null] });
@@ -391,7 +399,9 @@ describe('createLocalFunctionRunner: processes', () => {
     await vi.waitFor(() => expect(isAlive(removed)).toBe(false));
     expect(await functions.invoke(target(PID_CODE, 'hook', 1), ARGS)).toBe(otherIndex);
     expect(await functions.invoke(target(PID_CODE, 'other', 0), ARGS)).toBe(otherHook);
-    expect(await functions.invoke(target('return () => process.pid // v1', 'hook', 0), ARGS)).toBe(otherCode);
+    expect(await functions.invoke(target('return (data, event, source, pid) => pid // v1', 'hook', 0), ARGS)).toBe(
+      otherCode,
+    );
     // A late call of the removed entry (a delivery that read the hook before) starts afresh.
     expect(await functions.invoke(target(PID_CODE, 'hook', 0), ARGS)).not.toBe(removed);
   });

@@ -1,0 +1,43 @@
+import type { Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { invocation } from '../../functions/invocation.ts';
+import { memoryLogger, withLogContext } from '../../shared/logger.ts';
+
+const context = (awsRequestId: string) => ({ awsRequestId, functionName: 'event-hooks-delivery' }) as Context;
+
+describe('invocation', () => {
+  it('puts the request id and the cold-start flag on every line an invocation writes, through awaits', async () => {
+    // Prepare
+    const logger = memoryLogger();
+    const handler = invocation(async (event: { n: number }) => {
+      logger.info('before');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      logger.child({ hook_id: 'h' }).info('after', { n: event.n });
+      return event.n;
+    });
+
+    // Act: two invocations overlap, as they may in one process with a shared logger
+    const results = await Promise.all([handler({ n: 1 }, context('req-1')), handler({ n: 2 }, context('req-2'))]);
+    logger.info('outside');
+
+    // Assess
+    expect(results).toEqual([1, 2]);
+    const byRequest = (id: string) => logger.lines.filter((l) => l.aws_request_id === id);
+    expect(byRequest('req-1').map((l) => [l.message, l.cold_start])).toEqual([
+      ['before', true],
+      ['after', true],
+    ]);
+    expect(byRequest('req-2').map((l) => [l.message, l.cold_start])).toEqual([
+      ['before', false],
+      ['after', false],
+    ]);
+    expect(byRequest('req-1')[1]).toMatchObject({ hook_id: 'h', n: 1, function_name: 'event-hooks-delivery' });
+    expect(logger.lines.at(-1)).not.toHaveProperty('aws_request_id');
+  });
+
+  it('lets nested contexts add fields without losing the outer ones', () => {
+    const logger = memoryLogger();
+    withLogContext({ a: 1 }, () => withLogContext({ b: 2 }, () => logger.info('x')));
+    expect(logger.lines[0]).toMatchObject({ a: 1, b: 2 });
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { type BatchRecord, processBatch, RecordDeadlineError } from '../../../../shared/adapters/aws/deliveryBatch.ts';
+
+const records = (...ids: string[]): BatchRecord[] => ids.map((messageId) => ({ messageId, body: messageId }));
+
+/** A timer the test fires by hand. */
+function manualTimer() {
+  let fire: (() => void) | undefined;
+  let cancelled = false;
+  return {
+    setTimer: (fn: () => void) => {
+      fire = fn;
+      return { cancel: () => (cancelled = true) };
+    },
+    fire: () => fire?.(),
+    get cancelled() {
+      return cancelled;
+    },
+  };
+}
+
+describe('processBatch', () => {
+  it('reports only the records that failed, each on its own', async () => {
+    const failures: [string, unknown][] = [];
+    const timer = manualTimer();
+    const answer = await processBatch(
+      records('a', 'b', 'c'),
+      async (record) => {
+        if (record.messageId === 'b') throw new Error('bookkeeping failed');
+      },
+      { budgetMs: 10_000, onFailure: (r, e) => failures.push([r.messageId, e]), setTimer: timer.setTimer },
+    );
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'b' }] });
+    expect(failures.map(([id]) => id)).toEqual(['b']);
+    expect(timer.cancelled).toBe(true);
+  });
+
+  it('answers before the invocation runs out: a record still running then is handed back, the finished ones are not', async () => {
+    // Prepare: 'slow' never finishes; the others do at once
+    const failures: [string, unknown][] = [];
+    const timer = manualTimer();
+    const done: string[] = [];
+
+    // Act
+    const answering = processBatch(
+      records('fast-1', 'slow', 'fast-2'),
+      async (record) => {
+        if (record.messageId === 'slow') return new Promise(() => {});
+        done.push(record.messageId);
+      },
+      { budgetMs: 5_000, onFailure: (r, e) => failures.push([r.messageId, e]), setTimer: timer.setTimer },
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toEqual(['fast-1', 'fast-2']);
+    timer.fire();
+    const answer = await answering;
+
+    // Assess
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'slow' }] });
+    expect(failures).toHaveLength(1);
+    expect(failures[0]![1]).toBeInstanceOf(RecordDeadlineError);
+    expect(String(failures[0]![1])).toMatch(/remaining 5000 ms/);
+  });
+
+  it('runs the records at once, not one after another', async () => {
+    let running = 0;
+    let most = 0;
+    await processBatch(
+      records('1', '2', '3', '4'),
+      async () => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        running--;
+      },
+      { budgetMs: 10_000, onFailure: () => {} },
+    );
+    expect(most).toBe(4);
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { createLocalEventBus } from '../../../../shared/adapters/local/eventBus.ts';
+import type { HookEvent } from '../../../../shared/events/envelope.ts';
+import { memoryLogger } from '../../../../shared/logger.ts';
+
+const newEvent = { tenant: 'default', source: 'balancer', event: 'health', data: { n: 1 } };
+
+describe('local event bus with a journal', () => {
+  it('answers publish only once the journal has the events, and dispatches only then', async () => {
+    const order: string[] = [];
+    let release: () => void = () => undefined;
+    const bus = createLocalEventBus({
+      logger: memoryLogger(),
+      target: async (event) => {
+        order.push(`dispatch ${event.id}`);
+      },
+      journal: {
+        accepted: (events) =>
+          new Promise<void>((resolve) => {
+            order.push(`accepted ${events.length}`);
+            release = resolve;
+          }),
+        dispatched: async (id) => {
+          order.push(`dispatched ${id}`);
+        },
+      },
+    });
+    let published: HookEvent[] | undefined;
+    const publishing = bus.publish([newEvent]).then((events) => {
+      published = events;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(published).toBeUndefined();
+    expect(order).toEqual(['accepted 1']);
+    release();
+    await publishing;
+    await bus.idle();
+    const id = published?.[0]?.id;
+    expect(order).toEqual(['accepted 1', `dispatch ${id}`, `dispatched ${id}`]);
+  });
+
+  it('rejects the publish and dispatches nothing when the journal cannot take the events', async () => {
+    const dispatched: string[] = [];
+    const bus = createLocalEventBus({
+      logger: memoryLogger(),
+      target: async (event) => {
+        dispatched.push(event.id);
+      },
+      journal: {
+        accepted: async () => {
+          throw new Error('disk full');
+        },
+        dispatched: async () => undefined,
+      },
+    });
+    await expect(bus.publish([newEvent])).rejects.toThrow('disk full');
+    await bus.idle();
+    expect(dispatched).toEqual([]);
+  });
+
+  it('leaves an event whose dispatch keeps failing undispatched in the journal, for the next start', async () => {
+    const recorded: string[] = [];
+    const bus = createLocalEventBus({
+      logger: memoryLogger(),
+      retryDelayMs: 1,
+      target: async () => {
+        throw new Error('store down');
+      },
+      journal: {
+        accepted: async () => undefined,
+        dispatched: async (id) => {
+          recorded.push(id);
+        },
+      },
+    });
+    await bus.publish([newEvent]);
+    await bus.idle();
+    expect(recorded).toEqual([]);
+  });
+});
