@@ -138,9 +138,12 @@ export function createApp(options: AppOptions): App {
    * exactly the functions of an `active` version; a hook stored before deployments had a state was
    * deployed inside its request, so it counts as active.
    */
-  const beforeWrite = async ({ hook, old }: HookChange) => {
+  const beforeWrite = async ({ tenant, hook, old }: HookChange) => {
     const functions = userCode(hook);
     if (!hasUserCode(functions)) return;
+    // Code that cannot load to a function is refused with a 400 before it is stored, where the
+    // runner can check it cheaply (locally, in the sandbox).
+    await ports.functions.verify?.({ tenant, id: hook.id, functions });
     const oldFunctions = old ? userCode(old) : undefined;
     const same = oldFunctions !== undefined && functionsNotIn(functions, [oldFunctions]).every((e) => e === null);
     const oldState = old?.deployment?.state ?? 'active';

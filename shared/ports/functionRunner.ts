@@ -48,6 +48,12 @@ export interface FunctionRunner {
    */
   deploy(hook: HookFunctions): Promise<void>;
   /**
+   * Refuses, before the hook is stored, code entries that do not load to a function, as a
+   * `SchemaViolationError` on `config.functions`. Where code can be loaded at no cost (locally, in the
+   * sandbox) this is done; on AWS that would take a deployment, so the runner has no `verify`.
+   */
+  verify?(hook: HookFunctions): Promise<void>;
+  /**
    * Deletes exactly the functions of these entries (code entries only: Lambda functions named by
    * an entry are never deleted); a function that is already gone is no error. Calls still running
    * on them may fail with a retryable `FunctionError`.

@@ -6,6 +6,7 @@ import {
   type FunctionArgs,
   type FunctionRunner,
   type FunctionTarget,
+  type HookFunctions,
   isLambdaReference,
 } from '../../ports/functionRunner.ts';
 import {
@@ -300,24 +301,30 @@ export function createLocalFunctionRunner(options: LocalFunctionRunnerOptions = 
     return undefined;
   };
 
+  /**
+   * Refuses code that does not load to a function, as a schema violation of `config.functions`:
+   * every delivery of it would fail. Loading leaves a warm process.
+   */
+  const verify = async (hook: HookFunctions): Promise<void> => {
+    if (closed) throw new FunctionError('the function runner is closed', { retryable: true });
+    const errors: FieldErrors = {};
+    await Promise.all(
+      hook.functions.map(async (code, index) => {
+        if (code === null || isLambdaReference(code)) return;
+        const problem = await check({ kind: 'code', tenant: hook.tenant, hookId: hook.id, index, code });
+        if (problem !== undefined) errors[String(index + 1)] = `${problem}; ${USER_CODE_HELP}`;
+      }),
+    );
+    if (Object.keys(errors).length > 0) throw new SchemaViolationError({ config: { functions: errors } });
+  };
+
   return {
     /**
-     * Refuses code that does not load to a function, as a schema violation of `config.functions`:
-     * every delivery of it would fail. Loading leaves a warm process. Pools of older code of the hook
-     * stay until `remove` names them, so a write that fails after deploy leaves the running code alone.
+     * Locally there is nothing to deploy but the check itself. Pools of older code of the hook stay
+     * until `remove` names them, so a write that fails after deploy leaves the running code alone.
      */
-    async deploy(hook) {
-      if (closed) throw new FunctionError('the function runner is closed', { retryable: true });
-      const errors: FieldErrors = {};
-      await Promise.all(
-        hook.functions.map(async (code, index) => {
-          if (code === null || isLambdaReference(code)) return;
-          const problem = await check({ kind: 'code', tenant: hook.tenant, hookId: hook.id, index, code });
-          if (problem !== undefined) errors[String(index + 1)] = `${problem}; ${USER_CODE_HELP}`;
-        }),
-      );
-      if (Object.keys(errors).length > 0) throw new SchemaViolationError({ config: { functions: errors } });
-    },
+    deploy: verify,
+    verify,
 
     async remove(hook) {
       const keys = new Set(
