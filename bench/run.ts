@@ -3,7 +3,7 @@
  * Every timing is measured next to a baseline in the same run and reported as a ratio; the table is
  * printed and bench/results.json written. Options:
  *   --full               the long windows and sample counts described in BENCHMARKS.md
- *   --only=a,b           run some suites: latency, throughput, noisy, gate, admin, bundles, crash (crash: --full or named)
+ *   --only=a,b           run some suites: latency, throughput, noisy, gate, admin, bundles, crash (crash: --full or named), fuzz
  *   --memory             run the runtime in memory instead of on a DATA_DIR (the journal's baseline)
  *   --profile[=dir]      run the runtime child under `node --cpu-prof` (default dir bench/profiles)
  *   --markdown           also print the table as Markdown
@@ -20,6 +20,7 @@ import { benchAdmin } from './admin.ts';
 import { benchBundles } from './bundles.ts';
 import { crashFigures, runCrashRounds } from './crash.ts';
 import { createWebhookHooks } from './events.ts';
+import { benchFuzz } from './fuzz.ts';
 import { benchGate } from './gate.ts';
 import { createClient, startReceiver } from './http.ts';
 import { benchLatency } from './latency.ts';
@@ -28,7 +29,7 @@ import { spawnRuntime } from './runtimeProcess.ts';
 import { type Figure, figure, formatMarkdown, formatTable } from './stats.ts';
 import { benchThroughputLevel, throughputFigures } from './throughput.ts';
 
-const SUITES = ['latency', 'throughput', 'noisy', 'gate', 'admin', 'bundles', 'crash'] as const;
+const SUITES = ['latency', 'throughput', 'noisy', 'gate', 'admin', 'bundles', 'crash', 'fuzz'] as const;
 type Suite = (typeof SUITES)[number];
 
 /** The local delivery queue's worker concurrency: the raw client runs at the same. */
@@ -44,6 +45,7 @@ const PLANS = {
     admin: { hooks: 1000, lists: 20 },
     bundles: { runs: 7 },
     crash: { rounds: 20, eventsPerRound: 120 },
+    fuzz: { idleMs: 3_000, requests: 500 },
   },
   full: {
     latency: { events: 3000, warmup: 100 },
@@ -53,6 +55,7 @@ const PLANS = {
     admin: { hooks: 1000, lists: 100 },
     bundles: { runs: 20 },
     crash: { rounds: 30, eventsPerRound: 300 },
+    fuzz: { idleMs: 10_000, requests: 1_100 },
   },
 };
 
@@ -183,6 +186,10 @@ async function main(): Promise<void> {
   if (args.only.has('admin')) {
     log(`admin: ${plan.admin.hooks} hooks`);
     figures.push(...(await benchAdmin(plan.admin)));
+  }
+  if (args.only.has('fuzz')) {
+    log(`fuzz: /health idle for ${plan.fuzz.idleMs / 1000} s, then under ${plan.fuzz.requests} fuzz requests`);
+    figures.push(...(await benchFuzz(plan.fuzz)));
   }
   if (args.only.has('bundles')) {
     log(`bundles: ${plan.bundles.runs} cold loads each`);

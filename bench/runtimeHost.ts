@@ -21,9 +21,14 @@ const send = (message: HostMessage) => process.send?.(message);
 
 // On DATA_DIR when the parent gives one (the store and the delivery journal on disk), else in memory.
 const dataDir = process.env.DATA_DIR || undefined;
+// The key of a store the parent owns and names in DYNAMODB_ENDPOINT (the fuzz test's, which it scans).
+const { STORE_ACCESS_KEY_ID: accessKeyId, STORE_SECRET_ACCESS_KEY: secretAccessKey } = process.env;
+delete process.env.STORE_ACCESS_KEY_ID;
+delete process.env.STORE_SECRET_ACCESS_KEY;
 const runtime = await startLocalRuntime({
   port: 0,
   ...(dataDir ? { dataDir } : { memory: true }),
+  ...(accessKeyId && secretAccessKey ? { dynamodbCredentials: { accessKeyId, secretAccessKey } } : {}),
   env: process.env,
   logger: createLogger({ level: 'warn' }),
   drainMs: 5_000,

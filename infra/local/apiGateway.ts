@@ -84,17 +84,27 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
   res.end(body);
 }
 
+/** An oversized body is read and dropped up to this size; past it the connection is cut. */
+const DRAIN_LIMIT_BYTES = 4 * MAX_PAYLOAD_BYTES;
+
+/**
+ * The body, or `undefined` when it is over `limit`. An oversized body is still read to its end and
+ * dropped (up to DRAIN_LIMIT_BYTES): closing the connection while it is arriving makes the kernel
+ * reset it, and the client gets EPIPE or ECONNRESET instead of the 413.
+ */
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > limit) return undefined;
+  if (declared > DRAIN_LIMIT_BYTES) return undefined;
+  let over = declared > limit;
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) return undefined;
-    chunks.push(chunk as Buffer);
+    if (size > DRAIN_LIMIT_BYTES) return undefined;
+    if (size > limit) over = true;
+    if (!over) chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks);
+  return over ? undefined : Buffer.concat(chunks);
 }
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);

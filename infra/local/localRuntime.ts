@@ -16,7 +16,7 @@ import { LOCAL_RETRY_POLICY, retryPolicyFromEnv } from '../../shared/delivery/re
 import type { HookEvent } from '../../shared/events/envelope.ts';
 import { createHttpSender } from '../../shared/http/httpSender.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
-import { KONG_HTTP_LOG_PATH } from '../../shared/pipeline/kongHttpLog.ts';
+import { INGEST_ROUTES } from '../../shared/pipeline/ingest.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { DeliveryJob } from '../../shared/ports/deliveryQueue.ts';
 import type { FunctionArgs } from '../../shared/ports/functionRunner.ts';
@@ -212,12 +212,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
 
   const server = createApiGatewayServer(
     [
-      { method: 'POST', path: '/events', handler: httpHandler(current, (a) => a.ingest) as unknown as HttpLambda },
-      {
-        method: 'POST',
-        path: KONG_HTTP_LOG_PATH,
+      ...INGEST_ROUTES.map((route) => ({
+        method: route.methods[0],
+        path: route.path,
         handler: httpHandler(current, (a) => a.ingest) as unknown as HttpLambda,
-      },
+      })),
       { method: '*', path: '*', handler: httpHandler(current, (a) => a.admin) as unknown as HttpLambda },
     ],
     {

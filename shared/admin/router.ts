@@ -73,6 +73,61 @@ function pageSize(query: URLSearchParams): number {
 }
 
 /**
+ * Every route of the Admin API: a path pattern (`{name}` is one decoded path segment) and its
+ * methods (`*`: any). The router dispatches through this table and nothing else, and the fuzz test
+ * (test/e2e/fuzz.test.ts) enumerates it, so a route added here is fuzzed without anyone remembering.
+ * Order matters: the first match wins, so literal segments come before parameters.
+ */
+export const ADMIN_ROUTES = [
+  // Any method: load balancers and orchestrators probe with GET or HEAD.
+  { path: '/health', methods: ['*'] },
+  { path: '/event-hooks', methods: ['GET', 'POST'] },
+  { path: '/event-hooks/sources', methods: ['GET'] },
+  { path: '/event-hooks/sources/{source}', methods: ['GET'] },
+  { path: '/event-hooks/sources/{source}/{event}', methods: ['GET', 'PUT', 'DELETE'] },
+  { path: '/event-hooks/{id}', methods: ['GET', 'PATCH', 'PUT', 'DELETE'] },
+  { path: '/event-hooks/{id}/test', methods: ['POST'] },
+  { path: '/event-hooks/{id}/ping', methods: ['GET'] },
+  // Beyond Kong: a new secret, the old one kept for an overlap (Standard Webhooks).
+  { path: '/event-hooks/{id}/secret/rotate', methods: ['POST'] },
+  // Beyond Kong; only when the deployment has a dead-letter store.
+  { path: '/dead-letters', methods: ['GET'] },
+  { path: '/dead-letters/{id}', methods: ['GET', 'DELETE'] },
+  { path: '/dead-letters/{id}/replay', methods: ['POST'] },
+] as const satisfies readonly RouteSpec[];
+
+export interface RouteSpec {
+  path: string;
+  methods: readonly string[];
+}
+
+type AdminRoute = (typeof ADMIN_ROUTES)[number];
+type AdminRoutePath = AdminRoute['path'];
+type RouteHandler = (method: string, params: string[], request: ApiRequest, parts: string[]) => Promise<ApiResponse>;
+
+/** The first route whose pattern matches the decoded path segments, with its parameters in order. */
+export function matchRoute<R extends RouteSpec>(
+  routes: readonly R[],
+  parts: readonly string[],
+): { route: R; params: string[] } | undefined {
+  for (const route of routes) {
+    const pattern = route.path.split('/').filter((part) => part.length > 0);
+    if (pattern.length !== parts.length) continue;
+    const params: string[] = [];
+    const matches = pattern.every((segment, i) => {
+      const part = parts[i] as string;
+      if (segment.startsWith('{')) return params.push(part) > 0;
+      return segment === part;
+    });
+    if (matches) return { route, params };
+  }
+  return undefined;
+}
+
+// Kong's ids are lower-case UUIDs; an upper-case spelling names the same hook.
+const hookId = (id: string) => (isUuid(id) ? id.toLowerCase() : id);
+
+/**
  * The Admin API (reference §5) as a function of a request. API Gateway's Lambda and the local
  * server both call it; it never knows which.
  */
@@ -85,27 +140,7 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     return options.runner;
   };
 
-  async function sources(method: string, rest: string[], request: ApiRequest): Promise<ApiResponse> {
-    const [source, event, ...extra] = rest;
-    if (extra.length > 0) throw new NotFoundError();
-    if (source === undefined) {
-      allow(method, ['GET']);
-      return json(200, { data: await service.catalog(tenant) });
-    }
-    if (event === undefined) {
-      allow(method, ['GET']);
-      return json(200, { data: await service.source(tenant, source) });
-    }
-    allow(method, ['GET', 'PUT', 'DELETE']);
-    if (method === 'GET') return json(200, { data: await service.event(tenant, source, event) });
-    if (method === 'PUT')
-      return json(200, { data: await service.putEvent(tenant, source, event, await body(request)) });
-    await service.deleteEvent(tenant, source, event);
-    return noContent();
-  }
-
   async function collection(method: string, request: ApiRequest): Promise<ApiResponse> {
-    allow(method, ['GET', 'POST']);
     if (method === 'POST') return json(201, await service.create(tenant, await body(request)));
     const size = pageSize(request.query);
     const offset = request.query.get('offset') ?? undefined;
@@ -116,7 +151,6 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
   }
 
   async function entity(method: string, id: string, request: ApiRequest): Promise<ApiResponse> {
-    allow(method, ['GET', 'PATCH', 'PUT', 'DELETE']);
     switch (method) {
       case 'GET':
         return json(200, await service.get(tenant, id));
@@ -131,60 +165,73 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     }
   }
 
-  async function action(method: string, id: string, name: string, request: ApiRequest): Promise<ApiResponse> {
-    if (name === 'test') {
-      allow(method, ['POST']);
-      const data = await body(request);
-      if (!data || typeof data !== 'object' || Array.isArray(data)) {
-        throw new BadRequestError('the test data must be a JSON object');
-      }
-      const hook = await service.get(tenant, id);
-      const active = runner();
-      try {
-        const result = await active.test(tenant, hook, data as Record<string, unknown>);
-        const sent = eventPayload({ source: hook.source, event: hook.event, data: data as Record<string, unknown> });
-        return json(200, { data: sent, result });
-      } catch (error) {
-        throw new HookTestFailedError(error instanceof Error ? error.message : String(error), { cause: error });
-      }
+  async function test(id: string, request: ApiRequest): Promise<ApiResponse> {
+    const data = await body(request);
+    if (!data || typeof data !== 'object' || Array.isArray(data)) {
+      throw new BadRequestError('the test data must be a JSON object');
     }
-    if (name === 'ping') {
-      allow(method, ['GET']);
-      const hook = await service.get(tenant, id);
-      try {
-        return json(200, await runner().ping(tenant, hook));
-      } catch (error) {
-        // Kong answers a ping that could not be sent with 400 and the reason.
-        if (error instanceof DeliveryError) throw new BadRequestError(error.message, { cause: error });
-        throw error;
-      }
+    const hook = await service.get(tenant, id);
+    const active = runner();
+    try {
+      const result = await active.test(tenant, hook, data as Record<string, unknown>);
+      const sent = eventPayload({ source: hook.source, event: hook.event, data: data as Record<string, unknown> });
+      return json(200, { data: sent, result });
+    } catch (error) {
+      throw new HookTestFailedError(error instanceof Error ? error.message : String(error), { cause: error });
     }
-    throw new NotFoundError();
   }
+
+  async function ping(id: string): Promise<ApiResponse> {
+    const hook = await service.get(tenant, id);
+    try {
+      return json(200, await runner().ping(tenant, hook));
+    } catch (error) {
+      // Kong answers a ping that could not be sent with 400 and the reason.
+      if (error instanceof DeliveryError) throw new BadRequestError(error.message, { cause: error });
+      throw error;
+    }
+  }
+
+  const deadLetters = (method: string, parts: string[], request: ApiRequest) =>
+    deadLetterRoutes(options.deadLetters as DeadLetters, tenant, method, parts.slice(1), request, () =>
+      pageSize(request.query),
+    );
+
+  // One handler per route of the table; the type makes a route without a handler a compile error.
+  const handlers: Record<AdminRoutePath, RouteHandler> = {
+    '/health': async () => json(200, { status: 'ok' }),
+    '/event-hooks': (method, _params, request) => collection(method, request),
+    '/event-hooks/sources': async () => json(200, { data: await service.catalog(tenant) }),
+    '/event-hooks/sources/{source}': async (_method, [source]) =>
+      json(200, { data: await service.source(tenant, source as string) }),
+    '/event-hooks/sources/{source}/{event}': async (method, [source, event], request) => {
+      const [s, e] = [source as string, event as string];
+      if (method === 'GET') return json(200, { data: await service.event(tenant, s, e) });
+      if (method === 'PUT') return json(200, { data: await service.putEvent(tenant, s, e, await body(request)) });
+      await service.deleteEvent(tenant, s, e);
+      return noContent();
+    },
+    '/event-hooks/{id}': (method, [id], request) => entity(method, hookId(id as string), request),
+    '/event-hooks/{id}/test': (_method, [id], request) => test(hookId(id as string), request),
+    '/event-hooks/{id}/ping': (_method, [id]) => ping(hookId(id as string)),
+    '/event-hooks/{id}/secret/rotate': async (_method, [id], request) =>
+      json(200, await service.rotateSecret(tenant, hookId(id as string), await body(request))),
+    '/dead-letters': (method, _params, request, parts) => deadLetters(method, parts, request),
+    '/dead-letters/{id}': (method, _params, request, parts) => deadLetters(method, parts, request),
+    '/dead-letters/{id}/replay': (method, _params, request, parts) => deadLetters(method, parts, request),
+  };
+  // Without a dead-letter store its routes do not exist (404, not 405).
+  const routes = ADMIN_ROUTES.filter((route) => options.deadLetters || !route.path.startsWith('/dead-letters'));
 
   return async (request) => {
     try {
       const method = request.method.toUpperCase();
       const parts = segments(request.path);
-      if (parts[0] === 'health' && parts.length === 1) return json(200, { status: 'ok' });
-      if (parts[0] === 'dead-letters' && options.deadLetters) {
-        return await deadLetterRoutes(options.deadLetters, tenant, method, parts.slice(1), request, () =>
-          pageSize(request.query),
-        );
-      }
-      if (parts[0] !== 'event-hooks') throw new NotFoundError();
-      const [, second, third, ...rest] = parts;
-      if (second === undefined) return await collection(method, request);
-      if (second === 'sources') return await sources(method, parts.slice(2), request);
-      // Kong's ids are lower-case UUIDs; an upper-case spelling names the same hook.
-      const id = isUuid(second) ? second.toLowerCase() : second;
-      if (third === undefined) return await entity(method, id, request);
-      if (rest.length === 0) return await action(method, id, third, request);
-      if (third === 'secret' && rest.length === 1 && rest[0] === 'rotate') {
-        allow(method, ['POST']);
-        return json(200, await service.rotateSecret(tenant, id, await body(request)));
-      }
-      throw new NotFoundError();
+      const found = matchRoute(routes, parts);
+      if (!found) throw new NotFoundError();
+      const methods: readonly string[] = found.route.methods;
+      if (!methods.includes('*')) allow(method, [...methods]);
+      return await handlers[found.route.path](method, found.params, request, parts);
     } catch (error) {
       return errorResponse(error, logger);
     }

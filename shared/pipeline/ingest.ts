@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type ApiRequest, type ApiResponse, errorResponse, JSON_HEADERS, json, parseJsonBody } from '../admin/http.ts';
+import type { RouteSpec } from '../admin/router.ts';
 import { BadRequestError, ConflictError, EventHooksError, type FieldErrors, SchemaViolationError } from '../errors.ts';
 import { IDEMPOTENCY_KEY, PRODUCER_EVENT_ID } from '../events/envelope.ts';
 import { findEvent, type SourceCatalog } from '../hooks/catalog.ts';
@@ -38,6 +39,13 @@ export interface ParsedEvent {
 }
 
 const DEFAULT_MAX_BATCH = 100;
+
+/** The ingest route, read by the local runtime's API Gateway stand-in and by the fuzz test. */
+export const INGEST_ROUTE = { path: '/events', methods: ['POST'] } as const satisfies RouteSpec;
+/** Kong's bundled http-log plugin posts here (see kongHttpLog.ts); served by the same ingest function. */
+export const KONG_HTTP_LOG_ROUTE = { path: '/ingest/kong-http-log', methods: ['POST'] } as const satisfies RouteSpec;
+/** Every route of the ingest function, for the HTTP front and for tools that enumerate routes (the fuzz test). */
+export const INGEST_ROUTES = [INGEST_ROUTE, KONG_HTTP_LOG_ROUTE] as const;
 
 /**
  * Checks a posted event or batch: `{source, event, data, id?}` or an array of them, `source`/`event`

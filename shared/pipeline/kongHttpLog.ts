@@ -9,9 +9,10 @@
  */
 import { BadRequestError, type FieldErrors, SchemaViolationError } from '../errors.ts';
 import { setOwn } from '../records.ts';
+import { KONG_HTTP_LOG_ROUTE } from './ingest.ts';
 
 /** The route Kong's http-log plugin posts to. */
-export const KONG_HTTP_LOG_PATH = '/ingest/kong-http-log';
+export const KONG_HTTP_LOG_PATH = KONG_HTTP_LOG_ROUTE.path;
 
 /** What `POST /events` takes: one producer event. */
 export interface ProducerEvent {

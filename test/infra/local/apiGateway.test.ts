@@ -1,7 +1,11 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refusal } from '../../../infra/local/apiGateway.ts';
+import { type RuntimeProcess, spawnRuntime } from '../../../bench/runtimeProcess.ts';
+import { MAX_PAYLOAD_BYTES, refusal } from '../../../infra/local/apiGateway.ts';
+import { storeKey } from '../../support/fuzz/harness.ts';
+import { sendRaw } from '../../support/fuzz/rawHttp.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
+import { startTestStore, type TestStore } from '../../support/store.ts';
 
 /** A raw request, so the test controls `Host` and `Origin` as a browser or a rebinding attack would. */
 function raw(url: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
@@ -55,4 +59,39 @@ describe('local API gateway: requests a browser page could forge', () => {
       'cross-origin requests are refused',
     );
   });
+});
+
+describe('local API gateway: bodies over the payload limit', () => {
+  let store: TestStore;
+  let runtime: RuntimeProcess;
+  beforeAll(async () => {
+    store = await startTestStore();
+    // In its own process, as a user runs it: the reset raced the answer only across processes.
+    runtime = await spawnRuntime({
+      quiet: true,
+      env: { DYNAMODB_ENDPOINT: store.endpoint, TABLE_NAME: store.tableName, ...storeKey(store) },
+    });
+  });
+  afterAll(async () => {
+    await runtime.close();
+    await store.close();
+  });
+
+  // Found by the fuzz test: the gateway closed the connection with the body still arriving, the
+  // kernel reset it, and the client got EPIPE instead of the 413.
+  it('answers 413 to a client still sending the oversized body, instead of resetting the connection', async () => {
+    const port = Number(new URL(runtime.url).port);
+    const body = JSON.stringify({ a: 'x'.repeat(MAX_PAYLOAD_BYTES) });
+    const results = [];
+    for (let i = 0; i < 12; i++) {
+      const target = ['/events', '/event-hooks', '/dead-letters/x/replay'][i % 3] as string;
+      const c = { n: i, kind: 'size', route: `POST ${target}`, method: 'POST', target, headers: [], body };
+      results.push(await sendRaw(port, c, 10_000));
+    }
+    for (const res of results) {
+      expect(res.error).toBeUndefined();
+      expect(res.status).toBe(413);
+      expect(JSON.parse(res.body)).toEqual({ message: `request body is larger than ${MAX_PAYLOAD_BYTES} bytes` });
+    }
+  }, 60_000);
 });
