@@ -1,58 +1,84 @@
 #!/usr/bin/env node
-// The event-hooks command line: sends events to a running service (the local runtime by default).
-// Plain JavaScript so `npx event-hooks` works without a build step.
-import { parseArgs } from 'node:util';
+// The event-hooks command line: every command speaks the public Admin API of a running service (the
+// local runtime by default). Plain JavaScript so `npx event-hooks` works without a build step.
+//
+// The parser is commander: the most used and longest kept Node argument parser, with no dependencies
+// of its own, and it gives what a hand-written parser got wrong: `--help` on every command and
+// group, `--version`, and unknown commands or options refused with the help text. citty and cac
+// would do too; commander's nested command groups (`hooks list`) and its typed error codes (mapped
+// to our exit codes below) decided it.
+//
+// Conventions every command follows (docs/cli.md):
+//   --url   default $EVENT_HOOKS_URL, else http://127.0.0.1:$PORT, else http://127.0.0.1:8001
+//   --key   default $EVENT_HOOKS_KEY, sent as `Authorization: Bearer <key>`
+//   --json  machine output (the API's JSON); the default is a readable table
+//   exit codes: 0 ok, 1 the service refused or failed (its message and fields printed), 2 usage error
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { client, describeError, ServiceError, UsageError } from './lib/client.mjs';
+import { addDeadLetterCommands } from './lib/deadLetters.mjs';
+import { addHookCommands } from './lib/hooks.mjs';
+import { common, parseJson } from './lib/options.mjs';
+import { addSourceCommands } from './lib/sources.mjs';
+import { addWatchKongCommand } from './lib/watchKong.mjs';
 
-const USAGE = `usage: event-hooks emit <source> <event> '<json data>' [--url URL]
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-Sends one event to POST /events and prints the accepted event (id, time).
-  --url   the service's base URL (default: $EVENT_HOOKS_URL or http://127.0.0.1:8001)
+const program = new Command('event-hooks')
+  .description("Kong Gateway's Event Hooks as a service: manage hooks, replay dead letters, send events.")
+  .version(pkg.version, '-V, --version', 'print the version')
+  .helpOption('-h, --help', 'print help for this command')
+  .exitOverride()
+  .showHelpAfterError()
+  .configureHelp({ styleTitle: (title) => title.toLowerCase() })
+  .addHelpText(
+    'after',
+    `
+usage: event-hooks emit <source> <event> '<json data>'     send one event
+       event-hooks hooks list                                 the hooks, as a table
+       event-hooks dead-letters replay --all                  replay every dead letter
+       event-hooks <command> --help                           one command's options
 
 examples:
   event-hooks emit crud consumers:create '{"operation":"create","entity":{"username":"jane"}}'
-  event-hooks emit rate-limiting-advanced rate-limit-exceeded '{"consumer":"c1","ip":"10.0.0.1","service":"s1","rate":11,"limit":10,"window":"minute"}'`;
+  event-hooks hooks create --source crud --event consumers --handler webhook --config-json '{"url":"https://example.com/hook"}'`,
+  );
 
-function fail(message, code = 2) {
-  process.stderr.write(`${message}\n`);
-  process.exit(code);
-}
-
-async function main() {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: { url: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (error) {
-    fail(`${error.message}\n\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return void process.stdout.write(`${USAGE}\n`);
-  const [command, source, event, json, ...extra] = positionals;
-  if (command !== 'emit' || !source || !event || extra.length > 0) fail(USAGE);
-  let data = {};
-  if (json !== undefined) {
-    try {
-      data = JSON.parse(json);
-    } catch (error) {
-      fail(`the data is not valid JSON: ${error.message}`);
-    }
-  }
-  const base = (values.url ?? process.env.EVENT_HOOKS_URL ?? 'http://127.0.0.1:8001').replace(/\/+$/, '');
-  let res;
-  try {
-    res = await fetch(`${base}/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ source, event, data }),
-    });
-  } catch (error) {
-    fail(`cannot reach ${base}: ${error.cause?.message ?? error.message} (is the service running? try: npm start)`, 1);
-  }
-  const text = await res.text();
-  if (res.status !== 202) fail(`${res.status}: ${text}`, 1);
+common(
+  program
+    .command('emit')
+    .description('send one event to POST /events and print the accepted event (id, time) as JSON')
+    .argument('<source>', 'the event source, e.g. crud')
+    .argument('<event>', 'the event, e.g. consumers:create')
+    .argument('[data]', 'the event data as JSON', '{}')
+    .option('--id <id>', "the event's own id: an event whose source and id were accepted before is not sent again"),
+).action(async (source, event, data, options) => {
+  const body = { source, event, data: parseJson(data, 'the data') };
+  if (options.id !== undefined) body.id = options.id;
+  const { text } = await client(options).request('POST', '/events', body);
   process.stdout.write(`${text}\n`);
-}
+});
 
-main();
+addHookCommands(program);
+addDeadLetterCommands(program);
+addSourceCommands(program);
+addWatchKongCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version end with code 0; any parse error (unknown command or option, missing
+    // argument, a group without its subcommand) is a usage error: 2, with the help already printed.
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof UsageError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exitCode = 2;
+  } else if (error instanceof ServiceError) {
+    process.stderr.write(`${describeError(error)}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
