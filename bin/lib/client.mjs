@@ -73,11 +73,9 @@ export function client(options, env = process.env) {
     for (let pages = 0; next && pages < 10_000; pages++) {
       const { body } = await request('GET', next);
       items.push(...(body?.data ?? []));
-      // `next` is a path on the same service (Kong's shape); keep only path and query.
-      next =
-        typeof body?.next === 'string' && body.next
-          ? new URL(body.next, base).pathname + new URL(body.next, base).search
-          : undefined;
+      // `next` is a path on the service, like `/event-hooks?offset=…` (Kong's shape); it is
+      // requested under the base URL, which may carry a stage prefix such as `/prod`.
+      next = typeof body?.next === 'string' && body.next.startsWith('/') ? body.next : undefined;
     }
     return items;
   }

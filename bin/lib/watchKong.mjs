@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { client, ServiceError, UsageError } from './client.mjs';
+import { client, describeError, ServiceError, UsageError } from './client.mjs';
 import { common, parseDuration } from './options.mjs';
 
 /** The entities watched; targets are listed per upstream, as Kong's Admin API serves them. */
@@ -186,7 +186,7 @@ export function addWatchKongCommand(program) {
       } catch (error) {
         // A failed poll is retried at the next tick with the same ids, so nothing is lost or doubled.
         if (error instanceof UsageError) throw error;
-        process.stderr.write(`poll failed: ${error instanceof Error ? error.message : error}\n`);
+        process.stderr.write(`poll failed: ${describeError(error)}\n`);
       }
       await sleep(interval, undefined, { signal: abort.signal }).catch(() => {});
     }

@@ -61,6 +61,23 @@ describe('event-hooks conventions', () => {
       await service.close();
     }
   });
+
+  it('lists every page, following `next` under the base URL (which may carry a stage prefix)', async () => {
+    const service = await startReceiver((request) => {
+      const page = request.url.includes('offset=p2')
+        ? { data: [{ id: 'h2', source: 'balancer', event: 'health', handler: 'log' }], next: null }
+        : { data: [{ id: 'h1', source: 'crud', event: 'consumers', handler: 'log' }], next: '/event-hooks?offset=p2' };
+      return { status: 200, body: JSON.stringify(page) };
+    });
+    try {
+      const res = await cli(['hooks', 'list', '--url', `${service.url}/prod/`]);
+      expect(res.code).toBe(0);
+      expect(res.stdout).toMatch(/h1\s+crud\s+consumers\s+log\n.*h2\s+balancer\s+health\s+log/);
+      expect(service.requests.map((r) => r.url)).toEqual(['/prod/event-hooks', '/prod/event-hooks?offset=p2']);
+    } finally {
+      await service.close();
+    }
+  });
 });
 
 describe('event-hooks commands against the local runtime', () => {

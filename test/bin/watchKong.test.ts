@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -186,6 +187,34 @@ describe('event-hooks watch-kong', () => {
     // The state file was replaced, never left half-written: no temp file remains beside it.
     expect((await readdir(dir)).sort()).toEqual(['state.before.json', 'state.json']);
     expect(JSON.parse(await readFile(state, 'utf8')).entities.consumers[dan.id]).toEqual(dan);
+  });
+
+  it('keeps polling at --interval until SIGTERM, then exits 0', async () => {
+    const state = join(dir, 'loop.json');
+    const cliPath = join(import.meta.dirname, '..', '..', 'bin', 'event-hooks.mjs');
+    const args = ['watch-kong', '--admin-url', kong.url, '--state', state, '--interval', '200ms'];
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      env: { PATH: process.env.PATH, EVENT_HOOKS_URL: t.runtime.url },
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const until = async (pattern: RegExp) => {
+      for (let i = 0; i < 100 && !pattern.test(stdout); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(stdout).toMatch(pattern);
+    };
+    try {
+      await until(/baseline taken/);
+      const eve = kong.row({ username: 'eve', updated_at: 1_700_000_200 });
+      kong.tables.consumers!.push(eve);
+      await until(new RegExp(`consumers:create ${eve.id}`));
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stdout.match(/consumers:create/g)).toHaveLength(1);
   });
 
   it('exits 1 with the reason when Kong is unreachable or answers an error, and 2 for a bad interval', async () => {
