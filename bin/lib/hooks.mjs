@@ -29,7 +29,9 @@ function hookBody(options) {
     throw new UsageError('the hook must be a JSON object');
   for (const key of ['source', 'event', 'handler']) if (options[key] !== undefined) body[key] = options[key];
   if (options.configJson !== undefined) body.config = parseJson(options.configJson, '--config-json');
-  if (options.snooze !== undefined) body.snooze = Number(options.snooze);
+  // Not a number: sent as given, so that the service answers with Kong's own field error.
+  if (options.snooze !== undefined)
+    body.snooze = /^\d+$/.test(options.snooze) ? Number(options.snooze) : options.snooze;
   if (options.onChange !== undefined) body.on_change = options.onChange;
   return body;
 }

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -175,6 +176,9 @@ describe('event-hooks commands against the local runtime', () => {
       code: 1,
       stderr: expect.stringMatching(/^400: schema violation.*handler: required field missing/),
     });
+    const id = ok.stdout.match(/^id\s+(\S+)$/m)?.[1] as string;
+    const snooze = await cli(['hooks', 'update', id, '--snooze', 'soon'], env);
+    expect(snooze).toMatchObject({ code: 1, stderr: expect.stringMatching(/^400: schema violation.*snooze: /) });
   });
 
   it('sources put|list|delete', async () => {
@@ -260,5 +264,29 @@ describe('event-hooks dead-letters', () => {
       stderr: /give a dead letter id or --all/,
     });
     expect(await cli(['dead-letters', 'replay', 'nope'], env)).toMatchObject({ code: 1, stderr: /^404/ });
+  });
+
+  it('draws a progress bar for replay --all on a terminal', async () => {
+    failing = true;
+    for (const n of [4, 5]) expect((await cli(['emit', 'balancer', 'health', `{"n":${n}}`], env)).code).toBe(0);
+    for (let i = 0; i < 100 && (await t.request('GET', '/dead-letters')).body.data.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    failing = false;
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'event-hooks.mjs');
+    // util-linux `script` gives the command a pseudo-terminal, as a user's shell would.
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile(
+        'script',
+        ['-qec', `'${process.execPath}' '${bin}' dead-letters replay --all`, '/dev/null'],
+        { env: { PATH: process.env.PATH, ...env }, timeout: 30_000 },
+        (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      ),
+    );
+    expect(output).toContain('\rreplaying [###############...............] 1/2');
+    expect(output).toContain('\rreplaying [##############################] 2/2');
+    expect(output).toMatch(/replayed 2 dead letters/);
+    expect(output).not.toMatch(/replayed [0-9a-f-]{36}/);
+    expect((await t.request('GET', '/dead-letters')).body.data).toEqual([]);
   });
 });
