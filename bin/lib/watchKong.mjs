@@ -127,7 +127,10 @@ async function loadState(file) {
 /** Write, then rename: a crash leaves the old file or the new one, never half of one. */
 async function saveState(file, entities) {
   const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, `${JSON.stringify({ version: 1, saved_at: new Date().toISOString(), entities })}\n`);
+  // Owner-only: the snapshot holds whatever the Admin API returns, certificates' keys included.
+  await writeFile(temp, `${JSON.stringify({ version: 1, saved_at: new Date().toISOString(), entities })}\n`, {
+    mode: 0o600,
+  });
   await rename(temp, file);
 }
 

@@ -66,7 +66,18 @@ describe('event-hooks conventions', () => {
   it('lists every page, following `next` under the base URL (which may carry a stage prefix)', async () => {
     const service = await startReceiver((request) => {
       const page = request.url.includes('offset=p2')
-        ? { data: [{ id: 'h2', source: 'balancer', event: 'health', handler: 'log' }], next: null }
+        ? {
+            data: [
+              {
+                id: 'h2',
+                source: 'balancer',
+                event: 'health',
+                handler: 'log',
+                config: { url: 'http://x/\u001b[2J\u0007' },
+              },
+            ],
+            next: null,
+          }
         : { data: [{ id: 'h1', source: 'crud', event: 'consumers', handler: 'log' }], next: '/event-hooks?offset=p2' };
       return { status: 200, body: JSON.stringify(page) };
     });
@@ -75,6 +86,9 @@ describe('event-hooks conventions', () => {
       expect(res.code).toBe(0);
       expect(res.stdout).toMatch(/h1\s+crud\s+consumers\s+log\n.*h2\s+balancer\s+health\s+log/);
       expect(service.requests.map((r) => r.url)).toEqual(['/prod/event-hooks', '/prod/event-hooks?offset=p2']);
+      // Data written by others cannot drive the terminal: escape sequences lose their control characters.
+      expect([...res.stdout].filter((c) => c !== '\n' && c.charCodeAt(0) < 0x20)).toEqual([]);
+      expect(res.stdout).toContain('http://x/[2J');
     } finally {
       await service.close();
     }

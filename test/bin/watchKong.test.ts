@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -187,6 +187,7 @@ describe('event-hooks watch-kong', () => {
     // The state file was replaced, never left half-written: no temp file remains beside it.
     expect((await readdir(dir)).sort()).toEqual(['state.before.json', 'state.json']);
     expect(JSON.parse(await readFile(state, 'utf8')).entities.consumers[dan.id]).toEqual(dan);
+    expect((await stat(state)).mode & 0o777).toBe(0o600);
   });
 
   it('keeps polling at --interval until SIGTERM, then exits 0', async () => {
