@@ -218,6 +218,20 @@ describe('event-hooks watch-kong', () => {
     expect(stdout.match(/consumers:create/g)).toHaveLength(1);
   });
 
+  it('keeps its state when the service cannot take the events, and sends them on the next poll', async () => {
+    const state = join(dir, 'refused.json');
+    const args = ['watch-kong', '--admin-url', kong.url, '--state', state, '--once'];
+    expect((await cli(args, { EVENT_HOOKS_URL: t.runtime.url })).code).toBe(0);
+    const saved = await readFile(state, 'utf8');
+    const fay = kong.row({ username: 'fay', updated_at: 1_700_000_300 });
+    kong.tables.consumers!.push(fay);
+    const down = await cli(args, { EVENT_HOOKS_URL: 'http://127.0.0.1:1' });
+    expect(down).toMatchObject({ code: 1, stderr: expect.stringMatching(/^cannot reach http:\/\/127\.0\.0\.1:1/) });
+    expect(await readFile(state, 'utf8')).toBe(saved);
+    const up = await cli(args, { EVENT_HOOKS_URL: t.runtime.url });
+    expect(up).toMatchObject({ code: 0, stdout: `consumers:create ${fay.id}\n` });
+  });
+
   it('exits 1 with the reason when Kong is unreachable or answers an error, and 2 for a bad interval', async () => {
     const state = join(dir, 'other.json');
     const env = { EVENT_HOOKS_URL: t.runtime.url };
