@@ -75,7 +75,12 @@ try {
     process.stderr.write(`${error.message}\n`);
     process.exitCode = 2;
   } else if (error instanceof ServiceError) {
-    process.stderr.write(`${describeError(error)}\n`);
+    // With --json the refusal is machine output too: Kong's body fields, on stderr.
+    const { status, message, fields } = error;
+    const json = process.argv.includes('--json')
+      ? JSON.stringify({ status, message, ...(fields ? { fields } : {}) })
+      : undefined;
+    process.stderr.write(`${json ?? describeError(error)}\n`);
     process.exitCode = 1;
   } else {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -190,6 +190,13 @@ describe('event-hooks commands against the local runtime', () => {
       code: 1,
       stderr: expect.stringMatching(/^400: schema violation.*handler: required field missing/),
     });
+    const badJson = await cli(['hooks', 'create', '--source', 'balancer', '--event', 'health', '--json'], env);
+    expect(badJson.code).toBe(1);
+    expect(JSON.parse(badJson.stderr)).toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/^schema violation/),
+      fields: { handler: 'required field missing' },
+    });
     const id = ok.stdout.match(/^id\s+(\S+)$/m)?.[1] as string;
     const snooze = await cli(['hooks', 'update', id, '--snooze', 'soon'], env);
     expect(snooze).toMatchObject({ code: 1, stderr: expect.stringMatching(/^400: schema violation.*snooze: /) });
