@@ -5,6 +5,7 @@ import { findEvent } from '../hooks/catalog.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../ports/deliveryQueue.ts';
+import { createFilterCache } from '../rules/hookFilter.ts';
 import type { DeadLetterStore } from '../store/deadLetterStore.ts';
 import { enqueue } from './enqueue.ts';
 import type { HookCache } from './hookCache.ts';
@@ -32,13 +33,15 @@ export function deliveryIdFor(eventId: string, hookId: string): string {
 }
 
 /**
- * Takes one event off the bus: finds the hooks that match any of its forms, lets each through the
+ * Takes one event off the bus: finds the hooks that match any of its forms, drops those whose
+ * `filter` the data does not match (before any store write), lets each other through the
  * `on_change`/`snooze` gate, and enqueues one delivery job per admitted hook. It never delivers.
  * Rejects (so the bus retries the event) only if the jobs could not be enqueued. A retry is safe:
  * the gate lets the same event through again (it remembers which event opened a window or set a
  * digest), and delivery ids are derived from the event and hook, so duplicates carry the same id.
  */
 export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Promise<DeliveryJob[]> {
+  const filters = createFilterCache();
   return async (event) => {
     const forms = eventForms(event.source, event.event, event.data);
     const [catalog, ...hookLists] = await Promise.all([
@@ -47,7 +50,12 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
     ]);
     const matches = hookLists.flat().flatMap((hook) => {
       const form = matchHook(hook, forms);
-      return form ? [{ hook, form }] : [];
+      if (!form) return [];
+      if (!filters.matcherOf(hook)(event.data)) {
+        deps.logger.debug('event filtered', { hook_id: hook.id, event_id: event.id, outcome: 'filtered' });
+        return [];
+      }
+      return [{ hook, form }];
     });
     const admitted = await Promise.all(
       matches.map(async ({ hook, form }) => {

@@ -1,0 +1,125 @@
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { HookEvent } from '../../../shared/events/envelope.ts';
+import { createGate } from '../../../shared/gate/gate.ts';
+import type { EventHook } from '../../../shared/hooks/hook.ts';
+import { memoryLogger } from '../../../shared/logger.ts';
+import { createDispatcher } from '../../../shared/pipeline/dispatcher.ts';
+import { HookCache } from '../../../shared/pipeline/hookCache.ts';
+import { ManualClock } from '../../../shared/ports/clock.ts';
+import type { DeliveryJob, DeliveryQueue } from '../../../shared/ports/deliveryQueue.ts';
+import { HookStore } from '../../../shared/store/hookStore.ts';
+import { SourceStore } from '../../../shared/store/sourceStore.ts';
+import { startTestStore, type TestStore } from '../../support/store.ts';
+
+const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const hook = (n: number, extra: Partial<EventHook>): EventHook =>
+  ({
+    id: id(n),
+    created_at: 0,
+    source: 'crud',
+    event: 'consumers',
+    handler: 'log',
+    on_change: null,
+    snooze: null,
+    filter: null,
+    threshold: null,
+    config: {},
+    ...extra,
+  }) as EventHook;
+
+let seq = 0;
+const consumerEvent = (tenant: string, username: string, extra: Record<string, unknown> = {}): HookEvent => ({
+  id: `e${++seq}`,
+  time: '2026-11-27T00:00:00Z',
+  tenant,
+  source: 'crud',
+  event: 'consumers',
+  data: { operation: 'delete', entity: { username }, ...extra },
+});
+
+const recordingQueue = (): DeliveryQueue & { jobs: DeliveryJob[] } => {
+  const jobs: DeliveryJob[] = [];
+  return { jobs, send: async (batch) => void jobs.push(...batch) };
+};
+
+describe('dispatcher: filters', () => {
+  let store: TestStore;
+  let hooks: HookStore;
+  let cache: HookCache;
+  const clock = new ManualClock(1_700_000_000_000);
+  const logger = memoryLogger();
+
+  beforeAll(async () => {
+    store = await startTestStore();
+    hooks = new HookStore({ client: store.client, tableName: store.tableName });
+    const sources = new SourceStore({ client: store.client, tableName: store.tableName });
+    cache = new HookCache({ hooks, sources, clock, checkIntervalMs: 0 });
+  });
+  afterAll(() => store.close());
+
+  const dispatcher = (queue: DeliveryQueue) =>
+    createDispatcher({
+      cache,
+      gate: createGate({ client: store.client, tableName: store.tableName, clock }),
+      queue,
+      deadLetters: { put: async (entry) => ({ ...entry, id: entry.job.deliveryId }) },
+      clock,
+      logger,
+    });
+
+  it('fires a filtered hook only for events whose data match, as the issue’s svc- example', async () => {
+    // Prepare
+    await hooks.create('f1', hook(1, { filter: { entity: { username: [{ prefix: 'svc-' }] } } }));
+    await hooks.create('f1', hook(2, {}));
+    const queue = recordingQueue();
+    const dispatch = dispatcher(queue);
+
+    // Act
+    const matching = await dispatch(consumerEvent('f1', 'svc-billing'));
+    const other = await dispatch(consumerEvent('f1', 'alice'));
+
+    // Assess
+    expect(matching.map((job) => job.hookId).sort()).toEqual([id(1), id(2)]);
+    expect(other.map((job) => job.hookId)).toEqual([id(2)]);
+  });
+
+  it('drops a filtered event before the gate: no conditional write at all', async () => {
+    // Prepare
+    await hooks.create('f2', hook(3, { snooze: 60, filter: { entity: { username: ['svc-only'] } } }));
+    const dispatch = dispatcher(recordingQueue());
+    await dispatch(consumerEvent('f2', 'warm-up')); // loads the hooks into the cache
+    const send = vi.spyOn(store.client, 'send');
+
+    // Act
+    const jobs = await dispatch(consumerEvent('f2', 'alice'));
+
+    // Assess
+    expect(jobs).toEqual([]);
+    const writes = send.mock.calls.filter(
+      ([command]) => command instanceof PutCommand || command instanceof UpdateCommand,
+    );
+    expect(writes).toEqual([]);
+    send.mockRestore();
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({ message: 'event filtered', hook_id: id(3), outcome: 'filtered' }),
+    );
+  });
+
+  it('compiles each hook version once, and again after the hook changes', async () => {
+    // Prepare
+    const before = { entity: { username: ['a'] } };
+    await hooks.create('f3', hook(4, { filter: before }));
+    const dispatch = dispatcher(recordingQueue());
+
+    // Act
+    const first = await dispatch(consumerEvent('f3', 'a'));
+    const stored = await hooks.get('f3', id(4));
+    await hooks.replace('f3', { ...(stored?.hook as EventHook), filter: { entity: { username: ['b'] } } }, stored?.rev);
+    const afterChange = [await dispatch(consumerEvent('f3', 'a')), await dispatch(consumerEvent('f3', 'b'))];
+
+    // Assess
+    expect(first).toHaveLength(1);
+    expect(afterChange.map((jobs) => jobs.length)).toEqual([0, 1]);
+  });
+});
