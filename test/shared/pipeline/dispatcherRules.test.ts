@@ -2,6 +2,7 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HookEvent } from '../../../shared/events/envelope.ts';
 import { createGate } from '../../../shared/gate/gate.ts';
+import { createThresholdCounter } from '../../../shared/gate/threshold.ts';
 import type { EventHook } from '../../../shared/hooks/hook.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
 import { createDispatcher } from '../../../shared/pipeline/dispatcher.ts';
@@ -43,7 +44,7 @@ const recordingQueue = (): DeliveryQueue & { jobs: DeliveryJob[] } => {
   return { jobs, send: async (batch) => void jobs.push(...batch) };
 };
 
-describe('dispatcher: filters', () => {
+describe('dispatcher: filters and thresholds', () => {
   let store: TestStore;
   let hooks: HookStore;
   let cache: HookCache;
@@ -62,6 +63,7 @@ describe('dispatcher: filters', () => {
     createDispatcher({
       cache,
       gate: createGate({ client: store.client, tableName: store.tableName, clock }),
+      threshold: createThresholdCounter({ client: store.client, tableName: store.tableName, clock }),
       queue,
       deadLetters: { put: async (entry) => ({ ...entry, id: entry.job.deliveryId }) },
       clock,
@@ -121,5 +123,68 @@ describe('dispatcher: filters', () => {
     // Assess
     expect(first).toHaveLength(1);
     expect(afterChange.map((jobs) => jobs.length)).toEqual([0, 1]);
+  });
+
+  it('fires a threshold hook once when the count-th matching event arrives, of 40 dispatched at once', async () => {
+    // Prepare: only svc- consumers count (the filter runs first), 5 within 300 s
+    const rule = hook(5, {
+      filter: { entity: { username: [{ prefix: 'svc-' }] } },
+      threshold: { count: 5, window: 300 },
+    });
+    await hooks.create('t1', rule);
+    const dispatch = dispatcher(recordingQueue());
+    const events = Array.from({ length: 40 }, (_, i) => consumerEvent('t1', i % 2 ? `svc-${i}` : `user-${i}`));
+
+    // Act
+    const jobs = (await Promise.all(events.map(dispatch))).flat();
+
+    // Assess: 20 events passed the filter, the 5th of them fired, the other 15 were suppressed
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]?.hookId).toBe(id(5));
+    const suppressed = logger.lines.filter((line) => line.hook_id === id(5) && line.outcome === 'suppressed:threshold');
+    expect(suppressed).toHaveLength(19);
+  });
+
+  it('opens a new window after the last one ends, and applies snooze to the firings', async () => {
+    // Prepare: fire at 2 events per 10 s, at most once per 60 s
+    await hooks.create('t2', hook(6, { threshold: { count: 2, window: 10 }, snooze: 60 }));
+    const dispatch = dispatcher(recordingQueue());
+    const start = clock.now();
+    const fired: number[] = [];
+
+    // Act
+    for (const t of [0, 1, 20, 21, 70, 71]) {
+      clock.set(start + t * 1000);
+      if ((await dispatch(consumerEvent('t2', 'alice'))).length > 0) fired.push(t);
+    }
+
+    // Assess: the firing at 21 falls in the snooze window opened at 1
+    expect(fired).toEqual([1, 71]);
+  });
+
+  it('fires again for the event that reached the count when its dispatch is retried after enqueueing failed', async () => {
+    // Prepare
+    await hooks.create('t3', hook(7, { threshold: { count: 2, window: 60 } }));
+    let failNext = false;
+    const jobs: DeliveryJob[] = [];
+    const dispatch = dispatcher({
+      send: async (batch) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('throttled');
+        }
+        jobs.push(...batch);
+      },
+    });
+    await dispatch(consumerEvent('t3', 'a'));
+    const second = consumerEvent('t3', 'b');
+
+    // Act
+    failNext = true;
+    await expect(dispatch(second)).rejects.toThrow('throttled');
+    const retried = await dispatch(second);
+
+    // Assess
+    expect(retried.map((job) => job.hookId)).toEqual([id(7)]);
   });
 });
