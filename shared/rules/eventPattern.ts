@@ -120,11 +120,16 @@ function compileOr(value: unknown, path: string): { match: Clause; combinations:
   return { match: (node) => alternatives.some((alternative) => alternative(node)), combinations };
 }
 
-/** The values a field offers to leaf operators: itself, or the scalar elements of an array. */
-function leavesOf(value: unknown, out: unknown[]): unknown[] {
-  if (Array.isArray(value)) for (const item of value) leavesOf(item, out);
-  else if (value !== undefined && !isObject(value)) out.push(value);
-  return out;
+/** Whether `value` (an array or object) holds any leaf: a scalar, itself or inside arrays. */
+function hasLeaf(value: unknown): boolean {
+  if (!Array.isArray(value)) return value !== undefined && !isObject(value);
+  return value.some(hasLeaf);
+}
+
+/** Whether a scalar of `value`, itself or inside (nested) arrays, passes `test`; objects are no leaves. */
+function someLeaf(value: unknown, test: ValueTest): boolean {
+  if (Array.isArray(value)) return value.some((item) => someLeaf(item, test));
+  return value !== undefined && !isObject(value) && test(value);
 }
 
 interface FieldMatcher {
@@ -134,17 +139,17 @@ interface FieldMatcher {
 }
 
 function fieldClause(key: string, field: FieldMatcher): Clause {
-  const { tests, exists } = field;
-  const anyTest = (leaf: unknown) => tests.some((test) => test(leaf));
+  const wantsPresent = field.exists.includes(true);
+  const wantsMissing = field.exists.includes(false);
+  const { tests } = field;
+  const anyTest: ValueTest = tests.length === 1 ? (tests[0] as ValueTest) : (leaf) => tests.some((test) => test(leaf));
   return (node) => {
     const value = isObject(node) ? getOwn(node, key) : undefined;
-    if (value !== undefined && value !== null && typeof value !== 'object') {
-      // The common case, a scalar: no list of leaves is built.
-      return exists.includes(true) || anyTest(value);
-    }
-    const leaves = value === null ? [null] : leavesOf(value, []);
-    if (exists.includes(leaves.length > 0)) return true;
-    return leaves.some(anyTest);
+    if (value === undefined) return wantsMissing;
+    // The common case, a scalar, costs one test and no allocation.
+    if (value === null || typeof value !== 'object') return wantsPresent || anyTest(value);
+    if (hasLeaf(value) ? wantsPresent : wantsMissing) return true;
+    return someLeaf(value, anyTest);
   };
 }
 
@@ -285,13 +290,7 @@ function numericOperand(value: unknown, path: string): number {
   return value;
 }
 
-const COMPARE: Record<string, (value: number, bound: number) => boolean> = {
-  '=': (value, bound) => value === bound,
-  '>': (value, bound) => value > bound,
-  '>=': (value, bound) => value >= bound,
-  '<': (value, bound) => value < bound,
-  '<=': (value, bound) => value <= bound,
-};
+const NUMERIC_OPERATORS = new Set(['=', '>', '>=', '<', '<=']);
 
 /** `["=", 5]`, `[">", 0]`, `[">", 0, "<=", 5]`: one equality, or up to one lower and one upper bound. */
 function numericTest(operand: unknown, path: string): ValueTest {
@@ -302,7 +301,7 @@ function numericTest(operand: unknown, path: string): ValueTest {
   const pairs: [string, number][] = [];
   for (let i = 0; i < operand.length; i += 2) {
     const op = operand[i];
-    if (typeof op !== 'string' || !Object.hasOwn(COMPARE, op)) {
+    if (typeof op !== 'string' || !NUMERIC_OPERATORS.has(op)) {
       throw new InvalidPatternError(
         path,
         `numeric operator must be one of =, <, <=, >, >= (got ${JSON.stringify(op)})`,
@@ -320,10 +319,20 @@ function numericTest(operand: unknown, path: string): ValueTest {
     if (low >= high) throw new InvalidPatternError(path, 'numeric range lower bound must be below its upper bound');
   }
   const { numericMagnitude } = PATTERN_LIMITS;
-  const checks = pairs.map(([op, bound]) => {
-    const compare = COMPARE[op] as (value: number, bound: number) => boolean;
-    return (value: number) => compare(value, bound);
-  });
+  let [low, lowInclusive, high, highInclusive]: [number, boolean, number, boolean] = [
+    -numericMagnitude,
+    true,
+    numericMagnitude,
+    true,
+  ];
+  for (const [op, bound] of pairs) {
+    if (op === '=' || LOWER_BOUNDS.has(op)) [low, lowInclusive] = [bound, op !== '>'];
+    if (op === '=' || UPPER_BOUNDS.has(op)) [high, highInclusive] = [bound, op !== '<'];
+  }
   return (leaf) =>
-    typeof leaf === 'number' && Math.abs(leaf) <= numericMagnitude && checks.every((check) => check(leaf));
+    typeof leaf === 'number' &&
+    leaf >= -numericMagnitude &&
+    leaf <= numericMagnitude &&
+    (lowInclusive ? leaf >= low : leaf > low) &&
+    (highInclusive ? leaf <= high : leaf < high);
 }

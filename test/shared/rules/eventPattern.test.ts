@@ -213,6 +213,14 @@ describe('compilePattern', () => {
       expect(matches(pattern, { sourceIPAddress: 'not an address' })).toBe(false);
     });
 
+    it('covers whole and single-address blocks, and takes only dotted-decimal IPv4', () => {
+      expect(matches({ ip: [{ cidr: '0.0.0.0/0' }] }, { ip: '203.0.113.9' })).toBe(true);
+      expect(matches({ ip: [{ cidr: '203.0.113.9/32' }] }, { ip: '203.0.113.9' })).toBe(true);
+      expect(matches({ ip: [{ cidr: '203.0.113.9/32' }] }, { ip: '203.0.113.8' })).toBe(false);
+      expect(matches({ ip: [{ cidr: '10.0.0.0/8' }] }, { ip: '010.0.0.1' })).toBe(false);
+      expect(matches({ ip: [{ cidr: '10.0.0.0/8' }] }, { ip: '10.0.0.256' })).toBe(false);
+    });
+
     it('IPv6: "sourceIPAddress": [{"cidr": "2001:db8::/32"}]', () => {
       const pattern = { sourceIPAddress: [{ cidr: '2001:db8::/32' }] };
       expect(matches(pattern, { sourceIPAddress: '2001:db8:1234::1' })).toBe(true);
