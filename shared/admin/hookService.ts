@@ -62,6 +62,13 @@ function withoutDeployment(value: unknown): unknown {
   return rest;
 }
 
+/** Hooks stored before `filter` and `threshold` existed are answered with both `null`, as every hook shape has them. */
+function withRuleFields(hook: EventHook): EventHook {
+  return hook.filter !== undefined && hook.threshold !== undefined
+    ? hook
+    : { ...hook, filter: hook.filter ?? null, threshold: hook.threshold ?? null };
+}
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
 const MAX_FIELDS = 100;
 /** A field names a key of the event data; the same bound as a hook's source and event names. */
@@ -93,14 +100,15 @@ export class HookService {
     return mergeCatalog(await this.deps.sources.list(tenant));
   }
 
-  list(tenant: string, options: { size: number; offset?: string }): Promise<HookPage> {
-    return this.deps.hooks.list(tenant, options);
+  async list(tenant: string, options: { size: number; offset?: string }): Promise<HookPage> {
+    const page = await this.deps.hooks.list(tenant, options);
+    return { ...page, hooks: page.hooks.map(withRuleFields) };
   }
 
   async get(tenant: string, id: string): Promise<EventHook> {
     const stored = await this.stored(tenant, id);
     if (!stored) throw new NotFoundError();
-    return stored.hook;
+    return withRuleFields(stored.hook);
   }
 
   async create(tenant: string, body: unknown): Promise<EventHook> {

@@ -54,9 +54,6 @@ interface HookItem {
 function decodeHook(item: Record<string, unknown>): EventHook {
   const { hookJson, hook, deployment } = item as Partial<HookItem>;
   const decoded = typeof hookJson === 'string' ? (JSON.parse(hookJson) as EventHook) : (hook as EventHook);
-  // Hooks stored before `filter` and `threshold` existed read as having neither.
-  decoded.filter ??= null;
-  decoded.threshold ??= null;
   return deployment ? ({ ...decoded, deployment } as EventHook) : decoded;
 }
 

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_TENANT } from '../../../shared/hooks/hook.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
 /** Filters and thresholds end to end: through the Admin API, the bus, the dispatcher and the delivery worker. */
@@ -36,6 +38,27 @@ describe('filters and thresholds (local runtime, real store)', () => {
     const patched = await t.request('PATCH', `/event-hooks/${plain.id}`, { threshold: { count: 3, window: 60 } });
     expect(patched.status).toBe(200);
     expect(patched.body.threshold).toEqual({ count: 3, window: 60 });
+  });
+
+  it('answers both as null for a hook stored before they existed', async () => {
+    const id = randomUUID();
+    await t.runtime.app.hooks.create(DEFAULT_TENANT, {
+      id,
+      created_at: 0,
+      source: 'crud',
+      event: 'routes',
+      handler: 'log',
+      on_change: null,
+      snooze: null,
+      config: {},
+    });
+    const got = await t.request('GET', `/event-hooks/${id}`);
+    expect([got.body.filter, got.body.threshold]).toEqual([null, null]);
+    const listed = await t.request('GET', '/event-hooks?size=1000');
+    expect(listed.body.data.find((hook: { id: string }) => hook.id === id)).toMatchObject({
+      filter: null,
+      threshold: null,
+    });
   });
 
   it('refuses a bad filter with Kong’s schema-violation answer saying where and what', async () => {

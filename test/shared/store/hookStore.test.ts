@@ -15,8 +15,6 @@ const hook = (id: string, source = 'crud', event: string | null = 'consumers'): 
   handler: 'log',
   on_change: null,
   snooze: null,
-  filter: null,
-  threshold: null,
   config: {},
 });
 
