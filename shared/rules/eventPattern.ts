@@ -53,8 +53,7 @@ const join = (path: string, key: string) => (path ? `${path}.${key}` : key);
  */
 export function compilePattern(pattern: unknown): PatternMatcher {
   if (!isObject(pattern)) throw new InvalidPatternError('', 'a pattern must be an object');
-  const text = JSON.stringify(pattern);
-  if (text.length > PATTERN_LIMITS.characters) {
+  if (jsonLength(pattern) > PATTERN_LIMITS.characters) {
     throw new InvalidPatternError('', `a pattern must be at most ${PATTERN_LIMITS.characters} characters of JSON`);
   }
   const node = compileObject(pattern, '');
@@ -65,6 +64,16 @@ export function compilePattern(pattern: unknown): PatternMatcher {
     );
   }
   return node.match as PatternMatcher;
+}
+
+/** The length of `value` as JSON, or Infinity when it nests too deep to serialise (the size check comes first). */
+function jsonLength(value: unknown): number {
+  try {
+    return JSON.stringify(value).length;
+  } catch (error) {
+    if (error instanceof RangeError) return Number.POSITIVE_INFINITY;
+    throw error;
+  }
 }
 
 /** Why `pattern` is refused (`path: problem`), or `undefined` when it compiles. */

@@ -325,6 +325,12 @@ describe('patternError', () => {
     expect(patternError(big)).toBe(`a pattern must be at most ${PATTERN_LIMITS.characters} characters of JSON`);
   });
 
+  it('refuses a pattern nested too deep to serialise as too large, not with a crash', () => {
+    let deep: Record<string, unknown> = { a: ['x'] };
+    for (let i = 0; i < 100_000; i++) deep = { a: deep };
+    expect(patternError(deep)).toBe(`a pattern must be at most ${PATTERN_LIMITS.characters} characters of JSON`);
+  });
+
   it(`bounds $or combinations at ${PATTERN_LIMITS.combinations}`, () => {
     const or = (name: string) => ({
       $or: Array.from({ length: 11 }, (_, i) => ({ [`${name}${i}`]: [i] })),
