@@ -48,7 +48,7 @@ export function deliveryIdFor(eventId: string, hookId: string): string {
  * digest), and delivery ids are derived from the event and hook, so duplicates carry the same id.
  */
 export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Promise<DeliveryJob[]> {
-  const filters = createFilterCache();
+  const filters = createFilterCache(deps.logger);
   return async (event) => {
     const forms = eventForms(event.source, event.event, event.data);
     const [catalog, ...hookLists] = await Promise.all([

@@ -108,7 +108,7 @@ describe('dispatcher: filters and thresholds', () => {
     );
   });
 
-  it('compiles each hook version once, and again after the hook changes', async () => {
+  it('matches with the new filter as soon as the hook changes', async () => {
     // Prepare
     const before = { entity: { username: ['a'] } };
     await hooks.create('f3', hook(4, { filter: before }));
