@@ -246,6 +246,9 @@ function compileOperator(operator: string, operand: unknown, path: string): Valu
   }
 }
 
+/** Operators `anything-but` negates, each with one string or a list of strings. */
+const ANYTHING_BUT_STRING_OPERATORS = new Set(['prefix', 'suffix', 'equals-ignore-case', 'wildcard']);
+
 function anythingButTest(operand: unknown, path: string): ValueTest {
   if (typeof operand === 'string' || typeof operand === 'number') return (leaf) => leaf !== operand;
   if (Array.isArray(operand)) {
@@ -261,12 +264,7 @@ function anythingButTest(operand: unknown, path: string): ValueTest {
     const [operator] = Object.keys(operand) as [string];
     const inner = operand[operator];
     const at = `${path}.anything-but`;
-    if (operator === 'prefix' || operator === 'suffix') {
-      const affix = stringOperand(`anything-but ${operator}`, inner, path);
-      const test = affixTest(operator, affix, at);
-      return (leaf) => typeof leaf === 'string' && !test(leaf);
-    }
-    if (operator === 'equals-ignore-case' || operator === 'wildcard') {
+    if (ANYTHING_BUT_STRING_OPERATORS.has(operator)) {
       const list = typeof inner === 'string' ? [inner] : inner;
       if (!Array.isArray(list) || list.length === 0 || !list.every((item) => typeof item === 'string')) {
         throw new InvalidPatternError(path, `anything-but ${operator} must be a string or a list of strings`);

@@ -127,6 +127,16 @@ describe('compilePattern', () => {
       expect(matches(pattern, { state: 'initializing' })).toBe(false);
     });
 
+    it('a prefix or suffix list: {"anything-but": {"prefix": ["init", "error"]}}, {"suffix": ["1234", "6789"]}', () => {
+      const prefixes = { state: [{ 'anything-but': { prefix: ['init', 'error'] } }] };
+      expect(matches(prefixes, { state: 'running' })).toBe(true);
+      expect(matches(prefixes, { state: 'initializing' })).toBe(false);
+      expect(matches(prefixes, { state: 'error-42' })).toBe(false);
+      const suffixes = { 'instance-id': [{ 'anything-but': { suffix: ['1234', '6789'] } }] };
+      expect(matches(suffixes, { 'instance-id': 'i-0000' })).toBe(true);
+      expect(matches(suffixes, { 'instance-id': 'i-6789' })).toBe(false);
+    });
+
     it('suffix: "FileName": [{"anything-but": {"suffix": ".txt"}}]', () => {
       const pattern = { FileName: [{ 'anything-but': { suffix: '.txt' } }] };
       expect(matches(pattern, { FileName: 'notes.md' })).toBe(true);
@@ -292,7 +302,8 @@ describe('patternError', () => {
       { a: [{ 'anything-but': ['x', 1] }] },
       'a[0]: anything-but list must hold only strings or only numbers, at least one',
     ],
-    [{ a: [{ 'anything-but': { prefix: 1 } }] }, 'a[0]: anything-but prefix must be a string'],
+    [{ a: [{ 'anything-but': { prefix: 1 } }] }, 'a[0]: anything-but prefix must be a string or a list of strings'],
+    [{ a: [{ 'anything-but': { suffix: [] } }] }, 'a[0]: anything-but suffix must be a string or a list of strings'],
     [{ a: [{ 'anything-but': true }] }, expect.stringContaining('a[0]: anything-but must be a string, a number')],
     [{ a: [{ numeric: ['>', 0, '>', 5] }] }, 'a[0]: numeric range needs one lower and one upper bound'],
     [{ a: [{ numeric: ['>', 5, '<', 5] }] }, 'a[0]: numeric range lower bound must be below its upper bound'],
