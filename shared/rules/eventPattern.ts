@@ -166,7 +166,8 @@ function nestedClause(key: string, nested: Clause): Clause {
   return (node) => {
     const value = isObject(node) ? getOwn(node, key) : undefined;
     if (Array.isArray(value)) {
-      const objects = value.filter(isObject);
+      // Arrays are crushed out, at any depth: each object inside stands for the field's value.
+      const objects = value.flat(Number.POSITIVE_INFINITY).filter(isObject);
       // A pattern of only `exists: false` fields still matches when nothing is there.
       return objects.length > 0 ? objects.some(nested) : nested(EMPTY);
     }

@@ -60,6 +60,24 @@ describe('compilePattern', () => {
       expect(matches({ resources }, { resources: ['arn:aws:s3:::bucket'] })).toBe(false);
     });
 
+    // aws/event-ruler's README (the open-source engine of EventBridge's matching), "JSON Array Matching".
+    const employees = [
+      [
+        { firstName: 'John', lastName: 'Doe' },
+        { firstName: 'Anna', lastName: 'Smith' },
+      ],
+      [{ firstName: 'Peter', lastName: 'Jones' }],
+    ];
+    it('crushes arrays of objects, at any depth, out of the pattern (the employees example)', () => {
+      expect(matches({ employees: { firstName: ['Anna'] } }, { employees })).toBe(true);
+      expect(matches({ employees: { firstName: ['Anna'] } }, { employees: employees.flat() })).toBe(true);
+    });
+
+    it('matches the fields of a nested pattern within one array element only', () => {
+      expect(matches({ employees: { firstName: ['Anna'], lastName: ['Jones'] } }, { employees })).toBe(false);
+      expect(matches({ employees: { firstName: ['Anna'], lastName: ['Smith'] } }, { employees })).toBe(true);
+    });
+
     it('applies operators to each element and matches nested patterns against any object element', () => {
       expect(matches({ tags: [{ prefix: 'team-' }] }, { tags: ['prod', 'team-a'] })).toBe(true);
       expect(matches({ tags: [{ prefix: 'team-' }] }, { tags: [] })).toBe(false);
