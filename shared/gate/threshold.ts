@@ -75,7 +75,8 @@ export function createThresholdCounter(options: ThresholdOptions): ThresholdCoun
         unique && unique.length > 0
           ? `${hook.id}:${source}:${event}:${eventDigest(data, unique)}`
           : `${hook.id}:${source}:${event}`;
-      const Key = keys.threshold(tenant, countKey);
+      // Keyed by the rule too: after a hook's threshold changes, counting starts over under the new rule.
+      const Key = keys.threshold(tenant, countKey, `${threshold.count}/${threshold.window}`);
 
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const now = clock.now();

@@ -11,7 +11,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | hooks version   | `T#<tenant>#META`           | `HOOKS_VERSION`    |                                |        |
  * | user source     | `T#<tenant>#SOURCE`         | `<source>#<event>` |                                |        |
  * | gate window     | `T#<tenant>#GATE#<gate key>`| `GATE`             |                                |        |
- * | threshold window| `T#<tenant>#GATE#<count key>`| `THRESHOLD`       |                                |        |
+ * | threshold window| `T#<tenant>#GATE#<count key>`| `THRESHOLD#<count>/<window>` |                      |        |
  * | dead letter     | `T#<tenant>#DEAD`           | `<ms>#<delivery id>`|                               |        |
  * | idempotency     | `T#<tenant>#IDEM#<scope>`   | `IDEM`             |                                |        |
  *
@@ -68,7 +68,11 @@ export const keys = {
   }),
   userEventsPartition: (tenant: string) => `T#${tenant}#SOURCE`,
   gate: (tenant: string, gateKey: string) => ({ pk: `T#${tenant}#GATE#${gateKey}`, sk: 'GATE' }),
-  threshold: (tenant: string, countKey: string) => ({ pk: `T#${tenant}#GATE#${countKey}`, sk: 'THRESHOLD' }),
+  /** `rule` is the threshold as `<count>/<window>`: a changed threshold counts afresh. */
+  threshold: (tenant: string, countKey: string, rule: string) => ({
+    pk: `T#${tenant}#GATE#${countKey}`,
+    sk: `THRESHOLD#${rule}`,
+  }),
   deadLetter: (tenant: string, id: string) => ({ pk: `T#${tenant}#DEAD`, sk: id }),
   deadLettersPartition: (tenant: string) => `T#${tenant}#DEAD`,
   /** `scope` names what is made idempotent: `REQ#<Idempotency-Key>` or `EVT#<source>#<event id>`. */

@@ -10,6 +10,8 @@ import { startTestStore, type TestStore } from '../../support/store.ts';
 const RATE = { consumer: 'c1', ip: '10.0.0.1', service: 's1', rate: 7 };
 const UNIQUE = ['consumer', 'ip', 'service'];
 const DIGEST = eventDigest(RATE, UNIQUE);
+const ruleOf = (rule: { threshold: { count: number; window: number } }) =>
+  `${rule.threshold.count}/${rule.threshold.window}`;
 
 describe('threshold counter', () => {
   let store: TestStore;
@@ -110,7 +112,7 @@ describe('threshold counter', () => {
 
     // Assess: exactly one fired, and every event was counted once in the one open window
     expect(results.filter(Boolean)).toHaveLength(1);
-    const key = keys.threshold('default', `${rule.id}:rate-limiting:exceeded:${DIGEST}`);
+    const key = keys.threshold('default', `${rule.id}:rate-limiting:exceeded:${DIGEST}`, ruleOf(rule));
     const { Item } = await store.client.send(new GetCommand({ TableName: store.tableName, Key: key }));
     expect(Item?.event_count).toBe(50);
     expect(Item?.window_end).toBe(clock.now() + 60_000);
@@ -137,7 +139,7 @@ describe('threshold counter', () => {
     const rule = hook(5, 30);
     clock.set(1_700_000_123_456);
     await counter.reached(input(rule));
-    const key = keys.threshold('default', `${rule.id}:rate-limiting:exceeded:${DIGEST}`);
+    const key = keys.threshold('default', `${rule.id}:rate-limiting:exceeded:${DIGEST}`, ruleOf(rule));
     const { Item } = await store.client.send(new GetCommand({ TableName: store.tableName, Key: key }));
     expect(Item?.expires_at).toBe(1_700_000_154);
   });
@@ -145,7 +147,7 @@ describe('threshold counter', () => {
   it('treats a window whose end has passed as over even though TTL has not removed the item', async () => {
     // Prepare: an item whose window ended long ago, with a count past the threshold
     const rule = hook(2, 60);
-    const key = keys.threshold('default', `${rule.id}:rate-limiting:exceeded:${DIGEST}`);
+    const key = keys.threshold('default', `${rule.id}:rate-limiting:exceeded:${DIGEST}`, ruleOf(rule));
     await store.client.send(
       new PutCommand({
         TableName: store.tableName,
@@ -166,6 +168,13 @@ describe('threshold counter', () => {
     expect(await counter.reached(input(rule, { eventId: 'e2' }))).toBe(true);
     expect(await counter.reached(input(rule, { eventId: 'e2' }))).toBe(true);
     expect(await counter.reached(input(rule, { eventId: 'e3' }))).toBe(false);
+  });
+
+  it('counts afresh under a changed threshold', async () => {
+    const before = hook(3, 60);
+    const after = { id: before.id, threshold: { count: 2, window: 60 } };
+    expect([await counter.reached(input(before)), await counter.reached(input(before))]).toEqual([false, false]);
+    expect([await counter.reached(input(after)), await counter.reached(input(after))]).toEqual([false, true]);
   });
 
   it('passes every event of a hook without threshold, without touching the store', async () => {
