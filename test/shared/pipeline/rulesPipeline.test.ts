@@ -61,6 +61,16 @@ describe('filters and thresholds (local runtime, real store)', () => {
     });
   });
 
+  it('takes a threshold as form fields (threshold.count, threshold.window), as Kong forms nest', async () => {
+    const res = await fetch(`${t.runtime.url}/event-hooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'source=crud&event=consumers&handler=log&threshold.count=5&threshold.window=60',
+    });
+    expect(res.status).toBe(201);
+    expect((await res.json()).threshold).toEqual({ count: 5, window: 60 });
+  });
+
   it('refuses a bad filter with Kong’s schema-violation answer saying where and what', async () => {
     const res = await t.request('POST', '/event-hooks', {
       source: 'crud',
