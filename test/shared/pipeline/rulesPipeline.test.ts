@@ -68,7 +68,7 @@ describe('filters and thresholds (local runtime, real store)', () => {
       body: 'source=crud&event=consumers&handler=log&threshold.count=5&threshold.window=60',
     });
     expect(res.status).toBe(201);
-    expect((await res.json()).threshold).toEqual({ count: 5, window: 60 });
+    expect(((await res.json()) as { threshold: unknown }).threshold).toEqual({ count: 5, window: 60 });
   });
 
   it('refuses a bad filter with Kong’s schema-violation answer saying where and what', async () => {
