@@ -14,6 +14,7 @@ import { createDocumentClient, ensureTable } from '../shared/store/dynamo.ts';
 import { HookStore } from '../shared/store/hookStore.ts';
 import { SourceStore } from '../shared/store/sourceStore.ts';
 import { EVENT, eventData, SOURCE } from './events.ts';
+import { countStoreCalls } from './gate.ts';
 import { runPool } from './http.ts';
 import { type Figure, figure } from './stats.ts';
 
@@ -29,6 +30,9 @@ export interface FilterOptions {
 
 type Scenario = 'plain' | 'filtered';
 const SCENARIOS: Scenario[] = ['plain', 'filtered'];
+/** Events sent through threshold hooks to count their store writes (not timed). */
+const THRESHOLD_EVENTS = 100;
+const THRESHOLD = { count: 20, window: 600 };
 
 /** The bench event with the fields the filter reads; both scenarios dispatch exactly this data. */
 function filterEventData(seq: number): Record<string, unknown> {
@@ -55,7 +59,7 @@ export const TEN_CLAUSE_FILTER: EventPattern = {
   tags: ['bench'],
 };
 
-function hookFor(scenario: Scenario): EventHook {
+function hookFor(scenario: Scenario | 'threshold'): EventHook {
   return {
     id: randomUUID(),
     created_at: Math.floor(Date.now() / 1000),
@@ -65,7 +69,7 @@ function hookFor(scenario: Scenario): EventHook {
     on_change: null,
     snooze: null,
     filter: scenario === 'filtered' ? TEN_CLAUSE_FILTER : null,
-    threshold: null,
+    threshold: scenario === 'threshold' ? THRESHOLD : null,
     config: {},
   };
 }
@@ -82,8 +86,12 @@ export async function benchFilter(options: FilterOptions): Promise<Figure[]> {
   try {
     await ensureTable(client, tableName);
     const hooks = new HookStore({ client, tableName });
-    const tenants: Record<Scenario, string> = { plain: 'bench-plain', filtered: 'bench-filtered' };
-    for (const scenario of SCENARIOS) {
+    const tenants: Record<Scenario | 'threshold', string> = {
+      plain: 'bench-plain',
+      filtered: 'bench-filtered',
+      threshold: 'bench-threshold',
+    };
+    for (const scenario of [...SCENARIOS, 'threshold'] as const) {
       for (let h = 0; h < options.hooks; h++) await hooks.create(tenants[scenario], hookFor(scenario));
     }
     let enqueued = 0;
@@ -110,7 +118,7 @@ export async function benchFilter(options: FilterOptions): Promise<Figure[]> {
       clock: systemClock,
       logger: createLogger({ level: 'warn' }),
     });
-    const eventFor = (scenario: Scenario, seq: number) => ({
+    const eventFor = (scenario: Scenario | 'threshold', seq: number) => ({
       id: randomUUID(),
       time: new Date().toISOString(),
       tenant: tenants[scenario],
@@ -147,6 +155,16 @@ export async function benchFilter(options: FilterOptions): Promise<Figure[]> {
       throw new Error('the bench filter must admit every event, or the two runs do different work');
     }
 
+    // Threshold writes: the same events through hooks with a threshold, counted on the wire.
+    await dispatch(eventFor('threshold', -1));
+    const counter = countStoreCalls(client);
+    const firedBefore = enqueued;
+    await runPool(THRESHOLD_EVENTS, options.concurrency, async () => {
+      await dispatch(eventFor('threshold', seq++));
+    });
+    const thresholdWrites = counter.calls.writes / (THRESHOLD_EVENTS * options.hooks);
+    const fired = enqueued - firedBefore;
+
     const rate = (s: Scenario) => (totals[s].events / totals[s].ms) * 1000;
     const describe = (s: Scenario) => `${totals[s].events} events × ${options.hooks} hooks`;
     return [
@@ -159,6 +177,13 @@ export async function benchFilter(options: FilterOptions): Promise<Figure[]> {
         target: { text: 'ratio >= 0.8', met: ({ ratio }) => ratio !== null && ratio >= 0.8 },
       }),
       matcherFigure(),
+      figure({
+        name: 'threshold: writes/event/hook',
+        unit: 'writes',
+        value: thresholdWrites,
+        note: `${THRESHOLD_EVENTS + 1} events through ${options.hooks} hooks with threshold ${THRESHOLD.count} in ${THRESHOLD.window} s, ${options.concurrency} at a time; ${fired} firings; writes counted on the document client: one atomic update per event, plus one record per firing`,
+        target: { text: '<= 1 + firings', met: ({ value }) => value <= 1 + fired / (THRESHOLD_EVENTS * options.hooks) },
+      }),
     ];
   } finally {
     client.destroy();
