@@ -43,6 +43,15 @@ describe('compilePattern', () => {
     });
   });
 
+  describe('field names', () => {
+    it('reads only own fields: __proto__ and constructor are names like any other', () => {
+      const pattern = JSON.parse('{"__proto__": ["x"], "constructor": [{"exists": false}]}');
+      expect(matches(pattern, JSON.parse('{"__proto__": "x"}'))).toBe(true);
+      expect(matches(pattern, {})).toBe(false);
+      expect(matches(pattern, JSON.parse('{"__proto__": "x", "constructor": "y"}'))).toBe(false);
+    });
+  });
+
   describe('arrays', () => {
     const resources = [
       'arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f',
