@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { startDynalite } from '../infra/local/embeddedStore.ts';
 import { createGate } from '../shared/gate/gate.ts';
+import { createThresholdCounter } from '../shared/gate/threshold.ts';
 import type { EventHook } from '../shared/hooks/hook.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createDispatcher } from '../shared/pipeline/dispatcher.ts';
@@ -134,6 +135,7 @@ export async function benchGate(options: GateOptions): Promise<Figure[]> {
         checkIntervalMs: 0,
       }),
       gate: createGate({ client, tableName, clock: systemClock }),
+      threshold: createThresholdCounter({ client, tableName, clock: systemClock }),
       queue,
       clock: systemClock,
       logger: createLogger({ level: 'warn' }),

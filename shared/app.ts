@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import type { RetryPolicy } from './delivery/retryPolicy.ts';
 import type { HookEvent } from './events/envelope.ts';
 import { createGate } from './gate/gate.ts';
+import { createThresholdCounter } from './gate/threshold.ts';
 import { createHandler } from './handlers/index.ts';
 import type { HandlerDeps } from './handlers/types.ts';
 import type { EventHook } from './hooks/hook.ts';
@@ -213,6 +214,7 @@ export function createApp(options: AppOptions): App {
   const dispatch = createDispatcher({
     cache,
     gate: createGate({ client, tableName, clock }),
+    threshold: createThresholdCounter({ client, tableName, clock }),
     queue: ports.queue,
     deadLetters: deadLetterStore,
     clock,

@@ -9,8 +9,8 @@ export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
   admin: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   // the catalog (user sources) and its version, to check events before accepting them
   ingest: ['dynamodb:GetItem', 'dynamodb:Query'],
-  // hooks by source (the GSI), the hooks version, conditional writes of gate items
-  dispatcher: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
+  // hooks by source (the GSI), the hooks version, conditional writes of gate items, threshold counts
+  dispatcher: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   // the hook of a job by id (and the hooks version and catalog the cache checks); dead letters
   delivery: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
   // deployer and sweeper: granted with the rest of their permissions by UserFunctionDeployment

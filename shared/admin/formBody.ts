@@ -15,13 +15,15 @@ const BOOLEANS = new Set([
   'config.body_format',
   'config.headers_format',
 ]);
-const INTEGERS = new Set(['snooze', 'created_at']);
+const INTEGERS = new Set(['snooze', 'created_at', 'threshold.count', 'threshold.window']);
 const ARRAYS = new Set(['config.functions', 'fields', 'unique']);
 /** Optional fields an empty form value clears, as Kong reads it (`-d event=`). */
 const NULLABLE = new Set([
   'event',
   'on_change',
   'snooze',
+  'filter',
+  'threshold',
   'config.secret',
   'config.body',
   'config.payload',

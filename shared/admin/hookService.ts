@@ -74,6 +74,13 @@ function clientFields(value: unknown): unknown {
   return withoutPreviousSecret(withoutDeployment(value));
 }
 
+/** Hooks stored before `filter` and `threshold` existed are answered with both `null`, as every hook shape has them. */
+function withRuleFields(hook: EventHook): EventHook {
+  return hook.filter !== undefined && hook.threshold !== undefined
+    ? hook
+    : { ...hook, filter: hook.filter ?? null, threshold: hook.threshold ?? null };
+}
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
 const MAX_FIELDS = 100;
 /** A field names a key of the event data; the same bound as a hook's source and event names. */
@@ -108,13 +115,13 @@ export class HookService {
   async list(tenant: string, options: { size: number; offset?: string }): Promise<HookPage> {
     const page = await this.deps.hooks.list(tenant, options);
     const now = this.nowSeconds();
-    return { ...page, hooks: page.hooks.map((hook) => withLiveSecrets(hook, now)) };
+    return { ...page, hooks: page.hooks.map((hook) => withRuleFields(withLiveSecrets(hook, now))) };
   }
 
   async get(tenant: string, id: string): Promise<EventHook> {
     const stored = await this.stored(tenant, id);
     if (!stored) throw new NotFoundError();
-    return withLiveSecrets(stored.hook, this.nowSeconds());
+    return withRuleFields(withLiveSecrets(stored.hook, this.nowSeconds()));
   }
 
   /** `POST /event-hooks/{id}/secret/rotate`: a new current secret (see secretRotation.ts). */

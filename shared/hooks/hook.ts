@@ -66,6 +66,15 @@ export interface HookDeployment {
   error?: string;
 }
 
+/** An EventBridge event pattern matched against an event's `data` (beyond Kong; see docs/rules.md). */
+export type EventPattern = Record<string, unknown>;
+
+/** Fire once when `count` matching events arrive within one tumbling window of `window` seconds (beyond Kong). */
+export interface Threshold {
+  count: number;
+  window: number;
+}
+
 interface HookBase<H extends HandlerName> {
   id: string;
   created_at: number;
@@ -74,6 +83,13 @@ interface HookBase<H extends HandlerName> {
   handler: H;
   on_change: boolean | null;
   snooze: number | null;
+  /**
+   * Only events whose data match fire the hook; `null`: every event. The API always answers it
+   * (`null` when unset); optional here only so hooks built in code may leave it out.
+   */
+  filter?: EventPattern | null;
+  /** Counts matching events and fires once per window at the count; `null`: every event fires. Always answered, like `filter`. */
+  threshold?: Threshold | null;
   config: HandlerConfigs[H];
   /** Only on `lambda` hooks with inline code; Kong's shape otherwise. */
   deployment?: HookDeployment;

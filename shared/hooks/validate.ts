@@ -1,6 +1,7 @@
 import { SchemaViolationError } from '../errors.ts';
+import { patternError } from '../rules/eventPattern.ts';
 import { findEvent, type SourceCatalog } from './catalog.ts';
-import { type EventHook, HANDLER_NAMES, type HandlerName } from './hook.ts';
+import { type EventHook, type EventPattern, HANDLER_NAMES, type HandlerName, type Threshold } from './hook.ts';
 import {
   checkBoolean,
   checkFields,
@@ -51,7 +52,31 @@ interface TopLevel {
   event: string | null;
   on_change: boolean | null;
   snooze: number | null;
+  filter: EventPattern | null;
+  threshold: Threshold | null;
   handler: HandlerName;
+}
+
+/** Bounds of a `threshold`: a window as long as the longest snooze. */
+export const THRESHOLD_LIMITS = { count: 1_000_000, windowSeconds: LIMITS.snoozeSeconds } as const;
+
+const THRESHOLD_SPEC: RecordSpec<Threshold> = {
+  count: { check: (value) => checkInteger(value, 1, THRESHOLD_LIMITS.count) },
+  window: { check: (value) => checkInteger(value, 1, THRESHOLD_LIMITS.windowSeconds) },
+};
+
+function checkThreshold(value: unknown): Outcome<Threshold> {
+  if (!isPlainObject(value)) return { ok: false, error: 'expected a record' };
+  const { value: threshold, errors } = checkFields(value, THRESHOLD_SPEC);
+  reportUnknownFields(errors, value, Object.keys(THRESHOLD_SPEC));
+  return Object.keys(errors).length > 0 ? { ok: false, error: errors } : { ok: true, value: threshold as Threshold };
+}
+
+/** A filter is an EventBridge pattern; the message says where it is wrong (`entity.username[0]: …`). */
+function checkFilter(value: unknown): Outcome<EventPattern> {
+  if (!isPlainObject(value)) return { ok: false, error: 'expected a record' };
+  const error = patternError(value);
+  return error === undefined ? { ok: true, value } : { ok: false, error };
 }
 
 const nullable = <T>(check: (value: unknown) => Outcome<T>): FieldSpec<T | null> => ({
@@ -70,6 +95,8 @@ const TOP_LEVEL: RecordSpec<TopLevel> = {
   event: nullable((value) => checkString(value, LIMITS.nameLength)),
   on_change: nullable(checkBoolean),
   snooze: nullable((value) => checkInteger(value, 0, LIMITS.snoozeSeconds)),
+  filter: nullable(checkFilter),
+  threshold: nullable(checkThreshold),
   handler: { check: (value) => checkOneOf(value, HANDLER_NAMES) },
 };
 const ALLOWED = [...Object.keys(TOP_LEVEL), 'config'];
@@ -84,7 +111,7 @@ const NOT_AN_OBJECT = (): SchemaViolationError => new SchemaViolationError({ '@e
  * @throws SchemaViolationError with every problem found, e.g. `{"config":{"url":"required field missing"}}`
  * @example
  * validateHook({ source: 'crud', event: 'consumers', handler: 'log' }, { catalog: BUILTIN_CATALOG })
- * // → { fields: { source: 'crud', event: 'consumers', handler: 'log', on_change: null, snooze: null, config: {} } }
+ * // → { fields: { source: 'crud', event: 'consumers', handler: 'log', on_change: null, snooze: null, filter: null, threshold: null, config: {} } }
  */
 export function validateHook(
   input: unknown,
@@ -117,6 +144,8 @@ export function validateHook(
     handler: top.handler,
     on_change: top.on_change,
     snooze: top.snooze,
+    filter: top.filter,
+    threshold: top.threshold,
     config,
   } as HookFields;
   return {

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { HookEvent } from '../events/envelope.ts';
 import type { Gate } from '../gate/gate.ts';
+import type { ThresholdCounter } from '../gate/threshold.ts';
 import { findEvent } from '../hooks/catalog.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../ports/deliveryQueue.ts';
+import { createFilterCache } from '../rules/hookFilter.ts';
 import type { DeadLetterStore } from '../store/deadLetterStore.ts';
 import { enqueue } from './enqueue.ts';
 import type { HookCache } from './hookCache.ts';
@@ -13,12 +15,17 @@ import { eventForms, formSources, matchHook } from './matching.ts';
 export interface DispatcherDeps {
   cache: HookCache;
   gate: Gate;
+  /** Counts events for hooks with a `threshold`. */
+  threshold: ThresholdCounter;
   queue: DeliveryQueue;
   /** Where a job too large for the queue goes, on its own. */
   deadLetters: Pick<DeadLetterStore, 'put'>;
   clock: Clock;
   logger: Logger;
 }
+
+/** What became of one matching hook: `suppressed:gate` is `on_change`/`snooze`. */
+type Outcome = 'admitted' | 'suppressed:threshold' | 'suppressed:gate';
 
 /**
  * The delivery id of one event to one hook: derived, not random, so a dispatch that EventBridge
@@ -32,13 +39,16 @@ export function deliveryIdFor(eventId: string, hookId: string): string {
 }
 
 /**
- * Takes one event off the bus: finds the hooks that match any of its forms, lets each through the
- * `on_change`/`snooze` gate, and enqueues one delivery job per admitted hook. It never delivers.
+ * Takes one event off the bus: finds the hooks that match any of its forms, drops those whose
+ * `filter` the data does not match (before any store write), counts the event for hooks with a
+ * `threshold`, lets the rest through the `on_change`/`snooze` gate, and enqueues one delivery job
+ * per admitted hook. It never delivers.
  * Rejects (so the bus retries the event) only if the jobs could not be enqueued. A retry is safe:
  * the gate lets the same event through again (it remembers which event opened a window or set a
  * digest), and delivery ids are derived from the event and hook, so duplicates carry the same id.
  */
 export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Promise<DeliveryJob[]> {
+  const filters = createFilterCache(deps.logger);
   return async (event) => {
     const forms = eventForms(event.source, event.event, event.data);
     const [catalog, ...hookLists] = await Promise.all([
@@ -47,13 +57,18 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
     ]);
     const matches = hookLists.flat().flatMap((hook) => {
       const form = matchHook(hook, forms);
-      return form ? [{ hook, form }] : [];
+      if (!form) return [];
+      if (!filters.matcherOf(hook)(event.data)) {
+        deps.logger.debug('event filtered', { hook_id: hook.id, event_id: event.id, outcome: 'filtered' });
+        return [];
+      }
+      return [{ hook, form }];
     });
-    const admitted = await Promise.all(
-      matches.map(async ({ hook, form }) => {
-        if (!hook.snooze && !hook.on_change) return true;
+    const outcomes = await Promise.all(
+      matches.map(async ({ hook, form }): Promise<Outcome> => {
+        if (!hook.threshold && !hook.snooze && !hook.on_change) return 'admitted';
         const unique = findEvent(catalog, form.source, form.event)?.unique;
-        return deps.gate.admit({
+        const input = {
           tenant: event.tenant,
           hook,
           source: form.source,
@@ -61,14 +76,19 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
           data: event.data,
           eventId: event.id,
           ...(unique ? { unique } : {}),
-        });
+        };
+        // The threshold counts matching events; snooze and on_change then apply to its firings.
+        if (hook.threshold && !(await deps.threshold.reached(input))) return 'suppressed:threshold';
+        if (!hook.snooze && !hook.on_change) return 'admitted';
+        return (await deps.gate.admit(input)) ? 'admitted' : 'suppressed:gate';
       }),
     );
     const now = deps.clock.now();
     const jobs: DeliveryJob[] = [];
     matches.forEach(({ hook, form }, i) => {
-      if (!admitted[i]) {
-        deps.logger.debug('event suppressed', { hook_id: hook.id, event_id: event.id, reason: 'on_change/snooze' });
+      const outcome = outcomes[i];
+      if (outcome !== 'admitted') {
+        deps.logger.debug('event suppressed', { hook_id: hook.id, event_id: event.id, outcome });
         return;
       }
       jobs.push({

@@ -11,10 +11,11 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | hooks version   | `T#<tenant>#META`           | `HOOKS_VERSION`    |                                |        |
  * | user source     | `T#<tenant>#SOURCE`         | `<source>#<event>` |                                |        |
  * | gate window     | `T#<tenant>#GATE#<gate key>`| `GATE`             |                                |        |
+ * | threshold window| `T#<tenant>#GATE#<count key>`| `THRESHOLD#<count>/<window>` |                      |        |
  * | dead letter     | `T#<tenant>#DEAD`           | `<ms>#<delivery id>`|                               |        |
  * | idempotency     | `T#<tenant>#IDEM#<scope>`   | `IDEM`             |                                |        |
  *
- * Gate items, dead letters and idempotency records carry `expires_at` (epoch seconds), the table's
+ * Gate and threshold items, dead letters and idempotency records carry `expires_at` (epoch seconds), the table's
  * TTL attribute. TTL deletes late on AWS and not at all in the embedded store (its sweeper does),
  * so reads that depend on expiry compare it with now too.
  */
@@ -67,6 +68,11 @@ export const keys = {
   }),
   userEventsPartition: (tenant: string) => `T#${tenant}#SOURCE`,
   gate: (tenant: string, gateKey: string) => ({ pk: `T#${tenant}#GATE#${gateKey}`, sk: 'GATE' }),
+  /** `rule` is the threshold as `<count>/<window>`: a changed threshold counts afresh. */
+  threshold: (tenant: string, countKey: string, rule: string) => ({
+    pk: `T#${tenant}#GATE#${countKey}`,
+    sk: `THRESHOLD#${rule}`,
+  }),
   deadLetter: (tenant: string, id: string) => ({ pk: `T#${tenant}#DEAD`, sk: id }),
   deadLettersPartition: (tenant: string) => `T#${tenant}#DEAD`,
   /** `scope` names what is made idempotent: `REQ#<Idempotency-Key>` or `EVT#<source>#<event id>`. */

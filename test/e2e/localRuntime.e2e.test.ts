@@ -106,15 +106,18 @@ describe('npm start (end to end)', () => {
         },
       });
       expect(slack.status).toBe(201);
+      // Kong's fields, plus this service's `filter` and `threshold` (null unless set).
       expect(Object.keys(slack.body).sort()).toEqual([
         'config',
         'created_at',
         'event',
+        'filter',
         'handler',
         'id',
         'on_change',
         'snooze',
         'source',
+        'threshold',
       ]);
       expect(Object.keys(slack.body.config).sort()).toEqual([
         'body',

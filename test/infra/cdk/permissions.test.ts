@@ -54,10 +54,10 @@ describe('least-privilege grants', () => {
     );
   });
 
-  it('lets the dispatcher read hooks, write gate items, enqueue deliveries and dead-letter its failures', () => {
+  it('lets the dispatcher read hooks, write gate items, count thresholds, enqueue deliveries and dead-letter its failures', () => {
     expect(grants('dispatcher')).toEqual(
       [
-        ...pairs(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'], [table, index]),
+        ...pairs(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [table, index]),
         ...pairs(['sqs:SendMessage'], [queue('event-hooks-delivery'), queue('event-hooks-events-dlq')]),
       ].sort(),
     );

@@ -47,6 +47,8 @@ describe('Admin API', () => {
         handler: 'webhook-custom',
         on_change: null,
         snooze: null,
+        filter: null,
+        threshold: null,
         config: {
           url: 'https://hooks.slack.com/services/foo/bar/baz',
           method: 'POST',

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HookEvent } from '../../../shared/events/envelope.ts';
 import { createGate } from '../../../shared/gate/gate.ts';
+import { createThresholdCounter } from '../../../shared/gate/threshold.ts';
 import type { EventHook } from '../../../shared/hooks/hook.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
 import { createDispatcher, deliveryIdFor } from '../../../shared/pipeline/dispatcher.ts';
@@ -72,6 +73,7 @@ describe('dispatcher', () => {
     createDispatcher({
       cache,
       gate: createGate({ client: store.client, tableName: store.tableName, clock }),
+      threshold: createThresholdCounter({ client: store.client, tableName: store.tableName, clock }),
       queue,
       deadLetters: {
         put: async (entry) => {
