@@ -25,6 +25,7 @@ import type { DeliveryJob, DeliveryQueue } from './ports/deliveryQueue.ts';
 import type { EventBus } from './ports/eventBus.ts';
 import type { FunctionDeployQueue } from './ports/functionDeployQueue.ts';
 import { type FunctionRunner, functionsNotIn, isLambdaReference } from './ports/functionRunner.ts';
+import type { Metrics } from './ports/metrics.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
 import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
@@ -52,6 +53,8 @@ export interface AppOptions {
   logger: Logger;
   retryPolicy: RetryPolicy;
   ports: AppPorts;
+  /** Where the pipeline counts and times what it does; nothing is reported without it. */
+  metrics?: Metrics;
 }
 
 export interface App {
@@ -87,6 +90,7 @@ function withoutSecrets(hook: EventHook): EventHook {
 /** The composition root: one core wired to whichever adapters the runtime provides. */
 export function createApp(options: AppOptions): App {
   const { config, client, clock, logger, ports } = options;
+  const metrics = options.metrics ? { metrics: options.metrics } : {};
   const tableName = config.tableName;
   const hooks = new HookStore({ client, tableName });
   const sources = new SourceStore({ client, tableName });
@@ -217,6 +221,7 @@ export function createApp(options: AppOptions): App {
     deadLetters: deadLetterStore,
     clock,
     logger,
+    ...metrics,
   });
   bus = ports.bus(dispatch);
   const deliver = createDeliveryWorker({
@@ -227,6 +232,7 @@ export function createApp(options: AppOptions): App {
     policy: options.retryPolicy,
     clock,
     logger,
+    ...metrics,
   });
   const admin = createAdminRouter({
     service,
@@ -239,6 +245,7 @@ export function createApp(options: AppOptions): App {
     bus,
     catalog: (tenant: string) => cache.catalog(tenant),
     logger,
+    ...metrics,
     tenant: config.tenant,
     maxEventBytes: config.maxEventBytes,
     idempotency: new IdempotencyStore({ client, tableName, clock }),
