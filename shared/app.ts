@@ -112,9 +112,10 @@ export function createApp(options: AppOptions): App {
     return deps;
   };
   const background = new Set<Promise<unknown>>();
-  const inBackground = (task: Promise<unknown>) => {
+  /** `about` names the task and its hook, so a failure in the log says which hook it concerns. */
+  const inBackground = (task: Promise<unknown>, about: Record<string, unknown>) => {
     const tracked = task
-      .catch((error) => logger.warn('background task failed', { error }))
+      .catch((error) => logger.warn('background task failed', { ...about, error }))
       .finally(() => background.delete(tracked));
     background.add(tracked);
   };
@@ -177,10 +178,11 @@ export function createApp(options: AppOptions): App {
     // as soon as the answer is sent, cutting a background ping short, so there it finishes first.
     if (operation !== 'delete') {
       const ping = createHandler(hook, handlerDeps(tenant)).ping;
+      const about = { task: 'ping', hook_id: hook.id, operation };
       if (ping && config.runtime === 'aws') {
-        await ping(operation).catch((error: unknown) => logger.warn('background task failed', { error }));
+        await ping(operation).catch((error: unknown) => logger.warn('background task failed', { ...about, error }));
       } else if (ping) {
-        inBackground(ping(operation));
+        inBackground(ping(operation), about);
       }
     }
     const data = {

@@ -115,6 +115,25 @@ function prometheusScrape(metrics: LocalMetrics): HttpLambda {
 }
 
 /**
+ * One `request` line per API request, as API Gateway's access log writes on AWS: method, path
+ * (without the query, which may carry anything), status, time taken and the request id.
+ */
+function accessLogged(handler: HttpLambda, logger: Logger, clock: Clock): HttpLambda {
+  return async (event, context) => {
+    const started = clock.now();
+    const result = await handler(event, context);
+    logger.info('request', {
+      request_id: context.awsRequestId,
+      method: event.requestContext.http.method,
+      path: event.rawPath,
+      status: result.statusCode,
+      latency_ms: clock.now() - started,
+    });
+    return result;
+  };
+}
+
+/**
  * The whole service in one process: the embedded store, the in-process bus and queue, child-process
  * user code, and the API Gateway stand-in in front of the same Lambda handlers that run on AWS.
  */
@@ -233,11 +252,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ...INGEST_ROUTES.map((route) => ({
         method: route.methods[0],
         path: route.path,
-        handler: httpHandler(current, (a) => a.ingest) as unknown as HttpLambda,
+        handler: accessLogged(httpHandler(current, (a) => a.ingest) as unknown as HttpLambda, logger, clock),
       })),
       // Local only, beside the Admin API rather than in it: on AWS the same metrics go to CloudWatch.
       { method: 'GET', path: METRICS_PATH, handler: prometheusScrape(metrics) },
-      { method: '*', path: '*', handler: httpHandler(current, (a) => a.admin) as unknown as HttpLambda },
+      {
+        method: '*',
+        path: '*',
+        handler: accessLogged(httpHandler(current, (a) => a.admin) as unknown as HttpLambda, logger, clock),
+      },
     ],
     {
       onError: (error) => logger.error('request failed', { error }),

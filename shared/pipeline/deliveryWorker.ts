@@ -56,6 +56,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
   return async (job) => {
     const started = deps.clock.now();
     const line = {
+      tenant: job.tenant,
       hook_id: job.hookId,
       event_id: job.event.id,
       delivery_id: job.deliveryId,
