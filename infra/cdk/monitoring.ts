@@ -187,6 +187,12 @@ export class Monitoring extends Construct {
         ],
         right: [
           new cloudwatch.MathExpression({
+            // The worker's dead letters (kept in the table, listed by /dead-letters), not the queues'.
+            expression: `SUM(SEARCH('{${props.metricsNamespace},cause} MetricName="${METRICS.dead_letters.name}"', 'Sum', 300))`,
+            label: 'dead-lettered deliveries',
+            period: PERIOD,
+          }),
+          new cloudwatch.MathExpression({
             expression: `SUM(SEARCH('{${props.metricsNamespace},handler,reason} MetricName="${METRICS.events_suppressed.name}"', 'Sum', 300))`,
             label: 'suppressed',
             period: PERIOD,

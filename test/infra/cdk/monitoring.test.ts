@@ -103,6 +103,8 @@ describe('monitoring', () => {
     expect(body).toContain(METRICS.deliveries.name);
     expect(body).toContain(METRICS.delivery_latency.name);
     expect(body).toContain('ApproximateAgeOfOldestMessage');
+    expect(body).toContain(METRICS.dead_letters.name);
+    expect(body).toContain(METRICS.events_suppressed.name);
     for (const outcome of ['delivered', 'retry', 'dead-letter', 'skipped'])
       expect(body).toContain(`outcome=\\\\\\"${outcome}`);
     // The namespace the functions write to is the one the dashboard reads.
