@@ -19,7 +19,8 @@ const ANSWER_MARGIN_MS = 2_000;
  * One batch from the delivery queue. Each job is one attempt: the worker itself re-sends failed
  * jobs with a backoff delay or dead-letters them, so a message is reported failed (and received
  * again, then redriven to the dead-letter queue) only when that bookkeeping itself failed, or when
- * it was still running as the invocation's time ran out.
+ * it was still running as the invocation's time ran out. When every record failed so (the queue or
+ * the table is failing, not a receiver), the invocation fails, so Lambda's Errors metric tells.
  */
 export const handler = middy<SQSEvent, SQSBatchResponse>().handler(
   invocation(async (event: SQSEvent, context: Context) => {
@@ -34,6 +35,7 @@ export const handler = middy<SQSEvent, SQSBatchResponse>().handler(
       },
       {
         budgetMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS,
+        throwOnFullBatchFailure: true,
         onFailure: (record, error) =>
           app.logger.error('delivery message failed', { message_id: record.messageId, error }),
       },

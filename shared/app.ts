@@ -26,6 +26,7 @@ import type { DeliveryJob, DeliveryQueue } from './ports/deliveryQueue.ts';
 import type { EventBus } from './ports/eventBus.ts';
 import type { FunctionDeployQueue } from './ports/functionDeployQueue.ts';
 import { type FunctionRunner, functionsNotIn, isLambdaReference } from './ports/functionRunner.ts';
+import type { Metrics } from './ports/metrics.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
 import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
@@ -53,6 +54,8 @@ export interface AppOptions {
   logger: Logger;
   retryPolicy: RetryPolicy;
   ports: AppPorts;
+  /** Where the pipeline counts and times what it does; nothing is reported without it. */
+  metrics?: Metrics;
 }
 
 export interface App {
@@ -88,6 +91,7 @@ function withoutSecrets(hook: EventHook): EventHook {
 /** The composition root: one core wired to whichever adapters the runtime provides. */
 export function createApp(options: AppOptions): App {
   const { config, client, clock, logger, ports } = options;
+  const metrics = options.metrics ? { metrics: options.metrics } : {};
   const tableName = config.tableName;
   const hooks = new HookStore({ client, tableName });
   const sources = new SourceStore({ client, tableName });
@@ -109,9 +113,10 @@ export function createApp(options: AppOptions): App {
     return deps;
   };
   const background = new Set<Promise<unknown>>();
-  const inBackground = (task: Promise<unknown>) => {
+  /** `about` names the task and its hook, so a failure in the log says which hook it concerns. */
+  const inBackground = (task: Promise<unknown>, about: Record<string, unknown>) => {
     const tracked = task
-      .catch((error) => logger.warn('background task failed', { error }))
+      .catch((error) => logger.warn('background task failed', { ...about, error }))
       .finally(() => background.delete(tracked));
     background.add(tracked);
   };
@@ -174,10 +179,11 @@ export function createApp(options: AppOptions): App {
     // as soon as the answer is sent, cutting a background ping short, so there it finishes first.
     if (operation !== 'delete') {
       const ping = createHandler(hook, handlerDeps(tenant)).ping;
+      const about = { task: 'ping', hook_id: hook.id, operation };
       if (ping && config.runtime === 'aws') {
-        await ping(operation).catch((error: unknown) => logger.warn('background task failed', { error }));
+        await ping(operation).catch((error: unknown) => logger.warn('background task failed', { ...about, error }));
       } else if (ping) {
-        inBackground(ping(operation));
+        inBackground(ping(operation), about);
       }
     }
     const data = {
@@ -219,6 +225,7 @@ export function createApp(options: AppOptions): App {
     deadLetters: deadLetterStore,
     clock,
     logger,
+    ...metrics,
   });
   bus = ports.bus(dispatch);
   const deliver = createDeliveryWorker({
@@ -229,6 +236,7 @@ export function createApp(options: AppOptions): App {
     policy: options.retryPolicy,
     clock,
     logger,
+    ...metrics,
   });
   const admin = createAdminRouter({
     service,
@@ -241,6 +249,7 @@ export function createApp(options: AppOptions): App {
     bus,
     catalog: (tenant: string) => cache.catalog(tenant),
     logger,
+    ...metrics,
     tenant: config.tenant,
     maxEventBytes: config.maxEventBytes,
     idempotency: new IdempotencyStore({ client, tableName, clock }),

@@ -85,6 +85,8 @@ export function stackPropsFromContext(context: Context): EventHooksStackProps {
     hookCacheCheckMs: int('hookCacheCheckMs'),
     deliveryMaxConcurrency: int('deliveryMaxConcurrency'),
     reservedConcurrency: reservedConcurrency(),
+    tracing: bool('tracing'),
+    queueAgeAlarmThreshold: seconds('queueAgeAlarmSeconds'),
     memorySizes: json<Partial<Record<FunctionName, number>>>('memorySizes'),
     invokableFunctionArns: Array.isArray(arns)
       ? arns.map(String)

@@ -3,9 +3,10 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { MAX_USER_FUNCTION_PREFIX_LENGTH } from '../../shared/adapters/aws/userFunctionPackage.ts';
@@ -22,6 +23,7 @@ import {
   ServiceFunction,
   serviceFunctionCode,
 } from './functions.ts';
+import { Monitoring } from './monitoring.ts';
 import { acknowledgeFindings } from './nag.ts';
 import { grantLeastPrivilege } from './permissions.ts';
 import { UserFunctionDeployment } from './userFunctionDeployment.ts';
@@ -85,6 +87,14 @@ export interface EventHooksProps extends FunctionCodeProps {
   deployerMaxConcurrency?: number;
   /** How often unused user functions are swept. Default every hour. */
   sweepEvery?: Duration;
+  /**
+   * X-Ray active tracing of the service functions, by Lambda itself (no X-Ray SDK in the bundles).
+   * Default false: at low traffic nearly every invocation is sampled, at $5 per million traces,
+   * which alone could exceed the service's cost per million events; turn it on to investigate.
+   */
+  tracing?: boolean;
+  /** Age of the oldest delivery message that raises the `DeliveryQueueAge` alarm. Default 30 minutes. */
+  queueAgeAlarmThreshold?: Duration;
 }
 
 /** The functions that get reserved concurrency; delivery is capped by its event source instead. */
@@ -120,6 +130,12 @@ export class EventHooks extends Construct {
   readonly userFunctionPrefix: string;
   /** The deploy queue, deploy worker and sweeper of user functions. */
   readonly userFunctionDeployment: UserFunctionDeployment;
+  /** The alarms, their topic and the dashboard (see docs/operations.md). */
+  readonly monitoring: Monitoring;
+  /** Every alarm notifies this topic: subscribe to it. */
+  readonly alarmTopic: sns.Topic;
+  /** The CloudWatch namespace of the service's own metrics (EMF). */
+  readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: EventHooksProps = {}) {
     super(scope, id);
@@ -128,6 +144,7 @@ export class EventHooks extends Construct {
     validate(prefix, this.userFunctionPrefix, props);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const deliveryTimeout = props.timeouts?.delivery ?? FUNCTION_DEFAULTS.delivery.timeout;
+    this.metricsNamespace = `EventHooks/${prefix}`;
 
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -204,6 +221,7 @@ export class EventHooks extends Construct {
       HOOK_CACHE_CHECK_MS: String(props.hookCacheCheckMs ?? 1000),
       BLOCK_PRIVATE_NETWORKS: String(props.blockPrivateNetworks ?? true),
       LOG_LEVEL: props.logLevel ?? 'info',
+      METRICS_NAMESPACE: this.metricsNamespace,
       ...this.userFunctionDeployment.environment,
     };
 
@@ -221,6 +239,7 @@ export class EventHooks extends Construct {
         memorySize: props.memorySizes?.[name],
         timeout: props.timeouts?.[name],
         reservedConcurrentExecutions: (reserved as Partial<Record<FunctionName, number>>)[name],
+        ...(props.tracing ? { tracing: lambda.Tracing.ACTIVE } : {}),
       });
     }
     release();
@@ -299,7 +318,21 @@ export class EventHooks extends Construct {
       ...(props.deployerMaxConcurrency ? { deployerMaxConcurrency: props.deployerMaxConcurrency } : {}),
       ...(props.sweepEvery ? { sweepEvery: props.sweepEvery } : {}),
     });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      namePrefix: prefix,
+      metricsNamespace: this.metricsNamespace,
+      dispatcher: this.functions.dispatcher,
+      delivery: this.functions.delivery,
+      deliveryQueue: this.deliveryQueue,
+      deadLetterQueue: this.deadLetterQueue,
+      eventsDeadLetterQueue: this.eventsDeadLetterQueue,
+      table: this.table,
+      api: this.httpApi.api,
+      ...(props.queueAgeAlarmThreshold ? { queueAgeThreshold: props.queueAgeAlarmThreshold } : {}),
+    });
+    this.alarmTopic = this.monitoring.alarmTopic;
     acknowledgeFindings({
+      tracedRoles: props.tracing ? Object.values(roles) : [],
       eventsDeadLetterQueue: this.eventsDeadLetterQueue,
       userFunctionRoles: [roles.admin, roles.delivery],
       userFunctionArnPattern: nagUserFunctionArnPattern,

@@ -20,6 +20,7 @@ export class EventHooksStack extends Stack {
     output('DeliveryQueueUrl', hooks.deliveryQueue.queueUrl, 'SQS delivery queue');
     output('DeadLetterQueueUrl', hooks.deadLetterQueue.queueUrl, 'Deliveries that failed for good');
     output('EventsDeadLetterQueueUrl', hooks.eventsDeadLetterQueue.queueUrl, 'Events the dispatcher could not take');
+    output('AlarmTopicArn', hooks.alarmTopic.topicArn, 'SNS topic every alarm notifies: subscribe to it');
     output('UserFunctionPrefix', hooks.userFunctionPrefix, 'Name prefix of the Lambda functions made from user code');
   }
 }

@@ -90,6 +90,8 @@ export interface ServiceFunctionProps {
   timeout?: Duration;
   /** Concurrency kept for this function alone; none when undefined. */
   reservedConcurrentExecutions?: number;
+  /** X-Ray tracing by Lambda itself; off when undefined. */
+  tracing?: lambda.Tracing;
 }
 
 /**
@@ -130,6 +132,7 @@ export class ServiceFunction extends Construct {
         : {}),
       environment: props.environment,
       role: this.role,
+      ...(props.tracing ? { tracing: props.tracing } : {}),
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup: this.logGroup,
     });

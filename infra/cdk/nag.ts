@@ -18,6 +18,8 @@ export interface AcknowledgedFindings {
   invokableFunctionArns: string[];
   /** Routes deployed without IAM auth because the props asked for it. */
   openRoutes: IConstruct[];
+  /** Roles of functions with X-Ray active tracing, which Lambda lets write trace segments. */
+  tracedRoles: IConstruct[];
 }
 
 export function acknowledgeFindings(findings: AcknowledgedFindings): void {
@@ -41,6 +43,13 @@ export function acknowledgeFindings(findings: AcknowledgedFindings): void {
         reason: 'The deployer listed this pattern in invokableFunctionArns: functions lambda hooks may name.',
       });
     }
+  }
+  for (const role of findings.tracedRoles) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active tracing (the tracing prop): xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions.',
+    });
   }
   for (const route of findings.openRoutes) {
     Validations.of(route).acknowledge({

@@ -8,6 +8,7 @@ import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts'
 import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
 import { createLocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
+import { createLocalMetrics, type LocalMetrics, PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/local/metrics.ts';
 import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
 import { keptElsewhere } from '../../shared/adapters/local/queuePersistence.ts';
 import { type App, createApp } from '../../shared/app.ts';
@@ -54,6 +55,8 @@ export interface LocalRuntime {
   bus: LocalEventBus;
   /** The delivery journal in DATA_DIR (none in memory). */
   journal: DeliveryJournal | undefined;
+  /** What the pipeline counted since the start, served at `GET /metrics`. */
+  metrics: LocalMetrics;
   /** Stops accepting requests and events, drains or persists queued deliveries, closes the store. */
   close(): Promise<void>;
 }
@@ -98,6 +101,36 @@ async function restore(
   if (jobs.length + undispatched.length > 0) {
     logger.info('journal replayed', { jobs: jobs.length, undispatched_events: undispatched.length });
   }
+}
+
+/** Where Prometheus scrapes the local runtime. */
+export const METRICS_PATH = '/metrics';
+
+function prometheusScrape(metrics: LocalMetrics): HttpLambda {
+  return async () => ({
+    statusCode: 200,
+    headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
+    body: metrics.exposition(),
+  });
+}
+
+/**
+ * One `request` line per API request, as API Gateway's access log writes on AWS: method, path
+ * (without the query, which may carry anything), status, time taken and the request id.
+ */
+function accessLogged(handler: HttpLambda, logger: Logger, clock: Clock): HttpLambda {
+  return async (event, context) => {
+    const started = clock.now();
+    const result = await handler(event, context);
+    logger.info('request', {
+      request_id: context.awsRequestId,
+      method: event.requestContext.http.method,
+      path: event.rawPath,
+      status: result.statusCode,
+      latency_ms: clock.now() - started,
+    });
+    return result;
+  };
 }
 
 /**
@@ -149,6 +182,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       })
     : undefined;
   const backlog = journal?.backlog();
+  const metrics = createLocalMetrics();
   const queue = createLocalDeliveryQueue({
     logger,
     clock,
@@ -158,6 +192,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // Jobs SQS would redrive go where the delivery worker's dead letters go, so /dead-letters shows both.
     onDeadLetter: async (entry) => {
       await app.deadLetters.put(entry);
+      metrics.count('dead_letters', { cause: 'redriven' });
       await journal?.completed([entry.job.deliveryId]);
     },
   });
@@ -168,6 +203,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     clock,
     logger,
     retryPolicy: retryPolicyFromEnv(env, LOCAL_RETRY_POLICY),
+    metrics,
     ports: {
       bus: (dispatch) => {
         bus = createLocalEventBus({ target: dispatch, logger, clock, ...(journal ? { journal } : {}) });
@@ -186,6 +222,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     logger,
     intervalMs: sweepIntervalMs,
   });
+  metrics.gauge('queue_depth', () => queue.size());
   const current = () => Promise.resolve(app);
   const localBus = bus as unknown as LocalEventBus;
   const lostCompletion = (job: DeliveryJob, error: unknown) =>
@@ -215,9 +252,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ...INGEST_ROUTES.map((route) => ({
         method: route.methods[0],
         path: route.path,
-        handler: httpHandler(current, (a) => a.ingest) as unknown as HttpLambda,
+        handler: accessLogged(httpHandler(current, (a) => a.ingest) as unknown as HttpLambda, logger, clock),
       })),
-      { method: '*', path: '*', handler: httpHandler(current, (a) => a.admin) as unknown as HttpLambda },
+      // Local only, beside the Admin API rather than in it: on AWS the same metrics go to CloudWatch.
+      { method: 'GET', path: METRICS_PATH, handler: prometheusScrape(metrics) },
+      {
+        method: '*',
+        path: '*',
+        handler: accessLogged(httpHandler(current, (a) => a.admin) as unknown as HttpLambda, logger, clock),
+      },
     ],
     {
       onError: (error) => logger.error('request failed', { error }),
@@ -241,6 +284,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     queue,
     bus: localBus,
     journal,
+    metrics,
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -5,6 +5,7 @@ import type { EventHook } from '../hooks/hook.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../ports/deliveryQueue.ts';
+import { type Metrics, noMetrics } from '../ports/metrics.ts';
 import type { DeadLetterStore } from '../store/deadLetterStore.ts';
 import { enqueue } from './enqueue.ts';
 import type { HookCache } from './hookCache.ts';
@@ -19,6 +20,8 @@ export interface DeliveryWorkerDeps {
   policy: RetryPolicy;
   clock: Clock;
   logger: Logger;
+  /** Outcomes, latencies and attempts, labelled by handler (never by hook). */
+  metrics?: Metrics;
   random?: () => number;
 }
 
@@ -42,9 +45,18 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
     }
     return handler;
   };
+  const metrics = deps.metrics ?? noMetrics;
+  const record = (handler: string, outcome: DeliveryOutcome, job: DeliveryJob, latencyMs?: number) => {
+    metrics.count('deliveries', { handler, outcome });
+    if (latencyMs !== undefined) metrics.observe('delivery_latency', { handler, outcome }, latencyMs / 1000);
+    if (outcome === 'delivered' || outcome === 'dead-letter') {
+      metrics.observe('delivery_attempts', { handler, outcome }, job.attempt);
+    }
+  };
   return async (job) => {
     const started = deps.clock.now();
     const line = {
+      tenant: job.tenant,
       hook_id: job.hookId,
       event_id: job.event.id,
       delivery_id: job.deliveryId,
@@ -53,6 +65,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
     const hook = await deps.hooks.hook(job.tenant, job.hookId);
     if (!hook) {
       deps.logger.info('delivery', { ...line, outcome: 'skipped', reason: 'hook deleted' });
+      record('unknown', 'skipped', job);
       return 'skipped';
     }
     const handler = handlerOf(job.tenant, hook);
@@ -64,7 +77,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
         { deliveryId: job.deliveryId, attempt: job.attempt, eventId: job.event.id, strict: true },
       );
       status = (result as { status?: number } | undefined)?.status;
-      deps.logger.info('delivery', { ...line, outcome: 'delivered', status, latency_ms: deps.clock.now() - started });
+      const latencyMs = deps.clock.now() - started;
+      deps.logger.info('delivery', { ...line, outcome: 'delivered', status, latency_ms: latencyMs });
+      record(hook.handler, 'delivered', job, latencyMs);
       return 'delivered';
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
@@ -83,10 +98,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
     if (decision.action === 'retry') {
       await enqueue(deps, [{ ...job, attempt: job.attempt + 1 }], now, { delayMs: decision.delayMs });
       deps.logger.warn('delivery', { ...failed, outcome: 'retry', retry_in_ms: decision.delayMs });
+      record(hook.handler, 'retry', job, now - started);
       return 'retry';
     }
     await deps.deadLetters.put({ job, reason: decision.reason, deadLetteredAt: now });
     deps.logger.error('delivery', { ...failed, outcome: 'dead-letter', reason: decision.reason });
+    record(hook.handler, 'dead-letter', job, now - started);
+    metrics.count('dead_letters', { cause: 'failed' });
     return 'dead-letter';
   };
 }

@@ -6,6 +6,7 @@ import { findEvent } from '../hooks/catalog.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../ports/deliveryQueue.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import { createFilterCache } from '../rules/hookFilter.ts';
 import type { DeadLetterStore } from '../store/deadLetterStore.ts';
 import { enqueue } from './enqueue.ts';
@@ -22,6 +23,7 @@ export interface DispatcherDeps {
   deadLetters: Pick<DeadLetterStore, 'put'>;
   clock: Clock;
   logger: Logger;
+  metrics?: Metrics;
 }
 
 /** What became of one matching hook: `suppressed:gate` is `on_change`/`snooze`. */
@@ -36,6 +38,12 @@ export function deliveryIdFor(eventId: string, hookId: string): string {
   // Formatted as a name-based UUID (version 5 layout, variant 10xx).
   const variant = ((Number.parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Which gate held an event back, as a bounded label: the gate answers yes or no, not which rule said no. */
+function gateReason(hook: { snooze?: unknown; on_change?: unknown }): string {
+  if (hook.snooze && hook.on_change) return 'snooze_on_change';
+  return hook.snooze ? 'snooze' : 'on_change';
 }
 
 /**
@@ -89,6 +97,8 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
       const outcome = outcomes[i];
       if (outcome !== 'admitted') {
         deps.logger.debug('event suppressed', { hook_id: hook.id, event_id: event.id, outcome });
+        const reason = outcome === 'suppressed:threshold' ? 'threshold' : gateReason(hook);
+        deps.metrics?.count('events_suppressed', { handler: hook.handler, reason });
         return;
       }
       jobs.push({

@@ -1,11 +1,13 @@
 import type { Logger } from '../logger.ts';
 import { type DeliveryJob, type DeliveryQueue, JobsTooLargeError } from '../ports/deliveryQueue.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { DeadLetterStore } from '../store/deadLetterStore.ts';
 
 export interface EnqueueDeps {
   queue: DeliveryQueue;
   deadLetters: Pick<DeadLetterStore, 'put'>;
   logger: Logger;
+  metrics?: Metrics;
 }
 
 /**
@@ -27,6 +29,7 @@ export async function enqueue(
       error.jobs.map(async ({ job, bytes }) => {
         const reason = error.reasonFor(bytes);
         await deps.deadLetters.put({ job, reason, deadLetteredAt: now });
+        deps.metrics?.count('dead_letters', { cause: 'too_large' });
         deps.logger.error('delivery', {
           hook_id: job.hookId,
           event_id: job.event.id,

@@ -6,6 +6,7 @@ import { IDEMPOTENCY_KEY, PRODUCER_EVENT_ID } from '../events/envelope.ts';
 import { findEvent, type SourceCatalog } from '../hooks/catalog.ts';
 import type { Logger } from '../logger.ts';
 import type { EventBus, NewEvent } from '../ports/eventBus.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import { setOwn } from '../records.ts';
 import type { IdempotencyStore } from '../store/idempotencyStore.ts';
 
@@ -13,6 +14,8 @@ export interface IngestOptions {
   bus: EventBus;
   catalog: (tenant: string) => Promise<SourceCatalog>;
   logger: Logger;
+  /** Counts the events put on the bus (not those answered from an earlier request). */
+  metrics?: Metrics;
   tenant: string;
   /** Largest accepted `data` of one event, as JSON (EventBridge takes 256 KB per entry). */
   maxEventBytes: number;
@@ -153,6 +156,7 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
           return scope === undefined || (claims.get(scope)?.index === index && claims.get(scope)?.answer === undefined);
         });
       const published = fresh.length > 0 ? await options.bus.publish(fresh.map(({ item }) => item.event)) : [];
+      if (published.length > 0) options.metrics?.count('events_accepted', {}, published.length);
       published.forEach(({ id, time, source, event }, n) => {
         const { index, item } = fresh[n] as { index: number; item: ParsedEvent };
         answers[index] = { id, time, source, event };

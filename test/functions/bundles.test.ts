@@ -215,6 +215,12 @@ describe('function bundles (built, loaded by a fresh Node, run against the local
     expect(delivered.logs.find((l) => l.message === 'delivery message failed')).toMatchObject({
       aws_request_id: 'test-request',
     });
+    // The invocation's metrics, as one CloudWatch EMF line per label set.
+    expect(delivered.logs.find((l) => '_aws' in l && l.outcome === 'delivered')).toMatchObject({
+      _aws: { CloudWatchMetrics: [{ Namespace: 'EventHooks', Dimensions: [['handler', 'outcome']] }] },
+      handler: 'log',
+      event_hooks_deliveries_total: 1,
+    });
   }, 60_000);
 
   it('deploys user code off the request path: admin answers pending and queues a job, the deployer makes it active', async () => {

@@ -9,6 +9,7 @@ import type { EventBus } from '../../ports/eventBus.ts';
 import type { FunctionRunner } from '../../ports/functionRunner.ts';
 import { createDocumentClient } from '../../store/dynamo.ts';
 import type { createAwsDeliveryQueue } from './deliveryQueue.ts';
+import { createEmfMetrics } from './emfMetrics.ts';
 import type { createAwsEventBus } from './eventBus.ts';
 import type { createAwsFunctionDeployQueue } from './functionDeployQueue.ts';
 import type { createAwsFunctionRunner } from './functionRunner.ts';
@@ -24,6 +25,9 @@ export interface AwsAdapters {
   /** Where the Admin API sends deploy jobs of user functions (the admin function only). */
   deployments?: typeof createAwsFunctionDeployQueue;
 }
+
+/** The CloudWatch namespace of the metrics when `METRICS_NAMESPACE` is unset (the stack sets `EventHooks/<prefix>`). */
+export const DEFAULT_METRICS_NAMESPACE = 'EventHooks';
 
 class PortNotConfiguredError extends ConfigError {}
 
@@ -54,6 +58,8 @@ export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App
     clock,
     logger,
     retryPolicy: retryPolicyFromEnv(env, AWS_RETRY_POLICY),
+    // Written as each invocation ends (functions/invocation.ts); the stack sets the namespace.
+    metrics: createEmfMetrics({ namespace: env.METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE }),
     ports: {
       bus: () =>
         bus ? bus({ busName: required('EVENT_BUS_NAME', config.eventBusName), clock }) : missing<EventBus>('event bus'),

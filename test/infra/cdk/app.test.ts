@@ -26,6 +26,8 @@ describe('stackPropsFromContext', () => {
       retryMaxAttempts: '4',
       userFunctionTimeoutSeconds: '8',
       memorySizes: '{"delivery":1024}',
+      tracing: 'true',
+      queueAgeAlarmSeconds: '600',
       invokableFunctionArns: 'arn:aws:lambda:eu-west-1:1:function:a, arn:aws:lambda:eu-west-1:1:function:b',
     };
 
@@ -42,6 +44,8 @@ describe('stackPropsFromContext', () => {
       retry: { maxAttempts: 4 },
       userFunctionTimeout: Duration.seconds(8),
       memorySizes: { delivery: 1024 },
+      tracing: true,
+      queueAgeAlarmThreshold: Duration.seconds(600),
       invokableFunctionArns: ['arn:aws:lambda:eu-west-1:1:function:a', 'arn:aws:lambda:eu-west-1:1:function:b'],
     });
   });

@@ -30,9 +30,11 @@ describe('EventHooksStack', () => {
     const outputs = json.Outputs ?? {};
     const [tableId] = findOne(json, 'AWS::DynamoDB::Table');
     const [busId] = findOne(json, 'AWS::Events::EventBus');
+    const [topicId] = findOne(json, 'AWS::SNS::Topic');
     const [stageId] = findOne(json, 'AWS::ApiGatewayV2::Stage');
     expect(Object.keys(outputs).sort()).toEqual(
       [
+        'AlarmTopicArn',
         'ApiUrl',
         'DeadLetterQueueUrl',
         'DeliveryQueueUrl',
@@ -49,6 +51,7 @@ describe('EventHooksStack', () => {
     expect(JSON.stringify(outputs.ApiUrl!.Value)).toContain('https://');
     expect(JSON.stringify(outputs.ApiUrl!.Value)).not.toContain(stageId); // the $default stage has no path
     expect(outputs.UserFunctionPrefix!.Value).toBe('event-hooks-user');
+    expect(outputs.AlarmTopicArn!.Value).toEqual({ Ref: topicId });
   });
 
   it('needs no account, region or lookup: it is environment-agnostic', () => {

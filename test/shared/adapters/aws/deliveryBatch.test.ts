@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { type BatchRecord, processBatch, RecordDeadlineError } from '../../../../shared/adapters/aws/deliveryBatch.ts';
+import {
+  type BatchRecord,
+  FullBatchFailureError,
+  processBatch,
+  RecordDeadlineError,
+} from '../../../../shared/adapters/aws/deliveryBatch.ts';
 
 const records = (...ids: string[]): BatchRecord[] => ids.map((messageId) => ({ messageId, body: messageId }));
 
@@ -76,5 +81,59 @@ describe('processBatch', () => {
       { budgetMs: 10_000, onFailure: () => {} },
     );
     expect(most).toBe(4);
+  });
+
+  describe('throwOnFullBatchFailure', () => {
+    const failing = async (record: BatchRecord) => {
+      throw new Error(`store unavailable for ${record.messageId}`);
+    };
+
+    it('throws when every record failed, so the invocation counts as an error', async () => {
+      const failures: string[] = [];
+      const run = processBatch(records('a', 'b'), failing, {
+        budgetMs: 10_000,
+        onFailure: (r) => failures.push(r.messageId),
+        throwOnFullBatchFailure: true,
+      });
+      await expect(run).rejects.toBeInstanceOf(FullBatchFailureError);
+      await expect(run).rejects.toThrow(/all 2 records of the batch failed/);
+      const error = (await run.catch((e: unknown) => e)) as FullBatchFailureError;
+      expect(error.errors.map(String)).toEqual(['Error: store unavailable for a', 'Error: store unavailable for b']);
+      // Each failure is still logged on its own before the throw.
+      expect(failures).toEqual(['a', 'b']);
+    });
+
+    it('answers with the failures when only some records failed', async () => {
+      const answer = await processBatch(
+        records('a', 'b'),
+        async (record) => {
+          if (record.messageId === 'a') throw new Error('store unavailable');
+        },
+        { budgetMs: 10_000, onFailure: () => {}, throwOnFullBatchFailure: true },
+      );
+      expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'a' }] });
+    });
+
+    it('does not throw when the records ran out of time: a slow receiver is not a broken function', async () => {
+      const timer = manualTimer();
+      const run = processBatch(records('slow'), () => new Promise(() => {}), {
+        budgetMs: 5_000,
+        onFailure: () => {},
+        setTimer: timer.setTimer,
+        throwOnFullBatchFailure: true,
+      });
+      timer.fire();
+      expect(await run).toEqual({ batchItemFailures: [{ itemIdentifier: 'slow' }] });
+    });
+
+    it('is off by default, and an empty batch never throws', async () => {
+      const options = { budgetMs: 10_000, onFailure: () => {} };
+      expect(await processBatch(records('a'), failing, options)).toEqual({
+        batchItemFailures: [{ itemIdentifier: 'a' }],
+      });
+      expect(await processBatch([], failing, { ...options, throwOnFullBatchFailure: true })).toEqual({
+        batchItemFailures: [],
+      });
+    });
   });
 });
