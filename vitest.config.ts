@@ -23,7 +23,16 @@ export default defineConfig({
         test: { name: 'unit', include: tiers.unit, setupFiles: ['test/support/unitTierGuard.ts'] },
       },
       { extends: true, test: { name: 'integration', include: tiers.integration } },
-      { extends: true, test: { name: 'infra', include: tiers.infra } },
+      {
+        extends: true,
+        test: {
+          name: 'infra',
+          include: tiers.infra,
+          // aws-cdk-lib takes seconds to import: one module cache per worker instead of one per file.
+          isolate: false,
+          globalSetup: ['test/support/globalSetup.ts', 'test/support/infraGlobalSetup.ts'],
+        },
+      },
     ],
   },
 });
