@@ -128,7 +128,7 @@ export function matchRoute<R extends RouteSpec>(
 const hookId = (id: string) => (isUuid(id) ? id.toLowerCase() : id);
 
 /**
- * The Admin API (reference §5) as a function of a request. API Gateway's Lambda and the local
+ * The Admin API (docs/reference.md §5) as a function of a request. API Gateway's Lambda and the local
  * server both call it; it never knows which.
  */
 export function createAdminRouter(options: AdminRouterOptions): (request: ApiRequest) => Promise<ApiResponse> {

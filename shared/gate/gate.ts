@@ -37,7 +37,7 @@ const DIGEST = 'digest';
 const ADMITTED_BY = 'admitted_by';
 
 /**
- * The `on_change` / `snooze` gate (reference §3), exact under concurrency: each decision is one
+ * The `on_change` / `snooze` gate (docs/reference.md §3), exact under concurrency: each decision is one
  * conditional Put on the gate item, so of N workers admitting the same event at once exactly one
  * wins. `snooze` windows are compared against the stored window end (epoch ms) in the condition;
  * `expires_at` (epoch seconds) only lets DynamoDB TTL clean up, since TTL deletion can lag by days.

@@ -3,7 +3,7 @@ import { type FunctionContext, type FunctionTarget, isLambdaReference } from '..
 import type { HandlerFactory } from './types.ts';
 
 /**
- * `lambda`: `config.functions` run in order as a pipeline (reference §2.4). Each is called with
+ * `lambda`: `config.functions` run in order as a pipeline (docs/reference.md §2.4). Each is called with
  * `(data, event, source, pid, context)` and returns the data for the next; the last return value is
  * the result. The first failure stops the pipeline and is the rejection. `context` carries the
  * delivery id and attempt (null under `/test`); `pid` is the runner's own (Kong: the worker's pid),

@@ -5,7 +5,7 @@ import type { HandlerFactory } from './types.ts';
 import { addDeliveryHeaders, addSignature, answer, eventPayload, withHeader } from './webhook.ts';
 
 /**
- * `webhook-custom`: a fully configured request (reference §2.2). Payload, body and headers are
+ * `webhook-custom`: a fully configured request (docs/reference.md §2.2). Payload, body and headers are
  * rendered as templates against the event data when their `*_format` flag says so. `GET` sends the
  * payload as the query string; `POST`/`PUT`/`PATCH` send `body` as is or else the payload encoded
  * by the content type (JSON, form, or multipart, the default). As in Kong, other methods send only

@@ -1,4 +1,4 @@
-/** The built-in sources and events (reference §4), and the shape of a catalog entry. */
+/** The built-in sources and events (docs/reference.md §4), and the shape of a catalog entry. */
 import { emptyRecord, getOwn, setOwn } from '../records.ts';
 
 export interface EventDefinition {

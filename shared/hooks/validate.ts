@@ -18,7 +18,7 @@ import {
 } from './validateConfig.ts';
 
 /**
- * Validation of event hook bodies (reference §1, §4, §5), with Kong's error shapes: every field
+ * Validation of event hook bodies (docs/reference.md §1, §4, §5), with Kong's error shapes: every field
  * error is collected into Kong's nested `fields` and thrown as one `SchemaViolationError`.
  */
 

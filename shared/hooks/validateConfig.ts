@@ -15,7 +15,7 @@ import {
 import { templateSyntaxError } from './templates.ts';
 
 /**
- * Field checks in Kong's message style, and the per-handler `config` schemas (reference §1).
+ * Field checks in Kong's message style, and the per-handler `config` schemas (docs/reference.md §1).
  * Messages are Kong's where Kong has one (`expected a string`, `length must be at most N`,
  * `value should be between A and B`, `expected one of: …`); our extra bounds reuse the same wording.
  */

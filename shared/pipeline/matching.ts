@@ -14,7 +14,7 @@ const isOperation = (value: unknown): value is CrudOperation =>
 /**
  * The names an event is known by. An entity change is sent once, as `crud` with event `<entity>`
  * or `<entity>:<operation>`, and Kong would emit it as all three of `crud/<entity>`,
- * `crud/<entity>:<operation>` and `dao:crud/<operation>` (reference §4). Other events have one form.
+ * `crud/<entity>:<operation>` and `dao:crud/<operation>` (docs/reference.md §4). Other events have one form.
  */
 export function eventForms(source: string, event: string, data: Record<string, unknown>): EventForm[] {
   if (source !== 'crud') return [{ source, event }];

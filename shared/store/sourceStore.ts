@@ -12,7 +12,7 @@ interface UserEventItem {
   definition: EventDefinition;
 }
 
-/** User-defined sources and events (reference §4, beyond Kong). Built-ins are never stored here. */
+/** User-defined sources and events (docs/reference.md §4, beyond Kong). Built-ins are never stored here. */
 export class SourceStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;

@@ -1,22 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { afterAll, beforeAll, expect } from 'vitest';
-import { bundleFunctionsSync } from '../../../infra/bundle.ts';
+import { expect } from 'vitest';
 import { EventHooksStack, type EventHooksStackProps } from '../../../infra/cdk/eventHooksStack.ts';
+import { FIXTURE_BUNDLE_DIR_ENV } from './fixtureEntries.ts';
 
-/** A tiny handler stands in for every function, so synth does not depend on the real entry points. */
-export const FIXTURE_ENTRY = resolve(import.meta.dirname, '../../fixtures/functions/handler.ts');
-export const FIXTURE_ENTRIES = {
-  admin: FIXTURE_ENTRY,
-  ingest: FIXTURE_ENTRY,
-  dispatcher: FIXTURE_ENTRY,
-  delivery: FIXTURE_ENTRY,
-  deployer: FIXTURE_ENTRY,
-  sweeper: FIXTURE_ENTRY,
-};
+export { FIXTURE_ENTRIES, FIXTURE_ENTRY } from './fixtureEntries.ts';
 
 export interface Synthesized {
   app: App;
@@ -32,22 +20,14 @@ export interface CfnResource {
   UpdateReplacePolicy?: string;
 }
 
-let prebuilt: string | undefined;
-// Bundled before the file's first test, under the hook timeout, so no test pays for esbuild.
-beforeAll(() => {
-  fixtureBundles();
-}, 120_000);
-afterAll(() => {
-  if (prebuilt) rmSync(prebuilt, { recursive: true, force: true });
-});
-
-/** The fixture bundled once per test file, as `npm run build` would, so each synth does not bundle again. */
+/**
+ * The fixture bundled once per run of the infra tier by its global setup (test/support/infraGlobalSetup.ts),
+ * so neither a test nor a file pays for esbuild.
+ */
 function fixtureBundles(): string {
-  if (!prebuilt) {
-    prebuilt = mkdtempSync(join(tmpdir(), 'synth-bundles-'));
-    bundleFunctionsSync({ entries: FIXTURE_ENTRIES, outDir: prebuilt });
-  }
-  return prebuilt;
+  const dir = process.env[FIXTURE_BUNDLE_DIR_ENV];
+  if (!dir) throw new Error(`${FIXTURE_BUNDLE_DIR_ENV} is not set: run this file in the infra tier (--project infra)`);
+  return dir;
 }
 
 /** Synthesises the stack in-process (no credentials, no network): env-agnostic, fixture code. */

@@ -95,7 +95,7 @@ describe('userCodeSyntaxError', () => {
   });
 
   it('says that functions are JavaScript when Kong’s Lua is given', () => {
-    // Prepare: Kong's examples (reference §2.4) and typical Lua
+    // Prepare: Kong's examples (docs/reference.md §2.4) and typical Lua
     const lua = [
       'return function (data, event, source, pid)\n  local user = data.entity.username\n  error("Event hook on consumer " .. user .. "")\nend',
       'return function ()\n  return "HELLO"\nend',

@@ -77,7 +77,7 @@ describe('template budget in the delivery pipeline', () => {
     const tested = await t.request('POST', `/event-hooks/${created.body.id}/test`, amplifying);
 
     // Assess
-    // Kong's answer for a failing `/test` (reference §3): the reason in `err`.
+    // Kong's answer for a failing `/test` (docs/reference.md §3): the reason in `err`.
     expect(tested.body).toEqual({
       message: 'An unexpected error ocurred',
       err: 'config.body: the rendered templates pass 100000 bytes (TEMPLATE_MAX_BYTES); nothing was sent',

@@ -1,0 +1,20 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundleFunctionsSync } from '../../infra/bundle.ts';
+import { FIXTURE_BUNDLE_DIR_ENV, FIXTURE_ENTRIES } from '../infra/cdk/fixtureEntries.ts';
+
+/**
+ * Once per run of the infra tier: the fixture handler bundled for every service function, as
+ * `npm run build` would, into one folder that every CDK test file synthesises against (the workers
+ * inherit the variable). Removed at the end of the run, whatever the workers did.
+ */
+export default function setup(): () => void {
+  const dir = mkdtempSync(join(tmpdir(), 'synth-bundles-'));
+  bundleFunctionsSync({ entries: FIXTURE_ENTRIES, outDir: dir });
+  process.env[FIXTURE_BUNDLE_DIR_ENV] = dir;
+  return () => {
+    delete process.env[FIXTURE_BUNDLE_DIR_ENV];
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
