@@ -119,6 +119,8 @@ describe('function bundles (built, loaded by a fresh Node, run against the local
     env = {
       PATH: process.env.PATH,
       AWS_REGION: 'us-east-1',
+      // Set by Lambda in every execution environment.
+      AWS_LAMBDA_FUNCTION_NAME: 'bundle-test',
       // The embedded store verifies signatures against its per-start key.
       AWS_ACCESS_KEY_ID: store.credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: store.credentials.secretAccessKey,

@@ -1,11 +1,21 @@
 import type { Context } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invocation } from '../../functions/invocation.ts';
 import { memoryLogger, withLogContext } from '../../shared/logger.ts';
 
 const context = (awsRequestId: string) => ({ awsRequestId, functionName: 'event-hooks-delivery' }) as Context;
 
 describe('invocation', () => {
+  // As Lambda sets it in every execution environment.
+  const before = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  beforeAll(() => {
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'event-hooks-delivery';
+  });
+  afterAll(() => {
+    if (before === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    else process.env.AWS_LAMBDA_FUNCTION_NAME = before;
+  });
+
   it('puts the request id and the cold-start flag on every line an invocation writes, through awaits', async () => {
     // Prepare
     const logger = memoryLogger();
@@ -33,6 +43,17 @@ describe('invocation', () => {
     ]);
     expect(byRequest('req-1')[1]).toMatchObject({ hook_id: 'h', n: 1, function_name: 'event-hooks-delivery' });
     expect(logger.lines.at(-1)).not.toHaveProperty('aws_request_id');
+  });
+
+  it('adds no async context outside Lambda (the local runtime), where it would slow every promise', async () => {
+    const logger = memoryLogger();
+    delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    try {
+      await invocation(async () => logger.info('local'))({}, context('req-local'));
+    } finally {
+      process.env.AWS_LAMBDA_FUNCTION_NAME = 'event-hooks-delivery';
+    }
+    expect(logger.lines[0]).not.toHaveProperty('aws_request_id');
   });
 
   it('lets nested contexts add fields without losing the outer ones', () => {
