@@ -16,7 +16,7 @@ export interface Logger {
 }
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const SECRET_KEY = /secret|password|authorization|signature|token|api[-_]?key|credential/i;
+const SECRET_KEY = /secret|password|authorization|signature|token|api[-_]?key|credential|cookie/i;
 
 /** Deep copy with secret-looking keys masked; errors become `{ name, message }`. */
 export function redact(value: unknown, depth = 0): unknown {

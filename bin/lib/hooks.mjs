@@ -105,10 +105,16 @@ export function addHookCommands(program) {
     return options.json ? printJson(body) : printEntity(body ?? {});
   });
 
-  common(hooks.command('ping').description("ping a webhook's receiver").argument('<id>')).action(
-    async (id, options) => {
-      const { body } = await client(options).request('GET', `/event-hooks/${encodeURIComponent(id)}/ping`);
-      return options.json ? printJson(body) : printEntity(body ?? {});
-    },
-  );
+  common(
+    hooks
+      .command('ping')
+      .description("ping a webhook's receiver")
+      .argument('<id>')
+      .option('--show-secrets', 'show the hook secret the ping body carries'),
+  ).action(async (id, options) => {
+    const { body } = await client(options).request('GET', `/event-hooks/${encodeURIComponent(id)}/ping`);
+    // The ping body carries the hook as sent to the receiver, secret included.
+    const shown = redact(body ?? {}, options.showSecrets);
+    return options.json ? printJson(shown) : printEntity(shown);
+  });
 }

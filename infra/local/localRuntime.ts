@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -143,7 +143,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const clock = options.clock ?? systemClock;
   const dataDir = options.memory ? undefined : (options.dataDir ?? join(process.cwd(), '.data'));
   const fsync = journalFsync(env); // before anything starts, so a bad value leaves nothing running
-  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  // Owner-only: the store and the journal hold hook secrets and every accepted event's data.
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(dataDir, 0o700);
+  }
   const sweepIntervalMs = sweepIntervalFromEnv(env);
 
   const external = options.dynamodbEndpoint ?? env.DYNAMODB_ENDPOINT;

@@ -166,7 +166,10 @@ describe('event-hooks commands against the local runtime', () => {
     expect(tested.code).toBe(0);
     const ping = await cli(['hooks', 'ping', hook.id], env);
     expect(ping.code).toBe(0);
-    const got = await receiver.waitFor(before + 2);
+    // The ping body carries the hook as the receiver got it: its secret stays hidden here too.
+    expect(ping.stdout).not.toContain('hunter2');
+    expect((await cli(['hooks', 'ping', hook.id, '--show-secrets'], env)).stdout).toContain('hunter2');
+    const got = await receiver.waitFor(before + 3);
     expect(
       got
         .slice(before)

@@ -14,6 +14,8 @@ import type { FunctionArgs } from '../../ports/functionRunner.ts';
 const RUNTIME_ALLOWANCE_MB = 128;
 const BOOT_TIMEOUT_MS = 10_000;
 export const MAX_OUTPUT_LINE = 1_000;
+/** The largest result a function may return, as JSON text (Lambda's synchronous payload limit). */
+export const MAX_RESULT_CHARS = 6 * 1024 * 1024;
 const WORKER_PATH = fileURLToPath(new URL('./functionWorker.mjs', import.meta.url));
 /** The overflow uid/gid: owns no file and no process of the service. */
 const NOBODY = '65534';
@@ -55,8 +57,19 @@ function asReply(message: unknown): Reply | undefined {
   const id = typeof m.id === 'number' ? m.id : undefined;
   const dirty = m.dirty === true;
   if (m.type === 'ready' || m.type === 'loaded') return { type: m.type };
-  if (m.type === 'result' && id !== undefined && typeof m.json === 'string')
+  if (m.type === 'result' && id !== undefined && typeof m.json === 'string') {
+    // The worker caps results, but user code runs in that process: a result it forged past the cap
+    // is refused here, and the process, which may still be running the real call, is ended.
+    if (m.json.length > MAX_RESULT_CHARS) {
+      return {
+        type: 'failed',
+        id,
+        message: `the function returned more than ${MAX_RESULT_CHARS} characters`,
+        dirty: true,
+      };
+    }
     return { type: 'result', id, json: m.json, dirty };
+  }
   if ((m.type === 'failed' || m.type === 'fatal') && typeof m.message === 'string') {
     return m.type === 'fatal'
       ? { type: 'fatal', message: m.message }

@@ -56,6 +56,9 @@ function lock(target, name, value) {
 for (const name of [
   'kill',
   '_kill',
+  // SIGUSR1 to any pid (the service's too): Node opens an inspector on 127.0.0.1:9229 in the target.
+  '_debugProcess',
+  '_debugEnd',
   'dlopen',
   'binding',
   '_linkedBinding',

@@ -90,9 +90,10 @@ export async function replaceFile(
   lines: Iterable<Buffer>,
   options: { batchBytes?: number } = {},
 ): Promise<number> {
-  await mkdir(dirname(path), { recursive: true });
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
-  const handle = await open(tmp, 'w');
+  // Owner-only: the journal holds every accepted event's data.
+  const handle = await open(tmp, 'w', 0o600);
   let bytes = 0;
   try {
     const batchBytes = options.batchBytes ?? 1 << 20;
@@ -175,8 +176,8 @@ export class JournalAppender {
   ) {}
 
   static async open(options: JournalAppenderOptions): Promise<JournalAppender> {
-    await mkdir(dirname(options.path), { recursive: true });
-    const handle = await open(options.path, 'a');
+    await mkdir(dirname(options.path), { recursive: true, mode: 0o700 });
+    const handle = await open(options.path, 'a', 0o600);
     const appender = new JournalAppender(handle, options);
     appender.bytes = (await handle.stat()).size;
     return appender;
@@ -244,7 +245,7 @@ export class JournalAppender {
     try {
       await this.handle.close();
       this.bytes = await replaceFile(this.options.path, lines);
-      this.handle = await open(this.options.path, 'a');
+      this.handle = await open(this.options.path, 'a', 0o600);
       for (const w of subsumed) w.resolve();
     } catch (error) {
       this.failure = new JournalWriteError('the delivery journal could not be compacted', { cause: error });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,6 +53,9 @@ describe('local runtime shutdown', () => {
 
     // The journal keeps it; the queue itself no longer writes a file.
     expect(existsSync(join(dataDir, 'queue.json'))).toBe(false);
+    // Owner-only: the journal holds every accepted event's data, the folder the store's secrets too.
+    expect(statSync(join(dataDir, 'journal.log')).mode & 0o777).toBe(0o600);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
     const saved = await DeliveryJournal.open({ path: join(dataDir, 'journal.log'), logger: memoryLogger() });
     expect(saved.backlog().jobs.map((j) => j.job)).toEqual([expect.objectContaining({ hookId: hook.id, attempt: 2 })]);
     await saved.close();

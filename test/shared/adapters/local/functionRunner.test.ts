@@ -68,6 +68,28 @@ describe('createLocalFunctionRunner: running user code', () => {
     expect(functions.pids()).toContain(pid);
   });
 
+  it('refuses a result forged past the cap over the worker channel, and ends that worker', async () => {
+    // Prepare: code that answers for itself over IPC with 7 MB, then never returns
+    const functions = runner();
+    const code = [
+      'return function () {',
+      '  return new Promise(() => {',
+      '    const send = process.send && process.send.bind(process);',
+      '    if (!send) throw new Error("no channel");',
+      '    const json = JSON.stringify("x".repeat(7 * 1024 * 1024));',
+      '    for (let id = 0; id < 3; id++) send({ type: "result", id, json });',
+      '  });',
+      '}',
+    ].join('\n');
+
+    // Act
+    const error = await failure(functions.invoke(target(code), ARGS));
+
+    // Assess: refused by the service, whatever the worker claimed; the worker is gone
+    expect(error.message).toMatch(/more than 6291456 characters/);
+    await vi.waitFor(() => expect(functions.pids()).toHaveLength(0), { timeout: 5_000 });
+  });
+
   it('produces "HELLO WORLD" from Kong’s two functions invoked one after the other', async () => {
     // Prepare
     const functions = runner();
