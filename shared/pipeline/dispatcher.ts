@@ -3,6 +3,7 @@ import type { HookEvent } from '../events/envelope.ts';
 import type { Gate } from '../gate/gate.ts';
 import type { ThresholdCounter } from '../gate/threshold.ts';
 import { findEvent } from '../hooks/catalog.ts';
+import type { EventHook } from '../hooks/hook.ts';
 import type { Logger } from '../logger.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../ports/deliveryQueue.ts';
@@ -58,6 +59,20 @@ function gateReason(hook: { snooze?: unknown; on_change?: unknown }): string {
 export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Promise<DeliveryJob[]> {
   const filters = createFilterCache(deps.logger);
   return async (event) => {
+    // Data nested past what the matcher can walk (a producer on AWS may put events 1,100 deep) fails
+    // that hook's filter, not the whole dispatch: every other hook still gets the event.
+    const passesFilter = (hook: EventHook): boolean => {
+      try {
+        return filters.matcherOf(hook)(event.data);
+      } catch (error) {
+        deps.logger.warn('event filtered: its data could not be matched', {
+          hook_id: hook.id,
+          event_id: event.id,
+          error,
+        });
+        return false;
+      }
+    };
     const forms = eventForms(event.source, event.event, event.data);
     const [catalog, ...hookLists] = await Promise.all([
       deps.cache.catalog(event.tenant),
@@ -66,7 +81,7 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
     const matches = hookLists.flat().flatMap((hook) => {
       const form = matchHook(hook, forms);
       if (!form) return [];
-      if (!filters.matcherOf(hook)(event.data)) {
+      if (!passesFilter(hook)) {
         deps.logger.debug('event filtered', { hook_id: hook.id, event_id: event.id, outcome: 'filtered' });
         return [];
       }

@@ -86,6 +86,21 @@ describe('dispatcher: filters and thresholds', () => {
     expect(other.map((job) => job.hookId)).toEqual([id(2)]);
   });
 
+  it('fails only the filtered hook, not the dispatch, for data nested deeper than the matcher walks', async () => {
+    // Prepare: EventBridge carries events up to 1,100 deep; a direct producer may send one much deeper
+    await hooks.create('f9', hook(1, { filter: { deep: [{ exists: true }] } }));
+    await hooks.create('f9', hook(2, {}));
+    let deep: unknown[] = [1];
+    for (let i = 0; i < 50_000; i++) deep = [deep];
+    const event = { ...consumerEvent('f9', 'x'), data: { deep, entity: { username: 'x' } } };
+
+    // Act
+    const jobs = await dispatcher(recordingQueue())(event);
+
+    // Assess
+    expect(jobs.map((job) => job.hookId)).toEqual([id(2)]);
+  });
+
   it('drops a filtered event before the gate: no conditional write at all', async () => {
     // Prepare
     await hooks.create('f2', hook(3, { snooze: 60, filter: { entity: { username: ['svc-only'] } } }));
