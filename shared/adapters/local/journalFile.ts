@@ -217,6 +217,7 @@ export class JournalAppender {
       }
       const batch = this.waiting;
       this.waiting = [];
+      const before = this.bytes;
       try {
         this.bytes += await writeFully(
           this.handle,
@@ -226,8 +227,11 @@ export class JournalAppender {
         this.writes++;
         for (const w of batch) w.resolve();
       } catch (error) {
-        // A journal that cannot be written accepts nothing more: answering 202 would be a lie.
+        // A journal that cannot be written accepts nothing more: answering 202 would be a lie. What
+        // part of the batch did reach the file is cut off again, so that events whose requests
+        // were refused are not replayed (and then delivered twice, once under a retry's new id).
         this.failure = new JournalWriteError('the delivery journal cannot be written', { cause: error });
+        await this.handle.truncate(before).catch(() => undefined);
         for (const w of [...batch, ...this.waiting.splice(0)]) w.reject(this.failure);
         this.draining = false;
         return;
