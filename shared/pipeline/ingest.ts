@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { type ApiRequest, type ApiResponse, errorResponse, JSON_HEADERS, json, parseJsonBody } from '../admin/http.ts';
 import type { RouteSpec } from '../admin/router.ts';
-import { BadRequestError, ConflictError, EventHooksError, type FieldErrors, SchemaViolationError } from '../errors.ts';
+import {
+  BadRequestError,
+  ConflictError,
+  EventHooksError,
+  type FieldErrors,
+  SchemaViolationError,
+  ServiceUnavailableError,
+} from '../errors.ts';
 import { IDEMPOTENCY_KEY, PRODUCER_EVENT_ID } from '../events/envelope.ts';
 import { findEvent, type SourceCatalog } from '../hooks/catalog.ts';
 import type { Logger } from '../logger.ts';
@@ -165,7 +172,9 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
         if (entry) entry.answer = answers[index];
       });
     } catch (error) {
-      await releaseAll(claims);
+      // Released only when nothing can have been published; otherwise the claims stay until their
+      // lock passes, so a quick retry cannot publish the same events again under new ids.
+      if (nothingPublished(error)) await releaseAll(claims);
       throw error;
     }
     for (const entry of claims.values()) answers[entry.index] = entry.answer;
@@ -238,10 +247,13 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
       try {
         response = await accept(body);
       } catch (error) {
-        // Nothing was accepted: the key is free again for a corrected or retried request.
-        await idempotency
-          .release(tenant, scope, claim.token)
-          .catch((e) => options.logger.warn('could not release an idempotency claim', { scope, error: e }));
+        // Nothing was accepted: the key is free again for a corrected or retried request. After a
+        // failure that may have published part of the request, it stays claimed until its lock passes.
+        if (nothingPublished(error)) {
+          await idempotency
+            .release(tenant, scope, claim.token)
+            .catch((e) => options.logger.warn('could not release an idempotency claim', { scope, error: e }));
+        }
         throw error;
       }
       await completeQuietly(scope, claim.token, response.body);
@@ -260,4 +272,14 @@ function idempotencyKey(request: ApiRequest): string | undefined {
     throw new BadRequestError('Idempotency-Key must be 1 to 255 visible ASCII characters');
   }
   return value;
+}
+
+/**
+ * Whether a failed request certainly published nothing: it was refused (a 4xx), or the bus refused
+ * it whole (shutting down, or the local journal could not be written, whose partial writes are cut
+ * back). Anything else, an EventBridge failure after some entries were accepted say, may have
+ * published part of it.
+ */
+function nothingPublished(error: unknown): boolean {
+  return error instanceof ServiceUnavailableError || (error instanceof EventHooksError && error.status < 500);
 }

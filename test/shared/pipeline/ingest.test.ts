@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiResponse } from '../../../shared/admin/http.ts';
+import { ServiceUnavailableError } from '../../../shared/errors.ts';
 import type { HookEvent } from '../../../shared/events/envelope.ts';
 import { BUILTIN_CATALOG } from '../../../shared/hooks/catalog.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
@@ -14,13 +15,14 @@ import { startTestStore, type TestStore } from '../../support/store.ts';
 class RecordingBus implements EventBus {
   published: HookEvent[] = [];
   delayMs = 0;
-  fail = false;
+  fail: boolean | Error = false;
   constructor(private readonly clock: ManualClock) {}
   async publish(events: NewEvent[]): Promise<HookEvent[]> {
     if (this.delayMs) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (this.fail) {
+      const failure = this.fail === true ? new Error('bus unavailable') : this.fail;
       this.fail = false;
-      throw new Error('bus unavailable');
+      throw failure;
     }
     const accepted = events.map((e) => ({ ...e, id: randomUUID(), time: new Date(this.clock.now()).toISOString() }));
     this.published.push(...accepted);
@@ -129,12 +131,24 @@ describe('idempotent ingest (real store)', () => {
     expect(bus.published).toHaveLength(1);
   });
 
-  it('frees the key when publishing failed, so the retry goes through', async () => {
+  it('frees the key when the bus refused the whole request, so the retry goes through', async () => {
     const { bus, post } = setup();
-    bus.fail = true;
-    expect((await post(HEALTH, 'key-6')).statusCode).toBe(500);
+    bus.fail = new ServiceUnavailableError('the service is shutting down');
+    expect((await post(HEALTH, 'key-6')).statusCode).toBe(503);
     const retry = await post(HEALTH, 'key-6');
     expect(retry.statusCode).toBe(202);
+    expect(bus.published).toHaveLength(1);
+  });
+
+  it('keeps the key claimed after a failure that may have published part of the request, until its lock passes', async () => {
+    // An EventBridge failure after some entries were accepted: a quick retry must not publish them again.
+    const { bus, post } = setup();
+    bus.fail = new Error('bus unavailable');
+    expect((await post(HEALTH, 'key-6b')).statusCode).toBe(500);
+    expect((await post(HEALTH, 'key-6b')).statusCode).toBe(409);
+    expect(bus.published).toHaveLength(0);
+    clock.advance(31_000);
+    expect((await post(HEALTH, 'key-6b')).statusCode).toBe(202);
     expect(bus.published).toHaveLength(1);
   });
 
@@ -192,10 +206,10 @@ describe('idempotent ingest (real store)', () => {
       expect(bus.published).toHaveLength(1);
     });
 
-    it('frees the ids when publishing failed', async () => {
+    it('frees the ids when the bus refused the whole request', async () => {
       const { bus, post } = setup();
-      bus.fail = true;
-      expect((await post({ ...HEALTH, id: 'evt-fail' })).statusCode).toBe(500);
+      bus.fail = new ServiceUnavailableError('the delivery journal cannot be written');
+      expect((await post({ ...HEALTH, id: 'evt-fail' })).statusCode).toBe(503);
       expect((await post({ ...HEALTH, id: 'evt-fail' })).statusCode).toBe(202);
       expect(bus.published).toHaveLength(1);
     });
