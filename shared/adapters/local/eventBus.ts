@@ -37,8 +37,8 @@ export class BusStoppedError extends ServiceUnavailableError {}
 /**
  * The in-process stand-in for the EventBridge bus and its rule: `publish` accepts events at once
  * and hands each to the dispatcher in the background, retrying a failed dispatch a few times, as
- * the rule's target would; an event that still fails is logged whole (EventBridge would move it to
- * the events dead-letter queue).
+ * the rule's target would. Without a journal an event that still fails is logged whole (EventBridge
+ * would move it to the events dead-letter queue); with one it is tried again later, backing off.
  *
  * With a `journal`, an event is recorded before `publish` resolves, so a 202 outlives a crash.
  */
@@ -47,9 +47,26 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
   const maxAttempts = options.maxAttempts ?? 3;
   const retryDelayMs = options.retryDelayMs ?? 200;
   const running = new Set<Promise<void>>();
+  /** Cancels of the later tries of events whose dispatch kept failing (journal only). */
+  const later = new Set<() => void>();
   let stopped = false;
 
-  const dispatch = async (event: HookEvent): Promise<void> => {
+  /**
+   * An accepted event is in the journal: giving up on it would leave it waiting for the next start,
+   * maybe days away. It is tried again later instead, backing off to a try a minute, as EventBridge
+   * keeps retrying a target for hours.
+   */
+  const tryLater = (event: HookEvent, round: number) => {
+    const delayMs = Math.min(60_000, retryDelayMs * maxAttempts * 2 ** round);
+    const cancel = clock.setTimer(delayMs, () => {
+      later.delete(cancel);
+      if (!stopped) start([event], round + 1);
+    });
+    later.add(cancel);
+    return delayMs;
+  };
+
+  const dispatch = async (event: HookEvent, round: number): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
       try {
         await options.target(event);
@@ -60,6 +77,16 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
         return;
       } catch (error) {
         if (attempt >= maxAttempts) {
+          if (options.journal && !stopped) {
+            const retryInMs = tryLater(event, round);
+            options.logger.error('dispatch failed', {
+              event_id: event.id,
+              attempts: attempt,
+              retry_in_ms: retryInMs,
+              error,
+            });
+            return;
+          }
           // The whole event goes into the line, so it can be sent again from the log; with a journal
           // the next start dispatches it again.
           options.logger.error('dispatch failed', { event_id: event.id, attempts: attempt, event, error });
@@ -70,9 +97,9 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
     }
   };
 
-  const start = (events: HookEvent[]) => {
+  const start = (events: HookEvent[], round = 0) => {
     for (const event of events) {
-      const task = dispatch(event).finally(() => running.delete(task));
+      const task = dispatch(event, round).finally(() => running.delete(task));
       running.add(task);
     }
   };
@@ -94,6 +121,9 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
     },
     async stop() {
       stopped = true;
+      // What still waits for a later try stays in the journal for the next start.
+      for (const cancel of later) cancel();
+      later.clear();
       await this.idle();
     },
   };

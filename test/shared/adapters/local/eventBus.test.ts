@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLocalEventBus } from '../../../../shared/adapters/local/eventBus.ts';
 import type { HookEvent } from '../../../../shared/events/envelope.ts';
 import { memoryLogger } from '../../../../shared/logger.ts';
+import { ManualClock } from '../../../../shared/ports/clock.ts';
 
 const newEvent = { tenant: 'default', source: 'balancer', event: 'health', data: { n: 1 } };
 
@@ -76,5 +77,63 @@ describe('local event bus with a journal', () => {
     await bus.publish([newEvent]);
     await bus.idle();
     expect(recorded).toEqual([]);
+  });
+
+  it('tries an event whose dispatch kept failing again later, backing off, until the store is back', async () => {
+    // Prepare: the store is down for the first 4 attempts (a round of 3, then the first of the next)
+    const clock = new ManualClock(0);
+    const recorded: string[] = [];
+    let calls = 0;
+    const bus = createLocalEventBus({
+      logger: memoryLogger(),
+      clock,
+      retryDelayMs: 1,
+      target: async () => {
+        calls++;
+        if (calls <= 4) throw new Error('store down');
+      },
+      journal: {
+        accepted: async () => undefined,
+        dispatched: async (id) => {
+          recorded.push(id);
+        },
+      },
+    });
+
+    // Act: the first round fails; the next comes only once the clock passes its delay
+    const [accepted] = await bus.publish([newEvent]);
+    await bus.idle();
+    expect(calls).toBe(3);
+    clock.advance(2);
+    await bus.idle();
+    expect(calls).toBe(3);
+    clock.advance(1);
+    await bus.idle();
+
+    // Assess
+    expect(calls).toBe(5);
+    expect(recorded).toEqual([accepted?.id]);
+    await bus.stop();
+  });
+
+  it('cancels later tries at stop: the journal keeps the event for the next start', async () => {
+    const clock = new ManualClock(0);
+    let calls = 0;
+    const bus = createLocalEventBus({
+      logger: memoryLogger(),
+      clock,
+      retryDelayMs: 1,
+      target: async () => {
+        calls++;
+        throw new Error('store down');
+      },
+      journal: { accepted: async () => undefined, dispatched: async () => undefined },
+    });
+    await bus.publish([newEvent]);
+    await bus.idle();
+    await bus.stop();
+    clock.advance(60_000);
+    await bus.idle();
+    expect(calls).toBe(3);
   });
 });
