@@ -6,7 +6,7 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateQuery, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { tableDefinition } from './table.ts';
 
 export interface DynamoConfig {
@@ -54,4 +54,12 @@ export async function ensureTable(client: DynamoDBDocumentClient, tableName: str
 /** A conditional write lost (the SDK's `ConditionalCheckFailedException`, from any backend). */
 export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/** Every item a query matches, page after page (the SDK's own paginator). */
+export async function* queryItems(
+  client: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+): AsyncGenerator<Record<string, unknown>> {
+  for await (const page of paginateQuery({ client }, input)) yield* page.Items ?? [];
 }

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { BadRequestError, ConflictError } from '../errors.ts';
 import type { EventHook, HookDeployment } from '../hooks/hook.ts';
-import { isConditionalCheckFailed } from './dynamo.ts';
+import { isConditionalCheckFailed, queryItems } from './dynamo.ts';
 import { keys } from './table.ts';
 
 export interface HookStoreOptions {
@@ -113,20 +113,14 @@ export class HookStore {
    */
   async listAll(tenant: string): Promise<EventHook[]> {
     const hooks: EventHook[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.hooksPartition(tenant) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) hooks.push(decodeHook(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of queryItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.hooksPartition(tenant) },
+      ConsistentRead: true,
+    })) {
+      hooks.push(decodeHook(item));
+    }
     return hooks;
   }
 
@@ -136,20 +130,14 @@ export class HookStore {
    */
   async listBySource(tenant: string, source: string): Promise<EventHook[]> {
     const hooks: EventHook[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: 'bySource',
-          KeyConditionExpression: 'gsi1pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.sourcePartition(tenant, source) },
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const item of page.Items ?? []) hooks.push(decodeHook(item));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const item of queryItems(this.client, {
+      TableName: this.tableName,
+      IndexName: 'bySource',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.sourcePartition(tenant, source) },
+    })) {
+      hooks.push(decodeHook(item));
+    }
     return hooks;
   }
 

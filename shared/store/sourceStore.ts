@@ -1,6 +1,7 @@
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { addEvent, type EventDefinition, type SourceCatalog } from '../hooks/catalog.ts';
 import { emptyRecord } from '../records.ts';
+import { queryItems } from './dynamo.ts';
 import { bumpHooksVersion } from './hookStore.ts';
 import { keys } from './table.ts';
 
@@ -25,23 +26,15 @@ export class SourceStore {
   /** Every user-defined event of the tenant, as a catalog. */
   async list(tenant: string): Promise<SourceCatalog> {
     const catalog: SourceCatalog = emptyRecord();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.userEventsPartition(tenant) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      for (const raw of page.Items ?? []) {
-        const item = raw as UserEventItem;
-        addEvent(catalog, item.source, item.event, item.definition);
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    for await (const raw of queryItems(this.client, {
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': keys.userEventsPartition(tenant) },
+      ConsistentRead: true,
+    })) {
+      const item = raw as unknown as UserEventItem;
+      addEvent(catalog, item.source, item.event, item.definition);
+    }
     return catalog;
   }
 

@@ -28,17 +28,22 @@ export interface QueuePersistence {
 /** Builds a persistence given a view of the queue's current state (what a snapshot writes). */
 export type QueuePersistenceFactory = (current: () => PersistedQueue) => QueuePersistence;
 
-/** Nothing is kept: what is pending at stop is dropped, with a warning. */
-export function memoryPersistence(logger: Logger): QueuePersistenceFactory {
+/** The queue writes nothing; at stop, `onPending` is told how many jobs were still pending. */
+function nothingWritten(onPending: (count: number) => void): QueuePersistenceFactory {
   return (current) => ({
     load: () => ({ jobs: [], deadLetters: [] }),
     record: () => undefined,
     async flush(options) {
       if (!options?.final) return;
       const { jobs } = current();
-      if (jobs.length > 0) logger.warn('pending deliveries dropped: the queue is memory only', { count: jobs.length });
+      if (jobs.length > 0) onPending(jobs.length);
     },
   });
+}
+
+/** Nothing is kept: what is pending at stop is dropped, with a warning. */
+export function memoryPersistence(logger: Logger): QueuePersistenceFactory {
+  return nothingWritten((count) => logger.warn('pending deliveries dropped: the queue is memory only', { count }));
 }
 
 /**
@@ -46,16 +51,9 @@ export function memoryPersistence(logger: Logger): QueuePersistenceFactory {
  * runtime's delivery journal): what is pending at stop is left to that, and said so.
  */
 export function keptElsewhere(logger: Logger, where: string): QueuePersistenceFactory {
-  return (current) => ({
-    load: () => ({ jobs: [], deadLetters: [] }),
-    record: () => undefined,
-    async flush(options) {
-      if (!options?.final) return;
-      const { jobs } = current();
-      if (jobs.length > 0)
-        logger.info(`pending deliveries kept in the ${where} for the next start`, { count: jobs.length });
-    },
-  });
+  return nothingWritten((count) =>
+    logger.info(`pending deliveries kept in the ${where} for the next start`, { count }),
+  );
 }
 
 /**
