@@ -114,6 +114,14 @@ describe('userCodeSyntaxError', () => {
     }
   });
 
+  it('looks for Lua only at the start of the code, so a hostile body cannot make the hint scan it quadratically', () => {
+    // `then … end` scanned over 32 KB of `then` took about 160 ms per function before.
+    const hostile = `${'then '.repeat(6500)})`;
+    expect(userCodeSyntaxError(hostile)).toMatch(/does not compile/);
+    expect(userCodeSyntaxError(`${'x'.repeat(2_000)}\nlocal y = 1`)).not.toMatch(/Lua/);
+    expect(userCodeSyntaxError(`local y = 1\n${'x'.repeat(2_000)}`)).toMatch(/looks like Lua/);
+  });
+
   it('gives no Lua hint for JavaScript that merely does not compile', () => {
     expect(userCodeSyntaxError('return function (data) { return data +')).not.toMatch(/Lua/);
   });
