@@ -95,6 +95,8 @@ describe('function bundles (built, loaded by a fresh Node, run against the local
     new Promise<{ result: any; logs: Record<string, unknown>[] }>((resolve, reject) => {
       const child = spawn(process.execPath, [join(import.meta.dirname, 'invokeBundle.mjs'), bundles[name]!.file], {
         env,
+        // A bundle that hangs is ended, not left behind when the test times out.
+        timeout: 30_000,
       });
       let out = '';
       let err = '';

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +35,8 @@ describe('local runtime shutdown', () => {
   it('keeps a delivery waiting for its retry on disk across a restart and delivers it afterwards', async () => {
     // A receiver that is down: the first attempt fails and the retry waits 2-4 s.
     const env = { RETRY_BASE_DELAY_MS: '4000', HTTP_TIMEOUT_MS: '500' };
+    // A data folder someone made world-readable is closed again at start.
+    chmodSync(dataDir, 0o755);
     const first = await startLocalRuntime({ port: 0, dataDir, env, logger: memoryLogger(), drainMs: 200 });
     const down = 'http://127.0.0.1:1/down';
     const created = await post(`${first.url}/event-hooks`, {

@@ -94,16 +94,17 @@ describe('local TTL sweeper', () => {
   it('runs on its interval and stops cleanly', async () => {
     const clock = new ManualClock(1_790_000_000_000);
     const own = await startTestStore();
+    let sweeper: ReturnType<typeof startSweeper> | undefined;
     try {
       const deadLetters = new DeadLetterStore({ ...own, retentionDays: 1, clock });
       for (let n = 0; n < 5; n++) await deadLetters.put(deadLetter('t', n, clock.now()));
-      const sweeper = startSweeper({ ...own, clock, logger: memoryLogger(), intervalMs: 20 });
+      sweeper = startSweeper({ ...own, clock, logger: memoryLogger(), intervalMs: 20 });
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(await count(own)).toBe(5);
       clock.advance(DAY + 1000);
       await waitFor(async () => (await count(own)) === 0);
-      await sweeper.stop();
     } finally {
+      await sweeper?.stop();
       await own.close();
     }
   });

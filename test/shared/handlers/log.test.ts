@@ -37,4 +37,17 @@ describe('log handler', () => {
     // Assess
     expect(deps.logger.lines[0]?.data).toEqual({ password: '[redacted]', user: 'bob' });
   });
+
+  it('hides cookies as it hides other credentials', async () => {
+    const deps = testDeps();
+    await log(hookOf('log', {}), deps).callback({
+      source: 's',
+      event: 'e',
+      data: { headers: { cookie: 'sid=1', 'Set-Cookie': 'a=1', accept: '*/*' } },
+    });
+    deps.http.close();
+    expect(deps.logger.lines[0]?.data).toEqual({
+      headers: { cookie: '[redacted]', 'Set-Cookie': '[redacted]', accept: '*/*' },
+    });
+  });
 });

@@ -63,6 +63,7 @@ describe('local event bus with a journal', () => {
     const recorded: string[] = [];
     const bus = createLocalEventBus({
       logger: memoryLogger(),
+      clock: new ManualClock(0),
       retryDelayMs: 1,
       target: async () => {
         throw new Error('store down');
@@ -74,9 +75,13 @@ describe('local event bus with a journal', () => {
         },
       },
     });
-    await bus.publish([newEvent]);
-    await bus.idle();
-    expect(recorded).toEqual([]);
+    try {
+      await bus.publish([newEvent]);
+      await bus.idle();
+      expect(recorded).toEqual([]);
+    } finally {
+      await bus.stop();
+    }
   });
 
   it('tries an event whose dispatch kept failing again later, backing off, until the store is back', async () => {

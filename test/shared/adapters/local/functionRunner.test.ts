@@ -279,6 +279,8 @@ describe('createLocalFunctionRunner: limits', () => {
       everyone: 'return () => process.kill(-1, "SIGKILL")',
       self: 'return () => process.kill(process.pid, "SIGKILL")',
       addon: 'return () => process.dlopen({ exports: {} }, "/nonexistent.node")',
+      // SIGUSR1 to the parent: Node would open an inspector in the service.
+      inspector: 'return () => process._debugProcess(process.ppid)',
     };
 
     // Act
