@@ -58,21 +58,22 @@ function gateReason(hook: { snooze?: unknown; on_change?: unknown }): string {
  */
 export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Promise<DeliveryJob[]> {
   const filters = createFilterCache(deps.logger);
+  // Data nested past what the matcher can walk (a producer on AWS may put events 1,100 deep) fails
+  // that hook's filter, not the whole dispatch: every other hook still gets the event.
+  const passesFilter = (hook: EventHook, event: HookEvent): boolean => {
+    if (!hook.filter) return true;
+    try {
+      return filters.matcherOf(hook)(event.data);
+    } catch (error) {
+      deps.logger.warn('event filtered: its data could not be matched', {
+        hook_id: hook.id,
+        event_id: event.id,
+        error,
+      });
+      return false;
+    }
+  };
   return async (event) => {
-    // Data nested past what the matcher can walk (a producer on AWS may put events 1,100 deep) fails
-    // that hook's filter, not the whole dispatch: every other hook still gets the event.
-    const passesFilter = (hook: EventHook): boolean => {
-      try {
-        return filters.matcherOf(hook)(event.data);
-      } catch (error) {
-        deps.logger.warn('event filtered: its data could not be matched', {
-          hook_id: hook.id,
-          event_id: event.id,
-          error,
-        });
-        return false;
-      }
-    };
     const forms = eventForms(event.source, event.event, event.data);
     const [catalog, ...hookLists] = await Promise.all([
       deps.cache.catalog(event.tenant),
@@ -81,7 +82,7 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
     const matches = hookLists.flat().flatMap((hook) => {
       const form = matchHook(hook, forms);
       if (!form) return [];
-      if (!passesFilter(hook)) {
+      if (!passesFilter(hook, event)) {
         deps.logger.debug('event filtered', { hook_id: hook.id, event_id: event.id, outcome: 'filtered' });
         return [];
       }

@@ -189,17 +189,16 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
 
   const releaseAll = async (claims: Map<string, { token?: string }>) => {
     await Promise.all(
-      [...claims].map(([scope, { token }]) =>
-        token === undefined
-          ? undefined
-          : (idempotency as IdempotencyStore)
-              .release(tenant, scope, token)
-              .catch((error) => options.logger.warn('could not release an idempotency claim', { scope, error })),
-      ),
+      [...claims].map(([scope, { token }]) => (token === undefined ? undefined : releaseQuietly(scope, token))),
     );
   };
 
   /** The event was published: failing to record that must not fail the request (a retry may publish twice). */
+  const releaseQuietly = (scope: string, token: string): Promise<void> =>
+    (idempotency as IdempotencyStore)
+      .release(tenant, scope, token)
+      .catch((error) => options.logger.warn('could not release an idempotency claim', { scope, error }));
+
   const completeQuietly = async (scope: string, token: string, answer: string) => {
     try {
       if (!(await (idempotency as IdempotencyStore).complete(tenant, scope, token, answer))) {
@@ -249,11 +248,7 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
       } catch (error) {
         // Nothing was accepted: the key is free again for a corrected or retried request. After a
         // failure that may have published part of the request, it stays claimed until its lock passes.
-        if (nothingPublished(error)) {
-          await idempotency
-            .release(tenant, scope, claim.token)
-            .catch((e) => options.logger.warn('could not release an idempotency claim', { scope, error: e }));
-        }
+        if (nothingPublished(error)) await releaseQuietly(scope, claim.token);
         throw error;
       }
       await completeQuietly(scope, claim.token, response.body);
