@@ -1,3 +1,4 @@
+import type { Principal } from '../auth/principal.ts';
 import {
   BadRequestError,
   EventHooksError,
@@ -21,6 +22,8 @@ export interface ApiRequest {
   query: URLSearchParams;
   headers: Record<string, string | undefined>;
   body?: string;
+  /** Set by the edge that authenticated the request (shared/auth/principal.ts); absent when auth is off. */
+  principal?: Principal;
 }
 
 export interface ApiResponse {
