@@ -1,11 +1,10 @@
 // `--aws`: signs each request with the caller's AWS credentials (SigV4, service `execute-api`), as an
 // IAM deployment's API Gateway requires. The SDK packages load only when the flag is given.
 import { createHash, createHmac } from 'node:crypto';
-import { UsageError } from './client.mjs';
 
 /** SHA-256 (or its HMAC with a secret) in the shape the signer asks for, from node:crypto. */
 class Sha256 {
-  /** @param {string | Uint8Array} [secret] */
+  /** @param {string | ArrayBuffer | ArrayBufferView} [secret] */
   constructor(secret) {
     this.secret = secret;
     this.reset();
@@ -13,9 +12,9 @@ class Sha256 {
   reset() {
     this.hash = this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
   }
-  /** @param {string | Uint8Array} data */
+  /** @param {string | ArrayBuffer | ArrayBufferView} data */
   update(data) {
-    this.hash.update(data);
+    this.hash.update(data instanceof ArrayBuffer ? new Uint8Array(data) : data);
   }
   async digest() {
     return new Uint8Array(this.hash.digest());
@@ -24,14 +23,13 @@ class Sha256 {
 
 /**
  * The region: `--region`, else `AWS_REGION`, else `AWS_DEFAULT_REGION`, else the one in an
- * `execute-api` host name (`<id>.execute-api.<region>.amazonaws.com`).
+ * `execute-api` host name (`<id>.execute-api.<region>.amazonaws.com`); `undefined` when none says.
  * @param {string | undefined} flag @param {string} base
+ * @returns {string | undefined}
  */
 export function signingRegion(flag, base, env = process.env) {
   const fromHost = /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(new URL(base).hostname)?.[1];
-  const region = flag ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? fromHost;
-  if (!region) throw new UsageError('--aws needs a region: give --region or set AWS_REGION');
-  return region;
+  return flag ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? fromHost;
 }
 
 /**

@@ -37,9 +37,11 @@ export function client(options, env = process.env) {
   /** @type {Promise<(request: { method: string, url: URL, headers: Record<string, string>, body?: string }) => Promise<Record<string, string>>> | undefined} */
   let signer;
   const sign = (request) => {
-    signer ??= import('./awsSigner.mjs').then((m) =>
-      m.awsSigner({ region: m.signingRegion(options.region, base, env) }),
-    );
+    signer ??= import('./awsSigner.mjs').then((m) => {
+      const region = m.signingRegion(options.region, base, env);
+      if (!region) throw new UsageError('--aws needs a region: give --region or set AWS_REGION');
+      return m.awsSigner({ region });
+    });
     return signer.then((s) => s(request));
   };
   /**
