@@ -20,6 +20,8 @@ export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<Autho
 
 /** At most this long between a key's revocation and the authorizer refusing it (issue 11: 60 s on AWS). */
 export const AUTHORIZER_CACHE_TTL_MS = 60_000;
+/** Longer than any key the service mints: refused without a lookup (a store key has a size limit too). */
+export const MAX_KEY_LENGTH = 512;
 /** Keys remembered per execution environment; the oldest goes first. */
 export const AUTHORIZER_CACHE_MAX_ENTRIES = 1000;
 
@@ -94,7 +96,7 @@ export function createLambdaAuthorizer(options: LambdaAuthorizerOptions) {
 
   return async (event: APIGatewayRequestAuthorizerEventV2): Promise<AuthorizerResult> => {
     const key = presentedKey(event.headers);
-    const principal = key === undefined ? undefined : await principalOf(key);
+    const principal = key === undefined || key.length > MAX_KEY_LENGTH ? undefined : await principalOf(key);
     // Operator principals are IAM callers on AWS; a key never makes one.
     if (!principal || principal.operator) return { isAuthorized: false, context: {} as AuthorizerContext };
     return {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AUTHORIZER_CACHE_TTL_MS,
   createLambdaAuthorizer,
+  MAX_KEY_LENGTH,
   presentedKey,
   principalFromContext,
 } from '../../../shared/auth/lambdaAuthorizer.ts';
@@ -109,6 +110,14 @@ describe('createLambdaAuthorizer', () => {
     resolver.keys.delete('eh_acme_secret');
     clock.advance(AUTHORIZER_CACHE_TTL_MS);
     expect((await call()).isAuthorized).toBe(false);
+  });
+
+  it('refuses a key longer than any minted one without asking the resolver', async () => {
+    const { authorize, resolver } = setup();
+    const long = 'k'.repeat(MAX_KEY_LENGTH + 1);
+    resolver.keys.set(long, ACME);
+    expect((await authorize(request({ authorization: `Bearer ${long}` }))).isAuthorized).toBe(false);
+    expect(resolver.calls).toBe(0);
   });
 
   it('does not cache unknown keys, so a key minted a moment later works at once', async () => {
