@@ -15,13 +15,17 @@ const OPERATOR = /^\/(tenants(\/.*)?|metrics)$/;
 const INGEST = /^\/(events|ingest\/.+)$/;
 /** `GET …/ping` sends a request, so `read` does not cover it. */
 const SENDS = /\/ping$/;
+/** The audit log is served to the tenant's admin keys only. */
+const ADMIN_ONLY = /^\/audit(\/.*)?$/;
 
 export function routeAccess(method: string, path: string): RouteAccess {
   const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
   if (PUBLIC.test(normalized)) return 'public';
   if (OPERATOR.test(normalized)) return 'operator';
   if (method === 'POST' && INGEST.test(normalized)) return 'ingest';
-  if ((method === 'GET' || method === 'HEAD') && !SENDS.test(normalized)) return 'read';
+  if ((method === 'GET' || method === 'HEAD') && !SENDS.test(normalized) && !ADMIN_ONLY.test(normalized)) {
+    return 'read';
+  }
   return 'admin';
 }
 

@@ -23,6 +23,7 @@ describe('routeAccess', () => {
     ['POST', '/event-hooks/abc/test', 'admin'],
     ['DELETE', '/event-hooks/abc', 'admin'],
     ['GET', '/events', 'read'],
+    ['GET', '/audit', 'admin'],
   ])('%s %s is %s', (method, path, access) => {
     expect(routeAccess(method, path)).toBe(access);
   });
