@@ -380,7 +380,7 @@ export function userFunctionNamePattern(userFunctionPrefix: string): string {
  * the account are allowed `PutEvents` by their identity policies, so an allow here would not keep
  * them out: an explicit deny to every other principal does, whatever their policies say. That makes
  * the tenant resource on an event (`event-hooks:tenant/<t>`) a field only ingest (and admin, for the
- * `event-hooks` source) can set; producers go through `POST /events` with an `ingest` key.
+ * hooks' own change events) can set; producers go through `POST /events` with an `ingest` key.
  */
 export function restrictPutEvents(bus: events.EventBus, putters: iam.IRole[]): void {
   bus.addToResourcePolicy(

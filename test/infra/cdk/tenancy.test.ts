@@ -125,6 +125,10 @@ describe('api-keys, multi-tenant', () => {
     expect(refersTo(policy.Properties.EventBusName, findOne(s.json, 'AWS::Events::EventBus')[0])).toBe(true);
   });
 
+  it('says in the bus output that producers go through POST /events', () => {
+    s.template.hasOutput('EventBusName', { Description: Match.stringLikeRegexp('POST /events') });
+  });
+
   it('passes the cdk-nag AwsSolutions checks', () => {
     const app = new App();
     new EventHooksStack(app, 'Nagged', {
