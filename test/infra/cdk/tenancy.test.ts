@@ -158,6 +158,13 @@ describe('single tenant', () => {
     expect(env(s, 'event-hooks-admin')).toMatchObject({ TENANCY: 'single', AUTH_MODE: 'iam' });
   });
 
+  it('none passes the cdk-nag checks too: its open routes are acknowledged with the reason', () => {
+    const app = new App();
+    new EventHooksStack(app, 'Open', { bundleDir: process.env[FIXTURE_BUNDLE_DIR_ENV], authMode: 'none' });
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+
   it('none: tenant routes open, operator routes still IAM', () => {
     const auth = routeAuth(synth({ authMode: 'none' }));
     expect(auth['ANY /event-hooks']).toBe('NONE');
