@@ -1,3 +1,13 @@
+import type { Static } from '@sinclair/typebox';
+import type {
+  HookDeploymentSchema,
+  LambdaConfigSchema,
+  PreviousSecretSchema,
+  ThresholdSchema,
+  WebhookConfigSchema,
+  WebhookCustomConfigSchema,
+} from './schemas.ts';
+
 /** The event hook entity, exactly as the Admin API returns it (Kong's shape). */
 
 export const HANDLER_NAMES = ['webhook', 'webhook-custom', 'log', 'lambda'] as const;
@@ -11,43 +21,19 @@ export type SigningScheme = (typeof SIGNING_SCHEMES)[number];
  * The secret a rotation replaced, still signing beside `secret` until `expires_at` (Unix seconds):
  * `standard-webhooks` only. Set by `POST /event-hooks/{id}/secret/rotate`, never by the client.
  */
-export interface PreviousSecret {
-  secret: string;
-  expires_at: number;
-}
+export type PreviousSecret = Static<typeof PreviousSecretSchema>;
 
-/** The signing fields of both webhook configs; absent in a hook that never used them (Kong's shape). */
-interface SigningFields {
-  signing?: SigningScheme;
-  previous_secret?: PreviousSecret;
-}
-
-export interface WebhookConfig extends SigningFields {
-  url: string;
-  headers: Record<string, string>;
-  secret: string | null;
-  ssl_verify: boolean;
-}
-
-export interface WebhookCustomConfig extends SigningFields {
-  url: string;
+// The configs as stored, from their schemas (schemas.ts); `signing` and `previous_secret` are absent in a hook that never used them (Kong's shape).
+export type WebhookConfig = Static<typeof WebhookConfigSchema>;
+/** `method` is one of `HTTP_METHODS` once validated; typed as text so that hooks built in code need no cast. */
+export interface WebhookCustomConfig extends Omit<Static<typeof WebhookCustomConfigSchema>, 'method'> {
   method: string;
-  payload: Record<string, string> | null;
-  payload_format: boolean;
-  body: string | null;
-  body_format: boolean;
-  headers: Record<string, string> | null;
-  headers_format: boolean;
-  secret: string | null;
-  ssl_verify: boolean;
 }
 
 export type LogConfig = Record<string, never>;
 
-export interface LambdaConfig {
-  /** Each entry is user code (a JavaScript function body returning a function) or an AWS Lambda name/ARN. */
-  functions: string[];
-}
+/** Each entry is user code (a JavaScript function body returning a function) or an AWS Lambda name/ARN. */
+export type LambdaConfig = Static<typeof LambdaConfigSchema>;
 
 export interface HandlerConfigs {
   webhook: WebhookConfig;
@@ -60,20 +46,13 @@ export interface HandlerConfigs {
  * Where the user functions of a `lambda` hook with inline code stand (beyond Kong). `pending` until the
  * deploy worker has made every function `Active`; deliveries wait meanwhile. Read-only: the service sets it.
  */
-export interface HookDeployment {
-  state: 'pending' | 'active' | 'failed';
-  /** Why the deployment failed. */
-  error?: string;
-}
+export type HookDeployment = Static<typeof HookDeploymentSchema>;
 
 /** An EventBridge event pattern matched against an event's `data` (beyond Kong; see docs/rules.md). */
 export type EventPattern = Record<string, unknown>;
 
 /** Fire once when `count` matching events arrive within one tumbling window of `window` seconds (beyond Kong). */
-export interface Threshold {
-  count: number;
-  window: number;
-}
+export type Threshold = Static<typeof ThresholdSchema>;
 
 interface HookBase<H extends HandlerName> {
   id: string;

@@ -1,21 +1,12 @@
 import { SchemaViolationError } from '../errors.ts';
 import { patternError } from '../rules/eventPattern.ts';
+import { addRefinement, compile, failedAt, kongErrors, orderedLike } from '../schema/kongErrors.ts';
 import { findEvent, type SourceCatalog } from './catalog.ts';
-import { type EventHook, type EventPattern, HANDLER_NAMES, type HandlerName, type Threshold } from './hook.ts';
-import {
-  checkBoolean,
-  checkFields,
-  checkInteger,
-  checkOneOf,
-  checkString,
-  type FieldSpec,
-  isPlainObject,
-  LIMITS,
-  type Outcome,
-  type RecordSpec,
-  reportUnknownFields,
-  validateConfig,
-} from './validateConfig.ts';
+import type { EventHook, EventPattern, HandlerName, Threshold } from './hook.ts';
+import { HookInputSchema, THRESHOLD_LIMITS, withDefaults } from './schemas.ts';
+import { isPlainObject, validateConfig } from './validateConfig.ts';
+
+export { THRESHOLD_LIMITS };
 
 /**
  * Validation of event hook bodies (docs/reference.md §1, §4, §5), with Kong's error shapes: every field
@@ -45,64 +36,7 @@ export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
 }
 
-interface TopLevel {
-  id: string | undefined;
-  created_at: number | undefined;
-  source: string;
-  event: string | null;
-  on_change: boolean | null;
-  snooze: number | null;
-  filter: EventPattern | null;
-  threshold: Threshold | null;
-  enabled: boolean;
-  handler: HandlerName;
-}
-
-/** Bounds of a `threshold`: a window as long as the longest snooze. */
-export const THRESHOLD_LIMITS = { count: 1_000_000, windowSeconds: LIMITS.snoozeSeconds } as const;
-
-const THRESHOLD_SPEC: RecordSpec<Threshold> = {
-  count: { check: (value) => checkInteger(value, 1, THRESHOLD_LIMITS.count) },
-  window: { check: (value) => checkInteger(value, 1, THRESHOLD_LIMITS.windowSeconds) },
-};
-
-function checkThreshold(value: unknown): Outcome<Threshold> {
-  if (!isPlainObject(value)) return { ok: false, error: 'expected a record' };
-  const { value: threshold, errors } = checkFields(value, THRESHOLD_SPEC);
-  reportUnknownFields(errors, value, Object.keys(THRESHOLD_SPEC));
-  return Object.keys(errors).length > 0 ? { ok: false, error: errors } : { ok: true, value: threshold as Threshold };
-}
-
-/** A filter is an EventBridge pattern; the message says where it is wrong (`entity.username[0]: …`). */
-function checkFilter(value: unknown): Outcome<EventPattern> {
-  if (!isPlainObject(value)) return { ok: false, error: 'expected a record' };
-  const error = patternError(value);
-  return error === undefined ? { ok: true, value } : { ok: false, error };
-}
-
-const nullable = <T>(check: (value: unknown) => Outcome<T>): FieldSpec<T | null> => ({
-  check,
-  absent: () => null,
-});
-
-// Kong's field order, which is also the order of the messages.
-const TOP_LEVEL: RecordSpec<TopLevel> = {
-  id: {
-    check: (value) => (isUuid(value) ? { ok: true, value } : { ok: false, error: 'expected a valid UUID' }),
-    absent: () => undefined,
-  },
-  created_at: { check: (value) => checkInteger(value, 0, Number.MAX_SAFE_INTEGER), absent: () => undefined },
-  source: { check: (value) => checkString(value, LIMITS.nameLength) },
-  event: nullable((value) => checkString(value, LIMITS.nameLength)),
-  on_change: nullable(checkBoolean),
-  snooze: nullable((value) => checkInteger(value, 0, LIMITS.snoozeSeconds)),
-  filter: nullable(checkFilter),
-  threshold: nullable(checkThreshold),
-  // `null` (or an empty form value) resets it to its default, as Kong reads `null` for a defaulted field.
-  enabled: { check: checkBoolean, absent: () => true },
-  handler: { check: (value) => checkOneOf(value, HANDLER_NAMES) },
-};
-const ALLOWED = [...Object.keys(TOP_LEVEL), 'config'];
+const HOOK_CHECK = compile(HookInputSchema);
 
 const NOT_AN_OBJECT = (): SchemaViolationError => new SchemaViolationError({ '@entity': ['expected a record'] });
 
@@ -121,41 +55,45 @@ export function validateHook(
   options: ValidateOptions,
 ): { fields: HookFields; id?: string; created_at?: number } {
   if (!isPlainObject(input)) throw NOT_AN_OBJECT();
-  const { value: top, errors } = checkFields(input, TOP_LEVEL);
+  const top = withDefaults(HookInputSchema, input);
+  const errors = kongErrors(HOOK_CHECK, top);
+  const valid = (key: string) => !failedAt(errors, [key]);
+  // A filter is an EventBridge pattern; the message says where it is wrong (`entity.username[0]: …`).
+  if (valid('filter') && isPlainObject(top.filter)) addRefinement(errors, ['filter'], patternError(top.filter));
 
   // As in Kong, config is checked against its handler's schema only once the handler is known.
   let config: unknown;
-  if (top.handler !== undefined) {
-    const result = validateConfig(top.handler, input.config, options);
+  if (valid('handler') && typeof top.handler === 'string') {
+    const result = validateConfig(top.handler as HandlerName, input.config, options);
     if (result.ok) config = result.value;
     else errors.config = result.error;
   }
-  reportUnknownFields(errors, input, ALLOWED);
+  const fields = orderedLike(HookInputSchema, errors);
 
   // Kong runs an entity check only when the fields it reads are valid themselves.
   const entityError =
-    top.source !== undefined && top.event !== undefined
-      ? registrationError(options.catalog, top.source, top.event)
+    valid('source') && valid('event')
+      ? registrationError(options.catalog, top.source as string, top.event as string | null)
       : undefined;
-  if (entityError !== undefined) errors['@entity'] = [entityError];
+  if (entityError !== undefined) fields['@entity'] = [entityError];
 
-  if (Object.keys(errors).length > 0) throw new SchemaViolationError(errors);
-  // With no errors every field of TOP_LEVEL and the config are set.
-  const fields = {
+  if (Object.keys(fields).length > 0) throw new SchemaViolationError(fields);
+  // With no errors every field of the schema and the config are set.
+  const hook = {
     source: top.source,
     event: top.event,
     handler: top.handler,
     on_change: top.on_change,
     snooze: top.snooze,
-    filter: top.filter,
-    threshold: top.threshold,
+    filter: top.filter as EventPattern | null,
+    threshold: top.threshold as Threshold | null,
     enabled: top.enabled,
     config,
   } as HookFields;
   return {
-    fields,
-    ...(top.id !== undefined ? { id: top.id } : {}),
-    ...(top.created_at !== undefined ? { created_at: top.created_at } : {}),
+    fields: hook,
+    ...(typeof top.id === 'string' ? { id: top.id } : {}),
+    ...(typeof top.created_at === 'number' ? { created_at: top.created_at } : {}),
   };
 }
 

@@ -3,47 +3,23 @@ import type { FieldErrors } from '../errors.ts';
 import { isReservedHeader, RESERVED_HEADER_MESSAGE } from '../http/headerPolicy.ts';
 import { isLambdaReference, lambdaFunctionName } from '../ports/functionRunner.ts';
 import { isReservedName, reservedNameMessage } from '../records.ts';
-import {
-  type HandlerConfigs,
-  type HandlerName,
-  type LambdaConfig,
-  SIGNING_SCHEMES,
-  type SigningScheme,
-  type WebhookConfig,
-  type WebhookCustomConfig,
-} from './hook.ts';
+import { addRefinement, compile, failedAt, kongErrors, REQUIRED } from '../schema/kongErrors.ts';
+import type { HandlerConfigs, HandlerName } from './hook.ts';
+import { CLIENT_CONFIG_SCHEMAS, LIMITS, withDefaults } from './schemas.ts';
 import { templateSyntaxError } from './templates.ts';
 
 /**
- * Field checks in Kong's message style, and the per-handler `config` schemas (docs/reference.md §1).
- * Messages are Kong's where Kong has one (`expected a string`, `length must be at most N`,
- * `value should be between A and B`, `expected one of: …`); our extra bounds reuse the same wording.
+ * A hook's `config` checked against its handler's schema (schemas.ts), then the refinements a schema
+ * cannot express, all reported in Kong's words by the one formatter (shared/schema/kongErrors.ts).
+ * The small `check*` helpers remain for inputs outside the hook entity (the secret rotation body).
  */
 
 /** One field's failure: a message, or nested messages for a record, map or array. */
 export type FieldError = string | FieldErrors;
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: FieldError };
 
-/** Bounds beyond Kong's schema: they keep a hook well inside one DynamoDB item (400 KB) and a sane request. */
-export const LIMITS = {
-  nameLength: 256,
-  urlLength: 2048,
-  mapEntries: 50,
-  mapKeyLength: 256,
-  mapValueLength: 4096,
-  bodyLength: 65536,
-  secretLength: 1024,
-  functions: 10,
-  functionLength: 32768,
-  configBytes: 262144,
-  snoozeSeconds: 31536000,
-} as const;
-
-/** Methods `webhook-custom` accepts; given in any case, stored upper-case. */
-export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
-
-export const REQUIRED = 'required field missing';
-export const UNKNOWN = 'unknown field';
+export { REQUIRED, UNKNOWN } from '../schema/kongErrors.ts';
+export { HTTP_METHODS, LIMITS } from './schemas.ts';
 
 const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
 const fail = (error: FieldError): Outcome<never> => ({ ok: false, error });
@@ -102,79 +78,59 @@ export function checkUrl(value: unknown): Outcome<string> {
   return ok(url);
 }
 
-/** HTTP methods are case-insensitive on input; the stored form is upper-case so the sender can compare plainly. */
-export function checkMethod(value: unknown): Outcome<string> {
-  if (typeof value !== 'string') return fail('expected a string');
-  return checkOneOf(value.toUpperCase(), HTTP_METHODS);
-}
-
-interface MapSpec {
-  keyError: (key: string) => string | undefined;
-  checkValue: (value: unknown) => Outcome<string>;
-}
-
-/** Kong's `map` of string → string: errors are reported under each offending key. */
-function checkStringMap(value: unknown, spec: MapSpec): Outcome<Record<string, string>> {
-  if (!isPlainObject(value)) return fail('expected a map');
-  const entries = Object.entries(value);
-  if (entries.length > LIMITS.mapEntries) return fail(`length must be at most ${LIMITS.mapEntries}`);
-  const out: Record<string, string> = {};
-  const errors: FieldErrors = {};
-  for (const [key, item] of entries) {
-    // A stored map keyed `constructor` breaks the DynamoDB marshaller, and no header or field needs such a name.
-    const keyError = isReservedName(key) ? reservedNameMessage(key) : spec.keyError(key);
-    const result = keyError === undefined ? spec.checkValue(item) : fail(keyError);
-    if (result.ok) setOwn(out, key, result.value);
-    else setOwn(errors, key, result.error);
-  }
-  return Object.keys(errors).length > 0 ? fail(errors) : ok(out);
-}
-
+// A stored map keyed `constructor` breaks the DynamoDB marshaller, and no header or field needs such a name.
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// What Node's HTTP client accepts in a header value: tab, visible ASCII, obs-text; never CR, LF or NUL.
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
-function checkHeaderValue(value: unknown, template: boolean): Outcome<string> {
-  const text = checkString(value, LIMITS.mapValueLength);
-  if (!text.ok) return text;
-  if (!HEADER_VALUE.test(text.value)) return fail('invalid header value');
-  return template ? checkTemplate(text.value) : text;
+function headerNameError(key: string): string | undefined {
+  if (isReservedName(key)) return reservedNameMessage(key);
+  if (!HEADER_NAME.test(key)) return 'invalid header name';
+  if (key.length > LIMITS.mapKeyLength) return `header name length must be at most ${LIMITS.mapKeyLength}`;
+  if (isReservedHeader(key)) return RESERVED_HEADER_MESSAGE;
+  return undefined;
 }
 
-function checkHeaders(value: unknown, template: boolean): Outcome<Record<string, string>> {
-  return checkStringMap(value, {
-    keyError: (key) => {
-      if (!HEADER_NAME.test(key)) return 'invalid header name';
-      if (key.length > LIMITS.mapKeyLength) return `header name length must be at most ${LIMITS.mapKeyLength}`;
-      if (isReservedHeader(key)) return RESERVED_HEADER_MESSAGE;
-      return undefined;
-    },
-    checkValue: (item) => checkHeaderValue(item, template),
-  });
+function payloadKeyError(key: string): string | undefined {
+  if (isReservedName(key)) return reservedNameMessage(key);
+  if (key.length < 1) return 'key length must be at least 1';
+  if (key.length > LIMITS.mapKeyLength) return `key length must be at most ${LIMITS.mapKeyLength}`;
+  return undefined;
 }
 
-function checkPayload(value: unknown, template: boolean): Outcome<Record<string, string>> {
-  return checkStringMap(value, {
-    keyError: (key) => {
-      if (key.length < 1) return 'key length must be at least 1';
-      if (key.length > LIMITS.mapKeyLength) return `key length must be at most ${LIMITS.mapKeyLength}`;
-      return undefined;
-    },
-    checkValue: (item) => {
-      const text = checkString(item, LIMITS.mapValueLength);
-      return text.ok && template ? checkTemplate(text.value) : text;
-    },
-  });
+/**
+ * Refinement of a map the schema accepted as a map: each key's own error, else its value's template
+ * error (when the map is a template), reported under the key as Kong does.
+ */
+function refineMap(
+  errors: FieldErrors,
+  path: string[],
+  value: unknown,
+  keyError: (key: string) => string | undefined,
+  template: boolean,
+): void {
+  if (!isPlainObject(value) || (failedAt(errors, path) && typeof nestedError(errors, path) === 'string')) return;
+  const keys: FieldErrors = {};
+  for (const [key, item] of Object.entries(value)) {
+    const error = keyError(key);
+    if (error !== undefined) setOwn(keys, key, error);
+    else if (template && typeof item === 'string') addRefinement(errors, [...path, key], templateSyntaxError(item));
+  }
+  // A key's own error replaces whatever the schema said of its value.
+  addRefinement(errors, path, Object.keys(keys).length > 0 ? keys : undefined);
+  // Messages in the order of the client's keys, as one pass over the map would give them.
+  const found = nestedError(errors, path);
+  const parent = nestedError(errors, path.slice(0, -1));
+  if (isPlainObject(found) && isPlainObject(parent)) {
+    const sorted: FieldErrors = {};
+    for (const key of Object.keys(value)) if (Object.hasOwn(found, key)) setOwn(sorted, key, found[key] as FieldError);
+    setOwn(parent, path.at(-1) as string, sorted);
+  }
 }
 
-function checkBody(value: unknown, template: boolean): Outcome<string> {
-  const text = checkString(value, LIMITS.bodyLength);
-  return text.ok && template ? checkTemplate(text.value) : text;
-}
-
-function checkTemplate(template: string): Outcome<string> {
-  const error = templateSyntaxError(template);
-  return error === undefined ? ok(template) : fail(error);
+/** The error recorded at `path`, if any. */
+function nestedError(errors: FieldErrors, path: string[]): unknown {
+  let node: unknown = errors;
+  for (const key of path) node = isPlainObject(node) && Object.hasOwn(node, key) ? node[key] : undefined;
+  return node;
 }
 
 /** Options the `lambda` schema needs: how to tell whether user code compiles, and whose functions are not the user's. */
@@ -192,165 +148,64 @@ export interface ConfigOptions {
   destinationRefusal?: (url: string) => string | undefined;
 }
 
-/** {@link checkUrl}, then the sender's destination policy. */
-function checkDestination(value: unknown, options: ConfigOptions): Outcome<string> {
-  const url = checkUrl(value);
-  if (!url.ok) return url;
-  const refusal = options.destinationRefusal?.(url.value);
-  return refusal === undefined ? url : fail(`url ${refusal}`);
+/** The refinements of a URL the schema accepted: {@link checkUrl}'s rules, then the sender's destination policy. */
+function destinationError(url: string, options: ConfigOptions): string | undefined {
+  const checked = checkUrl(url);
+  if (!checked.ok) return checked.error as string;
+  const refusal = options.destinationRefusal?.(url);
+  return refusal === undefined ? undefined : `url ${refusal}`;
 }
 
-/** Kong reports array elements under their 1-based index: `{"functions":{"2":"…"}}`. */
-function checkFunctions(value: unknown, options: ConfigOptions): Outcome<string[]> {
-  if (!Array.isArray(value)) return fail('expected an array');
-  if (value.length < 1) return fail('length must be at least 1');
-  if (value.length > LIMITS.functions) return fail(`length must be at most ${LIMITS.functions}`);
-  const errors: FieldErrors = {};
-  const out: string[] = [];
-  value.forEach((item: unknown, index) => {
-    const text = checkString(item, LIMITS.functionLength);
-    const reference = text.ok && isLambdaReference(text.value);
-    const syntax = text.ok && !reference ? options.userCodeSyntaxError?.(text.value) : undefined;
+/** Refinements of `functions` entries the schema accepted: not a service-deployed function, user code that compiles. */
+function functionError(entry: string, options: ConfigOptions): string | undefined {
+  if (isLambdaReference(entry)) {
     const reserved =
-      text.ok &&
-      reference &&
       options.reservedFunctionPrefix !== undefined &&
-      lambdaFunctionName(text.value).startsWith(`${options.reservedFunctionPrefix}-`);
-    if (!text.ok) errors[String(index + 1)] = text.error;
-    else if (reserved) errors[String(index + 1)] = 'names a function this service deploys for user code';
-    else if (syntax !== undefined) errors[String(index + 1)] = syntax;
-    else out.push(text.value);
-  });
-  return Object.keys(errors).length > 0 ? fail(errors) : ok(out);
-}
-
-/** How one field is checked; `absent` gives its value when missing or `null` (none: the field is required). */
-export interface FieldSpec<T> {
-  check: (value: unknown) => Outcome<T>;
-  absent?: () => T;
-}
-export type RecordSpec<T> = { [K in keyof T]-?: FieldSpec<T[K]> };
-
-/**
- * Checks every field of `spec` in order, collecting all errors; keys of `input` outside `spec` are
- * not looked at (see {@link reportUnknownFields}). `value` holds the fields that passed.
- */
-export function checkFields<T>(
-  input: Record<string, unknown>,
-  spec: RecordSpec<T>,
-): { value: Partial<T>; errors: FieldErrors } {
-  const value: Partial<T> = {};
-  const errors: FieldErrors = {};
-  for (const key of Object.keys(spec) as (keyof T & string)[]) {
-    const field = spec[key];
-    const raw = Object.hasOwn(input, key) ? input[key] : undefined;
-    if (raw === undefined || raw === null) {
-      if (field.absent) value[key] = field.absent();
-      else errors[key] = REQUIRED;
-      continue;
-    }
-    const result = field.check(raw);
-    if (result.ok) value[key] = result.value;
-    else errors[key] = result.error;
+      lambdaFunctionName(entry).startsWith(`${options.reservedFunctionPrefix}-`);
+    return reserved ? 'names a function this service deploys for user code' : undefined;
   }
-  return { value, errors };
+  return options.userCodeSyntaxError?.(entry);
 }
 
-/** Adds `unknown field` to `errors` for every key of `input` that is not in `allowed`. */
-export function reportUnknownFields(
-  errors: FieldErrors,
-  input: Record<string, unknown>,
-  allowed: readonly string[],
-): void {
-  for (const key of Object.keys(input)) if (!allowed.includes(key)) setOwn(errors, key, UNKNOWN);
-}
+/** Client config checks, compiled once per handler. */
+const CONFIG_CHECKS = {
+  webhook: compile(CLIENT_CONFIG_SCHEMAS.webhook),
+  'webhook-custom': compile(CLIENT_CONFIG_SCHEMAS['webhook-custom']),
+  log: compile(CLIENT_CONFIG_SCHEMAS.log),
+  lambda: compile(CLIENT_CONFIG_SCHEMAS.lambda),
+} as const;
 
-/** A `*_format` flag as it will end up, or `undefined` when it is invalid (then templates are not checked). */
-function formatFlag(input: Record<string, unknown>, name: string, fallback: boolean): boolean | undefined {
-  const raw = input[name];
-  if (raw === undefined || raw === null) return fallback;
-  return typeof raw === 'boolean' ? raw : undefined;
-}
-
-const secret: FieldSpec<string | null> = {
-  check: (value) => checkString(value, LIMITS.secretLength),
-  absent: () => null,
-};
 /**
- * `standard-webhooks` signs with a `whsec_…` secret, generated when none is given (and returned in
- * the hook); `kong` takes any string, and no secret means no signature.
+ * The checks JSON Schema cannot express, on the fields the schema accepted, reported through the
+ * same formatter: URL rules and destination policy, header names (syntax, reserved), map keys,
+ * template syntax (when the `*_format` flag that applies is on), `whsec_` secrets, user code syntax
+ * and reserved function names.
  */
-function secretSpec(input: Record<string, unknown>): FieldSpec<string | null> {
-  if (input.signing !== 'standard-webhooks') return secret;
-  return {
-    check: (value) => {
-      const text = checkString(value, LIMITS.secretLength);
-      if (!text.ok) return text;
-      const error = whsecError(text.value);
-      return error === undefined ? text : fail(error);
-    },
-    absent: generateWhsec,
-  };
+function refine(handler: HandlerName, config: Record<string, unknown>, errors: FieldErrors, options: ConfigOptions) {
+  const ok = (key: string) => !failedAt(errors, [key]);
+  const text = (key: string) => (ok(key) && typeof config[key] === 'string' ? (config[key] as string) : undefined);
+  if (handler === 'webhook' || handler === 'webhook-custom') {
+    const url = text('url');
+    if (url !== undefined) addRefinement(errors, ['url'], destinationError(url, options));
+    const custom = handler === 'webhook-custom';
+    refineMap(errors, ['headers'], config.headers, headerNameError, custom && config.headers_format === true);
+    if (custom) {
+      refineMap(errors, ['payload'], config.payload, payloadKeyError, config.payload_format === true);
+      const body = text('body');
+      if (body !== undefined && config.body_format === true) addRefinement(errors, ['body'], templateSyntaxError(body));
+    }
+    const secret = text('secret');
+    if (secret !== undefined && config.signing === 'standard-webhooks') {
+      addRefinement(errors, ['secret'], whsecError(secret));
+    }
+  }
+  if (handler === 'lambda' && ok('functions') && Array.isArray(config.functions)) {
+    config.functions.forEach((entry: unknown, index) => {
+      if (typeof entry === 'string')
+        addRefinement(errors, ['functions', String(index + 1)], functionError(entry, options));
+    });
+  }
 }
-/** Absent unless given, so a hook that does not choose keeps Kong's config shape exactly. */
-const signing: FieldSpec<SigningScheme | undefined> = {
-  check: (value) => checkOneOf(value, SIGNING_SCHEMES),
-  absent: () => undefined,
-};
-const sslVerify: FieldSpec<boolean> = { check: checkBoolean, absent: () => false };
-const flag = (fallback: boolean): FieldSpec<boolean> => ({ check: checkBoolean, absent: () => fallback });
-
-/** What a client may set: `previous_secret` is the service's own (set by a secret rotation). */
-type ClientConfig<T> = Omit<T, 'previous_secret'>;
-
-function webhookSpec(input: Record<string, unknown>, options: ConfigOptions): RecordSpec<ClientConfig<WebhookConfig>> {
-  return {
-    url: { check: (value) => checkDestination(value, options) },
-    headers: { check: (value) => checkHeaders(value, false), absent: () => ({}) },
-    secret: secretSpec(input),
-    ssl_verify: sslVerify,
-    signing,
-  };
-}
-
-function webhookCustomSpec(
-  input: Record<string, unknown>,
-  options: ConfigOptions,
-): RecordSpec<ClientConfig<WebhookCustomConfig>> {
-  const payloadTemplate = formatFlag(input, 'payload_format', true) === true;
-  const bodyTemplate = formatFlag(input, 'body_format', true) === true;
-  const headersTemplate = formatFlag(input, 'headers_format', false) === true;
-  return {
-    url: { check: (value) => checkDestination(value, options) },
-    method: { check: checkMethod },
-    payload: { check: (value) => checkPayload(value, payloadTemplate), absent: () => null },
-    payload_format: flag(true),
-    body: { check: (value) => checkBody(value, bodyTemplate), absent: () => null },
-    body_format: flag(true),
-    headers: { check: (value) => checkHeaders(value, headersTemplate), absent: () => null },
-    headers_format: flag(false),
-    secret: secretSpec(input),
-    ssl_verify: sslVerify,
-    signing,
-  };
-}
-
-function lambdaSpec(options: ConfigOptions): RecordSpec<LambdaConfig> {
-  return { functions: { check: (value) => checkFunctions(value, options) } };
-}
-
-type SpecFactory<H extends HandlerName> = (
-  input: Record<string, unknown>,
-  options: ConfigOptions,
-) => RecordSpec<ClientConfig<HandlerConfigs[H]>>;
-
-/** One schema per handler; adding a handler means adding one entry here. */
-const CONFIG_SPECS: { [H in HandlerName]: SpecFactory<H> } = {
-  webhook: (input, options) => webhookSpec(input, options),
-  'webhook-custom': (input, options) => webhookCustomSpec(input, options),
-  log: () => ({}),
-  lambda: (_input, options) => lambdaSpec(options),
-};
 
 /**
  * Validates a hook's `config` for its handler and fills in defaults. An absent `config` counts as
@@ -366,14 +221,16 @@ export function validateConfig<H extends HandlerName>(
   if (raw === null) return fail(REQUIRED);
   const input = raw === undefined ? {} : raw;
   if (!isPlainObject(input)) return fail('expected a record');
-  const spec = CONFIG_SPECS[handler](input, options);
-  const { value, errors } = checkFields(input, spec);
-  reportUnknownFields(errors, input, Object.keys(spec));
+  const config = withDefaults(CLIENT_CONFIG_SCHEMAS[handler], input);
+  // HTTP methods are case-insensitive on input; the stored form is upper-case so the sender can compare plainly.
+  if (typeof config.method === 'string') config.method = config.method.toUpperCase();
+  // `standard-webhooks` signs with a `whsec_…` secret, generated when none is given (and returned in the hook).
+  if (config.signing === 'standard-webhooks' && config.secret === null) config.secret = generateWhsec();
+  const errors = kongErrors(CONFIG_CHECKS[handler], config);
+  refine(handler, config, errors, options);
   if (Object.keys(errors).length > 0) return fail(errors);
-  // Fields absent by design (`signing`) are left out, not stored as `undefined`.
-  for (const key of Object.keys(value) as (keyof typeof value)[]) if (value[key] === undefined) delete value[key];
-  const bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  const bytes = Buffer.byteLength(JSON.stringify(config), 'utf8');
   if (bytes > LIMITS.configBytes) return fail(`encoded size must be at most ${LIMITS.configBytes} bytes`);
-  // Every field of the spec passed, so the partial value is complete.
-  return ok(value as HandlerConfigs[H]);
+  // The schema accepted every field.
+  return ok(config as unknown as HandlerConfigs[H]);
 }

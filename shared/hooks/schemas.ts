@@ -1,0 +1,261 @@
+import { type Static, type TLiteral, type TSchema, type TUnion, Type } from '@sinclair/typebox';
+import { HANDLER_NAMES, SIGNING_SCHEMES } from './hook.ts';
+
+/**
+ * The event hook entity and each handler's config, declared once (docs/reference.md §1). The same
+ * schemas check requests (through the Kong formatter, shared/schema/kongErrors.ts), give the static
+ * types of hook.ts (`Static<>`), tell the form-body reader which fields are not text, and feed the
+ * OpenAPI document. They describe a hook as stored: a field with a `default` is optional on input
+ * (`withDefaults` fills it before the check), and `null` sent for it means the default, as in Kong.
+ * What JSON Schema cannot say (URL rules, reserved headers, template syntax, whsec secrets, user code)
+ * are refinements in validateConfig.ts, run after the schema and reported the same way.
+ */
+
+/** Bounds beyond Kong's schema: they keep a hook well inside one DynamoDB item (400 KB) and a sane request. */
+export const LIMITS = {
+  nameLength: 256,
+  urlLength: 2048,
+  mapEntries: 50,
+  mapKeyLength: 256,
+  mapValueLength: 4096,
+  bodyLength: 65536,
+  secretLength: 1024,
+  functions: 10,
+  functionLength: 32768,
+  configBytes: 262144,
+  snoozeSeconds: 31536000,
+} as const;
+
+/** Methods `webhook-custom` accepts; given in any case, stored upper-case. */
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+
+/** Bounds of a `threshold`: a window as long as the longest snooze. */
+export const THRESHOLD_LIMITS = { count: 1_000_000, windowSeconds: LIMITS.snoozeSeconds } as const;
+
+/** `T | null`, defaulting to `null`: an optional field Kong answers as `null` when unset. */
+export const Nullable = <T extends TSchema>(schema: T, options: { description?: string } = {}) =>
+  Type.Union([schema, Type.Null()], { default: null, ...options });
+
+/** One of a fixed set of strings (Kong's `one_of`). */
+export const OneOf = <const T extends readonly string[]>(
+  values: T,
+  options: { description?: string } = {},
+): TUnion<TLiteral<T[number]>[]> =>
+  Type.Union(values.map((value) => Type.Literal(value)) as TLiteral<T[number]>[], options);
+
+/** Kong's strings are non-empty unless a schema says otherwise; none of ours does. */
+export const Text = (maxLength: number, options: Record<string, unknown> = {}) =>
+  Type.String({ minLength: 1, maxLength, ...options });
+
+/** A record keyed by any string (`[\s\S]` so that no key escapes the value schema). */
+const map = <T extends TSchema>(value: T, options: Record<string, unknown>) =>
+  Type.Record(Type.String({ pattern: '^[\\s\\S]*$' }), value, {
+    maxProperties: LIMITS.mapEntries,
+    typeMessage: 'expected a map',
+    ...options,
+  });
+
+// What Node's HTTP client accepts in a header value: tab, visible ASCII, obs-text; never CR, LF or NUL.
+export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Header name → value. Names are checked by a refinement (syntax, reserved headers). */
+const headersSchema = (options: Record<string, unknown> = {}) =>
+  map(Text(LIMITS.mapValueLength, { pattern: HEADER_VALUE.source, patternMessage: 'invalid header value' }), {
+    description: 'Header name → value; names the sender sets itself are refused.',
+    ...options,
+  });
+const PayloadSchema = map(Text(LIMITS.mapValueLength), { description: 'Form field → value (a template).' });
+
+const Url = Text(LIMITS.urlLength, { description: 'An absolute http or https URL.' });
+const Secret = Nullable(Text(LIMITS.secretLength), {
+  description: 'Signs each request; `standard-webhooks` takes (or generates) a `whsec_…` secret.',
+});
+const Signing = Type.Optional(OneOf(SIGNING_SCHEMES, { description: 'How requests are signed (absent: `kong`).' }));
+const SslVerify = Type.Boolean({ default: false });
+
+export const PreviousSecretSchema = Type.Object(
+  {
+    secret: Type.String(),
+    expires_at: Type.Integer({ description: 'Unix seconds.' }),
+  },
+  { description: 'Set by a secret rotation, never by the client.' },
+);
+
+export const WebhookConfigSchema = Type.Object(
+  {
+    url: Url,
+    headers: headersSchema({ default: {} }),
+    secret: Secret,
+    ssl_verify: SslVerify,
+    signing: Signing,
+    previous_secret: Type.Optional(PreviousSecretSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const WebhookCustomConfigSchema = Type.Object(
+  {
+    url: Url,
+    method: OneOf(HTTP_METHODS, { description: 'Any case on input; stored upper-case.' }),
+    payload: Nullable(PayloadSchema),
+    payload_format: Type.Boolean({ default: true }),
+    body: Nullable(Text(LIMITS.bodyLength)),
+    body_format: Type.Boolean({ default: true }),
+    headers: Nullable(headersSchema()),
+    headers_format: Type.Boolean({ default: false }),
+    secret: Secret,
+    ssl_verify: SslVerify,
+    signing: Signing,
+    previous_secret: Type.Optional(PreviousSecretSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const LogConfigSchema = Type.Object({}, { additionalProperties: false });
+
+export const LambdaConfigSchema = Type.Object(
+  {
+    functions: Type.Array(Text(LIMITS.functionLength), {
+      minItems: 1,
+      maxItems: LIMITS.functions,
+      description: 'User code (a JavaScript function body returning a function) or an AWS Lambda name or ARN.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** One config schema per handler, as stored. */
+export const CONFIG_SCHEMAS = {
+  webhook: WebhookConfigSchema,
+  'webhook-custom': WebhookCustomConfigSchema,
+  log: LogConfigSchema,
+  lambda: LambdaConfigSchema,
+} as const satisfies { [H in (typeof HANDLER_NAMES)[number]]: TSchema };
+
+/** What a client may send as a config: `previous_secret` is the service's own. */
+export const CLIENT_CONFIG_SCHEMAS = {
+  webhook: Type.Omit(WebhookConfigSchema, ['previous_secret'], { additionalProperties: false }),
+  'webhook-custom': Type.Omit(WebhookCustomConfigSchema, ['previous_secret'], { additionalProperties: false }),
+  log: LogConfigSchema,
+  lambda: LambdaConfigSchema,
+} as const;
+
+export const ThresholdSchema = Type.Object(
+  {
+    count: Type.Integer({ minimum: 1, maximum: THRESHOLD_LIMITS.count }),
+    window: Type.Integer({ minimum: 1, maximum: THRESHOLD_LIMITS.windowSeconds, description: 'Seconds.' }),
+  },
+  {
+    additionalProperties: false,
+    description: 'Fire once when `count` matching events arrive within `window` seconds.',
+  },
+);
+
+/** An EventBridge pattern; its grammar is a refinement (shared/rules/eventPattern.ts). */
+export const EventPatternSchema = Type.Record(Type.String({ pattern: '^[\\s\\S]*$' }), Type.Unknown(), {
+  description: 'An EventBridge event pattern matched against the event data (docs/rules.md).',
+});
+
+// Kong's ids are UUIDs in canonical form, any version, any case.
+export const UuidSchema = Type.String({
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  kongMessage: 'expected a valid UUID',
+});
+
+const Name = Text(LIMITS.nameLength);
+
+/** The fields every hook has, in Kong's order (also the order of the messages). */
+export const HookFieldsSchema = Type.Object({
+  source: Name,
+  event: Nullable(Name, { description: '`null`: every event of the source.' }),
+  on_change: Nullable(Type.Boolean()),
+  snooze: Nullable(Type.Integer({ minimum: 0, maximum: LIMITS.snoozeSeconds }), { description: 'Seconds.' }),
+  filter: Nullable(EventPatternSchema),
+  threshold: Nullable(ThresholdSchema),
+  enabled: Type.Boolean({ default: true }),
+  handler: OneOf(HANDLER_NAMES),
+});
+
+/** A hook body as the client sends it, before its config is checked against its handler's schema. */
+export const HookInputSchema = Type.Object(
+  {
+    id: Type.Optional(UuidSchema),
+    created_at: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    ...HookFieldsSchema.properties,
+    config: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+
+export const HookDeploymentSchema = Type.Object(
+  {
+    state: OneOf(['pending', 'active', 'failed'] as const),
+    error: Type.Optional(Type.String()),
+  },
+  { description: 'Where the user functions of a `lambda` hook with inline code stand; read-only.' },
+);
+
+/** The entity as the Admin API answers it, one variant per handler. */
+export const EventHookSchema = Type.Union(
+  HANDLER_NAMES.map((handler) =>
+    Type.Object({
+      id: Type.String({ format: 'uuid' }),
+      created_at: Type.Integer({ description: 'Unix seconds.' }),
+      ...HookFieldsSchema.properties,
+      handler: Type.Literal(handler),
+      config: CONFIG_SCHEMAS[handler],
+      deployment: Type.Optional(HookDeploymentSchema),
+    }),
+  ),
+);
+
+/** The body of `PUT /event-hooks/sources/{source}/{event}`. */
+export const SOURCE_DEFINITION_LIMITS = { fields: 100, fieldLength: 256, description: 1000 } as const;
+export const EventDefinitionSchema = Type.Object(
+  {
+    fields: Type.Array(Type.String({ minLength: 1, maxLength: SOURCE_DEFINITION_LIMITS.fieldLength }), {
+      maxItems: SOURCE_DEFINITION_LIMITS.fields,
+      uniqueItems: true,
+      default: [],
+      description: 'Data fields the event carries.',
+    }),
+    unique: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: SOURCE_DEFINITION_LIMITS.fieldLength }), {
+        maxItems: SOURCE_DEFINITION_LIMITS.fields,
+        uniqueItems: true,
+        description: 'Fields that identify one occurrence (a subset of `fields`), for `on_change` and `snooze`.',
+      }),
+    ),
+    description: Type.Optional(Type.String({ maxLength: SOURCE_DEFINITION_LIMITS.description })),
+  },
+  { additionalProperties: false },
+);
+
+export type WebhookConfigFromSchema = Static<typeof WebhookConfigSchema>;
+export type WebhookCustomConfigFromSchema = Static<typeof WebhookCustomConfigSchema>;
+export type LambdaConfigFromSchema = Static<typeof LambdaConfigSchema>;
+export type ThresholdFromSchema = Static<typeof ThresholdSchema>;
+export type PreviousSecretFromSchema = Static<typeof PreviousSecretSchema>;
+export type HookDeploymentFromSchema = Static<typeof HookDeploymentSchema>;
+export type HookFieldsFromSchema = Static<typeof HookFieldsSchema>;
+export type EventDefinitionFromSchema = Static<typeof EventDefinitionSchema>;
+
+/**
+ * `input` with every field of `schema` that is missing or `null` set to the field's default (a copy),
+ * or removed when it has none (so a required one is `required field missing`). Keys outside the
+ * schema are kept for the check to report. Only the top level: nested records have no defaults.
+ */
+export function withDefaults(schema: TSchema, input: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const set = (key: string, value: unknown) =>
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  // The schema's order first: it is the order a stored hook keeps (Kong's).
+  const properties = (schema.properties ?? {}) as Record<string, TSchema>;
+  for (const [key, property] of Object.entries(properties)) {
+    const value = Object.hasOwn(input, key) ? input[key] : undefined;
+    if (value !== undefined && value !== null) set(key, value);
+    else if ('default' in property) set(key, structuredClone(property.default));
+  }
+  for (const key of Object.keys(input)) if (!Object.hasOwn(properties, key)) set(key, input[key]);
+  return out;
+}
