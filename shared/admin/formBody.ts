@@ -1,46 +1,58 @@
+import type { TSchema } from '@sinclair/typebox';
 import { BadRequestError } from '../errors.ts';
+import { CLIENT_CONFIG_SCHEMAS, EventDefinitionSchema, HookInputSchema } from '../hooks/schemas.ts';
 import { emptyRecord, getOwn, setOwn } from '../records.ts';
 import { REQUEST_LIMITS } from './limits.ts';
 
 /**
  * Kong's Admin API also takes form bodies (`curl -d source=crud -d config.url=…`), with dotted keys
- * for nesting, repeated keys or `[n]` for arrays, and the schema deciding the types. These are the
- * fields of an event hook whose type is not a string; everything else stays as text and the
- * validator judges it as it judges JSON.
+ * for nesting, repeated keys or `[n]` for arrays, and the schema deciding the types. Which fields are
+ * not text is read from the schemas of the bodies that take forms (a hook, every handler's config, a
+ * source definition); everything else stays as text and the validator judges it as it judges JSON.
  */
-const BOOLEANS = new Set([
-  'on_change',
-  'enabled',
-  'config.ssl_verify',
-  'config.payload_format',
-  'config.body_format',
-  'config.headers_format',
-]);
-const INTEGERS = new Set(['snooze', 'created_at', 'threshold.count', 'threshold.window']);
-const ARRAYS = new Set(['config.functions', 'fields', 'unique']);
-/** Optional fields an empty form value clears, as Kong reads it (`-d event=`). */
-const NULLABLE = new Set([
-  'event',
-  'on_change',
-  'snooze',
-  'filter',
-  'threshold',
-  'enabled',
-  'config.secret',
-  'config.body',
-  'config.payload',
-  'config.headers',
-  'description',
-]);
+interface FormTypes {
+  booleans: Set<string>;
+  integers: Set<string>;
+  arrays: Set<string>;
+  /** Fields with a default, which an empty form value resets (to `null` or the default), as Kong reads `-d event=`. */
+  nullable: Set<string>;
+}
+
+/** `T | null` is `T` for coercion. */
+function unwrap(schema: TSchema): TSchema {
+  const variants = Array.isArray(schema.anyOf) ? (schema.anyOf as TSchema[]) : [];
+  const values = variants.filter((variant) => variant.type !== 'null');
+  return values.length === 1 && values.length < variants.length ? (values[0] as TSchema) : schema;
+}
+
+function collectTypes(types: FormTypes, schema: TSchema, prefix: string): void {
+  for (const [key, property] of Object.entries((schema.properties ?? {}) as Record<string, TSchema>)) {
+    const path = `${prefix}${key}`;
+    const inner = unwrap(property);
+    if ('default' in property) types.nullable.add(path);
+    if (inner.type === 'boolean') types.booleans.add(path);
+    else if (inner.type === 'integer') types.integers.add(path);
+    else if (inner.type === 'array') types.arrays.add(path);
+    else if (inner.type === 'object' && inner.properties) collectTypes(types, inner, `${path}.`);
+  }
+}
+
+const FORM_TYPES: FormTypes = (() => {
+  const types: FormTypes = { booleans: new Set(), integers: new Set(), arrays: new Set(), nullable: new Set() };
+  collectTypes(types, HookInputSchema, '');
+  for (const config of Object.values(CLIENT_CONFIG_SCHEMAS)) collectTypes(types, config, 'config.');
+  collectTypes(types, EventDefinitionSchema, '');
+  return types;
+})();
 
 const MAX_DEPTH = 5;
 
 type Tree = { [key: string]: Tree | unknown };
 
 function coerce(path: string, value: string): unknown {
-  if (value === '' && NULLABLE.has(path)) return null;
-  if (BOOLEANS.has(path) && (value === 'true' || value === 'false')) return value === 'true';
-  if (INTEGERS.has(path) && /^-?\d{1,15}$/.test(value)) return Number(value);
+  if (value === '' && FORM_TYPES.nullable.has(path)) return null;
+  if (FORM_TYPES.booleans.has(path) && (value === 'true' || value === 'false')) return value === 'true';
+  if (FORM_TYPES.integers.has(path) && /^-?\d{1,15}$/.test(value)) return Number(value);
   return value;
 }
 
@@ -91,7 +103,7 @@ export function formToBody(pairs: Iterable<[string, string]>): Record<string, un
     }
     const leaf = parts.at(-1) as string;
     const value = coerce(path, raw);
-    if (ARRAYS.has(path)) {
+    if (FORM_TYPES.arrays.has(path)) {
       const current = getOwn(node, leaf);
       const list = Array.isArray(current) ? current : [];
       if (index === undefined) list.push(value);

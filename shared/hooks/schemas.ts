@@ -226,7 +226,7 @@ export const EventDefinitionSchema = Type.Object(
         description: 'Fields that identify one occurrence (a subset of `fields`), for `on_change` and `snooze`.',
       }),
     ),
-    description: Type.Optional(Type.String({ maxLength: SOURCE_DEFINITION_LIMITS.description })),
+    description: Type.Optional(Nullable(Type.String({ maxLength: SOURCE_DEFINITION_LIMITS.description }))),
   },
   { additionalProperties: false },
 );
