@@ -9,12 +9,14 @@ import {
   SchemaViolationError,
   ServiceUnavailableError,
 } from '../errors.ts';
-import { IDEMPOTENCY_KEY, PRODUCER_EVENT_ID } from '../events/envelope.ts';
+import { IDEMPOTENCY_KEY } from '../events/envelope.ts';
+import { PostedEventSchema } from '../events/schema.ts';
 import { findEvent, type SourceCatalog } from '../hooks/catalog.ts';
 import type { Logger } from '../logger.ts';
 import type { EventBus, NewEvent } from '../ports/eventBus.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import { setOwn } from '../records.ts';
+import { compile, kongErrors } from '../schema/kongErrors.ts';
 import type { IdempotencyStore } from '../store/idempotencyStore.ts';
 
 export interface IngestOptions {
@@ -50,6 +52,9 @@ export interface ParsedEvent {
 
 const DEFAULT_MAX_BATCH = 100;
 
+/** Compiled once: this check runs on every posted event. */
+const EVENT_CHECK = compile(PostedEventSchema);
+
 /** The ingest route, read by the local runtime's API Gateway stand-in and by the fuzz test. */
 export const INGEST_ROUTE = { path: '/events', methods: ['POST'] } as const satisfies RouteSpec;
 /** Kong's bundled http-log plugin posts here (see kongHttpLog.ts); served by the same ingest function. */
@@ -79,18 +84,13 @@ export function parseEvents(
     if (!item || typeof item !== 'object' || Array.isArray(item)) {
       problems['@entity'] = 'expected an object with source, event and data';
     } else {
-      const { source, event, data, id, ...rest } = item as Record<string, unknown>;
-      for (const key of Object.keys(rest)) setOwn(problems, key, 'unknown field');
-      if (id !== undefined && (typeof id !== 'string' || !PRODUCER_EVENT_ID.test(id))) {
-        problems.id = 'expected at most 128 characters of A-Z, a-z, 0-9, ".", "_", ":" and "-"';
+      const { source, event, data, id } = item as Record<string, unknown>;
+      if (!EVENT_CHECK.Check(item)) {
+        // Copied key by key: `Object.assign` would set a `__proto__` key as the prototype.
+        for (const [key, problem] of Object.entries(kongErrors(EVENT_CHECK, item))) setOwn(problems, key, problem);
       }
-      if (source === undefined) problems.source = 'required field missing';
-      else if (typeof source !== 'string') problems.source = 'expected a string';
-      if (event === undefined) problems.event = 'required field missing';
-      else if (typeof event !== 'string') problems.event = 'expected a string';
-      if (data === undefined) problems.data = 'required field missing';
-      else if (!data || typeof data !== 'object' || Array.isArray(data)) problems.data = 'expected an object';
-      else if (Buffer.byteLength(JSON.stringify(data)) > limits.maxEventBytes) {
+      // Refinements: the size of the data and the catalog, once the fields they read are valid.
+      if (!Object.hasOwn(problems, 'data') && Buffer.byteLength(JSON.stringify(data)) > limits.maxEventBytes) {
         problems.data = `larger than ${limits.maxEventBytes} bytes`;
       }
       if (typeof source === 'string' && typeof event === 'string') {
