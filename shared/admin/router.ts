@@ -1,16 +1,11 @@
-import {
-  BadRequestError,
-  DeliveryError,
-  HookTestFailedError,
-  InvalidSizeError,
-  NotFoundError,
-  NotImplementedError,
-} from '../errors.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+import { BadRequestError, DeliveryError, HookTestFailedError, NotFoundError, NotImplementedError } from '../errors.ts';
 import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
 import type { Logger } from '../logger.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
+import { INGEST_ROUTES } from '../pipeline/ingest.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
 import type { HookService } from './hookService.ts';
 import {
@@ -18,12 +13,15 @@ import {
   type ApiResponse,
   allow,
   errorResponse,
+  JSON_HEADERS,
   json,
   nextLink,
   noContent,
   parseBody,
 } from './http.ts';
 import { REQUEST_LIMITS } from './limits.ts';
+import { openApiDocument } from './openapi.ts';
+import { pageSize } from './query.ts';
 
 /** Runs a hook on demand (`/test`, `/ping`); comes with the event pipeline. */
 export interface HookRunner {
@@ -44,9 +42,6 @@ export interface AdminRouterOptions {
   maxBodyBytes?: number;
 }
 
-const DEFAULT_PAGE_SIZE = 100;
-const MAX_PAGE_SIZE = 1000;
-
 function segments(path: string): string[] {
   const parts = path.split('/').filter((part) => part.length > 0);
   let decoded: string[];
@@ -62,16 +57,6 @@ function segments(path: string): string[] {
   return decoded;
 }
 
-function pageSize(query: URLSearchParams): number {
-  const raw = query.get('size');
-  if (raw === null) return DEFAULT_PAGE_SIZE;
-  const size = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
-    throw new InvalidSizeError(`size must be an integer between 1 and ${MAX_PAGE_SIZE}`);
-  }
-  return size;
-}
-
 /**
  * Every route of the Admin API: a path pattern (`{name}` is one decoded path segment) and its
  * methods (`*`: any). The router dispatches through this table and nothing else, and the fuzz test
@@ -81,6 +66,8 @@ function pageSize(query: URLSearchParams): number {
 export const ADMIN_ROUTES = [
   // Any method: load balancers and orchestrators probe with GET or HEAD.
   { path: '/health', methods: ['*'] },
+  // Generated from this table, the ingest routes and the request schemas (openapi.ts); no auth.
+  { path: '/openapi.json', methods: ['GET'] },
   { path: '/event-hooks', methods: ['GET', 'POST'] },
   { path: '/event-hooks/sources', methods: ['GET'] },
   { path: '/event-hooks/sources/{source}', methods: ['GET'] },
@@ -124,6 +111,13 @@ export function matchRoute<R extends RouteSpec>(
   return undefined;
 }
 
+let openApiText: string | undefined;
+/** The OpenAPI document of every route the routers serve, generated once per process. */
+export function openApiJson(): string {
+  openApiText ??= JSON.stringify(openApiDocument([...ADMIN_ROUTES, ...INGEST_ROUTES], packageJson.version));
+  return openApiText;
+}
+
 // Kong's ids are lower-case UUIDs; an upper-case spelling names the same hook.
 const hookId = (id: string) => (isUuid(id) ? id.toLowerCase() : id);
 
@@ -134,6 +128,8 @@ const hookId = (id: string) => (isUuid(id) ? id.toLowerCase() : id);
 export function createAdminRouter(options: AdminRouterOptions): (request: ApiRequest) => Promise<ApiResponse> {
   const { service, logger, tenant } = options;
   const maxBodyBytes = options.maxBodyBytes ?? 256 * 1024;
+  // Generated at startup rather than on the first request.
+  openApiJson();
   const body = (request: ApiRequest) => parseBody(request, maxBodyBytes);
   const runner = () => {
     if (!options.runner) throw new NotImplementedError('running hooks is not available in this deployment');
@@ -200,6 +196,7 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
   // One handler per route of the table; the type makes a route without a handler a compile error.
   const handlers: Record<AdminRoutePath, RouteHandler> = {
     '/health': async () => json(200, { status: 'ok' }),
+    '/openapi.json': async () => ({ statusCode: 200, headers: { ...JSON_HEADERS }, body: openApiJson() }),
     '/event-hooks': (method, _params, request) => collection(method, request),
     '/event-hooks/sources': async () => json(200, { data: await service.catalog(tenant) }),
     '/event-hooks/sources/{source}': async (_method, [source]) =>

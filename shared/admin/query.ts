@@ -1,0 +1,35 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { InvalidSizeError } from '../errors.ts';
+import { compile } from '../schema/kongErrors.ts';
+
+/** The query parameters of every paged list (`/event-hooks`, `/dead-letters`, …), declared once. */
+export const PageSizeSchema = Type.Integer({
+  minimum: 1,
+  maximum: 1000,
+  default: 100,
+  description: 'Entries per page.',
+});
+export const PageQuerySchema = Type.Object({
+  size: Type.Optional(PageSizeSchema),
+  offset: Type.Optional(Type.String({ description: 'Where the page starts: the `offset` of the previous answer.' })),
+});
+export type PageQuery = Static<typeof PageQuerySchema>;
+
+const SIZE_CHECK = compile(PageSizeSchema);
+
+/**
+ * The page `size` of a list request: its default when absent, else an integer within the schema's
+ * bounds, or Kong's `invalid size` (code 9) rather than a schema violation, as Kong answers.
+ */
+export function pageSize(query: URLSearchParams): number {
+  const raw = query.get('size');
+  if (raw === null) return PageSizeSchema.default;
+  // A query value is text: only plain digits are a number here (`1e2`, ` 5` and `0x10` are not).
+  const size = /^\d{1,15}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!SIZE_CHECK.Check(size)) {
+    throw new InvalidSizeError(
+      `size must be an integer between ${PageSizeSchema.minimum} and ${PageSizeSchema.maximum}`,
+    );
+  }
+  return size;
+}
