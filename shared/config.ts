@@ -1,11 +1,11 @@
-import { DEFAULT_TENANT } from './hooks/hook.ts';
-import { DEFAULT_TEMPLATE_MAX_BYTES } from './hooks/templates.ts';
-import { DEFAULT_DELIVERY_CONCURRENCY, defaultConcurrencyPerHook } from './ports/deliveryQueue.ts';
-import { DEFAULT_TABLE_NAME } from './store/table.ts';
+import type { TSchema } from '@sinclair/typebox';
+import { type EnvName, envSchema } from './configSchema.ts';
+import { defaultConcurrencyPerHook } from './ports/deliveryQueue.ts';
 
 /**
- * Configuration from environment variables, with defaults that make the local run work.
- * Every variable is documented in the README's configuration table.
+ * Configuration from environment variables, with defaults that make the local run work. Each
+ * variable's type, bounds and default are declared once in configSchema.ts; every variable is
+ * documented in the README's configuration table.
  */
 export interface Config {
   runtime: 'local' | 'aws';
@@ -42,58 +42,59 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+/**
+ * One variable, read as its schema (configSchema.ts) says: empty or unset is the fallback given, else
+ * the schema's default; integers and booleans are parsed from text and held to the schema's bounds.
+ */
+function read<T>(env: NodeJS.ProcessEnv, name: EnvName, fallback?: T): T {
+  const schema = envSchema(name);
   const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min)
-    throw new ConfigError(`${name} must be an integer >= ${min}, got '${raw}'`);
-  return value;
-}
-
-function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (/^(1|true|yes)$/i.test(raw)) return true;
-  if (/^(0|false|no)$/i.test(raw)) return false;
-  throw new ConfigError(`${name} must be true or false, got '${raw}'`);
-}
-
-function functionNetwork(env: NodeJS.ProcessEnv): 'none' | 'allow' {
-  const raw = env.FUNCTION_NETWORK;
-  if (raw === undefined || raw === '' || raw === 'none') return 'none';
-  if (raw === 'allow') return 'allow';
-  throw new ConfigError(`FUNCTION_NETWORK must be none or allow, got '${raw}'`);
+  if (raw === undefined || raw === '') return (fallback !== undefined ? fallback : schema.default) as T;
+  if (schema.type === 'integer') {
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < (schema.minimum as number)) {
+      throw new ConfigError(`${name} must be an integer >= ${schema.minimum}, got '${raw}'`);
+    }
+    return value as T;
+  }
+  if (schema.type === 'boolean') {
+    if (/^(1|true|yes)$/i.test(raw)) return true as T;
+    if (/^(0|false|no)$/i.test(raw)) return false as T;
+    throw new ConfigError(`${name} must be true or false, got '${raw}'`);
+  }
+  const allowed = Array.isArray(schema.anyOf) ? (schema.anyOf as TSchema[]).map((variant) => variant.const) : undefined;
+  if (allowed && !allowed.includes(raw)) throw new ConfigError(`${name} must be ${allowed.join(' or ')}, got '${raw}'`);
+  return raw as T;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Anything but `aws` is the local runtime (RUNTIME is set by the stack, not by hand).
   const runtime = env.RUNTIME === 'aws' ? 'aws' : 'local';
-  const deliveryConcurrency = integer(env, 'DELIVERY_CONCURRENCY', DEFAULT_DELIVERY_CONCURRENCY, 1);
+  const deliveryConcurrency = read<number>(env, 'DELIVERY_CONCURRENCY');
   return {
     runtime,
-    tenant: env.TENANT || DEFAULT_TENANT,
-    tableName: env.TABLE_NAME || DEFAULT_TABLE_NAME,
-    dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
-    eventBusName: env.EVENT_BUS_NAME || undefined,
-    deliveryQueueUrl: env.DELIVERY_QUEUE_URL || undefined,
-    userFunctionPrefix: env.USER_FUNCTION_PREFIX || 'event-hooks-user',
-    userFunctionRoleArn: env.USER_FUNCTION_ROLE_ARN || undefined,
-    hookCacheCheckMs: integer(env, 'HOOK_CACHE_CHECK_MS', 1000),
-    blockPrivateNetworks: boolean(env, 'BLOCK_PRIVATE_NETWORKS', runtime === 'aws'),
-    httpTimeoutMs: integer(env, 'HTTP_TIMEOUT_MS', 10_000, 1),
-    maxEventBytes: integer(env, 'MAX_EVENT_BYTES', 200 * 1024, 1),
-    functionTimeoutMs: integer(env, 'FUNCTION_TIMEOUT_MS', 5_000, 1),
-    functionMemoryMb: integer(env, 'FUNCTION_MEMORY_MB', 128, 16),
-    functionNetwork: functionNetwork(env),
-    lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
-    deadLetterRetentionDays: integer(env, 'DEAD_LETTER_RETENTION_DAYS', 14, 1),
+    tenant: read(env, 'TENANT'),
+    tableName: read(env, 'TABLE_NAME'),
+    dynamodbEndpoint: read(env, 'DYNAMODB_ENDPOINT'),
+    eventBusName: read(env, 'EVENT_BUS_NAME'),
+    deliveryQueueUrl: read(env, 'DELIVERY_QUEUE_URL'),
+    userFunctionPrefix: read(env, 'USER_FUNCTION_PREFIX'),
+    userFunctionRoleArn: read(env, 'USER_FUNCTION_ROLE_ARN'),
+    hookCacheCheckMs: read(env, 'HOOK_CACHE_CHECK_MS'),
+    blockPrivateNetworks: read(env, 'BLOCK_PRIVATE_NETWORKS', runtime === 'aws'),
+    httpTimeoutMs: read(env, 'HTTP_TIMEOUT_MS'),
+    maxEventBytes: read(env, 'MAX_EVENT_BYTES'),
+    functionTimeoutMs: read(env, 'FUNCTION_TIMEOUT_MS'),
+    functionMemoryMb: read(env, 'FUNCTION_MEMORY_MB'),
+    functionNetwork: read(env, 'FUNCTION_NETWORK'),
+    lambdaEndpoint: read(env, 'LAMBDA_ENDPOINT'),
+    deadLetterRetentionDays: read(env, 'DEAD_LETTER_RETENTION_DAYS'),
     deliveryConcurrency,
-    deliveryConcurrencyPerHook: integer(
+    deliveryConcurrencyPerHook: read(
       env,
       'DELIVERY_CONCURRENCY_PER_HOOK',
       defaultConcurrencyPerHook(deliveryConcurrency),
-      1,
     ),
-    templateMaxBytes: integer(env, 'TEMPLATE_MAX_BYTES', DEFAULT_TEMPLATE_MAX_BYTES, 1),
+    templateMaxBytes: read(env, 'TEMPLATE_MAX_BYTES'),
   };
 }
