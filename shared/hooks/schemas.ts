@@ -245,17 +245,48 @@ export type EventDefinitionFromSchema = Static<typeof EventDefinitionSchema>;
  * or removed when it has none (so a required one is `required field missing`). Keys outside the
  * schema are kept for the check to report. Only the top level: nested records have no defaults.
  */
+/** A default of its own for each hook: defaults are JSON scalars or empty records and lists. */
+const fresh = (value: unknown): unknown =>
+  Array.isArray(value) ? [...value] : value !== null && typeof value === 'object' ? { ...value } : value;
+
 export function withDefaults(schema: TSchema, input: Record<string, unknown>): Record<string, unknown> {
+  const { fields, known } = planOf(schema);
   const out: Record<string, unknown> = {};
-  const set = (key: string, value: unknown) =>
-    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  // The schema's order first: it is the order a stored hook keeps (Kong's).
-  const properties = (schema.properties ?? {}) as Record<string, TSchema>;
-  for (const [key, property] of Object.entries(properties)) {
-    const value = Object.hasOwn(input, key) ? input[key] : undefined;
-    if (value !== undefined && value !== null) set(key, value);
-    else if ('default' in property) set(key, structuredClone(property.default));
+  // The schema's order first: it is the order a stored hook keeps (Kong's). Its keys are plain names.
+  for (const field of fields) {
+    const value = Object.hasOwn(input, field.key) ? input[field.key] : undefined;
+    if (value !== undefined && value !== null) out[field.key] = value;
+    else if (field.hasDefault) out[field.key] = fresh(field.fallback);
   }
-  for (const key of Object.keys(input)) if (!Object.hasOwn(properties, key)) set(key, input[key]);
+  for (const key in input) {
+    // Client keys may be `__proto__`: defined, never assigned.
+    if (Object.hasOwn(input, key) && !known.has(key)) {
+      Object.defineProperty(out, key, { value: input[key], enumerable: true, writable: true, configurable: true });
+    }
+  }
   return out;
+}
+
+interface DefaultsPlan {
+  fields: { key: string; hasDefault: boolean; fallback: unknown }[];
+  known: Set<string>;
+}
+const PLANS = new WeakMap<TSchema, DefaultsPlan>();
+
+/** What `withDefaults` needs of a schema, read once per schema (it runs on every admin write). */
+function planOf(schema: TSchema): DefaultsPlan {
+  let plan = PLANS.get(schema);
+  if (!plan) {
+    const properties = (schema.properties ?? {}) as Record<string, TSchema>;
+    plan = {
+      fields: Object.entries(properties).map(([key, property]) => ({
+        key,
+        hasDefault: 'default' in property,
+        fallback: property.default,
+      })),
+      known: new Set(Object.keys(properties)),
+    };
+    PLANS.set(schema, plan);
+  }
+  return plan;
 }
