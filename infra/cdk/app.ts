@@ -5,41 +5,43 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import cdkNag from 'cdk-nag';
 import type { LogLevel } from '../../shared/logger.ts';
 import { bundleFunctions, DEFAULT_ENTRIES, type FunctionName, PROJECT_ROOT } from '../bundle.ts';
+import type { BooleanKey, ContextKey, IntegerKey, TextKey } from './contextSchema.ts';
 import { EventHooksStack, type EventHooksStackProps } from './eventHooksStack.ts';
 import type { AuthMode, Tenancy } from './tenancy.ts';
 
 // cdk-nag is CommonJS; Node's ESM loader does not see all of its exports as named ones.
 const { AwsSolutionsChecks } = cdkNag;
 
-type Context = (key: string) => unknown;
+type Context = (key: ContextKey) => unknown;
 
 /**
  * Stack props from CDK context (`cdk deploy -c key=value` or `cdk.json`), so a deployer changes
- * settings without code. Every key is optional; see docs/deploy.md for the list.
+ * settings without code. Every key is optional and declared in contextSchema.ts (a reader takes only
+ * keys of its type); see docs/deploy.md for the list.
  */
 export function stackPropsFromContext(context: Context): EventHooksStackProps {
-  const text = (key: string) => {
+  const text = (key: TextKey | IntegerKey | BooleanKey | 'invokableFunctionArns') => {
     const value = context(key);
     return value === undefined || value === null || value === '' ? undefined : String(value);
   };
-  const int = (key: string) => {
+  const int = (key: IntegerKey) => {
     const raw = text(key);
     if (raw === undefined) return undefined;
     const value = Number(raw);
     if (!Number.isInteger(value) || value < 0) throw new Error(`context ${key} must be a whole number, got '${raw}'`);
     return value;
   };
-  const bool = (key: string) => {
+  const bool = (key: BooleanKey) => {
     const raw = text(key);
     if (raw === undefined) return undefined;
     if (raw === 'true' || raw === 'false') return raw === 'true';
     throw new Error(`context ${key} must be true or false, got '${raw}'`);
   };
-  const json = <T>(key: string): T | undefined => {
+  const json = <T>(key: ContextKey): T | undefined => {
     const value = context(key);
     return typeof value === 'string' ? (JSON.parse(value) as T) : (value as T | undefined);
   };
-  const retention = (key: string) => {
+  const retention = (key: IntegerKey) => {
     const value = int(key);
     if (value !== undefined && !Object.values(logs.RetentionDays).includes(value)) {
       throw new Error(
@@ -48,7 +50,7 @@ export function stackPropsFromContext(context: Context): EventHooksStackProps {
     }
     return value as logs.RetentionDays | undefined;
   };
-  const seconds = (key: string) => {
+  const seconds = (key: IntegerKey) => {
     const value = int(key);
     return value === undefined ? undefined : Duration.seconds(value);
   };
