@@ -1,4 +1,6 @@
-import { type TSchema, Type } from '@sinclair/typebox';
+import type { TSchema } from '@sinclair/typebox';
+// The builders one by one, not TypeBox's `Type` object: that object keeps every builder in the bundles (~40 KB).
+import * as Type from '@sinclair/typebox';
 import { DEFAULT_TENANT } from './hooks/hook.ts';
 import { DEFAULT_TEMPLATE_MAX_BYTES } from './hooks/templates.ts';
 import { DEFAULT_DELIVERY_CONCURRENCY } from './ports/deliveryQueue.ts';

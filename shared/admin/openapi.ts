@@ -1,4 +1,6 @@
-import { type TSchema, Type } from '@sinclair/typebox';
+import type { TSchema } from '@sinclair/typebox';
+// The builders one by one, not TypeBox's `Type` object: that object keeps every builder in the bundles (~40 KB).
+import * as Type from '@sinclair/typebox';
 import { AcceptedEventSchema, PostEventsBodySchema } from '../events/schema.ts';
 import { HANDLER_NAMES, type HandlerName, SIGNING_SCHEMES } from '../hooks/hook.ts';
 import {
@@ -80,7 +82,9 @@ const hookBody = (required: boolean) =>
         },
         { additionalProperties: false },
       );
-      return required ? body : Type.Partial(body);
+      if (required) return body;
+      const optional = Object.entries(body.properties).map(([key, schema]) => [key, Type.Optional(schema)]);
+      return Type.Object(Object.fromEntries(optional), { additionalProperties: false });
     }),
   );
 

@@ -1,4 +1,6 @@
-import { type Static, Type } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
+// The builders one by one, not TypeBox's `Type` object: that object keeps every builder in the bundles (~40 KB).
+import * as Type from '@sinclair/typebox';
 import { InvalidSizeError } from '../errors.ts';
 import { compile } from '../schema/kongErrors.ts';
 
