@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BadRequestError, ConflictError, NotFoundError, SchemaViolationError } from '../errors.ts';
+import { BadRequestError, ConflictError, type FieldErrors, NotFoundError, SchemaViolationError } from '../errors.ts';
 import {
   type EventDefinition,
   findEvent,
@@ -9,9 +9,11 @@ import {
   type SourceCatalog,
 } from '../hooks/catalog.ts';
 import type { EventHook } from '../hooks/hook.ts';
+import { type EventDefinitionFromSchema, EventDefinitionSchema, withDefaults } from '../hooks/schemas.ts';
 import { isUuid, mergePatch, validateHook } from '../hooks/validate.ts';
 import type { Clock } from '../ports/clock.ts';
-import { emptyRecord, getOwn, isReservedName, reservedNameMessage, setOwn } from '../records.ts';
+import { emptyRecord, isReservedName, reservedNameMessage, setOwn } from '../records.ts';
+import { compile, failedAt, kongErrors } from '../schema/kongErrors.ts';
 import type { HookPage, HookStore, StoredHook } from '../store/hookStore.ts';
 import type { SourceStore } from '../store/sourceStore.ts';
 import {
@@ -85,10 +87,6 @@ function withRuleFields(hook: EventHook): EventHook {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;
-const MAX_FIELDS = 100;
-/** A field names a key of the event data; the same bound as a hook's source and event names. */
-const MAX_FIELD_LENGTH = 256;
-const DEFINITION_FIELDS = ['fields', 'unique', 'description'];
 
 /** Why a user-defined source or event name is refused, or `undefined`. */
 function nameError(name: string): string | undefined {
@@ -259,7 +257,12 @@ export class HookService {
   }
 }
 
-/** Validates the body of `PUT /event-hooks/sources/{source}/{event}`. */
+const DEFINITION_CHECK = compile(EventDefinitionSchema);
+
+/**
+ * Validates the body of `PUT /event-hooks/sources/{source}/{event}` against its schema
+ * (`EventDefinitionSchema`), then the refinements: the names in the path, and `unique` a subset of `fields`.
+ */
 export function parseEventDefinition(source: string, event: string, body: unknown): EventDefinition {
   const errors = emptyRecord<string>();
   const sourceError = nameError(source);
@@ -269,45 +272,20 @@ export function parseEventDefinition(source: string, event: string, body: unknow
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new SchemaViolationError({ ...errors, '@entity': ['expected a record'] });
   }
-  const fields = getOwn(body as Record<string, unknown>, 'fields');
-  const unique = getOwn(body as Record<string, unknown>, 'unique');
-  const description = getOwn(body as Record<string, unknown>, 'description');
-  for (const key of Object.keys(body)) {
-    if (!DEFINITION_FIELDS.includes(key)) setOwn(errors, key, 'unknown field');
+  const input = withDefaults(EventDefinitionSchema, body as Record<string, unknown>);
+  const fields: FieldErrors = { ...errors };
+  for (const [key, error] of Object.entries(kongErrors(DEFINITION_CHECK, input))) setOwn(fields, key, error);
+  const definition = input as EventDefinitionFromSchema;
+  // Refused lists go no further, so this check never sees more than the schema's most entries.
+  if (!failedAt(fields, ['fields']) && !failedAt(fields, ['unique'])) {
+    const known = new Set(definition.fields);
+    const missing = (definition.unique ?? []).filter((name) => !known.has(name));
+    if (missing.length > 0) fields.unique = `must be a subset of fields (not in fields: ${missing.join(', ')})`;
   }
-  const stringList = (name: 'fields' | 'unique', value: unknown): string[] => {
-    if (value === undefined || value === null) return [];
-    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v.length === 0)) {
-      errors[name] = 'expected an array of non-empty strings';
-      return [];
-    }
-    // Refused lists go no further, so the checks below never see more than MAX_FIELDS entries.
-    if (value.length > MAX_FIELDS) {
-      errors[name] = `at most ${MAX_FIELDS} entries`;
-      return [];
-    }
-    if (value.some((v: string) => v.length > MAX_FIELD_LENGTH)) {
-      errors[name] = `entries must be at most ${MAX_FIELD_LENGTH} characters`;
-      return [];
-    }
-    if (new Set(value).size !== value.length) errors[name] = 'entries must be unique';
-    return value as string[];
-  };
-  const fieldList = stringList('fields', fields);
-  const uniqueList = stringList('unique', unique);
-  const known = new Set(fieldList);
-  const missing = uniqueList.filter((name) => !known.has(name));
-  if (missing.length > 0 && !errors.unique)
-    errors.unique = `must be a subset of fields (not in fields: ${missing.join(', ')})`;
-  if (description !== undefined && description !== null && typeof description !== 'string') {
-    errors.description = 'expected a string';
-  } else if (typeof description === 'string' && description.length > 1000) {
-    errors.description = 'length must be at most 1000';
-  }
-  if (Object.keys(errors).length > 0) throw new SchemaViolationError(errors);
+  if (Object.keys(fields).length > 0) throw new SchemaViolationError(fields);
   return {
-    fields: fieldList,
-    ...(uniqueList.length > 0 ? { unique: uniqueList } : {}),
-    ...(typeof description === 'string' ? { description } : {}),
+    fields: definition.fields,
+    ...(definition.unique && definition.unique.length > 0 ? { unique: definition.unique } : {}),
+    ...(typeof definition.description === 'string' ? { description: definition.description } : {}),
   };
 }

@@ -219,20 +219,27 @@ export const EventHookSchema = Type.Union(
 
 /** The body of `PUT /event-hooks/sources/{source}/{event}`. */
 export const SOURCE_DEFINITION_LIMITS = { fields: 100, fieldLength: 256, description: 1000 } as const;
+const fieldList = (description: string, options: { default?: string[] } = {}) =>
+  Type.Array(Type.String({ minLength: 1, maxLength: SOURCE_DEFINITION_LIMITS.fieldLength }), {
+    maxItems: SOURCE_DEFINITION_LIMITS.fields,
+    uniqueItems: true,
+    description,
+    ...options,
+    // The wording these lists have always had, for the list as a whole.
+    listMessages: {
+      Array: 'expected an array of non-empty strings',
+      String: 'expected an array of non-empty strings',
+      StringMinLength: 'expected an array of non-empty strings',
+      ArrayMaxItems: `at most ${SOURCE_DEFINITION_LIMITS.fields} entries`,
+      StringMaxLength: `entries must be at most ${SOURCE_DEFINITION_LIMITS.fieldLength} characters`,
+      ArrayUniqueItems: 'entries must be unique',
+    },
+  });
 export const EventDefinitionSchema = Type.Object(
   {
-    fields: Type.Array(Type.String({ minLength: 1, maxLength: SOURCE_DEFINITION_LIMITS.fieldLength }), {
-      maxItems: SOURCE_DEFINITION_LIMITS.fields,
-      uniqueItems: true,
-      default: [],
-      description: 'Data fields the event carries.',
-    }),
+    fields: fieldList('Data fields the event carries.', { default: [] }),
     unique: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: SOURCE_DEFINITION_LIMITS.fieldLength }), {
-        maxItems: SOURCE_DEFINITION_LIMITS.fields,
-        uniqueItems: true,
-        description: 'Fields that identify one occurrence (a subset of `fields`), for `on_change` and `snooze`.',
-      }),
+      fieldList('Fields that identify one occurrence (a subset of `fields`), for `on_change` and `snooze`.'),
     ),
     description: Type.Optional(Nullable(Type.String({ maxLength: SOURCE_DEFINITION_LIMITS.description }))),
   },

@@ -20,6 +20,11 @@ export const UNKNOWN = 'unknown field';
  */
 export interface KongAnnotations {
   patternMessage?: string;
+  /**
+   * A list judged as a whole: any error of the list or of an entry is reported on the list, with
+   * the message given here for its kind (`ArrayMaxItems`, `StringMaxLength`, …), else Kong's.
+   */
+  listMessages?: Partial<Record<keyof typeof ValueErrorType, string>>;
   /** For a record of the wrong type: `expected a map` for Kong's maps (default `expected a record`). */
   typeMessage?: string;
   kongMessage?: string;
@@ -138,6 +143,25 @@ function kongPath(value: unknown, segments: string[]): string[] {
   return out;
 }
 
+/** The list around `segments` whose errors are reported on the list itself (`listMessages`), if any. */
+function listAround(
+  schema: TSchema,
+  segments: string[],
+): { depth: number; schema: TSchema & KongAnnotations } | undefined {
+  let node: TSchema | undefined = schema;
+  for (let depth = 0; node !== undefined && depth <= segments.length; depth++) {
+    if ((node as KongAnnotations).listMessages) return { depth, schema: node };
+    const segment = segments[depth];
+    if (segment === undefined) return undefined;
+    const variants: TSchema[] = Array.isArray(node.anyOf)
+      ? (node.anyOf as TSchema[]).filter((v) => !isNullSchema(v))
+      : [node];
+    const inner: TSchema | undefined = variants.length === 1 ? variants[0] : undefined;
+    node = inner?.properties?.[segment] ?? inner?.items;
+  }
+  return undefined;
+}
+
 /** Sets `message` at `path` of `tree`, keeping the first message of a field and of its ancestors. */
 function place(tree: FieldErrors, path: string[], error: FieldError, override = false): void {
   if (path.length === 0) return;
@@ -177,8 +201,16 @@ export function orderedLike(schema: TSchema | undefined, errors: FieldErrors): F
 export function kongErrors<T extends TSchema>(check: TypeCheck<T>, value: unknown): FieldErrors {
   const tree: FieldErrors = {};
   if (check.Check(value)) return tree;
+  const root = check.Schema();
   for (const error of [...check.Errors(value)].flatMap((found) => [...expand(found)])) {
-    const path = kongPath(value, segmentsOf(error.path));
+    const segments = segmentsOf(error.path);
+    const list = listAround(root, segments);
+    if (list) {
+      const text = list.schema.listMessages?.[ValueErrorType[error.type] as keyof typeof ValueErrorType];
+      place(tree, kongPath(value, segments.slice(0, list.depth)), text ?? message(error));
+      continue;
+    }
+    const path = kongPath(value, segments);
     if (path.length === 0) {
       // The whole value is of the wrong type: Kong reports that on the entity.
       tree['@entity'] = [message(error)];
