@@ -201,7 +201,7 @@ const OPERATIONS: Record<string, OperationDoc> = {
 };
 
 /** Keywords the Kong formatter reads; not JSON Schema, so not in the document. */
-const PRIVATE_KEYWORDS = new Set(['kongMessage', 'patternMessage', 'typeMessage']);
+const PRIVATE_KEYWORDS = new Set(['kongMessage', 'patternMessage', 'typeMessage', 'listMessages']);
 
 /** A TypeBox schema as plain JSON Schema (TypeBox's own symbols and the formatter's keywords dropped). */
 function toJsonSchema(schema: unknown): unknown {
