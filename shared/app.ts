@@ -4,6 +4,7 @@ import type { ApiRequest, ApiResponse } from './admin/http.ts';
 import { createAdminRouter } from './admin/router.ts';
 import type { Config } from './config.ts';
 import type { RetryPolicy } from './delivery/retryPolicy.ts';
+import type { DeliveryLog, DeliveryLogSettings } from './deliveryLog/record.ts';
 import type { HookEvent } from './events/envelope.ts';
 import { createGate } from './gate/gate.ts';
 import { createThresholdCounter } from './gate/threshold.ts';
@@ -13,7 +14,9 @@ import type { EventHook } from './hooks/hook.ts';
 import { userCodeSyntaxError } from './hooks/userCode.ts';
 import type { HttpSender } from './http/httpSender.ts';
 import { type Logger, redact } from './logger.ts';
+import { createAutoDisable } from './pipeline/autoDisable.ts';
 import { createDeadLetters } from './pipeline/deadLetters.ts';
+import { createDeliveries } from './pipeline/deliveries.ts';
 import { createDeliveryWorker, type DeliveryOutcome } from './pipeline/deliveryWorker.ts';
 import { createDispatcher } from './pipeline/dispatcher.ts';
 import { createFunctionDeployer, type FunctionDeployer } from './pipeline/functionDeployer.ts';
@@ -28,6 +31,7 @@ import type { FunctionDeployQueue } from './ports/functionDeployQueue.ts';
 import { type FunctionRunner, functionsNotIn, isLambdaReference } from './ports/functionRunner.ts';
 import type { Metrics } from './ports/metrics.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
+import { DeliveryLogStore } from './store/deliveryLogStore.ts';
 import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
 import { IdempotencyStore } from './store/idempotencyStore.ts';
@@ -45,6 +49,11 @@ export interface AppPorts {
    * Default: each job runs at once, inside the request (the local runtime, where deploying is instant).
    */
   deployments?: (run: FunctionDeployer) => FunctionDeployQueue;
+  /**
+   * The delivery log: locally a journal file (LocalDeliveryLog, built with `deliveryLogSettings`).
+   * Default: the table (DeliveryLogStore). Unused when DELIVERY_LOG is off.
+   */
+  deliveryLog?: DeliveryLog;
 }
 
 export interface AppOptions {
@@ -67,6 +76,8 @@ export interface App {
   readonly queue: DeliveryQueue;
   /** Final failures, served by `/dead-letters`. */
   readonly deadLetters: DeadLetterStore;
+  /** Every delivery's attempts (issue 12); absent when DELIVERY_LOG is off. */
+  readonly deliveryLog: DeliveryLog | undefined;
   readonly logger: Logger;
   /** The Admin API. */
   admin(request: ApiRequest): Promise<ApiResponse>;
@@ -80,6 +91,11 @@ export interface App {
   deployFunctions: FunctionDeployer;
   /** Resolves when background work started by admin writes (pings) has finished. */
   settled(): Promise<void>;
+}
+
+/** What the delivery log keeps, from the configuration. */
+export function deliveryLogSettings(config: Config): DeliveryLogSettings {
+  return { captureBodies: config.deliveryLogBodies, retentionDays: config.deliveryLogRetentionDays };
 }
 
 /** Hides secrets of a hook before it travels as event data (beyond Kong, which sends them as they are). */
@@ -228,6 +244,21 @@ export function createApp(options: AppOptions): App {
     ...metrics,
   });
   bus = ports.bus(dispatch);
+  const deliveryLog = config.deliveryLog
+    ? (ports.deliveryLog ?? new DeliveryLogStore({ client, tableName, settings: deliveryLogSettings(config), clock }))
+    : undefined;
+  const autoDisable = deliveryLog
+    ? createAutoDisable({
+        failures: config.autoDisableFailures,
+        windowMs: config.autoDisableWindowMs,
+        log: deliveryLog,
+        hooks,
+        invalidate: (tenant) => cache.invalidate(tenant),
+        bus: () => bus,
+        clock,
+        logger,
+      })
+    : undefined;
   const deliver = createDeliveryWorker({
     hooks: cache,
     queue: ports.queue,
@@ -237,6 +268,10 @@ export function createApp(options: AppOptions): App {
     clock,
     logger,
     ...metrics,
+    ...(deliveryLog ? { deliveryLog } : {}),
+    ...(autoDisable
+      ? { afterDead: async (tenant: string, hookId: string) => void (await autoDisable(tenant, hookId)) }
+      : {}),
   });
   const admin = createAdminRouter({
     service,
@@ -244,6 +279,7 @@ export function createApp(options: AppOptions): App {
     tenant: config.tenant,
     runner: createHookRunner(handlerDeps),
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
+    ...(deliveryLog ? { deliveries: createDeliveries({ log: deliveryLog, queue: ports.queue, clock }) } : {}),
   });
   const ingestOptions = {
     bus,
@@ -268,6 +304,7 @@ export function createApp(options: AppOptions): App {
     bus,
     queue: ports.queue,
     deadLetters: deadLetterStore,
+    deliveryLog,
     logger,
     admin,
     ingest,

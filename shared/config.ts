@@ -38,6 +38,15 @@ export interface Config {
   deadLetterRetentionDays: number;
   /** Most bytes the templates of one `webhook-custom` delivery may render; past it the delivery fails for good. */
   templateMaxBytes: number;
+  /** The delivery log (issue 12): on/off, response bodies kept, days kept, records kept locally. */
+  deliveryLog: boolean;
+  deliveryLogBodies: boolean;
+  deliveryLogRetentionDays: number;
+  deliveryLogMaxRecords: number;
+  /** A hook is disabled after this many failed deliveries in a row (0: never)… */
+  autoDisableFailures: number;
+  /** …spanning at least this long with no success. */
+  autoDisableWindowMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -95,5 +104,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       1,
     ),
     templateMaxBytes: integer(env, 'TEMPLATE_MAX_BYTES', DEFAULT_TEMPLATE_MAX_BYTES, 1),
+    deliveryLog: boolean(env, 'DELIVERY_LOG', true),
+    deliveryLogBodies: boolean(env, 'DELIVERY_LOG_BODIES', true),
+    deliveryLogRetentionDays: integer(env, 'DELIVERY_LOG_RETENTION_DAYS', 7, 1),
+    deliveryLogMaxRecords: integer(env, 'DELIVERY_LOG_MAX_RECORDS', 50_000, 1),
+    autoDisableFailures: integer(env, 'AUTO_DISABLE_FAILURES', 50),
+    autoDisableWindowMs: integer(env, 'AUTO_DISABLE_WINDOW_SECONDS', 5 * 24 * 60 * 60) * 1000,
   };
 }

@@ -8,10 +8,11 @@ import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts'
 import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
 import { createLocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
+import { LocalDeliveryLog } from '../../shared/adapters/local/localDeliveryLog.ts';
 import { createLocalMetrics, type LocalMetrics, PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/local/metrics.ts';
 import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
 import { keptElsewhere } from '../../shared/adapters/local/queuePersistence.ts';
-import { type App, createApp } from '../../shared/app.ts';
+import { type App, createApp, deliveryLogSettings } from '../../shared/app.ts';
 import { type Config, loadConfig } from '../../shared/config.ts';
 import { LOCAL_RETRY_POLICY, retryPolicyFromEnv } from '../../shared/delivery/retryPolicy.ts';
 import type { HookEvent } from '../../shared/events/envelope.ts';
@@ -185,6 +186,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         fsync,
       })
     : undefined;
+  // The delivery log goes through the same group-committed file writes, in its own file.
+  const deliveryLog = config.deliveryLog
+    ? await LocalDeliveryLog.open({
+        ...(dataDir ? { path: join(dataDir, 'deliveries.log') } : {}),
+        settings: deliveryLogSettings(config),
+        logger,
+        clock,
+        fsync,
+        maxRecords: config.deliveryLogMaxRecords,
+      })
+    : undefined;
   const backlog = journal?.backlog();
   const metrics = createLocalMetrics();
   const queue = createLocalDeliveryQueue({
@@ -216,6 +228,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       queue: journal ? journal.journaledQueue(queue) : queue,
       functions,
       http,
+      ...(deliveryLog ? { deliveryLog } : {}),
     },
   });
   // The embedded store has no TTL: expired items are deleted here (reads hide them meanwhile).
@@ -298,6 +311,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await app.settled();
         // What is left (not delivered within drainMs) stays in the journal for the next start.
         await journal?.close();
+        await deliveryLog?.close();
         server.closeAllConnections();
         await closed;
         await functions.close();

@@ -11,7 +11,9 @@ import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
 import type { Logger } from '../logger.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
+import type { Deliveries } from '../pipeline/deliveries.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
+import { deliveryEntity, hookDeliveries, hookHealthRoute, replayDelivery } from './deliveryRoutes.ts';
 import type { HookService } from './hookService.ts';
 import {
   type ApiRequest,
@@ -40,6 +42,8 @@ export interface AdminRouterOptions {
   runner?: HookRunner;
   /** `/dead-letters`; answered 404 when absent. */
   deadLetters?: DeadLetters;
+  /** The delivery log's routes (`/deliveries`, a hook's deliveries and health); answered 404 when absent. */
+  deliveries?: Deliveries;
   /** Largest accepted request body (default 256 KiB). */
   maxBodyBytes?: number;
 }
@@ -94,6 +98,11 @@ export const ADMIN_ROUTES = [
   { path: '/dead-letters', methods: ['GET'] },
   { path: '/dead-letters/{id}', methods: ['GET', 'DELETE'] },
   { path: '/dead-letters/{id}/replay', methods: ['POST'] },
+  // Beyond Kong (issue 12): the delivery log; only when the deployment keeps one.
+  { path: '/event-hooks/{id}/deliveries', methods: ['GET'] },
+  { path: '/event-hooks/{id}/health', methods: ['GET'] },
+  { path: '/deliveries/{id}', methods: ['GET'] },
+  { path: '/deliveries/{id}/replay', methods: ['POST'] },
 ] as const satisfies readonly RouteSpec[];
 
 export interface RouteSpec {
@@ -197,6 +206,9 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       pageSize(request.query),
     );
 
+  const log = () => options.deliveries as Deliveries;
+  const getHook = (t: string, id: string) => service.get(t, id);
+
   // One handler per route of the table; the type makes a route without a handler a compile error.
   const handlers: Record<AdminRoutePath, RouteHandler> = {
     '/health': async () => json(200, { status: 'ok' }),
@@ -219,9 +231,24 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     '/dead-letters': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}/replay': (method, _params, request, parts) => deadLetters(method, parts, request),
+    '/event-hooks/{id}/deliveries': (_method, [id], request) =>
+      hookDeliveries(log(), getHook, tenant, hookId(id as string), request, pageSize(request.query)),
+    '/event-hooks/{id}/health': (_method, [id]) => hookHealthRoute(log(), getHook, tenant, hookId(id as string)),
+    '/deliveries/{id}': (_method, [id]) => deliveryEntity(log(), tenant, hookId(id as string)),
+    '/deliveries/{id}/replay': (_method, [id]) => replayDelivery(log(), tenant, hookId(id as string)),
   };
-  // Without a dead-letter store its routes do not exist (404, not 405).
-  const routes = ADMIN_ROUTES.filter((route) => options.deadLetters || !route.path.startsWith('/dead-letters'));
+  // Without a dead-letter store or a delivery log their routes do not exist (404, not 405).
+  const logRoutes = new Set<string>([
+    '/event-hooks/{id}/deliveries',
+    '/event-hooks/{id}/health',
+    '/deliveries/{id}',
+    '/deliveries/{id}/replay',
+  ]);
+  const routes = ADMIN_ROUTES.filter(
+    (route) =>
+      (options.deadLetters || !route.path.startsWith('/dead-letters')) &&
+      (options.deliveries || !logRoutes.has(route.path)),
+  );
 
   return async (request) => {
     try {
