@@ -95,6 +95,14 @@ export interface EventHooksProps extends FunctionCodeProps {
   tracing?: boolean;
   /** Age of the oldest delivery message that raises the `DeliveryQueueAge` alarm. Default 30 minutes. */
   queueAgeAlarmThreshold?: Duration;
+  /**
+   * The delivery log (docs/operations.md): `enabled` (`DELIVERY_LOG`, default true), `captureBodies`
+   * (`DELIVERY_LOG_BODIES`: response bodies and headers, events over 1 KB; default true),
+   * `retentionDays` (default 7). See docs/deploy.md for what it costs per million deliveries.
+   */
+  deliveryLog?: { enabled?: boolean; captureBodies?: boolean; retentionDays?: number };
+  /** Auto-disable of failing hooks: after `failures` failed deliveries in a row (0: never; default 50) spanning `window` (default 5 days). */
+  autoDisable?: { failures?: number; window?: Duration };
 }
 
 /** The functions that get reserved concurrency; delivery is capped by its event source instead. */
@@ -222,6 +230,11 @@ export class EventHooks extends Construct {
       BLOCK_PRIVATE_NETWORKS: String(props.blockPrivateNetworks ?? true),
       LOG_LEVEL: props.logLevel ?? 'info',
       METRICS_NAMESPACE: this.metricsNamespace,
+      DELIVERY_LOG: String(props.deliveryLog?.enabled ?? true),
+      DELIVERY_LOG_BODIES: String(props.deliveryLog?.captureBodies ?? true),
+      DELIVERY_LOG_RETENTION_DAYS: String(props.deliveryLog?.retentionDays ?? 7),
+      AUTO_DISABLE_FAILURES: String(props.autoDisable?.failures ?? 50),
+      AUTO_DISABLE_WINDOW_SECONDS: String((props.autoDisable?.window ?? Duration.days(5)).toSeconds()),
       ...this.userFunctionDeployment.environment,
     };
 

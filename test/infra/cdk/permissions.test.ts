@@ -63,7 +63,7 @@ describe('least-privilege grants', () => {
     );
   });
 
-  it('lets delivery consume its queue, read a hook, store dead letters, re-enqueue and invoke user code and named functions', () => {
+  it('lets delivery consume its queue, read a hook, store dead letters and its log, re-enqueue, disable a failing hook and say so, and invoke user code and named functions', () => {
     expect(grants('delivery')).toEqual(
       [
         ...pairs(
@@ -76,8 +76,9 @@ describe('least-privilege grants', () => {
           ],
           [queue('event-hooks-delivery')],
         ),
-        ...pairs(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'], [table]),
+        ...pairs(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [table]),
         ...pairs(['sqs:SendMessage'], [queue('event-hooks-delivery')]),
+        ...pairs(['events:PutEvents'], [bus]),
         ...pairs(['lambda:InvokeFunction'], [USER_FUNCTIONS, NAMED]),
       ].sort(),
     );
