@@ -95,7 +95,7 @@ export async function hookHealthRoute(
 ): Promise<ApiResponse> {
   const hook = await getHook(tenant, hookId);
   const health = await deliveries.health(tenant, hookId);
-  const enabled = (hook as { enabled?: boolean }).enabled !== false;
+  const enabled = hook.enabled !== false;
   return json(200, {
     hook_id: hook.id,
     enabled,

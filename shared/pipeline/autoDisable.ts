@@ -67,8 +67,8 @@ export function createAutoDisable(deps: AutoDisableDeps): (tenant: string, hookI
     const facts = disableFacts(records, deps);
     if (!facts) return false;
     const stored = await deps.hooks.get(tenant, hookId);
-    if (!stored || (stored.hook as { enabled?: boolean }).enabled === false) return false;
-    const hook = { ...stored.hook, enabled: false } as unknown as EventHook;
+    if (!stored || stored.hook.enabled === false) return false;
+    const hook: EventHook = { ...stored.hook, enabled: false };
     try {
       await deps.hooks.replace(tenant, hook, stored.rev);
     } catch (error) {
