@@ -84,8 +84,9 @@ export async function replayDelivery(deliveries: Deliveries, tenant: string, id:
 }
 
 /**
- * `GET /event-hooks/{id}/health`: figures from the hook's newest deliveries in the log. A disabled
- * hook receives nothing, so `disabled_since` is its last attempt before (null without one).
+ * `GET /event-hooks/{id}/health`: figures from the hook's newest deliveries in the log.
+ * `disabled_since`: when it was auto-disabled (marked in the log); for a hook disabled by hand,
+ * which receives nothing since, its last attempt (null without one).
  */
 export async function hookHealthRoute(
   deliveries: Deliveries,
@@ -99,7 +100,7 @@ export async function hookHealthRoute(
   return json(200, {
     hook_id: hook.id,
     enabled,
-    disabled_since: enabled ? null : health.last_attempt_at,
+    disabled_since: enabled ? null : (health.auto_disabled_at ?? health.last_attempt_at),
     consecutive_failures: health.consecutive_failures,
     last_hour: health.last_hour,
     last_day: health.last_day,

@@ -24,6 +24,8 @@ export interface HookHealth {
   consecutive_failures: number;
   /** Epoch seconds of the newest attempt read, `null` with none. */
   last_attempt_at: number | null;
+  /** Epoch seconds of the latest auto-disable (marked on the delivery that caused it), `null` with none. */
+  auto_disabled_at: number | null;
   /** Set when the hook had more deliveries than were read: figures from the newest `HEALTH_READ_LIMIT`. */
   sampled: boolean;
 }
@@ -76,6 +78,7 @@ export async function hookHealth(log: DeliveryLog, tenant: string, hookId: strin
     last_day: windowHealth(records, now - DAY_MS),
     consecutive_failures: consecutiveFailures(records),
     last_attempt_at: lastAttemptAt(records),
+    auto_disabled_at: autoDisabledAt(records),
     sampled: records.length === HEALTH_READ_LIMIT,
   };
 }
@@ -87,4 +90,9 @@ function lastAttemptAt(records: DeliveryRecord[]): number | null {
     if (attempt && (last === undefined || attempt.startedAt > last)) last = attempt.startedAt;
   }
   return last === undefined ? null : Math.floor(last / 1000);
+}
+
+function autoDisabledAt(records: DeliveryRecord[]): number | null {
+  const marked = records.find((r) => r.hookDisabledAt !== undefined);
+  return marked?.hookDisabledAt === undefined ? null : Math.floor(marked.hookDisabledAt / 1000);
 }

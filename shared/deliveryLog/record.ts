@@ -44,6 +44,11 @@ export interface DeliveryRecord {
    * capture is on (the cost rule of issue 12: big bodies only by choice).
    */
   event?: HookEvent;
+  /**
+   * Epoch ms, set on the delivery whose failure got its hook auto-disabled: failures up to it are
+   * spent, so a hook enabled again starts counting afresh, and health reads `disabled_since` here.
+   */
+  hookDisabledAt?: number;
 }
 
 /** Attempts kept per delivery: a delivery retried for days keeps its latest ones. */
@@ -158,6 +163,7 @@ export function withAttempt(
   };
   if (attempt.statusCode !== undefined) record.lastStatusCode = attempt.statusCode;
   if (attempt.error !== undefined) record.lastError = attempt.error;
+  if (previous?.hookDisabledAt !== undefined) record.hookDisabledAt = previous.hookDisabledAt;
   const event = previous?.event ?? keptEvent(job.event, settings);
   if (event) record.event = event;
   return record;
@@ -188,6 +194,8 @@ export interface DeliveryPage {
 export interface DeliveryLog {
   /** Records an attempt's outcome; resolves once it is written (locally: handed to the OS). */
   record(outcome: AttemptOutcome): Promise<DeliveryRecord>;
+  /** Writes a record as given (the auto-disable mark). */
+  save(record: DeliveryRecord): Promise<void>;
   /** Marks a delivery pending again for a replay; `undefined` when unknown. */
   replay(tenant: string, id: string): Promise<DeliveryRecord | undefined>;
   get(tenant: string, id: string): Promise<DeliveryRecord | undefined>;

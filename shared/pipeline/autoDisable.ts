@@ -14,7 +14,7 @@ export interface AutoDisableOptions {
 }
 
 export interface AutoDisableDeps extends AutoDisableOptions {
-  log: Pick<DeliveryLog, 'recent'>;
+  log: Pick<DeliveryLog, 'recent' | 'save'>;
   hooks: Pick<HookStore, 'get' | 'replace'>;
   /** Called after the hook was stored disabled: this process's cache sees it at once. */
   invalidate: (tenant: string) => void;
@@ -37,9 +37,10 @@ export interface DisableFacts {
  */
 export function disableFacts(newestFirst: DeliveryRecord[], options: AutoDisableOptions): DisableFacts | undefined {
   if (options.failures <= 0) return undefined;
-  const finished = newestFirst
-    .filter((r) => r.status === 'delivered' || r.status === 'dead')
-    .slice(0, options.failures);
+  // Failures before an earlier auto-disable are spent: a hook enabled again starts afresh.
+  const spent = newestFirst.findIndex((r) => r.hookDisabledAt !== undefined);
+  const counted = spent === -1 ? newestFirst : newestFirst.slice(0, spent);
+  const finished = counted.filter((r) => r.status === 'delivered' || r.status === 'dead').slice(0, options.failures);
   if (finished.length < options.failures || finished.some((r) => r.status === 'delivered')) return undefined;
   const newest = finished[0] as DeliveryRecord;
   const oldest = finished[finished.length - 1] as DeliveryRecord;
@@ -76,6 +77,8 @@ export function createAutoDisable(deps: AutoDisableDeps): (tenant: string, hookI
       throw error;
     }
     deps.invalidate(tenant);
+    const newest = records.find((r) => r.status === 'dead') as DeliveryRecord;
+    await deps.log.save({ ...newest, hookDisabledAt: deps.clock.now() });
     deps.logger.warn('hook disabled after consecutive failed deliveries', { tenant, hook_id: hookId, ...facts });
     try {
       await deps

@@ -82,6 +82,10 @@ export class DeliveryLogStore implements DeliveryLog {
     return record;
   }
 
+  async save(record: DeliveryRecord): Promise<void> {
+    await this.putRecord(record);
+  }
+
   async replay(tenant: string, id: string): Promise<DeliveryRecord | undefined> {
     const previous = await this.get(tenant, id);
     if (!previous) return undefined;

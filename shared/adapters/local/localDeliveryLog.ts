@@ -93,6 +93,10 @@ export class LocalDeliveryLog implements DeliveryLog {
     return record;
   }
 
+  save(record: DeliveryRecord): Promise<void> {
+    return this.write(record);
+  }
+
   async replay(tenant: string, id: string): Promise<DeliveryRecord | undefined> {
     const previous = this.live(tenant, id);
     if (!previous) return undefined;

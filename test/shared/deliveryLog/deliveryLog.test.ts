@@ -133,6 +133,7 @@ describe('the delivery log', () => {
     // Tests use fixed ids: give each run its own tenants so they never meet.
     return {
       record: (o) => log.record({ ...o, job: { ...o.job, tenant: prefix + o.job.tenant } }),
+      save: (r) => log.save({ ...r, tenant: prefix + r.tenant }),
       replay: (tenant, id) => log.replay(prefix + tenant, id),
       get: (tenant, id) => log.get(prefix + tenant, id),
       list: (tenant, hookId, q) => log.list(prefix + tenant, hookId, q),
