@@ -86,10 +86,17 @@ export class LocalDeliveryLog implements DeliveryLog {
     return log;
   }
 
+  /**
+   * Resolves once the record is in memory (what every read answers from); its line is written by
+   * the next group commit without holding up the delivery, as the journal's completions are: a
+   * crash can lose the last group's lines, never a delivery. A failed write is logged.
+   */
   async record(outcome: Parameters<DeliveryLog['record']>[0]): Promise<DeliveryRecord> {
     const previous = this.live(outcome.job.tenant, outcome.job.deliveryId);
     const record = withAttempt(previous, outcome, this.options.settings);
-    await this.write(record);
+    this.write(record).catch((error: unknown) =>
+      this.options.logger.warn('delivery log write failed', { delivery_id: record.id, error }),
+    );
     return record;
   }
 
