@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { client, describeError, ServiceError, UsageError } from './lib/client.mjs';
 import { addDeadLetterCommands } from './lib/deadLetters.mjs';
+import { addDeliveryCommands } from './lib/deliveries.mjs';
 import { addHookCommands } from './lib/hooks.mjs';
 import { common, parseJson } from './lib/options.mjs';
 import { addSourceCommands } from './lib/sources.mjs';
@@ -60,6 +61,7 @@ common(
 });
 
 addHookCommands(program);
+addDeliveryCommands(program);
 addDeadLetterCommands(program);
 addSourceCommands(program);
 addWatchKongCommand(program);
