@@ -25,11 +25,14 @@ export interface DeliveryLogCostOptions {
  */
 export async function benchDeliveryLogCost(options: DeliveryLogCostOptions): Promise<Figure[]> {
   const rates = { on: [] as number[], off: [] as number[] };
+  /** The runtime's CPU time per delivery: steadier than a rate on a busy machine. */
+  const cpu = { on: { ms: 0, deliveries: 0 }, off: { ms: 0, deliveries: 0 } };
   let lost = 0;
   for (let round = 0; round < options.rounds; round++) {
     // Alternate which goes first, so neither always runs on the warmer machine.
     const order: ('on' | 'off')[] = round % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
     for (const which of order) {
+      const before = (await options[which].memory()).cpuMs;
       const result = await benchThroughputLevel({
         runtime: options[which],
         client: options.client,
@@ -41,6 +44,8 @@ export async function benchDeliveryLogCost(options: DeliveryLogCostOptions): Pro
         baseline: false,
       });
       rates[which].push(result.serviceRate);
+      cpu[which].ms += (await options[which].memory()).cpuMs - before;
+      cpu[which].deliveries += result.received;
       lost += result.expected - result.received;
     }
   }
@@ -53,6 +58,13 @@ export async function benchDeliveryLogCost(options: DeliveryLogCostOptions): Pro
       baseline: mean(rates.off),
       note: `${options.rounds} interleaved rounds of ${options.windowMs / 1000} s per side, both runtimes on a DATA_DIR; baseline: the same runtime with DELIVERY_LOG=false; ${lost} deliveries lost`,
       target: { text: 'ratio >= 0.8', met: ({ ratio }) => ratio !== null && ratio >= 0.8 && lost === 0 },
+    }),
+    figure({
+      name: 'delivery log on: runtime CPU per delivery',
+      unit: 'µs',
+      value: (cpu.on.ms * 1000) / Math.max(1, cpu.on.deliveries),
+      baseline: (cpu.off.ms * 1000) / Math.max(1, cpu.off.deliveries),
+      note: `the runtime process's user + system CPU over the same runs, per delivery received (posting and idle included); ${cpu.on.deliveries} and ${cpu.off.deliveries} deliveries`,
     }),
   ];
 }

@@ -19,11 +19,26 @@ interface LogLine {
   r: DeliveryRecord;
 }
 
+/**
+ * A record as it is held: its line as written (one buffer, not a tree of objects for the garbage
+ * collector to walk over and over: the log holds tens of thousands) and what reads filter on.
+ * The record is parsed back only when a read answers it, or a retry extends it.
+ */
 interface Entry {
-  record: DeliveryRecord;
+  line: Buffer;
+  tenant: string;
+  hookId: string;
+  status: DeliveryRecord['status'];
+  createdAt: number;
+  expiresAt: number;
   /** Creation order in this process (the order of first appearance in the file). */
   seq: number;
-  bytes: number;
+}
+
+/** A hook's entries in creation order; the oldest are dropped by moving `head`, not by shifting. */
+interface HookEntries {
+  items: Entry[];
+  head: number;
 }
 
 export interface LocalDeliveryLogOptions {
@@ -52,7 +67,7 @@ const key = (tenant: string, id: string) => `${tenant}\n${id}`;
 export class LocalDeliveryLog implements DeliveryLog {
   private readonly records = new Map<string, Entry>();
   /** Per tenant and hook, in creation order: newest last. */
-  private readonly byHook = new Map<string, Entry[]>();
+  private readonly byHook = new Map<string, HookEntries>();
   private seq = 0;
   private liveBytes = 0;
   private appender: JournalAppender | undefined;
@@ -68,9 +83,9 @@ export class LocalDeliveryLog implements DeliveryLog {
     const log = new LocalDeliveryLog(options);
     if (!options.path) return log;
     const path = options.path;
-    const { damaged, tornAt, bytes } = await readRecords(path, (line, size) => {
+    const { damaged, tornAt, bytes } = await readRecords(path, (line) => {
       const record = (line as LogLine).r;
-      if ((line as LogLine).t === 'd' && record) log.apply(record, size);
+      if ((line as LogLine).t === 'd' && record) log.apply(record, encodeRecord(line));
     });
     log.dropExpired();
     if (tornAt !== undefined && damaged === 1) await truncate(path, tornAt);
@@ -117,37 +132,40 @@ export class LocalDeliveryLog implements DeliveryLog {
   }
 
   async list(tenant: string, hookId: string, query: DeliveryQuery): Promise<DeliveryPage> {
-    const entries = this.byHook.get(key(tenant, hookId)) ?? [];
+    const hook = this.byHook.get(key(tenant, hookId));
+    const entries = hook?.items ?? [];
+    const head = hook?.head ?? 0;
     let from = entries.length - 1;
     if (query.offset !== undefined) {
-      const before = Number(query.offset);
       if (!/^\d{1,15}$/.test(query.offset)) throw new BadRequestError('invalid offset');
-      from = lastBelow(entries, before);
+      from = lastBelow(entries, head, Number(query.offset));
     }
     const now = this.clock.now();
     const records: DeliveryRecord[] = [];
     let next: string | undefined;
-    for (let i = from; i >= 0; i--) {
-      const { record } = entries[i] as Entry;
-      if (query.since !== undefined && record.createdAt < query.since) break;
-      if (record.expiresAt <= now || (query.status && record.status !== query.status)) continue;
+    for (let i = from; i >= head; i--) {
+      const entry = entries[i] as Entry;
+      // Not a `break`: records are in the order they were first written, which a slow first
+      // attempt can make differ from `createdAt` (its start) by its latency.
+      if (query.since !== undefined && entry.createdAt < query.since) continue;
+      if (entry.expiresAt <= now || (query.status && entry.status !== query.status)) continue;
       if (records.length === query.size) {
         next = String((entries[i + 1] as Entry).seq);
         break;
       }
-      records.push(record);
+      records.push(recordOf(entry));
     }
     return next === undefined ? { records } : { records, next };
   }
 
   async recent(tenant: string, hookId: string, options: { since: number; limit: number }): Promise<DeliveryRecord[]> {
-    const entries = this.byHook.get(key(tenant, hookId)) ?? [];
+    const hook = this.byHook.get(key(tenant, hookId));
+    if (!hook) return [];
     const now = this.clock.now();
     const out: DeliveryRecord[] = [];
-    for (let i = entries.length - 1; i >= 0 && out.length < options.limit; i--) {
-      const { record } = entries[i] as Entry;
-      if (record.createdAt < options.since) break;
-      if (record.expiresAt > now) out.push(record);
+    for (let i = hook.items.length - 1; i >= hook.head && out.length < options.limit; i--) {
+      const entry = hook.items[i] as Entry;
+      if (entry.createdAt >= options.since && entry.expiresAt > now) out.push(recordOf(entry));
     }
     return out;
   }
@@ -163,34 +181,43 @@ export class LocalDeliveryLog implements DeliveryLog {
 
   private live(tenant: string, id: string): DeliveryRecord | undefined {
     const entry = this.records.get(key(tenant, id));
-    return entry && entry.record.expiresAt > this.clock.now() ? entry.record : undefined;
+    return entry && entry.expiresAt > this.clock.now() ? recordOf(entry) : undefined;
   }
 
   private write(record: DeliveryRecord): Promise<void> {
     const line = encodeRecord({ t: 'd', r: record } satisfies LogLine);
-    this.apply(record, line.length);
+    this.apply(record, line);
     return this.appender ? this.appender.append(line) : Promise.resolve();
   }
 
-  private apply(record: DeliveryRecord, bytes: number): void {
+  private apply(record: DeliveryRecord, line: Buffer): void {
     const k = key(record.tenant, record.id);
     const entry = this.records.get(k);
     if (entry) {
-      this.liveBytes += bytes - entry.bytes;
-      entry.record = record;
-      entry.bytes = bytes;
+      this.liveBytes += line.length - entry.line.length;
+      entry.line = line;
+      entry.status = record.status;
+      entry.expiresAt = record.expiresAt;
       return;
     }
-    const added: Entry = { record, seq: this.seq++, bytes };
+    const added: Entry = {
+      line,
+      tenant: record.tenant,
+      hookId: record.hookId,
+      status: record.status,
+      createdAt: record.createdAt,
+      expiresAt: record.expiresAt,
+      seq: this.seq++,
+    };
     this.records.set(k, added);
     const hk = key(record.tenant, record.hookId);
-    let list = this.byHook.get(hk);
-    if (!list) {
-      list = [];
-      this.byHook.set(hk, list);
+    let hook = this.byHook.get(hk);
+    if (!hook) {
+      hook = { items: [], head: 0 };
+      this.byHook.set(hk, hook);
     }
-    list.push(added);
-    this.liveBytes += bytes;
+    hook.items.push(added);
+    this.liveBytes += line.length;
     if (this.records.size > this.maxRecords) this.evictOldest();
   }
 
@@ -202,18 +229,27 @@ export class LocalDeliveryLog implements DeliveryLog {
 
   private remove(k: string, entry: Entry): void {
     this.records.delete(k);
-    this.liveBytes -= entry.bytes;
-    const hk = key(entry.record.tenant, entry.record.hookId);
-    const list = this.byHook.get(hk);
-    if (!list) return;
-    const at = list[0] === entry ? 0 : list.indexOf(entry);
-    if (at >= 0) list.splice(at, 1);
-    if (list.length === 0) this.byHook.delete(hk);
+    this.liveBytes -= entry.line.length;
+    const hk = key(entry.tenant, entry.hookId);
+    const hook = this.byHook.get(hk);
+    if (!hook) return;
+    if (hook.items[hook.head] === entry) {
+      hook.head++;
+      // Compacted once the dropped part is most of the array: amortized O(1) per removal.
+      if (hook.head > 1024 && hook.head * 2 > hook.items.length) {
+        hook.items = hook.items.slice(hook.head);
+        hook.head = 0;
+      }
+    } else {
+      const at = hook.items.indexOf(entry, hook.head);
+      if (at >= 0) hook.items.splice(at, 1);
+    }
+    if (hook.items.length === hook.head) this.byHook.delete(hk);
   }
 
   private dropExpired(): void {
     const now = this.clock.now();
-    for (const [k, entry] of [...this.records]) if (entry.record.expiresAt <= now) this.remove(k, entry);
+    for (const [k, entry] of [...this.records]) if (entry.expiresAt <= now) this.remove(k, entry);
   }
 
   private compaction(fileBytes: number): Iterable<Buffer> | undefined {
@@ -223,13 +259,18 @@ export class LocalDeliveryLog implements DeliveryLog {
   }
 
   private liveLines(): Buffer[] {
-    return [...this.records.values()].map((entry) => encodeRecord({ t: 'd', r: entry.record } satisfies LogLine));
+    return [...this.records.values()].map((entry) => entry.line);
   }
 }
 
-/** Index of the last entry whose seq is below `seq` (entries are in seq order), or -1. */
-function lastBelow(entries: Entry[], seq: number): number {
-  let lo = 0;
+/** The record of a held line (`<crc> <json>\n`). */
+function recordOf(entry: Entry): DeliveryRecord {
+  return (JSON.parse(entry.line.toString('utf8', 9, entry.line.length - 1)) as LogLine).r;
+}
+
+/** Index of the last entry at or after `head` whose seq is below `seq` (entries are in seq order), or head - 1. */
+function lastBelow(entries: Entry[], head: number, seq: number): number {
+  let lo = head;
   let hi = entries.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;

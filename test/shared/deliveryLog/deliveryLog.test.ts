@@ -57,8 +57,11 @@ function contract(name: string, open: (clock: ManualClock) => Promise<DeliveryLo
       expect(d1).toMatchObject({ status: 'delivered', attemptCount: 2, lastStatusCode: 200, createdAt: T0 });
       expect(d1?.attempts.map((a) => a.statusCode)).toEqual([503, 200]);
       expect(d1?.attempts[0]?.responseHeaders?.authorization).toBe('[redacted]');
-      // Another tenant's delivery of the same id is its own.
+      // Another tenant's delivery of the same id is its own, and it sees nothing else of this one.
       expect((await log.get('t2', 'd1'))?.attemptCount).toBe(1);
+      expect(await log.get('t2', 'd2')).toBeUndefined();
+      expect((await log.list('t2', 'hook-a', { size: 10 })).records.map((r) => r.id)).toEqual(['d1']);
+      expect(await log.replay('t2', 'd3')).toBeUndefined();
 
       const all = await log.list('default', 'hook-a', { size: 10 });
       expect(all.records.map((r) => r.id)).toEqual(['d3', 'd2', 'd1']);
@@ -183,6 +186,29 @@ describe('the delivery log', () => {
     for (let i = 0; i < 5; i++) await log.record(outcome(job(`e${i}`), T0 + i, 'delivered'));
     expect((await log.list('default', 'hook-a', { size: 10 })).records.map((r) => r.id)).toEqual(['e4', 'e3', 'e2']);
     expect(await log.get('default', 'e0')).toBeUndefined();
+  });
+
+  it('locally, evicts from the front of a long hook list and still pages it right', async () => {
+    const clock = new ManualClock(T0);
+    const log = await LocalDeliveryLog.open({
+      settings: DEFAULT_DELIVERY_LOG_SETTINGS,
+      logger: memoryLogger(),
+      clock,
+      maxRecords: 2000,
+    });
+    for (let i = 0; i < 5000; i++) await log.record(outcome(job(`m${i}`), T0 + i, 'delivered'));
+    expect(log.stats().records).toBe(2000);
+    const ids: string[] = [];
+    let offset: string | undefined;
+    do {
+      const page = await log.list('default', 'hook-a', { size: 300, ...(offset ? { offset } : {}) });
+      ids.push(...page.records.map((r) => r.id));
+      offset = page.next;
+    } while (offset);
+    expect(ids).toHaveLength(2000);
+    expect(ids[0]).toBe('m4999');
+    expect(ids.at(-1)).toBe('m3000');
+    expect(await log.get('default', 'm2999')).toBeUndefined();
   });
 
   it('keeps a big event only with body capture on; a small one always (for replays)', async () => {
