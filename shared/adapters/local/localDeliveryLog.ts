@@ -25,7 +25,10 @@ interface LogLine {
  * The record is parsed back only when a read answers it, or a retry extends it.
  */
 interface Entry {
+  /** Its key in `records`. */
+  key: string;
   line: Buffer;
+  removed?: boolean;
   tenant: string;
   hookId: string;
   status: DeliveryRecord['status'];
@@ -68,6 +71,12 @@ export class LocalDeliveryLog implements DeliveryLog {
   private readonly records = new Map<string, Entry>();
   /** Per tenant and hook, in creation order: newest last. */
   private readonly byHook = new Map<string, HookEntries>();
+  /**
+   * Every entry in creation order, the oldest from `orderHead` on: what eviction takes from (a
+   * Map's first entry is found by skipping every deleted slot before it, which grows with them).
+   */
+  private order: Entry[] = [];
+  private orderHead = 0;
   private seq = 0;
   private liveBytes = 0;
   private appender: JournalAppender | undefined;
@@ -201,6 +210,7 @@ export class LocalDeliveryLog implements DeliveryLog {
       return;
     }
     const added: Entry = {
+      key: k,
       line,
       tenant: record.tenant,
       hookId: record.hookId,
@@ -217,18 +227,24 @@ export class LocalDeliveryLog implements DeliveryLog {
       this.byHook.set(hk, hook);
     }
     hook.items.push(added);
+    this.order.push(added);
     this.liveBytes += line.length;
     if (this.records.size > this.maxRecords) this.evictOldest();
   }
 
   /** The oldest record overall is the oldest of its hook: the first of its list. */
   private evictOldest(): void {
-    const [k, entry] = this.records.entries().next().value as [string, Entry];
-    this.remove(k, entry);
+    while ((this.order[this.orderHead] as Entry).removed) this.orderHead++;
+    this.remove(this.order[this.orderHead++] as Entry);
+    if (this.orderHead > 1024 && this.orderHead * 2 > this.order.length) {
+      this.order = this.order.slice(this.orderHead);
+      this.orderHead = 0;
+    }
   }
 
-  private remove(k: string, entry: Entry): void {
-    this.records.delete(k);
+  private remove(entry: Entry): void {
+    entry.removed = true;
+    this.records.delete(entry.key);
     this.liveBytes -= entry.line.length;
     const hk = key(entry.tenant, entry.hookId);
     const hook = this.byHook.get(hk);
@@ -249,7 +265,9 @@ export class LocalDeliveryLog implements DeliveryLog {
 
   private dropExpired(): void {
     const now = this.clock.now();
-    for (const [k, entry] of [...this.records]) if (entry.expiresAt <= now) this.remove(k, entry);
+    for (const entry of [...this.records.values()]) if (entry.expiresAt <= now) this.remove(entry);
+    this.order = this.order.slice(this.orderHead).filter((entry) => !entry.removed);
+    this.orderHead = 0;
   }
 
   private compaction(fileBytes: number): Iterable<Buffer> | undefined {
