@@ -58,6 +58,8 @@ export interface LocalDeliveryLogOptions {
 }
 
 export const DEFAULT_LOCAL_MAX_RECORDS = 50_000;
+/** How long a line waits for others to share its write (a crash can lose that much of the log). */
+const FLUSH_MS = 20;
 
 const key = (tenant: string, id: string) => `${tenant}\n${id}`;
 
@@ -77,6 +79,8 @@ export class LocalDeliveryLog implements DeliveryLog {
    */
   private order: Entry[] = [];
   private orderHead = 0;
+  private batch: { lines: Buffer[]; timer: NodeJS.Timeout; written: Promise<void> } | undefined;
+  private batchDone: { resolve: () => void; reject: (error: Error) => void } | undefined;
   private seq = 0;
   private liveBytes = 0;
   private appender: JournalAppender | undefined;
@@ -185,6 +189,7 @@ export class LocalDeliveryLog implements DeliveryLog {
   }
 
   async close(): Promise<void> {
+    await this.flush();
     await this.appender?.close();
   }
 
@@ -193,10 +198,38 @@ export class LocalDeliveryLog implements DeliveryLog {
     return entry && entry.expiresAt > this.clock.now() ? recordOf(entry) : undefined;
   }
 
+  /**
+   * Lines wait up to `FLUSH_MS` and go out as one append: deliveries finish one by one, and a
+   * write (a system call) each would cost more than the line. Resolves once its line is written.
+   */
   private write(record: DeliveryRecord): Promise<void> {
     const line = encodeRecord({ t: 'd', r: record } satisfies LogLine);
     this.apply(record, line);
-    return this.appender ? this.appender.append(line) : Promise.resolve();
+    if (!this.appender) return Promise.resolve();
+    if (!this.batch) {
+      const lines: Buffer[] = [];
+      const timer = setTimeout(() => void this.flush(), FLUSH_MS);
+      timer.unref();
+      this.batch = { lines, timer, written: new Promise((resolve, reject) => (this.batchDone = { resolve, reject })) };
+    }
+    this.batch.lines.push(line);
+    return this.batch.written;
+  }
+
+  /** Appends the waiting lines now; resolves once they are written. */
+  private async flush(): Promise<void> {
+    const batch = this.batch;
+    const done = this.batchDone;
+    if (!batch || !done || !this.appender) return;
+    this.batch = undefined;
+    this.batchDone = undefined;
+    clearTimeout(batch.timer);
+    try {
+      await this.appender.append(Buffer.concat(batch.lines));
+      done.resolve();
+    } catch (error) {
+      done.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   private apply(record: DeliveryRecord, line: Buffer): void {
