@@ -159,8 +159,13 @@ export class HookService {
     return hook;
   }
 
-  /** Creates or replaces the hook with this id. */
-  async put(tenant: string, id: string, body: unknown): Promise<EventHook> {
+  /**
+   * Creates or replaces the hook with this id. With `dryRun` every check of the write runs (the
+   * tenant's catalog, user code, the destination policy) and the hook that would be stored is
+   * answered, but nothing is written and no side effect runs: `event-hooks apply` validates a whole
+   * file this way before it writes anything, and diffs what would be stored against what is.
+   */
+  async put(tenant: string, id: string, body: unknown, options: { dryRun?: boolean } = {}): Promise<EventHook> {
     const stored = await this.stored(tenant, id);
     const input =
       body && typeof body === 'object' && !Array.isArray(body) ? { ...(clientFields(body) as object), id } : body;
@@ -173,6 +178,7 @@ export class HookService {
       created_at: created_at ?? stored?.hook.created_at ?? this.nowSeconds(),
     } as EventHook;
     carryPreviousSecret(hook, stored?.hook, this.nowSeconds());
+    if (options.dryRun) return withRuleFields(hook);
     const operation = stored ? 'update' : 'create';
     await this.write({ tenant, operation, hook, ...(stored ? { old: stored.hook } : {}) }, () =>
       this.deps.hooks.replace(tenant, hook, stored?.rev),
