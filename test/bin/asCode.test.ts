@@ -1,0 +1,225 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { type Receiver, startReceiver } from '../support/receiver.ts';
+import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
+import { cli } from './cliRun.ts';
+
+// Hooks as code, end to end: the real bin in a child process against the local runtime.
+describe('event-hooks apply, diff and export', () => {
+  let t: TestRuntime;
+  let receiver: Receiver;
+  let dir: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    t = await startTestRuntime();
+    receiver = await startReceiver();
+    dir = await mkdtemp(join(tmpdir(), 'eh-as-code-'));
+    env = { EVENT_HOOKS_URL: t.runtime.url };
+  });
+  afterAll(async () => {
+    await t.close();
+    await receiver.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const ids = {
+    slack: '11111111-1111-4111-8111-111111111111',
+    log: '22222222-2222-4222-8222-222222222222',
+    rate: '33333333-3333-4333-8333-333333333333',
+  };
+
+  /** Every hook the service has, by id. */
+  async function stored(): Promise<Record<string, Record<string, unknown>>> {
+    const res = await t.request('GET', '/event-hooks?size=1000');
+    return Object.fromEntries(res.body.data.map((h: { id: string }) => [h.id, h]));
+  }
+
+  async function clear() {
+    for (const id of Object.keys(await stored())) await t.request('DELETE', `/event-hooks/${id}`);
+  }
+
+  const yamlFile = () => `# yaml-language-server: $schema=../schemas/hooks-file.schema.json
+- id: ${ids.slack}
+  source: crud
+  event: consumers
+  handler: webhook
+  config:
+    url: ${receiver.url}/slack
+    secret: \${SLACK_SECRET}
+- id: ${ids.log}
+  source: crud
+  event: consumers:delete
+  handler: log
+  filter:
+    entity:
+      username: [{ prefix: svc- }]
+- id: ${ids.rate}
+  source: rate-limiting-advanced
+  event: rate-limit-exceeded
+  handler: log
+  threshold: { count: 100, window: 300 }
+`;
+
+  async function write(name: string, text: string) {
+    const file = join(dir, name);
+    await writeFile(file, text);
+    return file;
+  }
+
+  beforeEach(clear);
+
+  it('creates every hook of a YAML file, secrets from the environment; a second apply changes nothing and says so', async () => {
+    const file = await write('hooks.yaml', yamlFile());
+    const first = await cli(['apply', '-f', file], { ...env, SLACK_SECRET: 'hunter2' });
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(`+ created ${ids.slack}  crud/consumers webhook`);
+    expect(first.stdout).toMatch(/applied: 3 created, 0 updated, 0 unchanged, 0 deleted/);
+    const hooks = await stored();
+    expect(hooks[ids.slack]).toMatchObject({ config: { secret: 'hunter2', url: `${receiver.url}/slack` } });
+    expect(hooks[ids.log]).toMatchObject({ filter: { entity: { username: [{ prefix: 'svc-' }] } } });
+    expect(hooks[ids.rate]).toMatchObject({ threshold: { count: 100, window: 300 } });
+
+    const second = await cli(['apply', '-f', file], { ...env, SLACK_SECRET: 'hunter2' });
+    expect(second).toMatchObject({ code: 0, stderr: '' });
+    expect(second.stdout).toMatch(/^no changes: 3 hooks unchanged$/m);
+    expect(second.stdout).not.toMatch(/created|updated/);
+    expect(await stored()).toEqual(hooks);
+
+    const json = await cli(['apply', '-f', file, '--json'], { ...env, SLACK_SECRET: 'hunter2' });
+    expect(JSON.parse(json.stdout)).toMatchObject({ applied: false, changed: false });
+  });
+
+  it('diff and --dry-run print the changed fields, secrets hidden, and write nothing', async () => {
+    const file = await write('hooks.yaml', yamlFile());
+    expect((await cli(['apply', '-f', file], { ...env, SLACK_SECRET: 'hunter2' })).code).toBe(0);
+    const before = await stored();
+    const changed = await write(
+      'changed.yaml',
+      yamlFile().replace('handler: webhook', 'handler: webhook\n  snooze: 30').replace('count: 100', 'count: 50'),
+    );
+    for (const args of [
+      ['diff', '-f', changed],
+      ['apply', '-f', changed, '--dry-run'],
+    ]) {
+      const res = await cli(args, { ...env, SLACK_SECRET: 'rotated-secret' });
+      expect(res.code, args.join(' ')).toBe(0);
+      expect(res.stdout).toMatch(`~ update ${ids.slack}`);
+      expect(res.stdout).toMatch(/^ {4}snooze: null → 30$/m);
+      expect(res.stdout).toMatch(/^ {4}config\.secret: \(changed\)$/m);
+      expect(res.stdout).toMatch(/^ {4}threshold\.count: 100 → 50$/m);
+      expect(res.stdout).toMatch(`= unchanged ${ids.log}`);
+      expect(res.stdout).toMatch(/plan: 0 to create, 2 to update, 1 unchanged, 0 to delete/);
+      expect(res.stdout).not.toMatch(/hunter2|rotated-secret/);
+    }
+    expect(await stored()).toEqual(before);
+    const json = await cli(['diff', '-f', changed, '--json'], { ...env, SLACK_SECRET: 'rotated-secret' });
+    const plan = JSON.parse(json.stdout);
+    expect(plan.steps[0]).toEqual({
+      action: 'update',
+      id: ids.slack,
+      changes: [
+        { field: 'config.secret', secret: true },
+        { field: 'snooze', before: null, after: 30 },
+      ],
+    });
+    expect(json.stdout).not.toMatch(/hunter2|rotated-secret/);
+  });
+
+  it('keeps hooks that are not in the file unless --prune, which deletes them', async () => {
+    const extra = await t.request('POST', '/event-hooks', { source: 'balancer', event: 'health', handler: 'log' });
+    const file = await write('hooks.json', JSON.stringify([{ id: ids.log, source: 'crud', handler: 'log' }]));
+    const kept = await cli(['apply', '-f', file], env);
+    expect(kept.code).toBe(0);
+    expect(kept.stdout).toMatch(`? not in the file ${extra.body.id}  balancer/health log`);
+    expect(kept.stdout).toMatch(/1 hook not in the file is kept \(--prune deletes them\)/);
+    expect(Object.keys(await stored()).sort()).toEqual([ids.log, extra.body.id].sort());
+    const dry = await cli(['apply', '-f', file, '--prune', '--dry-run'], env);
+    expect(dry.stdout).toMatch(`- delete ${extra.body.id}`);
+    expect(Object.keys(await stored())).toContain(extra.body.id);
+    const pruned = await cli(['apply', '-f', file, '--prune'], env);
+    expect(pruned.stdout).toMatch(`- deleted ${extra.body.id}`);
+    expect(Object.keys(await stored())).toEqual([ids.log]);
+  });
+
+  it('validates the whole file with the service before writing: the first refused hook stops it, with its error', async () => {
+    const text = `${yamlFile()}- id: 44444444-4444-4444-8444-444444444444
+  source: crud
+  event: nope
+  handler: log
+  snooze: -1
+- id: 55555555-5555-4555-8555-555555555555
+  source: nope
+  handler: log
+`;
+    const file = await write('bad.yaml', text);
+    const res = await cli(['apply', '-f', file], { ...env, SLACK_SECRET: 'x' });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(
+      `${file}: hook 4 (44444444-4444-4444-8444-444444444444) was refused; nothing was written`,
+    );
+    expect(res.stderr).toMatch(/^400: 2 schema violations \(.*snooze: value should be between 0/m);
+    expect(res.stderr).not.toMatch(/hook 5|55555555/);
+    expect(await stored()).toEqual({});
+  });
+
+  it('refuses a file without ids, with a duplicate id, or a missing variable, before any request', async () => {
+    const noId = await write('noid.yaml', '- source: crud\n  handler: log\n');
+    expect(await cli(['apply', '-f', noId], env)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/hook 1: id is required/),
+    });
+    const twice = await write('twice.json', JSON.stringify([{ id: ids.log }, { id: ids.log.toUpperCase() }]));
+    expect((await cli(['apply', '-f', twice], env)).stderr).toMatch(/hook 2: id .* is already hook 1/);
+    const notList = await write('map.yaml', 'data: []\n');
+    expect((await cli(['diff', '-f', notList], env)).stderr).toMatch(/expected a list of hooks, found an object/);
+    const missing = await cli(['apply', '-f', await write('hooks.yaml', yamlFile())], env);
+    expect(missing).toMatchObject({ code: 2 });
+    expect(missing.stderr).toMatch(`hook 1 (${ids.slack}) config.secret: environment variable SLACK_SECRET is not set`);
+    expect(await stored()).toEqual({});
+  });
+
+  it('exports every hook with secrets as references, which apply resolves: a round trip changes nothing', async () => {
+    const file = await write('hooks.yaml', yamlFile());
+    expect((await cli(['apply', '-f', file], { ...env, SLACK_SECRET: 'hunter2' })).code).toBe(0);
+    const exported = await cli(['export'], env);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).not.toMatch(/hunter2/);
+    const variable = 'HOOK_11111111_SECRET';
+    expect(exported.stderr).toMatch(`apply reads: ${variable}`);
+    const hooks = parse(exported.stdout) as Record<string, unknown>[];
+    expect(hooks).toHaveLength(3);
+    expect(hooks.find((h) => h.id === ids.slack)).toMatchObject({ config: { secret: `\${${variable}}` } });
+    const back = await write('exported.yaml', exported.stdout);
+    const again = await cli(['apply', '-f', back], { ...env, [variable]: 'hunter2' });
+    expect(again.stdout).toMatch(/^no changes: 3 hooks unchanged$/m);
+
+    const json = await cli(['export', '--json', '--show-secrets'], env);
+    expect(JSON.parse(json.stdout).find((h: { id: string }) => h.id === ids.slack).config.secret).toBe('hunter2');
+  });
+
+  it('export --kong writes only the fields of Kong’s entity, and says what Kong would do differently', async () => {
+    const file = await write('hooks.yaml', yamlFile().replace('url: ', 'signing: standard-webhooks\n    url: '));
+    const applied = await cli(['apply', '-f', file], {
+      ...env,
+      SLACK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    });
+    expect(applied.stderr).toBe('');
+    const out = join(dir, 'kong.json');
+    const res = await cli(['export', '--kong', '--json', '-o', out], env);
+    expect(res.code).toBe(0);
+    const hooks = JSON.parse(await readFile(out, 'utf8')) as Record<string, Record<string, unknown>>[];
+    for (const hook of hooks) {
+      expect(Object.keys(hook).sort()).toEqual(
+        ['config', 'created_at', 'event', 'handler', 'id', 'on_change', 'snooze', 'source'].sort(),
+      );
+      expect(hook.config).not.toHaveProperty('signing');
+    }
+    expect(res.stderr).toMatch(`hook ${ids.log}: its filter is dropped`);
+    expect(res.stderr).toMatch(`hook ${ids.rate}: its threshold is dropped`);
+    expect(res.stderr).toMatch(`hook ${ids.slack}: signs the standard-webhooks way here`);
+  });
+});
