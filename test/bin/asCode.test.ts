@@ -1,8 +1,10 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { HooksFile } from '../../shared/hooks/hooksFileSchema.ts';
 import { type Receiver, startReceiver } from '../support/receiver.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { cli } from './cliRun.ts';
@@ -192,6 +194,8 @@ describe('event-hooks apply, diff and export', () => {
     expect(exported.stderr).toMatch(`apply reads: ${variable}`);
     const hooks = parse(exported.stdout) as Record<string, unknown>[];
     expect(hooks).toHaveLength(3);
+    // What export writes, an editor with the file's JSON Schema accepts.
+    expect([...TypeCompiler.Compile(HooksFile).Errors(hooks)]).toEqual([]);
     expect(hooks.find((h) => h.id === ids.slack)).toMatchObject({ config: { secret: `\${${variable}}` } });
     const back = await write('exported.yaml', exported.stdout);
     const again = await cli(['apply', '-f', back], { ...env, [variable]: 'hunter2' });
@@ -221,5 +225,17 @@ describe('event-hooks apply, diff and export', () => {
     expect(res.stderr).toMatch(`hook ${ids.log}: its filter is dropped`);
     expect(res.stderr).toMatch(`hook ${ids.rate}: its threshold is dropped`);
     expect(res.stderr).toMatch(`hook ${ids.slack}: signs the standard-webhooks way here`);
+  });
+
+  it('plans the documented example file (docs/rules.md#hooks-as-code): the service accepts every hook of it', async () => {
+    const example = join(import.meta.dirname, '..', 'fixtures', 'hooks-files', 'hooks.yaml');
+    const res = await cli(['diff', '-f', example], {
+      ...env,
+      HOOK_6B9A4F0E_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x',
+    });
+    expect(res.stderr).toBe('');
+    expect(res.stdout).toMatch(/plan: 5 to create, 0 to update, 0 unchanged, 0 to delete/);
+    expect(await stored()).toEqual({});
   });
 });
