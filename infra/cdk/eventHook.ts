@@ -13,7 +13,7 @@ import type { ProviderAuth, ProviderProperties, SecretReference } from './eventH
 
 /**
  * `EventHook`: one hook, declared in a user's own CDK app against a deployed event-hooks service
- * (docs/deploy.md#hooks-in-your-own-cdk-app). A custom resource whose provider function (one per
+ * (docs/rules.md#cdk-the-eventhook-construct). A custom resource whose provider function (one per
  * stack, infra/cdk/eventHookProvider.ts) creates, updates and deletes the hook through the service's
  * Admin API as the stack changes. Secrets (the hook's, the API key) are Secrets Manager references
  * read by the provider at deploy time: the template holds ARNs, never values.

@@ -20,7 +20,7 @@ describe('the hooks file JSON Schema', () => {
     );
   });
 
-  it('accepts the documented example: every handler, a filter, a threshold, references', () => {
+  it('accepts the documented example: every handler, a filter, a threshold, references, enabled', () => {
     const hooks = example();
     expect(hooks).toHaveLength(5);
     expect(refusals(hooks)).toEqual([]);
