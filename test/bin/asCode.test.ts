@@ -206,7 +206,12 @@ describe('event-hooks apply, diff and export', () => {
   });
 
   it('export --kong writes only the fields of Kong’s entity, and says what Kong would do differently', async () => {
-    const file = await write('hooks.yaml', yamlFile().replace('url: ', 'signing: standard-webhooks\n    url: '));
+    const file = await write(
+      'hooks.yaml',
+      yamlFile()
+        .replace('url: ', 'signing: standard-webhooks\n    url: ')
+        .replace('handler: log\n  threshold', 'handler: log\n  enabled: false\n  threshold'),
+    );
     const applied = await cli(['apply', '-f', file], {
       ...env,
       SLACK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
@@ -225,6 +230,17 @@ describe('event-hooks apply, diff and export', () => {
     expect(res.stderr).toMatch(`hook ${ids.log}: its filter is dropped`);
     expect(res.stderr).toMatch(`hook ${ids.rate}: its threshold is dropped`);
     expect(res.stderr).toMatch(`hook ${ids.slack}: signs the standard-webhooks way here`);
+    expect(res.stderr).toMatch(`hook ${ids.rate}: disabled here; Kong has no enabled field and would run it`);
+  });
+
+  it('has --help for each command, and refuses apply without a file', async () => {
+    for (const command of ['apply', 'diff', 'export', 'import']) {
+      const res = await cli([command, '--help']);
+      expect(res.code, command).toBe(0);
+      expect(res.stdout).toMatch(new RegExp(`usage: event-hooks ${command}`));
+    }
+    expect((await cli(['import', '--help'])).stdout).toMatch(/--from-kong <url>[\s\S]*--lua <what>[\s\S]*--replace/);
+    expect(await cli(['apply'], env)).toMatchObject({ code: 2, stderr: expect.stringMatching(/--file <file>/) });
   });
 
   it('plans the documented example file (docs/rules.md#hooks-as-code): the service accepts every hook of it', async () => {

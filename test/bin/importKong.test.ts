@@ -170,12 +170,7 @@ describe('event-hooks import --from-kong', () => {
     expect(Object.keys(hooks).sort()).toEqual([ids.webhook, ids.slack, ids.log].sort());
     for (const kongHook of kongHooks.slice(0, 3)) {
       // Kong's entity, field for field, plus this service's own fields at their defaults.
-      expect(hooks[kongHook.id]).toEqual({
-        ...kongHook,
-        filter: null,
-        threshold: null,
-        ...(hooks[kongHook.id]?.enabled !== undefined ? { enabled: true } : {}),
-      });
+      expect(hooks[kongHook.id]).toEqual({ ...kongHook, filter: null, threshold: null, enabled: true });
     }
     const again = await cli(['import', '--from-kong', kong.url, '--lua=skip'], env);
     expect(again.stdout).toMatch(/^no changes: 3 hooks unchanged$/m);
