@@ -205,6 +205,26 @@ describe('event-hooks apply, diff and export', () => {
     expect(JSON.parse(json.stdout).find((h: { id: string }) => h.id === ids.slack).config.secret).toBe('hunter2');
   });
 
+  it('names secret variables by the whole id when two hooks share its first 8 digits', async () => {
+    const twin = '11111111-2222-4222-8222-222222222222';
+    for (const id of [ids.slack, twin]) {
+      const res = await t.request('PUT', `/event-hooks/${id}`, {
+        source: 'crud',
+        handler: 'webhook',
+        config: { url: `${receiver.url}/twins`, secret: `secret-of-${id}` },
+      });
+      expect(res.status).toBe(200);
+    }
+    const exported = await cli(['export', '--json'], env);
+    const secrets = Object.fromEntries(
+      (JSON.parse(exported.stdout) as { id: string; config: { secret: string } }[]).map((h) => [h.id, h.config.secret]),
+    );
+    expect(secrets).toEqual({
+      [ids.slack]: `\${HOOK_11111111111141118111111111111111_SECRET}`,
+      [twin]: `\${HOOK_11111111222242228222222222222222_SECRET}`,
+    });
+  });
+
   it('export --kong writes only the fields of Kong’s entity, and says what Kong would do differently', async () => {
     const file = await write(
       'hooks.yaml',
