@@ -44,6 +44,19 @@ describe('PUT /event-hooks/{id}?dry_run=true', () => {
     expect((await t.request('GET', `/event-hooks/${id}`)).body).toEqual(stored.body);
   });
 
+  it('loads user code as the write does: code that returns no function is refused by the dry run too', async () => {
+    const other = '1d9a4f0e-3c1d-4e2f-9a8b-7c6d5e4f3a2b';
+    const lambda = { source: 'crud', handler: 'lambda', config: { functions: ['return 42'] } };
+    const dry = await t.request('PUT', `/event-hooks/${other}?dry_run=true`, lambda);
+    const real = await t.request('PUT', `/event-hooks/${other}`, lambda);
+    expect(real.status).toBe(400);
+    expect(dry.status).toBe(400);
+    expect(dry.body).toEqual(real.body);
+    const good = { ...lambda, config: { functions: ['return function (data) { return data }'] } };
+    expect((await t.request('PUT', `/event-hooks/${other}?dry_run=true`, good)).status).toBe(200);
+    expect((await t.request('GET', `/event-hooks/${other}`)).status).toBe(404);
+  });
+
   it('refuses a dry_run value other than true or false, so a typo never writes', async () => {
     const other = '0c9a4f0e-3c1d-4e2f-9a8b-7c6d5e4f3a2b';
     const res = await t.request('PUT', `/event-hooks/${other}?dry_run=yes`, hook);
