@@ -30,6 +30,21 @@ function comparable(hook) {
 }
 
 /**
+ * The hook to send: when the file leaves `config.secret` out (no key at all) and the stored hook of
+ * the same handler and signing scheme has one, the stored secret is kept. Otherwise a replacing PUT
+ * would clear it, or, for Standard Webhooks, generate a new one on every apply. `secret: null` in
+ * the file still removes it.
+ */
+function withKeptSecret(hook, existing) {
+  const config = hook.config;
+  const stored = existing?.config;
+  if (!config || typeof config !== 'object' || Array.isArray(config) || Object.hasOwn(config, 'secret')) return hook;
+  if (!stored || typeof stored.secret !== 'string' || existing.handler !== hook.handler) return hook;
+  if ((config.signing ?? 'kong') !== (stored.signing ?? 'kong')) return hook;
+  return { ...hook, config: { ...config, secret: stored.secret } };
+}
+
+/**
  * The plan for a list of hooks (secrets already resolved): one step per hook of the list in its
  * order (`create`, `update` with its field changes, `unchanged`), then one per hook the service has
  * and the list does not (`delete` with `prune`, else `keep`).
@@ -40,7 +55,8 @@ function comparable(hook) {
 export async function makePlan(api, hooks, { prune = false } = {}) {
   const current = new Map((await api.all('/event-hooks')).map((hook) => [hook.id, hook]));
   const steps = [];
-  for (const [i, hook] of hooks.entries()) {
+  for (const [i, given] of hooks.entries()) {
+    const hook = withKeptSecret(given, current.get(given.id.toLowerCase()));
     let wouldStore;
     try {
       ({ body: wouldStore } = await api.request('PUT', `${path(hook.id)}?dry_run=true`, hook));

@@ -95,6 +95,27 @@ describe('event-hooks apply, diff and export', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ applied: false, changed: false });
   });
 
+  it('keeps a stored secret the file leaves out: a generated Standard Webhooks secret is not replaced on every apply', async () => {
+    const file = await write(
+      'generated.yaml',
+      `- id: ${ids.slack}\n  source: crud\n  handler: webhook\n  config:\n    url: ${receiver.url}/gen\n    signing: standard-webhooks\n`,
+    );
+    expect((await cli(['apply', '-f', file], env)).code).toBe(0);
+    const generated = (await stored())[ids.slack]?.config as { secret: string };
+    expect(generated.secret).toMatch(/^whsec_/);
+    const again = await cli(['apply', '-f', file], env);
+    expect(again.stdout).toMatch(/^no changes: 1 hook unchanged$/m);
+    expect((await stored())[ids.slack]?.config).toMatchObject({ secret: generated.secret });
+    // `secret: null` in the file is a change: it removes the secret (Kong signing, no signature).
+    const none = await write(
+      'none.yaml',
+      `- id: ${ids.slack}\n  source: crud\n  handler: webhook\n  config:\n    url: ${receiver.url}/gen\n    secret: null\n`,
+    );
+    const removed = await cli(['apply', '-f', none], env);
+    expect(removed.stdout).toMatch(/config\.secret: set → null/);
+    expect((await stored())[ids.slack]?.config).toMatchObject({ secret: null });
+  });
+
   it('diff and --dry-run print the changed fields, secrets hidden, and write nothing', async () => {
     const file = await write('hooks.yaml', yamlFile());
     expect((await cli(['apply', '-f', file], { ...env, SLACK_SECRET: 'hunter2' })).code).toBe(0);
