@@ -22,7 +22,18 @@ async function planAndApply(hooks, options, { source, dryRun, prune = false, ref
     throw error;
   }
   const write = !dryRun && changesAnything(steps);
-  if (write) await executePlan(api, steps);
+  const written = [];
+  try {
+    if (write) await executePlan(api, steps, (step) => written.push(step));
+  } catch (error) {
+    // The service changed (or went away) between the plan and the writes: say what was written.
+    const past = { create: 'created', update: 'updated', delete: 'deleted' };
+    for (const step of written) process.stderr.write(`${past[step.action]} ${step.id}\n`);
+    process.stderr.write(
+      `${source}: stopped after ${written.length} of ${steps.filter((s) => past[s.action]).length} changes\n`,
+    );
+    throw error;
+  }
   if (options.json) return printJson(planJson(steps, { applied: write }));
   process.stdout.write(planText(steps, { applied: write }));
   if (dryRun && changesAnything(steps)) process.stdout.write('dry run: nothing was written\n');

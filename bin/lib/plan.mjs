@@ -136,9 +136,11 @@ export function planJson(steps, { applied = false } = {}) {
  * Writes the plan: a PUT per created or updated hook, in the list's order, then a DELETE per pruned
  * one. A failure here (the service changed between the plan and the write) stops at that step.
  */
-export async function executePlan(api, steps) {
+export async function executePlan(api, steps, done = () => {}) {
   for (const step of steps) {
     if (step.action === 'create' || step.action === 'update') await api.request('PUT', path(step.id), step.body);
     else if (step.action === 'delete') await api.request('DELETE', path(step.id));
+    else continue;
+    done(step);
   }
 }

@@ -1,4 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -275,6 +277,41 @@ describe('event-hooks apply, diff and export', () => {
     expect(res.stderr).toMatch(`hook ${ids.rate}: its threshold is dropped`);
     expect(res.stderr).toMatch(`hook ${ids.slack}: signs the standard-webhooks way here`);
     expect(res.stderr).toMatch(`hook ${ids.rate}: disabled here; Kong has no enabled field and would run it`);
+  });
+
+  it('says what was written when a write fails after the plan (the service changed in between)', async () => {
+    // A stand-in Admin API: the dry runs pass, the second real write fails.
+    let writes = 0;
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        const json = (status: number, value: unknown) =>
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+        if (req.method === 'GET') return json(200, { data: [], next: null });
+        if (req.url?.endsWith('?dry_run=true')) return json(200, JSON.parse(body));
+        writes++;
+        return writes === 1 ? json(200, JSON.parse(body)) : json(503, { message: 'Service Unavailable' });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const file = await write(
+        'two.json',
+        JSON.stringify([
+          { id: ids.log, source: 'crud', handler: 'log' },
+          { id: ids.rate, source: 'crud', handler: 'log' },
+        ]),
+      );
+      const res = await cli(['apply', '-f', file, '--url', url]);
+      expect(res.code).toBe(1);
+      expect(res.stderr).toMatch(`created ${ids.log}\n${file}: stopped after 1 of 2 changes\n503: Service Unavailable`);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('has --help for each command, and refuses apply without a file', async () => {
