@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createLocalSecretCipher } from './adapters/local/secretCipher.ts';
 import { type HookChange, HookService } from './admin/hookService.ts';
 import type { ApiRequest, ApiResponse } from './admin/http.ts';
 import { createAdminRouter } from './admin/router.ts';
@@ -27,6 +28,8 @@ import type { EventBus } from './ports/eventBus.ts';
 import type { FunctionDeployQueue } from './ports/functionDeployQueue.ts';
 import { type FunctionRunner, functionsNotIn, isLambdaReference } from './ports/functionRunner.ts';
 import type { Metrics } from './ports/metrics.ts';
+import type { SecretCipher } from './ports/secretCipher.ts';
+import { createHookSecrets, openingLookup } from './secrets/hookSecrets.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
 import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
@@ -45,6 +48,11 @@ export interface AppPorts {
    * Default: each job runs at once, inside the request (the local runtime, where deploying is instant).
    */
   deployments?: (run: FunctionDeployer) => FunctionDeployQueue;
+  /**
+   * Seals hook secrets at rest: KMS on AWS, the data folder's key file locally. Default: a key held
+   * in memory only, which suits a store that lives no longer than the process.
+   */
+  secrets?: SecretCipher;
 }
 
 export interface AppOptions {
@@ -93,7 +101,8 @@ export function createApp(options: AppOptions): App {
   const { config, client, clock, logger, ports } = options;
   const metrics = options.metrics ? { metrics: options.metrics } : {};
   const tableName = config.tableName;
-  const hooks = new HookStore({ client, tableName });
+  const secrets = createHookSecrets(ports.secrets ?? createLocalSecretCipher());
+  const hooks = new HookStore({ client, tableName, secrets });
   const sources = new SourceStore({ client, tableName });
   const cache = new HookCache({ hooks, sources, clock, checkIntervalMs: config.hookCacheCheckMs });
   const depsByTenant = new Map<string, HandlerDeps>();
@@ -209,6 +218,7 @@ export function createApp(options: AppOptions): App {
     hooks,
     sources,
     clock,
+    secrets,
     userCodeSyntaxError,
     reservedFunctionPrefix: config.userFunctionPrefix,
     destinationRefusal: (url) => ports.http.destinations.urlRefusal(url)?.message,
@@ -235,7 +245,8 @@ export function createApp(options: AppOptions): App {
   });
   bus = ports.bus(dispatch);
   const deliver = createDeliveryWorker({
-    hooks: cache,
+    // The one pipeline stage that opens secrets: the dispatcher matches and gates sealed hooks.
+    hooks: openingLookup(cache, secrets),
     queue: ports.queue,
     deadLetters: deadLetterStore,
     handlerDeps,
