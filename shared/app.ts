@@ -30,6 +30,7 @@ import { type FunctionRunner, functionsNotIn, isLambdaReference } from './ports/
 import type { Metrics } from './ports/metrics.ts';
 import type { SecretCipher } from './ports/secretCipher.ts';
 import { createHookSecrets, openingLookup } from './secrets/hookSecrets.ts';
+import { AuditStore } from './store/auditStore.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
 import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
@@ -75,6 +76,8 @@ export interface App {
   readonly queue: DeliveryQueue;
   /** Final failures, served by `/dead-letters`. */
   readonly deadLetters: DeadLetterStore;
+  /** Every change through the Admin API, per tenant, served by `/audit` (see `recordChange` for other routes). */
+  readonly audit: AuditStore;
   readonly logger: Logger;
   /** The Admin API. */
   admin(request: ApiRequest): Promise<ApiResponse>;
@@ -255,12 +258,14 @@ export function createApp(options: AppOptions): App {
     logger,
     ...metrics,
   });
+  const audit = new AuditStore({ client, tableName, retentionDays: config.auditRetentionDays, clock });
   const admin = createAdminRouter({
     service,
     logger,
     tenant: config.tenant,
     runner: createHookRunner(handlerDeps),
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
+    audit,
   });
   const ingestOptions = {
     bus,
@@ -285,6 +290,7 @@ export function createApp(options: AppOptions): App {
     bus,
     queue: ports.queue,
     deadLetters: deadLetterStore,
+    audit,
     logger,
     admin,
     ingest,
