@@ -29,7 +29,7 @@ import type { FunctionDeployQueue } from './ports/functionDeployQueue.ts';
 import { type FunctionRunner, functionsNotIn, isLambdaReference } from './ports/functionRunner.ts';
 import type { Metrics } from './ports/metrics.ts';
 import type { SecretCipher } from './ports/secretCipher.ts';
-import { createHookSecrets, openingLookup } from './secrets/hookSecrets.ts';
+import { createHookSecrets, hookOpener } from './secrets/hookSecrets.ts';
 import { AuditStore } from './store/auditStore.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
 import { setHookDeployment } from './store/hookDeployment.ts';
@@ -248,8 +248,9 @@ export function createApp(options: AppOptions): App {
   });
   bus = ports.bus(dispatch);
   const deliver = createDeliveryWorker({
+    hooks: cache,
     // The one pipeline stage that opens secrets: the dispatcher matches and gates sealed hooks.
-    hooks: openingLookup(cache, secrets),
+    open: hookOpener(secrets),
     queue: ports.queue,
     deadLetters: deadLetterStore,
     handlerDeps,

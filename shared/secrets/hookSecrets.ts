@@ -71,26 +71,19 @@ export function createHookSecrets(cipher: SecretCipher): HookSecrets {
 }
 
 /**
- * A hook look-up whose hooks come back opened: the delivery worker's. The source (the hook cache)
- * hands out the same object until the hook changes, so each version of a hook is opened once, and the
- * worker's handler built from it is reused as before.
+ * Opens hooks for the delivery worker. The hook cache hands out the same object until the hook
+ * changes, so each version of a hook is opened once (the same opened object comes back, and the
+ * worker's handler built from it is reused as before); a failure is not kept.
  */
-export function openingLookup(
-  source: { hook(tenant: string, id: string): Promise<EventHook | undefined> },
-  secrets: HookSecrets,
-): { hook(tenant: string, id: string): Promise<EventHook | undefined> } {
+export function hookOpener(secrets: HookSecrets): (tenant: string, hook: EventHook) => Promise<EventHook> {
   const opened = new WeakMap<EventHook, Promise<EventHook>>();
-  return {
-    async hook(tenant, id) {
-      const sealed = await source.hook(tenant, id);
-      if (!sealed) return undefined;
-      let hook = opened.get(sealed);
-      if (!hook) {
-        hook = secrets.open(tenant, sealed);
-        opened.set(sealed, hook);
-        hook.catch(() => opened.delete(sealed));
-      }
-      return hook;
-    },
+  return (tenant, sealed) => {
+    let hook = opened.get(sealed);
+    if (!hook) {
+      hook = secrets.open(tenant, sealed);
+      opened.set(sealed, hook);
+      hook.catch(() => opened.delete(sealed));
+    }
+    return hook;
   };
 }

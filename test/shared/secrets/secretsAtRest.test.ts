@@ -221,6 +221,21 @@ describe('the key file in the data folder', () => {
       expect(failed.status).toBe(500);
       expect(await failed.text()).not.toContain('hunter2');
       expect(JSON.stringify(logger.lines)).toMatch(/was sealed with key [0-9a-f]{8}, but .*secrets\.key holds key/);
+      // A delivery is not sent unsigned: it fails for good, and the dead letter says why.
+      const sent = receiver.requests.length;
+      const accepted = await fetch(`${wrong.url}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ source: 'balancer', event: 'health', data: { n: 1 } }),
+      });
+      expect(accepted.status).toBe(202);
+      await wrong.bus.idle();
+      await wrong.queue.idle();
+      const letters = (await (await fetch(`${wrong.url}/dead-letters`)).json()) as { data: { reason: string }[] };
+      expect(letters.data.map((l) => l.reason)).toEqual([
+        expect.stringMatching(/^not retryable: SecretDecryptionError: a secret of hook .* was sealed with key/),
+      ]);
+      expect(receiver.requests).toHaveLength(sent);
       await wrong.close();
     } finally {
       await receiver.close();
