@@ -1,32 +1,11 @@
-import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { SecretDecryptionError } from '../../errors.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { SecretCipher, SecretContext } from '../../ports/secretCipher.ts';
 import { aesGcmOpen, aesGcmSeal } from '../../secrets/aesGcm.ts';
 import { awsErrorName } from './backoff.ts';
+import { type KmsApi, kmsHttpApi } from './kmsApi.ts';
 
 const PREFIX = 'enc:kms1:';
-
-/** The two KMS calls the cipher makes; a test passes its own. */
-export interface KmsApi {
-  generateDataKey(input: {
-    KeyId: string;
-    KeySpec: 'AES_256';
-    EncryptionContext: Record<string, string>;
-  }): Promise<{ Plaintext?: Uint8Array | undefined; CiphertextBlob?: Uint8Array | undefined }>;
-  decrypt(input: {
-    KeyId: string;
-    CiphertextBlob: Uint8Array;
-    EncryptionContext: Record<string, string>;
-  }): Promise<{ Plaintext?: Uint8Array | undefined }>;
-}
-
-export function kmsApi(client: KMSClient = new KMSClient({})): KmsApi {
-  return {
-    generateDataKey: (input) => client.send(new GenerateDataKeyCommand(input)),
-    decrypt: (input) => client.send(new DecryptCommand(input)),
-  };
-}
 
 export interface KmsSecretCipherOptions {
   /** The key's ARN (`SECRETS_KEY_ARN`, set by the stack). */
@@ -51,7 +30,7 @@ const NOT_OPENABLE = new Set(['InvalidCiphertextException', 'IncorrectKeyExcepti
  * execution environment and cache lifetime, not one per delivery.
  */
 export function createKmsSecretCipher(options: KmsSecretCipherOptions): SecretCipher {
-  const kms = options.kms ?? kmsApi();
+  const kms = options.kms ?? kmsHttpApi();
   const clock = options.clock ?? systemClock;
   const maxEntries = options.cacheSize ?? 1000;
   const ttlMs = options.cacheTtlMs ?? 15 * 60_000;

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createKmsSecretCipher, type KmsApi } from '../../../../shared/adapters/aws/secretCipher.ts';
+import type { KmsApi } from '../../../../shared/adapters/aws/kmsApi.ts';
+import { createKmsSecretCipher } from '../../../../shared/adapters/aws/secretCipher.ts';
 import { SecretDecryptionError } from '../../../../shared/errors.ts';
 import { ManualClock } from '../../../../shared/ports/clock.ts';
 
