@@ -33,4 +33,11 @@ describe('the hook secrets key', () => {
       expect(kmsActions(name), name).toEqual([]);
     }
   });
+
+  it('is out of reach of the authorizer of an api-keys deployment', () => {
+    const keys = synth({ tenancy: 'multi', authMode: 'api-keys' });
+    const actions = permissionsOf(keys.json, 'event-hooks-authorizer').map((p) => p.action);
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.filter((action) => action.startsWith('kms:'))).toEqual([]);
+  });
 });
