@@ -242,4 +242,16 @@ describe('the key file in the data folder', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('refuses to start on a key file that holds no 256-bit key, naming the file, before anything runs', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'eh-secrets-'));
+    try {
+      writeFileSync(join(dataDir, KEY_FILE_NAME), 'not a key\n', { mode: 0o600 });
+      await expect(
+        startLocalRuntime({ port: 0, dataDir, logger: memoryLogger(), env: ENV, drainMs: 500 }),
+      ).rejects.toThrow(/secrets\.key is not a secrets key file/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
