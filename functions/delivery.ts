@@ -1,4 +1,4 @@
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { processBatch } from '../shared/adapters/aws/deliveryBatch.ts';
 import {
   createAwsDeliveryQueue,
