@@ -16,6 +16,8 @@ export interface AutoDisableOptions {
 export interface AutoDisableDeps extends AutoDisableOptions {
   log: Pick<DeliveryLog, 'recent' | 'save'>;
   hooks: Pick<HookStore, 'get' | 'replace'>;
+  /** Opens the secrets the store keeps sealed: the store seals what it writes, so it is given them open. */
+  open: (tenant: string, hook: EventHook) => Promise<EventHook>;
   /** Called after the hook was stored disabled: this process's cache sees it at once. */
   invalidate: (tenant: string) => void;
   bus: () => EventBus;
@@ -69,7 +71,7 @@ export function createAutoDisable(deps: AutoDisableDeps): (tenant: string, hookI
     if (!facts) return false;
     const stored = await deps.hooks.get(tenant, hookId);
     if (!stored || stored.hook.enabled === false) return false;
-    const hook: EventHook = { ...stored.hook, enabled: false };
+    const hook: EventHook = { ...(await deps.open(tenant, stored.hook)), enabled: false };
     try {
       await deps.hooks.replace(tenant, hook, stored.rev);
     } catch (error) {

@@ -70,6 +70,8 @@ describe('auto-disable on the local runtime (issue 12 §3)', () => {
     // Assess 2: stored disabled, with health saying so, and the watcher told (secrets hidden).
     const after = await t.request('GET', `/event-hooks/${hook.body.id}`);
     expect(after.body.enabled).toBe(false);
+    // Written back with its secret as it was (sealed once by the store, not sealed twice).
+    expect(after.body.config.secret).toBe('hunter2');
     const health = await t.request('GET', `/event-hooks/${hook.body.id}/health`);
     expect(health.body).toMatchObject({ enabled: false, consecutive_failures: 4 });
     expect(health.body.disabled_since).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) - 5);
