@@ -14,10 +14,13 @@ export interface Deliveries {
 }
 
 export class EventNotKeptError extends ConflictError {}
+/** A delivery still retrying or already queued again: a replay would run two chains of attempts under one id. */
+export class DeliveryInProgressError extends ConflictError {}
 
 /**
  * The delivery log behind the Admin API. A replay marks the record pending, then queues the job:
- * the delivery id is kept, so receivers can still de-duplicate; dead and delivered ones alike.
+ * the delivery id is kept, so receivers can still de-duplicate; dead and delivered ones alike (one
+ * still retrying or queued answers 409).
  */
 export function createDeliveries(deps: { log: DeliveryLog; queue: DeliveryQueue; clock: Clock }): Deliveries {
   return {
@@ -27,6 +30,11 @@ export function createDeliveries(deps: { log: DeliveryLog; queue: DeliveryQueue;
     async replay(tenant, id) {
       const record = await deps.log.get(tenant, id);
       if (!record) return undefined;
+      if (record.status === 'retrying' || record.status === 'pending') {
+        throw new DeliveryInProgressError(
+          `delivery ${record.id} is ${record.status === 'retrying' ? 'still being retried' : 'already queued'}; replay it once it is delivered or dead`,
+        );
+      }
       if (!record.event) {
         throw new EventNotKeptError(
           'the event of this delivery was not kept (over 1 KB with DELIVERY_LOG_BODIES off); replay it from /dead-letters if it is there',

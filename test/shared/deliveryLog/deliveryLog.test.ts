@@ -7,10 +7,12 @@ import {
   type AttemptOutcome,
   DEFAULT_DELIVERY_LOG_SETTINGS,
   type DeliveryLog,
+  type DeliveryRecord,
   MAX_ATTEMPTS,
   SMALL_EVENT_BYTES,
 } from '../../../shared/deliveryLog/record.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
+import { createDeliveries, DeliveryInProgressError, EventNotKeptError } from '../../../shared/pipeline/deliveries.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import type { DeliveryJob } from '../../../shared/ports/deliveryQueue.ts';
 import { DeliveryLogStore } from '../../../shared/store/deliveryLogStore.ts';
@@ -209,6 +211,22 @@ describe('the delivery log', () => {
     expect(ids[0]).toBe('m4999');
     expect(ids.at(-1)).toBe('m3000');
     expect(await log.get('default', 'm2999')).toBeUndefined();
+  });
+
+  it('replays only finished deliveries: one retrying or queued again answers 409, one without its event too', async () => {
+    const clock = new ManualClock(T0);
+    const log = await LocalDeliveryLog.open({ settings: DEFAULT_DELIVERY_LOG_SETTINGS, logger: memoryLogger(), clock });
+    const sent: DeliveryJob[] = [];
+    const deliveries = createDeliveries({ log, queue: { send: async (jobs) => void sent.push(...jobs) }, clock });
+    await log.record(outcome(job('busy'), T0, 'retrying', 503));
+    await expect(deliveries.replay('default', 'busy')).rejects.toThrow(DeliveryInProgressError);
+    await log.record(outcome(job('done'), T0, 'dead', 400));
+    expect(await deliveries.replay('default', 'done')).toMatchObject({ status: 'pending' });
+    expect(sent).toMatchObject([{ deliveryId: 'done', attempt: 1, firstQueuedAt: T0 }]);
+    await expect(deliveries.replay('default', 'done')).rejects.toThrow(/already queued/);
+    await log.save({ ...((await log.get('default', 'busy')) as DeliveryRecord), status: 'dead', event: undefined });
+    await expect(deliveries.replay('default', 'busy')).rejects.toThrow(EventNotKeptError);
+    expect(await deliveries.replay('default', 'nope')).toBeUndefined();
   });
 
   it('keeps a big event only with body capture on; a small one always (for replays)', async () => {
