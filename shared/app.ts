@@ -5,6 +5,7 @@ import { createAdminRouter } from './admin/router.ts';
 import type { Config } from './config.ts';
 import type { RetryPolicy } from './delivery/retryPolicy.ts';
 import type { HookEvent } from './events/envelope.ts';
+import type { EventRecords } from './events/eventRecord.ts';
 import { createGate } from './gate/gate.ts';
 import { createThresholdCounter } from './gate/threshold.ts';
 import { createHandler } from './handlers/index.ts';
@@ -28,6 +29,7 @@ import type { FunctionDeployQueue } from './ports/functionDeployQueue.ts';
 import { type FunctionRunner, functionsNotIn, isLambdaReference } from './ports/functionRunner.ts';
 import type { Metrics } from './ports/metrics.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
+import { EventRecordStore } from './store/eventRecordStore.ts';
 import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
 import { IdempotencyStore } from './store/idempotencyStore.ts';
@@ -45,6 +47,11 @@ export interface AppPorts {
    * Default: each job runs at once, inside the request (the local runtime, where deploying is instant).
    */
   deployments?: (run: FunctionDeployer) => FunctionDeployQueue;
+  /**
+   * Where event records go (`GET /events/{id}`). Default: the table, one item per event (AWS). The
+   * local runtime keeps them in its event log instead (adapters/local/eventLog.ts).
+   */
+  events?: EventRecords;
 }
 
 export interface AppOptions {
@@ -67,6 +74,8 @@ export interface App {
   readonly queue: DeliveryQueue;
   /** Final failures, served by `/dead-letters`. */
   readonly deadLetters: DeadLetterStore;
+  /** Each event and its outcome per hook, served by `GET /events/{id}`. */
+  readonly events: EventRecords;
   readonly logger: Logger;
   /** The Admin API. */
   admin(request: ApiRequest): Promise<ApiResponse>;
@@ -217,7 +226,10 @@ export function createApp(options: AppOptions): App {
     retentionDays: config.deadLetterRetentionDays,
     clock,
   });
+  const events = ports.events ?? new EventRecordStore({ client, tableName, clock });
   const dispatch = createDispatcher({
+    events,
+    recordPolicy: { captureBodies: config.captureBodies, retentionDays: config.eventRetentionDays },
     cache,
     gate: createGate({ client, tableName, clock }),
     threshold: createThresholdCounter({ client, tableName, clock }),
@@ -244,6 +256,7 @@ export function createApp(options: AppOptions): App {
     tenant: config.tenant,
     runner: createHookRunner(handlerDeps),
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
+    events,
   });
   const ingestOptions = {
     bus,
@@ -268,6 +281,7 @@ export function createApp(options: AppOptions): App {
     bus,
     queue: ports.queue,
     deadLetters: deadLetterStore,
+    events,
     logger,
     admin,
     ingest,

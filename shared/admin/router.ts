@@ -6,12 +6,14 @@ import {
   NotFoundError,
   NotImplementedError,
 } from '../errors.ts';
+import type { EventRecords } from '../events/eventRecord.ts';
 import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
 import type { Logger } from '../logger.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
+import { eventRoutes } from './eventRoutes.ts';
 import type { HookService } from './hookService.ts';
 import {
   type ApiRequest,
@@ -40,6 +42,8 @@ export interface AdminRouterOptions {
   runner?: HookRunner;
   /** `/dead-letters`; answered 404 when absent. */
   deadLetters?: DeadLetters;
+  /** `GET /events/{id}`; answered 404 when absent. */
+  events?: EventRecords;
   /** Largest accepted request body (default 256 KiB). */
   maxBodyBytes?: number;
 }
@@ -94,6 +98,8 @@ export const ADMIN_ROUTES = [
   { path: '/dead-letters', methods: ['GET'] },
   { path: '/dead-letters/{id}', methods: ['GET', 'DELETE'] },
   { path: '/dead-letters/{id}/replay', methods: ['POST'] },
+  // Beyond Kong: an event and what became of it per hook ("why didn't my hook fire?").
+  { path: '/events/{id}', methods: ['GET'] },
 ] as const satisfies readonly RouteSpec[];
 
 export interface RouteSpec {
@@ -219,9 +225,14 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     '/dead-letters': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}/replay': (method, _params, request, parts) => deadLetters(method, parts, request),
+    '/events/{id}': (_method, [id]) => eventRoutes(options.events as EventRecords, tenant, id as string),
   };
-  // Without a dead-letter store its routes do not exist (404, not 405).
-  const routes = ADMIN_ROUTES.filter((route) => options.deadLetters || !route.path.startsWith('/dead-letters'));
+  // Without a dead-letter store or event records their routes do not exist (404, not 405).
+  const routes = ADMIN_ROUTES.filter(
+    (route) =>
+      (options.deadLetters || !route.path.startsWith('/dead-letters')) &&
+      (options.events || !route.path.startsWith('/events')),
+  );
 
   return async (request) => {
     try {
