@@ -1,6 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createAwsDeliveryQueue } from '../shared/adapters/aws/deliveryQueue.ts';
 import type { HookEvent } from '../shared/events/envelope.ts';
+import { withLogFields } from '../shared/logger.ts';
 import { TENANT_RESOURCE_PREFIX } from '../shared/ports/eventBus.ts';
 import { awsApp } from './app.ts';
 import { invocation } from './invocation.ts';
@@ -24,5 +25,6 @@ export function toHookEvent(event: EventBridgeEvent<string, unknown>, defaultTen
 /** Finds the hooks an event matches, applies the gate, enqueues deliveries. A throw makes EventBridge retry. */
 export const handler = invocation(async (event: EventBridgeEvent<string, unknown>) => {
   const app = await currentApp();
-  await app.dispatch(toHookEvent(event, app.config.tenant));
+  const hookEvent = toHookEvent(event, app.config.tenant);
+  await withLogFields({ tenant: hookEvent.tenant, event_id: hookEvent.id }, () => app.dispatch(hookEvent));
 });

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ApiRequest, ApiResponse } from '../shared/admin/http.ts';
 import type { App } from '../shared/app.ts';
+import { withLogFields } from '../shared/logger.ts';
 import { invocation } from './invocation.ts';
 
 /** API Gateway HTTP API (v2) event → the core's request. */
@@ -30,7 +31,11 @@ export function toProxyResult(response: ApiResponse): APIGatewayProxyStructuredR
  * (`admin` or `ingest`), and its answer the proxy result. The local runtime passes its own app.
  */
 export function httpHandler(app: () => Promise<App>, router: (app: App) => App['admin']) {
-  return invocation(async (event: APIGatewayProxyEventV2) =>
-    toProxyResult(await router(await app())(toApiRequest(event))),
-  );
+  return invocation(async (event: APIGatewayProxyEventV2) => {
+    const current = await app();
+    const request = toApiRequest(event);
+    // On Lambda every line of the request names its tenant (a no-op in the local runtime).
+    const tenant = request.principal?.tenant ?? current.config.tenant;
+    return toProxyResult(await withLogFields({ tenant }, () => router(current)(request)));
+  });
 }
