@@ -27,6 +27,8 @@ export const ADMIN_ROUTES = [
   { path: '/dead-letters', methods: [apigwv2.HttpMethod.ANY] },
   { path: '/dead-letters/{proxy+}', methods: [apigwv2.HttpMethod.ANY] },
   { path: '/health', methods: [apigwv2.HttpMethod.GET] },
+  // `POST /events` is the ingest function's; reading one event back is the Admin API's.
+  { path: '/events/{id}', methods: [apigwv2.HttpMethod.GET] },
 ] as const;
 export const INGEST_ROUTE = { path: '/events', methods: [apigwv2.HttpMethod.POST] } as const;
 /** Kong's http-log entries, turned into events by the same ingest function (docs/kong-integration.md). */

@@ -8,6 +8,7 @@ const ROUTE_KEYS = [
   'ANY /dead-letters',
   'ANY /dead-letters/{proxy+}',
   'GET /health',
+  'GET /events/{id}',
   'POST /events',
   'POST /ingest/kong-http-log',
 ];
@@ -66,6 +67,7 @@ describe('HTTP API', () => {
       'ANY /dead-letters': 'NONE',
       'ANY /dead-letters/{proxy+}': 'NONE',
       'GET /health': 'NONE',
+      'GET /events/{id}': 'NONE',
       'POST /events': 'AWS_IAM',
       'POST /ingest/kong-http-log': 'AWS_IAM',
     });
