@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { client, describeError, ServiceError, UsageError } from './lib/client.mjs';
 import { addDeadLetterCommands } from './lib/deadLetters.mjs';
+import { addEventCommands } from './lib/events.mjs';
 import { addHookCommands } from './lib/hooks.mjs';
 import { common, parseJson } from './lib/options.mjs';
 import { addSourceCommands } from './lib/sources.mjs';
@@ -37,6 +38,7 @@ const program = new Command('event-hooks')
 usage: event-hooks emit <source> <event> '<json data>'     send one event
        event-hooks hooks list                                 the hooks, as a table
        event-hooks dead-letters replay --all                  replay every dead letter
+       event-hooks events get <id>                            what became of one event, per hook
        event-hooks <command> --help                           one command's options
 
 examples:
@@ -61,6 +63,7 @@ common(
 
 addHookCommands(program);
 addDeadLetterCommands(program);
+addEventCommands(program);
 addSourceCommands(program);
 addWatchKongCommand(program);
 
