@@ -1,5 +1,12 @@
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalRuntime } from '../../infra/local/localRuntime.ts';
+import { memoryLogger } from '../../shared/logger.ts';
 import { deliveryIdFor } from '../../shared/pipeline/dispatcher.ts';
+import { createDocumentClient } from '../../shared/store/dynamo.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 /**
@@ -134,5 +141,72 @@ describe('GET /events/{id}: what became of an event, per hook (local runtime)', 
     expect((await t.request('GET', `/events/${mine.id.toUpperCase()}`)).status).toBe(200);
     const wrongMethod = await t.request('DELETE', `/events/${mine.id}`);
     expect(wrongMethod.status).toBe(405);
+  });
+});
+
+describe('GET /events/{id} on a data folder (npm start)', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'event-hooks-records-'));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const call = async (
+    url: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted structurally
+  ): Promise<{ status: number; body: any }> => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: await res.json().catch(() => undefined) };
+  };
+
+  it('keeps the records in the event log across a restart, owner-only, with no store write per event', async () => {
+    const first = await startLocalRuntime({ port: 0, dataDir, logger: memoryLogger(), drainMs: 200 });
+    let ids: string[];
+    let hookId: string;
+    try {
+      hookId = (await call(first.url, 'POST', '/event-hooks', { source: 'balancer', handler: 'log', snooze: 60 })).body
+        .id;
+      const posted = await call(first.url, 'POST', '/events', [
+        { source: 'balancer', event: 'health', data: { n: 1 } },
+        { source: 'balancer', event: 'health', data: { n: 1 } },
+      ]);
+      ids = posted.body.data.map((e: { id: string }) => e.id);
+      await first.bus.idle();
+    } finally {
+      await first.close();
+    }
+    const files = readdirSync(join(dataDir, 'events'));
+    expect(files).toEqual([expect.stringMatching(/^events-\d+\.log$/)]);
+    expect(statSync(join(dataDir, 'events', files[0] as string)).mode & 0o777).toBe(0o600);
+
+    const second = await startLocalRuntime({ port: 0, dataDir, logger: memoryLogger(), drainMs: 200 });
+    try {
+      const outcomes = await Promise.all(
+        ids.map(async (id) => (await call(second.url, 'GET', `/events/${id}`)).body.hooks[0].outcome),
+      );
+      // Two events in one request race for the snooze window: exactly one passes.
+      expect(outcomes.sort()).toEqual(['queued', 'suppressed:snooze']);
+      // The records are in the event log only: the store holds no event record item.
+      const client = createDocumentClient({
+        endpoint: second.config.dynamodbEndpoint as string,
+        ...(second.storeCredentials ? { credentials: second.storeCredentials } : {}),
+      });
+      const { Items } = await client.send(new ScanCommand({ TableName: second.config.tableName }));
+      client.destroy();
+      expect((Items ?? []).filter((item) => String(item.pk).includes('#EVT#'))).toEqual([]);
+      expect((Items ?? []).length).toBeGreaterThan(0);
+      const record = (await call(second.url, 'GET', `/events/${ids[0]}`)).body;
+      expect(record).toMatchObject({ id: ids[0], source: 'balancer', event: 'health', data: { n: 1 } });
+      expect(record.hooks[0].hook_id).toBe(hookId);
+    } finally {
+      await second.close();
+    }
   });
 });
