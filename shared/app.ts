@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createLocalSecretCipher } from './adapters/local/secretCipher.ts';
 import { type HookChange, HookService } from './admin/hookService.ts';
 import type { ApiRequest, ApiResponse } from './admin/http.ts';
 import { createAdminRouter } from './admin/router.ts';
@@ -28,6 +29,9 @@ import type { EventBus } from './ports/eventBus.ts';
 import type { FunctionDeployQueue } from './ports/functionDeployQueue.ts';
 import { type FunctionRunner, functionsNotIn, isLambdaReference } from './ports/functionRunner.ts';
 import type { Metrics } from './ports/metrics.ts';
+import type { SecretCipher } from './ports/secretCipher.ts';
+import { createHookSecrets, hookOpener } from './secrets/hookSecrets.ts';
+import { AuditStore } from './store/auditStore.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
 import { EventRecordStore } from './store/eventRecordStore.ts';
 import { setHookDeployment } from './store/hookDeployment.ts';
@@ -52,6 +56,11 @@ export interface AppPorts {
    * local runtime keeps them in its event log instead (adapters/local/eventLog.ts).
    */
   events?: EventRecords;
+  /**
+   * Seals hook secrets at rest: KMS on AWS, the data folder's key file locally. Default: a key held
+   * in memory only, which suits a store that lives no longer than the process.
+   */
+  secrets?: SecretCipher;
 }
 
 export interface AppOptions {
@@ -76,6 +85,8 @@ export interface App {
   readonly deadLetters: DeadLetterStore;
   /** Each event and its outcome per hook, served by `GET /events/{id}`. */
   readonly events: EventRecords;
+  /** Every change through the Admin API, per tenant, served by `/audit` (see `recordChange` for other routes). */
+  readonly audit: AuditStore;
   readonly logger: Logger;
   /** The Admin API. */
   admin(request: ApiRequest): Promise<ApiResponse>;
@@ -102,7 +113,8 @@ export function createApp(options: AppOptions): App {
   const { config, client, clock, logger, ports } = options;
   const metrics = options.metrics ? { metrics: options.metrics } : {};
   const tableName = config.tableName;
-  const hooks = new HookStore({ client, tableName });
+  const secrets = createHookSecrets(ports.secrets ?? createLocalSecretCipher());
+  const hooks = new HookStore({ client, tableName, secrets });
   const sources = new SourceStore({ client, tableName });
   const cache = new HookCache({ hooks, sources, clock, checkIntervalMs: config.hookCacheCheckMs });
   const depsByTenant = new Map<string, HandlerDeps>();
@@ -155,12 +167,17 @@ export function createApp(options: AppOptions): App {
    * exactly the functions of an `active` version; a hook stored before deployments had a state was
    * deployed inside its request, so it counts as active.
    */
-  const beforeWrite = async ({ tenant, hook, old }: HookChange) => {
+  // Code that cannot load to a function is refused with a 400 before it is stored, where the
+  // runner can check it cheaply (locally, in the sandbox). A dry run checks it too.
+  const verifyWrite = async ({ tenant, hook }: HookChange) => {
+    const functions = userCode(hook);
+    if (hasUserCode(functions)) await ports.functions.verify?.({ tenant, id: hook.id, functions });
+  };
+  const beforeWrite = async (change: HookChange) => {
+    const { hook, old } = change;
     const functions = userCode(hook);
     if (!hasUserCode(functions)) return;
-    // Code that cannot load to a function is refused with a 400 before it is stored, where the
-    // runner can check it cheaply (locally, in the sandbox).
-    await ports.functions.verify?.({ tenant, id: hook.id, functions });
+    await verifyWrite(change);
     const oldFunctions = old ? userCode(old) : undefined;
     const same = oldFunctions !== undefined && functionsNotIn(functions, [oldFunctions]).every((e) => e === null);
     const oldState = old?.deployment?.state ?? 'active';
@@ -213,9 +230,11 @@ export function createApp(options: AppOptions): App {
     hooks,
     sources,
     clock,
+    secrets,
     userCodeSyntaxError,
     reservedFunctionPrefix: config.userFunctionPrefix,
     destinationRefusal: (url) => ports.http.destinations.urlRefusal(url)?.message,
+    verifyWrite,
     beforeWrite,
     afterWrite,
     afterCatalogWrite: (tenant) => cache.invalidate(tenant),
@@ -242,6 +261,8 @@ export function createApp(options: AppOptions): App {
   bus = ports.bus(dispatch);
   const deliver = createDeliveryWorker({
     hooks: cache,
+    // The one pipeline stage that opens secrets: the dispatcher matches and gates sealed hooks.
+    open: hookOpener(secrets),
     queue: ports.queue,
     deadLetters: deadLetterStore,
     handlerDeps,
@@ -250,6 +271,7 @@ export function createApp(options: AppOptions): App {
     logger,
     ...metrics,
   });
+  const audit = new AuditStore({ client, tableName, retentionDays: config.auditRetentionDays, clock });
   const admin = createAdminRouter({
     service,
     logger,
@@ -257,6 +279,7 @@ export function createApp(options: AppOptions): App {
     runner: createHookRunner(handlerDeps),
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
     events,
+    audit,
   });
   const ingestOptions = {
     bus,
@@ -282,6 +305,7 @@ export function createApp(options: AppOptions): App {
     queue: ports.queue,
     deadLetters: deadLetterStore,
     events,
+    audit,
     logger,
     admin,
     ingest,

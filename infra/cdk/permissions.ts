@@ -1,6 +1,7 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { TABLE_SCHEMA } from '../../shared/store/table.ts';
 import type { FunctionName } from '../bundle.ts';
@@ -15,6 +16,8 @@ export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
   dispatcher: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   // the hook of a job by id (and the hooks version and catalog the cache checks); dead letters
   delivery: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
+  // a presented key's item, found by its prefix (api-keys mode only)
+  authorizer: ['dynamodb:GetItem', 'dynamodb:Query'],
   // deployer and sweeper: granted with the rest of their permissions by UserFunctionDeployment
 };
 
@@ -26,10 +29,21 @@ export interface GrantTargets {
   table: dynamodb.ITable;
   bus: events.IEventBus;
   deliveryQueue: sqs.IQueue;
+  secretsKey: kms.IKey;
 }
 
+/**
+ * The hook secrets key, used only with the encryption context the service sets (tenant and hook):
+ * `kms:EncryptionContextKeys` must be present and name nothing else.
+ */
+export const SECRETS_KEY_CONDITIONS = {
+  'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant', 'hook'] },
+  Null: { 'kms:EncryptionContextKeys': 'false' },
+};
+
 export interface GrantProps {
-  roles: Record<FunctionName, iam.IRole>;
+  /** Every service function's role; the authorizer's only when it is deployed. */
+  roles: Record<Exclude<FunctionName, 'authorizer'>, iam.IRole> & { authorizer?: iam.IRole };
   /** ARN pattern matching the deployment's user-code functions and nothing else. */
   userFunctionArnPattern: string;
   invokableFunctionArns: string[];
@@ -48,8 +62,10 @@ export function grantLeastPrivilege(hooks: GrantTargets, props: GrantProps): voi
   };
 
   for (const [name, actions] of Object.entries(TABLE_ACTIONS) as [FunctionName, string[]][]) {
+    const role = roles[name];
+    if (!role) continue;
     // Only the admin function and the dispatcher query hooks by source; the others need no index.
-    allow(roles[name], actions, name === 'admin' || name === 'dispatcher' ? tableResources : [hooks.table.tableArn]);
+    allow(role, actions, name === 'admin' || name === 'dispatcher' ? tableResources : [hooks.table.tableArn]);
   }
 
   allow(roles.ingest, ['events:PutEvents'], [hooks.bus.eventBusArn]);
@@ -66,6 +82,12 @@ export function grantLeastPrivilege(hooks: GrantTargets, props: GrantProps): voi
   allow(roles.delivery, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn]);
   // Replaying a dead letter puts its job back on the delivery queue.
   allow(roles.admin, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn]);
+
+  // Hook secrets: sealed where hooks are written (admin), opened where they are answered, tested and
+  // pinged (admin) and delivered (delivery). No other function can read them.
+  const key = [hooks.secretsKey.keyArn];
+  allow(roles.admin, ['kms:GenerateDataKey', 'kms:Decrypt'], key, SECRETS_KEY_CONDITIONS);
+  allow(roles.delivery, ['kms:Decrypt'], key, SECRETS_KEY_CONDITIONS);
 
   // Creating, updating and deleting user-code functions (and passing their role) is the deploy
   // worker's and the sweeper's alone: see UserFunctionDeployment.connect.

@@ -12,6 +12,8 @@ import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
 import type { Logger } from '../logger.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
+import type { AuditStore } from '../store/auditStore.ts';
+import { auditRoutes, isAuditedChange, recordChange, resourceOf } from './auditRoutes.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
 import { eventRoutes } from './eventRoutes.ts';
 import type { HookService } from './hookService.ts';
@@ -44,6 +46,8 @@ export interface AdminRouterOptions {
   deadLetters?: DeadLetters;
   /** `GET /events/{id}`; answered 404 when absent. */
   events?: EventRecords;
+  /** Where every change is recorded, served by `GET /audit`; answered 404 and recorded nowhere when absent. */
+  audit?: AuditStore;
   /** Largest accepted request body (default 256 KiB). */
   maxBodyBytes?: number;
 }
@@ -100,6 +104,8 @@ export const ADMIN_ROUTES = [
   { path: '/dead-letters/{id}/replay', methods: ['POST'] },
   // Beyond Kong: an event and what became of it per hook ("why didn't my hook fire?").
   { path: '/events/{id}', methods: ['GET'] },
+  // Beyond Kong: the tenant's changes (docs/saas.md, "Audit log").
+  { path: '/audit', methods: ['GET'] },
 ] as const satisfies readonly RouteSpec[];
 
 export interface RouteSpec {
@@ -128,6 +134,17 @@ export function matchRoute<R extends RouteSpec>(
     if (matches) return { route, params };
   }
   return undefined;
+}
+
+/**
+ * `?dry_run=true` on `PUT /event-hooks/{id}` (beyond Kong): validate and answer what would be stored,
+ * write nothing. Any other value is refused, so a typo never turns a dry run into a write.
+ */
+function dryRun(query: URLSearchParams): boolean {
+  const value = query.get('dry_run');
+  if (value === null || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new BadRequestError('dry_run must be true or false');
 }
 
 // Kong's ids are lower-case UUIDs; an upper-case spelling names the same hook.
@@ -164,7 +181,7 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
         return json(200, await service.patch(tenant, id, await body(request)));
       case 'PUT':
         // Kong's upserts answer 200 whether they created or replaced.
-        return json(200, await service.put(tenant, id, await body(request)));
+        return json(200, await service.put(tenant, id, await body(request), { dryRun: dryRun(request.query) }));
       default:
         await service.delete(tenant, id);
         return noContent();
@@ -226,15 +243,20 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     '/dead-letters/{id}': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}/replay': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/events/{id}': (_method, [id]) => eventRoutes(options.events as EventRecords, tenant, id as string),
+    '/audit': (_method, _params, request) =>
+      auditRoutes(options.audit as AuditStore, tenant, request, () => pageSize(request.query)),
   };
-  // Without a dead-letter store or event records their routes do not exist (404, not 405).
+  // Without a dead-letter store, event records or an audit store their routes do not exist (404, not 405).
   const routes = ADMIN_ROUTES.filter(
     (route) =>
       (options.deadLetters || !route.path.startsWith('/dead-letters')) &&
-      (options.events || !route.path.startsWith('/events')),
+      (options.events || !route.path.startsWith('/events')) &&
+      (options.audit || route.path !== '/audit'),
   );
 
   return async (request) => {
+    let change: { route: string; params: string[] } | undefined;
+    let response: ApiResponse;
     try {
       const method = request.method.toUpperCase();
       const parts = segments(request.path);
@@ -242,9 +264,20 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       if (!found) throw new NotFoundError();
       const methods: readonly string[] = found.route.methods;
       if (!methods.includes('*')) allow(method, [...methods]);
-      return await handlers[found.route.path](method, found.params, request, parts);
+      if (isAuditedChange(method, found.route.path)) change = { route: found.route.path, params: found.params };
+      response = await handlers[found.route.path](method, found.params, request, parts);
     } catch (error) {
-      return errorResponse(error, logger);
+      response = errorResponse(error, logger);
     }
+    // One write per change, after the answer is known; reads record nothing.
+    if (change && options.audit) {
+      const resourceId = resourceOf(change.params, response);
+      await recordChange(options.audit, logger, tenant, request, {
+        route: change.route,
+        resourceId,
+        status: response.statusCode,
+      });
+    }
+    return response;
   };
 }

@@ -7,8 +7,11 @@ const ROUTE_KEYS = [
   'ANY /event-hooks/{proxy+}',
   'ANY /dead-letters',
   'ANY /dead-letters/{proxy+}',
+  'ANY /audit',
   'GET /health',
   'GET /events/{id}',
+  'ANY /tenants',
+  'ANY /tenants/{proxy+}',
   'POST /events',
   'POST /ingest/kong-http-log',
 ];
@@ -48,8 +51,10 @@ describe('HTTP API', () => {
     expect(sources.some((arn) => arn.includes('/*/*/events'))).toBe(true);
   });
 
-  it('requires IAM auth on every route by default', () => {
-    for (const route of routes()) expect(route.AuthorizationType).toBe('AWS_IAM');
+  it('requires IAM auth on every route but GET /health by default', () => {
+    for (const route of routes()) {
+      expect(route.AuthorizationType).toBe(route.RouteKey === 'GET /health' ? 'NONE' : 'AWS_IAM');
+    }
   });
 
   it('opens the Admin API or ingest alone when the props say so', () => {
@@ -66,8 +71,11 @@ describe('HTTP API', () => {
       'ANY /event-hooks/{proxy+}': 'NONE',
       'ANY /dead-letters': 'NONE',
       'ANY /dead-letters/{proxy+}': 'NONE',
+      'ANY /audit': 'NONE',
       'GET /health': 'NONE',
       'GET /events/{id}': 'NONE',
+      'ANY /tenants': 'AWS_IAM',
+      'ANY /tenants/{proxy+}': 'AWS_IAM',
       'POST /events': 'AWS_IAM',
       'POST /ingest/kong-http-log': 'AWS_IAM',
     });
