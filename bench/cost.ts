@@ -201,7 +201,7 @@ export async function runScenario(
     HOOK_CACHE_CHECK_MS: '0',
     // `DELIVERY_LOG=false npm run cost` shows what the delivery log adds (docs/deploy.md).
     DELIVERY_LOG: process.env.DELIVERY_LOG ?? 'true',
-    DELIVERY_LOG_BODIES: process.env.DELIVERY_LOG_BODIES ?? 'true',
+    CAPTURE_BODIES: process.env.CAPTURE_BODIES ?? 'true',
   });
   const logger = createLogger({ write: writeLog });
   const pending: DeliveryJob[] = [];

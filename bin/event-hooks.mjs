@@ -19,6 +19,7 @@ import { addAsCodeCommands } from './lib/asCode.mjs';
 import { client, describeError, ServiceError, UsageError } from './lib/client.mjs';
 import { addDeadLetterCommands } from './lib/deadLetters.mjs';
 import { addDeliveryCommands } from './lib/deliveries.mjs';
+import { addEventCommands } from './lib/events.mjs';
 import { addHookCommands } from './lib/hooks.mjs';
 import { common, parseJson } from './lib/options.mjs';
 import { addSourceCommands } from './lib/sources.mjs';
@@ -39,6 +40,7 @@ const program = new Command('event-hooks')
 usage: event-hooks emit <source> <event> '<json data>'     send one event
        event-hooks hooks list                                 the hooks, as a table
        event-hooks dead-letters replay --all                  replay every dead letter
+       event-hooks events get <id>                            what became of one event, per hook
        event-hooks apply -f hooks.yaml [--dry-run] [--prune]  hooks as code (export writes the file)
        event-hooks <command> --help                           one command's options
 
@@ -65,6 +67,7 @@ common(
 addHookCommands(program);
 addDeliveryCommands(program);
 addDeadLetterCommands(program);
+addEventCommands(program);
 addSourceCommands(program);
 addWatchKongCommand(program);
 addAsCodeCommands(program);

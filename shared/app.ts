@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import type { RetryPolicy } from './delivery/retryPolicy.ts';
 import type { DeliveryLog, DeliveryLogSettings } from './deliveryLog/record.ts';
 import type { HookEvent } from './events/envelope.ts';
+import type { EventRecords } from './events/eventRecord.ts';
 import { createGate } from './gate/gate.ts';
 import { createThresholdCounter } from './gate/threshold.ts';
 import { createHandler } from './handlers/index.ts';
@@ -36,6 +37,7 @@ import { createHookSecrets, hookOpener } from './secrets/hookSecrets.ts';
 import { AuditStore } from './store/auditStore.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
 import { DeliveryLogStore } from './store/deliveryLogStore.ts';
+import { EventRecordStore } from './store/eventRecordStore.ts';
 import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
 import { IdempotencyStore } from './store/idempotencyStore.ts';
@@ -58,6 +60,11 @@ export interface AppPorts {
    * Default: the table (DeliveryLogStore). Unused when DELIVERY_LOG is off.
    */
   deliveryLog?: DeliveryLog;
+  /**
+   * Where event records go (`GET /events/{id}`). Default: the table, one item per event (AWS). The
+   * local runtime keeps them in its event log instead (adapters/local/eventLog.ts).
+   */
+  events?: EventRecords;
   /**
    * Seals hook secrets at rest: KMS on AWS, the data folder's key file locally. Default: a key held
    * in memory only, which suits a store that lives no longer than the process.
@@ -87,6 +94,8 @@ export interface App {
   readonly deadLetters: DeadLetterStore;
   /** Every delivery's attempts (issue 12); absent when DELIVERY_LOG is off. */
   readonly deliveryLog: DeliveryLog | undefined;
+  /** Each event and its outcome per hook, served by `GET /events/{id}`. */
+  readonly events: EventRecords;
   /** Every change through the Admin API, per tenant, served by `/audit` (see `recordChange` for other routes). */
   readonly audit: AuditStore;
   readonly logger: Logger;
@@ -106,7 +115,7 @@ export interface App {
 
 /** What the delivery log keeps, from the configuration. */
 export function deliveryLogSettings(config: Config): DeliveryLogSettings {
-  return { captureBodies: config.deliveryLogBodies, retentionDays: config.deliveryLogRetentionDays };
+  return { captureBodies: config.captureBodies, retentionDays: config.deliveryLogRetentionDays };
 }
 
 /** Hides secrets of a hook before it travels as event data (beyond Kong, which sends them as they are). */
@@ -252,7 +261,10 @@ export function createApp(options: AppOptions): App {
     retentionDays: config.deadLetterRetentionDays,
     clock,
   });
+  const events = ports.events ?? new EventRecordStore({ client, tableName, clock });
   const dispatch = createDispatcher({
+    events,
+    recordPolicy: { captureBodies: config.captureBodies, retentionDays: config.eventRetentionDays },
     cache,
     gate: createGate({ client, tableName, clock }),
     threshold: createThresholdCounter({ client, tableName, clock }),
@@ -303,6 +315,7 @@ export function createApp(options: AppOptions): App {
     runner: createHookRunner(handlerDeps),
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
     ...(deliveryLog ? { deliveries: createDeliveries({ log: deliveryLog, queue: ports.queue, clock }) } : {}),
+    events,
     audit,
   });
   const ingestOptions = {
@@ -329,6 +342,7 @@ export function createApp(options: AppOptions): App {
     queue: ports.queue,
     deadLetters: deadLetterStore,
     deliveryLog,
+    events,
     audit,
     logger,
     admin,

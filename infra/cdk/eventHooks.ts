@@ -108,11 +108,18 @@ export interface EventHooksProps extends FunctionCodeProps {
   /** Age of the oldest delivery message that raises the `DeliveryQueueAge` alarm. Default 30 minutes. */
   queueAgeAlarmThreshold?: Duration;
   /**
-   * The delivery log (docs/operations.md): `enabled` (`DELIVERY_LOG`, default true), `captureBodies`
-   * (`DELIVERY_LOG_BODIES`: response bodies and headers, events over 1 KB; default true),
-   * `retentionDays` (default 7). See docs/deploy.md for what it costs per million deliveries.
+   * `CAPTURE_BODIES`: keep event data over 1 KB in event records (`GET /events/{id}`), and bodies in
+   * the delivery log. Default true; false keeps only their size, and stores less.
    */
-  deliveryLog?: { enabled?: boolean; captureBodies?: boolean; retentionDays?: number };
+  captureBodies?: boolean;
+  /** `EVENT_RETENTION_DAYS`: how long event records are kept (DynamoDB TTL, checked on read too). Default 7. */
+  eventRetentionDays?: number;
+  /**
+   * The delivery log (docs/operations.md): `enabled` (`DELIVERY_LOG`, default true), `retentionDays`
+   * (`DELIVERY_LOG_RETENTION_DAYS`, default 7); its bodies follow `captureBodies`. See docs/deploy.md
+   * for what it costs per million deliveries.
+   */
+  deliveryLog?: { enabled?: boolean; retentionDays?: number };
   /** Auto-disable of failing hooks: after `failures` failed deliveries in a row (0: never; default 50) spanning `window` (default 5 days). */
   autoDisable?: { failures?: number; window?: Duration };
 }
@@ -252,9 +259,10 @@ export class EventHooks extends Construct {
       HOOK_CACHE_CHECK_MS: String(props.hookCacheCheckMs ?? 1000),
       BLOCK_PRIVATE_NETWORKS: String(props.blockPrivateNetworks ?? true),
       LOG_LEVEL: props.logLevel ?? 'info',
+      CAPTURE_BODIES: String(props.captureBodies ?? true),
+      EVENT_RETENTION_DAYS: String(props.eventRetentionDays ?? 7),
       METRICS_NAMESPACE: this.metricsNamespace,
       DELIVERY_LOG: String(props.deliveryLog?.enabled ?? true),
-      DELIVERY_LOG_BODIES: String(props.deliveryLog?.captureBodies ?? true),
       DELIVERY_LOG_RETENTION_DAYS: String(props.deliveryLog?.retentionDays ?? 7),
       AUTO_DISABLE_FAILURES: String(props.autoDisable?.failures ?? 50),
       AUTO_DISABLE_WINDOW_SECONDS: String((props.autoDisable?.window ?? Duration.days(5)).toSeconds()),

@@ -7,6 +7,7 @@ import { createAwsFunctionRunner } from '../../shared/adapters/aws/functionRunne
 import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts';
 import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
+import { LocalEventLog } from '../../shared/adapters/local/eventLog.ts';
 import { createLocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
 import { LocalDeliveryLog } from '../../shared/adapters/local/localDeliveryLog.ts';
 import { createLocalMetrics, type LocalMetrics, PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/local/metrics.ts';
@@ -189,6 +190,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         fsync,
       })
     : undefined;
+  // Event records (GET /events/{id}) in files of their own beside the journal, not in the store.
+  const eventLog = await LocalEventLog.open({
+    ...(dataDir ? { dir: join(dataDir, 'events') } : {}),
+    logger,
+    clock,
+    fsync,
+  });
   // The delivery log goes through the same group-committed file writes, in its own file.
   const deliveryLog = config.deliveryLog
     ? await LocalDeliveryLog.open({
@@ -231,6 +239,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       queue: journal ? journal.journaledQueue(queue) : queue,
       functions,
       http,
+      events: eventLog,
       ...(deliveryLog ? { deliveryLog } : {}),
       secrets,
     },
@@ -248,6 +257,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const localBus = bus as unknown as LocalEventBus;
   const lostCompletion = (job: DeliveryJob, error: unknown) =>
     logger.warn('could not record a finished delivery; a restart sends it again', {
+      hook_id: job.hookId,
       delivery_id: job.deliveryId,
       error,
     });
@@ -315,6 +325,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await app.settled();
         // What is left (not delivered within drainMs) stays in the journal for the next start.
         await journal?.close();
+        await eventLog.close();
         await deliveryLog?.close();
         server.closeAllConnections();
         await closed;

@@ -6,6 +6,7 @@ import {
   NotFoundError,
   NotImplementedError,
 } from '../errors.ts';
+import type { EventRecords } from '../events/eventRecord.ts';
 import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
@@ -16,6 +17,7 @@ import type { AuditStore } from '../store/auditStore.ts';
 import { auditRoutes, isAuditedChange, recordChange, resourceOf } from './auditRoutes.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
 import { deliveryEntity, hookDeliveries, hookHealthRoute, replayDelivery } from './deliveryRoutes.ts';
+import { eventRoutes } from './eventRoutes.ts';
 import type { HookService } from './hookService.ts';
 import {
   type ApiRequest,
@@ -46,6 +48,8 @@ export interface AdminRouterOptions {
   deadLetters?: DeadLetters;
   /** The delivery log's routes (`/deliveries`, a hook's deliveries and health); answered 404 when absent. */
   deliveries?: Deliveries;
+  /** `GET /events/{id}`; answered 404 when absent. */
+  events?: EventRecords;
   /** Where every change is recorded, served by `GET /audit`; answered 404 and recorded nowhere when absent. */
   audit?: AuditStore;
   /** Largest accepted request body (default 256 KiB). */
@@ -107,6 +111,8 @@ export const ADMIN_ROUTES = [
   { path: '/event-hooks/{id}/health', methods: ['GET'] },
   { path: '/deliveries/{id}', methods: ['GET'] },
   { path: '/deliveries/{id}/replay', methods: ['POST'] },
+  // Beyond Kong: an event and what became of it per hook ("why didn't my hook fire?").
+  { path: '/events/{id}', methods: ['GET'] },
   // Beyond Kong: the tenant's changes (docs/saas.md, "Audit log").
   { path: '/audit', methods: ['GET'] },
 ] as const satisfies readonly RouteSpec[];
@@ -253,10 +259,12 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     '/event-hooks/{id}/health': (_method, [id]) => hookHealthRoute(log(), getHook, tenant, hookId(id as string)),
     '/deliveries/{id}': (_method, [id]) => deliveryEntity(log(), tenant, hookId(id as string)),
     '/deliveries/{id}/replay': (_method, [id]) => replayDelivery(log(), tenant, hookId(id as string)),
+    '/events/{id}': (_method, [id]) => eventRoutes(options.events as EventRecords, tenant, id as string),
     '/audit': (_method, _params, request) =>
       auditRoutes(options.audit as AuditStore, tenant, request, () => pageSize(request.query)),
   };
-  // Without a dead-letter store, an audit store or a delivery log their routes do not exist (404, not 405).
+  // Without a dead-letter store, event records, an audit store or a delivery log their routes do
+  // not exist (404, not 405).
   const logRoutes = new Set<string>([
     '/event-hooks/{id}/deliveries',
     '/event-hooks/{id}/health',
@@ -266,6 +274,7 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
   const routes = ADMIN_ROUTES.filter(
     (route) =>
       (options.deadLetters || !route.path.startsWith('/dead-letters')) &&
+      (options.events || !route.path.startsWith('/events')) &&
       (options.audit || route.path !== '/audit') &&
       (options.deliveries || !logRoutes.has(route.path)),
   );

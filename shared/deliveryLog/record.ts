@@ -63,7 +63,7 @@ export const SMALL_EVENT_BYTES = 1024;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface DeliveryLogSettings {
-  /** Response bodies and headers, and events over 1 KB, are kept (DELIVERY_LOG_BODIES, default on). */
+  /** Response bodies and headers, and events over 1 KB, are kept (CAPTURE_BODIES, default on). */
   captureBodies: boolean;
   /** Days a record is kept after its last write (DELIVERY_LOG_RETENTION_DAYS, default 7). */
   retentionDays: number;

@@ -37,7 +37,7 @@ export function createDeliveries(deps: { log: DeliveryLog; queue: DeliveryQueue;
       }
       if (!record.event) {
         throw new EventNotKeptError(
-          'the event of this delivery was not kept (over 1 KB with DELIVERY_LOG_BODIES off); replay it from /dead-letters if it is there',
+          'the event of this delivery was not kept (over 1 KB with CAPTURE_BODIES off); replay it from /dead-letters if it is there',
         );
       }
       const pending = (await deps.log.replay(tenant, id)) ?? record;

@@ -30,7 +30,6 @@ describe('the delivery log and auto-disable settings', () => {
   it('default to the log on with bodies, 7 days, and 50 failures over 5 days', () => {
     expect(loadConfig({})).toMatchObject({
       deliveryLog: true,
-      deliveryLogBodies: true,
       deliveryLogRetentionDays: 7,
       deliveryLogMaxRecords: 50_000,
       autoDisableFailures: 50,
@@ -41,20 +40,18 @@ describe('the delivery log and auto-disable settings', () => {
   it('take their variables, and refuse values that mean nothing', () => {
     const config = loadConfig({
       DELIVERY_LOG: 'false',
-      DELIVERY_LOG_BODIES: 'no',
       DELIVERY_LOG_RETENTION_DAYS: '1',
       AUTO_DISABLE_FAILURES: '0',
       AUTO_DISABLE_WINDOW_SECONDS: '60',
     });
     expect(config).toMatchObject({
       deliveryLog: false,
-      deliveryLogBodies: false,
       deliveryLogRetentionDays: 1,
       autoDisableFailures: 0,
       autoDisableWindowMs: 60_000,
     });
     expect(() => loadConfig({ DELIVERY_LOG_RETENTION_DAYS: '0' })).toThrow(/DELIVERY_LOG_RETENTION_DAYS/);
-    expect(() => loadConfig({ DELIVERY_LOG_BODIES: 'maybe' })).toThrow(/DELIVERY_LOG_BODIES must be true or false/);
+    expect(() => loadConfig({ DELIVERY_LOG: 'maybe' })).toThrow(/DELIVERY_LOG must be true or false/);
     expect(() => loadConfig({ AUTO_DISABLE_FAILURES: '-1' })).toThrow(/AUTO_DISABLE_FAILURES/);
   });
 });
