@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalRuntime } from '../../infra/local/localRuntime.ts';
 import { MAX_BODY_BYTES } from '../../shared/deliveryLog/record.ts';
+import { memoryLogger } from '../../shared/logger.ts';
 import { type Answer, type ReceivedRequest, type Receiver, startReceiver } from '../support/receiver.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
@@ -209,5 +214,51 @@ describe('the delivery log on the local runtime (issue 12: deliveries, attempts,
     expect(health.body.last_day.deliveries).toBe(3);
     expect(health.body.last_hour.latency_p50_ms).toBeGreaterThanOrEqual(0);
     expect(health.body.last_hour.latency_p95_ms).toBeGreaterThanOrEqual(health.body.last_hour.latency_p50_ms);
+  });
+});
+
+describe('the delivery log on a data folder', () => {
+  it('keeps deliveries and their attempts across a restart, in DATA_DIR/deliveries.log (owner-only)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'event-hooks-dlog-'));
+    const r = await startReceiver();
+    try {
+      const first = await startLocalRuntime({ port: 0, dataDir, logger: memoryLogger(), drainMs: 200 });
+      const call = (base: string, method: string, path: string, body?: unknown) =>
+        fetch(`${base}${path}`, {
+          method,
+          headers: { 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+      const created = await call(first.url, 'POST', '/event-hooks', {
+        source: 'balancer',
+        event: 'health',
+        handler: 'webhook',
+        config: { url: r.url },
+      });
+      const { id: hookId } = (await created.json()) as { id: string };
+      expect((await call(first.url, 'POST', '/events', { source: 'balancer', event: 'health', data: {} })).status).toBe(
+        202,
+      );
+      await first.bus.idle();
+      await first.queue.idle();
+      const before = (await (await call(first.url, 'GET', `/event-hooks/${hookId}/deliveries`)).json()) as {
+        data: { id: string }[];
+      };
+      expect(before.data).toHaveLength(1);
+      await first.close();
+      expect(statSync(join(dataDir, 'deliveries.log')).mode & 0o777).toBe(0o600);
+
+      const second = await startLocalRuntime({ port: 0, dataDir, logger: memoryLogger(), drainMs: 200 });
+      try {
+        const one = await call(second.url, 'GET', `/deliveries/${before.data[0]?.id}`);
+        expect(one.status).toBe(200);
+        expect(await one.json()).toMatchObject({ status: 'delivered', attempts: [{ attempt: 1, status_code: 200 }] });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await r.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
