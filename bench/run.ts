@@ -55,7 +55,7 @@ const PLANS = {
   quick: {
     latency: { events: 1000, warmup: 50 },
     throughput: { windowMs: 5_000, warmupMs: 1_000 },
-    deliveryLog: { fanOut: 10, rounds: 2, windowMs: 2_000, warmupMs: 300 },
+    deliveryLog: { fanOut: 10, rounds: 2, windowMs: 1_500, warmupMs: 200 },
     noisy: { eventsPerSecond: 100, phaseMs: 5_000, warmupMs: 1_000, arrivalTimeoutMs: 30_000 },
     gate: { windowMs: 3_000, rounds: 3, concurrency: 8, hooksPerScenario: 2 },
     filter: { windowMs: 3_000, rounds: 3, concurrency: 8, hooks: 10 },
