@@ -2,6 +2,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type HookChange, HookService } from './admin/hookService.ts';
 import type { ApiRequest, ApiResponse } from './admin/http.ts';
 import { createAdminRouter } from './admin/router.ts';
+import type { TenantAdmin } from './admin/tenantRoutes.ts';
+import { ApiKeyStore } from './auth/apiKeys.ts';
 import type { Config } from './config.ts';
 import type { RetryPolicy } from './delivery/retryPolicy.ts';
 import type { HookEvent } from './events/envelope.ts';
@@ -32,6 +34,7 @@ import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
 import { IdempotencyStore } from './store/idempotencyStore.ts';
 import { SourceStore } from './store/sourceStore.ts';
+import { deleteTenantItems, TenantStore } from './store/tenantStore.ts';
 
 /** The adapters behind the ports; the only part that differs between AWS and the local runtime. */
 export interface AppPorts {
@@ -67,6 +70,11 @@ export interface App {
   readonly queue: DeliveryQueue;
   /** Final failures, served by `/dead-letters`. */
   readonly deadLetters: DeadLetterStore;
+  /** Tenant API keys; also the `ApiKeyResolver` the edge authenticates with (docs/saas.md). */
+  readonly apiKeys: ApiKeyStore;
+  readonly tenants: TenantStore;
+  /** Removes a tenant with everything it owns: keys, hooks and their user functions, sources, dead letters, idempotency records, gate windows. */
+  deleteTenant(id: string): Promise<void>;
   readonly logger: Logger;
   /** The Admin API. */
   admin(request: ApiRequest): Promise<ApiResponse>;
@@ -238,12 +246,43 @@ export function createApp(options: AppOptions): App {
     logger,
     ...metrics,
   });
+  const apiKeys = new ApiKeyStore({ client, tableName, clock });
+  const tenants = new TenantStore({ client, tableName, clock });
+  const deleteTenant = async (tenant: string) => {
+    // Keys first, so nothing new arrives for it; the tenant's own item last, so that a deletion cut
+    // short (a table too large to scan in one request) can be sent again.
+    await apiKeys.deleteAll(tenant);
+    for (const hook of await hooks.listAll(tenant)) {
+      await hooks.delete(tenant, hook.id);
+      const functions = userCode(hook);
+      const remove = functions ? functionsNotIn(functions, []) : [];
+      if (remove.some((entry) => entry !== null)) {
+        await deployQueue.send({ tenant, hookId: hook.id, remove }).catch((error: unknown) =>
+          // The functions carry the tenant and hook tags: the sweeper removes them later.
+          logger.warn('could not queue the removal of user functions', { hook_id: hook.id, error }),
+        );
+      }
+    }
+    const items = await deleteTenantItems(client, tableName, tenant);
+    cache.invalidate(tenant);
+    depsByTenant.delete(tenant);
+    await tenants.delete(tenant);
+    logger.info('tenant deleted', { tenant, items });
+  };
+  const tenantAdmin: TenantAdmin = {
+    tenants,
+    keys: apiKeys,
+    deleteTenant,
+    ...(config.tenancy === 'single' ? { single: config.tenant } : {}),
+  };
   const admin = createAdminRouter({
     service,
     logger,
     tenant: config.tenant,
     runner: createHookRunner(handlerDeps),
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
+    // The operator routes exist only where someone can be the operator.
+    ...(config.authMode === 'none' ? {} : { tenants: tenantAdmin }),
   });
   const ingestOptions = {
     bus,
@@ -268,6 +307,9 @@ export function createApp(options: AppOptions): App {
     bus,
     queue: ports.queue,
     deadLetters: deadLetterStore,
+    apiKeys,
+    tenants,
+    deleteTenant,
     logger,
     admin,
     ingest,
