@@ -20,6 +20,7 @@ import { addDeadLetterCommands } from './lib/deadLetters.mjs';
 import { addHookCommands } from './lib/hooks.mjs';
 import { common, parseJson } from './lib/options.mjs';
 import { addSourceCommands } from './lib/sources.mjs';
+import { addKeyCommands, addTenantCommands } from './lib/tenants.mjs';
 import { addWatchKongCommand } from './lib/watchKong.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -62,6 +63,8 @@ common(
 addHookCommands(program);
 addDeadLetterCommands(program);
 addSourceCommands(program);
+addTenantCommands(program);
+addKeyCommands(program);
 addWatchKongCommand(program);
 
 try {
