@@ -18,7 +18,9 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `event-hooks listening on ${runtime.url} (Admin API and POST /events); data ${store}`,
-      `try: curl -s ${runtime.url}/event-hooks -H 'content-type: application/json' -d '{"source":"crud","event":"consumers","handler":"log"}'`,
+      runtime.config.authMode === 'api-keys'
+        ? `${runtime.config.tenancy === 'multi' ? 'multi-tenant, ' : ''}API keys required; with OPERATOR_KEY as the key: npx event-hooks tenants list --url ${runtime.url} (docs/saas.md)`
+        : `try: curl -s ${runtime.url}/event-hooks -H 'content-type: application/json' -d '{"source":"crud","event":"consumers","handler":"log"}'`,
       '',
     ].join('\n'),
   );
