@@ -357,6 +357,29 @@ describe('multi-tenant api-keys mode', () => {
       expect(res.body.fields['@entity']).toMatch(/source 'shop' is not registered/);
     });
 
+    it("cannot invoke A's user functions: they have no name B could give, and the service's prefix is refused", async () => {
+      const aFunctions = await call('POST', '/event-hooks', {
+        key: tenantA.admin,
+        body: { source: 'shop', event: 'order', handler: 'lambda', config: { functions: [ECHO] } },
+      });
+      expect(aFunctions.status).toBe(201);
+      // On AWS A's code is deployed as `<USER_FUNCTION_PREFIX>-…`: a reference to that prefix is refused.
+      const prefix = t.runtime.config.userFunctionPrefix;
+      const named = await call('POST', '/event-hooks', {
+        key: tenantB.admin,
+        body: { source: 'crud', event: 'consumers', handler: 'lambda', config: { functions: [`${prefix}-x`] } },
+      });
+      expect(named.status).toBe(400);
+      expect(named.text).toMatch(/names a function this service deploys for user code/);
+      // /test on A's lambda hook is a 404 to B, not a run of A's code.
+      const tested = await call('POST', `/event-hooks/${aFunctions.body.id}/test`, { key: tenantB.admin, body: {} });
+      expect(tested.status).toBe(404);
+      const own = await call('POST', `/event-hooks/${aFunctions.body.id}/test`, { key: tenantA.admin, body: { n: 1 } });
+      expect(own.status).toBe(200);
+      expect(own.text).toContain('"got":{"n":1}');
+      expect((await call('DELETE', `/event-hooks/${aFunctions.body.id}`, { key: tenantA.admin })).status).toBe(204);
+    });
+
     it('ignores forged tenant fields in bodies, events and headers', async () => {
       const before = receiverA.requests.length;
       // A tenant field in the event: refused as an unknown field, never a choice.
