@@ -9,8 +9,11 @@ import { type Access, requiredAccess } from './routeAccess.ts';
 export interface AuthenticatorOptions {
   /** Tenant keys (ApiKeyStore). */
   resolver: ApiKeyResolver;
-  /** The operator's key (`OPERATOR_KEY`), for `/tenants*` and `/metrics`. */
-  operatorKey: string;
+  /**
+   * The operator's key (`OPERATOR_KEY`), for `/tenants*` and `/metrics`. Absent where the operator
+   * is authenticated otherwise (IAM on AWS): then no key opens those routes.
+   */
+  operatorKey?: string;
 }
 
 /** Who may call a route, decided from the headers: the authenticated principal, or why not. */
@@ -49,14 +52,14 @@ export function grants(principal: Principal, access: Exclude<Access, 'public' | 
  * the tenant: nothing of the path, body or other headers is read here.
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticate {
-  const operatorDigest = digest(options.operatorKey);
+  const operatorDigest = options.operatorKey === undefined ? undefined : digest(options.operatorKey);
   return async (request) => {
     const access = requiredAccess(request.method, request.path);
     if (access === 'public') return undefined;
     const key = presentedKey(request.headers);
     if (key === undefined) throw new UnauthorizedError('Unauthorized: send an API key as Authorization: Bearer <key>');
     // Equal-length digests compared in constant time: the timing says nothing of the operator key.
-    if (timingSafeEqual(digest(key), operatorDigest)) {
+    if (operatorDigest && timingSafeEqual(digest(key), operatorDigest)) {
       if (access === 'operator' || access === 'authenticated') return { tenant: '', scopes: [], operator: true };
       throw new ForbiddenError("the operator key manages tenants; use one of the tenant's keys for this route");
     }
