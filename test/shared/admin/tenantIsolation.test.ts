@@ -478,30 +478,32 @@ describe('multi-tenant api-keys mode', () => {
         expect(created.text).toMatch(/own listener/);
       }
       // Stored around the check (as an older version might have): /test and delivery still refuse.
-      const hook = {
-        id: randomUUID(),
-        created_at: 0,
-        source: 'crud',
-        event: 'consumers',
-        on_change: null,
-        snooze: null,
-        handler: 'webhook-custom',
-        config: { ...scan(`http://127.0.0.1:${storePort}/`), ssl_verify: false },
-      } as unknown as EventHook;
-      await t.runtime.app.hooks.create(tenantB.id, hook);
-      t.runtime.app.cache.invalidate(tenantB.id);
-      const tested = await call('POST', `/event-hooks/${hook.id}/test`, { key: tenantB.admin, body: {} });
-      expect(tested.status).toBe(500);
-      expect(tested.body.err).toMatch(/own listener/);
-      expect(tested.text).not.toContain(tenantA.hook);
-      expect(tested.text).not.toContain('a-secret-of-tenant-a');
-      await call('POST', '/events', { key: tenantB.admin, body: { source: 'crud', event: 'consumers', data: {} } });
-      await settle();
-      const dead = await call('GET', '/dead-letters', { key: tenantB.admin });
-      const mine = dead.body.data.find((d: { hook_id: string }) => d.hook_id === hook.id);
-      expect(mine.reason).toMatch(/own listener/);
-      expect(dead.text).not.toContain('a-secret-of-tenant-a');
-      await call('DELETE', `/event-hooks/${hook.id}`, { key: tenantB.admin });
+      for (const url of [`http://127.0.0.1:${storePort}/`, `http://127.0.0.1:${apiPort}/event-hooks`]) {
+        const hook = {
+          id: randomUUID(),
+          created_at: 0,
+          source: 'crud',
+          event: 'consumers',
+          on_change: null,
+          snooze: null,
+          handler: 'webhook-custom',
+          config: { ...scan(url), ssl_verify: false },
+        } as unknown as EventHook;
+        await t.runtime.app.hooks.create(tenantB.id, hook);
+        t.runtime.app.cache.invalidate(tenantB.id);
+        const tested = await call('POST', `/event-hooks/${hook.id}/test`, { key: tenantB.admin, body: {} });
+        expect(tested.status, url).toBe(500);
+        expect(tested.body.err, url).toMatch(/own listener/);
+        expect(tested.text).not.toContain(tenantA.hook);
+        expect(tested.text).not.toContain('a-secret-of-tenant-a');
+        await call('POST', '/events', { key: tenantB.admin, body: { source: 'crud', event: 'consumers', data: {} } });
+        await settle();
+        const dead = await call('GET', '/dead-letters', { key: tenantB.admin });
+        const mine = dead.body.data.find((d: { hook_id: string }) => d.hook_id === hook.id);
+        expect(mine.reason, url).toMatch(/own listener/);
+        expect(dead.text).not.toContain('a-secret-of-tenant-a');
+        await call('DELETE', `/event-hooks/${hook.id}`, { key: tenantB.admin });
+      }
     });
   });
 
@@ -576,6 +578,8 @@ describe('multi-tenant api-keys mode', () => {
   it('never writes key material to the logs', async () => {
     const lines = JSON.stringify(t.logs);
     expect(t.logs.some((line) => line.message === 'request')).toBe(true);
+    // No key of any test here (every minted key has this shape), revoked and refused ones included.
+    expect(lines).not.toMatch(/ehk_[0-9a-f]{16}_/);
     for (const secret of [OPERATOR_KEY, tenantA.admin, tenantA.read, tenantA.ingest, tenantB.admin]) {
       expect(lines).not.toContain(secret);
       // Not even the secret half alone.
