@@ -627,7 +627,8 @@ describe('single-tenant api-keys mode', () => {
 
 describe('auth off (the default)', () => {
   it('has no operator routes, and takes requests without keys as before', async () => {
-    const t = await startTestRuntime();
+    // AUTH_MODE given, so this stays the default mode under TEST_TENANCY=multi too.
+    const t = await startTestRuntime({ env: { AUTH_MODE: 'none' } });
     try {
       expect((await t.request('GET', '/tenants')).status).toBe(404);
       expect((await t.request('GET', '/event-hooks')).status).toBe(200);
