@@ -3,7 +3,7 @@ import { createAwsEventBus } from '../shared/adapters/aws/eventBus.ts';
 import { createAwsFunctionDeployQueue } from '../shared/adapters/aws/functionDeployQueue.ts';
 import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
 import { awsApp } from './app.ts';
-import { httpHandler } from './http.ts';
+import { authModeFromEnv, httpHandler } from './http.ts';
 
 /** The Admin API: every `/event-hooks…` and `/dead-letters…` route and `GET /health`. */
 export const handler = httpHandler(
@@ -15,4 +15,6 @@ export const handler = httpHandler(
     deployments: createAwsFunctionDeployQueue,
   }),
   (app) => app.admin,
+  // The tenant and scopes come from the authorizer's context only (see principalOf).
+  { authMode: authModeFromEnv(process.env) },
 );

@@ -1,6 +1,10 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeyResolver } from '../../../functions/authorizer.ts';
 import { API_KEY_PATTERN, ApiKeyStore, apiKeyId, hashApiKey, sameDigest } from '../../../shared/auth/apiKeys.ts';
+import { createLambdaAuthorizer } from '../../../shared/auth/lambdaAuthorizer.ts';
+import { ConfigError } from '../../../shared/config.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import { keys } from '../../../shared/store/table.ts';
 import { startTestStore, type TestStore } from '../../support/store.ts';
@@ -76,5 +80,20 @@ describe('ApiKeyStore (the ApiKeyResolver the edge and the AWS authorizer use)',
     expect(sameDigest('abc', 'abc')).toBe(true);
     expect(sameDigest('abc', 'abd')).toBe(false);
     expect(sameDigest('abc', 'abcd')).toBe(false);
+  });
+
+  it('is what the AWS authorizer resolves keys with: tenant, scopes and key id in the context; revoked refused', async () => {
+    expect(() => apiKeyResolver({})).toThrow(ConfigError);
+    expect(apiKeyResolver({ TABLE_NAME: 't' })).toBeInstanceOf(ApiKeyStore);
+    const authorize = createLambdaAuthorizer({ resolver: apiKeys, ttlMs: 0 });
+    const event = (headers: Record<string, string>) => ({ headers }) as unknown as APIGatewayRequestAuthorizerEventV2;
+    const minted = await apiKeys.create('t6', ['ingest', 'read']);
+    expect(await authorize(event({ authorization: `Bearer ${minted.key}` }))).toEqual({
+      isAuthorized: true,
+      context: { tenant: 't6', scopes: 'ingest,read', keyId: minted.id },
+    });
+    expect(await authorize(event({ 'kong-admin-token': minted.key }))).toMatchObject({ isAuthorized: true });
+    await apiKeys.revoke('t6', minted.id);
+    expect(await authorize(event({ authorization: `Bearer ${minted.key}` }))).toMatchObject({ isAuthorized: false });
   });
 });
