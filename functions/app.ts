@@ -8,7 +8,27 @@ import type { App } from '../shared/app.ts';
 export function awsApp(adapters: AwsAdapters): () => Promise<App> {
   let app: Promise<App> | undefined;
   return () => {
-    app ??= Promise.resolve().then(() => createAwsApp(process.env, adapters));
+    if (!app) {
+      app = Promise.resolve().then(() => createAwsApp(process.env, adapters));
+      built.push(app);
+    }
     return app;
   };
+}
+
+/** The apps built in this execution environment (one per entry point). */
+const built: Promise<App>[] = [];
+
+/**
+ * Writes the usage counted during the invocation (one `UpdateItem` per tenant and day it touched),
+ * before Lambda may freeze the environment: a frozen one may never run again.
+ */
+export async function flushUsage(): Promise<void> {
+  await Promise.all(
+    built.map(async (app) => {
+      // An app that failed to build counted nothing; its error is the invocation's own.
+      const ready = await app.catch(() => undefined);
+      await ready?.meter.flush();
+    }),
+  );
 }

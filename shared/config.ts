@@ -1,6 +1,7 @@
 import { DEFAULT_TENANT } from './hooks/hook.ts';
 import { DEFAULT_TEMPLATE_MAX_BYTES } from './hooks/templates.ts';
 import { DEFAULT_DELIVERY_CONCURRENCY, defaultConcurrencyPerHook } from './ports/deliveryQueue.ts';
+import { type Quotas, quotaDefaultsFromEnv } from './quotas/quotas.ts';
 import { DEFAULT_TABLE_NAME } from './store/table.ts';
 
 /**
@@ -40,6 +41,10 @@ export interface Config {
   auditRetentionDays: number;
   /** Most bytes the templates of one `webhook-custom` delivery may render; past it the delivery fails for good. */
   templateMaxBytes: number;
+  /** Every tenant's quotas unless its operator set others (`QUOTA_*`; docs/saas.md § Quotas). */
+  quotas: Quotas;
+  /** How often the local runtime writes the usage counters it has gathered (on AWS: at the end of each invocation). */
+  meteringFlushMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -98,5 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       1,
     ),
     templateMaxBytes: integer(env, 'TEMPLATE_MAX_BYTES', DEFAULT_TEMPLATE_MAX_BYTES, 1),
+    quotas: quotaDefaultsFromEnv(env, deliveryConcurrency),
+    meteringFlushMs: integer(env, 'METERING_FLUSH_MS', 5_000, 100),
   };
 }

@@ -10,7 +10,9 @@ import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
 import type { Logger } from '../logger.ts';
+import type { UsageStore } from '../metering/usageStore.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
+import type { QuotaBook } from '../quotas/quotaBook.ts';
 import type { AuditStore } from '../store/auditStore.ts';
 import { auditRoutes, isAuditedChange, recordChange, resourceOf } from './auditRoutes.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
@@ -26,6 +28,8 @@ import {
   parseBody,
 } from './http.ts';
 import { REQUEST_LIMITS } from './limits.ts';
+import { quotaRoutes } from './quotaRoutes.ts';
+import { usageRoutes } from './usageRoutes.ts';
 
 /** Runs a hook on demand (`/test`, `/ping`); comes with the event pipeline. */
 export interface HookRunner {
@@ -44,6 +48,10 @@ export interface AdminRouterOptions {
   deadLetters?: DeadLetters;
   /** Where every change is recorded, served by `GET /audit`; answered 404 and recorded nowhere when absent. */
   audit?: AuditStore;
+  /** `/tenants/{id}/quotas`; answered 501 when absent. */
+  quotas?: QuotaBook;
+  /** `/tenants/{id}/usage`; answered 501 when absent. */
+  usage?: UsageStore;
   /** Largest accepted request body (default 256 KiB). */
   maxBodyBytes?: number;
 }
@@ -100,6 +108,9 @@ export const ADMIN_ROUTES = [
   { path: '/dead-letters/{id}/replay', methods: ['POST'] },
   // Beyond Kong: the tenant's changes (docs/saas.md, "Audit log").
   { path: '/audit', methods: ['GET'] },
+  // Operator routes (docs/saas.md): a tenant's quotas and metering, the tenant named in the path.
+  { path: '/tenants/{id}/quotas', methods: ['GET', 'PUT'] },
+  { path: '/tenants/{id}/usage', methods: ['GET'] },
 ] as const satisfies readonly RouteSpec[];
 
 export interface RouteSpec {
@@ -214,6 +225,11 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       pageSize(request.query),
     );
 
+  const required = <T>(part: T | undefined, what: string): T => {
+    if (!part) throw new NotImplementedError(`${what} is not available in this deployment`);
+    return part;
+  };
+
   // One handler per route of the table; the type makes a route without a handler a compile error.
   const handlers: Record<AdminRoutePath, RouteHandler> = {
     '/health': async () => json(200, { status: 'ok' }),
@@ -238,6 +254,10 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     '/dead-letters/{id}/replay': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/audit': (_method, _params, request) =>
       auditRoutes(options.audit as AuditStore, tenant, request, () => pageSize(request.query)),
+    '/tenants/{id}/quotas': (method, [id], request) =>
+      quotaRoutes(required(options.quotas, 'quotas'), id as string, method, () => body(request)),
+    '/tenants/{id}/usage': (method, [id], request) =>
+      usageRoutes(required(options.usage, 'metering'), id as string, method, request),
   };
   // Without a dead-letter store its routes do not exist (404, not 405).
   const routes = ADMIN_ROUTES.filter(
