@@ -145,7 +145,7 @@ export class QueueModel {
    * `invisibleForMs` (the visibility timeout by default) unless acknowledged or released first.
    */
   receive(now: number, invisibleForMs = this.options.visibilityTimeoutMs): Received | undefined {
-    const group = this.nextGroup();
+    const group = this.nextGroup() ?? (this.unparkRaised() ? this.nextGroup() : undefined);
     if (!group) return undefined;
     const message = group.ready[group.head] as Message;
     group.ready[group.head++] = undefined as unknown as Message;
@@ -318,6 +318,18 @@ export class QueueModel {
     if (!groups || this.tenantFull(tenant)) return;
     this.parked.delete(tenant);
     for (const group of groups) this.list(group);
+  }
+
+  /** Lists again the parked groups of tenants whose cap was raised meanwhile; whether there were any. */
+  private unparkRaised(): boolean {
+    let listed = false;
+    for (const [tenant, groups] of this.parked) {
+      if (this.tenantFull(tenant)) continue;
+      this.parked.delete(tenant);
+      for (const group of groups) this.list(group);
+      listed = true;
+    }
+    return listed;
   }
 
   /** Takes the next group in turn that has a visible message and room; a group is listed at most once. */
