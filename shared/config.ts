@@ -1,7 +1,7 @@
 import { DEFAULT_TENANT } from './hooks/hook.ts';
 import { DEFAULT_TEMPLATE_MAX_BYTES } from './hooks/templates.ts';
 import { DEFAULT_DELIVERY_CONCURRENCY, defaultConcurrencyPerHook } from './ports/deliveryQueue.ts';
-import { type Quotas, quotaDefaultsFromEnv } from './quotas/quotas.ts';
+import { MAX_QUOTA, type Quotas, quotaDefaults } from './quotas/quotas.ts';
 import { DEFAULT_TABLE_NAME } from './store/table.ts';
 
 /**
@@ -66,6 +66,17 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   throw new ConfigError(`${name} must be true or false, got '${raw}'`);
 }
 
+/** A quota setting: a count, `none` (no limit, `null`), or unset (`undefined`: the default). */
+function quotaSetting(env: NodeJS.ProcessEnv, name: string): number | null | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'none') return null;
+  if (!/^\d+$/.test(raw) || Number(raw) > MAX_QUOTA) {
+    throw new ConfigError(`${name} must be an integer from 0 to ${MAX_QUOTA} or 'none', got '${raw}'`);
+  }
+  return Number(raw);
+}
+
 function functionNetwork(env: NodeJS.ProcessEnv): 'none' | 'allow' {
   const raw = env.FUNCTION_NETWORK;
   if (raw === undefined || raw === '' || raw === 'none') return 'none';
@@ -103,7 +114,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       1,
     ),
     templateMaxBytes: integer(env, 'TEMPLATE_MAX_BYTES', DEFAULT_TEMPLATE_MAX_BYTES, 1),
-    quotas: quotaDefaultsFromEnv(env, deliveryConcurrency),
+    // The tenancy's defaults; TENANCY itself is read (and checked) with the auth settings.
+    quotas: quotaDefaults(env.TENANCY === 'multi' ? 'multi' : 'single', deliveryConcurrency, (name) =>
+      quotaSetting(env, name),
+    ),
     meteringFlushMs: integer(env, 'METERING_FLUSH_MS', 5_000, 100),
   };
 }

@@ -1,4 +1,3 @@
-import { ConfigError } from '../config.ts';
 import { type FieldErrors, SchemaViolationError } from '../errors.ts';
 import { setOwn } from '../records.ts';
 
@@ -47,24 +46,22 @@ const NO_LIMIT: Quotas = {
   deliveries_in_flight: null,
 };
 
-/** `QUOTA_EVENTS_PER_SECOND` and so on: an integer >= 0, or `none` for no limit; unset keeps the default. */
-export function quotaDefaultsFromEnv(env: NodeJS.ProcessEnv, deliveryConcurrency: number): Quotas {
-  const base = env.TENANCY === 'multi' ? multiTenantDefaults(deliveryConcurrency) : { ...NO_LIMIT };
+/**
+ * The deployment's defaults: those of its tenancy, each replaced by its `QUOTA_*` setting when set
+ * (`QUOTA_EVENTS_PER_SECOND` and so on; `setting` reads one: a count, `null` for no limit, or
+ * `undefined` when unset).
+ */
+export function quotaDefaults(
+  tenancy: 'single' | 'multi',
+  deliveryConcurrency: number,
+  setting: (variable: string) => number | null | undefined,
+): Quotas {
+  const quotas = tenancy === 'multi' ? multiTenantDefaults(deliveryConcurrency) : { ...NO_LIMIT };
   for (const name of QUOTA_NAMES) {
-    const variable = `QUOTA_${name.toUpperCase()}`;
-    const raw = env[variable];
-    if (raw === undefined || raw === '') continue;
-    if (raw === 'none') {
-      base[name] = null;
-      continue;
-    }
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value > MAX_QUOTA) {
-      throw new ConfigError(`${variable} must be an integer from 0 to ${MAX_QUOTA} or 'none', got '${raw}'`);
-    }
-    base[name] = value;
+    const value = setting(`QUOTA_${name.toUpperCase()}`);
+    if (value !== undefined) quotas[name] = value;
   }
-  return base;
+  return quotas;
 }
 
 /** The quotas in force: the tenant's overrides over the defaults. */

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../shared/config.ts';
 import { SchemaViolationError } from '../../../shared/errors.ts';
-import {
-  effectiveQuotas,
-  multiTenantDefaults,
-  parseQuotaOverrides,
-  quotaDefaultsFromEnv,
-} from '../../../shared/quotas/quotas.ts';
+import { effectiveQuotas, multiTenantDefaults, parseQuotaOverrides } from '../../../shared/quotas/quotas.ts';
+
+const quotaDefaultsFromEnv = (env: NodeJS.ProcessEnv, concurrency: number) =>
+  loadConfig({ ...env, DELIVERY_CONCURRENCY: String(concurrency) }).quotas;
 
 describe('quota defaults', () => {
   it('sets no limit on a single-tenant deployment, where there is no one to be fair to', () => {
