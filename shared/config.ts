@@ -43,7 +43,10 @@ export interface Config {
   templateMaxBytes: number;
   /** Every tenant's quotas unless its operator set others (`QUOTA_*`; docs/saas.md § Quotas). */
   quotas: Quotas;
-  /** How often the local runtime writes the usage counters it has gathered (on AWS: at the end of each invocation). */
+  /**
+   * How often usage counters are written: locally on a timer (default 5 s); on AWS at the end of an
+   * invocation once the last write is at least this old (default 0: every invocation that counted).
+   */
   meteringFlushMs: number;
 }
 
@@ -118,6 +121,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     quotas: quotaDefaults(env.TENANCY === 'multi' ? 'multi' : 'single', deliveryConcurrency, (name) =>
       quotaSetting(env, name),
     ),
-    meteringFlushMs: integer(env, 'METERING_FLUSH_MS', 5_000, 100),
+    meteringFlushMs: integer(env, 'METERING_FLUSH_MS', runtime === 'aws' ? 0 : 5_000),
   };
 }

@@ -236,7 +236,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   // Usage is written in batches: every METERING_FLUSH_MS, and once more at close.
   let meteringTimer: (() => void) | undefined;
   const scheduleMetering = () => {
-    meteringTimer = clock.setTimer(config.meteringFlushMs, () => {
+    meteringTimer = clock.setTimer(Math.max(100, config.meteringFlushMs), () => {
       app.meter.flush().finally(() => {
         if (meteringTimer) scheduleMetering();
       });
