@@ -203,6 +203,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     clock,
     concurrency: config.deliveryConcurrency,
     concurrencyPerHook: config.deliveryConcurrencyPerHook,
+    // Received only once started, after the app exists.
+    concurrencyPerTenant: (tenant) => app.quotas.peek(tenant).deliveries_in_flight ?? Number.POSITIVE_INFINITY,
     ...(journal ? { persistence: keptElsewhere(logger, 'journal') } : {}),
     // Jobs SQS would redrive go where the delivery worker's dead letters go, so /dead-letters shows both.
     onDeadLetter: async (entry) => {
@@ -240,6 +242,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     intervalMs: sweepIntervalMs,
   });
   metrics.gauge('queue_depth', () => queue.size());
+  // Usage is written in batches: every METERING_FLUSH_MS, and once more at close.
+  let meteringTimer: (() => void) | undefined;
+  const scheduleMetering = () => {
+    meteringTimer = clock.setTimer(Math.max(100, config.meteringFlushMs), () => {
+      app.meter.flush().finally(() => {
+        if (meteringTimer) scheduleMetering();
+      });
+    });
+  };
+  scheduleMetering();
   const current = () => Promise.resolve(app);
   const localBus = bus as unknown as LocalEventBus;
   const lostCompletion = (job: DeliveryJob, error: unknown) =>
@@ -310,6 +322,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await localBus.stop();
         await queue.stop({ drainMs: options.drainMs ?? 5_000 });
         await app.settled();
+        meteringTimer?.();
+        meteringTimer = undefined;
+        // After the queue and the bus stopped: nothing counts any more.
+        await app.meter.flush();
         // What is left (not delivered within drainMs) stays in the journal for the next start.
         await journal?.close();
         await eventLog.close();

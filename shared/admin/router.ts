@@ -11,7 +11,9 @@ import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
 import type { Logger } from '../logger.ts';
+import type { UsageStore } from '../metering/usageStore.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
+import type { QuotaBook } from '../quotas/quotaBook.ts';
 import type { AuditStore } from '../store/auditStore.ts';
 import { auditRoutes, isAuditedChange, recordChange, resourceOf } from './auditRoutes.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
@@ -28,6 +30,8 @@ import {
   parseBody,
 } from './http.ts';
 import { REQUEST_LIMITS } from './limits.ts';
+import { quotaRoutes } from './quotaRoutes.ts';
+import { usageRoutes } from './usageRoutes.ts';
 
 /** Runs a hook on demand (`/test`, `/ping`); comes with the event pipeline. */
 export interface HookRunner {
@@ -48,6 +52,10 @@ export interface AdminRouterOptions {
   events?: EventRecords;
   /** Where every change is recorded, served by `GET /audit`; answered 404 and recorded nowhere when absent. */
   audit?: AuditStore;
+  /** `/tenants/{id}/quotas`; answered 501 when absent. */
+  quotas?: QuotaBook;
+  /** `/tenants/{id}/usage`; answered 501 when absent. */
+  usage?: UsageStore;
   /** Largest accepted request body (default 256 KiB). */
   maxBodyBytes?: number;
 }
@@ -106,6 +114,9 @@ export const ADMIN_ROUTES = [
   { path: '/events/{id}', methods: ['GET'] },
   // Beyond Kong: the tenant's changes (docs/saas.md, "Audit log").
   { path: '/audit', methods: ['GET'] },
+  // Operator routes (docs/saas.md): a tenant's quotas and metering, the tenant named in the path.
+  { path: '/tenants/{id}/quotas', methods: ['GET', 'PUT'] },
+  { path: '/tenants/{id}/usage', methods: ['GET'] },
 ] as const satisfies readonly RouteSpec[];
 
 export interface RouteSpec {
@@ -220,6 +231,11 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       pageSize(request.query),
     );
 
+  const required = <T>(part: T | undefined, what: string): T => {
+    if (!part) throw new NotImplementedError(`${what} is not available in this deployment`);
+    return part;
+  };
+
   // One handler per route of the table; the type makes a route without a handler a compile error.
   const handlers: Record<AdminRoutePath, RouteHandler> = {
     '/health': async () => json(200, { status: 'ok' }),
@@ -245,6 +261,10 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     '/events/{id}': (_method, [id]) => eventRoutes(options.events as EventRecords, tenant, id as string),
     '/audit': (_method, _params, request) =>
       auditRoutes(options.audit as AuditStore, tenant, request, () => pageSize(request.query)),
+    '/tenants/{id}/quotas': (method, [id], request) =>
+      quotaRoutes(required(options.quotas, 'quotas'), id as string, method, () => body(request)),
+    '/tenants/{id}/usage': (method, [id], request) =>
+      usageRoutes(required(options.usage, 'metering'), id as string, method, request),
   };
   // Without a dead-letter store, event records or an audit store their routes do not exist (404, not 405).
   const routes = ADMIN_ROUTES.filter(
