@@ -2,9 +2,14 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../shared/logger.ts';
 import { startLocalRuntime } from './localRuntime.ts';
+import { nodeSupportNote, SDK_NODE_WARNING_SWITCH } from './nodeSupport.ts';
 
 /** `npm start`: the whole service on this machine. Configuration: PORT, HOST, DATA_DIR, `--memory`. */
 async function main(): Promise<void> {
+  // The SDK's own Node version warning comes from the first client, 10 lines mid-log; the banner says
+  // it once, in one line (nodeSupportNote). Set before any client exists; a user's own value is kept.
+  const nodeNote = nodeSupportNote(process.version);
+  process.env[SDK_NODE_WARNING_SWITCH] ??= 'true';
   const { values } = parseArgs({ options: { memory: { type: 'boolean', default: false } }, strict: true });
   const port = Number(process.env.PORT ?? 8001);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -14,14 +19,7 @@ async function main(): Promise<void> {
   const logger = createLogger();
   const runtime = await startLocalRuntime({ port, host, dataDir, memory: values.memory, logger });
 
-  const store = values.memory ? 'in memory (nothing is kept)' : `in ${dataDir}`;
-  process.stdout.write(
-    [
-      `event-hooks listening on ${runtime.url} (Admin API and POST /events); data ${store}`,
-      `try: curl -s ${runtime.url}/event-hooks -H 'content-type: application/json' -d '{"source":"crud","event":"consumers","handler":"log"}'`,
-      '',
-    ].join('\n'),
-  );
+  process.stdout.write(`${banner(runtime.url, values.memory ? undefined : dataDir, nodeNote).join('\n')}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -38,6 +36,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** What `npm start` prints once it listens: where everything is, and what to type next. */
+function banner(url: string, dataDir: string | undefined, nodeNote: string | undefined): string[] {
+  return [
+    `event-hooks listening on ${url} (Admin API and POST /events)`,
+    `  console: ${url}/console`,
+    `  CLI:     export EVENT_HOOKS_URL=${url}`,
+    `  data:    ${dataDir ?? 'in memory (nothing is kept)'}`,
+    ...(nodeNote ? [nodeNote] : []),
+    `try: curl -s ${url}/event-hooks -H 'content-type: application/json' -d '{"source":"crud","event":"consumers","handler":"log"}'`,
+  ];
 }
 
 main().catch((error: Error) => {
