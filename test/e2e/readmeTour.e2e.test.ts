@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +103,17 @@ describe("the README's quick tour", () => {
     // No command spells out the local service's address: the one definition above is all there is.
     expect(commands.filter((c) => /127\.0\.0\.1|localhost/.test(c) && !c.startsWith('EH='))).toEqual([]);
     for (const command of commands.filter((c) => c.startsWith('curl'))) expect(command).toContain('$EH/');
+  });
+
+  it('docs/*.md name the local base URL only where they define $EH, and their requests use $EH', () => {
+    for (const file of readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md'))) {
+      const text = readFileSync(join(ROOT, 'docs', file), 'utf8');
+      const shell = [...text.matchAll(/```(?:sh|bash)\n([\s\S]*?)```/g)].map((m) => m[1] as string).join('\n');
+      const spelled = shell.split('\n').filter((line) => line.includes('127.0.0.1:8001') && !line.startsWith('EH='));
+      expect(spelled, file).toEqual([]);
+      if (shell.includes('$EH'))
+        expect(shell.match(/^EH=(\S+)/gm), `${file} uses $EH without defining it`).toEqual([`EH=${BASE}`]);
+    }
   });
 
   it('runs every command against a local runtime', async () => {
