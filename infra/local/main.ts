@@ -4,6 +4,8 @@ import { createLogger } from '../../shared/logger.ts';
 import { startLocalRuntime } from './localRuntime.ts';
 import { nodeSupportNote, SDK_NODE_WARNING_SWITCH } from './nodeSupport.ts';
 
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
+
 /** `npm start`: the whole service on this machine. Configuration: PORT, HOST, DATA_DIR, `--memory`. */
 async function main(): Promise<void> {
   // The SDK's own Node version warning comes from the first client, 10 lines mid-log; the banner says
@@ -16,8 +18,17 @@ async function main(): Promise<void> {
     throw new Error(`PORT must be a port number, got '${process.env.PORT}'`);
   const host = process.env.HOST || '127.0.0.1';
   const dataDir = resolve(process.env.DATA_DIR || '.data');
+  // The logger falls back to info on an unknown level; at start a typo is better said than ignored.
+  const level = process.env.LOG_LEVEL;
+  if (level && !LOG_LEVELS.includes(level))
+    throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
   const logger = createLogger();
-  const runtime = await startLocalRuntime({ port, host, dataDir, memory: values.memory, logger });
+  const runtime = await startLocalRuntime({ port, host, dataDir, memory: values.memory, logger }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') throw error;
+      throw new Error(`${host}:${port} is already in use (another npm start?): stop that, or set PORT to another port`);
+    },
+  );
 
   process.stdout.write(`${banner(runtime.url, values.memory ? undefined : dataDir, nodeNote).join('\n')}\n`);
 

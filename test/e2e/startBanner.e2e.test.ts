@@ -1,5 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +57,21 @@ async function start(node: string, env: Record<string, string>, args: string[] =
   return { url, output };
 }
 
+/** Starts the service where it cannot start; resolves with its exit code and everything it printed. */
+function failedStart(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+    delete childEnv[SDK_NODE_WARNING_SWITCH];
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', MAIN],
+      { cwd: ROOT, env: childEnv, timeout: 30_000 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: `${stdout}${stderr}` }),
+    );
+  });
+}
+
 describe('the npm start banner', () => {
   let dataDir: string;
   beforeAll(() => {
@@ -87,6 +104,24 @@ describe('the npm start banner', () => {
     expect(output).toContain(`export EVENT_HOOKS_URL=${url}\n`);
     expect(output).not.toContain('past its end of life');
     expect(output).not.toContain('NodeVersionSupportWarning');
+  });
+
+  it('says why it cannot start: a port in use, a bad LOG_LEVEL', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const inUse = await failedStart({ PORT: String(port), DATA_DIR: dataDir });
+      expect(inUse).toEqual({
+        code: 1,
+        output: `event-hooks could not start: 127.0.0.1:${port} is already in use (another npm start?): stop that, or set PORT to another port\n`,
+      });
+    } finally {
+      busy.close();
+    }
+    const level = await failedStart({ PORT: String(await closedPort()), DATA_DIR: dataDir, LOG_LEVEL: 'verbose' });
+    expect(level.code).toBe(1);
+    expect(level.output).toContain("LOG_LEVEL must be one of debug, info, warn, error, got 'verbose'");
   });
 
   it('states the same supported range as package.json engines', () => {
