@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createLocalSecretCipher } from './adapters/local/secretCipher.ts';
 import { type HookChange, HookService } from './admin/hookService.ts';
 import type { ApiRequest, ApiResponse } from './admin/http.ts';
 import { createAdminRouter } from './admin/router.ts';
@@ -7,6 +8,7 @@ import { ApiKeyStore } from './auth/apiKeys.ts';
 import type { Config } from './config.ts';
 import type { RetryPolicy } from './delivery/retryPolicy.ts';
 import type { HookEvent } from './events/envelope.ts';
+import type { EventRecords } from './events/eventRecord.ts';
 import { createGate } from './gate/gate.ts';
 import { createThresholdCounter } from './gate/threshold.ts';
 import { createHandler } from './handlers/index.ts';
@@ -15,6 +17,8 @@ import type { EventHook } from './hooks/hook.ts';
 import { userCodeSyntaxError } from './hooks/userCode.ts';
 import type { HttpSender } from './http/httpSender.ts';
 import { type Logger, redact } from './logger.ts';
+import { createUsageMeter, type UsageMeter } from './metering/meter.ts';
+import { UsageStore } from './metering/usageStore.ts';
 import { createDeadLetters } from './pipeline/deadLetters.ts';
 import { createDeliveryWorker, type DeliveryOutcome } from './pipeline/deliveryWorker.ts';
 import { createDispatcher } from './pipeline/dispatcher.ts';
@@ -29,7 +33,15 @@ import type { EventBus } from './ports/eventBus.ts';
 import type { FunctionDeployQueue } from './ports/functionDeployQueue.ts';
 import { type FunctionRunner, functionsNotIn, isLambdaReference } from './ports/functionRunner.ts';
 import type { Metrics } from './ports/metrics.ts';
+import type { SecretCipher } from './ports/secretCipher.ts';
+import { createHookQuotaCheck } from './quotas/hookQuota.ts';
+import { createIngestQuota } from './quotas/ingestQuota.ts';
+import { QuotaBook } from './quotas/quotaBook.ts';
+import { memoryRateCounter, type RateCounter } from './quotas/rateCounter.ts';
+import { createHookSecrets, hookOpener } from './secrets/hookSecrets.ts';
+import { AuditStore } from './store/auditStore.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
+import { EventRecordStore } from './store/eventRecordStore.ts';
 import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
 import { IdempotencyStore } from './store/idempotencyStore.ts';
@@ -48,6 +60,21 @@ export interface AppPorts {
    * Default: each job runs at once, inside the request (the local runtime, where deploying is instant).
    */
   deployments?: (run: FunctionDeployer) => FunctionDeployQueue;
+  /**
+   * Where event records go (`GET /events/{id}`). Default: the table, one item per event (AWS). The
+   * local runtime keeps them in its event log instead (adapters/local/eventLog.ts).
+   */
+  events?: EventRecords;
+  /**
+   * Seals hook secrets at rest: KMS on AWS, the data folder's key file locally. Default: a key held
+   * in memory only, which suits a store that lives no longer than the process.
+   */
+  secrets?: SecretCipher;
+  /**
+   * Counts each tenant's events per second: a counter item on the table on AWS, where many
+   * instances share a quota. Default: in memory (the local runtime is one process).
+   */
+  rate?: RateCounter;
 }
 
 export interface AppOptions {
@@ -75,6 +102,10 @@ export interface App {
   readonly tenants: TenantStore;
   /** Removes a tenant with everything it owns: keys, hooks and their user functions, sources, dead letters, idempotency records, gate windows. */
   deleteTenant(id: string): Promise<void>;
+  /** Each event and its outcome per hook, served by `GET /events/{id}`. */
+  readonly events: EventRecords;
+  /** Every change through the Admin API, per tenant, served by `/audit` (see `recordChange` for other routes). */
+  readonly audit: AuditStore;
   readonly logger: Logger;
   /** The Admin API. */
   admin(request: ApiRequest): Promise<ApiResponse>;
@@ -86,6 +117,10 @@ export interface App {
   deliver(job: DeliveryJob): Promise<DeliveryOutcome>;
   /** The deploy worker: one job on the user functions of a hook (see `FunctionDeployJob`). */
   deployFunctions: FunctionDeployer;
+  /** Each tenant's quotas (docs/saas.md § Quotas). */
+  readonly quotas: QuotaBook;
+  /** Usage per tenant and day, counted in memory; the runtime flushes it (docs/saas.md § Metering). */
+  readonly meter: UsageMeter;
   /** Resolves when background work started by admin writes (pings) has finished. */
   settled(): Promise<void>;
 }
@@ -101,16 +136,29 @@ export function createApp(options: AppOptions): App {
   const { config, client, clock, logger, ports } = options;
   const metrics = options.metrics ? { metrics: options.metrics } : {};
   const tableName = config.tableName;
-  const hooks = new HookStore({ client, tableName });
+  const secrets = createHookSecrets(ports.secrets ?? createLocalSecretCipher());
+  const hooks = new HookStore({ client, tableName, secrets });
   const sources = new SourceStore({ client, tableName });
   const cache = new HookCache({ hooks, sources, clock, checkIntervalMs: config.hookCacheCheckMs });
+  const quotas = new QuotaBook({ client, tableName, defaults: config.quotas, clock });
+  const usage = new UsageStore({ client, tableName, clock });
+  const meter = createUsageMeter({ store: usage, clock, logger });
+  const checkHookQuotas = createHookQuotaCheck({ hooks, quotas });
   const depsByTenant = new Map<string, HandlerDeps>();
   const handlerDeps = (tenant: string): HandlerDeps => {
     let deps = depsByTenant.get(tenant);
     if (!deps) {
       deps = {
         http: ports.http,
-        functions: ports.functions,
+        // Every call of a user function (code or a named Lambda function) is metered to the tenant.
+        functions: {
+          deploy: (hook) => ports.functions.deploy(hook),
+          remove: (hook) => ports.functions.remove(hook),
+          invoke: (target, args) => {
+            meter.add(tenant, 'function_invocations');
+            return ports.functions.invoke(target, args);
+          },
+        },
         logger,
         tenant,
         templateMaxBytes: config.templateMaxBytes,
@@ -162,6 +210,7 @@ export function createApp(options: AppOptions): App {
   };
   const beforeWrite = async (change: HookChange) => {
     const { hook, old } = change;
+    await checkHookQuotas(change);
     const functions = userCode(hook);
     if (!hasUserCode(functions)) return;
     await verifyWrite(change);
@@ -217,6 +266,7 @@ export function createApp(options: AppOptions): App {
     hooks,
     sources,
     clock,
+    secrets,
     userCodeSyntaxError,
     reservedFunctionPrefix: config.userFunctionPrefix,
     destinationRefusal: (url) => ports.http.destinations.urlRefusal(url)?.message,
@@ -231,7 +281,10 @@ export function createApp(options: AppOptions): App {
     retentionDays: config.deadLetterRetentionDays,
     clock,
   });
+  const events = ports.events ?? new EventRecordStore({ client, tableName, clock });
   const dispatch = createDispatcher({
+    events,
+    recordPolicy: { captureBodies: config.captureBodies, retentionDays: config.eventRetentionDays },
     cache,
     gate: createGate({ client, tableName, clock }),
     threshold: createThresholdCounter({ client, tableName, clock }),
@@ -244,12 +297,15 @@ export function createApp(options: AppOptions): App {
   bus = ports.bus(dispatch);
   const deliver = createDeliveryWorker({
     hooks: cache,
+    // The one pipeline stage that opens secrets: the dispatcher matches and gates sealed hooks.
+    open: hookOpener(secrets),
     queue: ports.queue,
     deadLetters: deadLetterStore,
     handlerDeps,
     policy: options.retryPolicy,
     clock,
     logger,
+    meter,
     ...metrics,
   });
   const apiKeys = new ApiKeyStore({ client, tableName, clock });
@@ -281,6 +337,7 @@ export function createApp(options: AppOptions): App {
     deleteTenant,
     ...(config.tenancy === 'single' ? { single: config.tenant } : {}),
   };
+  const audit = new AuditStore({ client, tableName, retentionDays: config.auditRetentionDays, clock });
   const admin = createAdminRouter({
     service,
     logger,
@@ -289,6 +346,10 @@ export function createApp(options: AppOptions): App {
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
     // The operator routes exist only where someone can be the operator.
     ...(config.authMode === 'none' ? {} : { tenants: tenantAdmin }),
+    events,
+    audit,
+    quotas,
+    usage,
   });
   const ingestOptions = {
     bus,
@@ -298,6 +359,8 @@ export function createApp(options: AppOptions): App {
     tenant: config.tenant,
     maxEventBytes: config.maxEventBytes,
     idempotency: new IdempotencyStore({ client, tableName, clock }),
+    quota: createIngestQuota({ quotas, rate: ports.rate ?? memoryRateCounter(clock) }),
+    meter,
   };
   const ingestEvents = createIngest(ingestOptions);
   const ingestKongHttpLog = createIngest({ ...ingestOptions, toEvents: kongHttpLogEvents });
@@ -316,12 +379,16 @@ export function createApp(options: AppOptions): App {
     apiKeys,
     tenants,
     deleteTenant,
+    events,
+    audit,
     logger,
     admin,
     ingest,
     dispatch,
     deliver,
     deployFunctions,
+    quotas,
+    meter,
     async settled() {
       while (background.size > 0) await Promise.all(background);
     },

@@ -6,12 +6,18 @@ import {
   NotFoundError,
   NotImplementedError,
 } from '../errors.ts';
+import type { EventRecords } from '../events/eventRecord.ts';
 import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
 import { type Logger, redact } from '../logger.ts';
+import type { UsageStore } from '../metering/usageStore.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
+import type { QuotaBook } from '../quotas/quotaBook.ts';
+import type { AuditStore } from '../store/auditStore.ts';
+import { auditRoutes, isAuditedChange, recordChange, resourceOf } from './auditRoutes.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
+import { eventRoutes } from './eventRoutes.ts';
 import type { HookService } from './hookService.ts';
 import {
   type ApiRequest,
@@ -24,7 +30,9 @@ import {
   parseBody,
 } from './http.ts';
 import { REQUEST_LIMITS } from './limits.ts';
+import { quotaRoutes } from './quotaRoutes.ts';
 import { type TenantAdmin, tenantRoutes } from './tenantRoutes.ts';
+import { usageRoutes } from './usageRoutes.ts';
 
 /** Runs a hook on demand (`/test`, `/ping`); comes with the event pipeline. */
 export interface HookRunner {
@@ -42,6 +50,14 @@ export interface AdminRouterOptions {
   runner?: HookRunner;
   /** `/dead-letters`; answered 404 when absent. */
   deadLetters?: DeadLetters;
+  /** `GET /events/{id}`; answered 404 when absent. */
+  events?: EventRecords;
+  /** Where every change is recorded, served by `GET /audit`; answered 404 and recorded nowhere when absent. */
+  audit?: AuditStore;
+  /** `/tenants/{id}/quotas`; answered 501 when absent. */
+  quotas?: QuotaBook;
+  /** `/tenants/{id}/usage`; answered 501 when absent. */
+  usage?: UsageStore;
   /** Largest accepted request body (default 256 KiB). */
   maxBodyBytes?: number;
   /** The operator routes (`/tenants*`); answered 404 when absent (auth off). */
@@ -98,6 +114,13 @@ export const ADMIN_ROUTES = [
   { path: '/dead-letters', methods: ['GET'] },
   { path: '/dead-letters/{id}', methods: ['GET', 'DELETE'] },
   { path: '/dead-letters/{id}/replay', methods: ['POST'] },
+  // Beyond Kong: an event and what became of it per hook ("why didn't my hook fire?").
+  { path: '/events/{id}', methods: ['GET'] },
+  // Beyond Kong: the tenant's changes (docs/saas.md, "Audit log").
+  { path: '/audit', methods: ['GET'] },
+  // Operator routes (docs/saas.md): a tenant's quotas and metering, the tenant named in the path.
+  { path: '/tenants/{id}/quotas', methods: ['GET', 'PUT'] },
+  { path: '/tenants/{id}/usage', methods: ['GET'] },
   // The operator's (docs/saas.md); only with AUTH_MODE=api-keys.
   { path: '/tenants', methods: ['GET', 'POST'] },
   { path: '/tenants/{id}', methods: ['GET', 'DELETE'] },
@@ -109,6 +132,14 @@ export interface RouteSpec {
   path: string;
   methods: readonly string[];
 }
+
+/** The operator's tenant and key routes: only where someone can be the operator (auth on). */
+const TENANT_ADMIN_PATHS: ReadonlySet<string> = new Set([
+  '/tenants',
+  '/tenants/{id}',
+  '/tenants/{id}/keys',
+  '/tenants/{id}/keys/{key_id}',
+]);
 
 type AdminRoute = (typeof ADMIN_ROUTES)[number];
 type AdminRoutePath = AdminRoute['path'];
@@ -235,6 +266,11 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       pageSize(request.query),
     );
 
+  const required = <T>(part: T | undefined, what: string): T => {
+    if (!part) throw new NotImplementedError(`${what} is not available in this deployment`);
+    return part;
+  };
+
   // One handler per route of the table; the type makes a route without a handler a compile error.
   const handlers: Record<AdminRoutePath, RouteHandler> = {
     '/health': async () => json(200, { status: 'ok' }),
@@ -259,6 +295,14 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     '/dead-letters': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}/replay': (method, _params, request, parts) => deadLetters(method, parts, request),
+    '/events/{id}': (_method, [id], request) =>
+      eventRoutes(options.events as EventRecords, tenantOf(request), id as string),
+    '/audit': (_method, _params, request) =>
+      auditRoutes(options.audit as AuditStore, tenantOf(request), request, () => pageSize(request.query)),
+    '/tenants/{id}/quotas': (method, [id], request) =>
+      quotaRoutes(required(options.quotas, 'quotas'), id as string, method, () => body(request)),
+    '/tenants/{id}/usage': (method, [id], request) =>
+      usageRoutes(required(options.usage, 'metering'), id as string, method, request),
     '/tenants': (method, _params, request, parts) => tenants(method, parts, request),
     '/tenants/{id}': (method, _params, request, parts) => tenants(method, parts, request),
     '/tenants/{id}/keys': (method, _params, request, parts) => tenants(method, parts, request),
@@ -266,14 +310,18 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
   };
   const tenants = (method: string, parts: string[], request: ApiRequest) =>
     tenantRoutes(options.tenants as TenantAdmin, method, parts.slice(1), () => body(request));
-  // Without a dead-letter store (or auth) their routes do not exist (404, not 405).
+  // Without a dead-letter store, event records, an audit store or auth their routes do not exist (404, not 405).
   const routes = ADMIN_ROUTES.filter(
     (route) =>
       (options.deadLetters || !route.path.startsWith('/dead-letters')) &&
-      (options.tenants || !route.path.startsWith('/tenants')),
+      (options.events || !route.path.startsWith('/events')) &&
+      (options.audit || route.path !== '/audit') &&
+      (options.tenants || !TENANT_ADMIN_PATHS.has(route.path)),
   );
 
   return async (request) => {
+    let change: { route: string; params: string[] } | undefined;
+    let response: ApiResponse;
     try {
       const method = request.method.toUpperCase();
       const parts = segments(request.path);
@@ -281,9 +329,20 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       if (!found) throw new NotFoundError();
       const methods: readonly string[] = found.route.methods;
       if (!methods.includes('*')) allow(method, [...methods]);
-      return await handlers[found.route.path](method, found.params, request, parts);
+      if (isAuditedChange(method, found.route.path)) change = { route: found.route.path, params: found.params };
+      response = await handlers[found.route.path](method, found.params, request, parts);
     } catch (error) {
-      return errorResponse(error, logger);
+      response = errorResponse(error, logger);
     }
+    // One write per change, after the answer is known; reads record nothing.
+    if (change && options.audit) {
+      const resourceId = resourceOf(change.params, response);
+      await recordChange(options.audit, logger, tenantOf(request), request, {
+        route: change.route,
+        resourceId,
+        status: response.statusCode,
+      });
+    }
+    return response;
   };
 }

@@ -3,6 +3,7 @@ import { createHandler } from '../handlers/index.ts';
 import type { HandlerDeps, HookHandler } from '../handlers/types.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import type { Logger } from '../logger.ts';
+import type { UsageMeter } from '../metering/meter.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../ports/deliveryQueue.ts';
 import { type Metrics, noMetrics } from '../ports/metrics.ts';
@@ -17,11 +18,18 @@ export interface DeliveryWorkerDeps {
   /** Where final failures are kept for inspection and replay (the table). */
   deadLetters: Pick<DeadLetterStore, 'put'>;
   handlerDeps: (tenant: string) => HandlerDeps;
+  /**
+   * Opens the hook's sealed secrets (shared/secrets/hookSecrets.ts). Part of the attempt: a secret
+   * that does not open is a failed delivery (dead-lettered with the reason), a KMS hiccup a retry.
+   */
+  open?: (tenant: string, hook: EventHook) => Promise<EventHook>;
   policy: RetryPolicy;
   clock: Clock;
   logger: Logger;
   /** Outcomes, latencies and attempts, labelled by handler (never by hook). */
   metrics?: Metrics;
+  /** Attempts, deliveries and failures per tenant and day (docs/saas.md § Metering). */
+  meter?: UsageMeter;
   random?: () => number;
 }
 
@@ -68,10 +76,11 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
       record('unknown', 'skipped', job);
       return 'skipped';
     }
-    const handler = handlerOf(job.tenant, hook);
+    deps.meter?.add(job.tenant, 'deliveries_attempted');
     let failure: Error;
     let status: number | undefined;
     try {
+      const handler = handlerOf(job.tenant, deps.open ? await deps.open(job.tenant, hook) : hook);
       const result = await handler.callback(
         { source: job.event.source, event: job.event.event, data: job.event.data },
         { deliveryId: job.deliveryId, attempt: job.attempt, eventId: job.event.id, strict: true },
@@ -80,11 +89,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
       const latencyMs = deps.clock.now() - started;
       deps.logger.info('delivery', { ...line, outcome: 'delivered', status, latency_ms: latencyMs });
       record(hook.handler, 'delivered', job, latencyMs);
+      deps.meter?.add(job.tenant, 'deliveries_delivered');
       return 'delivered';
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
       status = (error as { statusCode?: number }).statusCode;
     }
+    deps.meter?.add(job.tenant, 'deliveries_failed');
     const now = deps.clock.now();
     const decision = decideRetry({
       attempt: job.attempt,

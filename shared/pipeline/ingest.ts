@@ -12,8 +12,10 @@ import {
 import { IDEMPOTENCY_KEY, PRODUCER_EVENT_ID } from '../events/envelope.ts';
 import { findEvent, type SourceCatalog } from '../hooks/catalog.ts';
 import type { Logger } from '../logger.ts';
+import type { UsageMeter } from '../metering/meter.ts';
 import type { EventBus, NewEvent } from '../ports/eventBus.ts';
 import type { Metrics } from '../ports/metrics.ts';
+import type { IngestQuota } from '../quotas/ingestQuota.ts';
 import { setOwn } from '../records.ts';
 import type { IdempotencyStore } from '../store/idempotencyStore.ts';
 
@@ -36,6 +38,10 @@ export interface IngestOptions {
    * them (the http-log adapter). Gets the most entries it may take; may return no events.
    */
   toEvents?: (body: unknown, maxEntries: number) => unknown[];
+  /** The tenant's body size and events per second (docs/saas.md § Quotas); none when absent. */
+  quota?: IngestQuota;
+  /** Counts the events accepted per tenant and day (docs/saas.md § Metering). */
+  meter?: UsageMeter;
 }
 
 /** `422`: an `Idempotency-Key` used again with a different body (Kong's `{"message"}` shape). */
@@ -163,8 +169,12 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
           const scope = scopeOf(item);
           return scope === undefined || (claims.get(scope)?.index === index && claims.get(scope)?.answer === undefined);
         });
+      await options.quota?.admitEvents(tenant, fresh.length);
       const published = fresh.length > 0 ? await options.bus.publish(fresh.map(({ item }) => item.event)) : [];
-      if (published.length > 0) options.metrics?.count('events_accepted', {}, published.length);
+      if (published.length > 0) {
+        options.metrics?.count('events_accepted', {}, published.length);
+        options.meter?.add(tenant, 'events_accepted', published.length);
+      }
       published.forEach(({ id, time, source, event }, n) => {
         const { index, item } = fresh[n] as { index: number; item: ParsedEvent };
         answers[index] = { id, time, source, event };
@@ -226,9 +236,11 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
   return async (request) => {
     try {
       if (request.method.toUpperCase() !== 'POST') return json(405, { message: 'Method not allowed' });
-      // The key alone decides the tenant: a `tenant` in the body is an unknown field, not a choice.
+      // The key alone decides the tenant (the configured one while auth is off): a `tenant` in the
+      // body is an unknown field, not a choice.
       const tenant = request.principal?.tenant ?? options.tenant;
       const key = idempotencyKey(request);
+      await options.quota?.admitBody(tenant, Buffer.byteLength(request.body ?? '', 'utf8'));
       const body = parseJsonBody(request, maxBodyBytes);
       if (key === undefined) return await accept(tenant, body);
       if (!idempotency) throw new BadRequestError('Idempotency-Key is not supported here');

@@ -32,13 +32,14 @@ describe('route → scope table', () => {
     expect(documentedRows().sort()).toEqual(code.sort());
   });
 
-  it('gives read every GET but /ping, ingest the two ingest routes, the operator /tenants* and /metrics', () => {
+  it('gives read every GET but /ping and /audit, ingest the two ingest routes, the operator /tenants* and /metrics', () => {
     for (const { method, path, access } of routeAccessTable()) {
       const where = `${method} ${path}`;
       if (path === '/health') expect(access, where).toBe('public');
       else if (path.startsWith('/tenants') || path === '/metrics') expect(access, where).toBe('operator');
       else if (INGEST_ROUTES.some((r) => r.path === path)) expect(access, where).toBe('ingest');
-      else if (method === 'GET' && !path.endsWith('/ping')) expect(access, where).toBe('read');
+      // The audit log is an admin's (issue 11); every other GET but /ping a reader's.
+      else if (method === 'GET' && !path.endsWith('/ping') && path !== '/audit') expect(access, where).toBe('read');
       else expect(access, where).toBe('admin');
     }
   });
