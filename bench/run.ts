@@ -3,7 +3,7 @@
  * Every timing is measured next to a baseline in the same run and reported as a ratio; the table is
  * printed and bench/results.json written. Options:
  *   --full               the long windows and sample counts described in BENCHMARKS.md
- *   --only=a,b           run some suites: latency, throughput, deliverylog, noisy, gate, filter, record, admin, bundles, crash (crash: --full or named), fuzz
+ *   --only=a,b           run some suites: latency, throughput, deliverylog, noisy, fairness, gate, filter, record, admin, bundles, crash (crash: --full or named), fuzz
  *   --memory             run the runtime in memory instead of on a DATA_DIR (the journal's baseline)
  *   --profile[=dir]      run the runtime child under `node --cpu-prof` (default dir bench/profiles)
  *   --markdown           also print the table as Markdown
@@ -22,6 +22,7 @@ import { crashFigures, runCrashRounds } from './crash.ts';
 import { benchDeliveryLogCost } from './deliveryLogCost.ts';
 import { benchEventRecord } from './eventRecord.ts';
 import { createWebhookHooks } from './events.ts';
+import { benchFairness } from './fairness.ts';
 import { benchFilter } from './filter.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchGate } from './gate.ts';
@@ -37,6 +38,7 @@ const SUITES = [
   'throughput',
   'deliverylog',
   'noisy',
+  'fairness',
   'gate',
   'filter',
   'record',
@@ -57,6 +59,7 @@ const PLANS = {
     throughput: { windowMs: 5_000, warmupMs: 1_000 },
     deliveryLog: { fanOut: 10, rounds: 2, windowMs: 1_500, warmupMs: 200 },
     noisy: { eventsPerSecond: 100, phaseMs: 5_000, warmupMs: 1_000, arrivalTimeoutMs: 30_000 },
+    fairness: { phaseMs: 4_000, warmupMs: 1_000, arrivalTimeoutMs: 20_000 },
     gate: { windowMs: 3_000, rounds: 3, concurrency: 8, hooksPerScenario: 2 },
     filter: { windowMs: 3_000, rounds: 3, concurrency: 8, hooks: 10 },
     record: { windowMs: 3_000, rounds: 10, concurrency: 8, hooks: 10 },
@@ -70,6 +73,7 @@ const PLANS = {
     throughput: { windowMs: 30_000, warmupMs: 2_000 },
     deliveryLog: { fanOut: 10, rounds: 4, windowMs: 10_000, warmupMs: 1_000 },
     noisy: { eventsPerSecond: 100, phaseMs: 20_000, warmupMs: 2_000, arrivalTimeoutMs: 60_000 },
+    fairness: { phaseMs: 20_000, warmupMs: 2_000, arrivalTimeoutMs: 60_000 },
     gate: { windowMs: 15_000, rounds: 5, concurrency: 8, hooksPerScenario: 2 },
     filter: { windowMs: 5_000, rounds: 5, concurrency: 8, hooks: 10 },
     record: { windowMs: 10_000, rounds: 20, concurrency: 8, hooks: 10 },
@@ -233,6 +237,12 @@ async function main(): Promise<void> {
     figures.push(...(await runtimeSuites(args, plan)));
   }
   if (args.only.has('noisy')) figures.push(...(await noisySuite(plan)));
+  if (args.only.has('fairness')) {
+    log(
+      `fairness: tenant B at 50 events/s for ${plan.fairness.phaseMs / 1000} s alone, then next to tenant A at 1,000/s against a quota of 500/s`,
+    );
+    figures.push(...(await benchFairness(plan.fairness)));
+  }
   if (args.only.has('gate')) {
     log('gate: snooze and on_change against no gate');
     figures.push(...(await benchGate(plan.gate)));

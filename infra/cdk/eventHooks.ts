@@ -14,6 +14,7 @@ import { MAX_USER_FUNCTION_PREFIX_LENGTH } from '../../shared/adapters/aws/userF
 import { AWS_RETRY_POLICY } from '../../shared/delivery/retryPolicy.ts';
 import { DEFAULT_TENANT } from '../../shared/hooks/hook.ts';
 import type { LogLevel } from '../../shared/logger.ts';
+import type { QuotaOverrides } from '../../shared/quotas/quotas.ts';
 import { TABLE_SCHEMA } from '../../shared/store/table.ts';
 import type { FunctionName } from '../bundle.ts';
 import { EventHooksHttpApi } from './api.ts';
@@ -115,6 +116,11 @@ export interface EventHooksProps extends FunctionCodeProps {
   /** `EVENT_RETENTION_DAYS`: how long event records are kept (DynamoDB TTL, checked on read too). Default 7. */
   eventRetentionDays?: number;
   /**
+   * Every tenant's quotas unless its operator set others (`QUOTA_*`, docs/saas.md § Quotas): a count
+   * each, `null` for no limit. Default: those of the deployment's tenancy.
+   */
+  quotas?: QuotaOverrides;
+  /**
    * The delivery log (docs/operations.md): `enabled` (`DELIVERY_LOG`, default true), `retentionDays`
    * (`DELIVERY_LOG_RETENTION_DAYS`, default 7); its bodies follow `captureBodies`. See docs/deploy.md
    * for what it costs per million deliveries.
@@ -122,6 +128,16 @@ export interface EventHooksProps extends FunctionCodeProps {
   deliveryLog?: { enabled?: boolean; retentionDays?: number };
   /** Auto-disable of failing hooks: after `failures` failed deliveries in a row (0: never; default 50) spanning `window` (default 5 days). */
   autoDisable?: { failures?: number; window?: Duration };
+}
+
+/** The `QUOTA_*` variables of the quotas set in props (`none` for no limit). */
+export function quotaEnvironment(quotas: QuotaOverrides): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(quotas).map(([name, value]) => [
+      `QUOTA_${name.toUpperCase()}`,
+      value === null ? 'none' : String(value),
+    ]),
+  );
 }
 
 /** The functions that get reserved concurrency; delivery is capped by its event source instead. */
@@ -267,6 +283,7 @@ export class EventHooks extends Construct {
       AUTO_DISABLE_FAILURES: String(props.autoDisable?.failures ?? 50),
       AUTO_DISABLE_WINDOW_SECONDS: String((props.autoDisable?.window ?? Duration.days(5)).toSeconds()),
       SECRETS_KEY_ARN: this.secretsKey.keyArn,
+      ...quotaEnvironment(props.quotas ?? {}),
       ...this.userFunctionDeployment.environment,
     };
 
