@@ -262,3 +262,55 @@ describe('the delivery log on a data folder', () => {
     }
   });
 });
+
+describe('the delivery log per tenant (api-keys multi-tenant mode)', () => {
+  it("answers 404 to another tenant for a hook's deliveries, its health, a delivery and its replay", async () => {
+    const operatorKey = `op-${'x'.repeat(40)}`;
+    const t = await startTestRuntime({ env: { TENANCY: 'multi', AUTH_MODE: 'api-keys', OPERATOR_KEY: operatorKey } });
+    const r = await startReceiver();
+    try {
+      const call = async (method: string, path: string, key: string, body?: unknown) => {
+        const res = await fetch(`${t.runtime.url}${path}`, {
+          method,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const text = await res.text();
+        return { status: res.status, body: text ? JSON.parse(text) : undefined };
+      };
+      const adminKeyOf = async (name: string) => {
+        const tenant = await call('POST', '/tenants', operatorKey, { name });
+        expect(tenant.status).toBe(201);
+        const key = await call('POST', `/tenants/${tenant.body.id}/keys`, operatorKey, { scopes: ['admin'] });
+        expect(key.status).toBe(201);
+        return key.body.key as string;
+      };
+      const a = await adminKeyOf('acme');
+      const b = await adminKeyOf('bravo');
+      const hook = await call('POST', '/event-hooks', a, {
+        source: 'balancer',
+        event: 'health',
+        handler: 'webhook',
+        config: { url: r.url },
+      });
+      expect(hook.status).toBe(201);
+      expect((await call('POST', '/events', a, { source: 'balancer', event: 'health', data: {} })).status).toBe(202);
+      await t.runtime.bus.idle();
+      await t.runtime.queue.idle();
+      const mine = await call('GET', `/event-hooks/${hook.body.id}/deliveries`, a);
+      expect(mine.body.data).toHaveLength(1);
+      const deliveryId = mine.body.data[0].id as string;
+      expect((await call('GET', `/deliveries/${deliveryId}`, a)).status).toBe(200);
+
+      expect((await call('GET', `/event-hooks/${hook.body.id}/deliveries`, b)).status).toBe(404);
+      expect((await call('GET', `/event-hooks/${hook.body.id}/health`, b)).status).toBe(404);
+      expect((await call('GET', `/deliveries/${deliveryId}`, b)).status).toBe(404);
+      expect((await call('POST', `/deliveries/${deliveryId}/replay`, b)).status).toBe(404);
+      // Nothing was replayed for B: A's delivery is as it was.
+      expect((await call('GET', `/deliveries/${deliveryId}`, a)).body.status).toBe('delivered');
+    } finally {
+      await r.close();
+      await t.close();
+    }
+  });
+});
