@@ -255,7 +255,10 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       if (!found) throw new NotFoundError();
       const methods: readonly string[] = found.route.methods;
       if (!methods.includes('*')) allow(method, [...methods]);
-      if (isAuditedChange(method, found.route.path)) change = { route: found.route.path, params: found.params };
+      // A dry run writes nothing, so it is no change to record (apply runs one per hook, every time).
+      const dry =
+        method === 'PUT' && found.route.path === '/event-hooks/{id}' && request.query.get('dry_run') === 'true';
+      if (isAuditedChange(method, found.route.path) && !dry) change = { route: found.route.path, params: found.params };
       response = await handlers[found.route.path](method, found.params, request, parts);
     } catch (error) {
       response = errorResponse(error, logger);
