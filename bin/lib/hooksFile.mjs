@@ -98,6 +98,12 @@ export function resolveReferences(hooks, env = process.env) {
 }
 
 /**
+ * Header names whose values are credentials: the rule of the service's logs and of what it seals at
+ * rest (`SECRET_KEY` in shared/logger.ts), so export never writes what the service keeps secret.
+ */
+const CREDENTIAL_NAME = /secret|password|authorization|signature|token|api[-_]?key|credential|cookie/i;
+
+/**
  * The variable `export` names a hook's secret by: `HOOK_` and the first 8 hex digits of its id,
  * upper-case (`HOOK_6B9A4F0E_SECRET`); the whole id if two hooks of one export share those 8.
  */
@@ -130,6 +136,22 @@ export function exportable(hooks, { showSecrets = false } = {}) {
         const name = names.get(hook.id);
         copy.config.secret = `\${${name}}`;
         variables.push(name);
+      }
+      // Credential headers are secrets too (the service seals them at rest): `HOOK_<id>_HEADER_<NAME>`.
+      if (isObject(copy.config.headers) && !showSecrets) {
+        const headers = { ...copy.config.headers };
+        for (const [header, value] of Object.entries(headers)) {
+          if (typeof value !== 'string' || !CREDENTIAL_NAME.test(header) || WHOLE_REFERENCE.test(value)) continue;
+          const name = `${names.get(hook.id).replace(/_SECRET$/, '')}_HEADER_${header.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+          Object.defineProperty(headers, header, {
+            value: `\${${name}}`,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+          variables.push(name);
+        }
+        copy.config.headers = headers;
       }
     }
     return copy;

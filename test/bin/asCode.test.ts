@@ -231,6 +231,42 @@ describe('event-hooks apply, diff and export', () => {
     expect(JSON.parse(json.stdout).find((h: { id: string }) => h.id === ids.slack).config.secret).toBe('hunter2');
   });
 
+  it('exports credential headers as references too: they are secrets, sealed at rest, and a file gets committed', async () => {
+    const id = '44444444-4444-4444-8444-444444444444';
+    const headers = {
+      Authorization: 'Bearer tok-3f9a1c',
+      'X-Api-Key': 'key-77d2e0',
+      'Content-Type': 'application/json',
+    };
+    const put = await t.request('PUT', `/event-hooks/${id}`, {
+      source: 'crud',
+      handler: 'webhook',
+      config: { url: `${receiver.url}/creds`, headers },
+    });
+    expect(put.status).toBe(200);
+    const exported = await cli(['export'], env);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).not.toMatch(/tok-3f9a1c|key-77d2e0/);
+    const config = (parse(exported.stdout) as { id: string; config: { headers: Record<string, string> } }[]).find(
+      (h) => h.id === id,
+    )?.config;
+    expect(config?.headers).toEqual({
+      Authorization: `\${HOOK_44444444_HEADER_AUTHORIZATION}`,
+      'X-Api-Key': `\${HOOK_44444444_HEADER_X_API_KEY}`,
+      'Content-Type': 'application/json',
+    });
+    expect(exported.stderr).toMatch('HOOK_44444444_HEADER_AUTHORIZATION, HOOK_44444444_HEADER_X_API_KEY');
+    const back = await write('creds.yaml', exported.stdout);
+    const again = await cli(['apply', '-f', back], {
+      ...env,
+      HOOK_44444444_HEADER_AUTHORIZATION: 'Bearer tok-3f9a1c',
+      HOOK_44444444_HEADER_X_API_KEY: 'key-77d2e0',
+    });
+    expect(again.stdout).toMatch(/^no changes: 1 hook unchanged$/m);
+    const shown = await cli(['export', '--json', '--show-secrets'], env);
+    expect(shown.stdout).toMatch(/tok-3f9a1c/);
+  });
+
   it('names secret variables by the whole id when two hooks share its first 8 digits', async () => {
     const twin = '11111111-2222-4222-8222-222222222222';
     for (const id of [ids.slack, twin]) {
