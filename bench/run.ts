@@ -3,7 +3,7 @@
  * Every timing is measured next to a baseline in the same run and reported as a ratio; the table is
  * printed and bench/results.json written. Options:
  *   --full               the long windows and sample counts described in BENCHMARKS.md
- *   --only=a,b           run some suites: latency, throughput, noisy, gate, filter, admin, bundles, crash (crash: --full or named), fuzz
+ *   --only=a,b           run some suites: latency, throughput, noisy, gate, filter, record, admin, bundles, crash (crash: --full or named), fuzz
  *   --memory             run the runtime in memory instead of on a DATA_DIR (the journal's baseline)
  *   --profile[=dir]      run the runtime child under `node --cpu-prof` (default dir bench/profiles)
  *   --markdown           also print the table as Markdown
@@ -19,6 +19,7 @@ import { DEFAULT_DELIVERY_CONCURRENCY } from '../shared/ports/deliveryQueue.ts';
 import { benchAdmin } from './admin.ts';
 import { benchBundles } from './bundles.ts';
 import { crashFigures, runCrashRounds } from './crash.ts';
+import { benchEventRecord } from './eventRecord.ts';
 import { createWebhookHooks } from './events.ts';
 import { benchFilter } from './filter.ts';
 import { benchFuzz } from './fuzz.ts';
@@ -30,7 +31,18 @@ import { spawnRuntime } from './runtimeProcess.ts';
 import { type Figure, figure, formatMarkdown, formatTable } from './stats.ts';
 import { benchThroughputLevel, throughputFigures } from './throughput.ts';
 
-const SUITES = ['latency', 'throughput', 'noisy', 'gate', 'filter', 'admin', 'bundles', 'crash', 'fuzz'] as const;
+const SUITES = [
+  'latency',
+  'throughput',
+  'noisy',
+  'gate',
+  'filter',
+  'record',
+  'admin',
+  'bundles',
+  'crash',
+  'fuzz',
+] as const;
 type Suite = (typeof SUITES)[number];
 
 /** The local delivery queue's worker concurrency: the raw client runs at the same. */
@@ -44,6 +56,7 @@ const PLANS = {
     noisy: { eventsPerSecond: 100, phaseMs: 5_000, warmupMs: 1_000, arrivalTimeoutMs: 30_000 },
     gate: { windowMs: 3_000, rounds: 3, concurrency: 8, hooksPerScenario: 2 },
     filter: { windowMs: 3_000, rounds: 3, concurrency: 8, hooks: 10 },
+    record: { windowMs: 3_000, rounds: 10, concurrency: 8, hooks: 10 },
     admin: { hooks: 500, lists: 20 },
     bundles: { runs: 7 },
     crash: { rounds: 20, eventsPerRound: 120 },
@@ -55,6 +68,7 @@ const PLANS = {
     noisy: { eventsPerSecond: 100, phaseMs: 20_000, warmupMs: 2_000, arrivalTimeoutMs: 60_000 },
     gate: { windowMs: 15_000, rounds: 5, concurrency: 8, hooksPerScenario: 2 },
     filter: { windowMs: 5_000, rounds: 5, concurrency: 8, hooks: 10 },
+    record: { windowMs: 10_000, rounds: 20, concurrency: 8, hooks: 10 },
     admin: { hooks: 1000, lists: 100 },
     bundles: { runs: 20 },
     crash: { rounds: 30, eventsPerRound: 300 },
@@ -189,6 +203,10 @@ async function main(): Promise<void> {
   if (args.only.has('filter')) {
     log('filter: a 10-clause filter on every hook against none');
     figures.push(...(await benchFilter(plan.filter)));
+  }
+  if (args.only.has('record')) {
+    log('record: each event’s record written to the local event log against none');
+    figures.push(...(await benchEventRecord(plan.record)));
   }
   if (args.only.has('admin')) {
     log(`admin: ${plan.admin.hooks} hooks`);

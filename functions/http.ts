@@ -4,6 +4,7 @@ import type { App } from '../shared/app.ts';
 import { principalFromContext } from '../shared/auth/lambdaAuthorizer.ts';
 import { type Principal, SCOPES } from '../shared/auth/principal.ts';
 import { mayCall, routeAccess } from '../shared/auth/routeAccess.ts';
+import { withLogFields } from '../shared/logger.ts';
 import { invocation } from './invocation.ts';
 
 /** How a deployment authenticates its HTTP API (`AUTH_MODE`, set by the stack). */
@@ -104,6 +105,10 @@ export function httpHandler(
     // The key authorizer lets every request through (its refusals are ours to answer, as 401), so
     // a request it saw is checked here even if `AUTH_MODE` is missing or wrong: fail closed.
     const authMode = hasKeyAuthorizer(event) ? 'api-keys' : options.authMode;
-    return toProxyResult(refusal(request, authMode) ?? (await router(current)(request)));
+    // On Lambda every line of the request names its tenant (a no-op in the local runtime).
+    const tenant = request.principal?.tenant ?? current.config.tenant;
+    return toProxyResult(
+      refusal(request, authMode) ?? (await withLogFields({ tenant }, () => router(current)(request))),
+    );
   });
 }

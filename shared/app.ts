@@ -6,6 +6,7 @@ import { createAdminRouter } from './admin/router.ts';
 import type { Config } from './config.ts';
 import type { RetryPolicy } from './delivery/retryPolicy.ts';
 import type { HookEvent } from './events/envelope.ts';
+import type { EventRecords } from './events/eventRecord.ts';
 import { createGate } from './gate/gate.ts';
 import { createThresholdCounter } from './gate/threshold.ts';
 import { createHandler } from './handlers/index.ts';
@@ -32,6 +33,7 @@ import type { SecretCipher } from './ports/secretCipher.ts';
 import { createHookSecrets, hookOpener } from './secrets/hookSecrets.ts';
 import { AuditStore } from './store/auditStore.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
+import { EventRecordStore } from './store/eventRecordStore.ts';
 import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
 import { IdempotencyStore } from './store/idempotencyStore.ts';
@@ -49,6 +51,11 @@ export interface AppPorts {
    * Default: each job runs at once, inside the request (the local runtime, where deploying is instant).
    */
   deployments?: (run: FunctionDeployer) => FunctionDeployQueue;
+  /**
+   * Where event records go (`GET /events/{id}`). Default: the table, one item per event (AWS). The
+   * local runtime keeps them in its event log instead (adapters/local/eventLog.ts).
+   */
+  events?: EventRecords;
   /**
    * Seals hook secrets at rest: KMS on AWS, the data folder's key file locally. Default: a key held
    * in memory only, which suits a store that lives no longer than the process.
@@ -76,6 +83,8 @@ export interface App {
   readonly queue: DeliveryQueue;
   /** Final failures, served by `/dead-letters`. */
   readonly deadLetters: DeadLetterStore;
+  /** Each event and its outcome per hook, served by `GET /events/{id}`. */
+  readonly events: EventRecords;
   /** Every change through the Admin API, per tenant, served by `/audit` (see `recordChange` for other routes). */
   readonly audit: AuditStore;
   readonly logger: Logger;
@@ -236,7 +245,10 @@ export function createApp(options: AppOptions): App {
     retentionDays: config.deadLetterRetentionDays,
     clock,
   });
+  const events = ports.events ?? new EventRecordStore({ client, tableName, clock });
   const dispatch = createDispatcher({
+    events,
+    recordPolicy: { captureBodies: config.captureBodies, retentionDays: config.eventRetentionDays },
     cache,
     gate: createGate({ client, tableName, clock }),
     threshold: createThresholdCounter({ client, tableName, clock }),
@@ -266,6 +278,7 @@ export function createApp(options: AppOptions): App {
     tenant: config.tenant,
     runner: createHookRunner(handlerDeps),
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
+    events,
     audit,
   });
   const ingestOptions = {
@@ -291,6 +304,7 @@ export function createApp(options: AppOptions): App {
     bus,
     queue: ports.queue,
     deadLetters: deadLetterStore,
+    events,
     audit,
     logger,
     admin,

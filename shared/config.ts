@@ -40,6 +40,10 @@ export interface Config {
   auditRetentionDays: number;
   /** Most bytes the templates of one `webhook-custom` delivery may render; past it the delivery fails for good. */
   templateMaxBytes: number;
+  /** Keep bodies over 1 KB in the logs of events (and deliveries): `CAPTURE_BODIES`, default on. */
+  captureBodies: boolean;
+  /** Days an event's record (`GET /events/{id}`) is kept: `EVENT_RETENTION_DAYS`, default 7. */
+  eventRetentionDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -98,5 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       1,
     ),
     templateMaxBytes: integer(env, 'TEMPLATE_MAX_BYTES', DEFAULT_TEMPLATE_MAX_BYTES, 1),
+    captureBodies: boolean(env, 'CAPTURE_BODIES', true),
+    eventRetentionDays: integer(env, 'EVENT_RETENTION_DAYS', 7, 1),
   };
 }

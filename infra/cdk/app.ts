@@ -91,6 +91,8 @@ export function stackPropsFromContext(context: Context): EventHooksStackProps {
     reservedConcurrency: reservedConcurrency(),
     tracing: bool('tracing'),
     queueAgeAlarmThreshold: seconds('queueAgeAlarmSeconds'),
+    captureBodies: bool('captureBodies'),
+    eventRetentionDays: int('eventRetentionDays'),
     memorySizes: json<Partial<Record<FunctionName, number>>>('memorySizes'),
     invokableFunctionArns: Array.isArray(arns)
       ? arns.map(String)

@@ -107,6 +107,13 @@ export interface EventHooksProps extends FunctionCodeProps {
   tracing?: boolean;
   /** Age of the oldest delivery message that raises the `DeliveryQueueAge` alarm. Default 30 minutes. */
   queueAgeAlarmThreshold?: Duration;
+  /**
+   * `CAPTURE_BODIES`: keep event data over 1 KB in event records (`GET /events/{id}`), and bodies in
+   * the delivery log. Default true; false keeps only their size, and stores less.
+   */
+  captureBodies?: boolean;
+  /** `EVENT_RETENTION_DAYS`: how long event records are kept (DynamoDB TTL, checked on read too). Default 7. */
+  eventRetentionDays?: number;
 }
 
 /** The functions that get reserved concurrency; delivery is capped by its event source instead. */
@@ -244,6 +251,8 @@ export class EventHooks extends Construct {
       HOOK_CACHE_CHECK_MS: String(props.hookCacheCheckMs ?? 1000),
       BLOCK_PRIVATE_NETWORKS: String(props.blockPrivateNetworks ?? true),
       LOG_LEVEL: props.logLevel ?? 'info',
+      CAPTURE_BODIES: String(props.captureBodies ?? true),
+      EVENT_RETENTION_DAYS: String(props.eventRetentionDays ?? 7),
       METRICS_NAMESPACE: this.metricsNamespace,
       SECRETS_KEY_ARN: this.secretsKey.keyArn,
       ...this.userFunctionDeployment.environment,

@@ -8,11 +8,11 @@ import type { FunctionName } from '../bundle.ts';
 
 /** Table actions per function: exactly the calls its code makes. */
 export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
-  // hooks, user sources and dead letters: read, list, create, update, delete
+  // hooks, user sources and dead letters: read, list, create, update, delete; event records: read
   admin: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   // the catalog (user sources) and its version, to check events before accepting them
   ingest: ['dynamodb:GetItem', 'dynamodb:Query'],
-  // hooks by source (the GSI), the hooks version, conditional writes of gate items, threshold counts
+  // hooks by source (the GSI), the hooks version, conditional writes of gate items, threshold counts, event records
   dispatcher: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   // the hook of a job by id (and the hooks version and catalog the cache checks); dead letters
   delivery: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],

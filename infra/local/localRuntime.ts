@@ -7,6 +7,7 @@ import { createAwsFunctionRunner } from '../../shared/adapters/aws/functionRunne
 import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts';
 import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
+import { LocalEventLog } from '../../shared/adapters/local/eventLog.ts';
 import { createLocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
 import { createLocalMetrics, type LocalMetrics, PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/local/metrics.ts';
 import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
@@ -188,6 +189,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         fsync,
       })
     : undefined;
+  // Event records (GET /events/{id}) in files of their own beside the journal, not in the store.
+  const eventLog = await LocalEventLog.open({
+    ...(dataDir ? { dir: join(dataDir, 'events') } : {}),
+    logger,
+    clock,
+    fsync,
+  });
   const backlog = journal?.backlog();
   const metrics = createLocalMetrics();
   const queue = createLocalDeliveryQueue({
@@ -219,6 +227,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       queue: journal ? journal.journaledQueue(queue) : queue,
       functions,
       http,
+      events: eventLog,
       secrets,
     },
   });
@@ -235,6 +244,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const localBus = bus as unknown as LocalEventBus;
   const lostCompletion = (job: DeliveryJob, error: unknown) =>
     logger.warn('could not record a finished delivery; a restart sends it again', {
+      hook_id: job.hookId,
       delivery_id: job.deliveryId,
       error,
     });
@@ -302,6 +312,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await app.settled();
         // What is left (not delivered within drainMs) stays in the journal for the next start.
         await journal?.close();
+        await eventLog.close();
         server.closeAllConnections();
         await closed;
         await functions.close();

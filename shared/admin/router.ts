@@ -6,6 +6,7 @@ import {
   NotFoundError,
   NotImplementedError,
 } from '../errors.ts';
+import type { EventRecords } from '../events/eventRecord.ts';
 import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
@@ -14,6 +15,7 @@ import type { DeadLetters } from '../pipeline/deadLetters.ts';
 import type { AuditStore } from '../store/auditStore.ts';
 import { auditRoutes, isAuditedChange, recordChange, resourceOf } from './auditRoutes.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
+import { eventRoutes } from './eventRoutes.ts';
 import type { HookService } from './hookService.ts';
 import {
   type ApiRequest,
@@ -42,6 +44,8 @@ export interface AdminRouterOptions {
   runner?: HookRunner;
   /** `/dead-letters`; answered 404 when absent. */
   deadLetters?: DeadLetters;
+  /** `GET /events/{id}`; answered 404 when absent. */
+  events?: EventRecords;
   /** Where every change is recorded, served by `GET /audit`; answered 404 and recorded nowhere when absent. */
   audit?: AuditStore;
   /** Largest accepted request body (default 256 KiB). */
@@ -98,6 +102,8 @@ export const ADMIN_ROUTES = [
   { path: '/dead-letters', methods: ['GET'] },
   { path: '/dead-letters/{id}', methods: ['GET', 'DELETE'] },
   { path: '/dead-letters/{id}/replay', methods: ['POST'] },
+  // Beyond Kong: an event and what became of it per hook ("why didn't my hook fire?").
+  { path: '/events/{id}', methods: ['GET'] },
   // Beyond Kong: the tenant's changes (docs/saas.md, "Audit log").
   { path: '/audit', methods: ['GET'] },
 ] as const satisfies readonly RouteSpec[];
@@ -236,13 +242,16 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     '/dead-letters': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}/replay': (method, _params, request, parts) => deadLetters(method, parts, request),
+    '/events/{id}': (_method, [id]) => eventRoutes(options.events as EventRecords, tenant, id as string),
     '/audit': (_method, _params, request) =>
       auditRoutes(options.audit as AuditStore, tenant, request, () => pageSize(request.query)),
   };
-  // Without a dead-letter store its routes do not exist (404, not 405).
+  // Without a dead-letter store, event records or an audit store their routes do not exist (404, not 405).
   const routes = ADMIN_ROUTES.filter(
     (route) =>
-      (options.deadLetters || !route.path.startsWith('/dead-letters')) && (options.audit || route.path !== '/audit'),
+      (options.deadLetters || !route.path.startsWith('/dead-letters')) &&
+      (options.events || !route.path.startsWith('/events')) &&
+      (options.audit || route.path !== '/audit'),
   );
 
   return async (request) => {

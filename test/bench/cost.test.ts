@@ -30,8 +30,8 @@ describe('npm run cost', () => {
     expect(usage.sqsMessages).toBe(20);
     expect(usage.invocations).toEqual({ ingest: 20, dispatcher: 20, delivery: 20 });
     expect(usage.readUnits).toBeGreaterThan(0);
-    // A plain webhook writes nothing per event.
-    expect(usage.writeUnits).toBe(0);
+    // A plain webhook writes one item per event: its record (GET /events/{id}), under 1 KB, so one unit.
+    expect(usage.writeUnits).toBe(20);
     expect(usage.logBytes).toBeGreaterThan(0);
   });
 

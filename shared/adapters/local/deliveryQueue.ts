@@ -132,6 +132,7 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
     options.onDeadLetter(entry).catch((error) => {
       logger.error('dead letter kept by the queue: it could not be stored', {
         deliveryId: entry.job.deliveryId,
+        hook_id: entry.job.hookId,
         error,
       });
       model.keepDeadLetter(entry);
