@@ -220,20 +220,36 @@ export function fieldDiff(before, after, prefix = '') {
   return rows;
 }
 
+/** The secret and a credential header's value (`config.headers.Authorization`): sealed at rest, never printed. */
+function isSecretPath(path) {
+  if (SECRET_PATH.test(path)) return true;
+  const header = /^config\.headers\.(.+)$/.exec(path)?.[1];
+  return header !== undefined && CREDENTIAL_NAME.test(header);
+}
+
+/** A value with the credentials inside it hidden (a whole `headers` map added or removed). */
+function masked(value) {
+  if (Array.isArray(value)) return value.map(masked);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, CREDENTIAL_NAME.test(k) && v !== null ? '(hidden)' : masked(v)]),
+  );
+}
+
 /** One diff row for a person: secrets are never printed, only that they changed. */
 export function describeChange([path, before, after]) {
-  if (SECRET_PATH.test(path)) {
+  if (isSecretPath(path)) {
     const state = (v) => (v === undefined ? 'absent' : v === null ? 'null' : 'set');
     return `${path}: ${state(before) === state(after) ? '(changed)' : `${state(before)} → ${state(after)}`}`;
   }
-  const show = (v) => (v === undefined ? '(absent)' : JSON.stringify(v));
+  const show = (v) => (v === undefined ? '(absent)' : JSON.stringify(masked(v)));
   return `${path}: ${show(before)} → ${show(after)}`;
 }
 
 /** A change row for machine output, the secrets' values left out. */
 export function changeJson([path, before, after]) {
-  if (SECRET_PATH.test(path)) return { field: path, secret: true };
-  return { field: path, before: before ?? null, after: after ?? null };
+  if (isSecretPath(path)) return { field: path, secret: true };
+  return { field: path, before: masked(before) ?? null, after: masked(after) ?? null };
 }
 
 function describe(value) {

@@ -154,6 +154,40 @@ describe('event-hooks apply, diff and export', () => {
     expect(json.stdout).not.toMatch(/hunter2|rotated-secret/);
   });
 
+  it('diff hides credential header values as it hides the secret, in text and JSON, a header added or changed', async () => {
+    const id = '55555555-5555-4555-8555-555555555555';
+    const put = await t.request('PUT', `/event-hooks/${id}`, {
+      source: 'crud',
+      handler: 'webhook',
+      config: { url: `${receiver.url}/h`, headers: { Authorization: 'Bearer old-1a2b' } },
+    });
+    expect(put.status).toBe(200);
+    const file = await write(
+      'headers.yaml',
+      `- id: ${id}
+  source: crud
+  handler: webhook
+  config:
+    url: ${receiver.url}/h
+    headers:
+      Authorization: Bearer new-3c4d
+      X-Api-Key: key-5e6f
+      x-team: payments
+`,
+    );
+    const text = await cli(['diff', '-f', file], env);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^ {4}config\.headers\.Authorization: \(changed\)$/m);
+    expect(text.stdout).toMatch(/^ {4}config\.headers\.X-Api-Key: absent → set$/m);
+    expect(text.stdout).toMatch(/^ {4}config\.headers\.x-team: \(absent\) → "payments"$/m);
+    const json = await cli(['diff', '-f', file, '--json'], env);
+    expect(JSON.parse(json.stdout).steps[0].changes).toContainEqual({
+      field: 'config.headers.Authorization',
+      secret: true,
+    });
+    for (const out of [text.stdout, json.stdout]) expect(out).not.toMatch(/old-1a2b|new-3c4d|key-5e6f/);
+  });
+
   it('keeps hooks that are not in the file unless --prune, which deletes them', async () => {
     const extra = await t.request('POST', '/event-hooks', { source: 'balancer', event: 'health', handler: 'log' });
     const file = await write('hooks.json', JSON.stringify([{ id: ids.log, source: 'crud', handler: 'log' }]));
