@@ -76,4 +76,23 @@ describe('PUT /event-hooks/{id}?dry_run=true', () => {
     const [latest] = (await t.request('GET', '/audit')).body.data as { route: string; resource_id: string }[];
     expect(latest).toMatchObject({ route: '/event-hooks/{id}', resource_id: other });
   });
+
+  it('refuses dry_run where it is not supported, so a PATCH, POST or DELETE meant as a dry run never writes', async () => {
+    const other = '3f9a4f0e-3c1d-4e2f-9a8b-7c6d5e4f3a2b';
+    expect((await t.request('PUT', `/event-hooks/${other}`, hook)).status).toBe(200);
+    const before = (await t.request('GET', `/event-hooks/${other}`)).body;
+    const count = async () => ((await t.request('GET', '/event-hooks?size=1000')).body.data as unknown[]).length;
+    const hooks = await count();
+    for (const [method, path, body] of [
+      ['PATCH', `/event-hooks/${other}?dry_run=true`, { snooze: 99 }],
+      ['POST', '/event-hooks?dry_run=true', hook],
+      ['DELETE', `/event-hooks/${other}?dry_run=true`, undefined],
+    ] as const) {
+      const res = await t.request(method, path, body);
+      expect(res.status, `${method} ${path}`).toBe(400);
+      expect(res.body.message).toMatch(/dry_run/);
+    }
+    expect((await t.request('GET', `/event-hooks/${other}`)).body).toEqual(before);
+    expect(await count()).toBe(hooks);
+  });
 });
