@@ -38,6 +38,8 @@ export function parseHooksFile(text, name) {
   value.forEach((hook, i) => {
     const where = `${name}: hook ${i + 1}`;
     if (!isObject(hook)) throw new UsageError(`${where}: expected an object, found ${describe(hook)}`);
+    // A YAML alias inside its own anchor (`&c {x: *c}`) makes a cycle no request can carry.
+    if (hasCycle(hook)) throw new UsageError(`${where} refers to itself (a YAML alias inside its own anchor)`);
     if (hook.id === undefined) throw new UsageError(`${where}: id is required (export writes it; any UUID will do)`);
     if (typeof hook.id !== 'string' || !UUID.test(hook.id))
       throw new UsageError(`${where}: id must be a UUID, found ${JSON.stringify(hook.id)}`);
@@ -250,6 +252,16 @@ export function describeChange([path, before, after]) {
 export function changeJson([path, before, after]) {
   if (isSecretPath(path)) return { field: path, secret: true };
   return { field: path, before: masked(before) ?? null, after: masked(after) ?? null };
+}
+
+/** Whether a parsed value contains itself (only YAML aliases can make one). */
+function hasCycle(value, path = new Set()) {
+  if (value === null || typeof value !== 'object') return false;
+  if (path.has(value)) return true;
+  path.add(value);
+  const found = Object.values(value).some((child) => hasCycle(child, path));
+  path.delete(value);
+  return found;
 }
 
 function describe(value) {

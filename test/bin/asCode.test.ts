@@ -244,6 +244,29 @@ describe('event-hooks apply, diff and export', () => {
     expect(await stored()).toEqual({});
   });
 
+  it('refuses a YAML file whose aliases blow up or refer to themselves, as a usage error before any request', async () => {
+    const circular = await write(
+      'circular.yaml',
+      `- id: ${ids.log}\n  source: crud\n  handler: log\n  config: &c\n    x: *c\n`,
+    );
+    expect(await cli(['apply', '-f', circular], env)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/circular\.yaml: hook 1 refers to itself/),
+    });
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (const name of 'bcdefg') {
+      const prev = String.fromCharCode(name.charCodeAt(0) - 1);
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    }
+    const bomb = await write(
+      'bomb.yaml',
+      `- id: ${ids.log}\n  source: crud\n  handler: log\n  config:\n    ${levels.join('\n    ')}\n`,
+    );
+    const res = await cli(['apply', '-f', bomb], env);
+    expect(res).toMatchObject({ code: 2, stderr: expect.stringMatching(/bomb\.yaml is not valid YAML/) });
+    expect(await stored()).toEqual({});
+  });
+
   it('exports every hook with secrets as references, which apply resolves: a round trip changes nothing', async () => {
     const file = await write('hooks.yaml', yamlFile());
     expect((await cli(['apply', '-f', file], { ...env, SLACK_SECRET: 'hunter2' })).code).toBe(0);
