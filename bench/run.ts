@@ -3,7 +3,7 @@
  * Every timing is measured next to a baseline in the same run and reported as a ratio; the table is
  * printed and bench/results.json written. Options:
  *   --full               the long windows and sample counts described in BENCHMARKS.md
- *   --only=a,b           run some suites: latency, throughput, noisy, gate, filter, record, admin, bundles, crash (crash: --full or named), fuzz
+ *   --only=a,b           run some suites: latency, throughput, noisy, fairness, gate, filter, record, admin, bundles, crash (crash: --full or named), fuzz
  *   --memory             run the runtime in memory instead of on a DATA_DIR (the journal's baseline)
  *   --profile[=dir]      run the runtime child under `node --cpu-prof` (default dir bench/profiles)
  *   --markdown           also print the table as Markdown
@@ -21,6 +21,7 @@ import { benchBundles } from './bundles.ts';
 import { crashFigures, runCrashRounds } from './crash.ts';
 import { benchEventRecord } from './eventRecord.ts';
 import { createWebhookHooks } from './events.ts';
+import { benchFairness } from './fairness.ts';
 import { benchFilter } from './filter.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchGate } from './gate.ts';
@@ -35,6 +36,7 @@ const SUITES = [
   'latency',
   'throughput',
   'noisy',
+  'fairness',
   'gate',
   'filter',
   'record',
@@ -54,6 +56,7 @@ const PLANS = {
     latency: { events: 1000, warmup: 50 },
     throughput: { windowMs: 5_000, warmupMs: 1_000 },
     noisy: { eventsPerSecond: 100, phaseMs: 5_000, warmupMs: 1_000, arrivalTimeoutMs: 30_000 },
+    fairness: { phaseMs: 4_000, warmupMs: 1_000, arrivalTimeoutMs: 20_000 },
     gate: { windowMs: 3_000, rounds: 3, concurrency: 8, hooksPerScenario: 2 },
     filter: { windowMs: 3_000, rounds: 3, concurrency: 8, hooks: 10 },
     record: { windowMs: 3_000, rounds: 10, concurrency: 8, hooks: 10 },
@@ -66,6 +69,7 @@ const PLANS = {
     latency: { events: 3000, warmup: 100 },
     throughput: { windowMs: 30_000, warmupMs: 2_000 },
     noisy: { eventsPerSecond: 100, phaseMs: 20_000, warmupMs: 2_000, arrivalTimeoutMs: 60_000 },
+    fairness: { phaseMs: 20_000, warmupMs: 2_000, arrivalTimeoutMs: 60_000 },
     gate: { windowMs: 15_000, rounds: 5, concurrency: 8, hooksPerScenario: 2 },
     filter: { windowMs: 5_000, rounds: 5, concurrency: 8, hooks: 10 },
     record: { windowMs: 10_000, rounds: 20, concurrency: 8, hooks: 10 },
@@ -196,6 +200,12 @@ async function main(): Promise<void> {
 
   if (args.only.has('latency') || args.only.has('throughput')) figures.push(...(await runtimeSuites(args, plan)));
   if (args.only.has('noisy')) figures.push(...(await noisySuite(plan)));
+  if (args.only.has('fairness')) {
+    log(
+      `fairness: tenant B at 50 events/s for ${plan.fairness.phaseMs / 1000} s alone, then next to tenant A at 1,000/s against a quota of 500/s`,
+    );
+    figures.push(...(await benchFairness(plan.fairness)));
+  }
   if (args.only.has('gate')) {
     log('gate: snooze and on_change against no gate');
     figures.push(...(await benchGate(plan.gate)));

@@ -22,6 +22,7 @@ import { addEventCommands } from './lib/events.mjs';
 import { addHookCommands } from './lib/hooks.mjs';
 import { common, parseJson } from './lib/options.mjs';
 import { addSourceCommands } from './lib/sources.mjs';
+import { addKeyCommands, addTenantCommands } from './lib/tenants.mjs';
 import { addWatchKongCommand } from './lib/watchKong.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -67,8 +68,23 @@ addHookCommands(program);
 addDeadLetterCommands(program);
 addEventCommands(program);
 addSourceCommands(program);
+addTenantCommands(program);
+addKeyCommands(program);
 addWatchKongCommand(program);
 addAsCodeCommands(program);
+
+// `event-hooks list` is what a new user types first; commander's own suggestion compares only the
+// top-level names, so point at the groups that have such a subcommand (`hooks list`, `sources list`…).
+program.on('command:*', ([name]) => {
+  const groups = program.commands.filter((group) => group.commands.some((command) => command.name() === name));
+  // Anything else gets commander's own message, with its suggestion of a close name (`emitt` → emit).
+  if (groups.length === 0) return program.unknownCommand();
+  const hint = groups.map((group) => `'${group.name()} ${name}'`).join(', ');
+  program.error(`error: unknown command '${name}' (did you mean ${hint}?)`, {
+    code: 'commander.unknownCommand',
+    exitCode: 2,
+  });
+});
 
 try {
   await program.parseAsync(process.argv);

@@ -3,6 +3,8 @@ import { createLocalSecretCipher } from './adapters/local/secretCipher.ts';
 import { type HookChange, HookService } from './admin/hookService.ts';
 import type { ApiRequest, ApiResponse } from './admin/http.ts';
 import { createAdminRouter } from './admin/router.ts';
+import type { TenantAdmin } from './admin/tenantRoutes.ts';
+import { ApiKeyStore } from './auth/apiKeys.ts';
 import type { Config } from './config.ts';
 import type { RetryPolicy } from './delivery/retryPolicy.ts';
 import type { HookEvent } from './events/envelope.ts';
@@ -15,6 +17,8 @@ import type { EventHook } from './hooks/hook.ts';
 import { userCodeSyntaxError } from './hooks/userCode.ts';
 import type { HttpSender } from './http/httpSender.ts';
 import { type Logger, redact } from './logger.ts';
+import { createUsageMeter, type UsageMeter } from './metering/meter.ts';
+import { UsageStore } from './metering/usageStore.ts';
 import { createDeadLetters } from './pipeline/deadLetters.ts';
 import { createDeliveryWorker, type DeliveryOutcome } from './pipeline/deliveryWorker.ts';
 import { createDispatcher } from './pipeline/dispatcher.ts';
@@ -30,6 +34,10 @@ import type { FunctionDeployQueue } from './ports/functionDeployQueue.ts';
 import { type FunctionRunner, functionsNotIn, isLambdaReference } from './ports/functionRunner.ts';
 import type { Metrics } from './ports/metrics.ts';
 import type { SecretCipher } from './ports/secretCipher.ts';
+import { createHookQuotaCheck } from './quotas/hookQuota.ts';
+import { createIngestQuota } from './quotas/ingestQuota.ts';
+import { QuotaBook } from './quotas/quotaBook.ts';
+import { memoryRateCounter, type RateCounter } from './quotas/rateCounter.ts';
 import { createHookSecrets, hookOpener } from './secrets/hookSecrets.ts';
 import { AuditStore } from './store/auditStore.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
@@ -38,6 +46,7 @@ import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
 import { IdempotencyStore } from './store/idempotencyStore.ts';
 import { SourceStore } from './store/sourceStore.ts';
+import { deleteTenantItems, TenantStore } from './store/tenantStore.ts';
 
 /** The adapters behind the ports; the only part that differs between AWS and the local runtime. */
 export interface AppPorts {
@@ -61,6 +70,11 @@ export interface AppPorts {
    * in memory only, which suits a store that lives no longer than the process.
    */
   secrets?: SecretCipher;
+  /**
+   * Counts each tenant's events per second: a counter item on the table on AWS, where many
+   * instances share a quota. Default: in memory (the local runtime is one process).
+   */
+  rate?: RateCounter;
 }
 
 export interface AppOptions {
@@ -83,6 +97,11 @@ export interface App {
   readonly queue: DeliveryQueue;
   /** Final failures, served by `/dead-letters`. */
   readonly deadLetters: DeadLetterStore;
+  /** Tenant API keys; also the `ApiKeyResolver` the edge authenticates with (docs/saas.md). */
+  readonly apiKeys: ApiKeyStore;
+  readonly tenants: TenantStore;
+  /** Removes a tenant with everything it owns: keys, hooks and their user functions, sources, dead letters, idempotency records, gate windows. */
+  deleteTenant(id: string): Promise<void>;
   /** Each event and its outcome per hook, served by `GET /events/{id}`. */
   readonly events: EventRecords;
   /** Every change through the Admin API, per tenant, served by `/audit` (see `recordChange` for other routes). */
@@ -98,6 +117,10 @@ export interface App {
   deliver(job: DeliveryJob): Promise<DeliveryOutcome>;
   /** The deploy worker: one job on the user functions of a hook (see `FunctionDeployJob`). */
   deployFunctions: FunctionDeployer;
+  /** Each tenant's quotas (docs/saas.md § Quotas). */
+  readonly quotas: QuotaBook;
+  /** Usage per tenant and day, counted in memory; the runtime flushes it (docs/saas.md § Metering). */
+  readonly meter: UsageMeter;
   /** Resolves when background work started by admin writes (pings) has finished. */
   settled(): Promise<void>;
 }
@@ -117,13 +140,25 @@ export function createApp(options: AppOptions): App {
   const hooks = new HookStore({ client, tableName, secrets });
   const sources = new SourceStore({ client, tableName });
   const cache = new HookCache({ hooks, sources, clock, checkIntervalMs: config.hookCacheCheckMs });
+  const quotas = new QuotaBook({ client, tableName, defaults: config.quotas, clock });
+  const usage = new UsageStore({ client, tableName, clock });
+  const meter = createUsageMeter({ store: usage, clock, logger });
+  const checkHookQuotas = createHookQuotaCheck({ hooks, quotas });
   const depsByTenant = new Map<string, HandlerDeps>();
   const handlerDeps = (tenant: string): HandlerDeps => {
     let deps = depsByTenant.get(tenant);
     if (!deps) {
       deps = {
         http: ports.http,
-        functions: ports.functions,
+        // Every call of a user function (code or a named Lambda function) is metered to the tenant.
+        functions: {
+          deploy: (hook) => ports.functions.deploy(hook),
+          remove: (hook) => ports.functions.remove(hook),
+          invoke: (target, args) => {
+            meter.add(tenant, 'function_invocations');
+            return ports.functions.invoke(target, args);
+          },
+        },
         logger,
         tenant,
         templateMaxBytes: config.templateMaxBytes,
@@ -175,6 +210,7 @@ export function createApp(options: AppOptions): App {
   };
   const beforeWrite = async (change: HookChange) => {
     const { hook, old } = change;
+    await checkHookQuotas(change);
     const functions = userCode(hook);
     if (!hasUserCode(functions)) return;
     await verifyWrite(change);
@@ -269,8 +305,38 @@ export function createApp(options: AppOptions): App {
     policy: options.retryPolicy,
     clock,
     logger,
+    meter,
     ...metrics,
   });
+  const apiKeys = new ApiKeyStore({ client, tableName, clock });
+  const tenants = new TenantStore({ client, tableName, clock });
+  const deleteTenant = async (tenant: string) => {
+    // Keys first, so nothing new arrives for it; the tenant's own item last, so that a deletion cut
+    // short (a table too large to scan in one request) can be sent again.
+    await apiKeys.deleteAll(tenant);
+    for (const hook of await hooks.listAll(tenant)) {
+      await hooks.delete(tenant, hook.id);
+      const functions = userCode(hook);
+      const remove = functions ? functionsNotIn(functions, []) : [];
+      if (remove.some((entry) => entry !== null)) {
+        await deployQueue.send({ tenant, hookId: hook.id, remove }).catch((error: unknown) =>
+          // The functions carry the tenant and hook tags: the sweeper removes them later.
+          logger.warn('could not queue the removal of user functions', { hook_id: hook.id, error }),
+        );
+      }
+    }
+    const items = await deleteTenantItems(client, tableName, tenant);
+    cache.invalidate(tenant);
+    depsByTenant.delete(tenant);
+    await tenants.delete(tenant);
+    logger.info('tenant deleted', { tenant, items });
+  };
+  const tenantAdmin: TenantAdmin = {
+    tenants,
+    keys: apiKeys,
+    deleteTenant,
+    ...(config.tenancy === 'single' ? { single: config.tenant } : {}),
+  };
   const audit = new AuditStore({ client, tableName, retentionDays: config.auditRetentionDays, clock });
   const admin = createAdminRouter({
     service,
@@ -278,8 +344,12 @@ export function createApp(options: AppOptions): App {
     tenant: config.tenant,
     runner: createHookRunner(handlerDeps),
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
+    // The operator routes exist only where someone can be the operator.
+    ...(config.authMode === 'none' ? {} : { tenants: tenantAdmin }),
     events,
     audit,
+    quotas,
+    usage,
   });
   const ingestOptions = {
     bus,
@@ -289,6 +359,8 @@ export function createApp(options: AppOptions): App {
     tenant: config.tenant,
     maxEventBytes: config.maxEventBytes,
     idempotency: new IdempotencyStore({ client, tableName, clock }),
+    quota: createIngestQuota({ quotas, rate: ports.rate ?? memoryRateCounter(clock) }),
+    meter,
   };
   const ingestEvents = createIngest(ingestOptions);
   const ingestKongHttpLog = createIngest({ ...ingestOptions, toEvents: kongHttpLogEvents });
@@ -304,6 +376,9 @@ export function createApp(options: AppOptions): App {
     bus,
     queue: ports.queue,
     deadLetters: deadLetterStore,
+    apiKeys,
+    tenants,
+    deleteTenant,
     events,
     audit,
     logger,
@@ -312,6 +387,8 @@ export function createApp(options: AppOptions): App {
     dispatch,
     deliver,
     deployFunctions,
+    quotas,
+    meter,
     async settled() {
       while (background.size > 0) await Promise.all(background);
     },

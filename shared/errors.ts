@@ -58,6 +58,21 @@ export class NotFoundError extends EventHooksError {
   }
 }
 
+/** No API key, or one that is unknown or revoked (docs/saas.md): `401`, whatever the route. */
+export class UnauthorizedError extends EventHooksError {
+  override readonly status = 401;
+  override readonly retryable = false;
+  constructor(message = 'Unauthorized') {
+    super(message);
+  }
+}
+
+/** A valid key without the scope the route needs. Never for another tenant's ids: those are `404`. */
+export class ForbiddenError extends EventHooksError {
+  override readonly status = 403;
+  override readonly retryable = false;
+}
+
 /** A write that lost a race, or that would break what depends on the entity; sent again, it may pass. */
 export class ConflictError extends EventHooksError {
   override readonly status = 409;
@@ -95,6 +110,26 @@ export class ServiceUnavailableError extends EventHooksError {
   constructor(message: string, options: { retryAfterSeconds?: number; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.retryAfterSeconds = options.retryAfterSeconds ?? 5;
+  }
+}
+
+/**
+ * A tenant's quota refuses the request (events per second, hooks, user functions): `429` with
+ * `Retry-After` in Kong's `{"message"}` shape, as Kong's own rate limiting answers. Retryable: the
+ * window passes, or the tenant frees room (deletes a hook) or its operator raises the quota.
+ */
+export class QuotaExceededError extends EventHooksError {
+  override readonly status = 429;
+  override readonly retryable = true;
+  /** Which quota (`events_per_second`, `hooks`, `user_functions`), for logs and tests. */
+  readonly quota: string;
+  /** The `Retry-After` a client is given, in seconds. */
+  readonly retryAfterSeconds: number;
+
+  constructor(quota: string, message: string, options: { retryAfterSeconds?: number } = {}) {
+    super(message);
+    this.quota = quota;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
   }
 }
 
