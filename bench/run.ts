@@ -3,7 +3,7 @@
  * Every timing is measured next to a baseline in the same run and reported as a ratio; the table is
  * printed and bench/results.json written. Options:
  *   --full               the long windows and sample counts described in BENCHMARKS.md
- *   --only=a,b           run some suites: latency, throughput, noisy, gate, filter, admin, bundles, crash (crash: --full or named), fuzz
+ *   --only=a,b           run some suites: latency, throughput, deliverylog, noisy, fairness, gate, filter, record, admin, bundles, crash (crash: --full or named), fuzz
  *   --memory             run the runtime in memory instead of on a DATA_DIR (the journal's baseline)
  *   --profile[=dir]      run the runtime child under `node --cpu-prof` (default dir bench/profiles)
  *   --markdown           also print the table as Markdown
@@ -19,7 +19,10 @@ import { DEFAULT_DELIVERY_CONCURRENCY } from '../shared/ports/deliveryQueue.ts';
 import { benchAdmin } from './admin.ts';
 import { benchBundles } from './bundles.ts';
 import { crashFigures, runCrashRounds } from './crash.ts';
+import { benchDeliveryLogCost } from './deliveryLogCost.ts';
+import { benchEventRecord } from './eventRecord.ts';
 import { createWebhookHooks } from './events.ts';
+import { benchFairness } from './fairness.ts';
 import { benchFilter } from './filter.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchGate } from './gate.ts';
@@ -30,7 +33,20 @@ import { spawnRuntime } from './runtimeProcess.ts';
 import { type Figure, figure, formatMarkdown, formatTable } from './stats.ts';
 import { benchThroughputLevel, throughputFigures } from './throughput.ts';
 
-const SUITES = ['latency', 'throughput', 'noisy', 'gate', 'filter', 'admin', 'bundles', 'crash', 'fuzz'] as const;
+const SUITES = [
+  'latency',
+  'throughput',
+  'deliverylog',
+  'noisy',
+  'fairness',
+  'gate',
+  'filter',
+  'record',
+  'admin',
+  'bundles',
+  'crash',
+  'fuzz',
+] as const;
 type Suite = (typeof SUITES)[number];
 
 /** The local delivery queue's worker concurrency: the raw client runs at the same. */
@@ -41,9 +57,12 @@ const PLANS = {
   quick: {
     latency: { events: 1000, warmup: 50 },
     throughput: { windowMs: 5_000, warmupMs: 1_000 },
+    deliveryLog: { fanOut: 10, rounds: 2, windowMs: 1_500, warmupMs: 200 },
     noisy: { eventsPerSecond: 100, phaseMs: 5_000, warmupMs: 1_000, arrivalTimeoutMs: 30_000 },
+    fairness: { phaseMs: 4_000, warmupMs: 1_000, arrivalTimeoutMs: 20_000 },
     gate: { windowMs: 3_000, rounds: 3, concurrency: 8, hooksPerScenario: 2 },
     filter: { windowMs: 3_000, rounds: 3, concurrency: 8, hooks: 10 },
+    record: { windowMs: 3_000, rounds: 10, concurrency: 8, hooks: 10 },
     admin: { hooks: 500, lists: 20 },
     bundles: { runs: 7 },
     crash: { rounds: 20, eventsPerRound: 120 },
@@ -52,9 +71,12 @@ const PLANS = {
   full: {
     latency: { events: 3000, warmup: 100 },
     throughput: { windowMs: 30_000, warmupMs: 2_000 },
+    deliveryLog: { fanOut: 10, rounds: 4, windowMs: 10_000, warmupMs: 1_000 },
     noisy: { eventsPerSecond: 100, phaseMs: 20_000, warmupMs: 2_000, arrivalTimeoutMs: 60_000 },
+    fairness: { phaseMs: 20_000, warmupMs: 2_000, arrivalTimeoutMs: 60_000 },
     gate: { windowMs: 15_000, rounds: 5, concurrency: 8, hooksPerScenario: 2 },
     filter: { windowMs: 5_000, rounds: 5, concurrency: 8, hooks: 10 },
+    record: { windowMs: 10_000, rounds: 20, concurrency: 8, hooks: 10 },
     admin: { hooks: 1000, lists: 100 },
     bundles: { runs: 20 },
     crash: { rounds: 30, eventsPerRound: 300 },
@@ -112,6 +134,33 @@ async function runtimeSuites(args: ReturnType<typeof parseArgs>, plan: (typeof P
       hooks = count;
       await runtime.idle();
     };
+    /** The delivery log's cost: this runtime (log on) against one with DELIVERY_LOG=false, both on a DATA_DIR. */
+    const deliveryLogSuite = async (): Promise<Figure[]> => {
+      const { fanOut, rounds, windowMs, warmupMs } = plan.deliveryLog;
+      log(`delivery log: on against off, fan-out ${fanOut}, ${rounds} interleaved rounds of ${windowMs / 1000} s`);
+      // Both runtimes with the same hooks: this one has `fanOut` now (the throughput levels go up).
+      await ensureHooks(fanOut);
+      const offDir = args.memory ? undefined : await mkdtemp(join(tmpdir(), 'event-hooks-bench-nolog-'));
+      const off = await spawnRuntime({ ...(offDir ? { dataDir: offDir } : {}), env: { DELIVERY_LOG: 'false' } });
+      try {
+        await createWebhookHooks(client, off.url, receiver.url, fanOut);
+        await off.idle();
+        return await benchDeliveryLogCost({
+          on: runtime,
+          off,
+          client,
+          receiver,
+          fanOut,
+          concurrency: QUEUE_CONCURRENCY,
+          rounds,
+          windowMs,
+          warmupMs,
+        });
+      } finally {
+        await off.close();
+        if (offDir) await rm(offDir, { recursive: true, force: true });
+      }
+    };
     if (args.only.has('latency')) {
       log(`latency: ${plan.latency.events} events after ${plan.latency.warmup} warm-up`);
       await ensureHooks(1);
@@ -131,6 +180,9 @@ async function runtimeSuites(args: ReturnType<typeof parseArgs>, plan: (typeof P
           ...plan.throughput,
         });
         figures.push(...throughputFigures(result, plan.throughput.windowMs, !args.full));
+        // Between the levels, while the runtime has exactly the comparison's hooks.
+        if (args.only.has('deliverylog') && fanOut === plan.deliveryLog.fanOut)
+          figures.push(...(await deliveryLogSuite()));
       }
       const memory = await runtime.memory();
       const mb = (bytes: number) => bytes / 2 ** 20;
@@ -144,6 +196,7 @@ async function runtimeSuites(args: ReturnType<typeof parseArgs>, plan: (typeof P
         }),
       );
     }
+    if (args.only.has('deliverylog') && !args.only.has('throughput')) figures.push(...(await deliveryLogSuite()));
   } finally {
     client.close();
     await runtime.close();
@@ -180,8 +233,16 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   log(`${args.full ? 'full' : 'quick'} run: ${[...args.only].join(', ')}`);
 
-  if (args.only.has('latency') || args.only.has('throughput')) figures.push(...(await runtimeSuites(args, plan)));
+  if (args.only.has('latency') || args.only.has('throughput') || args.only.has('deliverylog')) {
+    figures.push(...(await runtimeSuites(args, plan)));
+  }
   if (args.only.has('noisy')) figures.push(...(await noisySuite(plan)));
+  if (args.only.has('fairness')) {
+    log(
+      `fairness: tenant B at 50 events/s for ${plan.fairness.phaseMs / 1000} s alone, then next to tenant A at 1,000/s against a quota of 500/s`,
+    );
+    figures.push(...(await benchFairness(plan.fairness)));
+  }
   if (args.only.has('gate')) {
     log('gate: snooze and on_change against no gate');
     figures.push(...(await benchGate(plan.gate)));
@@ -189,6 +250,10 @@ async function main(): Promise<void> {
   if (args.only.has('filter')) {
     log('filter: a 10-clause filter on every hook against none');
     figures.push(...(await benchFilter(plan.filter)));
+  }
+  if (args.only.has('record')) {
+    log('record: each event’s record written to the local event log against none');
+    figures.push(...(await benchEventRecord(plan.record)));
   }
   if (args.only.has('admin')) {
     log(`admin: ${plan.admin.hooks} hooks`);

@@ -4,12 +4,14 @@ import type { HostCommand, HostMessage } from './runtimeHost.ts';
 
 export interface RuntimeProcess {
   url: string;
+  /** With `BENCH_TENANT_FRONT=1` in `env`: the bench-only front that takes a tenant in the path (runtimeHost.ts). */
+  tenantUrl?: string;
   /** RSS right after start, before any hook or event. */
   startRss: number;
   /** Resolves when the runtime has nothing in flight (bus, queue, background pings). */
   idle(timeoutMs?: number): Promise<void>;
-  /** Current RSS, the sampled peak since the last reset (every 25 ms), and the OS's lifetime maximum. */
-  memory(options?: { resetPeak?: boolean }): Promise<{ rss: number; peakRss: number; maxRss: number }>;
+  /** Current RSS, the sampled peak since the last reset (every 25 ms), the OS's lifetime maximum, and CPU time used (ms). */
+  memory(options?: { resetPeak?: boolean }): Promise<{ rss: number; peakRss: number; maxRss: number; cpuMs: number }>;
   /** SIGKILL, as a crash: no shutdown runs. Resolves when the process has exited. */
   kill(): Promise<void>;
   close(): Promise<void>;
@@ -104,13 +106,14 @@ export async function spawnRuntime(
 
   return {
     url: ready.url,
+    ...(ready.tenantUrl ? { tenantUrl: ready.tenantUrl } : {}),
     startRss: ready.rss,
     async idle(timeoutMs) {
       await command({ cmd: 'idle' }, timeoutMs);
     },
     async memory(memoryOptions) {
       const reply = await command({ cmd: 'memory', ...(memoryOptions?.resetPeak ? { resetPeak: true } : {}) });
-      return { rss: reply.rss ?? 0, peakRss: reply.peakRss ?? 0, maxRss: reply.maxRss ?? 0 };
+      return { rss: reply.rss ?? 0, peakRss: reply.peakRss ?? 0, maxRss: reply.maxRss ?? 0, cpuMs: reply.cpuMs ?? 0 };
     },
     async kill() {
       if (!exited) child.kill('SIGKILL');

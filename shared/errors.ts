@@ -58,6 +58,21 @@ export class NotFoundError extends EventHooksError {
   }
 }
 
+/** No API key, or one that is unknown or revoked (docs/saas.md): `401`, whatever the route. */
+export class UnauthorizedError extends EventHooksError {
+  override readonly status = 401;
+  override readonly retryable = false;
+  constructor(message = 'Unauthorized') {
+    super(message);
+  }
+}
+
+/** A valid key without the scope the route needs. Never for another tenant's ids: those are `404`. */
+export class ForbiddenError extends EventHooksError {
+  override readonly status = 403;
+  override readonly retryable = false;
+}
+
 /** A write that lost a race, or that would break what depends on the entity; sent again, it may pass. */
 export class ConflictError extends EventHooksError {
   override readonly status = 409;
@@ -99,6 +114,26 @@ export class ServiceUnavailableError extends EventHooksError {
 }
 
 /**
+ * A tenant's quota refuses the request (events per second, hooks, user functions): `429` with
+ * `Retry-After` in Kong's `{"message"}` shape, as Kong's own rate limiting answers. Retryable: the
+ * window passes, or the tenant frees room (deletes a hook) or its operator raises the quota.
+ */
+export class QuotaExceededError extends EventHooksError {
+  override readonly status = 429;
+  override readonly retryable = true;
+  /** Which quota (`events_per_second`, `hooks`, `user_functions`), for logs and tests. */
+  readonly quota: string;
+  /** The `Retry-After` a client is given, in seconds. */
+  readonly retryAfterSeconds: number;
+
+  constructor(quota: string, message: string, options: { retryAfterSeconds?: number } = {}) {
+    super(message);
+    this.quota = quota;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  }
+}
+
+/**
  * `POST /event-hooks/{id}/test` ran the hook and it failed. Kong answers `500` with its own message
  * (typo included) and the reason in `err`; scripts match on it, so this is the one deliberate 500.
  */
@@ -117,6 +152,8 @@ export class DeliveryError extends EventHooksError {
   override readonly retryable: boolean;
   readonly statusCode: number | undefined;
   readonly retryAfterMs: number | undefined;
+  /** The receiver's answer when there was one, for the delivery log. */
+  response: { headers: Record<string, string>; body: string } | undefined;
 
   constructor(
     message: string,
@@ -161,4 +198,14 @@ export function flattenFieldErrors(fields: FieldErrors, prefix = ''): string[] {
     else out.push(...flattenFieldErrors(value, `${path}.`));
   }
   return out;
+}
+
+/**
+ * A sealed hook secret that does not open: the key (the data folder's key file, or the KMS key) is
+ * not the one it was sealed with, or the value was altered or moved to another hook. Not retried:
+ * the same key fails the same way until an operator restores the right one.
+ */
+export class SecretDecryptionError extends EventHooksError {
+  override readonly status = 500;
+  override readonly retryable = false;
 }

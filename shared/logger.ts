@@ -18,6 +18,14 @@ export interface Logger {
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_KEY = /secret|password|authorization|signature|token|api[-_]?key|credential|cookie/i;
 
+/**
+ * Whether a key or header name names a secret (`secret`, `Authorization`, `X-Api-Key`…): what the
+ * logs redact, and which hook header values are sealed at rest.
+ */
+export function isSecretName(name: string): boolean {
+  return SECRET_KEY.test(name);
+}
+
 /** Deep copy with secret-looking keys masked; errors become `{ name, message }`. */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[depth]';
@@ -45,6 +53,19 @@ const invocationFields = new AsyncLocalStorage<Record<string, unknown>>();
  */
 export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T): T {
   return invocationFields.run({ ...invocationFields.getStore(), ...fields }, fn);
+}
+
+/**
+ * Adds `fields` to every line written while `fn` runs, inside an invocation's context (on Lambda:
+ * the tenant, event, hook and delivery a piece of work concerns). Outside one (the local runtime,
+ * which adds no async context for the cost of it) it only runs `fn`: local lines name their hook,
+ * event and delivery in their own fields.
+ *
+ * @example withLogFields({ tenant: job.tenant, hook_id: job.hookId, delivery_id: job.deliveryId }, () => deliver(job))
+ */
+export function withLogFields<T>(fields: Record<string, unknown>, fn: () => T): T {
+  const current = invocationFields.getStore();
+  return current === undefined ? fn() : invocationFields.run({ ...current, ...fields }, fn);
 }
 
 export interface LoggerOptions {

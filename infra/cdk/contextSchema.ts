@@ -38,6 +38,13 @@ export const ContextSchema = Type.Object({
   ),
   tracing: bool('X-Ray tracing.'),
   queueAgeAlarmSeconds: int('Age of the oldest delivery that raises the alarm.'),
+  captureBodies: bool('Keep event data and bodies over 1 KB in the records.'),
+  eventRetentionDays: int("Days an event's record is kept."),
+  quotas: Type.Optional(
+    Type.Union([Type.String(), Type.Record(Type.String(), Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]))], {
+      description: "JSON: every tenant's default quotas, quota name → count or `null` (no limit).",
+    }),
+  ),
   memorySizes: Type.Optional(
     Type.Record(Type.String(), Type.Integer({ minimum: 128 }), { description: 'JSON: function name → memory (MB).' }),
   ),

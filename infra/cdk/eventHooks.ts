@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,6 +14,7 @@ import { MAX_USER_FUNCTION_PREFIX_LENGTH } from '../../shared/adapters/aws/userF
 import { AWS_RETRY_POLICY } from '../../shared/delivery/retryPolicy.ts';
 import { DEFAULT_TENANT } from '../../shared/hooks/hook.ts';
 import type { LogLevel } from '../../shared/logger.ts';
+import type { QuotaOverrides } from '../../shared/quotas/quotas.ts';
 import { TABLE_SCHEMA } from '../../shared/store/table.ts';
 import type { FunctionName } from '../bundle.ts';
 import { EventHooksHttpApi } from './api.ts';
@@ -106,6 +108,36 @@ export interface EventHooksProps extends FunctionCodeProps {
   tracing?: boolean;
   /** Age of the oldest delivery message that raises the `DeliveryQueueAge` alarm. Default 30 minutes. */
   queueAgeAlarmThreshold?: Duration;
+  /**
+   * `CAPTURE_BODIES`: keep event data over 1 KB in event records (`GET /events/{id}`), and bodies in
+   * the delivery log. Default true; false keeps only their size, and stores less.
+   */
+  captureBodies?: boolean;
+  /** `EVENT_RETENTION_DAYS`: how long event records are kept (DynamoDB TTL, checked on read too). Default 7. */
+  eventRetentionDays?: number;
+  /**
+   * Every tenant's quotas unless its operator set others (`QUOTA_*`, docs/saas.md § Quotas): a count
+   * each, `null` for no limit. Default: those of the deployment's tenancy.
+   */
+  quotas?: QuotaOverrides;
+  /**
+   * The delivery log (docs/operations.md): `enabled` (`DELIVERY_LOG`, default true), `retentionDays`
+   * (`DELIVERY_LOG_RETENTION_DAYS`, default 7); its bodies follow `captureBodies`. See docs/deploy.md
+   * for what it costs per million deliveries.
+   */
+  deliveryLog?: { enabled?: boolean; retentionDays?: number };
+  /** Auto-disable of failing hooks: after `failures` failed deliveries in a row (0: never; default 50) spanning `window` (default 5 days). */
+  autoDisable?: { failures?: number; window?: Duration };
+}
+
+/** The `QUOTA_*` variables of the quotas set in props (`none` for no limit). */
+export function quotaEnvironment(quotas: QuotaOverrides): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(quotas).map(([name, value]) => [
+      `QUOTA_${name.toUpperCase()}`,
+      value === null ? 'none' : String(value),
+    ]),
+  );
 }
 
 /** The functions that get reserved concurrency; delivery is capped by its event source instead. */
@@ -126,6 +158,8 @@ export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
  */
 export class EventHooks extends Construct {
   readonly table: dynamodb.Table;
+  /** Seals hook secrets at rest (envelope encryption; docs/saas.md, "Secrets at rest"). */
+  readonly secretsKey: kms.Key;
   readonly bus: events.EventBus;
   readonly dispatchRule: events.Rule;
   readonly deliveryQueue: sqs.Queue;
@@ -175,6 +209,13 @@ export class EventHooks extends Construct {
       partitionKey: { name: TABLE_SCHEMA.bySourceIndex.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: TABLE_SCHEMA.bySourceIndex.sortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    // Kept as long as the table: without it, the secrets the table holds could never be opened again.
+    this.secretsKey = new kms.Key(this, 'SecretsKey', {
+      description: `event-hooks ${prefix}: hook secrets at rest`,
+      enableKeyRotation: true,
+      removalPolicy: (props.deletionProtection ?? true) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${prefix}-bus` });
@@ -234,7 +275,15 @@ export class EventHooks extends Construct {
       HOOK_CACHE_CHECK_MS: String(props.hookCacheCheckMs ?? 1000),
       BLOCK_PRIVATE_NETWORKS: String(props.blockPrivateNetworks ?? true),
       LOG_LEVEL: props.logLevel ?? 'info',
+      CAPTURE_BODIES: String(props.captureBodies ?? true),
+      EVENT_RETENTION_DAYS: String(props.eventRetentionDays ?? 7),
       METRICS_NAMESPACE: this.metricsNamespace,
+      DELIVERY_LOG: String(props.deliveryLog?.enabled ?? true),
+      DELIVERY_LOG_RETENTION_DAYS: String(props.deliveryLog?.retentionDays ?? 7),
+      AUTO_DISABLE_FAILURES: String(props.autoDisable?.failures ?? 50),
+      AUTO_DISABLE_WINDOW_SECONDS: String((props.autoDisable?.window ?? Duration.days(5)).toSeconds()),
+      SECRETS_KEY_ARN: this.secretsKey.keyArn,
+      ...quotaEnvironment(props.quotas ?? {}),
       ...this.userFunctionDeployment.environment,
     };
 

@@ -1,20 +1,22 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { TABLE_SCHEMA } from '../../shared/store/table.ts';
 import type { FunctionName } from '../bundle.ts';
 
 /** Table actions per function: exactly the calls its code makes. */
 export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
-  // hooks, user sources and dead letters: read, list, create, update, delete
+  // hooks, user sources and dead letters: read, list, create, update, delete; event records: read
   admin: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   // the catalog (user sources) and its version, to check events before accepting them
   ingest: ['dynamodb:GetItem', 'dynamodb:Query'],
-  // hooks by source (the GSI), the hooks version, conditional writes of gate items, threshold counts
+  // hooks by source (the GSI), the hooks version, conditional writes of gate items, threshold counts, event records
   dispatcher: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  // the hook of a job by id (and the hooks version and catalog the cache checks); dead letters
-  delivery: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
+  // the hook of a job by id (and the hooks version and catalog the cache checks); dead letters; the
+  // delivery log; auto-disable (a conditional hook write and the hooks version bump)
+  delivery: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   // a presented key's item, found by its prefix (api-keys mode only)
   authorizer: ['dynamodb:GetItem', 'dynamodb:Query'],
   // deployer and sweeper: granted with the rest of their permissions by UserFunctionDeployment
@@ -23,12 +25,27 @@ export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
 /** Ingest's writes, allowed only on idempotency items (partition keys `T#<tenant>#IDEM#…`). */
 export const INGEST_IDEMPOTENCY_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
+/** Usage counters (docs/saas.md § Metering): added to with `UpdateItem … ADD`, by whoever counted. */
+export const USAGE_KEYS = 'T#*#USAGE';
+/** A tenant's events per second window (docs/saas.md § Quotas): the ingest function's alone. */
+export const RATE_KEYS = 'T#*#RATE#*';
+
 /** The resources the grants name; the construct passes itself (kept structural, so this module does not import it back). */
 export interface GrantTargets {
   table: dynamodb.ITable;
   bus: events.IEventBus;
   deliveryQueue: sqs.IQueue;
+  secretsKey: kms.IKey;
 }
+
+/**
+ * The hook secrets key, used only with the encryption context the service sets (tenant and hook):
+ * `kms:EncryptionContextKeys` must be present and name nothing else.
+ */
+export const SECRETS_KEY_CONDITIONS = {
+  'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant', 'hook'] },
+  Null: { 'kms:EncryptionContextKeys': 'false' },
+};
 
 export interface GrantProps {
   /** Every service function's role; the authorizer's only when it is deployed. */
@@ -62,8 +79,18 @@ export function grantLeastPrivilege(hooks: GrantTargets, props: GrantProps): voi
   allow(roles.ingest, INGEST_IDEMPOTENCY_ACTIONS, [hooks.table.tableArn], {
     'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*#IDEM#*'] },
   });
+  // Events per second windows and the usage of accepted events; those items only.
+  allow(roles.ingest, ['dynamodb:UpdateItem'], [hooks.table.tableArn], {
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [RATE_KEYS, USAGE_KEYS] },
+  });
+  // The usage of deliveries and function calls; those items only.
+  allow(roles.delivery, ['dynamodb:UpdateItem'], [hooks.table.tableArn], {
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [USAGE_KEYS] },
+  });
   // The admin function emits the `event-hooks` source's own events (hook created, updated, deleted).
   allow(roles.admin, ['events:PutEvents'], [hooks.bus.eventBusArn]);
+  // The delivery function emits `event_hooks/disabled` when it auto-disables a failing hook.
+  allow(roles.delivery, ['events:PutEvents'], [hooks.bus.eventBusArn]);
 
   allow(roles.dispatcher, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn]);
   // Retries go back on the delivery queue (final failures are stored in the table as dead letters;
@@ -71,6 +98,12 @@ export function grantLeastPrivilege(hooks: GrantTargets, props: GrantProps): voi
   allow(roles.delivery, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn]);
   // Replaying a dead letter puts its job back on the delivery queue.
   allow(roles.admin, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn]);
+
+  // Hook secrets: sealed where hooks are written (admin), opened where they are answered, tested and
+  // pinged (admin) and delivered (delivery). No other function can read them.
+  const key = [hooks.secretsKey.keyArn];
+  allow(roles.admin, ['kms:GenerateDataKey', 'kms:Decrypt'], key, SECRETS_KEY_CONDITIONS);
+  allow(roles.delivery, ['kms:Decrypt'], key, SECRETS_KEY_CONDITIONS);
 
   // Creating, updating and deleting user-code functions (and passing their role) is the deploy
   // worker's and the sweeper's alone: see UserFunctionDeployment.connect.

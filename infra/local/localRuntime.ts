@@ -2,17 +2,22 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { httpHandler } from '../../functions/http.ts';
+import { httpHandler, toApiRequest } from '../../functions/http.ts';
 import { createAwsFunctionRunner } from '../../shared/adapters/aws/functionRunner.ts';
 import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts';
 import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
-import { createLocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
+import { LocalEventLog } from '../../shared/adapters/local/eventLog.ts';
+import { createLocalFunctionRunner, type LocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
+import { LocalDeliveryLog } from '../../shared/adapters/local/localDeliveryLog.ts';
 import { createLocalMetrics, type LocalMetrics, PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/local/metrics.ts';
 import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
 import { keptElsewhere } from '../../shared/adapters/local/queuePersistence.ts';
-import { type App, createApp } from '../../shared/app.ts';
-import { type Config, loadConfig } from '../../shared/config.ts';
+import { createLocalSecretCipher, KEY_FILE_NAME } from '../../shared/adapters/local/secretCipher.ts';
+import type { ApiRequest, ApiResponse } from '../../shared/admin/http.ts';
+import { type App, createApp, deliveryLogSettings } from '../../shared/app.ts';
+import { type Authenticate, authenticated, createAuthenticator } from '../../shared/auth/authenticate.ts';
+import { type Config, checkExposure, loadConfig } from '../../shared/config.ts';
 import { LOCAL_RETRY_POLICY, retryPolicyFromEnv } from '../../shared/delivery/retryPolicy.ts';
 import type { HookEvent } from '../../shared/events/envelope.ts';
 import { createHttpSender } from '../../shared/http/httpSender.ts';
@@ -57,6 +62,8 @@ export interface LocalRuntime {
   journal: DeliveryJournal | undefined;
   /** What the pipeline counted since the start, served at `GET /metrics`. */
   metrics: LocalMetrics;
+  /** Where user code runs (child processes). */
+  functions: LocalFunctionRunner;
   /** Stops accepting requests and events, drains or persists queued deliveries, closes the store. */
   close(): Promise<void>;
 }
@@ -106,12 +113,23 @@ async function restore(
 /** Where Prometheus scrapes the local runtime. */
 export const METRICS_PATH = '/metrics';
 
-function prometheusScrape(metrics: LocalMetrics): HttpLambda {
-  return async () => ({
+function prometheusScrape(metrics: LocalMetrics, guard: Guard): HttpLambda {
+  const scrape = guard(async () => ({
     statusCode: 200,
     headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
     body: metrics.exposition(),
-  });
+  }));
+  return async (event) => scrape(toApiRequest(event));
+}
+
+type Guard = (router: (request: ApiRequest) => Promise<ApiResponse>) => (request: ApiRequest) => Promise<ApiResponse>;
+
+/**
+ * The local edge: with AUTH_MODE=api-keys every request passes the key check (shared/auth) before
+ * its handler, as the Lambda authorizer does on AWS; with none, requests go through unchanged.
+ */
+function edgeGuard(authenticate: Authenticate | undefined, logger: Logger): Guard {
+  return (router) => (authenticate ? authenticated(authenticate, router, logger) : router);
 }
 
 /**
@@ -141,6 +159,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
+  // Settings are checked before anything starts, so a refused combination leaves nothing running.
+  checkExposure(options.host ?? '127.0.0.1', loadConfig({ ...env, RUNTIME: 'local' }));
   const dataDir = options.memory ? undefined : (options.dataDir ?? join(process.cwd(), '.data'));
   const fsync = journalFsync(env); // before anything starts, so a bad value leaves nothing running
   // Owner-only: the store and the journal hold hook secrets and every accepted event's data.
@@ -149,6 +169,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     chmodSync(dataDir, 0o700);
   }
   const sweepIntervalMs = sweepIntervalFromEnv(env);
+  // Before the store starts, so a bad key file leaves nothing running; in memory, the key is too.
+  const secrets = createLocalSecretCipher(dataDir ? { keyFile: join(dataDir, KEY_FILE_NAME) } : {});
 
   const external = options.dynamodbEndpoint ?? env.DYNAMODB_ENDPOINT;
   const store = external
@@ -185,6 +207,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         fsync,
       })
     : undefined;
+  // Event records (GET /events/{id}) in files of their own beside the journal, not in the store.
+  const eventLog = await LocalEventLog.open({
+    ...(dataDir ? { dir: join(dataDir, 'events') } : {}),
+    logger,
+    clock,
+    fsync,
+  });
+  // The delivery log goes through the same group-committed file writes, in its own file.
+  const deliveryLog = config.deliveryLog
+    ? await LocalDeliveryLog.open({
+        ...(dataDir ? { path: join(dataDir, 'deliveries.log') } : {}),
+        settings: deliveryLogSettings(config),
+        logger,
+        clock,
+        fsync,
+        maxRecords: config.deliveryLogMaxRecords,
+      })
+    : undefined;
   const backlog = journal?.backlog();
   const metrics = createLocalMetrics();
   const queue = createLocalDeliveryQueue({
@@ -192,6 +232,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     clock,
     concurrency: config.deliveryConcurrency,
     concurrencyPerHook: config.deliveryConcurrencyPerHook,
+    // Received only once started, after the app exists.
+    concurrencyPerTenant: (tenant) => app.quotas.peek(tenant).deliveries_in_flight ?? Number.POSITIVE_INFINITY,
     ...(journal ? { persistence: keptElsewhere(logger, 'journal') } : {}),
     // Jobs SQS would redrive go where the delivery worker's dead letters go, so /dead-letters shows both.
     onDeadLetter: async (entry) => {
@@ -216,6 +258,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       queue: journal ? journal.journaledQueue(queue) : queue,
       functions,
       http,
+      events: eventLog,
+      ...(deliveryLog ? { deliveryLog } : {}),
+      secrets,
     },
   });
   // The embedded store has no TTL: expired items are deleted here (reads hide them meanwhile).
@@ -227,10 +272,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     intervalMs: sweepIntervalMs,
   });
   metrics.gauge('queue_depth', () => queue.size());
+  // Usage is written in batches: every METERING_FLUSH_MS, and once more at close.
+  let meteringTimer: (() => void) | undefined;
+  const scheduleMetering = () => {
+    meteringTimer = clock.setTimer(Math.max(100, config.meteringFlushMs), () => {
+      app.meter.flush().finally(() => {
+        if (meteringTimer) scheduleMetering();
+      });
+    });
+  };
+  scheduleMetering();
   const current = () => Promise.resolve(app);
   const localBus = bus as unknown as LocalEventBus;
   const lostCompletion = (job: DeliveryJob, error: unknown) =>
     logger.warn('could not record a finished delivery; a restart sends it again', {
+      hook_id: job.hookId,
       delivery_id: job.deliveryId,
       error,
     });
@@ -251,19 +307,25 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   if (backlog) await restore(queue, localBus, [...backlog.jobs, ...imported], backlog.undispatched, clock, logger);
 
+  const guard = edgeGuard(
+    config.authMode === 'api-keys'
+      ? createAuthenticator({ resolver: app.apiKeys, operatorKey: config.operatorKey as string })
+      : undefined,
+    logger,
+  );
   const server = createApiGatewayServer(
     [
       ...INGEST_ROUTES.map((route) => ({
         method: route.methods[0],
         path: route.path,
-        handler: accessLogged(httpHandler(current, (a) => a.ingest) as unknown as HttpLambda, logger, clock),
+        handler: accessLogged(httpHandler(current, (a) => guard(a.ingest)) as unknown as HttpLambda, logger, clock),
       })),
       // Local only, beside the Admin API rather than in it: on AWS the same metrics go to CloudWatch.
-      { method: 'GET', path: METRICS_PATH, handler: prometheusScrape(metrics) },
+      { method: 'GET', path: METRICS_PATH, handler: prometheusScrape(metrics, guard) },
       {
         method: '*',
         path: '*',
-        handler: accessLogged(httpHandler(current, (a) => a.admin) as unknown as HttpLambda, logger, clock),
+        handler: accessLogged(httpHandler(current, (a) => guard(a.admin)) as unknown as HttpLambda, logger, clock),
       },
     ],
     {
@@ -289,6 +351,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     bus: localBus,
     journal,
     metrics,
+    functions,
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -296,8 +359,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await localBus.stop();
         await queue.stop({ drainMs: options.drainMs ?? 5_000 });
         await app.settled();
+        meteringTimer?.();
+        meteringTimer = undefined;
+        // After the queue and the bus stopped: nothing counts any more.
+        await app.meter.flush();
         // What is left (not delivered within drainMs) stays in the journal for the next start.
         await journal?.close();
+        await eventLog.close();
+        await deliveryLog?.close();
         server.closeAllConnections();
         await closed;
         await functions.close();

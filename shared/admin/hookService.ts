@@ -12,8 +12,9 @@ import type { EventHook } from '../hooks/hook.ts';
 import { type EventDefinitionFromSchema, EventDefinitionSchema, withDefaults } from '../hooks/schemas.ts';
 import { isUuid, mergePatch, validateHook } from '../hooks/validate.ts';
 import type { Clock } from '../ports/clock.ts';
-import { emptyRecord, isReservedName, reservedNameMessage, setOwn } from '../records.ts';
+import { emptyRecord, getOwn, isReservedName, reservedNameMessage, setOwn } from '../records.ts';
 import { compile, failedAt, kongErrors } from '../schema/kongErrors.ts';
+import type { HookSecrets } from '../secrets/hookSecrets.ts';
 import type { HookPage, HookStore, StoredHook } from '../store/hookStore.ts';
 import type { SourceStore } from '../store/sourceStore.ts';
 import {
@@ -38,11 +39,21 @@ export interface HookServiceDeps {
   hooks: HookStore;
   sources: SourceStore;
   clock: Clock;
+  /**
+   * Opens the secrets the store keeps sealed: the Admin API answers hooks as Kong does, secrets
+   * included, and merges and validates a patch against the plaintext.
+   */
+  secrets?: HookSecrets;
   userCodeSyntaxError?: (code: string) => string | undefined;
   /** The prefix of the user-code functions this deployment creates; hooks may not name those. */
   reservedFunctionPrefix?: string;
   /** Why the outbound sender would refuse a webhook URL (see `ConfigOptions.destinationRefusal`). */
   destinationRefusal?: (url: string) => string | undefined;
+  /**
+   * The checks of a create or update that only running can make (locally, that user code loads to a
+   * function). `beforeWrite` runs them on a write; a dry run runs only these, storing nothing.
+   */
+  verifyWrite?: (change: HookChange) => Promise<void>;
   /**
    * Runs before a hook is stored (sets the `deployment` state of a hook with user code, on the hook
    * it is given, which is what is stored and answered) and may reject to refuse the write.
@@ -116,7 +127,8 @@ export class HookService {
   async list(tenant: string, options: { size: number; offset?: string }): Promise<HookPage> {
     const page = await this.deps.hooks.list(tenant, options);
     const now = this.nowSeconds();
-    return { ...page, hooks: page.hooks.map((hook) => withRuleFields(withLiveSecrets(hook, now))) };
+    const hooks = await Promise.all(page.hooks.map((hook) => this.open(tenant, hook)));
+    return { ...page, hooks: hooks.map((hook) => withRuleFields(withLiveSecrets(hook, now))) };
   }
 
   async get(tenant: string, id: string): Promise<EventHook> {
@@ -157,8 +169,14 @@ export class HookService {
     return hook;
   }
 
-  /** Creates or replaces the hook with this id. */
-  async put(tenant: string, id: string, body: unknown): Promise<EventHook> {
+  /**
+   * Creates or replaces the hook with this id. With `dryRun` every check of the write runs (the
+   * tenant's catalog, user code, the destination policy, `verifyWrite`) and the hook that would be
+   * stored is answered, but nothing is stored, deployed, pinged or emitted: `event-hooks apply`
+   * validates a whole file this way before it writes anything, and diffs what would be stored
+   * against what is.
+   */
+  async put(tenant: string, id: string, body: unknown, options: { dryRun?: boolean } = {}): Promise<EventHook> {
     const stored = await this.stored(tenant, id);
     const input =
       body && typeof body === 'object' && !Array.isArray(body) ? { ...(clientFields(body) as object), id } : body;
@@ -172,6 +190,10 @@ export class HookService {
     } as EventHook;
     carryPreviousSecret(hook, stored?.hook, this.nowSeconds());
     const operation = stored ? 'update' : 'create';
+    if (options.dryRun) {
+      await this.deps.verifyWrite?.({ tenant, operation, hook, ...(stored ? { old: stored.hook } : {}) });
+      return withRuleFields(hook);
+    }
     await this.write({ tenant, operation, hook, ...(stored ? { old: stored.hook } : {}) }, () =>
       this.deps.hooks.replace(tenant, hook, stored?.rev),
     );
@@ -180,6 +202,7 @@ export class HookService {
 
   async delete(tenant: string, id: string): Promise<void> {
     if (!isUuid(id)) return;
+    // Kept sealed: a delete needs none of its secrets (its change event redacts them anyway).
     const old = await this.deps.hooks.delete(tenant, id);
     if (old) await this.deps.afterWrite?.({ tenant, operation: 'delete', hook: old, old });
   }
@@ -228,7 +251,12 @@ export class HookService {
 
   /** Every stored hook has a UUID (it is checked on every write), so no other id is looked up. */
   private async stored(tenant: string, id: string): Promise<StoredHook | undefined> {
-    return isUuid(id) ? this.deps.hooks.get(tenant, id) : undefined;
+    const stored = isUuid(id) ? await this.deps.hooks.get(tenant, id) : undefined;
+    return stored && { hook: await this.open(tenant, stored.hook), rev: stored.rev };
+  }
+
+  private open(tenant: string, hook: EventHook): Promise<EventHook> {
+    return this.deps.secrets ? this.deps.secrets.open(tenant, hook) : Promise.resolve(hook);
   }
 
   private async validateOptions(tenant: string) {

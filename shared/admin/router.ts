@@ -1,12 +1,27 @@
 import packageJson from '../../package.json' with { type: 'json' };
-import { BadRequestError, DeliveryError, HookTestFailedError, NotFoundError, NotImplementedError } from '../errors.ts';
+import {
+  BadRequestError,
+  DeliveryError,
+  HookTestFailedError,
+  InvalidSizeError,
+  NotFoundError,
+  NotImplementedError,
+} from '../errors.ts';
+import type { EventRecords } from '../events/eventRecord.ts';
 import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
-import type { Logger } from '../logger.ts';
+import { type Logger, redact } from '../logger.ts';
+import type { UsageStore } from '../metering/usageStore.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
+import type { Deliveries } from '../pipeline/deliveries.ts';
 import { INGEST_ROUTES } from '../pipeline/ingest.ts';
+import type { QuotaBook } from '../quotas/quotaBook.ts';
+import type { AuditStore } from '../store/auditStore.ts';
+import { auditRoutes, isAuditedChange, recordChange, resourceOf } from './auditRoutes.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
+import { deliveryEntity, hookDeliveries, hookHealthRoute, replayDelivery } from './deliveryRoutes.ts';
+import { eventRoutes } from './eventRoutes.ts';
 import type { HookService } from './hookService.ts';
 import {
   type ApiRequest,
@@ -22,6 +37,9 @@ import {
 import { REQUEST_LIMITS } from './limits.ts';
 import { openApiDocument } from './openapi.ts';
 import { pageSize } from './query.ts';
+import { quotaRoutes } from './quotaRoutes.ts';
+import { type TenantAdmin, tenantRoutes } from './tenantRoutes.ts';
+import { usageRoutes } from './usageRoutes.ts';
 
 /** Runs a hook on demand (`/test`, `/ping`); comes with the event pipeline. */
 export interface HookRunner {
@@ -34,12 +52,25 @@ export interface HookRunner {
 export interface AdminRouterOptions {
   service: HookService;
   logger: Logger;
+  /** The tenant of a request without a principal (auth off); a principal's tenant wins. */
   tenant: string;
   runner?: HookRunner;
   /** `/dead-letters`; answered 404 when absent. */
   deadLetters?: DeadLetters;
+  /** The delivery log's routes (`/deliveries`, a hook's deliveries and health); answered 404 when absent. */
+  deliveries?: Deliveries;
+  /** `GET /events/{id}`; answered 404 when absent. */
+  events?: EventRecords;
+  /** Where every change is recorded, served by `GET /audit`; answered 404 and recorded nowhere when absent. */
+  audit?: AuditStore;
+  /** `/tenants/{id}/quotas`; answered 501 when absent. */
+  quotas?: QuotaBook;
+  /** `/tenants/{id}/usage`; answered 501 when absent. */
+  usage?: UsageStore;
   /** Largest accepted request body (default 256 KiB). */
   maxBodyBytes?: number;
+  /** The operator routes (`/tenants*`); answered 404 when absent (auth off). */
+  tenants?: TenantAdmin;
 }
 
 function segments(path: string): string[] {
@@ -81,12 +112,37 @@ export const ADMIN_ROUTES = [
   { path: '/dead-letters', methods: ['GET'] },
   { path: '/dead-letters/{id}', methods: ['GET', 'DELETE'] },
   { path: '/dead-letters/{id}/replay', methods: ['POST'] },
+  // Beyond Kong (issue 12): the delivery log; only when the deployment keeps one.
+  { path: '/event-hooks/{id}/deliveries', methods: ['GET'] },
+  { path: '/event-hooks/{id}/health', methods: ['GET'] },
+  { path: '/deliveries/{id}', methods: ['GET'] },
+  { path: '/deliveries/{id}/replay', methods: ['POST'] },
+  // Beyond Kong: an event and what became of it per hook ("why didn't my hook fire?").
+  { path: '/events/{id}', methods: ['GET'] },
+  // Beyond Kong: the tenant's changes (docs/saas.md, "Audit log").
+  { path: '/audit', methods: ['GET'] },
+  // Operator routes (docs/saas.md): a tenant's quotas and metering, the tenant named in the path.
+  { path: '/tenants/{id}/quotas', methods: ['GET', 'PUT'] },
+  { path: '/tenants/{id}/usage', methods: ['GET'] },
+  // The operator's (docs/saas.md); only with AUTH_MODE=api-keys.
+  { path: '/tenants', methods: ['GET', 'POST'] },
+  { path: '/tenants/{id}', methods: ['GET', 'DELETE'] },
+  { path: '/tenants/{id}/keys', methods: ['GET', 'POST'] },
+  { path: '/tenants/{id}/keys/{key_id}', methods: ['DELETE'] },
 ] as const satisfies readonly RouteSpec[];
 
 export interface RouteSpec {
   path: string;
   methods: readonly string[];
 }
+
+/** The operator's tenant and key routes: only where someone can be the operator (auth on). */
+const TENANT_ADMIN_PATHS: ReadonlySet<string> = new Set([
+  '/tenants',
+  '/tenants/{id}',
+  '/tenants/{id}/keys',
+  '/tenants/{id}/keys/{key_id}',
+]);
 
 type AdminRoute = (typeof ADMIN_ROUTES)[number];
 type AdminRoutePath = AdminRoute['path'];
@@ -118,15 +174,36 @@ export function openApiJson(): string {
   return openApiText;
 }
 
+/**
+ * `?dry_run=true` on `PUT /event-hooks/{id}` (beyond Kong): validate and answer what would be stored,
+ * write nothing. Any other value is refused, so a typo never turns a dry run into a write.
+ */
+function dryRun(query: URLSearchParams): boolean {
+  const value = query.get('dry_run');
+  if (value === null || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new BadRequestError('dry_run must be true or false');
+}
+
 // Kong's ids are lower-case UUIDs; an upper-case spelling names the same hook.
 const hookId = (id: string) => (isUuid(id) ? id.toLowerCase() : id);
+
+/** Whether the caller may see secrets: a `read` key sees hooks with `secret` and credential-like headers masked. */
+const readOnly = (request: ApiRequest) =>
+  request.principal !== undefined && !request.principal.scopes.includes('admin');
+
+/** A hook as this caller may see it (the logs' redaction rule, so one list of credential-like names). */
+const visible = (request: ApiRequest, hook: EventHook): EventHook =>
+  readOnly(request) ? ({ ...hook, config: redact(hook.config) } as EventHook) : hook;
 
 /**
  * The Admin API (docs/reference.md §5) as a function of a request. API Gateway's Lambda and the local
  * server both call it; it never knows which.
  */
 export function createAdminRouter(options: AdminRouterOptions): (request: ApiRequest) => Promise<ApiResponse> {
-  const { service, logger, tenant } = options;
+  const { service, logger } = options;
+  // The key alone decides the tenant: the edge's principal, else (auth off) the configured tenant.
+  const tenantOf = (request: ApiRequest) => request.principal?.tenant ?? options.tenant;
   const maxBodyBytes = options.maxBodyBytes ?? 256 * 1024;
   // Generated at startup rather than on the first request.
   openApiJson();
@@ -137,24 +214,30 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
   };
 
   async function collection(method: string, request: ApiRequest): Promise<ApiResponse> {
+    const tenant = tenantOf(request);
     if (method === 'POST') return json(201, await service.create(tenant, await body(request)));
     const size = pageSize(request.query);
     const offset = request.query.get('offset') ?? undefined;
     const page = await service.list(tenant, { size, ...(offset !== undefined ? { offset } : {}) });
     const next = nextLink('/event-hooks', page.next, request.query, size);
     // Kong adds the bare offset next to the link when there is a next page.
-    return json(200, { data: page.hooks, next, ...(page.next ? { offset: page.next } : {}) });
+    return json(200, {
+      data: page.hooks.map((hook) => visible(request, hook)),
+      next,
+      ...(page.next ? { offset: page.next } : {}),
+    });
   }
 
   async function entity(method: string, id: string, request: ApiRequest): Promise<ApiResponse> {
+    const tenant = tenantOf(request);
     switch (method) {
       case 'GET':
-        return json(200, await service.get(tenant, id));
+        return json(200, visible(request, await service.get(tenant, id)));
       case 'PATCH':
         return json(200, await service.patch(tenant, id, await body(request)));
       case 'PUT':
         // Kong's upserts answer 200 whether they created or replaced.
-        return json(200, await service.put(tenant, id, await body(request)));
+        return json(200, await service.put(tenant, id, await body(request), { dryRun: dryRun(request.query) }));
       default:
         await service.delete(tenant, id);
         return noContent();
@@ -166,6 +249,7 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     if (!data || typeof data !== 'object' || Array.isArray(data)) {
       throw new BadRequestError('the test data must be a JSON object');
     }
+    const tenant = tenantOf(request);
     const hook = await service.get(tenant, id);
     const active = runner();
     try {
@@ -177,7 +261,8 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     }
   }
 
-  async function ping(id: string): Promise<ApiResponse> {
+  async function ping(id: string, request: ApiRequest): Promise<ApiResponse> {
+    const tenant = tenantOf(request);
     const hook = await service.get(tenant, id);
     try {
       return json(200, await runner().ping(tenant, hook));
@@ -189,20 +274,29 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
   }
 
   const deadLetters = (method: string, parts: string[], request: ApiRequest) =>
-    deadLetterRoutes(options.deadLetters as DeadLetters, tenant, method, parts.slice(1), request, () =>
+    deadLetterRoutes(options.deadLetters as DeadLetters, tenantOf(request), method, parts.slice(1), request, () =>
       pageSize(request.query),
     );
+
+  const log = () => options.deliveries as Deliveries;
+  const getHook = (t: string, id: string) => service.get(t, id);
+  const required = <T>(part: T | undefined, what: string): T => {
+    if (!part) throw new NotImplementedError(`${what} is not available in this deployment`);
+    return part;
+  };
 
   // One handler per route of the table; the type makes a route without a handler a compile error.
   const handlers: Record<AdminRoutePath, RouteHandler> = {
     '/health': async () => json(200, { status: 'ok' }),
     '/openapi.json': async () => ({ statusCode: 200, headers: { ...JSON_HEADERS }, body: openApiJson() }),
     '/event-hooks': (method, _params, request) => collection(method, request),
-    '/event-hooks/sources': async () => json(200, { data: await service.catalog(tenant) }),
-    '/event-hooks/sources/{source}': async (_method, [source]) =>
-      json(200, { data: await service.source(tenant, source as string) }),
+    '/event-hooks/sources': async (_method, _params, request) =>
+      json(200, { data: await service.catalog(tenantOf(request)) }),
+    '/event-hooks/sources/{source}': async (_method, [source], request) =>
+      json(200, { data: await service.source(tenantOf(request), source as string) }),
     '/event-hooks/sources/{source}/{event}': async (method, [source, event], request) => {
       const [s, e] = [source as string, event as string];
+      const tenant = tenantOf(request);
       if (method === 'GET') return json(200, { data: await service.event(tenant, s, e) });
       if (method === 'PUT') return json(200, { data: await service.putEvent(tenant, s, e, await body(request)) });
       await service.deleteEvent(tenant, s, e);
@@ -210,17 +304,54 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     },
     '/event-hooks/{id}': (method, [id], request) => entity(method, hookId(id as string), request),
     '/event-hooks/{id}/test': (_method, [id], request) => test(hookId(id as string), request),
-    '/event-hooks/{id}/ping': (_method, [id]) => ping(hookId(id as string)),
+    '/event-hooks/{id}/ping': (_method, [id], request) => ping(hookId(id as string), request),
     '/event-hooks/{id}/secret/rotate': async (_method, [id], request) =>
-      json(200, await service.rotateSecret(tenant, hookId(id as string), await body(request))),
+      json(200, await service.rotateSecret(tenantOf(request), hookId(id as string), await body(request))),
     '/dead-letters': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}/replay': (method, _params, request, parts) => deadLetters(method, parts, request),
+    '/event-hooks/{id}/deliveries': (_method, [id], request) =>
+      hookDeliveries(log(), getHook, tenantOf(request), hookId(id as string), request, pageSize(request.query)),
+    '/event-hooks/{id}/health': (_method, [id], request) =>
+      hookHealthRoute(log(), getHook, tenantOf(request), hookId(id as string)),
+    '/deliveries/{id}': (_method, [id], request) => deliveryEntity(log(), tenantOf(request), hookId(id as string)),
+    '/deliveries/{id}/replay': (_method, [id], request) =>
+      replayDelivery(log(), tenantOf(request), hookId(id as string)),
+    '/events/{id}': (_method, [id], request) =>
+      eventRoutes(options.events as EventRecords, tenantOf(request), id as string),
+    '/audit': (_method, _params, request) =>
+      auditRoutes(options.audit as AuditStore, tenantOf(request), request, () => pageSize(request.query)),
+    '/tenants/{id}/quotas': (method, [id], request) =>
+      quotaRoutes(required(options.quotas, 'quotas'), id as string, method, () => body(request)),
+    '/tenants/{id}/usage': (method, [id], request) =>
+      usageRoutes(required(options.usage, 'metering'), id as string, method, request),
+    '/tenants': (method, _params, request, parts) => tenants(method, parts, request),
+    '/tenants/{id}': (method, _params, request, parts) => tenants(method, parts, request),
+    '/tenants/{id}/keys': (method, _params, request, parts) => tenants(method, parts, request),
+    '/tenants/{id}/keys/{key_id}': (method, _params, request, parts) => tenants(method, parts, request),
   };
-  // Without a dead-letter store its routes do not exist (404, not 405).
-  const routes = ADMIN_ROUTES.filter((route) => options.deadLetters || !route.path.startsWith('/dead-letters'));
+  const logRoutes = new Set<string>([
+    '/event-hooks/{id}/deliveries',
+    '/event-hooks/{id}/health',
+    '/deliveries/{id}',
+    '/deliveries/{id}/replay',
+  ]);
+  const tenants = (method: string, parts: string[], request: ApiRequest) =>
+    tenantRoutes(options.tenants as TenantAdmin, method, parts.slice(1), () => body(request));
+  // Without a dead-letter store, event records, an audit store, auth or a delivery log their routes
+  // do not exist (404, not 405).
+  const routes = ADMIN_ROUTES.filter(
+    (route) =>
+      (options.deadLetters || !route.path.startsWith('/dead-letters')) &&
+      (options.events || !route.path.startsWith('/events')) &&
+      (options.audit || route.path !== '/audit') &&
+      (options.tenants || !TENANT_ADMIN_PATHS.has(route.path)) &&
+      (options.deliveries || !logRoutes.has(route.path)),
+  );
 
   return async (request) => {
+    let change: { route: string; params: string[] } | undefined;
+    let response: ApiResponse;
     try {
       const method = request.method.toUpperCase();
       const parts = segments(request.path);
@@ -228,9 +359,27 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       if (!found) throw new NotFoundError();
       const methods: readonly string[] = found.route.methods;
       if (!methods.includes('*')) allow(method, [...methods]);
-      return await handlers[found.route.path](method, found.params, request, parts);
+      const dryRunRoute = method === 'PUT' && found.route.path === '/event-hooks/{id}';
+      // A dry run writes nothing, so it is no change to record (apply runs one per hook, every time).
+      const dry = dryRunRoute && request.query.get('dry_run') === 'true';
+      if (isAuditedChange(method, found.route.path) && !dry) change = { route: found.route.path, params: found.params };
+      // Anywhere else `dry_run` would be ignored and the request would write: refused instead.
+      if (!dryRunRoute && method !== 'GET' && method !== 'HEAD' && request.query.has('dry_run')) {
+        throw new BadRequestError('dry_run is supported on PUT /event-hooks/{id} only');
+      }
+      response = await handlers[found.route.path](method, found.params, request, parts);
     } catch (error) {
-      return errorResponse(error, logger);
+      response = errorResponse(error, logger);
     }
+    // One write per change, after the answer is known; reads record nothing.
+    if (change && options.audit) {
+      const resourceId = resourceOf(change.params, response);
+      await recordChange(options.audit, logger, tenantOf(request), request, {
+        route: change.route,
+        resourceId,
+        status: response.statusCode,
+      });
+    }
+    return response;
   };
 }

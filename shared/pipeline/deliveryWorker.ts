@@ -1,8 +1,11 @@
 import { decideRetry, type RetryPolicy } from '../delivery/retryPolicy.ts';
+import type { AttemptOutcome, DeliveryLog } from '../deliveryLog/record.ts';
+import { DeliveryError } from '../errors.ts';
 import { createHandler } from '../handlers/index.ts';
 import type { HandlerDeps, HookHandler } from '../handlers/types.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import type { Logger } from '../logger.ts';
+import type { UsageMeter } from '../metering/meter.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../ports/deliveryQueue.ts';
 import { type Metrics, noMetrics } from '../ports/metrics.ts';
@@ -17,12 +20,23 @@ export interface DeliveryWorkerDeps {
   /** Where final failures are kept for inspection and replay (the table). */
   deadLetters: Pick<DeadLetterStore, 'put'>;
   handlerDeps: (tenant: string) => HandlerDeps;
+  /**
+   * Opens the hook's sealed secrets (shared/secrets/hookSecrets.ts). Part of the attempt: a secret
+   * that does not open is a failed delivery (dead-lettered with the reason), a KMS hiccup a retry.
+   */
+  open?: (tenant: string, hook: EventHook) => Promise<EventHook>;
   policy: RetryPolicy;
   clock: Clock;
   logger: Logger;
   /** Outcomes, latencies and attempts, labelled by handler (never by hook). */
   metrics?: Metrics;
+  /** Attempts, deliveries and failures per tenant and day (docs/saas.md § Metering). */
+  meter?: UsageMeter;
   random?: () => number;
+  /** Where each attempt is recorded (issue 12 §1); none when the log is off. */
+  deliveryLog?: Pick<DeliveryLog, 'record'>;
+  /** Called after a delivery went dead and was logged: the auto-disable check. */
+  afterDead?: (tenant: string, hookId: string) => Promise<void>;
 }
 
 export type DeliveryOutcome = 'delivered' | 'retry' | 'dead-letter' | 'skipped';
@@ -53,6 +67,23 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
       metrics.observe('delivery_attempts', { handler, outcome }, job.attempt);
     }
   };
+  /**
+   * The log is a record, not part of the delivery's fate: a write that fails is logged and the
+   * delivery goes on (else a delivered webhook would be sent again for a log line).
+   */
+  const log = async (outcome: Omit<AttemptOutcome, 'endedAt'>, endedAt: number) => {
+    if (!deps.deliveryLog) return;
+    try {
+      await deps.deliveryLog.record({ ...outcome, endedAt });
+    } catch (error) {
+      deps.logger.warn('delivery log write failed', {
+        tenant: outcome.job.tenant,
+        hook_id: outcome.job.hookId,
+        delivery_id: outcome.job.deliveryId,
+        error,
+      });
+    }
+  };
   return async (job) => {
     const started = deps.clock.now();
     const line = {
@@ -68,23 +99,31 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
       record('unknown', 'skipped', job);
       return 'skipped';
     }
-    const handler = handlerOf(job.tenant, hook);
+    deps.meter?.add(job.tenant, 'deliveries_attempted');
     let failure: Error;
     let status: number | undefined;
     try {
+      const handler = handlerOf(job.tenant, deps.open ? await deps.open(job.tenant, hook) : hook);
       const result = await handler.callback(
         { source: job.event.source, event: job.event.event, data: job.event.data },
         { deliveryId: job.deliveryId, attempt: job.attempt, eventId: job.event.id, strict: true },
       );
       status = (result as { status?: number } | undefined)?.status;
-      const latencyMs = deps.clock.now() - started;
+      const ended = deps.clock.now();
+      const latencyMs = ended - started;
       deps.logger.info('delivery', { ...line, outcome: 'delivered', status, latency_ms: latencyMs });
       record(hook.handler, 'delivered', job, latencyMs);
+      deps.meter?.add(job.tenant, 'deliveries_delivered');
+      await log(
+        { job, status: 'delivered', startedAt: started, statusCode: status, response: responseOf(result) },
+        ended,
+      );
       return 'delivered';
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
       status = (error as { statusCode?: number }).statusCode;
     }
+    deps.meter?.add(job.tenant, 'deliveries_failed');
     const now = deps.clock.now();
     const decision = decideRetry({
       attempt: job.attempt,
@@ -95,16 +134,42 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
       ...(deps.random ? { random: deps.random } : {}),
     });
     const failed = { ...line, status, latency_ms: now - started, error: failure.message };
+    const attempt = {
+      job,
+      startedAt: started,
+      statusCode: status,
+      error: failure.message,
+      response: failure instanceof DeliveryError ? failure.response : undefined,
+    };
     if (decision.action === 'retry') {
       await enqueue(deps, [{ ...job, attempt: job.attempt + 1 }], now, { delayMs: decision.delayMs });
       deps.logger.warn('delivery', { ...failed, outcome: 'retry', retry_in_ms: decision.delayMs });
       record(hook.handler, 'retry', job, now - started);
+      await log({ ...attempt, status: 'retrying' }, now);
       return 'retry';
     }
     await deps.deadLetters.put({ job, reason: decision.reason, deadLetteredAt: now });
     deps.logger.error('delivery', { ...failed, outcome: 'dead-letter', reason: decision.reason });
     record(hook.handler, 'dead-letter', job, now - started);
     metrics.count('dead_letters', { cause: 'failed' });
+    await log({ ...attempt, status: 'dead' }, now);
+    if (deps.deliveryLog && deps.afterDead) {
+      await deps
+        .afterDead(job.tenant, job.hookId)
+        .catch((error: unknown) =>
+          deps.logger.warn('auto-disable check failed', { tenant: job.tenant, hook_id: job.hookId, error }),
+        );
+    }
     return 'dead-letter';
   };
+}
+
+/** A handler's answer as the log keeps it: a webhook's headers and body; another handler's result as the body. */
+function responseOf(result: unknown): AttemptOutcome['response'] {
+  if (result === undefined || result === null) return undefined;
+  if (typeof result === 'object' && 'status' in result && 'body' in result) {
+    const { headers, body } = result as { headers?: unknown; body?: unknown };
+    return { headers, body };
+  }
+  return { body: result };
 }

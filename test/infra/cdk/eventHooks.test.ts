@@ -212,6 +212,8 @@ describe('EventHooks construct', () => {
           LOG_LEVEL: 'info',
           FUNCTION_TIMEOUT_MS: '5000',
           FUNCTION_MEMORY_MB: '128',
+          CAPTURE_BODIES: 'true',
+          EVENT_RETENTION_DAYS: '7',
         });
         expect(env.TABLE_NAME).toEqual({ Ref: tableId });
         expect(env.EVENT_BUS_NAME).toEqual({ Ref: busId });
@@ -229,6 +231,8 @@ describe('EventHooks construct', () => {
         retry: { maxAttempts: 3 },
         hookCacheCheckMs: 250,
         userFunctionTimeout: Duration.seconds(9),
+        captureBodies: false,
+        eventRetentionDays: 30,
       });
       custom.template.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: 'acme-hooks-delivery',
@@ -241,10 +245,42 @@ describe('EventHooks construct', () => {
             HOOK_CACHE_CHECK_MS: '250',
             USER_FUNCTION_PREFIX: 'acme-hooks-user',
             FUNCTION_TIMEOUT_MS: '9000',
+            CAPTURE_BODIES: 'false',
+            EVENT_RETENTION_DAYS: '30',
           }),
         },
       });
       custom.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'acme-hooks-bus' });
+    });
+
+    it('passes the delivery log switches and the auto-disable thresholds (defaults, then props)', () => {
+      expect(
+        (
+          findOne(json, 'AWS::Lambda::Function', { FunctionName: 'event-hooks-delivery' })[1].Properties
+            .Environment as {
+            Variables: Record<string, unknown>;
+          }
+        ).Variables,
+      ).toMatchObject({
+        DELIVERY_LOG: 'true',
+        DELIVERY_LOG_RETENTION_DAYS: '7',
+        AUTO_DISABLE_FAILURES: '50',
+        AUTO_DISABLE_WINDOW_SECONDS: String(5 * 24 * 3600),
+      });
+      const custom = synth({
+        deliveryLog: { retentionDays: 3 },
+        autoDisable: { failures: 10, window: Duration.hours(12) },
+      });
+      custom.template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: 'event-hooks-delivery',
+        Environment: {
+          Variables: Match.objectLike({
+            DELIVERY_LOG_RETENTION_DAYS: '3',
+            AUTO_DISABLE_FAILURES: '10',
+            AUTO_DISABLE_WINDOW_SECONDS: String(12 * 3600),
+          }),
+        },
+      });
     });
   });
 

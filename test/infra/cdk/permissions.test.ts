@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SECRETS_KEY_CONDITIONS } from '../../../infra/cdk/permissions.ts';
 import { findOne, idsOf, type Permission, permissionsOf, permissionsOfRole, synth } from './synth.ts';
 
 const USER_FUNCTIONS = {
@@ -25,6 +26,8 @@ describe('least-privilege grants', () => {
   const table = { 'Fn::GetAtt': [tableId, 'Arn'] };
   const index = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/bySource']] };
   const bus = { 'Fn::GetAtt': [busId, 'Arn'] };
+  const [keyId] = findOne(json, 'AWS::KMS::Key');
+  const secretsKey = { 'Fn::GetAtt': [keyId, 'Arn'] };
   const userRole = {
     'Fn::GetAtt': [idsOf(json, 'AWS::IAM::Role').find((id) => id.includes('UserFunctionRole'))!, 'Arn'],
   };
@@ -42,12 +45,15 @@ describe('least-privilege grants', () => {
       resources.map((resource) => show({ action, resource, ...(condition ? { condition } : {}) })),
     );
 
-  it('lets ingest read the catalog, write idempotency items only, and put events on the one bus, and nothing else', () => {
+  it('lets ingest read the catalog, write idempotency items, rate windows and usage only, and put events on the one bus, and nothing else', () => {
     expect(grants('ingest')).toEqual(
       [
         ...pairs(['dynamodb:GetItem', 'dynamodb:Query'], [table]),
         ...pairs(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [table], {
           'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*#IDEM#*'] },
+        }),
+        ...pairs(['dynamodb:UpdateItem'], [table], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*#RATE#*', 'T#*#USAGE'] },
         }),
         ...pairs(['events:PutEvents'], [bus]),
       ].sort(),
@@ -63,7 +69,7 @@ describe('least-privilege grants', () => {
     );
   });
 
-  it('lets delivery consume its queue, read a hook, store dead letters, re-enqueue and invoke user code and named functions', () => {
+  it('lets delivery consume its queue, read a hook, store dead letters, usage and its log, re-enqueue, disable a failing hook and say so, and invoke user code and named functions', () => {
     expect(grants('delivery')).toEqual(
       [
         ...pairs(
@@ -76,9 +82,14 @@ describe('least-privilege grants', () => {
           ],
           [queue('event-hooks-delivery')],
         ),
-        ...pairs(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'], [table]),
+        ...pairs(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [table]),
+        ...pairs(['dynamodb:UpdateItem'], [table], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*#USAGE'] },
+        }),
         ...pairs(['sqs:SendMessage'], [queue('event-hooks-delivery')]),
+        ...pairs(['events:PutEvents'], [bus]),
         ...pairs(['lambda:InvokeFunction'], [USER_FUNCTIONS, NAMED]),
+        ...pairs(['kms:Decrypt'], [secretsKey], SECRETS_KEY_CONDITIONS),
       ].sort(),
     );
   });
@@ -93,6 +104,7 @@ describe('least-privilege grants', () => {
         ...pairs(['events:PutEvents'], [bus]),
         ...pairs(['sqs:SendMessage'], [queue('event-hooks-delivery'), queue('event-hooks-deploy')]),
         ...pairs(['lambda:InvokeFunction'], [USER_FUNCTIONS, NAMED]),
+        ...pairs(['kms:GenerateDataKey', 'kms:Decrypt'], [secretsKey], SECRETS_KEY_CONDITIONS),
       ].sort(),
     );
   });
