@@ -12,7 +12,7 @@ import type { EventHook } from '../hooks/hook.ts';
 import { type EventDefinitionFromSchema, EventDefinitionSchema, withDefaults } from '../hooks/schemas.ts';
 import { isUuid, mergePatch, validateHook } from '../hooks/validate.ts';
 import type { Clock } from '../ports/clock.ts';
-import { emptyRecord, getOwn, isReservedName, reservedNameMessage, setOwn } from '../records.ts';
+import { emptyRecord, isReservedName, reservedNameMessage, setOwn } from '../records.ts';
 import { compile, failedAt, kongErrors } from '../schema/kongErrors.ts';
 import type { HookSecrets } from '../secrets/hookSecrets.ts';
 import type { HookPage, HookStore, StoredHook } from '../store/hookStore.ts';

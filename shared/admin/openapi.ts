@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 // The builders one by one, not TypeBox's `Type` object: that object keeps every builder in the bundles (~40 KB).
 import * as Type from '@sinclair/typebox';
+import { SCOPES } from '../auth/principal.ts';
 import { AcceptedEventSchema, PostEventsBodySchema } from '../events/schema.ts';
 import { HANDLER_NAMES, type HandlerName, SIGNING_SCHEMES } from '../hooks/hook.ts';
 import {
@@ -11,7 +12,9 @@ import {
   HTTP_METHODS,
   OneOf,
 } from '../hooks/schemas.ts';
-import { PageQuerySchema } from './query.ts';
+import { MAX_QUOTA, QUOTA_NAMES } from '../quotas/quotas.ts';
+import { MAX_NAME_LENGTH } from '../store/tenantStore.ts';
+import { PageQuerySchema, PutHookQuerySchema } from './query.ts';
 
 /**
  * The OpenAPI 3.1 document of the service, generated from the route tables (every route and method
@@ -33,6 +36,8 @@ interface OperationDoc {
   body?: TSchema | { $ref: string };
   /** The paged list's `size` and `offset`. */
   paged?: boolean;
+  /** Other query parameters, as an object schema. */
+  query?: TSchema & { properties: Record<string, TSchema> };
   /** The success status and its body (none: `204`). */
   status?: number;
   answer?: TSchema | { $ref: string };
@@ -120,6 +125,28 @@ const ROTATE_ANSWER = Type.Object({
   message: Type.String(),
 });
 
+// The operator's bodies, as tenantStore.ts, apiKeys.ts and quotas.ts check them.
+const TENANT_BODY = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: MAX_NAME_LENGTH, description: 'Not blank.' }) },
+  { additionalProperties: false },
+);
+const KEY_BODY = Type.Object(
+  { scopes: Type.Array(OneOf(SCOPES), { minItems: 1, description: 'What the key may do.' }) },
+  { additionalProperties: false },
+);
+const QUOTAS_BODY = Type.Object(
+  Object.fromEntries(
+    QUOTA_NAMES.map((name) => [
+      name,
+      Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: MAX_QUOTA }), Type.Null()])),
+    ]),
+  ),
+  {
+    additionalProperties: false,
+    description: "Replaces the tenant's overrides: `null` is no limit, a quota left out takes the default.",
+  },
+);
+
 /** Operations by `METHOD path` (`* path` for a route served on any method). */
 const OPERATIONS: Record<string, OperationDoc> = {
   '* /health': { summary: 'Liveness: answers on any method', answer: Type.Object({ status: Type.Literal('ok') }) },
@@ -158,6 +185,7 @@ const OPERATIONS: Record<string, OperationDoc> = {
   'PUT /event-hooks/{id}': {
     summary: 'Create or replace a hook',
     body: ref('HookBody'),
+    query: PutHookQuerySchema,
     answer: ref('EventHook'),
     validates: true,
   },
@@ -172,6 +200,20 @@ const OPERATIONS: Record<string, OperationDoc> = {
     summary: 'Rotate the signing secret, the old one kept for an overlap',
     body: ROTATE_BODY,
     answer: ROTATE_ANSWER,
+    validates: true,
+  },
+  'POST /tenants': { summary: 'Create a tenant', body: TENANT_BODY, status: 201, answer: anyObject, validates: true },
+  'POST /tenants/{id}/keys': {
+    summary: "Create a tenant's API key (its secret is answered once)",
+    body: KEY_BODY,
+    status: 201,
+    answer: anyObject,
+    validates: true,
+  },
+  'PUT /tenants/{id}/quotas': {
+    summary: "Set a tenant's quotas",
+    body: QUOTAS_BODY,
+    answer: anyObject,
     validates: true,
   },
   'GET /dead-letters': {
@@ -242,14 +284,16 @@ function operation(method: string, path: string, doc: OperationDoc | undefined, 
     responses['400'] = { description: "Kong's schema violation", content: json(ref('SchemaViolation')) };
   }
   responses.default = ERROR;
-  const parameters = known.paged
-    ? Object.entries(PageQuerySchema.properties).map(([name, schema]) => ({
-        name,
-        in: 'query',
-        required: false,
-        schema: toJsonSchema(schema),
-      }))
-    : undefined;
+  const query = { ...(known.paged ? PageQuerySchema.properties : {}), ...known.query?.properties };
+  const parameters =
+    Object.keys(query).length > 0
+      ? Object.entries(query).map(([name, schema]) => ({
+          name,
+          in: 'query',
+          required: false,
+          schema: toJsonSchema(schema),
+        }))
+      : undefined;
   return {
     operationId: id,
     summary: known.summary,

@@ -35,3 +35,13 @@ export function pageSize(query: URLSearchParams): number {
   }
   return size;
 }
+
+/**
+ * The query of `PUT /event-hooks/{id}`: `dry_run=true` checks and answers the hook without storing
+ * it (router.ts reads it, refusing any other value, so a typo never turns a dry run into a write).
+ */
+export const PutHookQuerySchema = Type.Object({
+  dry_run: Type.Optional(
+    Type.Boolean({ default: false, description: 'Validate and answer what would be stored; write nothing.' }),
+  ),
+});

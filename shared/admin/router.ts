@@ -1,12 +1,5 @@
 import packageJson from '../../package.json' with { type: 'json' };
-import {
-  BadRequestError,
-  DeliveryError,
-  HookTestFailedError,
-  InvalidSizeError,
-  NotFoundError,
-  NotImplementedError,
-} from '../errors.ts';
+import { BadRequestError, DeliveryError, HookTestFailedError, NotFoundError, NotImplementedError } from '../errors.ts';
 import type { EventRecords } from '../events/eventRecord.ts';
 import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';

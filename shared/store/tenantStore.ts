@@ -25,7 +25,7 @@ interface TenantItem extends Tenant {
   sk: string;
 }
 
-const MAX_NAME_LENGTH = 128;
+export const MAX_NAME_LENGTH = 128;
 
 /**
  * What a tenant id may be: ours are UUIDs, plus the configured single tenant (`default`). Kept to

@@ -99,4 +99,16 @@ describe('GET /openapi.json', () => {
       expect((await t.request('POST', '/event-hooks', bad)).status).toBe(400);
     }
   });
+
+  it("documents the merged-in inputs: a hook's `enabled`, PUT's `dry_run`, the operator's bodies", () => {
+    const schemas = JSON.stringify(doc.components.schemas.HookBody);
+    expect(schemas).toContain('"enabled"');
+    const put = doc.paths['/event-hooks/{id}']?.put as { parameters?: { name: string; in: string }[] };
+    expect(put.parameters?.map((p) => `${p.in} ${p.name}`)).toEqual(['query dry_run']);
+    const bodyOf = (path: string, method: string) =>
+      JSON.stringify((doc.paths[path]?.[method] as { requestBody?: unknown } | undefined)?.requestBody ?? null);
+    expect(bodyOf('/tenants', 'post')).toContain('"name"');
+    expect(bodyOf('/tenants/{id}/keys', 'post')).toContain('"scopes"');
+    expect(bodyOf('/tenants/{id}/quotas', 'put')).toContain('"events_per_second"');
+  });
 });
