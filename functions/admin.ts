@@ -1,7 +1,7 @@
 import { createAwsDeliveryQueue } from '../shared/adapters/aws/deliveryQueue.ts';
 import { createAwsEventBus } from '../shared/adapters/aws/eventBus.ts';
 import { createAwsFunctionDeployQueue } from '../shared/adapters/aws/functionDeployQueue.ts';
-import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
+import { createAwsFunctionInvoker } from '../shared/adapters/aws/functionInvoker.ts';
 import { createKmsSecretCipher } from '../shared/adapters/aws/secretCipher.ts';
 import { awsApp } from './app.ts';
 import { authModeFromEnv, httpHandler } from './http.ts';
@@ -11,8 +11,9 @@ export const handler = httpHandler(
   awsApp({
     bus: createAwsEventBus,
     queue: createAwsDeliveryQueue,
-    // The test route invokes user functions; deploying them is the deploy worker's (functions/deployer.ts).
-    functions: createAwsFunctionRunner,
+    // The test route invokes user functions (a signed HTTP call, no Lambda client in this bundle);
+    // deploying them is the deploy worker's (functions/deployer.ts).
+    functions: createAwsFunctionInvoker,
     deployments: createAwsFunctionDeployQueue,
     // Seals the secrets of hooks it writes, and opens them for answers, /test and /ping.
     secrets: createKmsSecretCipher,

@@ -1,9 +1,9 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { httpHandler, toApiRequest } from '../../functions/http.ts';
-import { createAwsFunctionRunner } from '../../shared/adapters/aws/functionRunner.ts';
+import { createAwsFunctionInvoker } from '../../shared/adapters/aws/functionInvoker.ts';
+import { lambdaInvokeHttpApi } from '../../shared/adapters/aws/lambdaInvokeApi.ts';
 import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts';
 import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
@@ -73,14 +73,10 @@ export interface LocalRuntime {
  * `LAMBDA_ENDPOINT` (e.g. `sam local start-lambda`), with the same adapter that runs on AWS.
  */
 function lambdaEndpointInvoker(endpoint: string) {
-  const runner = createAwsFunctionRunner({
+  const runner = createAwsFunctionInvoker({
     prefix: 'event-hooks-local',
     roleArn: 'arn:aws:iam::000000000000:role/unused-locally',
-    client: new LambdaClient({
-      endpoint,
-      region: process.env.AWS_REGION ?? 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
+    invokeApi: lambdaInvokeHttpApi({ endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
   });
   return (name: string, args: FunctionArgs) => runner.invoke({ kind: 'lambda', name }, args);
 }
