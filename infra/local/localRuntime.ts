@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { consoleHandler } from '../../functions/console.ts';
 import { httpHandler } from '../../functions/http.ts';
 import { createAwsFunctionRunner } from '../../shared/adapters/aws/functionRunner.ts';
 import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts';
@@ -13,6 +14,7 @@ import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
 import { keptElsewhere } from '../../shared/adapters/local/queuePersistence.ts';
 import { type App, createApp } from '../../shared/app.ts';
 import { type Config, loadConfig } from '../../shared/config.ts';
+import { CONSOLE_PATHS, loadOnce } from '../../shared/console/consoleSite.ts';
 import { LOCAL_RETRY_POLICY, retryPolicyFromEnv } from '../../shared/delivery/retryPolicy.ts';
 import type { HookEvent } from '../../shared/events/envelope.ts';
 import { createHttpSender } from '../../shared/http/httpSender.ts';
@@ -251,6 +253,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   if (backlog) await restore(queue, localBus, [...backlog.jobs, ...imported], backlog.undispatched, clock, logger);
 
+  const consoleAssets = loadOnce(async () => (await import('../consoleBundle.ts')).buildConsole());
   const server = createApiGatewayServer(
     [
       ...INGEST_ROUTES.map((route) => ({
@@ -260,6 +263,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       })),
       // Local only, beside the Admin API rather than in it: on AWS the same metrics go to CloudWatch.
       { method: 'GET', path: METRICS_PATH, handler: prometheusScrape(metrics) },
+      // The web console, built from its sources on first use (esbuild is loaded only then): a clone
+      // serves it with no build step, and a start that never opens it pays nothing.
+      ...CONSOLE_PATHS.map((path) => ({
+        method: '*',
+        path,
+        handler: accessLogged(consoleHandler(consoleAssets, logger), logger, clock),
+      })),
       {
         method: '*',
         path: '*',
