@@ -1,4 +1,3 @@
-import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { processBatch } from '../shared/adapters/aws/deliveryBatch.ts';
 import {
@@ -22,23 +21,21 @@ const ANSWER_MARGIN_MS = 2_000;
  * it was still running as the invocation's time ran out. When every record failed so (the queue or
  * the table is failing, not a receiver), the invocation fails, so Lambda's Errors metric tells.
  */
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(
-  invocation(async (event: SQSEvent, context: Context) => {
-    const app = await currentApp();
-    return processBatch(
-      event.Records,
-      async (record) => {
-        const job = parseDeliveryMessage(record.body);
-        const wait = remainingDelayMs(job, Date.now());
-        if (wait > 0) await app.queue.send([job], { delayMs: wait });
-        else await app.deliver(job);
-      },
-      {
-        budgetMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS,
-        throwOnFullBatchFailure: true,
-        onFailure: (record, error) =>
-          app.logger.error('delivery message failed', { message_id: record.messageId, error }),
-      },
-    );
-  }),
-);
+export const handler = invocation(async (event: SQSEvent, context: Context) => {
+  const app = await currentApp();
+  return processBatch(
+    event.Records,
+    async (record) => {
+      const job = parseDeliveryMessage(record.body);
+      const wait = remainingDelayMs(job, Date.now());
+      if (wait > 0) await app.queue.send([job], { delayMs: wait });
+      else await app.deliver(job);
+    },
+    {
+      budgetMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS,
+      throwOnFullBatchFailure: true,
+      onFailure: (record, error) =>
+        app.logger.error('delivery message failed', { message_id: record.messageId, error }),
+    },
+  );
+});

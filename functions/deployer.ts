@@ -1,9 +1,9 @@
-import middy from '@middy/core';
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { parseDeployMessage } from '../shared/adapters/aws/functionDeployQueue.ts';
 import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
 import { BadRequestError } from '../shared/errors.ts';
 import { awsApp } from './app.ts';
+import { invocation } from './invocation.ts';
 
 const currentApp = awsApp({ functions: createAwsFunctionRunner });
 
@@ -16,7 +16,7 @@ const DEFAULT_MAX_RECEIVES = 5;
  * failed and comes back after the visibility timeout, the hook staying `pending`; on its last receive
  * the hook is marked `failed` with the reason instead.
  */
-export const handler = middy<SQSEvent, SQSBatchResponse>().handler(async (event) => {
+export const handler = invocation(async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const app = await currentApp();
   const maxReceives = Number(process.env.DEPLOY_MAX_RECEIVES) || DEFAULT_MAX_RECEIVES;
   const batchItemFailures: SQSBatchItemFailure[] = [];

@@ -1,4 +1,3 @@
-import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createAwsDeliveryQueue } from '../shared/adapters/aws/deliveryQueue.ts';
 import type { HookEvent } from '../shared/events/envelope.ts';
@@ -23,9 +22,7 @@ export function toHookEvent(event: EventBridgeEvent<string, unknown>, defaultTen
 }
 
 /** Finds the hooks an event matches, applies the gate, enqueues deliveries. A throw makes EventBridge retry. */
-export const handler = middy<EventBridgeEvent<string, unknown>, void>().handler(
-  invocation(async (event: EventBridgeEvent<string, unknown>) => {
-    const app = await currentApp();
-    await app.dispatch(toHookEvent(event, app.config.tenant));
-  }),
-);
+export const handler = invocation(async (event: EventBridgeEvent<string, unknown>) => {
+  const app = await currentApp();
+  await app.dispatch(toHookEvent(event, app.config.tenant));
+});

@@ -1,4 +1,3 @@
-import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ApiRequest, ApiResponse } from '../shared/admin/http.ts';
 import type { App } from '../shared/app.ts';
@@ -31,7 +30,7 @@ export function toProxyResult(response: ApiResponse): APIGatewayProxyStructuredR
  * (`admin` or `ingest`), and its answer the proxy result. The local runtime passes its own app.
  */
 export function httpHandler(app: () => Promise<App>, router: (app: App) => App['admin']) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>().handler(
-    invocation(async (event: APIGatewayProxyEventV2) => toProxyResult(await router(await app())(toApiRequest(event)))),
+  return invocation(async (event: APIGatewayProxyEventV2) =>
+    toProxyResult(await router(await app())(toApiRequest(event))),
   );
 }

@@ -1,4 +1,3 @@
-import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { createAwsFunctionDeployQueue } from '../shared/adapters/aws/functionDeployQueue.ts';
 import { controlPlaneClient } from '../shared/adapters/aws/functionRunner.ts';
@@ -6,6 +5,7 @@ import { createFunctionSweeper, type SweepResult } from '../shared/adapters/aws/
 import { ConfigError } from '../shared/config.ts';
 import { requeuePendingDeployments } from '../shared/pipeline/functionDeployer.ts';
 import { awsApp } from './app.ts';
+import { invocation } from './invocation.ts';
 
 const currentApp = awsApp({});
 let sweep: (() => Promise<SweepResult>) | undefined;
@@ -14,7 +14,7 @@ let sweep: (() => Promise<SweepResult>) | undefined;
  * On a schedule: deletes the user functions no stored hook uses (see `createFunctionSweeper`), and
  * queues a deploy job again for hooks still `pending` (see `requeuePendingDeployments`).
  */
-export const handler = middy<ScheduledEvent, SweepResult & { requeued: number }>().handler(async () => {
+export const handler = invocation(async (_event: ScheduledEvent) => {
   const app = await currentApp();
   const queueUrl = process.env.DEPLOY_QUEUE_URL;
   if (!queueUrl) throw new ConfigError('DEPLOY_QUEUE_URL must be set');

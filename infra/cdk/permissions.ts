@@ -1,7 +1,9 @@
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { TABLE_SCHEMA } from '../../shared/store/table.ts';
 import type { FunctionName } from '../bundle.ts';
-import type { EventHooks } from './eventHooks.ts';
 
 /** Table actions per function: exactly the calls its code makes. */
 export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
@@ -19,6 +21,13 @@ export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
 /** Ingest's writes, allowed only on idempotency items (partition keys `T#<tenant>#IDEM#…`). */
 export const INGEST_IDEMPOTENCY_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
+/** The resources the grants name; the construct passes itself (kept structural, so this module does not import it back). */
+export interface GrantTargets {
+  table: dynamodb.ITable;
+  bus: events.IEventBus;
+  deliveryQueue: sqs.IQueue;
+}
+
 export interface GrantProps {
   roles: Record<FunctionName, iam.IRole>;
   /** ARN pattern matching the deployment's user-code functions and nothing else. */
@@ -30,7 +39,7 @@ export interface GrantProps {
  * Each function's role gets what its code uses, on the one resource it uses it on: no `*` resource
  * anywhere, no action a function does not call.
  */
-export function grantLeastPrivilege(hooks: EventHooks, props: GrantProps): void {
+export function grantLeastPrivilege(hooks: GrantTargets, props: GrantProps): void {
   const { roles } = props;
   const tableResources = [hooks.table.tableArn, `${hooks.table.tableArn}/index/${TABLE_SCHEMA.bySourceIndex.name}`];
   const allow = (role: iam.IRole, actions: string[], resources: string[], conditions?: Record<string, unknown>) => {

@@ -10,6 +10,7 @@ import { REQUEST_LIMITS } from './limits.ts';
  */
 const BOOLEANS = new Set([
   'on_change',
+  'enabled',
   'config.ssl_verify',
   'config.payload_format',
   'config.body_format',
@@ -24,6 +25,7 @@ const NULLABLE = new Set([
   'snooze',
   'filter',
   'threshold',
+  'enabled',
   'config.secret',
   'config.body',
   'config.payload',

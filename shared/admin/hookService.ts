@@ -74,11 +74,14 @@ function clientFields(value: unknown): unknown {
   return withoutPreviousSecret(withoutDeployment(value));
 }
 
-/** Hooks stored before `filter` and `threshold` existed are answered with both `null`, as every hook shape has them. */
+/**
+ * Hooks stored before `filter`, `threshold` and `enabled` existed are answered with `null`, `null`
+ * and `true`, as every hook shape has them.
+ */
 function withRuleFields(hook: EventHook): EventHook {
-  return hook.filter !== undefined && hook.threshold !== undefined
+  return hook.filter !== undefined && hook.threshold !== undefined && hook.enabled !== undefined
     ? hook
-    : { ...hook, filter: hook.filter ?? null, threshold: hook.threshold ?? null };
+    : { ...hook, filter: hook.filter ?? null, threshold: hook.threshold ?? null, enabled: hook.enabled ?? true };
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/;

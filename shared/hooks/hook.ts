@@ -90,6 +90,11 @@ interface HookBase<H extends HandlerName> {
   filter?: EventPattern | null;
   /** Counts matching events and fires once per window at the count; `null`: every event fires. Always answered, like `filter`. */
   threshold?: Threshold | null;
+  /**
+   * `false`: the dispatcher skips the hook (outcome `disabled`), by the user's choice or after long
+   * failure (beyond Kong). Always answered (`true` when unset); optional here for hooks built in code.
+   */
+  enabled?: boolean;
   config: HandlerConfigs[H];
   /** Only on `lambda` hooks with inline code; Kong's shape otherwise. */
   deployment?: HookDeployment;

@@ -54,6 +54,7 @@ interface TopLevel {
   snooze: number | null;
   filter: EventPattern | null;
   threshold: Threshold | null;
+  enabled: boolean;
   handler: HandlerName;
 }
 
@@ -97,6 +98,8 @@ const TOP_LEVEL: RecordSpec<TopLevel> = {
   snooze: nullable((value) => checkInteger(value, 0, LIMITS.snoozeSeconds)),
   filter: nullable(checkFilter),
   threshold: nullable(checkThreshold),
+  // `null` (or an empty form value) resets it to its default, as Kong reads `null` for a defaulted field.
+  enabled: { check: checkBoolean, absent: () => true },
   handler: { check: (value) => checkOneOf(value, HANDLER_NAMES) },
 };
 const ALLOWED = [...Object.keys(TOP_LEVEL), 'config'];
@@ -111,7 +114,7 @@ const NOT_AN_OBJECT = (): SchemaViolationError => new SchemaViolationError({ '@e
  * @throws SchemaViolationError with every problem found, e.g. `{"config":{"url":"required field missing"}}`
  * @example
  * validateHook({ source: 'crud', event: 'consumers', handler: 'log' }, { catalog: BUILTIN_CATALOG })
- * // → { fields: { source: 'crud', event: 'consumers', handler: 'log', on_change: null, snooze: null, filter: null, threshold: null, config: {} } }
+ * // → { fields: { source: 'crud', event: 'consumers', handler: 'log', on_change: null, snooze: null, filter: null, threshold: null, enabled: true, config: {} } }
  */
 export function validateHook(
   input: unknown,
@@ -146,6 +149,7 @@ export function validateHook(
     snooze: top.snooze,
     filter: top.filter,
     threshold: top.threshold,
+    enabled: top.enabled,
     config,
   } as HookFields;
   return {

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { ipv6Words } from '../net/ipv6.ts';
 
 /**
  * The address policy of outbound requests in the cloud: a webhook URL must not reach the service's
@@ -74,26 +75,6 @@ function embeddedV4(words: number[]): string | undefined {
     if (prefix.words.every((word, i) => words[i] === word)) return v4(words[6] ?? 0, words[7] ?? 0);
   }
   return undefined;
-}
-
-/** The eight 16-bit words of an IPv6 literal (zone id ignored), or undefined when it does not parse. */
-function ipv6Words(address: string): number[] | undefined {
-  let text = address.replace(/%.*$/, '');
-  // A dotted IPv4 tail ("::ffff:127.0.0.1") stands for the last two words.
-  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (dotted) {
-    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const parse = (part: string | undefined) => (part ? part.split(':').map((word) => Number.parseInt(word, 16)) : []);
-  const head = parse(halves[0]);
-  const tail = parse(halves[1]);
-  const missing = 8 - head.length - tail.length;
-  if (missing < 0 || (halves.length === 1 && missing !== 0)) return undefined;
-  const words = [...head, ...new Array<number>(missing).fill(0), ...tail];
-  return words.every((word) => Number.isInteger(word) && word >= 0 && word <= 0xffff) ? words : undefined;
 }
 
 /*

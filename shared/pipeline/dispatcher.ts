@@ -82,6 +82,15 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
     const matches = hookLists.flat().flatMap((hook) => {
       const form = matchHook(hook, forms);
       if (!form) return [];
+      // A disabled hook writes no gate item and counts nothing: it is as if it were not there, but said.
+      if (hook.enabled === false) {
+        deps.logger.debug('event skipped: the hook is disabled', {
+          hook_id: hook.id,
+          event_id: event.id,
+          outcome: 'disabled',
+        });
+        return [];
+      }
       if (!passesFilter(hook, event)) {
         deps.logger.debug('event filtered', { hook_id: hook.id, event_id: event.id, outcome: 'filtered' });
         return [];

@@ -1,4 +1,5 @@
 import { isIPv6 } from 'node:net';
+import { ipv6Words } from '../net/ipv6.ts';
 
 /**
  * An address range as a bit prefix. IPv4 in 32-bit unsigned numbers (the common case stays off
@@ -21,20 +22,9 @@ function ipv4Bits(text: string): number | undefined {
   return bits;
 }
 
+/** An IPv6 literal (already checked by `isIPv6`, no zone) as a 128-bit number. */
 function ipv6Bits(address: string): bigint {
-  let text = address;
-  // An embedded IPv4 tail (`::ffff:10.0.0.1`) stands for the last two groups.
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
-  if (v4 !== undefined) {
-    const bits = ipv4Bits(v4) ?? 0;
-    text = `${text.slice(0, -v4.length)}${Math.floor(bits / 65536).toString(16)}:${(bits % 65536).toString(16)}`;
-  }
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const missing = 8 - headGroups.length - tailGroups.length;
-  const groups = tail === undefined ? headGroups : [...headGroups, ...Array(missing).fill('0'), ...tailGroups];
-  return groups.reduce((bits, group) => (bits << 16n) | BigInt(Number.parseInt(group, 16)), 0n);
+  return (ipv6Words(address) ?? []).reduce((bits, word) => (bits << 16n) | BigInt(word), 0n);
 }
 
 /**

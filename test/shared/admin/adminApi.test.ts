@@ -49,6 +49,7 @@ describe('Admin API', () => {
         snooze: null,
         filter: null,
         threshold: null,
+        enabled: true,
         config: {
           url: 'https://hooks.slack.com/services/foo/bar/baz',
           method: 'POST',
@@ -211,6 +212,17 @@ describe('Admin API', () => {
       expect(res.status).toBe(201);
     });
 
+    it('reads enabled as a boolean, and an empty value as its default', async () => {
+      const off = await post('source=crud&handler=log&enabled=false', 'application/x-www-form-urlencoded');
+      expect(off.status).toBe(201);
+      expect((off.body as { enabled: boolean }).enabled).toBe(false);
+      const reset = await post('source=crud&handler=log&enabled=', 'application/x-www-form-urlencoded');
+      expect((reset.body as { enabled: boolean }).enabled).toBe(true);
+      const bad = await post('source=crud&handler=log&enabled=no', 'application/x-www-form-urlencoded');
+      expect(bad.status).toBe(400);
+      expect(bad.body).toMatchObject({ code: 2, fields: { enabled: 'expected a boolean' } });
+    });
+
     it('reports a form value of the wrong type as the schema violation JSON would give', async () => {
       const res = await post('source=crud&handler=log&snooze=soon', 'application/x-www-form-urlencoded');
       expect(res.status).toBe(400);
@@ -285,6 +297,35 @@ describe('Admin API', () => {
       const bad = await t.request('PATCH', `/event-hooks/${id}`, { config: { url: 'ftp://nope' } });
       expect(bad.status).toBe(400);
       expect((await t.request('GET', `/event-hooks/${id}`)).body.config.url).toBe('http://127.0.0.1:9/hook');
+    });
+
+    it('sets enabled through PATCH and PUT, keeps it on other writes, answers it everywhere, refuses a non-boolean', async () => {
+      expect((await t.request('GET', `/event-hooks/${id}`)).body.enabled).toBe(true);
+      const off = await t.request('PATCH', `/event-hooks/${id}`, { enabled: false });
+      expect(off).toMatchObject({ status: 200, body: { id, enabled: false } });
+      // A PATCH of another field keeps it; the list and the single read answer it.
+      await t.request('PATCH', `/event-hooks/${id}`, { snooze: 5 });
+      expect((await t.request('GET', `/event-hooks/${id}`)).body).toMatchObject({ enabled: false, snooze: 5 });
+      const listed = (await t.request('GET', '/event-hooks?size=1000')).body.data.find(
+        (h: { id: string }) => h.id === id,
+      );
+      expect(listed.enabled).toBe(false);
+      const bad = await t.request('PATCH', `/event-hooks/${id}`, { enabled: 'no' });
+      expect(bad).toMatchObject({
+        status: 400,
+        body: {
+          code: 2,
+          message: 'schema violation (enabled: expected a boolean)',
+          fields: { enabled: 'expected a boolean' },
+        },
+      });
+      // PATCH null resets to the default; PUT without the field is a full replacement, so the default too.
+      expect((await t.request('PATCH', `/event-hooks/${id}`, { enabled: null })).body.enabled).toBe(true);
+      const put = await t.request('PUT', `/event-hooks/${id}`, { source: 'crud', handler: 'log', enabled: false });
+      expect(put.body.enabled).toBe(false);
+      expect((await t.request('PUT', `/event-hooks/${id}`, { source: 'crud', handler: 'log' })).body.enabled).toBe(
+        true,
+      );
     });
 
     it('PATCH of an unknown id is 404 and creates nothing', async () => {

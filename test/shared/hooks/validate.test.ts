@@ -66,6 +66,7 @@ describe('validateHook', () => {
         snooze: null,
         filter: null,
         threshold: null,
+        enabled: true,
         config: {
           url: 'https://hooks.slack.com/services/foo/bar/baz',
           method: 'POST',
@@ -96,6 +97,7 @@ describe('validateHook', () => {
         snooze: null,
         filter: null,
         threshold: null,
+        enabled: true,
         config: {
           url: 'https://webhook.site/a1b2c3-d4e5-g6h7-i8j9-k1l2m3n4o5p6',
           headers: {},
@@ -115,6 +117,7 @@ describe('validateHook', () => {
         snooze: null,
         filter: null,
         threshold: null,
+        enabled: true,
         config: {},
       },
     },
@@ -129,6 +132,7 @@ describe('validateHook', () => {
         snooze: null,
         filter: null,
         threshold: null,
+        enabled: true,
         config: { functions: [LAMBDA_CODE] },
       },
     },
@@ -143,6 +147,7 @@ describe('validateHook', () => {
         snooze: 0,
         filter: null,
         threshold: null,
+        enabled: true,
         config: {},
       },
     },
@@ -157,6 +162,7 @@ describe('validateHook', () => {
         snooze: 31536000,
         filter: null,
         threshold: null,
+        enabled: true,
         config: {},
       },
     },
@@ -171,6 +177,7 @@ describe('validateHook', () => {
         snooze: null,
         filter: null,
         threshold: null,
+        enabled: true,
         config: { url: 'HTTP://127.0.0.1:8080/x?y=1', headers: {}, secret: 'hunter2', ssl_verify: true },
       },
     },
@@ -192,6 +199,7 @@ describe('validateHook', () => {
         snooze: null,
         filter: null,
         threshold: null,
+        enabled: true,
         config: {
           url: 'https://example.com/hook',
           method: 'GET',
@@ -217,6 +225,7 @@ describe('validateHook', () => {
         snooze: null,
         filter: null,
         threshold: null,
+        enabled: true,
         config: { functions: ['my-function', 'arn:aws:lambda:eu-west-1:123456789012:function:enrich:live'] },
       },
     },
@@ -660,6 +669,7 @@ describe('mergePatch', () => {
         snooze: 60,
         filter: null,
         threshold: null,
+        enabled: true,
         config: { url: 'https://example.com/hook', headers: { 'x-a': '1' }, secret: 'hunter2', ssl_verify: true },
       },
     });
@@ -697,6 +707,7 @@ describe('mergePatch', () => {
       snooze: null,
       filter: null,
       threshold: null,
+      enabled: true,
       config: { url: 'https://example.com/hook', headers: {}, secret: null, ssl_verify: false },
     });
   });

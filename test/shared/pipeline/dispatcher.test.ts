@@ -1,3 +1,4 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HookEvent } from '../../../shared/events/envelope.ts';
 import { createGate } from '../../../shared/gate/gate.ts';
@@ -15,6 +16,7 @@ import {
 } from '../../../shared/ports/deliveryQueue.ts';
 import { HookStore } from '../../../shared/store/hookStore.ts';
 import { SourceStore } from '../../../shared/store/sourceStore.ts';
+import { keys } from '../../../shared/store/table.ts';
 import { startTestStore, type TestStore } from '../../support/store.ts';
 
 const hook = (n: number, extra: Partial<EventHook> = {}): EventHook =>
@@ -137,5 +139,25 @@ describe('dispatcher', () => {
         reason: 'delivery job is 2000000 bytes; the delivery queue takes at most 1048576',
       }),
     ]);
+  });
+
+  it('skips a disabled hook: no gate item written, no delivery, and the others still get the event', async () => {
+    // Prepare: a tenant of its own, a disabled hook with a snooze (which would write a gate item) and an enabled one
+    const disabled = { ...hook(11, { snooze: 60 }), enabled: false } as EventHook;
+    const enabled = { ...hook(12), enabled: true } as EventHook;
+    await hooks.create('off', disabled);
+    await hooks.create('off', enabled);
+    const queue = flakyQueue(0);
+
+    // Act
+    const jobs = await dispatcher(queue)({ ...event('e-off'), tenant: 'off' });
+
+    // Assess
+    expect(jobs.map((j) => j.hookId)).toEqual([enabled.id]);
+    expect(queue.jobs.map((j) => j.hookId)).toEqual([enabled.id]);
+    const gate = await store.client.send(
+      new GetCommand({ TableName: store.tableName, Key: keys.gate('off', `${disabled.id}:balancer:health`) }),
+    );
+    expect(gate.Item).toBeUndefined();
   });
 });
