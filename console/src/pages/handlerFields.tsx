@@ -3,7 +3,7 @@ import { renderTemplate, renderValues } from '../../../shared/hooks/templates.ts
 import { api, seg } from '../api.ts';
 import { DataBlock, ErrorNote } from '../components.tsx';
 import { Check, Field, parseJsonField } from '../form.tsx';
-import type { Draft } from './hookForm.tsx';
+import type { Draft } from './hookDraft.ts';
 
 interface Props {
   draft: Draft;
