@@ -1,12 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type BuildOptions, type BuildResult, build, buildSync } from 'esbuild';
 import { CONSOLE_FILES, type ConsoleAssets, type ConsoleFile } from '../shared/console/consoleSite.ts';
-import { PROJECT_ROOT } from './bundle.ts';
 
 /** The console's sources: a Preact app (TSX) and its page. */
-export const CONSOLE_DIR = resolve(PROJECT_ROOT, 'console');
+export const CONSOLE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../console');
 
 /**
  * One esbuild configuration for the console, used by the local runtime (in memory, on the first

@@ -28,12 +28,21 @@ export const ADMIN_ROUTES = [
   { path: '/dead-letters/{proxy+}', methods: [apigwv2.HttpMethod.ANY] },
   { path: '/health', methods: [apigwv2.HttpMethod.GET] },
 ] as const;
+/**
+ * The web console's files, answered by the admin function from its bundle (functions/admin.ts). They
+ * are authenticated as the Admin API is: a browser cannot sign with SigV4, so the console is for
+ * deployments whose Admin API takes API keys (adminIamAuth false; docs/console.md).
+ */
+export const CONSOLE_ROUTES = [
+  { path: '/console', methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.HEAD] },
+  { path: '/console/{proxy+}', methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.HEAD] },
+] as const;
 export const INGEST_ROUTE = { path: '/events', methods: [apigwv2.HttpMethod.POST] } as const;
 /** Kong's http-log entries, turned into events by the same ingest function (docs/kong-integration.md). */
 export const KONG_HTTP_LOG_ROUTE = { path: '/ingest/kong-http-log', methods: [apigwv2.HttpMethod.POST] } as const;
 
 /**
- * The HTTP API (API Gateway v2): Admin API routes, `POST /events` and `POST /ingest/kong-http-log`, each optionally behind IAM
+ * The HTTP API (API Gateway v2): Admin API and console routes, `POST /events` and `POST /ingest/kong-http-log`, each optionally behind IAM
  * auth, with a `$default` stage that writes JSON access logs and throttles. Anything else is a 404
  * from API Gateway, without invoking a function.
  */
@@ -97,7 +106,7 @@ export class EventHooksHttpApi extends Construct {
       if (!signed) this.openRoutes.push(...added);
     };
     const adminIntegration = new HttpLambdaIntegration('AdminIntegration', props.admin);
-    for (const route of ADMIN_ROUTES) add(route, adminIntegration, props.adminIamAuth);
+    for (const route of [...ADMIN_ROUTES, ...CONSOLE_ROUTES]) add(route, adminIntegration, props.adminIamAuth);
     const ingestIntegration = new HttpLambdaIntegration('IngestIntegration', props.ingest);
     add(INGEST_ROUTE, ingestIntegration, props.ingestIamAuth);
     // Authenticated as POST /events is.

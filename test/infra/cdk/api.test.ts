@@ -8,6 +8,10 @@ const ROUTE_KEYS = [
   'ANY /dead-letters',
   'ANY /dead-letters/{proxy+}',
   'GET /health',
+  'GET /console',
+  'HEAD /console',
+  'GET /console/{proxy+}',
+  'HEAD /console/{proxy+}',
   'POST /events',
   'POST /ingest/kong-http-log',
 ];
@@ -18,7 +22,7 @@ describe('HTTP API', () => {
     idsOf(json, 'AWS::ApiGatewayV2::Route').map((id) => json.Resources[id]!.Properties as Record<string, unknown>);
   const functionId = (name: string) => findOne(json, 'AWS::Lambda::Function', { FunctionName: name })[0];
 
-  it('has the Admin API routes, POST /events and POST /ingest/kong-http-log, and nothing else', () => {
+  it('has the Admin API and console routes, POST /events and POST /ingest/kong-http-log, and nothing else', () => {
     expect(
       routes()
         .map((r) => r.RouteKey)
@@ -66,6 +70,10 @@ describe('HTTP API', () => {
       'ANY /dead-letters': 'NONE',
       'ANY /dead-letters/{proxy+}': 'NONE',
       'GET /health': 'NONE',
+      'GET /console': 'NONE',
+      'HEAD /console': 'NONE',
+      'GET /console/{proxy+}': 'NONE',
+      'HEAD /console/{proxy+}': 'NONE',
       'POST /events': 'AWS_IAM',
       'POST /ingest/kong-http-log': 'AWS_IAM',
     });
