@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { forgetApiKey, saveApiKey } from './api.ts';
+import { apiKey, forgetApiKey, saveApiKey } from './api.ts';
 import { useKeyState, useRoute } from './hooks.ts';
 import { DeadLettersPage } from './pages/deadLetters.tsx';
 import { EventsPage } from './pages/events.tsx';
@@ -92,9 +92,11 @@ export function App() {
             ))}
           </ul>
         </nav>
-        <button type="button" class="link" onClick={forgetApiKey}>
-          Forget API key
-        </button>
+        {apiKey() !== undefined && (
+          <button type="button" class="link" onClick={forgetApiKey}>
+            Forget API key
+          </button>
+        )}
       </header>
       <KeyPrompt wanted={wanted} />
       <main id="main-content" tabIndex={-1}>

@@ -80,8 +80,9 @@ function TemplatePreview({ draft, hookId }: Props) {
   const [serverError, setServerError] = useState<Error | undefined>();
   const [testing, setTesting] = useState(false);
   const parsed = parseJsonField(sample);
-  let preview: Record<string, unknown> | string;
-  if ('error' in parsed) preview = `sample event data is ${parsed.error}`;
+  let body = '';
+  let others: Record<string, unknown> | undefined;
+  if ('error' in parsed) body = `sample event data is ${parsed.error}`;
   else {
     const data = {
       ...((parsed.value as Record<string, unknown>) ?? {}),
@@ -89,10 +90,10 @@ function TemplatePreview({ draft, hookId }: Props) {
       source: draft.source,
     };
     try {
+      body = draft.body === '' ? '(no body)' : draft.body_format ? renderTemplate(draft.body, data) : draft.body;
       const headers = parseJsonField(draft.headers);
       const payload = parseJsonField(draft.payload);
-      preview = {
-        body: draft.body === '' ? null : draft.body_format ? renderTemplate(draft.body, data) : draft.body,
+      const rendered = {
         ...('value' in headers && headers.value && draft.headers_format
           ? { headers: renderValues(headers.value as Record<string, string>, data) }
           : {}),
@@ -100,8 +101,9 @@ function TemplatePreview({ draft, hookId }: Props) {
           ? { payload: renderValues(payload.value as Record<string, string>, data) }
           : {}),
       };
+      if (Object.keys(rendered).length > 0) others = rendered;
     } catch (error) {
-      preview = (error as Error).message;
+      body = (error as Error).message;
     }
   }
 
@@ -133,7 +135,8 @@ function TemplatePreview({ draft, hookId }: Props) {
       </div>
       <h4>Rendered</h4>
       <output for="field-config-body sample-data" aria-live="polite">
-        <DataBlock value={preview} label="Rendered templates" />
+        <DataBlock value={body} label="Rendered body" />
+        {others && <DataBlock value={others} label="Rendered headers and payload" />}
       </output>
       {hookId !== undefined ? (
         <p>
