@@ -33,7 +33,8 @@ describe.skipIf(SKIP_BROWSER)('web console (chromium)', () => {
     const [first] = (await t.request('GET', '/event-hooks')).body.data;
     if (first) return first;
     const config = { url: receiver.url };
-    return (await t.request('POST', '/event-hooks', { source: 'crud', event: 'consumers', handler: 'webhook', config })).body;
+    return (await t.request('POST', '/event-hooks', { source: 'crud', event: 'consumers', handler: 'webhook', config }))
+      .body;
   };
 
   beforeAll(async () => {
@@ -374,7 +375,9 @@ describe.skipIf(SKIP_BROWSER)('web console (chromium)', () => {
       await page.getByRole('heading', { level: 1, name: title }).waitFor();
       await then?.();
       // Every request of the page answered: nothing says it is loading.
-      await page.waitForFunction("!document.body.textContent.includes('Loading') && !document.body.textContent.includes('…')");
+      await page.waitForFunction(
+        "!document.body.textContent.includes('Loading') && !document.body.textContent.includes('…')",
+      );
       const violations = await seriousViolations(page);
       if (violations.length > 0) found[`${route} ${then ? '(variant)' : ''}`] = violations;
     }
