@@ -132,6 +132,36 @@ describe.skipIf(SKIP_BROWSER)('web console (chromium)', () => {
     expect(page.url()).toContain(`#/hooks/${hooks[0].id}`);
   });
 
+  it('edits a hook: the form starts from the hook, and saving keeps what the form does not show', async () => {
+    // Prepare
+    const created = await t.request('POST', '/event-hooks', {
+      source: 'crud',
+      event: 'services',
+      handler: 'webhook',
+      threshold: { count: 3, window: 60 },
+      config: { url: receiver.url, headers: { 'x-team': 'ops' } },
+    });
+    expect(created.status).toBe(201);
+    await page.goto(consoleUrl(`/hooks/${created.body.id}/edit`));
+    await page.getByRole('heading', { level: 1, name: 'Edit hook' }).waitFor();
+    await expect.poll(() => page.getByLabel('URL').inputValue()).toBe(receiver.url);
+
+    // Act
+    await page.getByLabel('Snooze (seconds)').fill('30');
+    await page.getByRole('button', { name: 'Save hook' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Hook crud / services' }).waitFor();
+
+    // Assess
+    const saved = (await t.request('GET', `/event-hooks/${created.body.id}`)).body;
+    expect(saved).toMatchObject({
+      snooze: 30,
+      threshold: { count: 3, window: 60 },
+      created_at: created.body.created_at,
+    });
+    expect(saved.config.headers).toEqual({ 'x-team': 'ops' });
+    await t.request('DELETE', `/event-hooks/${created.body.id}`);
+  });
+
   it('tests and pings a hook from its page, showing the answers', async () => {
     // Prepare
     const hook = await aHook();
