@@ -162,6 +162,23 @@ describe.skipIf(SKIP_BROWSER)('web console (chromium)', () => {
     await t.request('DELETE', `/event-hooks/${created.body.id}`);
   });
 
+  it('disables and enables a hook from its page', async () => {
+    // Prepare
+    const hook = await aHook();
+    await page.goto(consoleUrl(`/hooks/${hook.id}`));
+
+    // Act
+    await page.getByRole('button', { name: 'Disable hook' }).click();
+    await page.getByRole('button', { name: 'Enable hook' }).waitFor();
+    const disabled = (await t.request('GET', `/event-hooks/${hook.id}`)).body.enabled;
+    await page.getByRole('button', { name: 'Enable hook' }).click();
+    await page.getByRole('button', { name: 'Disable hook' }).waitFor();
+
+    // Assess
+    expect(disabled).toBe(false);
+    expect((await t.request('GET', `/event-hooks/${hook.id}`)).body.enabled).toBe(true);
+  });
+
   it('tests and pings a hook from its page, showing the answers', async () => {
     // Prepare
     const hook = await aHook();

@@ -234,10 +234,38 @@ function Actions({ id, handler }: { id: string; handler: string }) {
   );
 }
 
+const DELIVERY_STATUSES = ['pending', 'delivered', 'retrying', 'dead'];
+
+/** Enables or disables the hook (`PATCH {enabled}`), shown once the API answers the field. */
+function EnabledToggle({ hook, reload }: { hook: HookView; reload: () => void }) {
+  const [error, setError] = useState<Error | undefined>();
+  if (hook.enabled === undefined) return null;
+  async function toggle() {
+    try {
+      await api('PATCH', `/event-hooks/${seg(hook.id)}`, { enabled: !hook.enabled });
+      setError(undefined);
+      reload();
+    } catch (failure) {
+      setError(failure as Error);
+    }
+  }
+  return (
+    <>
+      <button type="button" onClick={toggle}>
+        {hook.enabled ? 'Disable hook' : 'Enable hook'}
+      </button>
+      {error && <ErrorNote error={error} />}
+    </>
+  );
+}
+
 export function HookPage({ id }: { id: string }) {
+  const [status, setStatus] = useState('');
   const hook = useApi<HookView>(`/event-hooks/${seg(id)}`);
   const health = useApi<Record<string, unknown>>(`/event-hooks/${seg(id)}/health`);
-  const deliveries = useApi<{ data: DeliverySummary[] }>(`/event-hooks/${seg(id)}/deliveries?size=1000`);
+  const deliveries = useApi<{ data: DeliverySummary[] }>(
+    `/event-hooks/${seg(id)}/deliveries?size=1000${status ? `&status=${status}` : ''}`,
+  );
   const outcome = useMemo(() => (deliveries.data ? outcomeSeries(deliveries.data.data) : undefined), [deliveries.data]);
   const waiting = loadState(hook, 'The hook', false);
   if (waiting)
@@ -270,6 +298,7 @@ export function HookPage({ id }: { id: string }) {
         <a class="button" href={`#/hooks/${seg(h.id)}/edit`}>
           Edit hook
         </a>
+        <EnabledToggle hook={h} reload={hook.reload} />
         <button type="button" onClick={deliveries.reload}>
           Refresh deliveries
         </button>
@@ -281,9 +310,20 @@ export function HookPage({ id }: { id: string }) {
       <Actions id={h.id} handler={h.handler} />
       <section aria-labelledby="deliveries-title">
         <h2 id="deliveries-title">Deliveries</h2>
+        <p class="filters">
+          <label for="delivery-status">Status</label>
+          <select id="delivery-status" value={status} onChange={(event) => setStatus(event.currentTarget.value)}>
+            <option value="">All</option>
+            {DELIVERY_STATUSES.map((name) => (
+              <option key={name} value={name}>
+                {name}
+              </option>
+            ))}
+          </select>
+        </p>
         {loadState(deliveries, 'Delivery history') ??
           (list.length === 0 ? (
-            <p class="note">No deliveries yet.</p>
+            <p class="note">{status ? `No ${status} deliveries.` : 'No deliveries yet.'}</p>
           ) : (
             <>
               {outcome && (
