@@ -3,6 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_CSP } from '../../shared/console/consoleSite.ts';
 import { launchChromium, SKIP_BROWSER, seriousViolations, watchedPage } from '../support/browser.ts';
+import { closedPort } from '../support/rawReceiver.ts';
 import { type Receiver, startReceiver } from '../support/receiver.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
@@ -318,6 +319,64 @@ describe.skipIf(SKIP_BROWSER)('web console (chromium)', () => {
     } finally {
       await page.unroute(() => true);
     }
+  });
+
+  it('replays every dead letter shown, one by one, with progress', async () => {
+    // Prepare: a hook whose receiver is gone, and three events for it
+    const gone = await t.request('POST', '/event-hooks', {
+      source: 'crud',
+      event: 'routes',
+      handler: 'webhook',
+      config: { url: `http://127.0.0.1:${await closedPort()}/` },
+    });
+    for (let i = 0; i < 3; i++) {
+      await t.request('POST', '/events', { source: 'crud', event: 'routes', data: { n: i } });
+    }
+    await expect
+      .poll(async () => (await t.request('GET', '/dead-letters')).body.data.length, { timeout: 10_000 })
+      .toBe(3);
+    const replayed: string[] = [];
+    const listener = (request: { method(): string; url(): string }) => {
+      if (request.method() === 'POST' && request.url().endsWith('/replay')) replayed.push(request.url());
+    };
+    page.on('request', listener);
+
+    // Act
+    await page.goto(consoleUrl('/dead-letters'));
+    await page.getByRole('button', { name: 'Replay all shown (3)' }).click();
+    await page.getByText('Replayed 3 of 3.').waitFor();
+    page.off('request', listener);
+
+    // Assess
+    expect(await page.getByRole('progressbar', { name: 'Replay progress' }).getAttribute('value')).toBe('3');
+    expect(new Set(replayed).size).toBe(3);
+    await t.request('DELETE', `/event-hooks/${gone.body.id}`);
+  });
+
+  it('adds and removes a user-defined source event, with field errors from the API', async () => {
+    // Prepare
+    await page.goto(consoleUrl('/sources'));
+    await page.getByRole('heading', { name: 'Add an event' }).waitFor();
+    const form = page.locator('form.add-source');
+
+    // Act: a name the API refuses
+    await form.getByLabel('Source').fill('bad name!');
+    await form.getByLabel('Event').fill('created');
+    await form.getByLabel('Fields').fill('id, total');
+    await form.getByRole('button', { name: 'Add event' }).click();
+    await page.locator('#field-source-error').waitFor();
+
+    // Act: fixed
+    await form.getByLabel('Source').fill('billing');
+    await form.getByRole('button', { name: 'Add event' }).click();
+    await page.getByRole('table', { name: 'Events of billing' }).waitFor();
+    const added = (await t.request('GET', '/event-hooks/sources/billing/created')).body;
+    await page.getByRole('button', { name: 'Remove event created of billing' }).click();
+    await page.getByText('Removed billing / created.').waitFor();
+
+    // Assess
+    expect(added).toEqual({ data: { fields: ['id', 'total'] } });
+    expect((await t.request('GET', '/event-hooks/sources/billing/created')).status).toBe(404);
   });
 
   it('asks for an API key when the API answers 401, sends it as a bearer token and keeps it in sessionStorage only', async () => {
