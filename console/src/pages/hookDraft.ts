@@ -2,6 +2,14 @@ import type { HandlerName } from '../../../shared/hooks/hook.ts';
 import { parseJsonField } from '../form.tsx';
 import type { HookView } from './hooks.tsx';
 
+/** What each handler's fields get from the form. */
+export interface HandlerFieldProps {
+  draft: Draft;
+  set: (patch: Partial<Draft>) => void;
+  errors: Record<string, string>;
+  hookId: string | undefined;
+}
+
 /** Everything the form edits, as the controls hold it (JSON objects as text). */
 export interface Draft {
   handler: HandlerName;
