@@ -29,7 +29,7 @@ function segmentsOf(route: string): string[] {
     });
 }
 
-function Page({ parts }: { parts: string[] }) {
+function Page({ parts, query }: { parts: string[]; query: URLSearchParams }) {
   const [section, id, action] = parts;
   if (section === 'hooks' && id === 'new') return <HookFormPage />;
   if (section === 'hooks' && id !== undefined && action === 'edit') return <HookFormPage id={id} />;
@@ -37,7 +37,7 @@ function Page({ parts }: { parts: string[] }) {
   if (section === 'events') return <EventsPage {...(id !== undefined ? { id } : {})} />;
   if (section === 'dead-letters') return <DeadLettersPage />;
   if (section === 'sources') return <SourcesPage />;
-  return <HooksPage />;
+  return <HooksPage query={query} />;
 }
 
 /** Shown when the API answered 401: the key is kept in sessionStorage only, for this tab's session. */
@@ -72,7 +72,8 @@ function KeyPrompt({ wanted }: { wanted: boolean }) {
 export function App() {
   const route = useRoute();
   const { wanted } = useKeyState();
-  const parts = segmentsOf(route);
+  const [path = '', search = ''] = route.split('?');
+  const parts = segmentsOf(path);
   const section = parts[0] ?? 'hooks';
   return (
     <>
@@ -100,7 +101,7 @@ export function App() {
       </header>
       <KeyPrompt wanted={wanted} />
       <main id="main-content" tabIndex={-1}>
-        <Page key={route} parts={parts} />
+        <Page key={path} parts={parts} query={new URLSearchParams(search)} />
       </main>
     </>
   );

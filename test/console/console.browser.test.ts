@@ -180,6 +180,34 @@ describe.skipIf(SKIP_BROWSER)('web console (chromium)', () => {
     expect((await t.request('GET', `/event-hooks/${hook.id}`)).body.enabled).toBe(true);
   });
 
+  it('filters the hook list by source and handler, and keeps the filter in the URL', async () => {
+    // Prepare
+    await aHook();
+    const log = await t.request('POST', '/event-hooks', { source: 'balancer', event: 'health', handler: 'log' });
+    await page.goto(consoleUrl('/hooks'));
+    const caption = page.getByRole('table').locator('caption');
+    await caption.waitFor();
+    const total = (await t.request('GET', '/event-hooks')).body.data.length;
+
+    // Act
+    await page.getByLabel('Handler').selectOption('log');
+    const byHandler = await caption.textContent();
+    await page.getByLabel('Source').selectOption('crud');
+    const none = await caption.textContent();
+    await page.getByLabel('Source').selectOption('balancer');
+    const url = page.url();
+    await page.reload();
+    await caption.waitFor();
+
+    // Assess
+    expect(byHandler).toBe(`1 of ${total} hooks`);
+    expect(none).toBe(`0 of ${total} hooks`);
+    expect(url).toMatch(/#\/hooks\?source=balancer&handler=log$/);
+    expect(await caption.textContent()).toBe(`1 of ${total} hooks`);
+    expect(await page.getByLabel('Source').inputValue()).toBe('balancer');
+    await t.request('DELETE', `/event-hooks/${log.body.id}`);
+  });
+
   it('tests and pings a hook from its page, showing the answers', async () => {
     // Prepare
     const hook = await aHook();

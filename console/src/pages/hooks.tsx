@@ -55,13 +55,27 @@ function LastDeliveryCell({ id }: { id: string }) {
   );
 }
 
-export function HooksPage() {
+/** The filters go into the page's URL (without a reload), so a filtered list can be bookmarked or shared. */
+function keepInUrl(source: string, handler: string) {
+  const query = new URLSearchParams({ ...(source ? { source } : {}), ...(handler ? { handler } : {}) }).toString();
+  history.replaceState(null, '', `#/hooks${query ? `?${query}` : ''}`);
+}
+
+export function HooksPage({ query }: { query: URLSearchParams }) {
   const hooks = useApi<{ data: HookView[] }>('/event-hooks?size=1000');
-  const [source, setSource] = useState('');
-  const [handler, setHandler] = useState('');
+  const [source, setSourceState] = useState(query.get('source') ?? '');
+  const [handler, setHandlerState] = useState(query.get('handler') ?? '');
+  const setSource = (value: string) => {
+    setSourceState(value);
+    keepInUrl(value, handler);
+  };
+  const setHandler = (value: string) => {
+    setHandlerState(value);
+    keepInUrl(source, value);
+  };
   const waiting = loadState(hooks, 'The hook list', false);
   const all = hooks.data?.data ?? [];
-  const sources = [...new Set(all.map((hook) => hook.source))].sort();
+  const sources = [...new Set([...all.map((hook) => hook.source), ...(source ? [source] : [])])].sort();
   const shown = all.filter((hook) => (!source || hook.source === source) && (!handler || hook.handler === handler));
   return (
     <>

@@ -12,6 +12,8 @@ interface EventDefinition {
 }
 type Catalog = Record<string, Record<string, EventDefinition>>;
 
+const plural = (count: number, noun: string) => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
 function EventsTable({
   source,
   events,
@@ -143,7 +145,7 @@ export function SourcesPage() {
             {builtIn.map(([source, events]) => (
               <details key={source}>
                 <summary>
-                  {source} ({Object.keys(events).length} events)
+                  {source} ({plural(Object.keys(events).length, 'event')})
                 </summary>
                 <EventsTable source={source} events={events} />
               </details>
