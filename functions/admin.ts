@@ -8,7 +8,7 @@ import { consoleAssetsFromDir, isConsolePath } from '../shared/console/consoleSi
 import { createLogger } from '../shared/logger.ts';
 import { awsApp } from './app.ts';
 import { consoleHandler } from './console.ts';
-import { httpHandler } from './http.ts';
+import { authModeFromEnv, httpHandler } from './http.ts';
 
 const adminApi = httpHandler(
   awsApp({
@@ -19,6 +19,8 @@ const adminApi = httpHandler(
     deployments: createAwsFunctionDeployQueue,
   }),
   (app) => app.admin,
+  // The tenant and scopes come from the authorizer's context only (see principalOf).
+  { authMode: authModeFromEnv(process.env) },
 );
 
 // The bundle carries the console's files in `console/` beside it (infra/bundle.ts); read on first use.

@@ -1,6 +1,8 @@
 import { createAwsEventBus } from '../shared/adapters/aws/eventBus.ts';
 import { awsApp } from './app.ts';
-import { httpHandler } from './http.ts';
+import { authModeFromEnv, httpHandler } from './http.ts';
 
 /** `POST /events` and `POST /ingest/kong-http-log` (Kong http-log entries): validates events and puts them on the bus. */
-export const handler = httpHandler(awsApp({ bus: createAwsEventBus }), (app) => app.ingest);
+export const handler = httpHandler(awsApp({ bus: createAwsEventBus }), (app) => app.ingest, {
+  authMode: authModeFromEnv(process.env),
+});

@@ -12,6 +12,8 @@ export const DEFAULT_ENTRIES = {
   delivery: 'functions/delivery.ts',
   deployer: 'functions/deployer.ts',
   sweeper: 'functions/sweeper.ts',
+  // Deployed with authMode 'api-keys' only.
+  authorizer: 'functions/authorizer.ts',
 } as const;
 
 export type FunctionName = keyof typeof DEFAULT_ENTRIES;

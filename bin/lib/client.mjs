@@ -25,28 +25,60 @@ export function baseUrl(flag, env = process.env) {
 }
 
 /**
- * A client bound to one base URL and key (`--key`, else `EVENT_HOOKS_KEY`, sent as a bearer token).
- * @param {{ url?: string, key?: string }} options
+ * A client bound to one base URL and key (`--key`, else `EVENT_HOOKS_KEY`, sent as a bearer token),
+ * or, with `--aws`, signing each request with the caller's AWS credentials (an IAM deployment).
+ * @param {{ url?: string, key?: string, aws?: boolean, region?: string }} options
  */
 export function client(options, env = process.env) {
   const base = baseUrl(options.url, env);
-  const key = options.key ?? env.EVENT_HOOKS_KEY;
+  if (options.aws && options.key !== undefined) throw new UsageError('give --aws or --key, not both');
+  // A key in the environment is for api-keys deployments; --aws says this one signs instead.
+  const key = options.aws ? undefined : (options.key ?? env.EVENT_HOOKS_KEY);
+  /** @type {Promise<(request: { method: string, url: URL, headers: Record<string, string>, body?: string }) => Promise<Record<string, string>>> | undefined} */
+  let signer;
+  const sign = (request) => {
+    signer ??= import('./awsSigner.mjs').then((m) => {
+      const region = m.signingRegion(options.region, base, env);
+      if (!region) throw new UsageError('--aws needs a region: give --region or set AWS_REGION');
+      return m.awsSigner({ region });
+    });
+    return signer.then((s) => s(request));
+  };
   /**
    * @param {string} method @param {string} path @param {unknown} [body]
    * @param {Record<string, string>} [headers]
    * @returns {Promise<{ status: number, body: any, text: string }>}
    */
   async function request(method, path, body, headers = {}) {
+    const url = `${base}${path}`;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    let sent = {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(key ? { authorization: `Bearer ${key}` } : {}),
+      ...headers,
+    };
+    if (options.aws) {
+      try {
+        sent = await sign({
+          method,
+          url: new URL(url),
+          headers: sent,
+          ...(payload === undefined ? {} : { body: payload }),
+        });
+      } catch (error) {
+        if (error instanceof UsageError) throw error;
+        throw new ServiceError(
+          0,
+          `cannot sign the request with AWS credentials: ${error instanceof Error ? error.message : error}`,
+        );
+      }
+    }
     let res;
     try {
-      res = await fetch(`${base}${path}`, {
+      res = await fetch(url, {
         method,
-        headers: {
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(key ? { authorization: `Bearer ${key}` } : {}),
-          ...headers,
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        headers: sent,
+        ...(payload === undefined ? {} : { body: payload }),
       });
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);

@@ -13,6 +13,8 @@ export function common(command) {
       'base URL of the service (default: $EVENT_HOOKS_URL, else http://127.0.0.1:$PORT, else port 8001)',
     )
     .option('--key <key>', 'API key, sent as Authorization: Bearer (default: $EVENT_HOOKS_KEY)')
+    .option('--aws', 'sign requests with your AWS credentials (SigV4), for a deployment with authMode iam')
+    .option('--region <region>', 'with --aws: the region of the deployment (default: $AWS_REGION, else from the URL)')
     .option('--json', "machine output: the API's JSON");
 }
 

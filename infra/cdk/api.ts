@@ -1,37 +1,57 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import {
+  HttpIamAuthorizer,
+  HttpLambdaAuthorizer,
+  HttpLambdaResponseType,
+} from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { AuthMode } from './tenancy.ts';
 
 export interface HttpApiProps {
   apiName: string;
   admin: lambda.IFunction;
   ingest: lambda.IFunction;
-  /** Sign Admin API requests with SigV4 (IAM). */
+  /** How tenant routes are authenticated; operator routes are IAM whatever it is, `/health` open. */
+  authMode: AuthMode;
+  /** The Lambda authorizer of tenant routes; required with `authMode: 'api-keys'`. */
+  authorizer?: lambda.IFunction;
+  /** `iam` mode: sign Admin API requests with SigV4 (IAM). */
   adminIamAuth: boolean;
-  /** Sign `POST /events` and `POST /ingest/kong-http-log` with SigV4 (IAM). */
+  /** `iam` mode: sign `POST /events` and `POST /ingest/kong-http-log` with SigV4 (IAM). */
   ingestIamAuth: boolean;
   logRetention: logs.RetentionDays;
   /** Steady-state requests per second and burst for the whole API. */
   throttle: { rateLimit: number; burstLimit: number };
 }
 
-/** The Admin API routes, all answered by the admin function. */
+/** The Admin API routes of a tenant, all answered by the admin function. */
 export const ADMIN_ROUTES = [
   { path: '/event-hooks', methods: [apigwv2.HttpMethod.ANY] },
   { path: '/event-hooks/{proxy+}', methods: [apigwv2.HttpMethod.ANY] },
   { path: '/dead-letters', methods: [apigwv2.HttpMethod.ANY] },
   { path: '/dead-letters/{proxy+}', methods: [apigwv2.HttpMethod.ANY] },
-  { path: '/health', methods: [apigwv2.HttpMethod.GET] },
+] as const;
+/** Routes that need no auth in any mode, answered by the admin function. */
+export const PUBLIC_ROUTES = [{ path: '/health', methods: [apigwv2.HttpMethod.GET] }] as const;
+/**
+ * The operator's routes (tenants, their keys and usage), answered by the admin function and always
+ * behind IAM: on AWS the operator is whoever the account lets call them. (`/metrics` is not routed
+ * on AWS: the same metrics are in CloudWatch.)
+ */
+export const OPERATOR_ROUTES = [
+  { path: '/tenants', methods: [apigwv2.HttpMethod.ANY] },
+  { path: '/tenants/{proxy+}', methods: [apigwv2.HttpMethod.ANY] },
 ] as const;
 /**
- * The web console's files, answered by the admin function from its bundle (functions/admin.ts). They
- * are authenticated as the Admin API is: a browser cannot sign with SigV4, so the console is for
- * deployments whose Admin API takes API keys (adminIamAuth false; docs/console.md).
+ * The web console's files, answered by the admin function from its bundle (functions/admin.ts):
+ * public with API keys (the page asks for a key and sends it with each API call), signed as the
+ * Admin API is with IAM. A browser cannot sign with SigV4, so under IAM the console works only with
+ * `adminIamAuth: false` (docs/console.md).
  */
 export const CONSOLE_ROUTES = [
   { path: '/console', methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.HEAD] },
@@ -78,6 +98,9 @@ export class EventHooksHttpApi extends Construct {
             time: '$context.requestTime',
             ip: '$context.identity.sourceIp',
             caller: '$context.identity.userArn',
+            // api-keys mode: whose key (its id, never the key) called
+            tenant: '$context.authorizer.tenant',
+            keyId: '$context.authorizer.keyId',
             method: '$context.httpMethod',
             route: '$context.routeKey',
             path: '$context.path',
@@ -91,30 +114,68 @@ export class EventHooksHttpApi extends Construct {
     });
 
     const iam = new HttpIamAuthorizer();
+    const tenantAuthorizer = tenantRouteAuthorizer(props);
     const add = (
       route: { path: string; methods: readonly apigwv2.HttpMethod[] },
       integration: HttpLambdaIntegration,
-      signed: boolean,
+      authorizer: apigwv2.IHttpRouteAuthorizer | undefined,
     ) => {
       const added = this.api.addRoutes({
         path: route.path,
         methods: [...route.methods],
         integration,
-        ...(signed ? { authorizer: iam } : {}),
+        ...(authorizer ? { authorizer } : {}),
       });
       this.routes.push(...added);
-      if (!signed) this.openRoutes.push(...added);
+      if (!authorizer) this.openRoutes.push(...added);
     };
+    const signedIf = (signed: boolean) => (signed ? iam : undefined);
+    const adminAuth = props.authMode === 'iam' ? signedIf(props.adminIamAuth) : tenantAuthorizer;
+    const ingestAuth = props.authMode === 'iam' ? signedIf(props.ingestIamAuth) : tenantAuthorizer;
+    // With API keys the page must load before it can ask for a key: its files (no data) are public,
+    // and every API call it makes carries the key. With IAM they are signed as the Admin API is.
+    const consoleAuth = props.authMode === 'iam' ? signedIf(props.adminIamAuth) : undefined;
+
     const adminIntegration = new HttpLambdaIntegration('AdminIntegration', props.admin);
-    for (const route of [...ADMIN_ROUTES, ...CONSOLE_ROUTES]) add(route, adminIntegration, props.adminIamAuth);
+    for (const route of ADMIN_ROUTES) add(route, adminIntegration, adminAuth);
+    for (const route of PUBLIC_ROUTES) add(route, adminIntegration, undefined);
+    for (const route of OPERATOR_ROUTES) add(route, adminIntegration, iam);
+    for (const route of CONSOLE_ROUTES) add(route, adminIntegration, consoleAuth);
     const ingestIntegration = new HttpLambdaIntegration('IngestIntegration', props.ingest);
-    add(INGEST_ROUTE, ingestIntegration, props.ingestIamAuth);
+    add(INGEST_ROUTE, ingestIntegration, ingestAuth);
     // Authenticated as POST /events is.
-    add(KONG_HTTP_LOG_ROUTE, ingestIntegration, props.ingestIamAuth);
+    add(KONG_HTTP_LOG_ROUTE, ingestIntegration, ingestAuth);
+    if (tenantAuthorizer instanceof HttpLambdaAuthorizer) {
+      // Bound by the first route that uses it; the identity source is removed from the template
+      // (CDK would otherwise write its default, `$request.header.Authorization`): see below.
+      const cfn = this.api.node.findChild('KeyAuthorizer').node.defaultChild as apigwv2.CfnAuthorizer;
+      cfn.addPropertyDeletionOverride('IdentitySource');
+    }
   }
 
   /** `https://<api id>.execute-api.<region>.amazonaws.com/` */
   get url(): string {
     return this.stage.url;
   }
+}
+
+/**
+ * The authorizer of tenant routes in `api-keys` mode (none otherwise): the Lambda authorizer, REQUEST
+ * type, payload 2.0 with simple responses (see shared/auth/lambdaAuthorizer.ts for why).
+ *
+ * No identity source, and no caching by API Gateway (`resultsCacheTtl: 0`). API Gateway answers 401
+ * without calling the authorizer when any identity source is missing from a request: listing
+ * `Authorization` would refuse keys sent as `Kong-Admin-Token`, and listing both would require both.
+ * API Gateway also caches only by identity source, which it cannot do without one; the authorizer
+ * caches keys itself, for at most 60 s, which is what bounds revocation.
+ */
+function tenantRouteAuthorizer(props: HttpApiProps): apigwv2.IHttpRouteAuthorizer | undefined {
+  if (props.authMode !== 'api-keys') return undefined;
+  if (!props.authorizer) throw new Error("authMode 'api-keys' needs the authorizer function");
+  return new HttpLambdaAuthorizer('KeyAuthorizer', props.authorizer, {
+    authorizerName: 'api-keys',
+    responseTypes: [HttpLambdaResponseType.SIMPLE],
+    identitySource: [],
+    resultsCacheTtl: Duration.seconds(0),
+  });
 }

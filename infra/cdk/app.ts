@@ -6,6 +6,7 @@ import cdkNag from 'cdk-nag';
 import type { LogLevel } from '../../shared/logger.ts';
 import { bundleFunctions, DEFAULT_ENTRIES, type FunctionName, PROJECT_ROOT } from '../bundle.ts';
 import { EventHooksStack, type EventHooksStackProps } from './eventHooksStack.ts';
+import type { AuthMode, Tenancy } from './tenancy.ts';
 
 // cdk-nag is CommonJS; Node's ESM loader does not see all of its exports as named ones.
 const { AwsSolutionsChecks } = cdkNag;
@@ -73,6 +74,9 @@ export function stackPropsFromContext(context: Context): EventHooksStackProps {
   const props: EventHooksStackProps = {
     namePrefix: text('namePrefix'),
     tenant: text('tenant'),
+    // Checked when the construct is built (infra/cdk/tenancy.ts); the names of issue 11 work too.
+    tenancy: (text('tenancy') ?? text('TENANCY')) as Tenancy | undefined,
+    authMode: (text('authMode') ?? text('AUTH_MODE')) as AuthMode | undefined,
     logRetention: retention('logRetentionDays'),
     logLevel: text('logLevel') as LogLevel | undefined,
     adminIamAuth: bool('adminIamAuth'),

@@ -26,6 +26,7 @@ import {
 import { Monitoring } from './monitoring.ts';
 import { acknowledgeFindings } from './nag.ts';
 import { grantLeastPrivilege } from './permissions.ts';
+import { type AccessSettings, type AuthMode, accessSettings, type Tenancy } from './tenancy.ts';
 import { UserFunctionDeployment } from './userFunctionDeployment.ts';
 
 export interface EventHooksProps extends FunctionCodeProps {
@@ -33,15 +34,25 @@ export interface EventHooksProps extends FunctionCodeProps {
   namePrefix?: string;
   /** The fixed tenant of a single-tenant deployment. Default `default`. */
   tenant?: string;
+  /**
+   * `TENANCY`: `single` (default) serves the one `tenant`; `multi` serves many, each request's tenant
+   * decided by its API key, and lets only the service put events on the bus. Requires `authMode: 'api-keys'`.
+   */
+  tenancy?: Tenancy;
+  /**
+   * `AUTH_MODE`: `iam` (default) signs every route but `/health` with SigV4; `api-keys` checks tenant
+   * keys with a Lambda authorizer; `none` leaves tenant routes open. Operator routes (`/tenants*`) are IAM in every mode.
+   */
+  authMode?: AuthMode;
   /** Retention of every log group. Default one month. */
   logRetention?: logs.RetentionDays;
   /** `LOG_LEVEL` of the service functions. Default `info`. */
   logLevel?: LogLevel;
   memorySizes?: Partial<Record<FunctionName, number>>;
   timeouts?: Partial<Record<FunctionName, Duration>>;
-  /** Admin API requires SigV4-signed requests (IAM auth). Default true. */
+  /** `authMode: 'iam'` only: the Admin API requires SigV4-signed requests. Default true. */
   adminIamAuth?: boolean;
-  /** `POST /events` requires SigV4-signed requests (IAM auth). Default true. */
+  /** `authMode: 'iam'` only: `POST /events` requires SigV4-signed requests. Default true. */
   ingestIamAuth?: boolean;
   /** Delivery retries (`RETRY_*`); defaults from `AWS_RETRY_POLICY`. */
   retry?: { maxAttempts?: number; maxAgeMs?: number; baseDelayMs?: number; maxDelayMs?: number };
@@ -122,10 +133,13 @@ export class EventHooks extends Construct {
   readonly deadLetterQueue: sqs.Queue;
   /** Events the dispatcher could not take (EventBridge target failures and failed async invocations). */
   readonly eventsDeadLetterQueue: sqs.Queue;
-  readonly functions: Record<FunctionName, lambda.Function>;
+  /** The service functions; `authorizer` only with `authMode: 'api-keys'`. */
+  readonly functions: Record<Exclude<FunctionName, 'authorizer'>, lambda.Function> & { authorizer?: lambda.Function };
+  /** Tenancy and auth as the props resolved them. */
+  readonly access: AccessSettings;
   readonly httpApi: EventHooksHttpApi;
+  /** The role of every user-code function: no permission at all (see docs/user-code.md). */
   readonly userFunctionRole: iam.Role;
-  readonly userFunctionLogGroup: logs.LogGroup;
   /** Every user-code function is named `${userFunctionPrefix}-<hash>-<hash>` (from tenant, hook, index and code). */
   readonly userFunctionPrefix: string;
   /** The deploy queue, deploy worker and sweeper of user functions. */
@@ -142,6 +156,7 @@ export class EventHooks extends Construct {
     const prefix = props.namePrefix ?? 'event-hooks';
     this.userFunctionPrefix = `${prefix}-user`;
     validate(prefix, this.userFunctionPrefix, props);
+    this.access = accessSettings(props);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const deliveryTimeout = props.timeouts?.delivery ?? FUNCTION_DEFAULTS.delivery.timeout;
     this.metricsNamespace = `EventHooks/${prefix}`;
@@ -185,16 +200,13 @@ export class EventHooks extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
 
-    this.userFunctionLogGroup = new logs.LogGroup(this, 'UserFunctionLogs', {
-      logGroupName: `/event-hooks/${prefix}/user-functions`,
-      retention: logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    // No policy at all, not even CloudWatch Logs: a log group writable by every tenant's code would
+    // let one tenant write into (or flood) what operators read as another's. The invoking function
+    // writes each invocation's log tail to its own log, under the tenant's name (functionRunner.ts).
     this.userFunctionRole = new iam.Role(this, 'UserFunctionRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'event-hooks user code: may write its logs and nothing else',
+      description: 'event-hooks user code: no permission at all',
     });
-    this.userFunctionLogGroup.grantWrite(this.userFunctionRole);
 
     // User functions are deployed off the request path (see userFunctionDeployment.ts).
     this.userFunctionDeployment = new UserFunctionDeployment(this, 'UserFunctionDeployment', {
@@ -206,12 +218,13 @@ export class EventHooks extends Construct {
     const environment: Record<string, string> = {
       RUNTIME: 'aws',
       TENANT: props.tenant ?? DEFAULT_TENANT,
+      TENANCY: this.access.tenancy,
+      AUTH_MODE: this.access.authMode,
       TABLE_NAME: this.table.tableName,
       EVENT_BUS_NAME: this.bus.eventBusName,
       DELIVERY_QUEUE_URL: this.deliveryQueue.queueUrl,
       USER_FUNCTION_PREFIX: this.userFunctionPrefix,
       USER_FUNCTION_ROLE_ARN: this.userFunctionRole.roleArn,
-      USER_FUNCTION_LOG_GROUP: this.userFunctionLogGroup.logGroupName,
       FUNCTION_TIMEOUT_MS: String((props.userFunctionTimeout ?? Duration.seconds(5)).toMilliseconds()),
       FUNCTION_MEMORY_MB: String(props.userFunctionMemorySize ?? 128),
       RETRY_MAX_ATTEMPTS: String(retry.maxAttempts),
@@ -230,6 +243,7 @@ export class EventHooks extends Construct {
       props.reservedConcurrency === false ? {} : { ...DEFAULT_RESERVED_CONCURRENCY, ...props.reservedConcurrency };
     const built = {} as Record<FunctionName, ServiceFunction>;
     for (const name of FUNCTION_NAMES) {
+      if (name === 'authorizer' && this.access.authMode !== 'api-keys') continue;
       built[name] = new ServiceFunction(this, `${name[0]!.toUpperCase()}${name.slice(1)}`, {
         name,
         code: code[name],
@@ -250,6 +264,7 @@ export class EventHooks extends Construct {
       delivery: built.delivery.function,
       deployer: built.deployer.function,
       sweeper: built.sweeper.function,
+      ...(built.authorizer ? { authorizer: built.authorizer.function } : {}),
     };
 
     const maxEventAge = props.busMaxEventAge ?? Duration.hours(6);
@@ -285,8 +300,10 @@ export class EventHooks extends Construct {
       apiName: `${prefix}-api`,
       admin: this.functions.admin,
       ingest: this.functions.ingest,
-      adminIamAuth: props.adminIamAuth ?? true,
-      ingestIamAuth: props.ingestIamAuth ?? true,
+      authMode: this.access.authMode,
+      ...(this.functions.authorizer ? { authorizer: this.functions.authorizer } : {}),
+      adminIamAuth: this.access.adminIamAuth,
+      ingestIamAuth: this.access.ingestIamAuth,
       logRetention,
       throttle: props.throttle ?? { rateLimit: 100, burstLimit: 200 },
     });
@@ -301,8 +318,10 @@ export class EventHooks extends Construct {
       delivery: built.delivery.role,
       deployer: built.deployer.role,
       sweeper: built.sweeper.role,
+      ...(built.authorizer ? { authorizer: built.authorizer.role } : {}),
     };
     grantLeastPrivilege(this, { roles, userFunctionArnPattern, invokableFunctionArns });
+    if (this.access.tenancy === 'multi') restrictPutEvents(this.bus, [roles.ingest, roles.admin]);
     // the same ARN as cdk-nag prints it, pseudo-parameters in angle brackets
     const nagUserFunctionArnPattern = `arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:${userFunctionNamePattern(this.userFunctionPrefix)}`;
     this.userFunctionDeployment.connect({
@@ -354,6 +373,26 @@ export class EventHooks extends Construct {
  */
 export function userFunctionNamePattern(userFunctionPrefix: string): string {
   return `${userFunctionPrefix}-${'?'.repeat(16)}-*`;
+}
+
+/**
+ * Multi-tenant: the bus takes events from the service's own ingest and admin roles only. Producers in
+ * the account are allowed `PutEvents` by their identity policies, so an allow here would not keep
+ * them out: an explicit deny to every other principal does, whatever their policies say. That makes
+ * the tenant resource on an event (`event-hooks:tenant/<t>`) a field only ingest (and admin, for the
+ * hooks' own change events) can set; producers go through `POST /events` with an `ingest` key.
+ */
+export function restrictPutEvents(bus: events.EventBus, putters: iam.IRole[]): void {
+  bus.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'OnlyTheServicePutsEvents',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: ['events:PutEvents'],
+      resources: [bus.eventBusArn],
+      conditions: { ArnNotEquals: { 'aws:PrincipalArn': putters.map((role) => role.roleArn) } },
+    }),
+  );
 }
 
 /** A failure destination that, unlike `SqsDestination`, grants `sqs:SendMessage` alone. */

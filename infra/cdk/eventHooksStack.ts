@@ -14,7 +14,13 @@ export class EventHooksStack extends Stack {
     const hooks = this.eventHooks;
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ApiUrl', hooks.apiUrl, 'Base URL of the Admin API and POST /events');
-    output('EventBusName', hooks.bus.eventBusName, 'EventBridge bus: producers may PutEvents here directly');
+    output(
+      'EventBusName',
+      hooks.bus.eventBusName,
+      hooks.access.tenancy === 'multi'
+        ? 'EventBridge bus: only the service puts events here; producers use POST /events with an ingest key'
+        : 'EventBridge bus: producers may PutEvents here directly',
+    );
     output('EventBusArn', hooks.bus.eventBusArn, 'ARN of the EventBridge bus');
     output('TableName', hooks.table.tableName, 'DynamoDB table of hooks, sources and gate items');
     output('DeliveryQueueUrl', hooks.deliveryQueue.queueUrl, 'SQS delivery queue');

@@ -32,6 +32,12 @@ export const FUNCTION_DEFAULTS: Record<FunctionName, { memorySize: number; timeo
     timeout: Duration.minutes(5),
     description: 'event-hooks sweeper of unused user functions (scheduled)',
   },
+  // On every request of an api-keys deployment: small, and well within API Gateway's 10 s for an authorizer.
+  authorizer: {
+    memorySize: 256,
+    timeout: Duration.seconds(5),
+    description: 'event-hooks Lambda authorizer of the HTTP API (API keys)',
+  },
 };
 
 /** Where the service functions' code comes from. */

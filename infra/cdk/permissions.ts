@@ -15,6 +15,8 @@ export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
   dispatcher: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   // the hook of a job by id (and the hooks version and catalog the cache checks); dead letters
   delivery: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
+  // a presented key's item, found by its prefix (api-keys mode only)
+  authorizer: ['dynamodb:GetItem', 'dynamodb:Query'],
   // deployer and sweeper: granted with the rest of their permissions by UserFunctionDeployment
 };
 
@@ -29,7 +31,8 @@ export interface GrantTargets {
 }
 
 export interface GrantProps {
-  roles: Record<FunctionName, iam.IRole>;
+  /** Every service function's role; the authorizer's only when it is deployed. */
+  roles: Record<Exclude<FunctionName, 'authorizer'>, iam.IRole> & { authorizer?: iam.IRole };
   /** ARN pattern matching the deployment's user-code functions and nothing else. */
   userFunctionArnPattern: string;
   invokableFunctionArns: string[];
@@ -48,8 +51,10 @@ export function grantLeastPrivilege(hooks: GrantTargets, props: GrantProps): voi
   };
 
   for (const [name, actions] of Object.entries(TABLE_ACTIONS) as [FunctionName, string[]][]) {
+    const role = roles[name];
+    if (!role) continue;
     // Only the admin function and the dispatcher query hooks by source; the others need no index.
-    allow(roles[name], actions, name === 'admin' || name === 'dispatcher' ? tableResources : [hooks.table.tableArn]);
+    allow(role, actions, name === 'admin' || name === 'dispatcher' ? tableResources : [hooks.table.tableArn]);
   }
 
   allow(roles.ingest, ['events:PutEvents'], [hooks.bus.eventBusArn]);

@@ -90,11 +90,11 @@ describe('function bundles (built, loaded by a fresh Node, run against the local
   let aws: Awaited<ReturnType<typeof startAwsStub>>;
   let env: NodeJS.ProcessEnv;
 
-  const invoke = (name: string, event: unknown) =>
+  const invoke = (name: string, event: unknown, extraEnv: Record<string, string> = {}) =>
     // biome-ignore lint/suspicious/noExplicitAny: results are asserted structurally
     new Promise<{ result: any; logs: Record<string, unknown>[] }>((resolve, reject) => {
       const child = spawn(process.execPath, [join(import.meta.dirname, 'invokeBundle.mjs'), bundles[name]!.file], {
-        env,
+        env: { ...env, ...extraEnv },
         // A bundle that hangs is ended, not left behind when the test times out.
         timeout: 30_000,
       });
@@ -265,5 +265,52 @@ describe('function bundles (built, loaded by a fresh Node, run against the local
     // The sweeper finds the function in use (it was modified just now, so it is not even looked at).
     const swept = await invoke('sweeper', { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} });
     expect(swept.result).toEqual({ seen: 1, deleted: [], requeued: 0 });
+  }, 60_000);
+  it('on an api-keys, multi-tenant deployment checks the authorizer’s principal and scopes, and drops events that skipped ingest', async () => {
+    const keys = { AUTH_MODE: 'api-keys', TENANCY: 'multi' };
+    const as = (event: ReturnType<typeof httpEvent>, lambda?: Record<string, string>) => ({
+      ...event,
+      headers: { ...event.headers, 'x-tenant': 'beta', authorization: 'Bearer forged' },
+      requestContext: { ...event.requestContext, ...(lambda ? { authorizer: { lambda } } : {}) },
+    });
+    const hook = { source: 'balancer', event: 'health', handler: 'log' };
+
+    // no authorizer context on a guarded route: refused, whatever the headers say
+    const anonymous = await invoke('admin', as(httpEvent('POST', '/event-hooks', hook)), keys);
+    expect(anonymous.result.statusCode).toBe(401);
+    // a read key cannot create
+    const reader = { tenant: 'acme', scopes: 'read', keyId: 'k-read' };
+    const refused = await invoke('admin', as(httpEvent('POST', '/event-hooks', hook), reader), keys);
+    expect(refused.result.statusCode).toBe(403);
+    expect(JSON.parse(refused.result.body).message).toEqual(expect.any(String));
+    // an admin key creates, and the read key of the same tenant reads it back
+    const admin = { tenant: 'acme', scopes: 'admin', keyId: 'k-admin' };
+    const created = await invoke('admin', as(httpEvent('POST', '/event-hooks', hook), admin), keys);
+    expect(created.result.statusCode).toBe(201);
+    const { id } = JSON.parse(created.result.body) as { id: string };
+    const read = await invoke('admin', as(httpEvent('GET', `/event-hooks/${id}`), reader), keys);
+    expect(read.result.statusCode).toBe(200);
+    expect((await invoke('admin', httpEvent('GET', '/health'), keys)).result.statusCode).toBe(200);
+
+    // the dispatcher drops an event that did not come through ingest (no tenant resource)
+    const sends = () => aws.calls.filter((c) => c.target === 'AmazonSQS.SendMessageBatch').length;
+    const before = sends();
+    const dropped = await invoke(
+      'dispatcher',
+      {
+        version: '0',
+        id: 'event-direct',
+        'detail-type': 'health',
+        source: 'balancer',
+        account: '000000000000',
+        time: '2026-11-29T00:00:00Z',
+        region: 'us-east-1',
+        resources: [],
+        detail: {},
+      },
+      keys,
+    );
+    expect(sends()).toBe(before);
+    expect(dropped.logs.some((l) => /without a tenant/.test(String(l.message)))).toBe(true);
   }, 60_000);
 });

@@ -59,7 +59,7 @@ describe('bundleFunctions', () => {
     expect(readFileSync(syncBundle!.file).equals(readFileSync(asyncBundle!.file))).toBe(true);
   });
 
-  it('knows the six service functions and their entry points', () => {
+  it('knows the seven service functions and their entry points (the authorizer is deployed with api-keys only)', () => {
     expect(DEFAULT_ENTRIES).toEqual({
       admin: 'functions/admin.ts',
       ingest: 'functions/ingest.ts',
@@ -67,6 +67,7 @@ describe('bundleFunctions', () => {
       delivery: 'functions/delivery.ts',
       deployer: 'functions/deployer.ts',
       sweeper: 'functions/sweeper.ts',
+      authorizer: 'functions/authorizer.ts',
     });
   });
 });

@@ -73,7 +73,7 @@ export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App
         ? functions({
             prefix: config.userFunctionPrefix,
             roleArn: required('USER_FUNCTION_ROLE_ARN', config.userFunctionRoleArn),
-            ...(env.USER_FUNCTION_LOG_GROUP ? { logGroup: env.USER_FUNCTION_LOG_GROUP } : {}),
+            logger,
             timeoutSeconds: Math.ceil(config.functionTimeoutMs / 1000),
             memoryMb: config.functionMemoryMb,
           })

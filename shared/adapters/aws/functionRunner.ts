@@ -11,6 +11,7 @@ import {
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import { EventHooksError, FunctionError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
 import {
   type FunctionArgs,
   type FunctionRunner,
@@ -21,6 +22,7 @@ import {
 } from '../../ports/functionRunner.ts';
 import { awsErrorName, awsFault } from './backoff.ts';
 import { packageUserFunction, userFunctionName } from './userFunctionPackage.ts';
+import { userLogTail } from './userLogTail.ts';
 
 export const USER_FUNCTION_RUNTIME = 'nodejs24.x';
 export const USER_FUNCTION_ARCHITECTURE = 'arm64';
@@ -43,10 +45,18 @@ export function controlPlaneClient(config: LambdaClientConfig = {}): LambdaClien
 export interface AwsFunctionRunnerOptions {
   /** `USER_FUNCTION_PREFIX`: every user-code function is named `${prefix}-…`; the IAM policies are scoped to it. */
   prefix: string;
-  /** `USER_FUNCTION_ROLE_ARN`: the execution role that can only write logs. */
+  /** `USER_FUNCTION_ROLE_ARN`: the execution role, with no permission at all (not even to write logs). */
   roleArn: string;
-  /** `USER_FUNCTION_LOG_GROUP`: the log group (with retention) the functions write to; Lambda's default when absent. */
+  /**
+   * A log group for the functions' own logs; none by default, since their role may not write any:
+   * their output reaches `logger` instead (see `invoke`).
+   */
   logGroup?: string;
+  /**
+   * Where the log tail of each user-code invocation goes, under the tenant's name, secrets masked
+   * and size capped: the only way a user function's output is kept. Nowhere when absent.
+   */
+  logger?: Logger;
   /** Default 10 s. */
   timeoutSeconds?: number;
   /** Default 128 MB. */
@@ -194,6 +204,8 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
           new InvokeCommand({
             FunctionName: name,
             InvocationType: 'RequestResponse',
+            // The last 4 KB of the invocation's log, returned to the caller: user code's role writes no logs.
+            LogType: 'Tail',
             Payload: Buffer.from(JSON.stringify(args)),
           }),
         );
@@ -207,6 +219,7 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
           awsFault(error) !== 'client';
         throw new FunctionError(`could not invoke ${name}: ${errorName}`, { retryable, cause: error });
       }
+      if (target.kind === 'code') logUserTail(options.logger, target, name, response);
       const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
       if (response.FunctionError) {
         const failure = parseJson(text) as { errorMessage?: unknown; errorType?: unknown } | undefined;
@@ -219,6 +232,28 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
       return text === '' ? null : parseJson(text);
     },
   };
+}
+
+/**
+ * Writes a user function's log tail to the service's own log, one line per invocation, under the
+ * tenant and hook it belongs to: operators read a tenant's user-code output there (filter on `tenant`).
+ */
+function logUserTail(
+  logger: Logger | undefined,
+  target: { tenant: string; hookId: string; index: number },
+  name: string,
+  response: InvokeCommandOutput,
+): void {
+  const tail = logger ? userLogTail(response.LogResult) : undefined;
+  if (!logger || tail === undefined) return;
+  logger.info('user function log', {
+    tenant: target.tenant,
+    hook_id: target.hookId,
+    function_index: target.index,
+    function_name: name,
+    ...(response.FunctionError ? { function_error: response.FunctionError } : {}),
+    log: tail,
+  });
 }
 
 function configurationDiffers(

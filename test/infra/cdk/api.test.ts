@@ -8,6 +8,8 @@ const ROUTE_KEYS = [
   'ANY /dead-letters',
   'ANY /dead-letters/{proxy+}',
   'GET /health',
+  'ANY /tenants',
+  'ANY /tenants/{proxy+}',
   'GET /console',
   'HEAD /console',
   'GET /console/{proxy+}',
@@ -51,8 +53,10 @@ describe('HTTP API', () => {
     expect(sources.some((arn) => arn.includes('/*/*/events'))).toBe(true);
   });
 
-  it('requires IAM auth on every route by default', () => {
-    for (const route of routes()) expect(route.AuthorizationType).toBe('AWS_IAM');
+  it('requires IAM auth on every route but GET /health by default', () => {
+    for (const route of routes()) {
+      expect(route.AuthorizationType).toBe(route.RouteKey === 'GET /health' ? 'NONE' : 'AWS_IAM');
+    }
   });
 
   it('opens the Admin API or ingest alone when the props say so', () => {
@@ -70,6 +74,8 @@ describe('HTTP API', () => {
       'ANY /dead-letters': 'NONE',
       'ANY /dead-letters/{proxy+}': 'NONE',
       'GET /health': 'NONE',
+      'ANY /tenants': 'AWS_IAM',
+      'ANY /tenants/{proxy+}': 'AWS_IAM',
       'GET /console': 'NONE',
       'HEAD /console': 'NONE',
       'GET /console/{proxy+}': 'NONE',

@@ -168,13 +168,21 @@ describe('EventHooks construct', () => {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     });
 
-    it('may write to the user-code log group and do nothing else', () => {
-      const [logGroupId] = findOne(json, 'AWS::Logs::LogGroup', {
-        LogGroupName: '/event-hooks/event-hooks/user-functions',
-      });
-      const permissions = permissionsOfRole(json, roleIds[0]!);
-      expect(permissions.map((p) => p.action).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
-      for (const { resource } of permissions) expect(resource).toEqual({ 'Fn::GetAtt': [logGroupId, 'Arn'] });
+    it('has no permission at all, not even to write logs: one tenant’s code reaches nothing of another’s', () => {
+      const role = json.Resources[roleIds[0]!]!;
+      expect(role.Properties.Policies).toBeUndefined();
+      expect(permissionsOfRole(json, roleIds[0]!)).toEqual([]);
+      // no policy of any kind is attached to it
+      const attached = Object.values(json.Resources).filter(
+        (r) =>
+          (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') &&
+          refersTo(r.Properties.Roles ?? [], roleIds[0]!),
+      );
+      expect(attached).toEqual([]);
+      expect(
+        idsOf(json, 'AWS::Logs::LogGroup').filter((id) => id.includes('UserFunction')),
+        'no log group for user code',
+      ).toEqual([]);
     });
   });
 
@@ -184,9 +192,6 @@ describe('EventHooks construct', () => {
       const [tableId] = findOne(json, 'AWS::DynamoDB::Table');
       const [busId] = findOne(json, 'AWS::Events::EventBus');
       const userRoleId = idsOf(json, 'AWS::IAM::Role').find((id) => id.includes('UserFunctionRole'))!;
-      const [userLogGroupId] = findOne(json, 'AWS::Logs::LogGroup', {
-        LogGroupName: '/event-hooks/event-hooks/user-functions',
-      });
 
       for (const name of ['admin', 'ingest', 'dispatcher', 'delivery']) {
         // Act
@@ -211,7 +216,7 @@ describe('EventHooks construct', () => {
         expect(env.TABLE_NAME).toEqual({ Ref: tableId });
         expect(env.EVENT_BUS_NAME).toEqual({ Ref: busId });
         expect(env.DELIVERY_QUEUE_URL).toEqual({ Ref: queueId('event-hooks-delivery') });
-        expect(env.USER_FUNCTION_LOG_GROUP).toEqual({ Ref: userLogGroupId });
+        expect(env.USER_FUNCTION_LOG_GROUP).toBeUndefined();
         expect(env.USER_FUNCTION_ROLE_ARN).toEqual({ 'Fn::GetAtt': [userRoleId, 'Arn'] });
       }
     });

@@ -9,6 +9,7 @@ export const FIXTURE_ENTRIES = {
   delivery: FIXTURE_ENTRY,
   deployer: FIXTURE_ENTRY,
   sweeper: FIXTURE_ENTRY,
+  authorizer: FIXTURE_ENTRY,
 };
 
 /** Where test/support/infraGlobalSetup.ts put the fixture's bundles for this run. */

@@ -75,7 +75,7 @@ describe('serviceFunctionCode', () => {
     const { code } = serviceFunctionCode(stack, { bundleDir: outDir });
 
     // Assess
-    expect(Object.keys(code).sort()).toEqual([...NAMES].sort());
+    expect(Object.keys(code).sort()).toEqual([...NAMES, 'authorizer'].sort());
   });
 
   it('bundles the entries into a temporary folder that is gone once the assets are staged', () => {

@@ -18,6 +18,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createAwsFunctionRunner } from '../../../../shared/adapters/aws/functionRunner.ts';
 import { packageUserFunction, userFunctionName } from '../../../../shared/adapters/aws/userFunctionPackage.ts';
 import { FunctionError } from '../../../../shared/errors.ts';
+import { memoryLogger } from '../../../../shared/logger.ts';
 
 const client = new LambdaClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 const lambda = mockClient(client);
@@ -300,6 +301,45 @@ describe('createAwsFunctionRunner', () => {
       expect(input!.FunctionName).toBe(nameOf(1, CODE_B));
       expect(input!.InvocationType).toBe('RequestResponse');
       expect(JSON.parse(Buffer.from(input!.Payload as Uint8Array).toString())).toEqual(args);
+    });
+
+    it('asks for the log tail and writes it to the service log under the tenant, secrets masked', async () => {
+      // Prepare: the user function logged a key it was given; its role could not write a log of its own
+      const tail = 'START RequestId: r1\nusing Authorization: Bearer eh_tenant_key_123\nEND RequestId: r1\n';
+      lambda.on(InvokeCommand).resolves({
+        StatusCode: 200,
+        Payload: payload('ok') as never,
+        LogResult: Buffer.from(tail).toString('base64'),
+      });
+      const logger = memoryLogger();
+
+      // Act
+      await createAwsFunctionRunner({ prefix: PREFIX, roleArn: ROLE, client, logger }).invoke(
+        { kind: 'code', tenant: 'acme', hookId: 'hook-1', index: 0, code: CODE_A },
+        args,
+      );
+
+      // Assess
+      expect(calls(InvokeCommand)[0]!.LogType).toBe('Tail');
+      const lines = logger.lines.filter((line) => line.message === 'user function log');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({ tenant: 'acme', hook_id: 'hook-1', function_name: nameOf(0, CODE_A) });
+      expect(String(lines[0]!.log)).toContain('using Authorization: [redacted]');
+      expect(JSON.stringify(logger.lines)).not.toContain('eh_tenant_key_123');
+    });
+
+    it('writes no tail line for a named function, or when Lambda returned no tail', async () => {
+      lambda.on(InvokeCommand).resolves({
+        StatusCode: 200,
+        Payload: payload('ok') as never,
+        LogResult: Buffer.from('theirs').toString('base64'),
+      });
+      const logger = memoryLogger();
+      const withLogger = createAwsFunctionRunner({ prefix: PREFIX, roleArn: ROLE, client, logger });
+      await withLogger.invoke({ kind: 'lambda', name: REFERENCE }, args);
+      lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payload('ok') as never });
+      await withLogger.invoke({ kind: 'code', tenant: 'acme', hookId: 'hook-1', index: 0, code: CODE_A }, args);
+      expect(logger.lines.filter((line) => line.message === 'user function log')).toEqual([]);
     });
 
     it('invokes a named function as it is', async () => {

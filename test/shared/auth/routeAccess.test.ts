@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { Principal } from '../../../shared/auth/principal.ts';
+import { mayCall, routeAccess } from '../../../shared/auth/routeAccess.ts';
+
+const key = (...scopes: Principal['scopes']): Principal => ({ tenant: 'acme', scopes, keyId: 'k' });
+const OPERATOR: Principal = { tenant: 'default', scopes: [], operator: true };
+
+describe('routeAccess', () => {
+  it.each([
+    ['GET', '/health', 'public'],
+    ['GET', '/openapi.json', 'public'],
+    ['GET', '/console/index.html', 'public'],
+    ['POST', '/tenants', 'operator'],
+    ['DELETE', '/tenants/t1/keys/k1', 'operator'],
+    ['GET', '/metrics', 'operator'],
+    ['POST', '/events', 'ingest'],
+    ['POST', '/ingest/kong-http-log', 'ingest'],
+    ['GET', '/event-hooks', 'read'],
+    ['GET', '/event-hooks/', 'read'],
+    ['GET', '/dead-letters/abc', 'read'],
+    ['GET', '/event-hooks/abc/ping', 'admin'],
+    ['POST', '/event-hooks', 'admin'],
+    ['POST', '/event-hooks/abc/test', 'admin'],
+    ['DELETE', '/event-hooks/abc', 'admin'],
+    ['GET', '/events', 'read'],
+    ['GET', '/audit', 'admin'],
+  ])('%s %s is %s', (method, path, access) => {
+    expect(routeAccess(method, path)).toBe(access);
+  });
+
+  it('does not take a look-alike path for a public or operator one', () => {
+    expect(routeAccess('GET', '/healthz')).toBe('read');
+    expect(routeAccess('GET', '/tenantsx')).toBe('read');
+    expect(routeAccess('POST', '/eventsx')).toBe('admin');
+  });
+});
+
+describe('mayCall', () => {
+  it('lets an admin key call every tenant route but no operator route', () => {
+    expect(mayCall(key('admin'), 'POST', '/event-hooks')).toBe(true);
+    expect(mayCall(key('admin'), 'POST', '/events')).toBe(true);
+    expect(mayCall(key('admin'), 'GET', '/event-hooks/a/ping')).toBe(true);
+    expect(mayCall(key('admin'), 'GET', '/tenants')).toBe(false);
+    expect(mayCall(key('admin'), 'GET', '/metrics')).toBe(false);
+  });
+
+  it('lets an ingest key send events and nothing else', () => {
+    expect(mayCall(key('ingest'), 'POST', '/events')).toBe(true);
+    expect(mayCall(key('ingest'), 'POST', '/ingest/kong-http-log')).toBe(true);
+    expect(mayCall(key('ingest'), 'GET', '/event-hooks')).toBe(false);
+    expect(mayCall(key('ingest'), 'POST', '/event-hooks')).toBe(false);
+  });
+
+  it('lets a read key read, but not ping, change or send', () => {
+    expect(mayCall(key('read'), 'GET', '/event-hooks')).toBe(true);
+    expect(mayCall(key('read'), 'GET', '/event-hooks/a/ping')).toBe(false);
+    expect(mayCall(key('read'), 'PATCH', '/event-hooks/a')).toBe(false);
+    expect(mayCall(key('read'), 'POST', '/events')).toBe(false);
+  });
+
+  it('lets the operator call operator routes, and anyone call public ones', () => {
+    expect(mayCall(OPERATOR, 'POST', '/tenants')).toBe(true);
+    expect(mayCall(OPERATOR, 'GET', '/event-hooks')).toBe(false);
+    expect(mayCall(key(), 'GET', '/health')).toBe(true);
+  });
+});
