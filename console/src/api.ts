@@ -77,6 +77,15 @@ function parseError(text: string): KongErrorBody {
   }
 }
 
+/**
+ * Whether the answer means "a (valid) key is needed": the service's own `401`, or API Gateway's bare
+ * `403 {"message":"Forbidden"}`, which is how its Lambda authorizer refuses a missing or unknown key on
+ * AWS. A `403` with another message is a known key that lacks a scope: shown as an error instead.
+ */
+function asksForKey(error: ApiError): boolean {
+  return error.status === 401 || (error.status === 403 && error.body.message === 'Forbidden');
+}
+
 /** One request; resolves with the parsed JSON body (undefined for 204), rejects with an ApiError. */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -90,11 +99,12 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
-  if (response.status === 401) {
+  const error = response.ok ? undefined : new ApiError(response.status, parseError(text));
+  if (error && asksForKey(error)) {
     keyWanted = true;
     notify();
   }
-  if (!response.ok) throw new ApiError(response.status, parseError(text));
+  if (error) throw error;
   return (text === '' ? undefined : JSON.parse(text)) as T;
 }
 

@@ -443,6 +443,30 @@ describe.skipIf(SKIP_BROWSER)('web console (chromium)', () => {
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
   });
 
+  it("asks for a key too when API Gateway's authorizer refuses the request (403 Forbidden on AWS), not when a key lacks a scope", async () => {
+    // Prepare
+    let answer = { status: 403, body: '{"message":"Forbidden"}' };
+    await page.route('**/event-hooks?**', (route) =>
+      route.fulfill({ status: answer.status, contentType: 'application/json', body: answer.body }),
+    );
+
+    try {
+      // Act
+      await page.goto(consoleUrl('/hooks'));
+      await page.getByRole('heading', { name: 'API key needed' }).waitFor();
+      answer = { status: 403, body: '{"message":"Forbidden: this key lacks the scope this route needs"}' };
+      await page.getByLabel('API key', { exact: true }).fill('k-read-only');
+      await page.getByRole('button', { name: 'Use this key' }).click();
+      await page.getByRole('alert').filter({ hasText: 'lacks the scope' }).waitFor();
+
+      // Assess
+      expect(await page.getByRole('heading', { name: 'API key needed' }).count()).toBe(0);
+    } finally {
+      await page.unroute('**/event-hooks?**');
+      await page.getByRole('button', { name: 'Forget API key' }).click();
+    }
+  });
+
   it('can be driven by keyboard: focus starts on the page heading, the navigation is a few keys away', async () => {
     // Prepare
     await page.goto(consoleUrl('/hooks'));
