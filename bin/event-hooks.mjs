@@ -15,6 +15,7 @@
 //   exit codes: 0 ok, 1 the service refused or failed (its message and fields printed), 2 usage error
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { addAsCodeCommands } from './lib/asCode.mjs';
 import { client, describeError, ServiceError, UsageError } from './lib/client.mjs';
 import { addDeadLetterCommands } from './lib/deadLetters.mjs';
 import { addHookCommands } from './lib/hooks.mjs';
@@ -37,6 +38,7 @@ const program = new Command('event-hooks')
 usage: event-hooks emit <source> <event> '<json data>'     send one event
        event-hooks hooks list                                 the hooks, as a table
        event-hooks dead-letters replay --all                  replay every dead letter
+       event-hooks apply -f hooks.yaml [--dry-run] [--prune]  hooks as code (export writes the file)
        event-hooks <command> --help                           one command's options
 
 examples:
@@ -63,6 +65,7 @@ addHookCommands(program);
 addDeadLetterCommands(program);
 addSourceCommands(program);
 addWatchKongCommand(program);
+addAsCodeCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -146,12 +146,17 @@ export function createApp(options: AppOptions): App {
    * exactly the functions of an `active` version; a hook stored before deployments had a state was
    * deployed inside its request, so it counts as active.
    */
-  const beforeWrite = async ({ tenant, hook, old }: HookChange) => {
+  // Code that cannot load to a function is refused with a 400 before it is stored, where the
+  // runner can check it cheaply (locally, in the sandbox). A dry run checks it too.
+  const verifyWrite = async ({ tenant, hook }: HookChange) => {
+    const functions = userCode(hook);
+    if (hasUserCode(functions)) await ports.functions.verify?.({ tenant, id: hook.id, functions });
+  };
+  const beforeWrite = async (change: HookChange) => {
+    const { hook, old } = change;
     const functions = userCode(hook);
     if (!hasUserCode(functions)) return;
-    // Code that cannot load to a function is refused with a 400 before it is stored, where the
-    // runner can check it cheaply (locally, in the sandbox).
-    await ports.functions.verify?.({ tenant, id: hook.id, functions });
+    await verifyWrite(change);
     const oldFunctions = old ? userCode(old) : undefined;
     const same = oldFunctions !== undefined && functionsNotIn(functions, [oldFunctions]).every((e) => e === null);
     const oldState = old?.deployment?.state ?? 'active';
@@ -207,6 +212,7 @@ export function createApp(options: AppOptions): App {
     userCodeSyntaxError,
     reservedFunctionPrefix: config.userFunctionPrefix,
     destinationRefusal: (url) => ports.http.destinations.urlRefusal(url)?.message,
+    verifyWrite,
     beforeWrite,
     afterWrite,
     afterCatalogWrite: (tenant) => cache.invalidate(tenant),

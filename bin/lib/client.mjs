@@ -120,7 +120,9 @@ export function describeError(error) {
   if (!(error instanceof ServiceError)) return String(error instanceof Error ? error.message : error);
   if (error.status === 0) return error.message;
   const fields = error.fields ? flatten(error.fields) : [];
-  const detail = fields.length > 0 ? ` (${fields.map(([k, v]) => `${k}: ${v}`).join('; ')})` : '';
+  // Kong's schema violation message already lists every field error: not said twice.
+  const said = fields.every(([, v]) => error.message.includes(v));
+  const detail = fields.length > 0 && !said ? ` (${fields.map(([k, v]) => `${k}: ${v}`).join('; ')})` : '';
   return `${error.status}: ${error.message}${detail}`;
 }
 

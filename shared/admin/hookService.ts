@@ -42,6 +42,11 @@ export interface HookServiceDeps {
   /** Why the outbound sender would refuse a webhook URL (see `ConfigOptions.destinationRefusal`). */
   destinationRefusal?: (url: string) => string | undefined;
   /**
+   * The checks of a create or update that only running can make (locally, that user code loads to a
+   * function). `beforeWrite` runs them on a write; a dry run runs only these, storing nothing.
+   */
+  verifyWrite?: (change: HookChange) => Promise<void>;
+  /**
    * Runs before a hook is stored (sets the `deployment` state of a hook with user code, on the hook
    * it is given, which is what is stored and answered) and may reject to refuse the write.
    */
@@ -159,8 +164,14 @@ export class HookService {
     return hook;
   }
 
-  /** Creates or replaces the hook with this id. */
-  async put(tenant: string, id: string, body: unknown): Promise<EventHook> {
+  /**
+   * Creates or replaces the hook with this id. With `dryRun` every check of the write runs (the
+   * tenant's catalog, user code, the destination policy, `verifyWrite`) and the hook that would be
+   * stored is answered, but nothing is stored, deployed, pinged or emitted: `event-hooks apply`
+   * validates a whole file this way before it writes anything, and diffs what would be stored
+   * against what is.
+   */
+  async put(tenant: string, id: string, body: unknown, options: { dryRun?: boolean } = {}): Promise<EventHook> {
     const stored = await this.stored(tenant, id);
     const input =
       body && typeof body === 'object' && !Array.isArray(body) ? { ...(clientFields(body) as object), id } : body;
@@ -174,6 +185,10 @@ export class HookService {
     } as EventHook;
     carryPreviousSecret(hook, stored?.hook, this.nowSeconds());
     const operation = stored ? 'update' : 'create';
+    if (options.dryRun) {
+      await this.deps.verifyWrite?.({ tenant, operation, hook, ...(stored ? { old: stored.hook } : {}) });
+      return withRuleFields(hook);
+    }
     await this.write({ tenant, operation, hook, ...(stored ? { old: stored.hook } : {}) }, () =>
       this.deps.hooks.replace(tenant, hook, stored?.rev),
     );

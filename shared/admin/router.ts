@@ -124,6 +124,17 @@ export function matchRoute<R extends RouteSpec>(
   return undefined;
 }
 
+/**
+ * `?dry_run=true` on `PUT /event-hooks/{id}` (beyond Kong): validate and answer what would be stored,
+ * write nothing. Any other value is refused, so a typo never turns a dry run into a write.
+ */
+function dryRun(query: URLSearchParams): boolean {
+  const value = query.get('dry_run');
+  if (value === null || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new BadRequestError('dry_run must be true or false');
+}
+
 // Kong's ids are lower-case UUIDs; an upper-case spelling names the same hook.
 const hookId = (id: string) => (isUuid(id) ? id.toLowerCase() : id);
 
@@ -158,7 +169,7 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
         return json(200, await service.patch(tenant, id, await body(request)));
       case 'PUT':
         // Kong's upserts answer 200 whether they created or replaced.
-        return json(200, await service.put(tenant, id, await body(request)));
+        return json(200, await service.put(tenant, id, await body(request), { dryRun: dryRun(request.query) }));
       default:
         await service.delete(tenant, id);
         return noContent();
