@@ -231,6 +231,29 @@ describe.skipIf(SKIP_BROWSER)('web console (chromium)', () => {
     await receiver.waitFor(sent + 2);
   });
 
+  it('sends an event from the Events page, and the hook delivers it', async () => {
+    // Prepare
+    await aHook();
+    const before = receiver.requests.length;
+    await page.goto(consoleUrl('/events'));
+    const form = page.locator('form.send-event');
+
+    // Act
+    await form.getByLabel('Data (JSON)').fill('{not json');
+    await form.getByRole('button', { name: 'Send event' }).click();
+    const localError = await page.locator('#field-data-error').textContent();
+    await form.getByLabel('Data (JSON)').fill('{"entity":{"username":"from-the-console"}}');
+    await form.getByRole('button', { name: 'Send event' }).click();
+    const accepted = page.getByRole('status').filter({ hasText: 'Accepted as' });
+    await accepted.waitFor();
+    const delivered = await receiver.waitFor(before + 1);
+
+    // Assess
+    expect(localError).toMatch(/not valid JSON/);
+    expect(delivered.some((r) => r.body.toString().includes('from-the-console'))).toBe(true);
+    expect(await accepted.getByRole('link').getAttribute('href')).toMatch(/^#\/events\/[\w-]+$/);
+  });
+
   it('renders the webhook-custom template as the server renders it, on every keystroke', async () => {
     // Prepare
     await page.goto(consoleUrl('/hooks/new'));

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
-import { seg } from '../api.ts';
+import { ApiError, api, seg } from '../api.ts';
 import { Badge, DataBlock, formatTime, loadState, PageTitle } from '../components.tsx';
+import { Field, flattenFields, parseJsonField } from '../form.tsx';
 import { useApi } from '../hooks.ts';
 
 interface EventView {
@@ -82,6 +83,69 @@ function EventResult({ id }: { id: string }) {
   );
 }
 
+/** `POST /events`: one event, as a producer sends it; the answer's id opens its lookup. */
+function SendEvent() {
+  const [draft, setDraft] = useState({ source: 'crud', event: 'consumers', data: '{\n  "operation": "create"\n}' });
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [failure, setFailure] = useState<string | undefined>();
+  const [sent, setSent] = useState<string | undefined>();
+  const set = (patch: Partial<typeof draft>) => setDraft((current) => ({ ...current, ...patch }));
+  async function submit(event: Event) {
+    event.preventDefault();
+    const data = parseJsonField(draft.data);
+    if ('error' in data) {
+      setErrors({ data: data.error });
+      return;
+    }
+    try {
+      const answer = await api<{ data: { id: string }[] }>('POST', '/events', {
+        source: draft.source,
+        event: draft.event,
+        data: data.value ?? {},
+      });
+      setErrors({});
+      setFailure(undefined);
+      setSent(answer.data[0]?.id);
+    } catch (error) {
+      setErrors(error instanceof ApiError ? flattenFields(error.body.fields) : {});
+      setFailure((error as Error).message);
+    }
+  }
+  return (
+    <form class="send-event" onSubmit={submit} aria-labelledby="send-title">
+      <h2 id="send-title">Send an event</h2>
+      {failure && (
+        <p class="error" role="alert">
+          {failure}
+        </p>
+      )}
+      <Field name="source" label="Source" errors={errors}>
+        {(props) => <input {...props} value={draft.source} onInput={(e) => set({ source: e.currentTarget.value })} />}
+      </Field>
+      <Field name="event" label="Event" errors={errors}>
+        {(props) => <input {...props} value={draft.event} onInput={(e) => set({ event: e.currentTarget.value })} />}
+      </Field>
+      <Field name="data" label="Data (JSON)" errors={errors}>
+        {(props) => (
+          <textarea
+            {...props}
+            rows={4}
+            spellcheck={false}
+            value={draft.data}
+            onInput={(e) => set({ data: e.currentTarget.value })}
+          />
+        )}
+      </Field>
+      <button type="submit">Send event</button>
+      {sent && (
+        <p role="status">
+          Accepted as <a href={`#/events/${seg(sent)}`}>{sent}</a>.
+        </p>
+      )}
+    </form>
+  );
+}
+
 export function EventsPage({ id }: { id?: string }) {
   const [value, setValue] = useState(id ?? '');
   return (
@@ -99,6 +163,7 @@ export function EventsPage({ id }: { id?: string }) {
         <button type="submit">Look up</button>
       </form>
       {id !== undefined && <EventResult id={id} />}
+      <SendEvent />
     </>
   );
 }
