@@ -3,8 +3,9 @@ import { useEffect, useRef } from 'preact/hooks';
 import type { ApiError } from './api.ts';
 import type { Loaded } from './hooks.ts';
 
-/** Unix seconds or milliseconds (the delivery log may use either) as a local date and time. */
+/** Unix seconds, milliseconds or an ISO date (the delivery log may use any) as a local date and time. */
 export function formatTime(value: unknown): string {
+  if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return new Date(value).toLocaleString();
   if (typeof value !== 'number' || !Number.isFinite(value)) return '—';
   const ms = value > 1e12 ? value : value * 1000;
   return new Date(ms).toLocaleString();

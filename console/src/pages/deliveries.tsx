@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, seg } from '../api.ts';
 import { Badge, DataBlock, formatTime, loadState } from '../components.tsx';
 import { useApi } from '../hooks.ts';
@@ -7,7 +7,7 @@ import type { DeliverySummary } from './hooks.tsx';
 
 export interface Attempt {
   attempt: number;
-  started_at?: number;
+  started_at?: number | string;
   latency_ms?: number;
   status_code?: number | null;
   error?: string | null;
@@ -25,7 +25,12 @@ const BUCKETS = 24;
 /** Details (with attempt latencies) are one request each: the newest deliveries only. */
 const LATENCY_SAMPLE = 30;
 
-const seconds = (value: number | undefined) => (value === undefined ? 0 : value > 1e12 ? value / 1000 : value);
+/** Unix seconds from seconds, milliseconds or an ISO date, whichever the log answers. */
+const seconds = (value: number | string | undefined) => {
+  if (value === undefined) return 0;
+  if (typeof value === 'string') return Date.parse(value) / 1000 || 0;
+  return value > 1e12 ? value / 1000 : value;
+};
 
 /** Deliveries counted per time bucket and status, for the outcome plot. */
 export function outcomeSeries(deliveries: DeliverySummary[]): { x: number[]; series: PlotSeries[] } {
@@ -55,12 +60,17 @@ export function LatencyPlot({ deliveries }: { deliveries: DeliverySummary[] }) {
     ).then((details) => {
       const samples = details
         .flatMap((detail) => detail?.attempts ?? [])
-        .filter((a) => typeof a.latency_ms === 'number' && typeof a.started_at === 'number')
+        .filter((a) => typeof a.latency_ms === 'number' && a.started_at !== undefined)
         .map((a) => [seconds(a.started_at), a.latency_ms as number] as const)
         .sort((a, b) => a[0] - b[0]);
       setPoints({ x: samples.map((s) => s[0]), y: samples.map((s) => s[1]) });
     });
   }, [deliveries]);
+  // A new series array would make the plot draw itself again on every render of the page.
+  const series = useMemo(
+    () => (points ? [{ label: 'latency (ms)', values: points.y, stroke: '#0550ae', points: true }] : []),
+    [points],
+  );
   if (!points) return <p class="note">Loading latencies…</p>;
   if (points.x.length === 0) return <p class="note">No attempt latencies yet.</p>;
   return (
@@ -68,7 +78,7 @@ export function LatencyPlot({ deliveries }: { deliveries: DeliverySummary[] }) {
       label={`Latency of each attempt in the newest ${LATENCY_SAMPLE} deliveries, in milliseconds`}
       x={points.x}
       yLabel="ms"
-      series={[{ label: 'latency (ms)', values: points.y, stroke: '#0550ae', points: true }]}
+      series={series}
     />
   );
 }

@@ -37,7 +37,7 @@ export function healthSummary(health: Record<string, unknown>): string {
 
 function HealthCell({ id }: { id: string }) {
   const health = useApi<Record<string, unknown>>(`/event-hooks/${seg(id)}/health`);
-  if (health.error) return <span class="muted">{health.error && 'n/a'}</span>;
+  if (health.error) return <span class="muted">n/a</span>;
   if (!health.data) return <span class="muted">…</span>;
   return <span>{healthSummary(health.data)}</span>;
 }
