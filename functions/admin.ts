@@ -4,6 +4,7 @@ import { createAwsDeliveryQueue } from '../shared/adapters/aws/deliveryQueue.ts'
 import { createAwsEventBus } from '../shared/adapters/aws/eventBus.ts';
 import { createAwsFunctionDeployQueue } from '../shared/adapters/aws/functionDeployQueue.ts';
 import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
+import { createKmsSecretCipher } from '../shared/adapters/aws/secretCipher.ts';
 import { consoleAssetsFromDir, isConsolePath } from '../shared/console/consoleSite.ts';
 import { createLogger } from '../shared/logger.ts';
 import { awsApp } from './app.ts';
@@ -17,6 +18,8 @@ const adminApi = httpHandler(
     // The test route invokes user functions; deploying them is the deploy worker's (functions/deployer.ts).
     functions: createAwsFunctionRunner,
     deployments: createAwsFunctionDeployQueue,
+    // Seals the secrets of hooks it writes, and opens them for answers, /test and /ping.
+    secrets: createKmsSecretCipher,
   }),
   (app) => app.admin,
   // The tenant and scopes come from the authorizer's context only (see principalOf).

@@ -6,10 +6,15 @@ import {
   remainingDelayMs,
 } from '../shared/adapters/aws/deliveryQueue.ts';
 import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
+import { createKmsSecretCipher } from '../shared/adapters/aws/secretCipher.ts';
 import { awsApp } from './app.ts';
 import { invocation } from './invocation.ts';
 
-const currentApp = awsApp({ queue: createAwsDeliveryQueue, functions: createAwsFunctionRunner });
+const currentApp = awsApp({
+  queue: createAwsDeliveryQueue,
+  functions: createAwsFunctionRunner,
+  secrets: createKmsSecretCipher,
+});
 
 /** Time kept back from the invocation's deadline to answer SQS with the failures. */
 const ANSWER_MARGIN_MS = 2_000;

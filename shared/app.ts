@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createLocalSecretCipher } from './adapters/local/secretCipher.ts';
 import { type HookChange, HookService } from './admin/hookService.ts';
 import type { ApiRequest, ApiResponse } from './admin/http.ts';
 import { createAdminRouter } from './admin/router.ts';
@@ -27,6 +28,9 @@ import type { EventBus } from './ports/eventBus.ts';
 import type { FunctionDeployQueue } from './ports/functionDeployQueue.ts';
 import { type FunctionRunner, functionsNotIn, isLambdaReference } from './ports/functionRunner.ts';
 import type { Metrics } from './ports/metrics.ts';
+import type { SecretCipher } from './ports/secretCipher.ts';
+import { createHookSecrets, hookOpener } from './secrets/hookSecrets.ts';
+import { AuditStore } from './store/auditStore.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
 import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
@@ -45,6 +49,11 @@ export interface AppPorts {
    * Default: each job runs at once, inside the request (the local runtime, where deploying is instant).
    */
   deployments?: (run: FunctionDeployer) => FunctionDeployQueue;
+  /**
+   * Seals hook secrets at rest: KMS on AWS, the data folder's key file locally. Default: a key held
+   * in memory only, which suits a store that lives no longer than the process.
+   */
+  secrets?: SecretCipher;
 }
 
 export interface AppOptions {
@@ -67,6 +76,8 @@ export interface App {
   readonly queue: DeliveryQueue;
   /** Final failures, served by `/dead-letters`. */
   readonly deadLetters: DeadLetterStore;
+  /** Every change through the Admin API, per tenant, served by `/audit` (see `recordChange` for other routes). */
+  readonly audit: AuditStore;
   readonly logger: Logger;
   /** The Admin API. */
   admin(request: ApiRequest): Promise<ApiResponse>;
@@ -93,7 +104,8 @@ export function createApp(options: AppOptions): App {
   const { config, client, clock, logger, ports } = options;
   const metrics = options.metrics ? { metrics: options.metrics } : {};
   const tableName = config.tableName;
-  const hooks = new HookStore({ client, tableName });
+  const secrets = createHookSecrets(ports.secrets ?? createLocalSecretCipher());
+  const hooks = new HookStore({ client, tableName, secrets });
   const sources = new SourceStore({ client, tableName });
   const cache = new HookCache({ hooks, sources, clock, checkIntervalMs: config.hookCacheCheckMs });
   const depsByTenant = new Map<string, HandlerDeps>();
@@ -209,6 +221,7 @@ export function createApp(options: AppOptions): App {
     hooks,
     sources,
     clock,
+    secrets,
     userCodeSyntaxError,
     reservedFunctionPrefix: config.userFunctionPrefix,
     destinationRefusal: (url) => ports.http.destinations.urlRefusal(url)?.message,
@@ -236,6 +249,8 @@ export function createApp(options: AppOptions): App {
   bus = ports.bus(dispatch);
   const deliver = createDeliveryWorker({
     hooks: cache,
+    // The one pipeline stage that opens secrets: the dispatcher matches and gates sealed hooks.
+    open: hookOpener(secrets),
     queue: ports.queue,
     deadLetters: deadLetterStore,
     handlerDeps,
@@ -244,12 +259,14 @@ export function createApp(options: AppOptions): App {
     logger,
     ...metrics,
   });
+  const audit = new AuditStore({ client, tableName, retentionDays: config.auditRetentionDays, clock });
   const admin = createAdminRouter({
     service,
     logger,
     tenant: config.tenant,
     runner: createHookRunner(handlerDeps),
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
+    audit,
   });
   const ingestOptions = {
     bus,
@@ -274,6 +291,7 @@ export function createApp(options: AppOptions): App {
     bus,
     queue: ports.queue,
     deadLetters: deadLetterStore,
+    audit,
     logger,
     admin,
     ingest,

@@ -36,6 +36,8 @@ export interface Config {
   deliveryConcurrencyPerHook: number;
   /** Days a dead letter is kept (DynamoDB TTL). */
   deadLetterRetentionDays: number;
+  /** Days an audit entry is kept (DynamoDB TTL, also compared with now on read). */
+  auditRetentionDays: number;
   /** Most bytes the templates of one `webhook-custom` delivery may render; past it the delivery fails for good. */
   templateMaxBytes: number;
 }
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     functionNetwork: functionNetwork(env),
     lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
     deadLetterRetentionDays: integer(env, 'DEAD_LETTER_RETENTION_DAYS', 14, 1),
+    auditRetentionDays: integer(env, 'AUDIT_RETENTION_DAYS', 90, 1),
     deliveryConcurrency,
     deliveryConcurrencyPerHook: integer(
       env,

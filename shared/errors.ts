@@ -162,3 +162,13 @@ export function flattenFieldErrors(fields: FieldErrors, prefix = ''): string[] {
   }
   return out;
 }
+
+/**
+ * A sealed hook secret that does not open: the key (the data folder's key file, or the KMS key) is
+ * not the one it was sealed with, or the value was altered or moved to another hook. Not retried:
+ * the same key fails the same way until an operator restores the right one.
+ */
+export class SecretDecryptionError extends EventHooksError {
+  override readonly status = 500;
+  override readonly retryable = false;
+}

@@ -18,6 +18,14 @@ export interface Logger {
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_KEY = /secret|password|authorization|signature|token|api[-_]?key|credential|cookie/i;
 
+/**
+ * Whether a key or header name names a secret (`secret`, `Authorization`, `X-Api-Key`…): what the
+ * logs redact, and which hook header values are sealed at rest.
+ */
+export function isSecretName(name: string): boolean {
+  return SECRET_KEY.test(name);
+}
+
 /** Deep copy with secret-looking keys masked; errors become `{ name, message }`. */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[depth]';

@@ -35,6 +35,8 @@ export const ADMIN_ROUTES = [
   { path: '/event-hooks/{proxy+}', methods: [apigwv2.HttpMethod.ANY] },
   { path: '/dead-letters', methods: [apigwv2.HttpMethod.ANY] },
   { path: '/dead-letters/{proxy+}', methods: [apigwv2.HttpMethod.ANY] },
+  // The tenant's audit log (GET; the router answers 405 to the rest, in Kong's shape).
+  { path: '/audit', methods: [apigwv2.HttpMethod.ANY] },
 ] as const;
 /** Routes that need no auth in any mode, answered by the admin function. */
 export const PUBLIC_ROUTES = [{ path: '/health', methods: [apigwv2.HttpMethod.GET] }] as const;

@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -126,6 +127,8 @@ export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
  */
 export class EventHooks extends Construct {
   readonly table: dynamodb.Table;
+  /** Seals hook secrets at rest (envelope encryption; docs/saas.md, "Secrets at rest"). */
+  readonly secretsKey: kms.Key;
   readonly bus: events.EventBus;
   readonly dispatchRule: events.Rule;
   readonly deliveryQueue: sqs.Queue;
@@ -175,6 +178,13 @@ export class EventHooks extends Construct {
       partitionKey: { name: TABLE_SCHEMA.bySourceIndex.partitionKey, type: dynamodb.AttributeType.STRING },
       sortKey: { name: TABLE_SCHEMA.bySourceIndex.sortKey, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    // Kept as long as the table: without it, the secrets the table holds could never be opened again.
+    this.secretsKey = new kms.Key(this, 'SecretsKey', {
+      description: `event-hooks ${prefix}: hook secrets at rest`,
+      enableKeyRotation: true,
+      removalPolicy: (props.deletionProtection ?? true) ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
     this.bus = new events.EventBus(this, 'Bus', { eventBusName: `${prefix}-bus` });
@@ -235,6 +245,7 @@ export class EventHooks extends Construct {
       BLOCK_PRIVATE_NETWORKS: String(props.blockPrivateNetworks ?? true),
       LOG_LEVEL: props.logLevel ?? 'info',
       METRICS_NAMESPACE: this.metricsNamespace,
+      SECRETS_KEY_ARN: this.secretsKey.keyArn,
       ...this.userFunctionDeployment.environment,
     };
 

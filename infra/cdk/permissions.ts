@@ -1,6 +1,7 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { TABLE_SCHEMA } from '../../shared/store/table.ts';
 import type { FunctionName } from '../bundle.ts';
@@ -28,7 +29,17 @@ export interface GrantTargets {
   table: dynamodb.ITable;
   bus: events.IEventBus;
   deliveryQueue: sqs.IQueue;
+  secretsKey: kms.IKey;
 }
+
+/**
+ * The hook secrets key, used only with the encryption context the service sets (tenant and hook):
+ * `kms:EncryptionContextKeys` must be present and name nothing else.
+ */
+export const SECRETS_KEY_CONDITIONS = {
+  'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['tenant', 'hook'] },
+  Null: { 'kms:EncryptionContextKeys': 'false' },
+};
 
 export interface GrantProps {
   /** Every service function's role; the authorizer's only when it is deployed. */
@@ -71,6 +82,12 @@ export function grantLeastPrivilege(hooks: GrantTargets, props: GrantProps): voi
   allow(roles.delivery, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn]);
   // Replaying a dead letter puts its job back on the delivery queue.
   allow(roles.admin, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn]);
+
+  // Hook secrets: sealed where hooks are written (admin), opened where they are answered, tested and
+  // pinged (admin) and delivered (delivery). No other function can read them.
+  const key = [hooks.secretsKey.keyArn];
+  allow(roles.admin, ['kms:GenerateDataKey', 'kms:Decrypt'], key, SECRETS_KEY_CONDITIONS);
+  allow(roles.delivery, ['kms:Decrypt'], key, SECRETS_KEY_CONDITIONS);
 
   // Creating, updating and deleting user-code functions (and passing their role) is the deploy
   // worker's and the sweeper's alone: see UserFunctionDeployment.connect.

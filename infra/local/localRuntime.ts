@@ -12,6 +12,7 @@ import { createLocalFunctionRunner } from '../../shared/adapters/local/functionR
 import { createLocalMetrics, type LocalMetrics, PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/local/metrics.ts';
 import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
 import { keptElsewhere } from '../../shared/adapters/local/queuePersistence.ts';
+import { createLocalSecretCipher, KEY_FILE_NAME } from '../../shared/adapters/local/secretCipher.ts';
 import { type App, createApp } from '../../shared/app.ts';
 import { type Config, loadConfig } from '../../shared/config.ts';
 import { CONSOLE_PATHS, loadOnce } from '../../shared/console/consoleSite.ts';
@@ -151,6 +152,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     chmodSync(dataDir, 0o700);
   }
   const sweepIntervalMs = sweepIntervalFromEnv(env);
+  // Before the store starts, so a bad key file leaves nothing running; in memory, the key is too.
+  const secrets = createLocalSecretCipher(dataDir ? { keyFile: join(dataDir, KEY_FILE_NAME) } : {});
 
   const external = options.dynamodbEndpoint ?? env.DYNAMODB_ENDPOINT;
   const store = external
@@ -218,6 +221,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       queue: journal ? journal.journaledQueue(queue) : queue,
       functions,
       http,
+      secrets,
     },
   });
   // The embedded store has no TTL: expired items are deleted here (reads hide them meanwhile).

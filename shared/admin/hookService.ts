@@ -12,6 +12,7 @@ import type { EventHook } from '../hooks/hook.ts';
 import { isUuid, mergePatch, validateHook } from '../hooks/validate.ts';
 import type { Clock } from '../ports/clock.ts';
 import { emptyRecord, getOwn, isReservedName, reservedNameMessage, setOwn } from '../records.ts';
+import type { HookSecrets } from '../secrets/hookSecrets.ts';
 import type { HookPage, HookStore, StoredHook } from '../store/hookStore.ts';
 import type { SourceStore } from '../store/sourceStore.ts';
 import {
@@ -36,6 +37,11 @@ export interface HookServiceDeps {
   hooks: HookStore;
   sources: SourceStore;
   clock: Clock;
+  /**
+   * Opens the secrets the store keeps sealed: the Admin API answers hooks as Kong does, secrets
+   * included, and merges and validates a patch against the plaintext.
+   */
+  secrets?: HookSecrets;
   userCodeSyntaxError?: (code: string) => string | undefined;
   /** The prefix of the user-code functions this deployment creates; hooks may not name those. */
   reservedFunctionPrefix?: string;
@@ -123,7 +129,8 @@ export class HookService {
   async list(tenant: string, options: { size: number; offset?: string }): Promise<HookPage> {
     const page = await this.deps.hooks.list(tenant, options);
     const now = this.nowSeconds();
-    return { ...page, hooks: page.hooks.map((hook) => withRuleFields(withLiveSecrets(hook, now))) };
+    const hooks = await Promise.all(page.hooks.map((hook) => this.open(tenant, hook)));
+    return { ...page, hooks: hooks.map((hook) => withRuleFields(withLiveSecrets(hook, now))) };
   }
 
   async get(tenant: string, id: string): Promise<EventHook> {
@@ -197,6 +204,7 @@ export class HookService {
 
   async delete(tenant: string, id: string): Promise<void> {
     if (!isUuid(id)) return;
+    // Kept sealed: a delete needs none of its secrets (its change event redacts them anyway).
     const old = await this.deps.hooks.delete(tenant, id);
     if (old) await this.deps.afterWrite?.({ tenant, operation: 'delete', hook: old, old });
   }
@@ -245,7 +253,12 @@ export class HookService {
 
   /** Every stored hook has a UUID (it is checked on every write), so no other id is looked up. */
   private async stored(tenant: string, id: string): Promise<StoredHook | undefined> {
-    return isUuid(id) ? this.deps.hooks.get(tenant, id) : undefined;
+    const stored = isUuid(id) ? await this.deps.hooks.get(tenant, id) : undefined;
+    return stored && { hook: await this.open(tenant, stored.hook), rev: stored.rev };
+  }
+
+  private open(tenant: string, hook: EventHook): Promise<EventHook> {
+    return this.deps.secrets ? this.deps.secrets.open(tenant, hook) : Promise.resolve(hook);
   }
 
   private async validateOptions(tenant: string) {

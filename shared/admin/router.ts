@@ -11,6 +11,8 @@ import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
 import type { Logger } from '../logger.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
+import type { AuditStore } from '../store/auditStore.ts';
+import { auditRoutes, isAuditedChange, recordChange, resourceOf } from './auditRoutes.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
 import type { HookService } from './hookService.ts';
 import {
@@ -40,6 +42,8 @@ export interface AdminRouterOptions {
   runner?: HookRunner;
   /** `/dead-letters`; answered 404 when absent. */
   deadLetters?: DeadLetters;
+  /** Where every change is recorded, served by `GET /audit`; answered 404 and recorded nowhere when absent. */
+  audit?: AuditStore;
   /** Largest accepted request body (default 256 KiB). */
   maxBodyBytes?: number;
 }
@@ -94,6 +98,8 @@ export const ADMIN_ROUTES = [
   { path: '/dead-letters', methods: ['GET'] },
   { path: '/dead-letters/{id}', methods: ['GET', 'DELETE'] },
   { path: '/dead-letters/{id}/replay', methods: ['POST'] },
+  // Beyond Kong: the tenant's changes (docs/saas.md, "Audit log").
+  { path: '/audit', methods: ['GET'] },
 ] as const satisfies readonly RouteSpec[];
 
 export interface RouteSpec {
@@ -230,11 +236,18 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     '/dead-letters': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}/replay': (method, _params, request, parts) => deadLetters(method, parts, request),
+    '/audit': (_method, _params, request) =>
+      auditRoutes(options.audit as AuditStore, tenant, request, () => pageSize(request.query)),
   };
   // Without a dead-letter store its routes do not exist (404, not 405).
-  const routes = ADMIN_ROUTES.filter((route) => options.deadLetters || !route.path.startsWith('/dead-letters'));
+  const routes = ADMIN_ROUTES.filter(
+    (route) =>
+      (options.deadLetters || !route.path.startsWith('/dead-letters')) && (options.audit || route.path !== '/audit'),
+  );
 
   return async (request) => {
+    let change: { route: string; params: string[] } | undefined;
+    let response: ApiResponse;
     try {
       const method = request.method.toUpperCase();
       const parts = segments(request.path);
@@ -242,9 +255,20 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       if (!found) throw new NotFoundError();
       const methods: readonly string[] = found.route.methods;
       if (!methods.includes('*')) allow(method, [...methods]);
-      return await handlers[found.route.path](method, found.params, request, parts);
+      if (isAuditedChange(method, found.route.path)) change = { route: found.route.path, params: found.params };
+      response = await handlers[found.route.path](method, found.params, request, parts);
     } catch (error) {
-      return errorResponse(error, logger);
+      response = errorResponse(error, logger);
     }
+    // One write per change, after the answer is known; reads record nothing.
+    if (change && options.audit) {
+      const resourceId = resourceOf(change.params, response);
+      await recordChange(options.audit, logger, tenant, request, {
+        route: change.route,
+        resourceId,
+        status: response.statusCode,
+      });
+    }
+    return response;
   };
 }

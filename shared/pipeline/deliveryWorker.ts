@@ -17,6 +17,11 @@ export interface DeliveryWorkerDeps {
   /** Where final failures are kept for inspection and replay (the table). */
   deadLetters: Pick<DeadLetterStore, 'put'>;
   handlerDeps: (tenant: string) => HandlerDeps;
+  /**
+   * Opens the hook's sealed secrets (shared/secrets/hookSecrets.ts). Part of the attempt: a secret
+   * that does not open is a failed delivery (dead-lettered with the reason), a KMS hiccup a retry.
+   */
+  open?: (tenant: string, hook: EventHook) => Promise<EventHook>;
   policy: RetryPolicy;
   clock: Clock;
   logger: Logger;
@@ -68,10 +73,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
       record('unknown', 'skipped', job);
       return 'skipped';
     }
-    const handler = handlerOf(job.tenant, hook);
     let failure: Error;
     let status: number | undefined;
     try {
+      const handler = handlerOf(job.tenant, deps.open ? await deps.open(job.tenant, hook) : hook);
       const result = await handler.callback(
         { source: job.event.source, event: job.event.event, data: job.event.data },
         { deliveryId: job.deliveryId, attempt: job.attempt, eventId: job.event.id, strict: true },

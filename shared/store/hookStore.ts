@@ -8,12 +8,18 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { BadRequestError, ConflictError } from '../errors.ts';
 import type { EventHook, HookDeployment } from '../hooks/hook.ts';
+import type { HookSecrets } from '../secrets/hookSecrets.ts';
 import { isConditionalCheckFailed, queryItems } from './dynamo.ts';
 import { keys } from './table.ts';
 
 export interface HookStoreOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
+  /**
+   * Seals each hook's secret values before it is written (docs/saas.md, "Secrets at rest"). Reads
+   * return hooks as stored, sealed: only the paths that need the secrets open them.
+   */
+  secrets?: HookSecrets;
 }
 
 export interface HookPage {
@@ -77,10 +83,12 @@ function decodeOffset(offset: string): string {
 export class HookStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
+  private readonly secrets: HookSecrets | undefined;
 
   constructor(options: HookStoreOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
+    this.secrets = options.secrets;
   }
 
   async get(tenant: string, id: string): Promise<StoredHook | undefined> {
@@ -184,7 +192,7 @@ export class HookStore {
       ...keys.hook(tenant, hook.id),
       ...keys.hookBySource(tenant, hook.source, hook.id),
       rev,
-      hookJson: JSON.stringify(hook),
+      hookJson: JSON.stringify(this.secrets ? await this.secrets.seal(tenant, hook) : hook),
     };
     try {
       await this.client.send(

@@ -14,8 +14,9 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | threshold window| `T#<tenant>#GATE#<count key>`| `THRESHOLD#<count>/<window>` |                      |        |
  * | dead letter     | `T#<tenant>#DEAD`           | `<ms>#<delivery id>`|                               |        |
  * | idempotency     | `T#<tenant>#IDEM#<scope>`   | `IDEM`             |                                |        |
+ * | audit entry     | `T#<tenant>#AUDIT`          | `<ms>-<random>`    |                                |        |
  *
- * Gate and threshold items, dead letters and idempotency records carry `expires_at` (epoch seconds), the table's
+ * Gate and threshold items, dead letters, idempotency records and audit entries carry `expires_at` (epoch seconds), the table's
  * TTL attribute. TTL deletes late on AWS and not at all in the embedded store (its sweeper does),
  * so reads that depend on expiry compare it with now too.
  */
@@ -77,4 +78,7 @@ export const keys = {
   deadLettersPartition: (tenant: string) => `T#${tenant}#DEAD`,
   /** `scope` names what is made idempotent: `REQ#<Idempotency-Key>` or `EVT#<source>#<event id>`. */
   idempotency: (tenant: string, scope: string) => ({ pk: `T#${tenant}#IDEM#${scope}`, sk: 'IDEM' }),
+  /** `id` is the time of the change (ms, 13 digits) and a random part: the partition sorts by time. */
+  audit: (tenant: string, id: string) => ({ pk: `T#${tenant}#AUDIT`, sk: id }),
+  auditPartition: (tenant: string) => `T#${tenant}#AUDIT`,
 };

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BundledFunction, bundleFunctions, DEFAULT_ENTRIES } from '../../infra/bundle.ts';
 import type { DeliveryJob } from '../../shared/ports/deliveryQueue.ts';
@@ -15,8 +16,10 @@ interface AwsCall {
   body: Record<string, unknown>;
 }
 
+const KMS_DATA_KEY = Buffer.alloc(32, 5);
+
 /**
- * A loopback stand-in for the EventBridge and SQS JSON APIs and Lambda's REST API, so the real
+ * A loopback stand-in for the EventBridge, SQS and KMS JSON APIs and Lambda's REST API, so the real
  * bundles can run their real SDK clients without reaching AWS: it answers `PutEvents`,
  * `SendMessageBatch`, `SendMessage`, and `CreateFunction`, `GetFunction` (always `Active`) and
  * `ListFunctions` (the functions created so far). Lambda calls are recorded as `METHOD path`.
@@ -53,6 +56,14 @@ async function startAwsStub(): Promise<{ url: string; calls: AwsCall[]; server: 
     } else if (target.endsWith('.PutEvents')) {
       const entries = body.Entries as unknown[];
       answer = { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) };
+    } else if (target === 'TrentService.GenerateDataKey') {
+      // KMS: one fixed data key, "wrapped" as its reverse (enough to tell that Decrypt was asked).
+      answer = {
+        Plaintext: KMS_DATA_KEY.toString('base64'),
+        CiphertextBlob: Buffer.from(KMS_DATA_KEY).reverse().toString('base64'),
+      };
+    } else if (target === 'TrentService.Decrypt') {
+      answer = { Plaintext: Buffer.from(String(body.CiphertextBlob), 'base64').reverse().toString('base64') };
     } else if (target.endsWith('.SendMessageBatch')) {
       const entries = body.Entries as { Id: string; MessageBody: string }[];
       answer = {
@@ -131,6 +142,8 @@ describe('function bundles (built, loaded by a fresh Node, run against the local
       AWS_ENDPOINT_URL_EVENTBRIDGE: aws.url,
       AWS_ENDPOINT_URL_SQS: aws.url,
       AWS_ENDPOINT_URL_LAMBDA: aws.url,
+      AWS_ENDPOINT_URL_KMS: aws.url,
+      SECRETS_KEY_ARN: 'arn:aws:kms:us-east-1:000000000000:key/test',
       RUNTIME: 'aws',
       TABLE_NAME: store.tableName,
       EVENT_BUS_NAME: 'test-bus',
@@ -225,6 +238,63 @@ describe('function bundles (built, loaded by a fresh Node, run against the local
       handler: 'log',
       event_hooks_deliveries_total: 1,
     });
+  }, 60_000);
+
+  it('seals a hook secret with KMS in the admin function and opens it in the delivery function, one KMS call each', async () => {
+    // The hook's URL is on this machine (port 9: nothing listens), which AWS's default address policy refuses.
+    const saved = env;
+    env = { ...env, BLOCK_PRIVATE_NETWORKS: 'false' };
+    try {
+      const created = await invoke(
+        'admin',
+        httpEvent('POST', '/event-hooks', {
+          source: 'balancer',
+          event: 'health',
+          handler: 'webhook',
+          config: { url: 'http://127.0.0.1:9/x', secret: 'bundle-secret-31' },
+        }),
+      );
+      expect(created.result.statusCode).toBe(201);
+      const hook = JSON.parse(created.result.body) as { id: string; config: { secret: string } };
+      expect(hook.config.secret).toBe('bundle-secret-31');
+      const generate = aws.calls.filter((c) => c.target === 'TrentService.GenerateDataKey');
+      expect(generate.map((c) => c.body)).toEqual([
+        {
+          KeyId: 'arn:aws:kms:us-east-1:000000000000:key/test',
+          KeySpec: 'AES_256',
+          EncryptionContext: { tenant: 'default', hook: hook.id },
+        },
+      ]);
+      const { Item } = await store.client.send(
+        new GetCommand({ TableName: store.tableName, Key: { pk: 'T#default#HOOK', sk: hook.id } }),
+      );
+      expect(JSON.parse(String(Item?.hookJson)).config.secret).toMatch(/^enc:kms1:/);
+      expect(JSON.stringify(Item)).not.toContain('bundle-secret-31');
+
+      // Another function (another execution environment) opens it: one Decrypt for the attempt.
+      const job = {
+        type: 'deliver.v1',
+        deliveryId: 'd-kms',
+        tenant: 'default',
+        hookId: hook.id,
+        attempt: 1,
+        firstQueuedAt: Date.now(),
+        event: {
+          id: 'e-kms',
+          time: new Date().toISOString(),
+          tenant: 'default',
+          source: 'balancer',
+          event: 'health',
+          data: {},
+        },
+      };
+      const before = aws.calls.length;
+      await invoke('delivery', { Records: [{ messageId: 'k1', body: JSON.stringify(job) }] });
+      const decrypts = aws.calls.slice(before).filter((c) => c.target === 'TrentService.Decrypt');
+      expect(decrypts.map((c) => c.body.EncryptionContext)).toEqual([{ tenant: 'default', hook: hook.id }]);
+    } finally {
+      env = saved;
+    }
   }, 60_000);
 
   it('deploys user code off the request path: admin answers pending and queues a job, the deployer makes it active', async () => {

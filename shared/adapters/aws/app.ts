@@ -7,12 +7,14 @@ import { systemClock } from '../../ports/clock.ts';
 import type { DeliveryQueue } from '../../ports/deliveryQueue.ts';
 import type { EventBus } from '../../ports/eventBus.ts';
 import type { FunctionRunner } from '../../ports/functionRunner.ts';
+import type { SecretCipher } from '../../ports/secretCipher.ts';
 import { createDocumentClient } from '../../store/dynamo.ts';
 import type { createAwsDeliveryQueue } from './deliveryQueue.ts';
 import { createEmfMetrics } from './emfMetrics.ts';
 import type { createAwsEventBus } from './eventBus.ts';
 import type { createAwsFunctionDeployQueue } from './functionDeployQueue.ts';
 import type { createAwsFunctionRunner } from './functionRunner.ts';
+import type { createKmsSecretCipher } from './secretCipher.ts';
 
 /**
  * The AWS adapters a function uses, passed in by its entry point so each bundle carries only the
@@ -24,6 +26,8 @@ export interface AwsAdapters {
   functions?: typeof createAwsFunctionRunner;
   /** Where the Admin API sends deploy jobs of user functions (the admin function only). */
   deployments?: typeof createAwsFunctionDeployQueue;
+  /** Seals and opens hook secrets with KMS: the functions that write hooks or send with them (admin, delivery). */
+  secrets?: typeof createKmsSecretCipher;
 }
 
 /** The CloudWatch namespace of the metrics when `METRICS_NAMESPACE` is unset (the stack sets `EventHooks/<prefix>`). */
@@ -51,7 +55,7 @@ export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App
   const config = loadConfig({ RUNTIME: 'aws', ...env });
   const logger = createLogger();
   const clock = systemClock;
-  const { bus, queue, functions, deployments } = adapters;
+  const { bus, queue, functions, deployments, secrets } = adapters;
   return createApp({
     config,
     client: createDocumentClient(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}),
@@ -87,6 +91,10 @@ export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App
       ...(deployments
         ? { deployments: () => deployments({ queueUrl: required('DEPLOY_QUEUE_URL', env.DEPLOY_QUEUE_URL) }) }
         : {}),
+      // Never an in-memory key on AWS: another function could not open what it sealed.
+      secrets: secrets
+        ? secrets({ keyId: required('SECRETS_KEY_ARN', env.SECRETS_KEY_ARN), clock })
+        : missing<SecretCipher>('secrets key'),
     },
   });
 }

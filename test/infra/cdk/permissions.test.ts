@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SECRETS_KEY_CONDITIONS } from '../../../infra/cdk/permissions.ts';
 import { findOne, idsOf, type Permission, permissionsOf, permissionsOfRole, synth } from './synth.ts';
 
 const USER_FUNCTIONS = {
@@ -25,6 +26,8 @@ describe('least-privilege grants', () => {
   const table = { 'Fn::GetAtt': [tableId, 'Arn'] };
   const index = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/bySource']] };
   const bus = { 'Fn::GetAtt': [busId, 'Arn'] };
+  const [keyId] = findOne(json, 'AWS::KMS::Key');
+  const secretsKey = { 'Fn::GetAtt': [keyId, 'Arn'] };
   const userRole = {
     'Fn::GetAtt': [idsOf(json, 'AWS::IAM::Role').find((id) => id.includes('UserFunctionRole'))!, 'Arn'],
   };
@@ -79,6 +82,7 @@ describe('least-privilege grants', () => {
         ...pairs(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'], [table]),
         ...pairs(['sqs:SendMessage'], [queue('event-hooks-delivery')]),
         ...pairs(['lambda:InvokeFunction'], [USER_FUNCTIONS, NAMED]),
+        ...pairs(['kms:Decrypt'], [secretsKey], SECRETS_KEY_CONDITIONS),
       ].sort(),
     );
   });
@@ -93,6 +97,7 @@ describe('least-privilege grants', () => {
         ...pairs(['events:PutEvents'], [bus]),
         ...pairs(['sqs:SendMessage'], [queue('event-hooks-delivery'), queue('event-hooks-deploy')]),
         ...pairs(['lambda:InvokeFunction'], [USER_FUNCTIONS, NAMED]),
+        ...pairs(['kms:GenerateDataKey', 'kms:Decrypt'], [secretsKey], SECRETS_KEY_CONDITIONS),
       ].sort(),
     );
   });

@@ -1,0 +1,89 @@
+import type { EventHook } from '../hooks/hook.ts';
+import { isSecretName } from '../logger.ts';
+import type { SecretCipher } from '../ports/secretCipher.ts';
+
+/**
+ * Which values of a hook are secrets, and sealing or opening them all at once. The secrets are a
+ * signed hook's `config.secret`, the `config.previous_secret` a rotation keeps signing, and the values
+ * of `config.headers` whose names say credential (`Authorization`, `X-Api-Key`, `Cookie`…: the names
+ * the logs redact). Everything else (URL, templates, other headers) stays readable in the store.
+ */
+export interface HookSecrets {
+  /** The hook as the store keeps it: each secret value sealed. */
+  seal(tenant: string, hook: EventHook): Promise<EventHook>;
+  /** The hook as a handler or an Admin API answer needs it: each sealed value opened. */
+  open(tenant: string, hook: EventHook): Promise<EventHook>;
+}
+
+interface Slot {
+  value: string;
+  set(config: Record<string, unknown>, value: string): void;
+}
+
+/** The secret values of a hook's config, with where each goes back in a copy of it. */
+function slots(hook: EventHook): Slot[] {
+  if (hook.handler !== 'webhook' && hook.handler !== 'webhook-custom') return [];
+  const { config } = hook;
+  const found: Slot[] = [];
+  if (typeof config.secret === 'string') {
+    found.push({ value: config.secret, set: (c, value) => Object.assign(c, { secret: value }) });
+  }
+  const previous = config.previous_secret;
+  if (previous && typeof previous.secret === 'string') {
+    found.push({
+      value: previous.secret,
+      set: (c, value) => Object.assign(c, { previous_secret: { ...previous, secret: value } }),
+    });
+  }
+  for (const [name, value] of Object.entries(config.headers ?? {})) {
+    if (!isSecretName(name) || typeof value !== 'string') continue;
+    found.push({
+      value,
+      set: (c, sealed) => {
+        // Header names come from clients and may be `__proto__`: defined, never assigned through a prototype.
+        Object.defineProperty(c.headers, name, { value: sealed, enumerable: true, writable: true, configurable: true });
+      },
+    });
+  }
+  return found;
+}
+
+async function transform(hook: EventHook, apply: (values: string[]) => Promise<string[]>): Promise<EventHook> {
+  const found = slots(hook);
+  if (found.length === 0) return hook;
+  const results = await apply(found.map((slot) => slot.value));
+  const config = { ...hook.config } as Record<string, unknown>;
+  if (config.headers) config.headers = { ...(config.headers as Record<string, string>) };
+  for (const [i, slot] of found.entries()) slot.set(config, results[i] as string);
+  return { ...hook, config } as EventHook;
+}
+
+/**
+ * @example
+ * const secrets = createHookSecrets(createLocalSecretCipher({ keyFile: '.data/secrets.key' }));
+ * const stored = await secrets.seal('default', hook); // config.secret: 'enc:v1:…'
+ */
+export function createHookSecrets(cipher: SecretCipher): HookSecrets {
+  return {
+    seal: (tenant, hook) => transform(hook, (values) => cipher.seal(values, { tenant, hookId: hook.id })),
+    open: (tenant, hook) => transform(hook, (values) => cipher.open(values, { tenant, hookId: hook.id })),
+  };
+}
+
+/**
+ * Opens hooks for the delivery worker. The hook cache hands out the same object until the hook
+ * changes, so each version of a hook is opened once (the same opened object comes back, and the
+ * worker's handler built from it is reused as before); a failure is not kept.
+ */
+export function hookOpener(secrets: HookSecrets): (tenant: string, hook: EventHook) => Promise<EventHook> {
+  const opened = new WeakMap<EventHook, Promise<EventHook>>();
+  return (tenant, sealed) => {
+    let hook = opened.get(sealed);
+    if (!hook) {
+      hook = secrets.open(tenant, sealed);
+      opened.set(sealed, hook);
+      hook.catch(() => opened.delete(sealed));
+    }
+    return hook;
+  };
+}
