@@ -276,6 +276,8 @@ export async function runScenario(
       headers: { 'content-type': 'application/json' },
       body,
     });
+    // As functions/invocation.ts ends an invocation: its metrics, and the usage it counted.
+    await app.meter.flush();
     usage.ingestMs.push(performance.now() - started);
     flushMetrics();
     usage.apiRequests++;
@@ -295,6 +297,7 @@ export async function runScenario(
         const outcome = await app.deliver(job);
         if (outcome !== 'delivered') throw new Error(`a delivery ended ${outcome}`);
       }
+      await app.meter.flush();
       usage.deliveryMs.push(performance.now() - started);
       usage.invocations.delivery++;
       flushMetrics();

@@ -3,7 +3,7 @@
  * Every timing is measured next to a baseline in the same run and reported as a ratio; the table is
  * printed and bench/results.json written. Options:
  *   --full               the long windows and sample counts described in BENCHMARKS.md
- *   --only=a,b           run some suites: latency, throughput, noisy, gate, filter, admin, bundles, crash (crash: --full or named), fuzz
+ *   --only=a,b           run some suites: latency, throughput, noisy, fairness, gate, filter, record, admin, bundles, crash (crash: --full or named), fuzz
  *   --memory             run the runtime in memory instead of on a DATA_DIR (the journal's baseline)
  *   --profile[=dir]      run the runtime child under `node --cpu-prof` (default dir bench/profiles)
  *   --markdown           also print the table as Markdown
@@ -19,7 +19,9 @@ import { DEFAULT_DELIVERY_CONCURRENCY } from '../shared/ports/deliveryQueue.ts';
 import { benchAdmin } from './admin.ts';
 import { benchBundles } from './bundles.ts';
 import { crashFigures, runCrashRounds } from './crash.ts';
+import { benchEventRecord } from './eventRecord.ts';
 import { createWebhookHooks } from './events.ts';
+import { benchFairness } from './fairness.ts';
 import { benchFilter } from './filter.ts';
 import { benchFuzz } from './fuzz.ts';
 import { benchGate } from './gate.ts';
@@ -30,7 +32,19 @@ import { spawnRuntime } from './runtimeProcess.ts';
 import { type Figure, figure, formatMarkdown, formatTable } from './stats.ts';
 import { benchThroughputLevel, throughputFigures } from './throughput.ts';
 
-const SUITES = ['latency', 'throughput', 'noisy', 'gate', 'filter', 'admin', 'bundles', 'crash', 'fuzz'] as const;
+const SUITES = [
+  'latency',
+  'throughput',
+  'noisy',
+  'fairness',
+  'gate',
+  'filter',
+  'record',
+  'admin',
+  'bundles',
+  'crash',
+  'fuzz',
+] as const;
 type Suite = (typeof SUITES)[number];
 
 /** The local delivery queue's worker concurrency: the raw client runs at the same. */
@@ -42,8 +56,10 @@ const PLANS = {
     latency: { events: 1000, warmup: 50 },
     throughput: { windowMs: 5_000, warmupMs: 1_000 },
     noisy: { eventsPerSecond: 100, phaseMs: 5_000, warmupMs: 1_000, arrivalTimeoutMs: 30_000 },
+    fairness: { phaseMs: 4_000, warmupMs: 1_000, arrivalTimeoutMs: 20_000 },
     gate: { windowMs: 3_000, rounds: 3, concurrency: 8, hooksPerScenario: 2 },
     filter: { windowMs: 3_000, rounds: 3, concurrency: 8, hooks: 10 },
+    record: { windowMs: 3_000, rounds: 10, concurrency: 8, hooks: 10 },
     admin: { hooks: 500, lists: 20 },
     bundles: { runs: 7 },
     crash: { rounds: 20, eventsPerRound: 120 },
@@ -53,8 +69,10 @@ const PLANS = {
     latency: { events: 3000, warmup: 100 },
     throughput: { windowMs: 30_000, warmupMs: 2_000 },
     noisy: { eventsPerSecond: 100, phaseMs: 20_000, warmupMs: 2_000, arrivalTimeoutMs: 60_000 },
+    fairness: { phaseMs: 20_000, warmupMs: 2_000, arrivalTimeoutMs: 60_000 },
     gate: { windowMs: 15_000, rounds: 5, concurrency: 8, hooksPerScenario: 2 },
     filter: { windowMs: 5_000, rounds: 5, concurrency: 8, hooks: 10 },
+    record: { windowMs: 10_000, rounds: 20, concurrency: 8, hooks: 10 },
     admin: { hooks: 1000, lists: 100 },
     bundles: { runs: 20 },
     crash: { rounds: 30, eventsPerRound: 300 },
@@ -182,6 +200,12 @@ async function main(): Promise<void> {
 
   if (args.only.has('latency') || args.only.has('throughput')) figures.push(...(await runtimeSuites(args, plan)));
   if (args.only.has('noisy')) figures.push(...(await noisySuite(plan)));
+  if (args.only.has('fairness')) {
+    log(
+      `fairness: tenant B at 50 events/s for ${plan.fairness.phaseMs / 1000} s alone, then next to tenant A at 1,000/s against a quota of 500/s`,
+    );
+    figures.push(...(await benchFairness(plan.fairness)));
+  }
   if (args.only.has('gate')) {
     log('gate: snooze and on_change against no gate');
     figures.push(...(await benchGate(plan.gate)));
@@ -189,6 +213,10 @@ async function main(): Promise<void> {
   if (args.only.has('filter')) {
     log('filter: a 10-clause filter on every hook against none');
     figures.push(...(await benchFilter(plan.filter)));
+  }
+  if (args.only.has('record')) {
+    log('record: each event’s record written to the local event log against none');
+    figures.push(...(await benchEventRecord(plan.record)));
   }
   if (args.only.has('admin')) {
     log(`admin: ${plan.admin.hooks} hooks`);

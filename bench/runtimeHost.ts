@@ -3,6 +3,8 @@
  * RSS is its own and its event loop does not share time with the benchmark's client and receiver.
  * Talks to the parent over the IPC channel (see runtimeProcess.ts for the protocol).
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startLocalRuntime } from '../infra/local/localRuntime.ts';
 import { createLogger } from '../shared/logger.ts';
 
@@ -12,7 +14,7 @@ export type HostCommand =
   | { id: number; cmd: 'close' };
 
 export type HostMessage =
-  | { type: 'ready'; url: string; rss: number }
+  | { type: 'ready'; url: string; rss: number; tenantUrl?: string }
   | { type: 'reply'; id: number; rss?: number; peakRss?: number; maxRss?: number; error?: string };
 
 const SAMPLE_MS = 25;
@@ -66,6 +68,8 @@ process.on('message', (raw: HostCommand) => {
     }
     case 'close':
       clearInterval(sampler);
+      tenantFront?.closeAllConnections();
+      tenantFront?.close();
       runtime.close().then(
         () => {
           reply();
@@ -82,4 +86,55 @@ process.on('message', (raw: HostCommand) => {
   }
 });
 
-send({ type: 'ready', url: runtime.url, rss: process.memoryUsage.rss() });
+/**
+ * With BENCH_TENANT_FRONT=1, a second listener for benchmarks that need several tenants before API
+ * keys exist: `POST /t/{tenant}/events` and `POST /t/{tenant}/event-hooks` call the app as the
+ * edge would once it has checked a tenant's key (`request.principal`), and `DELETE
+ * /t/{tenant}/event-hooks/{id}` removes a hook. Bench only: the service itself has no such route.
+ */
+let tenantFront: import('node:http').Server | undefined;
+async function startTenantFront(): Promise<string> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', async () => {
+      const answer = (status: number, body: string) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(body);
+      };
+      try {
+        const [, t, tenant, route, id] = (req.url ?? '').split('/');
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (t !== 't' || !tenant) return answer(404, '{}');
+        if (route === 'events') {
+          const principal = { tenant, scopes: ['ingest' as const] };
+          const headers = { 'content-type': 'application/json' };
+          const result = await runtime.app.ingest({
+            method: 'POST',
+            path: '/events',
+            query: new URLSearchParams(),
+            headers,
+            body,
+            principal,
+          });
+          return answer(result.statusCode, result.body);
+        }
+        if (route === 'event-hooks' && req.method === 'DELETE' && id) {
+          await runtime.app.service.delete(tenant, id);
+          return answer(204, '');
+        }
+        if (route === 'event-hooks')
+          return answer(201, JSON.stringify(await runtime.app.service.create(tenant, JSON.parse(body))));
+        return answer(404, '{}');
+      } catch (error) {
+        answer(500, JSON.stringify({ message: error instanceof Error ? error.message : String(error) }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  tenantFront = server;
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+const tenantUrl = process.env.BENCH_TENANT_FRONT === '1' ? await startTenantFront() : undefined;
+send({ type: 'ready', url: runtime.url, rss: process.memoryUsage.rss(), ...(tenantUrl ? { tenantUrl } : {}) });

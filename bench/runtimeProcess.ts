@@ -4,6 +4,8 @@ import type { HostCommand, HostMessage } from './runtimeHost.ts';
 
 export interface RuntimeProcess {
   url: string;
+  /** With `BENCH_TENANT_FRONT=1` in `env`: the bench-only front that takes a tenant in the path (runtimeHost.ts). */
+  tenantUrl?: string;
   /** RSS right after start, before any hook or event. */
   startRss: number;
   /** Resolves when the runtime has nothing in flight (bus, queue, background pings). */
@@ -104,6 +106,7 @@ export async function spawnRuntime(
 
   return {
     url: ready.url,
+    ...(ready.tenantUrl ? { tenantUrl: ready.tenantUrl } : {}),
     startRss: ready.rss,
     async idle(timeoutMs) {
       await command({ cmd: 'idle' }, timeoutMs);

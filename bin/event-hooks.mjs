@@ -18,6 +18,7 @@ import { Command, CommanderError } from 'commander';
 import { addAsCodeCommands } from './lib/asCode.mjs';
 import { client, describeError, ServiceError, UsageError } from './lib/client.mjs';
 import { addDeadLetterCommands } from './lib/deadLetters.mjs';
+import { addEventCommands } from './lib/events.mjs';
 import { addHookCommands } from './lib/hooks.mjs';
 import { common, parseJson } from './lib/options.mjs';
 import { addSourceCommands } from './lib/sources.mjs';
@@ -38,6 +39,7 @@ const program = new Command('event-hooks')
 usage: event-hooks emit <source> <event> '<json data>'     send one event
        event-hooks hooks list                                 the hooks, as a table
        event-hooks dead-letters replay --all                  replay every dead letter
+       event-hooks events get <id>                            what became of one event, per hook
        event-hooks apply -f hooks.yaml [--dry-run] [--prune]  hooks as code (export writes the file)
        event-hooks <command> --help                           one command's options
 
@@ -63,9 +65,23 @@ common(
 
 addHookCommands(program);
 addDeadLetterCommands(program);
+addEventCommands(program);
 addSourceCommands(program);
 addWatchKongCommand(program);
 addAsCodeCommands(program);
+
+// `event-hooks list` is what a new user types first; commander's own suggestion compares only the
+// top-level names, so point at the groups that have such a subcommand (`hooks list`, `sources list`…).
+program.on('command:*', ([name]) => {
+  const groups = program.commands.filter((group) => group.commands.some((command) => command.name() === name));
+  // Anything else gets commander's own message, with its suggestion of a close name (`emitt` → emit).
+  if (groups.length === 0) return program.unknownCommand();
+  const hint = groups.map((group) => `'${group.name()} ${name}'`).join(', ');
+  program.error(`error: unknown command '${name}' (did you mean ${hint}?)`, {
+    code: 'commander.unknownCommand',
+    exitCode: 2,
+  });
+});
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,4 @@
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { processBatch } from '../shared/adapters/aws/deliveryBatch.ts';
 import {
   createAwsDeliveryQueue,
@@ -7,6 +7,8 @@ import {
 } from '../shared/adapters/aws/deliveryQueue.ts';
 import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
 import { createKmsSecretCipher } from '../shared/adapters/aws/secretCipher.ts';
+import { withLogFields } from '../shared/logger.ts';
+import type { DeliveryJob } from '../shared/ports/deliveryQueue.ts';
 import { awsApp } from './app.ts';
 import { invocation } from './invocation.ts';
 
@@ -28,19 +30,34 @@ const ANSWER_MARGIN_MS = 2_000;
  */
 export const handler = invocation(async (event: SQSEvent, context: Context) => {
   const app = await currentApp();
+  // Which job each message held, so that a failure line names its hook and delivery too.
+  const jobs = new Map<string, Record<string, unknown>>();
   return processBatch(
     event.Records,
     async (record) => {
       const job = parseDeliveryMessage(record.body);
-      const wait = remainingDelayMs(job, Date.now());
-      if (wait > 0) await app.queue.send([job], { delayMs: wait });
-      else await app.deliver(job);
+      const fields = jobLogFields(job);
+      jobs.set(record.messageId, fields);
+      await withLogFields(fields, async () => {
+        const wait = remainingDelayMs(job, Date.now());
+        if (wait > 0) await app.queue.send([job], { delayMs: wait });
+        else await app.deliver(job);
+      });
     },
     {
       budgetMs: context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS,
       throwOnFullBatchFailure: true,
       onFailure: (record, error) =>
-        app.logger.error('delivery message failed', { message_id: record.messageId, error }),
+        app.logger.error('delivery message failed', {
+          message_id: record.messageId,
+          ...jobs.get(record.messageId),
+          error,
+        }),
     },
   );
 });
+
+/** What every log line written for one job carries on Lambda: its tenant, hook, delivery and event. */
+export function jobLogFields(job: DeliveryJob): Record<string, unknown> {
+  return { tenant: job.tenant, hook_id: job.hookId, delivery_id: job.deliveryId, event_id: job.event.id };
+}

@@ -1,6 +1,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createAwsDeliveryQueue } from '../shared/adapters/aws/deliveryQueue.ts';
 import type { HookEvent } from '../shared/events/envelope.ts';
+import { withLogFields } from '../shared/logger.ts';
 import { TENANT_RESOURCE_PREFIX } from '../shared/ports/eventBus.ts';
 import { awsApp } from './app.ts';
 import { invocation } from './invocation.ts';
@@ -59,5 +60,5 @@ export const handler = invocation(async (event: EventBridgeEvent<string, unknown
     });
     return;
   }
-  await app.dispatch(hookEvent);
+  await withLogFields({ tenant: hookEvent.tenant, event_id: hookEvent.id }, () => app.dispatch(hookEvent));
 });

@@ -4,6 +4,7 @@ import type { App } from '../shared/app.ts';
 import { principalFromContext } from '../shared/auth/lambdaAuthorizer.ts';
 import { type Principal, SCOPES } from '../shared/auth/principal.ts';
 import { mayCall, routeAccess } from '../shared/auth/routeAccess.ts';
+import { withLogFields } from '../shared/logger.ts';
 import { invocation } from './invocation.ts';
 
 /** How a deployment authenticates its HTTP API (`AUTH_MODE`, set by the stack). */
@@ -96,6 +97,10 @@ export function httpHandler(
     const current = await app();
     const principal = principalOf(event, { tenant: current.config.tenant, authMode: options.authMode });
     const request = toApiRequest(event, principal);
-    return toProxyResult(refusal(request, options.authMode) ?? (await router(current)(request)));
+    // On Lambda every line of the request names its tenant (a no-op in the local runtime).
+    const tenant = request.principal?.tenant ?? current.config.tenant;
+    return toProxyResult(
+      refusal(request, options.authMode) ?? (await withLogFields({ tenant }, () => router(current)(request))),
+    );
   });
 }

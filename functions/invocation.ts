@@ -1,13 +1,14 @@
 import type { Context } from 'aws-lambda';
 import { flushMetrics } from '../shared/adapters/aws/emfMetrics.ts';
 import { withLogContext } from '../shared/logger.ts';
+import { flushUsage } from './app.ts';
 
 let coldStart = true;
 
 /**
  * Wraps a function handler so that every log line of one invocation carries the Lambda request id,
  * the function name and whether this invocation started the execution environment (`cold_start`),
- * and writes the invocation's metrics as it ends, whether it succeeded or threw. The fields are
+ * and writes the invocation's metrics and metered usage as it ends, whether it succeeded or threw. The fields are
  * added on Lambda (`AWS_LAMBDA_FUNCTION_NAME` is set there), not in the local runtime.
  */
 export function invocation<E, R>(handler: (event: E, context: Context) => Promise<R>) {
@@ -21,6 +22,9 @@ export function invocation<E, R>(handler: (event: E, context: Context) => Promis
       cold_start: coldStart,
     };
     coldStart = false;
-    return withLogContext(fields, () => handler(event, context)).finally(flushMetrics);
+    return withLogContext(fields, () => handler(event, context)).finally(async () => {
+      flushMetrics();
+      await flushUsage();
+    });
   };
 }

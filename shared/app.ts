@@ -6,6 +6,7 @@ import { createAdminRouter } from './admin/router.ts';
 import type { Config } from './config.ts';
 import type { RetryPolicy } from './delivery/retryPolicy.ts';
 import type { HookEvent } from './events/envelope.ts';
+import type { EventRecords } from './events/eventRecord.ts';
 import { createGate } from './gate/gate.ts';
 import { createThresholdCounter } from './gate/threshold.ts';
 import { createHandler } from './handlers/index.ts';
@@ -14,6 +15,8 @@ import type { EventHook } from './hooks/hook.ts';
 import { userCodeSyntaxError } from './hooks/userCode.ts';
 import type { HttpSender } from './http/httpSender.ts';
 import { type Logger, redact } from './logger.ts';
+import { createUsageMeter, type UsageMeter } from './metering/meter.ts';
+import { UsageStore } from './metering/usageStore.ts';
 import { createDeadLetters } from './pipeline/deadLetters.ts';
 import { createDeliveryWorker, type DeliveryOutcome } from './pipeline/deliveryWorker.ts';
 import { createDispatcher } from './pipeline/dispatcher.ts';
@@ -29,9 +32,14 @@ import type { FunctionDeployQueue } from './ports/functionDeployQueue.ts';
 import { type FunctionRunner, functionsNotIn, isLambdaReference } from './ports/functionRunner.ts';
 import type { Metrics } from './ports/metrics.ts';
 import type { SecretCipher } from './ports/secretCipher.ts';
+import { createHookQuotaCheck } from './quotas/hookQuota.ts';
+import { createIngestQuota } from './quotas/ingestQuota.ts';
+import { QuotaBook } from './quotas/quotaBook.ts';
+import { memoryRateCounter, type RateCounter } from './quotas/rateCounter.ts';
 import { createHookSecrets, hookOpener } from './secrets/hookSecrets.ts';
 import { AuditStore } from './store/auditStore.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
+import { EventRecordStore } from './store/eventRecordStore.ts';
 import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
 import { IdempotencyStore } from './store/idempotencyStore.ts';
@@ -50,10 +58,20 @@ export interface AppPorts {
    */
   deployments?: (run: FunctionDeployer) => FunctionDeployQueue;
   /**
+   * Where event records go (`GET /events/{id}`). Default: the table, one item per event (AWS). The
+   * local runtime keeps them in its event log instead (adapters/local/eventLog.ts).
+   */
+  events?: EventRecords;
+  /**
    * Seals hook secrets at rest: KMS on AWS, the data folder's key file locally. Default: a key held
    * in memory only, which suits a store that lives no longer than the process.
    */
   secrets?: SecretCipher;
+  /**
+   * Counts each tenant's events per second: a counter item on the table on AWS, where many
+   * instances share a quota. Default: in memory (the local runtime is one process).
+   */
+  rate?: RateCounter;
 }
 
 export interface AppOptions {
@@ -76,6 +94,8 @@ export interface App {
   readonly queue: DeliveryQueue;
   /** Final failures, served by `/dead-letters`. */
   readonly deadLetters: DeadLetterStore;
+  /** Each event and its outcome per hook, served by `GET /events/{id}`. */
+  readonly events: EventRecords;
   /** Every change through the Admin API, per tenant, served by `/audit` (see `recordChange` for other routes). */
   readonly audit: AuditStore;
   readonly logger: Logger;
@@ -89,6 +109,10 @@ export interface App {
   deliver(job: DeliveryJob): Promise<DeliveryOutcome>;
   /** The deploy worker: one job on the user functions of a hook (see `FunctionDeployJob`). */
   deployFunctions: FunctionDeployer;
+  /** Each tenant's quotas (docs/saas.md § Quotas). */
+  readonly quotas: QuotaBook;
+  /** Usage per tenant and day, counted in memory; the runtime flushes it (docs/saas.md § Metering). */
+  readonly meter: UsageMeter;
   /** Resolves when background work started by admin writes (pings) has finished. */
   settled(): Promise<void>;
 }
@@ -108,13 +132,25 @@ export function createApp(options: AppOptions): App {
   const hooks = new HookStore({ client, tableName, secrets });
   const sources = new SourceStore({ client, tableName });
   const cache = new HookCache({ hooks, sources, clock, checkIntervalMs: config.hookCacheCheckMs });
+  const quotas = new QuotaBook({ client, tableName, defaults: config.quotas, clock });
+  const usage = new UsageStore({ client, tableName, clock });
+  const meter = createUsageMeter({ store: usage, clock, logger });
+  const checkHookQuotas = createHookQuotaCheck({ hooks, quotas });
   const depsByTenant = new Map<string, HandlerDeps>();
   const handlerDeps = (tenant: string): HandlerDeps => {
     let deps = depsByTenant.get(tenant);
     if (!deps) {
       deps = {
         http: ports.http,
-        functions: ports.functions,
+        // Every call of a user function (code or a named Lambda function) is metered to the tenant.
+        functions: {
+          deploy: (hook) => ports.functions.deploy(hook),
+          remove: (hook) => ports.functions.remove(hook),
+          invoke: (target, args) => {
+            meter.add(tenant, 'function_invocations');
+            return ports.functions.invoke(target, args);
+          },
+        },
         logger,
         tenant,
         templateMaxBytes: config.templateMaxBytes,
@@ -166,6 +202,7 @@ export function createApp(options: AppOptions): App {
   };
   const beforeWrite = async (change: HookChange) => {
     const { hook, old } = change;
+    await checkHookQuotas(change);
     const functions = userCode(hook);
     if (!hasUserCode(functions)) return;
     await verifyWrite(change);
@@ -236,7 +273,10 @@ export function createApp(options: AppOptions): App {
     retentionDays: config.deadLetterRetentionDays,
     clock,
   });
+  const events = ports.events ?? new EventRecordStore({ client, tableName, clock });
   const dispatch = createDispatcher({
+    events,
+    recordPolicy: { captureBodies: config.captureBodies, retentionDays: config.eventRetentionDays },
     cache,
     gate: createGate({ client, tableName, clock }),
     threshold: createThresholdCounter({ client, tableName, clock }),
@@ -257,6 +297,7 @@ export function createApp(options: AppOptions): App {
     policy: options.retryPolicy,
     clock,
     logger,
+    meter,
     ...metrics,
   });
   const audit = new AuditStore({ client, tableName, retentionDays: config.auditRetentionDays, clock });
@@ -266,7 +307,10 @@ export function createApp(options: AppOptions): App {
     tenant: config.tenant,
     runner: createHookRunner(handlerDeps),
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
+    events,
     audit,
+    quotas,
+    usage,
   });
   const ingestOptions = {
     bus,
@@ -276,6 +320,8 @@ export function createApp(options: AppOptions): App {
     tenant: config.tenant,
     maxEventBytes: config.maxEventBytes,
     idempotency: new IdempotencyStore({ client, tableName, clock }),
+    quota: createIngestQuota({ quotas, rate: ports.rate ?? memoryRateCounter(clock) }),
+    meter,
   };
   const ingestEvents = createIngest(ingestOptions);
   const ingestKongHttpLog = createIngest({ ...ingestOptions, toEvents: kongHttpLogEvents });
@@ -291,6 +337,7 @@ export function createApp(options: AppOptions): App {
     bus,
     queue: ports.queue,
     deadLetters: deadLetterStore,
+    events,
     audit,
     logger,
     admin,
@@ -298,6 +345,8 @@ export function createApp(options: AppOptions): App {
     dispatch,
     deliver,
     deployFunctions,
+    quotas,
+    meter,
     async settled() {
       while (background.size > 0) await Promise.all(background);
     },

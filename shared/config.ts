@@ -1,6 +1,7 @@
 import { DEFAULT_TENANT } from './hooks/hook.ts';
 import { DEFAULT_TEMPLATE_MAX_BYTES } from './hooks/templates.ts';
 import { DEFAULT_DELIVERY_CONCURRENCY, defaultConcurrencyPerHook } from './ports/deliveryQueue.ts';
+import { MAX_QUOTA, type Quotas, quotaDefaults } from './quotas/quotas.ts';
 import { DEFAULT_TABLE_NAME } from './store/table.ts';
 
 /**
@@ -40,6 +41,17 @@ export interface Config {
   auditRetentionDays: number;
   /** Most bytes the templates of one `webhook-custom` delivery may render; past it the delivery fails for good. */
   templateMaxBytes: number;
+  /** Keep bodies over 1 KB in the logs of events (and deliveries): `CAPTURE_BODIES`, default on. */
+  captureBodies: boolean;
+  /** Days an event's record (`GET /events/{id}`) is kept: `EVENT_RETENTION_DAYS`, default 7. */
+  eventRetentionDays: number;
+  /** Every tenant's quotas unless its operator set others (`QUOTA_*`; docs/saas.md § Quotas). */
+  quotas: Quotas;
+  /**
+   * How often usage counters are written: locally on a timer (default 5 s); on AWS at the end of an
+   * invocation once the last write is at least this old (default 0: every invocation that counted).
+   */
+  meteringFlushMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -59,6 +71,17 @@ function boolean(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boole
   if (/^(1|true|yes)$/i.test(raw)) return true;
   if (/^(0|false|no)$/i.test(raw)) return false;
   throw new ConfigError(`${name} must be true or false, got '${raw}'`);
+}
+
+/** A quota setting: a count, `none` (no limit, `null`), or unset (`undefined`: the default). */
+function quotaSetting(env: NodeJS.ProcessEnv, name: string): number | null | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'none') return null;
+  if (!/^\d+$/.test(raw) || Number(raw) > MAX_QUOTA) {
+    throw new ConfigError(`${name} must be an integer from 0 to ${MAX_QUOTA} or 'none', got '${raw}'`);
+  }
+  return Number(raw);
 }
 
 function functionNetwork(env: NodeJS.ProcessEnv): 'none' | 'allow' {
@@ -98,5 +121,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       1,
     ),
     templateMaxBytes: integer(env, 'TEMPLATE_MAX_BYTES', DEFAULT_TEMPLATE_MAX_BYTES, 1),
+    captureBodies: boolean(env, 'CAPTURE_BODIES', true),
+    eventRetentionDays: integer(env, 'EVENT_RETENTION_DAYS', 7, 1),
+    // The tenancy's defaults; TENANCY itself is read (and checked) with the auth settings.
+    quotas: quotaDefaults(env.TENANCY === 'multi' ? 'multi' : 'single', deliveryConcurrency, (name) =>
+      quotaSetting(env, name),
+    ),
+    meteringFlushMs: integer(env, 'METERING_FLUSH_MS', runtime === 'aws' ? 0 : 5_000),
   };
 }

@@ -99,6 +99,26 @@ export class ServiceUnavailableError extends EventHooksError {
 }
 
 /**
+ * A tenant's quota refuses the request (events per second, hooks, user functions): `429` with
+ * `Retry-After` in Kong's `{"message"}` shape, as Kong's own rate limiting answers. Retryable: the
+ * window passes, or the tenant frees room (deletes a hook) or its operator raises the quota.
+ */
+export class QuotaExceededError extends EventHooksError {
+  override readonly status = 429;
+  override readonly retryable = true;
+  /** Which quota (`events_per_second`, `hooks`, `user_functions`), for logs and tests. */
+  readonly quota: string;
+  /** The `Retry-After` a client is given, in seconds. */
+  readonly retryAfterSeconds: number;
+
+  constructor(quota: string, message: string, options: { retryAfterSeconds?: number } = {}) {
+    super(message);
+    this.quota = quota;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
+  }
+}
+
+/**
  * `POST /event-hooks/{id}/test` ran the hook and it failed. Kong answers `500` with its own message
  * (typo included) and the reason in `err`; scripts match on it, so this is the one deliberate 500.
  */

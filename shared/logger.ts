@@ -55,6 +55,19 @@ export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T):
   return invocationFields.run({ ...invocationFields.getStore(), ...fields }, fn);
 }
 
+/**
+ * Adds `fields` to every line written while `fn` runs, inside an invocation's context (on Lambda:
+ * the tenant, event, hook and delivery a piece of work concerns). Outside one (the local runtime,
+ * which adds no async context for the cost of it) it only runs `fn`: local lines name their hook,
+ * event and delivery in their own fields.
+ *
+ * @example withLogFields({ tenant: job.tenant, hook_id: job.hookId, delivery_id: job.deliveryId }, () => deliver(job))
+ */
+export function withLogFields<T>(fields: Record<string, unknown>, fn: () => T): T {
+  const current = invocationFields.getStore();
+  return current === undefined ? fn() : invocationFields.run({ ...current, ...fields }, fn);
+}
+
 export interface LoggerOptions {
   level?: LogLevel;
   write?: (line: string) => void;

@@ -35,6 +35,8 @@ export const ADMIN_ROUTES = [
   { path: '/event-hooks/{proxy+}', methods: [apigwv2.HttpMethod.ANY] },
   { path: '/dead-letters', methods: [apigwv2.HttpMethod.ANY] },
   { path: '/dead-letters/{proxy+}', methods: [apigwv2.HttpMethod.ANY] },
+  // `POST /events` is the ingest function's; reading one event back is the Admin API's.
+  { path: '/events/{id}', methods: [apigwv2.HttpMethod.GET] },
   // The tenant's audit log (GET; the router answers 405 to the rest, in Kong's shape).
   { path: '/audit', methods: [apigwv2.HttpMethod.ANY] },
 ] as const;

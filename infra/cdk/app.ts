@@ -4,6 +4,7 @@ import { App, Duration, Validations } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import cdkNag from 'cdk-nag';
 import type { LogLevel } from '../../shared/logger.ts';
+import { parseQuotaOverrides } from '../../shared/quotas/quotas.ts';
 import { bundleFunctions, DEFAULT_ENTRIES, type FunctionName, PROJECT_ROOT } from '../bundle.ts';
 import { EventHooksStack, type EventHooksStackProps } from './eventHooksStack.ts';
 import type { AuthMode, Tenancy } from './tenancy.ts';
@@ -91,7 +92,11 @@ export function stackPropsFromContext(context: Context): EventHooksStackProps {
     reservedConcurrency: reservedConcurrency(),
     tracing: bool('tracing'),
     queueAgeAlarmThreshold: seconds('queueAgeAlarmSeconds'),
+    captureBodies: bool('captureBodies'),
+    eventRetentionDays: int('eventRetentionDays'),
     memorySizes: json<Partial<Record<FunctionName, number>>>('memorySizes'),
+    // `-c quotas='{"events_per_second":500,"hooks":null}'`, checked as the quotas route checks it.
+    quotas: context('quotas') === undefined ? undefined : parseQuotaOverrides(json('quotas')),
     invokableFunctionArns: Array.isArray(arns)
       ? arns.map(String)
       : text('invokableFunctionArns')

@@ -14,6 +14,7 @@ import { MAX_USER_FUNCTION_PREFIX_LENGTH } from '../../shared/adapters/aws/userF
 import { AWS_RETRY_POLICY } from '../../shared/delivery/retryPolicy.ts';
 import { DEFAULT_TENANT } from '../../shared/hooks/hook.ts';
 import type { LogLevel } from '../../shared/logger.ts';
+import type { QuotaOverrides } from '../../shared/quotas/quotas.ts';
 import { TABLE_SCHEMA } from '../../shared/store/table.ts';
 import type { FunctionName } from '../bundle.ts';
 import { EventHooksHttpApi } from './api.ts';
@@ -107,6 +108,28 @@ export interface EventHooksProps extends FunctionCodeProps {
   tracing?: boolean;
   /** Age of the oldest delivery message that raises the `DeliveryQueueAge` alarm. Default 30 minutes. */
   queueAgeAlarmThreshold?: Duration;
+  /**
+   * `CAPTURE_BODIES`: keep event data over 1 KB in event records (`GET /events/{id}`), and bodies in
+   * the delivery log. Default true; false keeps only their size, and stores less.
+   */
+  captureBodies?: boolean;
+  /** `EVENT_RETENTION_DAYS`: how long event records are kept (DynamoDB TTL, checked on read too). Default 7. */
+  eventRetentionDays?: number;
+  /**
+   * Every tenant's quotas unless its operator set others (`QUOTA_*`, docs/saas.md § Quotas): a count
+   * each, `null` for no limit. Default: those of the deployment's tenancy.
+   */
+  quotas?: QuotaOverrides;
+}
+
+/** The `QUOTA_*` variables of the quotas set in props (`none` for no limit). */
+export function quotaEnvironment(quotas: QuotaOverrides): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(quotas).map(([name, value]) => [
+      `QUOTA_${name.toUpperCase()}`,
+      value === null ? 'none' : String(value),
+    ]),
+  );
 }
 
 /** The functions that get reserved concurrency; delivery is capped by its event source instead. */
@@ -244,8 +267,11 @@ export class EventHooks extends Construct {
       HOOK_CACHE_CHECK_MS: String(props.hookCacheCheckMs ?? 1000),
       BLOCK_PRIVATE_NETWORKS: String(props.blockPrivateNetworks ?? true),
       LOG_LEVEL: props.logLevel ?? 'info',
+      CAPTURE_BODIES: String(props.captureBodies ?? true),
+      EVENT_RETENTION_DAYS: String(props.eventRetentionDays ?? 7),
       METRICS_NAMESPACE: this.metricsNamespace,
       SECRETS_KEY_ARN: this.secretsKey.keyArn,
+      ...quotaEnvironment(props.quotas ?? {}),
       ...this.userFunctionDeployment.environment,
     };
 

@@ -8,11 +8,11 @@ import type { FunctionName } from '../bundle.ts';
 
 /** Table actions per function: exactly the calls its code makes. */
 export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
-  // hooks, user sources and dead letters: read, list, create, update, delete
+  // hooks, user sources and dead letters: read, list, create, update, delete; event records: read
   admin: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   // the catalog (user sources) and its version, to check events before accepting them
   ingest: ['dynamodb:GetItem', 'dynamodb:Query'],
-  // hooks by source (the GSI), the hooks version, conditional writes of gate items, threshold counts
+  // hooks by source (the GSI), the hooks version, conditional writes of gate items, threshold counts, event records
   dispatcher: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   // the hook of a job by id (and the hooks version and catalog the cache checks); dead letters
   delivery: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
@@ -23,6 +23,11 @@ export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
 
 /** Ingest's writes, allowed only on idempotency items (partition keys `T#<tenant>#IDEM#…`). */
 export const INGEST_IDEMPOTENCY_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
+/** Usage counters (docs/saas.md § Metering): added to with `UpdateItem … ADD`, by whoever counted. */
+export const USAGE_KEYS = 'T#*#USAGE';
+/** A tenant's events per second window (docs/saas.md § Quotas): the ingest function's alone. */
+export const RATE_KEYS = 'T#*#RATE#*';
 
 /** The resources the grants name; the construct passes itself (kept structural, so this module does not import it back). */
 export interface GrantTargets {
@@ -72,6 +77,14 @@ export function grantLeastPrivilege(hooks: GrantTargets, props: GrantProps): voi
   // Idempotency records (`Idempotency-Key`, event ids): claimed, completed, released; those items only.
   allow(roles.ingest, INGEST_IDEMPOTENCY_ACTIONS, [hooks.table.tableArn], {
     'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*#IDEM#*'] },
+  });
+  // Events per second windows and the usage of accepted events; those items only.
+  allow(roles.ingest, ['dynamodb:UpdateItem'], [hooks.table.tableArn], {
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [RATE_KEYS, USAGE_KEYS] },
+  });
+  // The usage of deliveries and function calls; those items only.
+  allow(roles.delivery, ['dynamodb:UpdateItem'], [hooks.table.tableArn], {
+    'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [USAGE_KEYS] },
   });
   // The admin function emits the `event-hooks` source's own events (hook created, updated, deleted).
   allow(roles.admin, ['events:PutEvents'], [hooks.bus.eventBusArn]);

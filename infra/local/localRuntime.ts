@@ -8,6 +8,7 @@ import { createAwsFunctionRunner } from '../../shared/adapters/aws/functionRunne
 import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts';
 import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
+import { LocalEventLog } from '../../shared/adapters/local/eventLog.ts';
 import { createLocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
 import { createLocalMetrics, type LocalMetrics, PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/local/metrics.ts';
 import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
@@ -190,6 +191,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         fsync,
       })
     : undefined;
+  // Event records (GET /events/{id}) in files of their own beside the journal, not in the store.
+  const eventLog = await LocalEventLog.open({
+    ...(dataDir ? { dir: join(dataDir, 'events') } : {}),
+    logger,
+    clock,
+    fsync,
+  });
   const backlog = journal?.backlog();
   const metrics = createLocalMetrics();
   const queue = createLocalDeliveryQueue({
@@ -197,6 +205,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     clock,
     concurrency: config.deliveryConcurrency,
     concurrencyPerHook: config.deliveryConcurrencyPerHook,
+    // Received only once started, after the app exists.
+    concurrencyPerTenant: (tenant) => app.quotas.peek(tenant).deliveries_in_flight ?? Number.POSITIVE_INFINITY,
     ...(journal ? { persistence: keptElsewhere(logger, 'journal') } : {}),
     // Jobs SQS would redrive go where the delivery worker's dead letters go, so /dead-letters shows both.
     onDeadLetter: async (entry) => {
@@ -221,6 +231,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       queue: journal ? journal.journaledQueue(queue) : queue,
       functions,
       http,
+      events: eventLog,
       secrets,
     },
   });
@@ -233,10 +244,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     intervalMs: sweepIntervalMs,
   });
   metrics.gauge('queue_depth', () => queue.size());
+  // Usage is written in batches: every METERING_FLUSH_MS, and once more at close.
+  let meteringTimer: (() => void) | undefined;
+  const scheduleMetering = () => {
+    meteringTimer = clock.setTimer(Math.max(100, config.meteringFlushMs), () => {
+      app.meter.flush().finally(() => {
+        if (meteringTimer) scheduleMetering();
+      });
+    });
+  };
+  scheduleMetering();
   const current = () => Promise.resolve(app);
   const localBus = bus as unknown as LocalEventBus;
   const lostCompletion = (job: DeliveryJob, error: unknown) =>
     logger.warn('could not record a finished delivery; a restart sends it again', {
+      hook_id: job.hookId,
       delivery_id: job.deliveryId,
       error,
     });
@@ -310,8 +332,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         await localBus.stop();
         await queue.stop({ drainMs: options.drainMs ?? 5_000 });
         await app.settled();
+        meteringTimer?.();
+        meteringTimer = undefined;
+        // After the queue and the bus stopped: nothing counts any more.
+        await app.meter.flush();
         // What is left (not delivered within drainMs) stays in the journal for the next start.
         await journal?.close();
+        await eventLog.close();
         server.closeAllConnections();
         await closed;
         await functions.close();

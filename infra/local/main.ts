@@ -2,26 +2,35 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../shared/logger.ts';
 import { startLocalRuntime } from './localRuntime.ts';
+import { nodeSupportNote, SDK_NODE_WARNING_SWITCH } from './nodeSupport.ts';
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
 
 /** `npm start`: the whole service on this machine. Configuration: PORT, HOST, DATA_DIR, `--memory`. */
 async function main(): Promise<void> {
+  // The SDK's own Node version warning comes from the first client, 10 lines mid-log; the banner says
+  // it once, in one line (nodeSupportNote). Set before any client exists; a user's own value is kept.
+  const nodeNote = nodeSupportNote(process.version);
+  process.env[SDK_NODE_WARNING_SWITCH] ??= 'true';
   const { values } = parseArgs({ options: { memory: { type: 'boolean', default: false } }, strict: true });
   const port = Number(process.env.PORT ?? 8001);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, got '${process.env.PORT}'`);
   const host = process.env.HOST || '127.0.0.1';
   const dataDir = resolve(process.env.DATA_DIR || '.data');
+  // The logger falls back to info on an unknown level; at start a typo is better said than ignored.
+  const level = process.env.LOG_LEVEL;
+  if (level && !LOG_LEVELS.includes(level))
+    throw new Error(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got '${level}'`);
   const logger = createLogger();
-  const runtime = await startLocalRuntime({ port, host, dataDir, memory: values.memory, logger });
-
-  const store = values.memory ? 'in memory (nothing is kept)' : `in ${dataDir}`;
-  process.stdout.write(
-    [
-      `event-hooks listening on ${runtime.url} (Admin API and POST /events); data ${store}`,
-      `try: curl -s ${runtime.url}/event-hooks -H 'content-type: application/json' -d '{"source":"crud","event":"consumers","handler":"log"}'`,
-      '',
-    ].join('\n'),
+  const runtime = await startLocalRuntime({ port, host, dataDir, memory: values.memory, logger }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') throw error;
+      throw new Error(`${host}:${port} is already in use (another npm start?): stop that, or set PORT to another port`);
+    },
   );
+
+  process.stdout.write(`${banner(runtime.url, values.memory ? undefined : dataDir, nodeNote).join('\n')}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -38,6 +47,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** What `npm start` prints once it listens: where everything is, and what to type next. */
+function banner(url: string, dataDir: string | undefined, nodeNote: string | undefined): string[] {
+  return [
+    `event-hooks listening on ${url} (Admin API and POST /events)`,
+    `  console: ${url}/console`,
+    `  CLI:     export EVENT_HOOKS_URL=${url}`,
+    `  data:    ${dataDir ?? 'in memory (nothing is kept)'}`,
+    ...(nodeNote ? [nodeNote] : []),
+    `try: curl -s ${url}/event-hooks -H 'content-type: application/json' -d '{"source":"crud","event":"consumers","handler":"log"}'`,
+  ];
 }
 
 main().catch((error: Error) => {

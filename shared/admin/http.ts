@@ -6,6 +6,7 @@ import {
   InvalidSizeError,
   MethodNotAllowedError,
   PayloadTooLargeError,
+  QuotaExceededError,
   SchemaViolationError,
   ServiceUnavailableError,
 } from '../errors.ts';
@@ -122,7 +123,9 @@ export function errorResponse(error: unknown, logger: Logger): ApiResponse {
     return json(error.status, { code: error.kongCode, name: error.kongName, message: error.message });
   }
   const response = json(error.status, { message: error.message });
-  if (error instanceof ServiceUnavailableError) response.headers['retry-after'] = String(error.retryAfterSeconds);
+  if (error instanceof ServiceUnavailableError || error instanceof QuotaExceededError) {
+    response.headers['retry-after'] = String(error.retryAfterSeconds);
+  }
   return response;
 }
 

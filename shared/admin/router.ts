@@ -6,14 +6,18 @@ import {
   NotFoundError,
   NotImplementedError,
 } from '../errors.ts';
+import type { EventRecords } from '../events/eventRecord.ts';
 import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
 import type { Logger } from '../logger.ts';
+import type { UsageStore } from '../metering/usageStore.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
+import type { QuotaBook } from '../quotas/quotaBook.ts';
 import type { AuditStore } from '../store/auditStore.ts';
 import { auditRoutes, isAuditedChange, recordChange, resourceOf } from './auditRoutes.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
+import { eventRoutes } from './eventRoutes.ts';
 import type { HookService } from './hookService.ts';
 import {
   type ApiRequest,
@@ -26,6 +30,8 @@ import {
   parseBody,
 } from './http.ts';
 import { REQUEST_LIMITS } from './limits.ts';
+import { quotaRoutes } from './quotaRoutes.ts';
+import { usageRoutes } from './usageRoutes.ts';
 
 /** Runs a hook on demand (`/test`, `/ping`); comes with the event pipeline. */
 export interface HookRunner {
@@ -42,8 +48,14 @@ export interface AdminRouterOptions {
   runner?: HookRunner;
   /** `/dead-letters`; answered 404 when absent. */
   deadLetters?: DeadLetters;
+  /** `GET /events/{id}`; answered 404 when absent. */
+  events?: EventRecords;
   /** Where every change is recorded, served by `GET /audit`; answered 404 and recorded nowhere when absent. */
   audit?: AuditStore;
+  /** `/tenants/{id}/quotas`; answered 501 when absent. */
+  quotas?: QuotaBook;
+  /** `/tenants/{id}/usage`; answered 501 when absent. */
+  usage?: UsageStore;
   /** Largest accepted request body (default 256 KiB). */
   maxBodyBytes?: number;
 }
@@ -98,8 +110,13 @@ export const ADMIN_ROUTES = [
   { path: '/dead-letters', methods: ['GET'] },
   { path: '/dead-letters/{id}', methods: ['GET', 'DELETE'] },
   { path: '/dead-letters/{id}/replay', methods: ['POST'] },
+  // Beyond Kong: an event and what became of it per hook ("why didn't my hook fire?").
+  { path: '/events/{id}', methods: ['GET'] },
   // Beyond Kong: the tenant's changes (docs/saas.md, "Audit log").
   { path: '/audit', methods: ['GET'] },
+  // Operator routes (docs/saas.md): a tenant's quotas and metering, the tenant named in the path.
+  { path: '/tenants/{id}/quotas', methods: ['GET', 'PUT'] },
+  { path: '/tenants/{id}/usage', methods: ['GET'] },
 ] as const satisfies readonly RouteSpec[];
 
 export interface RouteSpec {
@@ -214,6 +231,11 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       pageSize(request.query),
     );
 
+  const required = <T>(part: T | undefined, what: string): T => {
+    if (!part) throw new NotImplementedError(`${what} is not available in this deployment`);
+    return part;
+  };
+
   // One handler per route of the table; the type makes a route without a handler a compile error.
   const handlers: Record<AdminRoutePath, RouteHandler> = {
     '/health': async () => json(200, { status: 'ok' }),
@@ -236,13 +258,20 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     '/dead-letters': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}/replay': (method, _params, request, parts) => deadLetters(method, parts, request),
+    '/events/{id}': (_method, [id]) => eventRoutes(options.events as EventRecords, tenant, id as string),
     '/audit': (_method, _params, request) =>
       auditRoutes(options.audit as AuditStore, tenant, request, () => pageSize(request.query)),
+    '/tenants/{id}/quotas': (method, [id], request) =>
+      quotaRoutes(required(options.quotas, 'quotas'), id as string, method, () => body(request)),
+    '/tenants/{id}/usage': (method, [id], request) =>
+      usageRoutes(required(options.usage, 'metering'), id as string, method, request),
   };
-  // Without a dead-letter store its routes do not exist (404, not 405).
+  // Without a dead-letter store, event records or an audit store their routes do not exist (404, not 405).
   const routes = ADMIN_ROUTES.filter(
     (route) =>
-      (options.deadLetters || !route.path.startsWith('/dead-letters')) && (options.audit || route.path !== '/audit'),
+      (options.deadLetters || !route.path.startsWith('/dead-letters')) &&
+      (options.events || !route.path.startsWith('/events')) &&
+      (options.audit || route.path !== '/audit'),
   );
 
   return async (request) => {

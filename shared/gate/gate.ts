@@ -26,7 +26,16 @@ export interface GateInput {
   eventId?: string;
 }
 
+/**
+ * What the gate decided, naming the rule that held an event back. With both `snooze` and
+ * `on_change`, an unchanged event inside the window is held by `snooze`: after the window the same
+ * data passes again, and changed data passes at once.
+ */
+export type GateDecision = 'admitted' | 'snooze' | 'on_change';
+
 export interface Gate {
+  /** `'admitted'` when the event must be delivered to the hook, else the rule that drops it. */
+  decide(input: GateInput): Promise<GateDecision>;
   /** `true` when the event must be delivered to the hook, `false` when `on_change`/`snooze` drops it. */
   admit(input: GateInput): Promise<boolean>;
 }
@@ -70,36 +79,41 @@ export function createGate(options: GateOptions): Gate {
     }
   };
 
-  return {
-    async admit({ tenant, hook, source, event, data, unique, eventId }) {
-      const snoozeMs = hook.snooze && hook.snooze > 0 ? hook.snooze * 1000 : 0;
-      const onChange = hook.on_change === true;
-      if (!snoozeMs && !onChange) return true;
+  const decide = async ({ tenant, hook, source, event, data, unique, eventId }: GateInput): Promise<GateDecision> => {
+    const snoozeMs = hook.snooze && hook.snooze > 0 ? hook.snooze * 1000 : 0;
+    const onChange = hook.on_change === true;
+    if (!snoozeMs && !onChange) return 'admitted';
 
-      const baseKey = `${hook.id}:${source}:${event}`;
-      const now = clock.now();
+    const baseKey = `${hook.id}:${source}:${event}`;
+    const now = clock.now();
 
-      const admittedBy = eventId === undefined ? {} : { [ADMITTED_BY]: eventId };
-      if (!snoozeMs) {
-        const digest = eventDigest(data, unique);
-        return conditionalPut(
-          { ...keys.gate(tenant, baseKey), [DIGEST]: digest, ...admittedBy },
-          orSameEvent(changedDigest(digest), eventId),
-        );
-      }
-
-      const gateKey = onChange ? `${baseKey}:${eventDigest(data, unique)}` : baseKey;
-      const windowEnd = now + snoozeMs;
-      return conditionalPut(
-        {
-          ...keys.gate(tenant, gateKey),
-          [WINDOW_END]: windowEnd,
-          [TABLE_SCHEMA.ttlAttribute]: Math.ceil(windowEnd / 1000),
-          ...admittedBy,
-        },
-        orSameEvent(windowOver(now), eventId),
+    const admittedBy = eventId === undefined ? {} : { [ADMITTED_BY]: eventId };
+    if (!snoozeMs) {
+      const digest = eventDigest(data, unique);
+      const passed = await conditionalPut(
+        { ...keys.gate(tenant, baseKey), [DIGEST]: digest, ...admittedBy },
+        orSameEvent(changedDigest(digest), eventId),
       );
-    },
+      return passed ? 'admitted' : 'on_change';
+    }
+
+    const gateKey = onChange ? `${baseKey}:${eventDigest(data, unique)}` : baseKey;
+    const windowEnd = now + snoozeMs;
+    const passed = await conditionalPut(
+      {
+        ...keys.gate(tenant, gateKey),
+        [WINDOW_END]: windowEnd,
+        [TABLE_SCHEMA.ttlAttribute]: Math.ceil(windowEnd / 1000),
+        ...admittedBy,
+      },
+      orSameEvent(windowOver(now), eventId),
+    );
+    return passed ? 'admitted' : 'snooze';
+  };
+
+  return {
+    decide,
+    admit: async (input) => (await decide(input)) === 'admitted',
   };
 }
 

@@ -3,6 +3,7 @@ import { createHandler } from '../handlers/index.ts';
 import type { HandlerDeps, HookHandler } from '../handlers/types.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import type { Logger } from '../logger.ts';
+import type { UsageMeter } from '../metering/meter.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../ports/deliveryQueue.ts';
 import { type Metrics, noMetrics } from '../ports/metrics.ts';
@@ -27,6 +28,8 @@ export interface DeliveryWorkerDeps {
   logger: Logger;
   /** Outcomes, latencies and attempts, labelled by handler (never by hook). */
   metrics?: Metrics;
+  /** Attempts, deliveries and failures per tenant and day (docs/saas.md § Metering). */
+  meter?: UsageMeter;
   random?: () => number;
 }
 
@@ -73,6 +76,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
       record('unknown', 'skipped', job);
       return 'skipped';
     }
+    deps.meter?.add(job.tenant, 'deliveries_attempted');
     let failure: Error;
     let status: number | undefined;
     try {
@@ -85,11 +89,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
       const latencyMs = deps.clock.now() - started;
       deps.logger.info('delivery', { ...line, outcome: 'delivered', status, latency_ms: latencyMs });
       record(hook.handler, 'delivered', job, latencyMs);
+      deps.meter?.add(job.tenant, 'deliveries_delivered');
       return 'delivered';
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
       status = (error as { statusCode?: number }).statusCode;
     }
+    deps.meter?.add(job.tenant, 'deliveries_failed');
     const now = deps.clock.now();
     const decision = decideRetry({
       attempt: job.attempt,

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { HookEvent } from '../events/envelope.ts';
+import {
+  type EventOutcome,
+  type EventRecords,
+  eventRecord,
+  type HookOutcome,
+  type RecordPolicy,
+} from '../events/eventRecord.ts';
 import type { Gate } from '../gate/gate.ts';
 import type { ThresholdCounter } from '../gate/threshold.ts';
 import { findEvent } from '../hooks/catalog.ts';
@@ -12,7 +19,8 @@ import { createFilterCache } from '../rules/hookFilter.ts';
 import type { DeadLetterStore } from '../store/deadLetterStore.ts';
 import { enqueue } from './enqueue.ts';
 import type { HookCache } from './hookCache.ts';
-import { eventForms, formSources, matchHook } from './matching.ts';
+import { type EventForm, eventForms, formSources, matchHook } from './matching.ts';
+import { createUnmatchedLog } from './unmatchedLog.ts';
 
 export interface DispatcherDeps {
   cache: HookCache;
@@ -25,10 +33,14 @@ export interface DispatcherDeps {
   clock: Clock;
   logger: Logger;
   metrics?: Metrics;
+  /** Where each event's record (the event and its outcome per hook) goes; none is kept without it. */
+  events?: EventRecords;
+  /** What a record keeps and for how long; default: bodies captured, 7 days. */
+  recordPolicy?: RecordPolicy;
 }
 
-/** What became of one matching hook: `suppressed:gate` is `on_change`/`snooze`. */
-type Outcome = 'admitted' | 'suppressed:threshold' | 'suppressed:gate';
+/** An event's record keeps bodies and lasts a week unless the deployment says otherwise. */
+export const DEFAULT_RECORD_POLICY: RecordPolicy = { captureBodies: true, retentionDays: 7 };
 
 /**
  * The delivery id of one event to one hook: derived, not random, so a dispatch that EventBridge
@@ -41,23 +53,28 @@ export function deliveryIdFor(eventId: string, hookId: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** Which gate held an event back, as a bounded label: the gate answers yes or no, not which rule said no. */
-function gateReason(hook: { snooze?: unknown; on_change?: unknown }): string {
-  if (hook.snooze && hook.on_change) return 'snooze_on_change';
-  return hook.snooze ? 'snooze' : 'on_change';
+/** A hook the event matched under `form`, and what became of it. */
+interface Match {
+  hook: EventHook;
+  form: EventForm;
+  outcome: EventOutcome;
 }
 
 /**
- * Takes one event off the bus: finds the hooks that match any of its forms, drops those whose
- * `filter` the data does not match (before any store write), counts the event for hooks with a
- * `threshold`, lets the rest through the `on_change`/`snooze` gate, and enqueues one delivery job
- * per admitted hook. It never delivers.
- * Rejects (so the bus retries the event) only if the jobs could not be enqueued. A retry is safe:
- * the gate lets the same event through again (it remembers which event opened a window or set a
- * digest), and delivery ids are derived from the event and hook, so duplicates carry the same id.
+ * Takes one event off the bus: finds the hooks that match any of its forms, skips disabled hooks
+ * and drops those whose `filter` the data does not match (before any store write), counts the event
+ * for hooks with a `threshold`, lets the rest through the `on_change`/`snooze` gate, and enqueues one
+ * delivery job per admitted hook. It never delivers. Then it writes the event's record, one write
+ * holding every hook's outcome (`GET /events/{id}`).
+ * Rejects (so the bus retries the event) only if the jobs could not be enqueued; the record says
+ * `failed_to_queue` meanwhile. A retry is safe: the gate lets the same event through again (it
+ * remembers which event opened a window or set a digest), and delivery ids are derived from the
+ * event and hook, so duplicates carry the same id; the record is rewritten.
  */
 export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Promise<DeliveryJob[]> {
   const filters = createFilterCache(deps.logger);
+  const policy = deps.recordPolicy ?? DEFAULT_RECORD_POLICY;
+  const unmatched = createUnmatchedLog(deps.logger, deps.clock);
   // Data nested past what the matcher can walk (a producer on AWS may put events 1,100 deep) fails
   // that hook's filter, not the whole dispatch: every other hook still gets the event.
   const passesFilter = (hook: EventHook, event: HookEvent): boolean => {
@@ -73,60 +90,76 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
       return false;
     }
   };
+
+  /** Threshold first (it counts matching events), then snooze and on_change on its firings. */
+  const gateOutcome = async (
+    hook: EventHook,
+    form: EventForm,
+    event: HookEvent,
+    unique: string[] | undefined,
+  ): Promise<EventOutcome> => {
+    if (!hook.threshold && !hook.snooze && !hook.on_change) return 'queued';
+    const input = {
+      tenant: event.tenant,
+      hook,
+      source: form.source,
+      event: form.event,
+      data: event.data,
+      eventId: event.id,
+      ...(unique ? { unique } : {}),
+    };
+    if (hook.threshold && !(await deps.threshold.reached(input))) return 'suppressed:threshold';
+    if (!hook.snooze && !hook.on_change) return 'queued';
+    const decision = await deps.gate.decide(input);
+    return decision === 'admitted' ? 'queued' : `suppressed:${decision}`;
+  };
+
+  /** One write per event; a lost record costs a diagnosis, not a delivery, so it never fails the dispatch. */
+  const record = async (event: HookEvent, matches: Match[], jobs: Map<Match, DeliveryJob>) => {
+    if (!deps.events) return;
+    const hooks: HookOutcome[] = matches.map((match) => ({
+      hook_id: match.hook.id,
+      outcome: match.outcome,
+      delivery_id: jobs.get(match)?.deliveryId ?? null,
+    }));
+    try {
+      await deps.events.put(eventRecord(event, hooks, deps.clock.now(), policy));
+    } catch (error) {
+      deps.logger.warn('could not record the event’s outcomes', { event_id: event.id, tenant: event.tenant, error });
+    }
+  };
+
   return async (event) => {
     const forms = eventForms(event.source, event.event, event.data);
     const [catalog, ...hookLists] = await Promise.all([
       deps.cache.catalog(event.tenant),
       ...formSources(forms).map((source) => deps.cache.hooksFor(event.tenant, source)),
     ]);
-    const matches = hookLists.flat().flatMap((hook) => {
+    const matches: Match[] = [];
+    for (const hook of hookLists.flat()) {
       const form = matchHook(hook, forms);
-      if (!form) return [];
+      if (!form) continue;
       // A disabled hook writes no gate item and counts nothing: it is as if it were not there, but said.
-      if (hook.enabled === false) {
-        deps.logger.debug('event skipped: the hook is disabled', {
-          hook_id: hook.id,
-          event_id: event.id,
-          outcome: 'disabled',
-        });
-        return [];
-      }
-      if (!passesFilter(hook, event)) {
-        deps.logger.debug('event filtered', { hook_id: hook.id, event_id: event.id, outcome: 'filtered' });
-        return [];
-      }
-      return [{ hook, form }];
-    });
-    const outcomes = await Promise.all(
-      matches.map(async ({ hook, form }): Promise<Outcome> => {
-        if (!hook.threshold && !hook.snooze && !hook.on_change) return 'admitted';
-        const unique = findEvent(catalog, form.source, form.event)?.unique;
-        const input = {
-          tenant: event.tenant,
-          hook,
-          source: form.source,
-          event: form.event,
-          data: event.data,
-          eventId: event.id,
-          ...(unique ? { unique } : {}),
-        };
-        // The threshold counts matching events; snooze and on_change then apply to its firings.
-        if (hook.threshold && !(await deps.threshold.reached(input))) return 'suppressed:threshold';
-        if (!hook.snooze && !hook.on_change) return 'admitted';
-        return (await deps.gate.admit(input)) ? 'admitted' : 'suppressed:gate';
+      if (hook.enabled === false) matches.push({ hook, form, outcome: 'disabled' });
+      else matches.push({ hook, form, outcome: passesFilter(hook, event) ? 'queued' : 'filtered' });
+    }
+    if (matches.length === 0) unmatched.note(event);
+    await Promise.all(
+      matches.map(async (match) => {
+        if (match.outcome !== 'queued') return;
+        const unique = findEvent(catalog, match.form.source, match.form.event)?.unique;
+        match.outcome = await gateOutcome(match.hook, match.form, event, unique);
       }),
     );
     const now = deps.clock.now();
-    const jobs: DeliveryJob[] = [];
-    matches.forEach(({ hook, form }, i) => {
-      const outcome = outcomes[i];
-      if (outcome !== 'admitted') {
-        deps.logger.debug('event suppressed', { hook_id: hook.id, event_id: event.id, outcome });
-        const reason = outcome === 'suppressed:threshold' ? 'threshold' : gateReason(hook);
-        deps.metrics?.count('events_suppressed', { handler: hook.handler, reason });
-        return;
+    const jobs = new Map<Match, DeliveryJob>();
+    for (const match of matches) {
+      const { hook, form, outcome } = match;
+      if (outcome !== 'queued') {
+        noteHeldBack(deps, hook, event, outcome);
+        continue;
       }
-      jobs.push({
+      jobs.set(match, {
         type: 'deliver.v1',
         deliveryId: deliveryIdFor(event.id, hook.id),
         tenant: event.tenant,
@@ -135,8 +168,33 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
         attempt: 1,
         firstQueuedAt: now,
       });
-    });
-    if (jobs.length > 0) await enqueue(deps, jobs, now);
-    return jobs;
+    }
+    if (jobs.size > 0) {
+      try {
+        const deadLettered = await enqueue(deps, [...jobs.values()], now);
+        for (const [match, job] of jobs) if (deadLettered.has(job.deliveryId)) match.outcome = 'failed_to_queue';
+      } catch (error) {
+        for (const match of jobs.keys()) match.outcome = 'failed_to_queue';
+        await record(event, matches, jobs);
+        throw error;
+      }
+    }
+    await record(event, matches, jobs);
+    return [...jobs.values()];
   };
+}
+
+/**
+ * A hook that did not get the event, said in the log: which rule held it back at `info` (the
+ * question users ask is "why didn't my hook fire?"), a filter or a disabled hook at `debug`.
+ */
+function noteHeldBack(deps: DispatcherDeps, hook: EventHook, event: HookEvent, outcome: EventOutcome): void {
+  const fields = { tenant: event.tenant, hook_id: hook.id, event_id: event.id, outcome };
+  if (outcome === 'filtered') deps.logger.debug('event filtered', fields);
+  else if (outcome === 'disabled') deps.logger.debug('event skipped: the hook is disabled', fields);
+  else {
+    const reason = outcome.slice('suppressed:'.length);
+    deps.logger.info(`event suppressed by ${reason}`, { ...fields, reason });
+    deps.metrics?.count('events_suppressed', { handler: hook.handler, reason });
+  }
 }

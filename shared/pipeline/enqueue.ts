@@ -14,15 +14,17 @@ export interface EnqueueDeps {
  * Sends jobs to the delivery queue; a job the queue cannot take for its size is dead-lettered on
  * its own, with the reason, while the others go ahead (one oversized job must not drop the whole
  * event, nor be retried for ever). Any other failure rejects, so the caller is retried.
+ * Resolves with the delivery ids that were dead-lettered rather than queued.
  */
 export async function enqueue(
   deps: EnqueueDeps,
   jobs: DeliveryJob[],
   now: number,
   options?: { delayMs?: number },
-): Promise<void> {
+): Promise<Set<string>> {
   try {
     await deps.queue.send(jobs, options);
+    return new Set();
   } catch (error) {
     if (!(error instanceof JobsTooLargeError)) throw error;
     await Promise.all(
@@ -40,5 +42,6 @@ export async function enqueue(
         });
       }),
     );
+    return new Set(error.jobs.map(({ job }) => job.deliveryId));
   }
 }

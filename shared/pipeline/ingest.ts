@@ -12,8 +12,10 @@ import {
 import { IDEMPOTENCY_KEY, PRODUCER_EVENT_ID } from '../events/envelope.ts';
 import { findEvent, type SourceCatalog } from '../hooks/catalog.ts';
 import type { Logger } from '../logger.ts';
+import type { UsageMeter } from '../metering/meter.ts';
 import type { EventBus, NewEvent } from '../ports/eventBus.ts';
 import type { Metrics } from '../ports/metrics.ts';
+import type { IngestQuota } from '../quotas/ingestQuota.ts';
 import { setOwn } from '../records.ts';
 import type { IdempotencyStore } from '../store/idempotencyStore.ts';
 
@@ -35,6 +37,10 @@ export interface IngestOptions {
    * them (the http-log adapter). Gets the most entries it may take; may return no events.
    */
   toEvents?: (body: unknown, maxEntries: number) => unknown[];
+  /** The tenant's body size and events per second (docs/saas.md § Quotas); none when absent. */
+  quota?: IngestQuota;
+  /** Counts the events accepted per tenant and day (docs/saas.md § Metering). */
+  meter?: UsageMeter;
 }
 
 /** `422`: an `Idempotency-Key` used again with a different body (Kong's `{"message"}` shape). */
@@ -129,10 +135,10 @@ interface Answer {
 export function createIngest(options: IngestOptions): (request: ApiRequest) => Promise<ApiResponse> {
   const maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
   const maxBodyBytes = options.maxEventBytes * Math.min(maxBatch, 5) + 64 * 1024;
-  const { tenant, idempotency } = options;
+  const { idempotency } = options;
 
   /** Claims each producer id once; answers for the ones seen before. Releases its claims if it fails. */
-  const publish = async (parsed: ParsedEvent[]): Promise<Answer[]> => {
+  const publish = async (tenant: string, parsed: ParsedEvent[]): Promise<Answer[]> => {
     const answers: (Answer | undefined)[] = parsed.map(() => undefined);
     const claims = new Map<string, { index: number; token?: string; answer?: Answer }>();
     const sameAs: [number, string][] = [];
@@ -162,8 +168,12 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
           const scope = scopeOf(item);
           return scope === undefined || (claims.get(scope)?.index === index && claims.get(scope)?.answer === undefined);
         });
+      await options.quota?.admitEvents(tenant, fresh.length);
       const published = fresh.length > 0 ? await options.bus.publish(fresh.map(({ item }) => item.event)) : [];
-      if (published.length > 0) options.metrics?.count('events_accepted', {}, published.length);
+      if (published.length > 0) {
+        options.metrics?.count('events_accepted', {}, published.length);
+        options.meter?.add(tenant, 'events_accepted', published.length);
+      }
       published.forEach(({ id, time, source, event }, n) => {
         const { index, item } = fresh[n] as { index: number; item: ParsedEvent };
         answers[index] = { id, time, source, event };
@@ -174,32 +184,32 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
     } catch (error) {
       // Released only when nothing can have been published; otherwise the claims stay until their
       // lock passes, so a quick retry cannot publish the same events again under new ids.
-      if (nothingPublished(error)) await releaseAll(claims);
+      if (nothingPublished(error)) await releaseAll(tenant, claims);
       throw error;
     }
     for (const entry of claims.values()) answers[entry.index] = entry.answer;
     for (const [index, scope] of sameAs) answers[index] = claims.get(scope)?.answer;
     await Promise.all(
       [...claims].map(([scope, { token, answer }]) =>
-        token === undefined ? undefined : completeQuietly(scope, token, JSON.stringify(answer)),
+        token === undefined ? undefined : completeQuietly(tenant, scope, token, JSON.stringify(answer)),
       ),
     );
     return answers as Answer[];
   };
 
-  const releaseAll = async (claims: Map<string, { token?: string }>) => {
+  const releaseAll = async (tenant: string, claims: Map<string, { token?: string }>) => {
     await Promise.all(
-      [...claims].map(([scope, { token }]) => (token === undefined ? undefined : releaseQuietly(scope, token))),
+      [...claims].map(([scope, { token }]) => (token === undefined ? undefined : releaseQuietly(tenant, scope, token))),
     );
   };
 
   /** The event was published: failing to record that must not fail the request (a retry may publish twice). */
-  const releaseQuietly = (scope: string, token: string): Promise<void> =>
+  const releaseQuietly = (tenant: string, scope: string, token: string): Promise<void> =>
     (idempotency as IdempotencyStore)
       .release(tenant, scope, token)
       .catch((error) => options.logger.warn('could not release an idempotency claim', { scope, error }));
 
-  const completeQuietly = async (scope: string, token: string, answer: string) => {
+  const completeQuietly = async (tenant: string, scope: string, token: string, answer: string) => {
     try {
       if (!(await (idempotency as IdempotencyStore).complete(tenant, scope, token, answer))) {
         options.logger.warn('idempotency claim was taken over before it completed', { scope });
@@ -209,7 +219,7 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
     }
   };
 
-  const accept = async (body: unknown): Promise<ApiResponse> => {
+  const accept = async (tenant: string, body: unknown): Promise<ApiResponse> => {
     const { toEvents } = options;
     const events = toEvents ? toEvents(body, maxBatch) : body;
     // An adapted post that holds nothing to send (ordinary traffic) is accepted as such.
@@ -219,15 +229,18 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
       // An adapted entry may give two events.
       maxBatch: toEvents ? maxBatch * 2 : maxBatch,
     });
-    return json(202, { data: await publish(parsed) });
+    return json(202, { data: await publish(tenant, parsed) });
   };
 
   return async (request) => {
     try {
       if (request.method.toUpperCase() !== 'POST') return json(405, { message: 'Method not allowed' });
+      // The authenticated principal's tenant; the configured one while auth is off.
+      const tenant = request.principal?.tenant ?? options.tenant;
       const key = idempotencyKey(request);
+      await options.quota?.admitBody(tenant, Buffer.byteLength(request.body ?? '', 'utf8'));
       const body = parseJsonBody(request, maxBodyBytes);
-      if (key === undefined) return await accept(body);
+      if (key === undefined) return await accept(tenant, body);
       if (!idempotency) throw new BadRequestError('Idempotency-Key is not supported here');
       // The parsed body, so whitespace does not make a retry a different request.
       const fingerprint = createHash('sha256').update(JSON.stringify(body)).digest('base64url');
@@ -244,14 +257,14 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
       }
       let response: ApiResponse;
       try {
-        response = await accept(body);
+        response = await accept(tenant, body);
       } catch (error) {
         // Nothing was accepted: the key is free again for a corrected or retried request. After a
         // failure that may have published part of the request, it stays claimed until its lock passes.
-        if (nothingPublished(error)) await releaseQuietly(scope, claim.token);
+        if (nothingPublished(error)) await releaseQuietly(tenant, scope, claim.token);
         throw error;
       }
-      await completeQuietly(scope, claim.token, response.body);
+      await completeQuietly(tenant, scope, claim.token, response.body);
       return response;
     } catch (error) {
       return errorResponse(error, options.logger);

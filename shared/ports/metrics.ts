@@ -17,7 +17,7 @@ export const METRICS = {
   events_suppressed: {
     name: 'event_hooks_events_suppressed_total',
     type: 'counter',
-    help: "Matches of an event and a hook held back by the hook's gate or threshold (reason: snooze, on_change, snooze_on_change or threshold).",
+    help: "Matches of an event and a hook held back by the hook's gate or threshold (reason: snooze, on_change or threshold: the rule that held it).",
     labels: ['handler', 'reason'],
   },
   deliveries: {

@@ -14,9 +14,13 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | threshold window| `T#<tenant>#GATE#<count key>`| `THRESHOLD#<count>/<window>` |                      |        |
  * | dead letter     | `T#<tenant>#DEAD`           | `<ms>#<delivery id>`|                               |        |
  * | idempotency     | `T#<tenant>#IDEM#<scope>`   | `IDEM`             |                                |        |
+ * | event record    | `T#<tenant>#EVT#<event id>` | `EVENT`            |                                |        |
  * | audit entry     | `T#<tenant>#AUDIT`          | `<ms>-<random>`    |                                |        |
+ * | quota overrides | `T#<tenant>#META`           | `QUOTAS`           |                                |        |
+ * | events/s window | `T#<tenant>#RATE#<epoch s>` | `RATE`             |                                |        |
+ * | usage of a day  | `T#<tenant>#USAGE`          | `<YYYY-MM-DD>`     |                                |        |
  *
- * Gate and threshold items, dead letters, idempotency records and audit entries carry `expires_at` (epoch seconds), the table's
+ * Gate and threshold items, dead letters, idempotency records, event records, audit entries, events/s windows and usage days carry `expires_at` (epoch seconds), the table's
  * TTL attribute. TTL deletes late on AWS and not at all in the embedded store (its sweeper does),
  * so reads that depend on expiry compare it with now too.
  */
@@ -78,7 +82,14 @@ export const keys = {
   deadLettersPartition: (tenant: string) => `T#${tenant}#DEAD`,
   /** `scope` names what is made idempotent: `REQ#<Idempotency-Key>` or `EVT#<source>#<event id>`. */
   idempotency: (tenant: string, scope: string) => ({ pk: `T#${tenant}#IDEM#${scope}`, sk: 'IDEM' }),
+  /** An event and its outcomes per hook (`GET /events/{id}`): a partition of its own, so writes spread. */
+  eventRecord: (tenant: string, eventId: string) => ({ pk: `T#${tenant}#EVT#${eventId}`, sk: 'EVENT' }),
   /** `id` is the time of the change (ms, 13 digits) and a random part: the partition sorts by time. */
   audit: (tenant: string, id: string) => ({ pk: `T#${tenant}#AUDIT`, sk: id }),
   auditPartition: (tenant: string) => `T#${tenant}#AUDIT`,
+  quotas: (tenant: string) => ({ pk: `T#${tenant}#META`, sk: 'QUOTAS' }),
+  /** One item per tenant and second: each second a new partition, so no key stays hot. */
+  rateWindow: (tenant: string, second: number) => ({ pk: `T#${tenant}#RATE#${second}`, sk: 'RATE' }),
+  usageDay: (tenant: string, day: string) => ({ pk: `T#${tenant}#USAGE`, sk: day }),
+  usagePartition: (tenant: string) => `T#${tenant}#USAGE`,
 };

@@ -37,6 +37,14 @@ describe('event-hooks conventions', () => {
   it('prints help and exits 2 for an unknown command, an unknown flag, a missing argument or a bare group', async () => {
     const unknown = await cli(['list']);
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command 'list'[\s\S]*usage:/) });
+    // A subcommand typed without its group points at the groups that have it.
+    expect(unknown.stderr).toContain(
+      "unknown command 'list' (did you mean 'hooks list', 'dead-letters list', 'sources list'?)",
+    );
+    expect(await cli(['emitt'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/unknown command 'emitt'\n\(Did you mean emit\?\)/),
+    });
     const flag = await cli(['hooks', 'list', '--bogus']);
     expect(flag).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown option '--bogus'[\s\S]*usage:/) });
     expect(await cli(['hooks', 'get'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/missing required/) });

@@ -106,10 +106,11 @@ describe('npm start (end to end)', () => {
         },
       });
       expect(slack.status).toBe(201);
-      // Kong's fields, plus this service's `filter` and `threshold` (null unless set).
+      // Kong's fields, plus this service's `enabled`, `filter` and `threshold` (true, null, null unless set).
       expect(Object.keys(slack.body).sort()).toEqual([
         'config',
         'created_at',
+        'enabled',
         'event',
         'filter',
         'handler',

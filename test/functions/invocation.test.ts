@@ -1,7 +1,9 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobLogFields } from '../../functions/delivery.ts';
 import { invocation } from '../../functions/invocation.ts';
-import { memoryLogger, withLogContext } from '../../shared/logger.ts';
+import { memoryLogger, withLogContext, withLogFields } from '../../shared/logger.ts';
+import type { DeliveryJob } from '../../shared/ports/deliveryQueue.ts';
 
 const context = (awsRequestId: string) => ({ awsRequestId, functionName: 'event-hooks-delivery' }) as Context;
 
@@ -60,5 +62,44 @@ describe('invocation', () => {
     const logger = memoryLogger();
     withLogContext({ a: 1 }, () => withLogContext({ b: 2 }, () => logger.info('x')));
     expect(logger.lines[0]).toMatchObject({ a: 1, b: 2 });
+  });
+
+  it('puts the tenant, hook, delivery and event of a job on every line written for it, on Lambda only', async () => {
+    // Prepare
+    const logger = memoryLogger();
+    const job = {
+      type: 'deliver.v1',
+      deliveryId: 'd-1',
+      tenant: 't-1',
+      hookId: 'h-1',
+      event: { id: 'e-1', time: 'x', tenant: 't-1', source: 's', event: 'e', data: {} },
+      attempt: 1,
+      firstQueuedAt: 0,
+    } satisfies DeliveryJob;
+    const work = () =>
+      withLogFields(jobLogFields(job), async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        logger.warn('receiver slow');
+      });
+
+    // Act
+    await invocation(work)({}, context('req-job'));
+    delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    try {
+      await invocation(work)({}, context('req-local'));
+    } finally {
+      process.env.AWS_LAMBDA_FUNCTION_NAME = 'event-hooks-delivery';
+    }
+
+    // Assess
+    expect(logger.lines[0]).toMatchObject({
+      aws_request_id: 'req-job',
+      cold_start: expect.any(Boolean),
+      tenant: 't-1',
+      hook_id: 'h-1',
+      delivery_id: 'd-1',
+      event_id: 'e-1',
+    });
+    expect(logger.lines[1]).not.toHaveProperty('hook_id');
   });
 });

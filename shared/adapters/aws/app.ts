@@ -8,6 +8,7 @@ import type { DeliveryQueue } from '../../ports/deliveryQueue.ts';
 import type { EventBus } from '../../ports/eventBus.ts';
 import type { FunctionRunner } from '../../ports/functionRunner.ts';
 import type { SecretCipher } from '../../ports/secretCipher.ts';
+import { tableRateCounter } from '../../quotas/rateCounter.ts';
 import { createDocumentClient } from '../../store/dynamo.ts';
 import type { createAwsDeliveryQueue } from './deliveryQueue.ts';
 import { createEmfMetrics } from './emfMetrics.ts';
@@ -56,9 +57,10 @@ export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App
   const logger = createLogger();
   const clock = systemClock;
   const { bus, queue, functions, deployments, secrets } = adapters;
+  const client = createDocumentClient(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {});
   return createApp({
     config,
-    client: createDocumentClient(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {}),
+    client,
     clock,
     logger,
     retryPolicy: retryPolicyFromEnv(env, AWS_RETRY_POLICY),
@@ -88,6 +90,8 @@ export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App
         blockPrivateNetworks: config.blockPrivateNetworks,
         ownEndpoints: [config.dynamodbEndpoint],
       }),
+      // Every instance of the ingest function shares a tenant's events per second: counted on the table.
+      rate: tableRateCounter({ client, tableName: config.tableName, clock }),
       ...(deployments
         ? { deployments: () => deployments({ queueUrl: required('DEPLOY_QUEUE_URL', env.DEPLOY_QUEUE_URL) }) }
         : {}),

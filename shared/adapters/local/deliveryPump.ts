@@ -128,6 +128,7 @@ export class DeliveryPump {
     }
     this.options.logger.warn('delivery will be received again', {
       deliveryId: released.job.deliveryId,
+      hook_id: released.job.hookId,
       receiveCount: released.receiveCount,
       why,
     });

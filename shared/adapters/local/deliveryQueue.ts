@@ -44,6 +44,12 @@ export interface LocalDeliveryQueueOptions {
    * only holds its own share of `concurrency` (default a quarter of it).
    */
   concurrencyPerHook?: number;
+  /**
+   * Worker calls running at once for one tenant over all its hooks (its `deliveries_in_flight`
+   * quota), asked as messages are received; no cap beyond `concurrency` when absent. So a tenant that
+   * floods, over as many hooks as it likes, leaves the other slots to everyone else.
+   */
+  concurrencyPerTenant?: (tenant: string) => number;
   /** JSON file that keeps pending jobs and dead letters across restarts; memory only when unset. */
   persistPath?: string;
   /**
@@ -123,6 +129,7 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
     visibilityTimeoutMs,
     maxReceiveCount: options.maxReceiveCount ?? 5,
     maxInFlightPerGroup: Math.min(concurrency, options.concurrencyPerHook ?? defaultConcurrencyPerHook(concurrency)),
+    ...(options.concurrencyPerTenant ? { maxInFlightPerTenant: options.concurrencyPerTenant } : {}),
     record: (change) => persistence.record(change),
   });
 
@@ -132,6 +139,7 @@ export function createLocalDeliveryQueue(options: LocalDeliveryQueueOptions): Lo
     options.onDeadLetter(entry).catch((error) => {
       logger.error('dead letter kept by the queue: it could not be stored', {
         deliveryId: entry.job.deliveryId,
+        hook_id: entry.job.hookId,
         error,
       });
       model.keepDeadLetter(entry);

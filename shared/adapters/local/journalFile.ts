@@ -36,14 +36,14 @@ export function decodeRecord(line: string): unknown {
 }
 
 /**
- * Reads a journal record by record (with the bytes of its line); damaged lines are counted, not
- * returned. `tornAt` is set when the only damage is the last line (what a crash in the middle of a
+ * Reads a journal record by record (with the bytes of its line and where it starts in the file);
+ * damaged lines are counted, not returned. `tornAt` is set when the only damage is the last line (what a crash in the middle of a
  * write leaves): the offset where that line starts, to cut the file there. `unterminated`: the last
  * line is whole but its newline is missing (a write cut just before it). A missing file is empty.
  */
 export async function readRecords(
   path: string,
-  onRecord: (record: unknown, bytes: number) => void,
+  onRecord: (record: unknown, bytes: number, at: number) => void,
 ): Promise<{ damaged: number; tornAt: number | undefined; bytes: number; unterminated: boolean }> {
   let damaged = 0;
   let offset = 0;
@@ -62,7 +62,7 @@ export async function readRecords(
     if (line === '') continue;
     lastLineAt = at;
     const record = decodeRecord(line);
-    if (record !== undefined) onRecord(record, bytes);
+    if (record !== undefined) onRecord(record, bytes, at);
     else {
       damaged++;
       lastDamagedAt = at;

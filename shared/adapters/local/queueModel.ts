@@ -31,6 +31,11 @@ export interface QueueModelOptions {
   maxReceiveCount: number;
   /** Messages of one group (one tenant's hook) in flight at once. */
   maxInFlightPerGroup: number;
+  /**
+   * Messages of one tenant in flight at once, over all its hooks (its `deliveries_in_flight` quota),
+   * asked on each receive so a changed quota applies at once; no cap when absent.
+   */
+  maxInFlightPerTenant?: (tenant: string) => number;
   /** Every change, as it happens. */
   record?: (change: QueueChange) => void;
 }
@@ -49,6 +54,7 @@ export type Released =
 /** One hook's visible messages (FIFO) and how many of its messages are in flight. */
 interface Group {
   key: string;
+  tenant: string;
   ready: Message[];
   /** Index of the first message in `ready`, so a receive does not shift the array. */
   head: number;
@@ -80,6 +86,10 @@ export class QueueModel {
   private ringHead = 0;
   private readonly delayed = new MessageHeap();
   private readonly inFlight = new Map<number, InFlight>();
+  /** Messages in flight per tenant, kept only when tenants are capped. */
+  private readonly tenantInFlight = new Map<string, number>();
+  /** Groups passed over because their tenant was at its cap, listed again when one of its messages lands. */
+  private readonly parked = new Map<string, Set<Group>>();
   private kept: DeadLetter[] = [];
   private visible = 0;
   private seq = 0;
@@ -135,13 +145,16 @@ export class QueueModel {
    * `invisibleForMs` (the visibility timeout by default) unless acknowledged or released first.
    */
   receive(now: number, invisibleForMs = this.options.visibilityTimeoutMs): Received | undefined {
-    const group = this.nextGroup();
+    const group = this.nextGroup() ?? (this.unparkRaised() ? this.nextGroup() : undefined);
     if (!group) return undefined;
     const message = group.ready[group.head] as Message;
     group.ready[group.head++] = undefined as unknown as Message;
     compact(group);
     this.visible -= 1;
     group.inFlight += 1;
+    if (this.options.maxInFlightPerTenant) {
+      this.tenantInFlight.set(group.tenant, (this.tenantInFlight.get(group.tenant) ?? 0) + 1);
+    }
     message.receiveCount += 1;
     if (group.head < group.ready.length && group.inFlight < this.options.maxInFlightPerGroup) this.list(group);
     const receipt = this.receipts++;
@@ -219,6 +232,8 @@ export class QueueModel {
     this.ringHead = 0;
     this.delayed.drain();
     this.inFlight.clear();
+    this.tenantInFlight.clear();
+    this.parked.clear();
     this.visible = 0;
     this.earliestDeadline = Number.POSITIVE_INFINITY;
   }
@@ -238,7 +253,7 @@ export class QueueModel {
     const key = groupOf(message.job);
     let group = this.groups.get(key);
     if (!group) {
-      group = { key, ready: [], head: 0, inFlight: 0, listed: false };
+      group = { key, tenant: message.job.tenant, ready: [], head: 0, inFlight: 0, listed: false };
       this.groups.set(key, group);
     }
     group.ready.push(message);
@@ -268,6 +283,7 @@ export class QueueModel {
     this.inFlight.delete(receipt);
     const { group } = entry;
     group.inFlight -= 1;
+    if (this.options.maxInFlightPerTenant) this.tenantLanded(group.tenant);
     if (group.head < group.ready.length) this.list(group);
     else if (group.inFlight === 0 && !group.listed) this.groups.delete(group.key);
   }
@@ -276,6 +292,44 @@ export class QueueModel {
     if (group.listed) return;
     group.listed = true;
     this.ring.push(group);
+  }
+
+  /** Whether the tenant has as many messages in flight as its cap allows. */
+  private tenantFull(tenant: string): boolean {
+    const cap = this.options.maxInFlightPerTenant?.(tenant);
+    return cap !== undefined && (this.tenantInFlight.get(tenant) ?? 0) >= cap;
+  }
+
+  private park(group: Group): void {
+    let groups = this.parked.get(group.tenant);
+    if (!groups) {
+      groups = new Set();
+      this.parked.set(group.tenant, groups);
+    }
+    groups.add(group);
+  }
+
+  /** One of the tenant's messages left flight: its parked groups take their turns again. */
+  private tenantLanded(tenant: string): void {
+    const count = (this.tenantInFlight.get(tenant) ?? 1) - 1;
+    if (count > 0) this.tenantInFlight.set(tenant, count);
+    else this.tenantInFlight.delete(tenant);
+    const groups = this.parked.get(tenant);
+    if (!groups || this.tenantFull(tenant)) return;
+    this.parked.delete(tenant);
+    for (const group of groups) this.list(group);
+  }
+
+  /** Lists again the parked groups of tenants whose cap was raised meanwhile; whether there were any. */
+  private unparkRaised(): boolean {
+    let listed = false;
+    for (const [tenant, groups] of this.parked) {
+      if (this.tenantFull(tenant)) continue;
+      this.parked.delete(tenant);
+      for (const group of groups) this.list(group);
+      listed = true;
+    }
+    return listed;
   }
 
   /** Takes the next group in turn that has a visible message and room; a group is listed at most once. */
@@ -291,7 +345,11 @@ export class QueueModel {
         this.ring = this.ring.slice(this.ringHead);
         this.ringHead = 0;
       }
-      if (group.head < group.ready.length && group.inFlight < this.options.maxInFlightPerGroup) return group;
+      if (group.head < group.ready.length && group.inFlight < this.options.maxInFlightPerGroup) {
+        if (!this.tenantFull(group.tenant)) return group;
+        this.park(group);
+        continue;
+      }
       if (group.head >= group.ready.length && group.inFlight === 0) this.groups.delete(group.key);
     }
     return undefined;

@@ -28,6 +28,8 @@ describe('stackPropsFromContext', () => {
       memorySizes: '{"delivery":1024}',
       tracing: 'true',
       queueAgeAlarmSeconds: '600',
+      captureBodies: 'false',
+      eventRetentionDays: '30',
       invokableFunctionArns: 'arn:aws:lambda:eu-west-1:1:function:a, arn:aws:lambda:eu-west-1:1:function:b',
     };
 
@@ -46,6 +48,8 @@ describe('stackPropsFromContext', () => {
       memorySizes: { delivery: 1024 },
       tracing: true,
       queueAgeAlarmThreshold: Duration.seconds(600),
+      captureBodies: false,
+      eventRetentionDays: 30,
       invokableFunctionArns: ['arn:aws:lambda:eu-west-1:1:function:a', 'arn:aws:lambda:eu-west-1:1:function:b'],
     });
   });

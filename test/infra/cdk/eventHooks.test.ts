@@ -212,6 +212,8 @@ describe('EventHooks construct', () => {
           LOG_LEVEL: 'info',
           FUNCTION_TIMEOUT_MS: '5000',
           FUNCTION_MEMORY_MB: '128',
+          CAPTURE_BODIES: 'true',
+          EVENT_RETENTION_DAYS: '7',
         });
         expect(env.TABLE_NAME).toEqual({ Ref: tableId });
         expect(env.EVENT_BUS_NAME).toEqual({ Ref: busId });
@@ -229,6 +231,8 @@ describe('EventHooks construct', () => {
         retry: { maxAttempts: 3 },
         hookCacheCheckMs: 250,
         userFunctionTimeout: Duration.seconds(9),
+        captureBodies: false,
+        eventRetentionDays: 30,
       });
       custom.template.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: 'acme-hooks-delivery',
@@ -241,6 +245,8 @@ describe('EventHooks construct', () => {
             HOOK_CACHE_CHECK_MS: '250',
             USER_FUNCTION_PREFIX: 'acme-hooks-user',
             FUNCTION_TIMEOUT_MS: '9000',
+            CAPTURE_BODIES: 'false',
+            EVENT_RETENTION_DAYS: '30',
           }),
         },
       });

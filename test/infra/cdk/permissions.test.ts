@@ -45,12 +45,15 @@ describe('least-privilege grants', () => {
       resources.map((resource) => show({ action, resource, ...(condition ? { condition } : {}) })),
     );
 
-  it('lets ingest read the catalog, write idempotency items only, and put events on the one bus, and nothing else', () => {
+  it('lets ingest read the catalog, write idempotency items, rate windows and usage only, and put events on the one bus, and nothing else', () => {
     expect(grants('ingest')).toEqual(
       [
         ...pairs(['dynamodb:GetItem', 'dynamodb:Query'], [table]),
         ...pairs(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [table], {
           'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*#IDEM#*'] },
+        }),
+        ...pairs(['dynamodb:UpdateItem'], [table], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*#RATE#*', 'T#*#USAGE'] },
         }),
         ...pairs(['events:PutEvents'], [bus]),
       ].sort(),
@@ -66,7 +69,7 @@ describe('least-privilege grants', () => {
     );
   });
 
-  it('lets delivery consume its queue, read a hook, store dead letters, re-enqueue and invoke user code and named functions', () => {
+  it('lets delivery consume its queue, read a hook, store dead letters and usage, re-enqueue and invoke user code and named functions', () => {
     expect(grants('delivery')).toEqual(
       [
         ...pairs(
@@ -80,6 +83,9 @@ describe('least-privilege grants', () => {
           [queue('event-hooks-delivery')],
         ),
         ...pairs(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'], [table]),
+        ...pairs(['dynamodb:UpdateItem'], [table], {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*#USAGE'] },
+        }),
         ...pairs(['sqs:SendMessage'], [queue('event-hooks-delivery')]),
         ...pairs(['lambda:InvokeFunction'], [USER_FUNCTIONS, NAMED]),
         ...pairs(['kms:Decrypt'], [secretsKey], SECRETS_KEY_CONDITIONS),

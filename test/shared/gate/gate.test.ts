@@ -214,4 +214,17 @@ describe('gate', () => {
       expect(await admit('e2')).toBe(false);
     }
   });
+
+  it('names the rule that held an event back: snooze, on_change, and snooze for a hook with both', async () => {
+    const snoozed = hook({ snooze: 60 });
+    const changing = hook({ on_change: true });
+    const both = hook({ snooze: 60, on_change: true });
+    const decisions = async (h: GateInput['hook']) => [await gate.decide(input(h, A)), await gate.decide(input(h, A))];
+
+    expect(await decisions(snoozed)).toEqual(['admitted', 'snooze']);
+    expect(await decisions(changing)).toEqual(['admitted', 'on_change']);
+    // Unchanged data inside the window: after the window it would pass again, so the window held it.
+    expect(await decisions(both)).toEqual(['admitted', 'snooze']);
+    expect(await gate.decide(input(both, B))).toBe('admitted');
+  });
 });

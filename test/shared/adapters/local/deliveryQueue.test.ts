@@ -216,6 +216,10 @@ describe('local delivery queue', () => {
     expect(letter?.reason).toContain('received 3 times');
     expect(letter?.reason).toContain('worker crashed');
     expect(queue.logger.lines.some((l) => l.message === 'delivery dead-lettered')).toBe(true);
+    // Each crashed receive is a background failure: its line names the hook.
+    const again = queue.logger.lines.filter((l) => l.message === 'delivery will be received again');
+    expect(again).toHaveLength(2);
+    for (const line of again) expect(line).toMatchObject({ hook_id: failing.hookId, deliveryId: failing.deliveryId });
   });
 
   it('hands a job dead-lettered after maxReceiveCount to onDeadLetter, keeping nothing itself', async () => {
