@@ -10,6 +10,7 @@ interface EventView {
   event?: string | null;
   time?: number;
   data?: unknown;
+  data_bytes?: number;
   hooks: { hook_id: string; outcome: string; delivery_id?: string | null }[];
 }
 
@@ -78,7 +79,11 @@ function EventResult({ id }: { id: string }) {
         </table>
       )}
       <h3>Data</h3>
-      <DataBlock value={event.data ?? {}} label="Event data" />
+      {event.data === null && typeof event.data_bytes === 'number' ? (
+        <p class="note">Not kept: {event.data_bytes} bytes, over what is kept while body capture is off.</p>
+      ) : (
+        <DataBlock value={event.data ?? {}} label="Event data" />
+      )}
     </section>
   );
 }
