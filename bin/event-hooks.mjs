@@ -22,6 +22,7 @@ import { addEventCommands } from './lib/events.mjs';
 import { addHookCommands } from './lib/hooks.mjs';
 import { common, parseJson } from './lib/options.mjs';
 import { addSourceCommands } from './lib/sources.mjs';
+import { addKeyCommands, addTenantCommands } from './lib/tenants.mjs';
 import { addWatchKongCommand } from './lib/watchKong.mjs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -67,6 +68,8 @@ addHookCommands(program);
 addDeadLetterCommands(program);
 addEventCommands(program);
 addSourceCommands(program);
+addTenantCommands(program);
+addKeyCommands(program);
 addWatchKongCommand(program);
 addAsCodeCommands(program);
 

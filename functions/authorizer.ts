@@ -1,16 +1,19 @@
 import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
+import { ApiKeyStore } from '../shared/auth/apiKeys.ts';
 import { type AuthorizerResult, createLambdaAuthorizer } from '../shared/auth/lambdaAuthorizer.ts';
 import type { ApiKeyResolver } from '../shared/auth/principal.ts';
 import { ConfigError } from '../shared/config.ts';
+import { createDocumentClient } from '../shared/store/dynamo.ts';
 import { invocation } from './invocation.ts';
 
 /**
- * Where the tenancy core's table-backed `ApiKeyResolver` is plugged in (one line, at integration):
- * it reads the hashed key items from `TABLE_NAME`, which this function's role may read.
- * Until then every request to a guarded route fails closed (API Gateway answers 500).
+ * The tenancy core's table-backed `ApiKeyResolver`: one strongly consistent GetItem of the key's
+ * hashed item in `TABLE_NAME`, which this function's role may read (shared/auth/apiKeys.ts).
  */
-export function apiKeyResolver(): ApiKeyResolver {
-  throw new ConfigError('no ApiKeyResolver is wired into the authorizer (functions/authorizer.ts)');
+export function apiKeyResolver(env: NodeJS.ProcessEnv = process.env): ApiKeyResolver {
+  const tableName = env.TABLE_NAME;
+  if (!tableName) throw new ConfigError('TABLE_NAME must be set for the authorizer');
+  return new ApiKeyStore({ client: createDocumentClient(), tableName });
 }
 
 /**
@@ -18,5 +21,5 @@ export function apiKeyResolver(): ApiKeyResolver {
  * the authorizer context, cached in this execution environment for at most 60 s.
  */
 export const handler = invocation<APIGatewayRequestAuthorizerEventV2, AuthorizerResult>(
-  createLambdaAuthorizer({ resolver: apiKeyResolver }),
+  createLambdaAuthorizer({ resolver: () => apiKeyResolver() }),
 );

@@ -3,6 +3,8 @@ import { createLocalSecretCipher } from './adapters/local/secretCipher.ts';
 import { type HookChange, HookService } from './admin/hookService.ts';
 import type { ApiRequest, ApiResponse } from './admin/http.ts';
 import { createAdminRouter } from './admin/router.ts';
+import type { TenantAdmin } from './admin/tenantRoutes.ts';
+import { ApiKeyStore } from './auth/apiKeys.ts';
 import type { Config } from './config.ts';
 import type { RetryPolicy } from './delivery/retryPolicy.ts';
 import type { HookEvent } from './events/envelope.ts';
@@ -44,6 +46,7 @@ import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
 import { IdempotencyStore } from './store/idempotencyStore.ts';
 import { SourceStore } from './store/sourceStore.ts';
+import { deleteTenantItems, TenantStore } from './store/tenantStore.ts';
 
 /** The adapters behind the ports; the only part that differs between AWS and the local runtime. */
 export interface AppPorts {
@@ -94,6 +97,11 @@ export interface App {
   readonly queue: DeliveryQueue;
   /** Final failures, served by `/dead-letters`. */
   readonly deadLetters: DeadLetterStore;
+  /** Tenant API keys; also the `ApiKeyResolver` the edge authenticates with (docs/saas.md). */
+  readonly apiKeys: ApiKeyStore;
+  readonly tenants: TenantStore;
+  /** Removes a tenant with everything it owns: keys, hooks and their user functions, sources, dead letters, idempotency records, gate windows. */
+  deleteTenant(id: string): Promise<void>;
   /** Each event and its outcome per hook, served by `GET /events/{id}`. */
   readonly events: EventRecords;
   /** Every change through the Admin API, per tenant, served by `/audit` (see `recordChange` for other routes). */
@@ -300,6 +308,35 @@ export function createApp(options: AppOptions): App {
     meter,
     ...metrics,
   });
+  const apiKeys = new ApiKeyStore({ client, tableName, clock });
+  const tenants = new TenantStore({ client, tableName, clock });
+  const deleteTenant = async (tenant: string) => {
+    // Keys first, so nothing new arrives for it; the tenant's own item last, so that a deletion cut
+    // short (a table too large to scan in one request) can be sent again.
+    await apiKeys.deleteAll(tenant);
+    for (const hook of await hooks.listAll(tenant)) {
+      await hooks.delete(tenant, hook.id);
+      const functions = userCode(hook);
+      const remove = functions ? functionsNotIn(functions, []) : [];
+      if (remove.some((entry) => entry !== null)) {
+        await deployQueue.send({ tenant, hookId: hook.id, remove }).catch((error: unknown) =>
+          // The functions carry the tenant and hook tags: the sweeper removes them later.
+          logger.warn('could not queue the removal of user functions', { hook_id: hook.id, error }),
+        );
+      }
+    }
+    const items = await deleteTenantItems(client, tableName, tenant);
+    cache.invalidate(tenant);
+    depsByTenant.delete(tenant);
+    await tenants.delete(tenant);
+    logger.info('tenant deleted', { tenant, items });
+  };
+  const tenantAdmin: TenantAdmin = {
+    tenants,
+    keys: apiKeys,
+    deleteTenant,
+    ...(config.tenancy === 'single' ? { single: config.tenant } : {}),
+  };
   const audit = new AuditStore({ client, tableName, retentionDays: config.auditRetentionDays, clock });
   const admin = createAdminRouter({
     service,
@@ -307,6 +344,8 @@ export function createApp(options: AppOptions): App {
     tenant: config.tenant,
     runner: createHookRunner(handlerDeps),
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
+    // The operator routes exist only where someone can be the operator.
+    ...(config.authMode === 'none' ? {} : { tenants: tenantAdmin }),
     events,
     audit,
     quotas,
@@ -337,6 +376,9 @@ export function createApp(options: AppOptions): App {
     bus,
     queue: ports.queue,
     deadLetters: deadLetterStore,
+    apiKeys,
+    tenants,
+    deleteTenant,
     events,
     audit,
     logger,

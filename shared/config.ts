@@ -35,6 +35,12 @@ export interface Config {
   deliveryConcurrency: number;
   /** Of those, deliveries to one hook at once, so a slow endpoint only holds its own share. */
   deliveryConcurrencyPerHook: number;
+  /** `single`: one tenant (`tenant`); `multi`: the API key decides the tenant of each request (docs/saas.md). */
+  tenancy: Tenancy;
+  /** How requests authenticate: none (loopback only), API keys, or IAM (AWS only). */
+  authMode: AuthMode;
+  /** The operator's key (`OPERATOR_KEY`): `/tenants*` and `/metrics` with api-keys; unset otherwise. */
+  operatorKey: string | undefined;
   /** Days a dead letter is kept (DynamoDB TTL). */
   deadLetterRetentionDays: number;
   /** Days an audit entry is kept (DynamoDB TTL, also compared with now on read). */
@@ -55,6 +61,14 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+export const TENANCIES = ['single', 'multi'] as const;
+export type Tenancy = (typeof TENANCIES)[number];
+export const AUTH_MODES = ['none', 'api-keys', 'iam'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+/** Shortest `OPERATOR_KEY` accepted: a guessable operator key would hand out every tenant. */
+export const OPERATOR_KEY_MIN_LENGTH = 32;
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
   const raw = env[name];
@@ -91,12 +105,75 @@ function functionNetwork(env: NodeJS.ProcessEnv): 'none' | 'allow' {
   throw new ConfigError(`FUNCTION_NETWORK must be none or allow, got '${raw}'`);
 }
 
+function tenancy(env: NodeJS.ProcessEnv): Tenancy {
+  const raw = env.TENANCY;
+  if (raw === undefined || raw === '') return 'single';
+  if ((TENANCIES as readonly string[]).includes(raw)) return raw as Tenancy;
+  throw new ConfigError(`TENANCY must be single or multi, got '${raw}'`);
+}
+
+function authMode(env: NodeJS.ProcessEnv, runtime: 'local' | 'aws'): AuthMode {
+  const raw = env.AUTH_MODE;
+  if (raw === undefined || raw === '') return runtime === 'aws' ? 'iam' : 'none';
+  if (raw === 'iam' && runtime === 'local') {
+    throw new ConfigError("AUTH_MODE=iam is for AWS deployments; locally use 'none' or 'api-keys'");
+  }
+  if ((AUTH_MODES as readonly string[]).includes(raw)) return raw as AuthMode;
+  throw new ConfigError(`AUTH_MODE must be none or api-keys${runtime === 'aws' ? ' or iam' : ''}, got '${raw}'`);
+}
+
+/**
+ * The combinations that make sense: one deployment serving many tenants must know who calls
+ * (a key decides the tenant), and the local operator routes need the operator's key.
+ */
+function checkTenancy(config: Pick<Config, 'runtime' | 'tenancy' | 'authMode' | 'operatorKey'>): void {
+  if (config.tenancy === 'multi' && config.authMode !== 'api-keys') {
+    throw new ConfigError(
+      `TENANCY=multi requires AUTH_MODE=api-keys (got ${config.authMode}): only a tenant's key tells one tenant from another`,
+    );
+  }
+  if (config.authMode === 'api-keys' && config.runtime === 'local') {
+    if (config.operatorKey === undefined) {
+      throw new ConfigError(
+        'AUTH_MODE=api-keys requires OPERATOR_KEY: the operator key creates tenants and their keys ' +
+          "(e.g. OPERATOR_KEY=$(node -e \"console.log(require('crypto').randomBytes(32).toString('base64url'))\"))",
+      );
+    }
+    if (config.operatorKey.length < OPERATOR_KEY_MIN_LENGTH) {
+      throw new ConfigError(`OPERATOR_KEY must be at least ${OPERATOR_KEY_MIN_LENGTH} characters of random text`);
+    }
+  }
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+/** Whether `host` (what the local API binds to) is reachable from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host.toLowerCase()) || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * Refuses to expose an API without authentication: with `AUTH_MODE=none` anyone who reaches the
+ * port is a full admin, which is acceptable on loopback only.
+ */
+export function checkExposure(host: string, config: Pick<Config, 'authMode'>): void {
+  if (config.authMode === 'none' && !isLoopbackHost(host)) {
+    throw new ConfigError(
+      `HOST=${host} exposes the API beyond this machine, but AUTH_MODE=none lets anyone who reaches it ` +
+        'change every hook; set AUTH_MODE=api-keys (with OPERATOR_KEY), or bind to 127.0.0.1',
+    );
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const runtime = env.RUNTIME === 'aws' ? 'aws' : 'local';
   const deliveryConcurrency = integer(env, 'DELIVERY_CONCURRENCY', DEFAULT_DELIVERY_CONCURRENCY, 1);
-  return {
+  const config: Config = {
     runtime,
     tenant: env.TENANT || DEFAULT_TENANT,
+    tenancy: tenancy(env),
+    authMode: authMode(env, runtime),
+    operatorKey: env.OPERATOR_KEY || undefined,
     tableName: env.TABLE_NAME || DEFAULT_TABLE_NAME,
     dynamodbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
     eventBusName: env.EVENT_BUS_NAME || undefined,
@@ -129,4 +206,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     meteringFlushMs: integer(env, 'METERING_FLUSH_MS', runtime === 'aws' ? 0 : 5_000),
   };
+  checkTenancy(config);
+  return config;
 }

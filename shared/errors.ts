@@ -58,6 +58,21 @@ export class NotFoundError extends EventHooksError {
   }
 }
 
+/** No API key, or one that is unknown or revoked (docs/saas.md): `401`, whatever the route. */
+export class UnauthorizedError extends EventHooksError {
+  override readonly status = 401;
+  override readonly retryable = false;
+  constructor(message = 'Unauthorized') {
+    super(message);
+  }
+}
+
+/** A valid key without the scope the route needs. Never for another tenant's ids: those are `404`. */
+export class ForbiddenError extends EventHooksError {
+  override readonly status = 403;
+  override readonly retryable = false;
+}
+
 /** A write that lost a race, or that would break what depends on the entity; sent again, it may pass. */
 export class ConflictError extends EventHooksError {
   override readonly status = 409;

@@ -10,6 +10,8 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ADMIN_ROUTES as SERVED_ROUTES } from '../../shared/admin/router.ts';
+import { routeAccess } from '../../shared/auth/routeAccess.ts';
 import type { AuthMode } from './tenancy.ts';
 
 export interface HttpApiProps {
@@ -29,28 +31,52 @@ export interface HttpApiProps {
   throttle: { rateLimit: number; burstLimit: number };
 }
 
+interface GatewayRoute {
+  path: string;
+  methods: readonly apigwv2.HttpMethod[];
+}
+
+/**
+ * The API Gateway routes of the admin function, derived from the router's own table
+ * (`ADMIN_ROUTES` of shared/admin/router.ts) and the access rule of shared/auth/routeAccess.ts, so a
+ * route added to the router is routed here, behind the right authorizer, without a second list:
+ * `/x` for a one-segment route, `/x/{proxy+}` for deeper ones (the router answers 404 and 405 in
+ * Kong's shape). Grouped by who may call them: `public` (no auth), `operator` (IAM whatever the
+ * mode), and the tenant's (the mode's authorizer). `/metrics` is not routed on AWS: the same
+ * metrics are in CloudWatch.
+ */
+export function adminGatewayRoutes(): Record<'public' | 'operator' | 'tenant', GatewayRoute[]> {
+  const groups: Record<'public' | 'operator' | 'tenant', GatewayRoute[]> = { public: [], operator: [], tenant: [] };
+  const seen = new Set<string>();
+  for (const route of SERVED_ROUTES) {
+    const segments = route.path.split('/').filter((part) => part.length > 0);
+    const first = segments[0] as string;
+    if (first === 'metrics') continue;
+    const path = segments.length === 1 ? `/${first}` : `/${first}/{proxy+}`;
+    if (seen.has(path)) continue;
+    seen.add(path);
+    // A concrete path of the route decides its group; one prefix never mixes groups (routeAccess is by prefix).
+    const concrete = `/${segments.map((part) => (part.startsWith('{') ? 'x' : part)).join('/')}`;
+    const access = routeAccess('GET', concrete);
+    const group = access === 'public' || access === 'operator' ? access : 'tenant';
+    groups[group].push({
+      path,
+      methods: [group === 'public' ? apigwv2.HttpMethod.GET : apigwv2.HttpMethod.ANY],
+    });
+  }
+  return groups;
+}
+
+const GATEWAY_ROUTES = adminGatewayRoutes();
 /** The Admin API routes of a tenant, all answered by the admin function. */
-export const ADMIN_ROUTES = [
-  { path: '/event-hooks', methods: [apigwv2.HttpMethod.ANY] },
-  { path: '/event-hooks/{proxy+}', methods: [apigwv2.HttpMethod.ANY] },
-  { path: '/dead-letters', methods: [apigwv2.HttpMethod.ANY] },
-  { path: '/dead-letters/{proxy+}', methods: [apigwv2.HttpMethod.ANY] },
-  // `POST /events` is the ingest function's; reading one event back is the Admin API's.
-  { path: '/events/{id}', methods: [apigwv2.HttpMethod.GET] },
-  // The tenant's audit log (GET; the router answers 405 to the rest, in Kong's shape).
-  { path: '/audit', methods: [apigwv2.HttpMethod.ANY] },
-] as const;
+export const ADMIN_ROUTES = GATEWAY_ROUTES.tenant;
 /** Routes that need no auth in any mode, answered by the admin function. */
-export const PUBLIC_ROUTES = [{ path: '/health', methods: [apigwv2.HttpMethod.GET] }] as const;
+export const PUBLIC_ROUTES = GATEWAY_ROUTES.public;
 /**
  * The operator's routes (tenants, their keys and usage), answered by the admin function and always
- * behind IAM: on AWS the operator is whoever the account lets call them. (`/metrics` is not routed
- * on AWS: the same metrics are in CloudWatch.)
+ * behind IAM: on AWS the operator is whoever the account lets call them.
  */
-export const OPERATOR_ROUTES = [
-  { path: '/tenants', methods: [apigwv2.HttpMethod.ANY] },
-  { path: '/tenants/{proxy+}', methods: [apigwv2.HttpMethod.ANY] },
-] as const;
+export const OPERATOR_ROUTES = GATEWAY_ROUTES.operator;
 /**
  * The web console's files, answered by the admin function from its bundle (functions/admin.ts):
  * public with API keys (the page asks for a key and sends it with each API call), signed as the

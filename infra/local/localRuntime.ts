@@ -3,19 +3,21 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { consoleHandler } from '../../functions/console.ts';
-import { httpHandler } from '../../functions/http.ts';
+import { httpHandler, toApiRequest } from '../../functions/http.ts';
 import { createAwsFunctionRunner } from '../../shared/adapters/aws/functionRunner.ts';
 import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts';
 import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
 import { LocalEventLog } from '../../shared/adapters/local/eventLog.ts';
-import { createLocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
+import { createLocalFunctionRunner, type LocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
 import { createLocalMetrics, type LocalMetrics, PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/local/metrics.ts';
 import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
 import { keptElsewhere } from '../../shared/adapters/local/queuePersistence.ts';
 import { createLocalSecretCipher, KEY_FILE_NAME } from '../../shared/adapters/local/secretCipher.ts';
+import type { ApiRequest, ApiResponse } from '../../shared/admin/http.ts';
 import { type App, createApp } from '../../shared/app.ts';
-import { type Config, loadConfig } from '../../shared/config.ts';
+import { type Authenticate, authenticated, createAuthenticator } from '../../shared/auth/authenticate.ts';
+import { type Config, checkExposure, loadConfig } from '../../shared/config.ts';
 import { CONSOLE_PATHS, loadOnce } from '../../shared/console/consoleSite.ts';
 import { LOCAL_RETRY_POLICY, retryPolicyFromEnv } from '../../shared/delivery/retryPolicy.ts';
 import type { HookEvent } from '../../shared/events/envelope.ts';
@@ -61,6 +63,8 @@ export interface LocalRuntime {
   journal: DeliveryJournal | undefined;
   /** What the pipeline counted since the start, served at `GET /metrics`. */
   metrics: LocalMetrics;
+  /** Where user code runs (child processes). */
+  functions: LocalFunctionRunner;
   /** Stops accepting requests and events, drains or persists queued deliveries, closes the store. */
   close(): Promise<void>;
 }
@@ -110,12 +114,23 @@ async function restore(
 /** Where Prometheus scrapes the local runtime. */
 export const METRICS_PATH = '/metrics';
 
-function prometheusScrape(metrics: LocalMetrics): HttpLambda {
-  return async () => ({
+function prometheusScrape(metrics: LocalMetrics, guard: Guard): HttpLambda {
+  const scrape = guard(async () => ({
     statusCode: 200,
     headers: { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' },
     body: metrics.exposition(),
-  });
+  }));
+  return async (event) => scrape(toApiRequest(event));
+}
+
+type Guard = (router: (request: ApiRequest) => Promise<ApiResponse>) => (request: ApiRequest) => Promise<ApiResponse>;
+
+/**
+ * The local edge: with AUTH_MODE=api-keys every request passes the key check (shared/auth) before
+ * its handler, as the Lambda authorizer does on AWS; with none, requests go through unchanged.
+ */
+function edgeGuard(authenticate: Authenticate | undefined, logger: Logger): Guard {
+  return (router) => (authenticate ? authenticated(authenticate, router, logger) : router);
 }
 
 /**
@@ -145,6 +160,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger();
   const clock = options.clock ?? systemClock;
+  // Settings are checked before anything starts, so a refused combination leaves nothing running.
+  checkExposure(options.host ?? '127.0.0.1', loadConfig({ ...env, RUNTIME: 'local' }));
   const dataDir = options.memory ? undefined : (options.dataDir ?? join(process.cwd(), '.data'));
   const fsync = journalFsync(env); // before anything starts, so a bad value leaves nothing running
   // Owner-only: the store and the journal hold hook secrets and every accepted event's data.
@@ -280,15 +297,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   if (backlog) await restore(queue, localBus, [...backlog.jobs, ...imported], backlog.undispatched, clock, logger);
 
   const consoleAssets = loadOnce(async () => (await import('../consoleBundle.ts')).buildConsole());
+  const guard = edgeGuard(
+    config.authMode === 'api-keys'
+      ? createAuthenticator({ resolver: app.apiKeys, operatorKey: config.operatorKey as string })
+      : undefined,
+    logger,
+  );
   const server = createApiGatewayServer(
     [
       ...INGEST_ROUTES.map((route) => ({
         method: route.methods[0],
         path: route.path,
-        handler: accessLogged(httpHandler(current, (a) => a.ingest) as unknown as HttpLambda, logger, clock),
+        handler: accessLogged(httpHandler(current, (a) => guard(a.ingest)) as unknown as HttpLambda, logger, clock),
       })),
       // Local only, beside the Admin API rather than in it: on AWS the same metrics go to CloudWatch.
-      { method: 'GET', path: METRICS_PATH, handler: prometheusScrape(metrics) },
+      { method: 'GET', path: METRICS_PATH, handler: prometheusScrape(metrics, guard) },
       // The web console, built from its sources on first use (esbuild is loaded only then): a clone
       // serves it with no build step, and a start that never opens it pays nothing.
       ...CONSOLE_PATHS.map((path) => ({
@@ -299,7 +322,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       {
         method: '*',
         path: '*',
-        handler: accessLogged(httpHandler(current, (a) => a.admin) as unknown as HttpLambda, logger, clock),
+        handler: accessLogged(httpHandler(current, (a) => guard(a.admin)) as unknown as HttpLambda, logger, clock),
       },
     ],
     {
@@ -325,6 +348,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     bus: localBus,
     journal,
     metrics,
+    functions,
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -30,7 +30,8 @@ async function main(): Promise<void> {
     },
   );
 
-  process.stdout.write(`${banner(runtime.url, values.memory ? undefined : dataDir, nodeNote).join('\n')}\n`);
+  const keys = runtime.config.authMode === 'api-keys' ? runtime.config.tenancy : undefined;
+  process.stdout.write(`${banner(runtime.url, values.memory ? undefined : dataDir, nodeNote, keys).join('\n')}\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -50,14 +51,22 @@ async function main(): Promise<void> {
 }
 
 /** What `npm start` prints once it listens: where everything is, and what to type next. */
-function banner(url: string, dataDir: string | undefined, nodeNote: string | undefined): string[] {
+function banner(
+  url: string,
+  dataDir: string | undefined,
+  nodeNote: string | undefined,
+  /** With AUTH_MODE=api-keys, the tenancy: the curl example would only get a 401. */
+  keys?: 'single' | 'multi',
+): string[] {
   return [
     `event-hooks listening on ${url} (Admin API and POST /events)`,
     `  console: ${url}/console`,
     `  CLI:     export EVENT_HOOKS_URL=${url}`,
     `  data:    ${dataDir ?? 'in memory (nothing is kept)'}`,
     ...(nodeNote ? [nodeNote] : []),
-    `try: curl -s ${url}/event-hooks -H 'content-type: application/json' -d '{"source":"crud","event":"consumers","handler":"log"}'`,
+    keys
+      ? `API keys required (${keys}-tenant): EVENT_HOOKS_KEY=$OPERATOR_KEY npx event-hooks tenants list (docs/saas.md)`
+      : `try: curl -s ${url}/event-hooks -H 'content-type: application/json' -d '{"source":"crud","event":"consumers","handler":"log"}'`,
   ];
 }
 

@@ -10,7 +10,7 @@ import type { EventRecords } from '../events/eventRecord.ts';
 import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
-import type { Logger } from '../logger.ts';
+import { type Logger, redact } from '../logger.ts';
 import type { UsageStore } from '../metering/usageStore.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
 import type { QuotaBook } from '../quotas/quotaBook.ts';
@@ -31,6 +31,7 @@ import {
 } from './http.ts';
 import { REQUEST_LIMITS } from './limits.ts';
 import { quotaRoutes } from './quotaRoutes.ts';
+import { type TenantAdmin, tenantRoutes } from './tenantRoutes.ts';
 import { usageRoutes } from './usageRoutes.ts';
 
 /** Runs a hook on demand (`/test`, `/ping`); comes with the event pipeline. */
@@ -44,6 +45,7 @@ export interface HookRunner {
 export interface AdminRouterOptions {
   service: HookService;
   logger: Logger;
+  /** The tenant of a request without a principal (auth off); a principal's tenant wins. */
   tenant: string;
   runner?: HookRunner;
   /** `/dead-letters`; answered 404 when absent. */
@@ -58,6 +60,8 @@ export interface AdminRouterOptions {
   usage?: UsageStore;
   /** Largest accepted request body (default 256 KiB). */
   maxBodyBytes?: number;
+  /** The operator routes (`/tenants*`); answered 404 when absent (auth off). */
+  tenants?: TenantAdmin;
 }
 
 const DEFAULT_PAGE_SIZE = 100;
@@ -117,12 +121,25 @@ export const ADMIN_ROUTES = [
   // Operator routes (docs/saas.md): a tenant's quotas and metering, the tenant named in the path.
   { path: '/tenants/{id}/quotas', methods: ['GET', 'PUT'] },
   { path: '/tenants/{id}/usage', methods: ['GET'] },
+  // The operator's (docs/saas.md); only with AUTH_MODE=api-keys.
+  { path: '/tenants', methods: ['GET', 'POST'] },
+  { path: '/tenants/{id}', methods: ['GET', 'DELETE'] },
+  { path: '/tenants/{id}/keys', methods: ['GET', 'POST'] },
+  { path: '/tenants/{id}/keys/{key_id}', methods: ['DELETE'] },
 ] as const satisfies readonly RouteSpec[];
 
 export interface RouteSpec {
   path: string;
   methods: readonly string[];
 }
+
+/** The operator's tenant and key routes: only where someone can be the operator (auth on). */
+const TENANT_ADMIN_PATHS: ReadonlySet<string> = new Set([
+  '/tenants',
+  '/tenants/{id}',
+  '/tenants/{id}/keys',
+  '/tenants/{id}/keys/{key_id}',
+]);
 
 type AdminRoute = (typeof ADMIN_ROUTES)[number];
 type AdminRoutePath = AdminRoute['path'];
@@ -161,12 +178,22 @@ function dryRun(query: URLSearchParams): boolean {
 // Kong's ids are lower-case UUIDs; an upper-case spelling names the same hook.
 const hookId = (id: string) => (isUuid(id) ? id.toLowerCase() : id);
 
+/** Whether the caller may see secrets: a `read` key sees hooks with `secret` and credential-like headers masked. */
+const readOnly = (request: ApiRequest) =>
+  request.principal !== undefined && !request.principal.scopes.includes('admin');
+
+/** A hook as this caller may see it (the logs' redaction rule, so one list of credential-like names). */
+const visible = (request: ApiRequest, hook: EventHook): EventHook =>
+  readOnly(request) ? ({ ...hook, config: redact(hook.config) } as EventHook) : hook;
+
 /**
  * The Admin API (docs/reference.md §5) as a function of a request. API Gateway's Lambda and the local
  * server both call it; it never knows which.
  */
 export function createAdminRouter(options: AdminRouterOptions): (request: ApiRequest) => Promise<ApiResponse> {
-  const { service, logger, tenant } = options;
+  const { service, logger } = options;
+  // The key alone decides the tenant: the edge's principal, else (auth off) the configured tenant.
+  const tenantOf = (request: ApiRequest) => request.principal?.tenant ?? options.tenant;
   const maxBodyBytes = options.maxBodyBytes ?? 256 * 1024;
   const body = (request: ApiRequest) => parseBody(request, maxBodyBytes);
   const runner = () => {
@@ -175,19 +202,25 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
   };
 
   async function collection(method: string, request: ApiRequest): Promise<ApiResponse> {
+    const tenant = tenantOf(request);
     if (method === 'POST') return json(201, await service.create(tenant, await body(request)));
     const size = pageSize(request.query);
     const offset = request.query.get('offset') ?? undefined;
     const page = await service.list(tenant, { size, ...(offset !== undefined ? { offset } : {}) });
     const next = nextLink('/event-hooks', page.next, request.query, size);
     // Kong adds the bare offset next to the link when there is a next page.
-    return json(200, { data: page.hooks, next, ...(page.next ? { offset: page.next } : {}) });
+    return json(200, {
+      data: page.hooks.map((hook) => visible(request, hook)),
+      next,
+      ...(page.next ? { offset: page.next } : {}),
+    });
   }
 
   async function entity(method: string, id: string, request: ApiRequest): Promise<ApiResponse> {
+    const tenant = tenantOf(request);
     switch (method) {
       case 'GET':
-        return json(200, await service.get(tenant, id));
+        return json(200, visible(request, await service.get(tenant, id)));
       case 'PATCH':
         return json(200, await service.patch(tenant, id, await body(request)));
       case 'PUT':
@@ -204,6 +237,7 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     if (!data || typeof data !== 'object' || Array.isArray(data)) {
       throw new BadRequestError('the test data must be a JSON object');
     }
+    const tenant = tenantOf(request);
     const hook = await service.get(tenant, id);
     const active = runner();
     try {
@@ -215,7 +249,8 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     }
   }
 
-  async function ping(id: string): Promise<ApiResponse> {
+  async function ping(id: string, request: ApiRequest): Promise<ApiResponse> {
+    const tenant = tenantOf(request);
     const hook = await service.get(tenant, id);
     try {
       return json(200, await runner().ping(tenant, hook));
@@ -227,7 +262,7 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
   }
 
   const deadLetters = (method: string, parts: string[], request: ApiRequest) =>
-    deadLetterRoutes(options.deadLetters as DeadLetters, tenant, method, parts.slice(1), request, () =>
+    deadLetterRoutes(options.deadLetters as DeadLetters, tenantOf(request), method, parts.slice(1), request, () =>
       pageSize(request.query),
     );
 
@@ -240,11 +275,13 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
   const handlers: Record<AdminRoutePath, RouteHandler> = {
     '/health': async () => json(200, { status: 'ok' }),
     '/event-hooks': (method, _params, request) => collection(method, request),
-    '/event-hooks/sources': async () => json(200, { data: await service.catalog(tenant) }),
-    '/event-hooks/sources/{source}': async (_method, [source]) =>
-      json(200, { data: await service.source(tenant, source as string) }),
+    '/event-hooks/sources': async (_method, _params, request) =>
+      json(200, { data: await service.catalog(tenantOf(request)) }),
+    '/event-hooks/sources/{source}': async (_method, [source], request) =>
+      json(200, { data: await service.source(tenantOf(request), source as string) }),
     '/event-hooks/sources/{source}/{event}': async (method, [source, event], request) => {
       const [s, e] = [source as string, event as string];
+      const tenant = tenantOf(request);
       if (method === 'GET') return json(200, { data: await service.event(tenant, s, e) });
       if (method === 'PUT') return json(200, { data: await service.putEvent(tenant, s, e, await body(request)) });
       await service.deleteEvent(tenant, s, e);
@@ -252,26 +289,34 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     },
     '/event-hooks/{id}': (method, [id], request) => entity(method, hookId(id as string), request),
     '/event-hooks/{id}/test': (_method, [id], request) => test(hookId(id as string), request),
-    '/event-hooks/{id}/ping': (_method, [id]) => ping(hookId(id as string)),
+    '/event-hooks/{id}/ping': (_method, [id], request) => ping(hookId(id as string), request),
     '/event-hooks/{id}/secret/rotate': async (_method, [id], request) =>
-      json(200, await service.rotateSecret(tenant, hookId(id as string), await body(request))),
+      json(200, await service.rotateSecret(tenantOf(request), hookId(id as string), await body(request))),
     '/dead-letters': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}/replay': (method, _params, request, parts) => deadLetters(method, parts, request),
-    '/events/{id}': (_method, [id]) => eventRoutes(options.events as EventRecords, tenant, id as string),
+    '/events/{id}': (_method, [id], request) =>
+      eventRoutes(options.events as EventRecords, tenantOf(request), id as string),
     '/audit': (_method, _params, request) =>
-      auditRoutes(options.audit as AuditStore, tenant, request, () => pageSize(request.query)),
+      auditRoutes(options.audit as AuditStore, tenantOf(request), request, () => pageSize(request.query)),
     '/tenants/{id}/quotas': (method, [id], request) =>
       quotaRoutes(required(options.quotas, 'quotas'), id as string, method, () => body(request)),
     '/tenants/{id}/usage': (method, [id], request) =>
       usageRoutes(required(options.usage, 'metering'), id as string, method, request),
+    '/tenants': (method, _params, request, parts) => tenants(method, parts, request),
+    '/tenants/{id}': (method, _params, request, parts) => tenants(method, parts, request),
+    '/tenants/{id}/keys': (method, _params, request, parts) => tenants(method, parts, request),
+    '/tenants/{id}/keys/{key_id}': (method, _params, request, parts) => tenants(method, parts, request),
   };
-  // Without a dead-letter store, event records or an audit store their routes do not exist (404, not 405).
+  const tenants = (method: string, parts: string[], request: ApiRequest) =>
+    tenantRoutes(options.tenants as TenantAdmin, method, parts.slice(1), () => body(request));
+  // Without a dead-letter store, event records, an audit store or auth their routes do not exist (404, not 405).
   const routes = ADMIN_ROUTES.filter(
     (route) =>
       (options.deadLetters || !route.path.startsWith('/dead-letters')) &&
       (options.events || !route.path.startsWith('/events')) &&
-      (options.audit || route.path !== '/audit'),
+      (options.audit || route.path !== '/audit') &&
+      (options.tenants || !TENANT_ADMIN_PATHS.has(route.path)),
   );
 
   return async (request) => {
@@ -292,7 +337,7 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     // One write per change, after the answer is known; reads record nothing.
     if (change && options.audit) {
       const resourceId = resourceOf(change.params, response);
-      await recordChange(options.audit, logger, tenant, request, {
+      await recordChange(options.audit, logger, tenantOf(request), request, {
         route: change.route,
         resourceId,
         status: response.statusCode,

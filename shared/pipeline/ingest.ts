@@ -25,6 +25,7 @@ export interface IngestOptions {
   logger: Logger;
   /** Counts the events put on the bus (not those answered from an earlier request). */
   metrics?: Metrics;
+  /** The tenant of a request without a principal (auth off); a principal's tenant wins. */
   tenant: string;
   /** Largest accepted `data` of one event, as JSON (EventBridge takes 256 KB per entry). */
   maxEventBytes: number;
@@ -235,7 +236,8 @@ export function createIngest(options: IngestOptions): (request: ApiRequest) => P
   return async (request) => {
     try {
       if (request.method.toUpperCase() !== 'POST') return json(405, { message: 'Method not allowed' });
-      // The authenticated principal's tenant; the configured one while auth is off.
+      // The key alone decides the tenant (the configured one while auth is off): a `tenant` in the
+      // body is an unknown field, not a choice.
       const tenant = request.principal?.tenant ?? options.tenant;
       const key = idempotencyKey(request);
       await options.quota?.admitBody(tenant, Buffer.byteLength(request.body ?? '', 'utf8'));

@@ -4,7 +4,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * The one table, defined once: the local runtime and the tests create it from `tableDefinition`,
  * the CDK stack builds the same keys from `TABLE_SCHEMA`.
  *
- * Items (every partition key starts with the tenant):
+ * Items (every partition key starts with the tenant, but the operator's, which start with `OP#`):
  * | item            | pk                          | sk                 | gsi1pk                         | gsi1sk |
  * |-----------------|-----------------------------|--------------------|--------------------------------|--------|
  * | hook            | `T#<tenant>#HOOK`           | `<hook id>`        | `T#<tenant>#SRC#<source>`      | `<id>` |
@@ -14,11 +14,16 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | threshold window| `T#<tenant>#GATE#<count key>`| `THRESHOLD#<count>/<window>` |                      |        |
  * | dead letter     | `T#<tenant>#DEAD`           | `<ms>#<delivery id>`|                               |        |
  * | idempotency     | `T#<tenant>#IDEM#<scope>`   | `IDEM`             |                                |        |
+ * | tenant          | `OP#TENANT`                 | `<tenant id>`      |                                |        |
+ * | API key         | `OP#KEY#<key id>`           | `KEY`              | `T#<tenant>#KEYS`              | `<key id>` |
  * | event record    | `T#<tenant>#EVT#<event id>` | `EVENT`            |                                |        |
  * | audit entry     | `T#<tenant>#AUDIT`          | `<ms>-<random>`    |                                |        |
  * | quota overrides | `T#<tenant>#META`           | `QUOTAS`           |                                |        |
  * | events/s window | `T#<tenant>#RATE#<epoch s>` | `RATE`             |                                |        |
  * | usage of a day  | `T#<tenant>#USAGE`          | `<YYYY-MM-DD>`     |                                |        |
+ *
+ * An API key is read by its id alone (the visible part of the key, so one GetItem resolves a
+ * request) and listed per tenant through the index.
  *
  * Gate and threshold items, dead letters, idempotency records, event records, audit entries, events/s windows and usage days carry `expires_at` (epoch seconds), the table's
  * TTL attribute. TTL deletes late on AWS and not at all in the embedded store (its sweeper does),
@@ -82,6 +87,13 @@ export const keys = {
   deadLettersPartition: (tenant: string) => `T#${tenant}#DEAD`,
   /** `scope` names what is made idempotent: `REQ#<Idempotency-Key>` or `EVT#<source>#<event id>`. */
   idempotency: (tenant: string, scope: string) => ({ pk: `T#${tenant}#IDEM#${scope}`, sk: 'IDEM' }),
+  /** The prefix of every partition key a tenant owns (deleting a tenant removes them all). */
+  tenantPrefix: (tenant: string) => `T#${tenant}#`,
+  tenant: (id: string) => ({ pk: 'OP#TENANT', sk: id }),
+  tenantsPartition: 'OP#TENANT',
+  apiKey: (id: string) => ({ pk: `OP#KEY#${id}`, sk: 'KEY' }),
+  apiKeyByTenant: (tenant: string, id: string) => ({ gsi1pk: `T#${tenant}#KEYS`, gsi1sk: id }),
+  apiKeysOfTenant: (tenant: string) => `T#${tenant}#KEYS`,
   /** An event and its outcomes per hook (`GET /events/{id}`): a partition of its own, so writes spread. */
   eventRecord: (tenant: string, eventId: string) => ({ pk: `T#${tenant}#EVT#${eventId}`, sk: 'EVENT' }),
   /** `id` is the time of the change (ms, 13 digits) and a random part: the partition sorts by time. */

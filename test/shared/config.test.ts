@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../shared/config.ts';
+import { ConfigError, checkExposure, loadConfig } from '../../shared/config.ts';
 import { DEFAULT_TEMPLATE_MAX_BYTES } from '../../shared/hooks/templates.ts';
 
 describe('loadConfig', () => {
@@ -23,5 +23,48 @@ describe('loadConfig', () => {
     expect(loadConfig({ DELIVERY_CONCURRENCY_PER_HOOK: '4' }).deliveryConcurrencyPerHook).toBe(4);
     expect(() => loadConfig({ DELIVERY_CONCURRENCY_PER_HOOK: '0' })).toThrow(ConfigError);
     expect(() => loadConfig({ DELIVERY_CONCURRENCY_PER_HOOK: '0' })).toThrow(/DELIVERY_CONCURRENCY_PER_HOOK/);
+  });
+});
+
+describe('tenancy and authentication settings', () => {
+  const operatorKey = 'o'.repeat(32);
+
+  it('defaults to one tenant without auth locally, and to IAM on AWS', () => {
+    expect(loadConfig({})).toMatchObject({ tenancy: 'single', authMode: 'none', operatorKey: undefined });
+    expect(loadConfig({ RUNTIME: 'aws' })).toMatchObject({ tenancy: 'single', authMode: 'iam' });
+  });
+
+  it('takes multi-tenant api-keys mode with an operator key', () => {
+    expect(loadConfig({ TENANCY: 'multi', AUTH_MODE: 'api-keys', OPERATOR_KEY: operatorKey })).toMatchObject({
+      tenancy: 'multi',
+      authMode: 'api-keys',
+      operatorKey,
+    });
+    expect(loadConfig({ AUTH_MODE: 'api-keys', OPERATOR_KEY: operatorKey }).tenancy).toBe('single');
+  });
+
+  it.each([
+    [{ TENANCY: 'many' }, /TENANCY must be single or multi, got 'many'/],
+    [{ AUTH_MODE: 'keys' }, /AUTH_MODE must be none or api-keys, got 'keys'/],
+    [{ AUTH_MODE: 'iam' }, /AUTH_MODE=iam is for AWS deployments/],
+    [{ TENANCY: 'multi' }, /TENANCY=multi requires AUTH_MODE=api-keys \(got none\)/],
+    [{ TENANCY: 'multi', RUNTIME: 'aws' }, /TENANCY=multi requires AUTH_MODE=api-keys \(got iam\)/],
+    [{ AUTH_MODE: 'api-keys' }, /AUTH_MODE=api-keys requires OPERATOR_KEY/],
+    [{ AUTH_MODE: 'api-keys', OPERATOR_KEY: 'short' }, /OPERATOR_KEY must be at least 32 characters/],
+  ])('refuses %o with a ConfigError saying why', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('refuses a non-loopback HOST without auth, and allows it with api-keys', () => {
+    const none = loadConfig({});
+    for (const host of ['127.0.0.1', 'localhost', '::1', '127.0.0.2'])
+      expect(() => checkExposure(host, none)).not.toThrow();
+    for (const host of ['0.0.0.0', '::', '192.168.1.10', 'example.com']) {
+      expect(() => checkExposure(host, none)).toThrow(ConfigError);
+      expect(() => checkExposure(host, none)).toThrow(/HOST=.* exposes the API .* AUTH_MODE=none/);
+    }
+    const keys = loadConfig({ AUTH_MODE: 'api-keys', OPERATOR_KEY: operatorKey });
+    expect(() => checkExposure('0.0.0.0', keys)).not.toThrow();
   });
 });

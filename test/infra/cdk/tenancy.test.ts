@@ -77,6 +77,8 @@ describe('api-keys, multi-tenant', () => {
       'ANY /event-hooks/{proxy+}': 'CUSTOM',
       'ANY /dead-letters': 'CUSTOM',
       'ANY /dead-letters/{proxy+}': 'CUSTOM',
+      'ANY /events/{proxy+}': 'CUSTOM',
+      'ANY /audit': 'CUSTOM',
       'POST /events': 'CUSTOM',
       'POST /ingest/kong-http-log': 'CUSTOM',
       'GET /health': 'NONE',

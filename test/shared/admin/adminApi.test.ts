@@ -162,7 +162,7 @@ describe('Admin API', () => {
     const post = (body: string | FormData, contentType?: string) =>
       fetch(`${t.runtime.url}/event-hooks`, {
         method: 'POST',
-        ...(contentType ? { headers: { 'content-type': contentType } } : {}),
+        headers: { ...(contentType ? { 'content-type': contentType } : {}), ...t.auth },
         body,
       }).then(async (res) => ({ status: res.status, body: await res.json() }));
 

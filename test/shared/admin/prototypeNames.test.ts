@@ -38,7 +38,7 @@ describe('names an object inherits, through every input', () => {
   const sendForm = async (input: string, form: string) => {
     const res = await fetch(`${t.runtime.url}/event-hooks`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...t.auth },
       body: form,
     });
     const text = await res.text();
@@ -167,7 +167,7 @@ describe('names an object inherits, through every input', () => {
       multipart.append('source', 'crud');
       multipart.append('handler', 'log');
       multipart.append(`config.${name}`, 'x');
-      const res = await fetch(`${t.runtime.url}/event-hooks`, { method: 'POST', body: multipart });
+      const res = await fetch(`${t.runtime.url}/event-hooks`, { method: 'POST', headers: t.auth, body: multipart });
       seen.push({ input: 'multipart key', status: res.status, text: await res.text() });
       expect(res.status).toBe(400);
     });

@@ -12,7 +12,11 @@ describe('bounded work per request', () => {
   afterAll(() => t.close());
 
   const send = async (method: string, path: string, body: string, contentType: string) => {
-    const res = await fetch(`${t.runtime.url}${path}`, { method, headers: { 'content-type': contentType }, body });
+    const res = await fetch(`${t.runtime.url}${path}`, {
+      method,
+      headers: { 'content-type': contentType, ...t.auth },
+      body,
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   };

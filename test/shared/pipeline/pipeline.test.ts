@@ -394,7 +394,7 @@ describe('event pipeline (local runtime, real store, loopback receivers)', () =>
       const post = async (body: unknown, headers: Record<string, string>) => {
         const res = await fetch(`${t.runtime.url}/events`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...headers },
+          headers: { 'content-type': 'application/json', ...t.auth, ...headers },
           body: JSON.stringify(body),
         });
         return { status: res.status, text: await res.text() };

@@ -64,7 +64,7 @@ describe('filters and thresholds (local runtime, real store)', () => {
   it('takes a threshold as form fields (threshold.count, threshold.window), as Kong forms nest', async () => {
     const res = await fetch(`${t.runtime.url}/event-hooks`, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...t.auth },
       body: 'source=crud&event=consumers&handler=log&threshold.count=5&threshold.window=60',
     });
     expect(res.status).toBe(201);
