@@ -10,12 +10,13 @@ import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/
 import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
 import { LocalEventLog } from '../../shared/adapters/local/eventLog.ts';
 import { createLocalFunctionRunner, type LocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
+import { LocalDeliveryLog } from '../../shared/adapters/local/localDeliveryLog.ts';
 import { createLocalMetrics, type LocalMetrics, PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/local/metrics.ts';
 import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
 import { keptElsewhere } from '../../shared/adapters/local/queuePersistence.ts';
 import { createLocalSecretCipher, KEY_FILE_NAME } from '../../shared/adapters/local/secretCipher.ts';
 import type { ApiRequest, ApiResponse } from '../../shared/admin/http.ts';
-import { type App, createApp } from '../../shared/app.ts';
+import { type App, createApp, deliveryLogSettings } from '../../shared/app.ts';
 import { type Authenticate, authenticated, createAuthenticator } from '../../shared/auth/authenticate.ts';
 import { type Config, checkExposure, loadConfig } from '../../shared/config.ts';
 import { CONSOLE_PATHS, loadOnce } from '../../shared/console/consoleSite.ts';
@@ -215,6 +216,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     clock,
     fsync,
   });
+  // The delivery log goes through the same group-committed file writes, in its own file.
+  const deliveryLog = config.deliveryLog
+    ? await LocalDeliveryLog.open({
+        ...(dataDir ? { path: join(dataDir, 'deliveries.log') } : {}),
+        settings: deliveryLogSettings(config),
+        logger,
+        clock,
+        fsync,
+        maxRecords: config.deliveryLogMaxRecords,
+      })
+    : undefined;
   const backlog = journal?.backlog();
   const metrics = createLocalMetrics();
   const queue = createLocalDeliveryQueue({
@@ -249,6 +261,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       functions,
       http,
       events: eventLog,
+      ...(deliveryLog ? { deliveryLog } : {}),
       secrets,
     },
   });
@@ -363,6 +376,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         // What is left (not delivered within drainMs) stays in the journal for the next start.
         await journal?.close();
         await eventLog.close();
+        await deliveryLog?.close();
         server.closeAllConnections();
         await closed;
         await functions.close();
