@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { consoleHandler } from '../../functions/console.ts';
 import { httpHandler, toApiRequest } from '../../functions/http.ts';
 import { createAwsFunctionInvoker } from '../../shared/adapters/aws/functionInvoker.ts';
 import { lambdaInvokeHttpApi } from '../../shared/adapters/aws/lambdaInvokeApi.ts';
@@ -18,6 +19,7 @@ import type { ApiRequest, ApiResponse } from '../../shared/admin/http.ts';
 import { type App, createApp, deliveryLogSettings } from '../../shared/app.ts';
 import { type Authenticate, authenticated, createAuthenticator } from '../../shared/auth/authenticate.ts';
 import { type Config, checkExposure, loadConfig } from '../../shared/config.ts';
+import { CONSOLE_PATHS, loadOnce } from '../../shared/console/consoleSite.ts';
 import { LOCAL_RETRY_POLICY, retryPolicyFromEnv } from '../../shared/delivery/retryPolicy.ts';
 import type { HookEvent } from '../../shared/events/envelope.ts';
 import { createHttpSender } from '../../shared/http/httpSender.ts';
@@ -303,6 +305,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   if (backlog) await restore(queue, localBus, [...backlog.jobs, ...imported], backlog.undispatched, clock, logger);
 
+  const consoleAssets = loadOnce(async () => (await import('../consoleBundle.ts')).buildConsole());
   const guard = edgeGuard(
     config.authMode === 'api-keys'
       ? createAuthenticator({ resolver: app.apiKeys, operatorKey: config.operatorKey as string })
@@ -318,6 +321,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       })),
       // Local only, beside the Admin API rather than in it: on AWS the same metrics go to CloudWatch.
       { method: 'GET', path: METRICS_PATH, handler: prometheusScrape(metrics, guard) },
+      // The web console, built from its sources on first use (esbuild is loaded only then): a clone
+      // serves it with no build step, and a start that never opens it pays nothing.
+      ...CONSOLE_PATHS.map((path) => ({
+        method: '*',
+        path,
+        handler: accessLogged(consoleHandler(consoleAssets, logger), logger, clock),
+      })),
       {
         method: '*',
         path: '*',
