@@ -1,9 +1,10 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import { consoleHandler } from '../../functions/console.ts';
 import { httpHandler, toApiRequest } from '../../functions/http.ts';
-import { createAwsFunctionRunner } from '../../shared/adapters/aws/functionRunner.ts';
+import { createAwsFunctionInvoker } from '../../shared/adapters/aws/functionInvoker.ts';
+import { lambdaInvokeHttpApi } from '../../shared/adapters/aws/lambdaInvokeApi.ts';
 import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts';
 import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
@@ -18,6 +19,7 @@ import type { ApiRequest, ApiResponse } from '../../shared/admin/http.ts';
 import { type App, createApp, deliveryLogSettings } from '../../shared/app.ts';
 import { type Authenticate, authenticated, createAuthenticator } from '../../shared/auth/authenticate.ts';
 import { type Config, checkExposure, loadConfig } from '../../shared/config.ts';
+import { CONSOLE_PATHS, loadOnce } from '../../shared/console/consoleSite.ts';
 import { LOCAL_RETRY_POLICY, retryPolicyFromEnv } from '../../shared/delivery/retryPolicy.ts';
 import type { HookEvent } from '../../shared/events/envelope.ts';
 import { createHttpSender } from '../../shared/http/httpSender.ts';
@@ -73,14 +75,10 @@ export interface LocalRuntime {
  * `LAMBDA_ENDPOINT` (e.g. `sam local start-lambda`), with the same adapter that runs on AWS.
  */
 function lambdaEndpointInvoker(endpoint: string) {
-  const runner = createAwsFunctionRunner({
+  const runner = createAwsFunctionInvoker({
     prefix: 'event-hooks-local',
     roleArn: 'arn:aws:iam::000000000000:role/unused-locally',
-    client: new LambdaClient({
-      endpoint,
-      region: process.env.AWS_REGION ?? 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
+    invokeApi: lambdaInvokeHttpApi({ endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
   });
   return (name: string, args: FunctionArgs) => runner.invoke({ kind: 'lambda', name }, args);
 }
@@ -307,6 +305,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   if (backlog) await restore(queue, localBus, [...backlog.jobs, ...imported], backlog.undispatched, clock, logger);
 
+  const consoleAssets = loadOnce(async () => (await import('../consoleBundle.ts')).buildConsole());
   const guard = edgeGuard(
     config.authMode === 'api-keys'
       ? createAuthenticator({ resolver: app.apiKeys, operatorKey: config.operatorKey as string })
@@ -322,6 +321,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       })),
       // Local only, beside the Admin API rather than in it: on AWS the same metrics go to CloudWatch.
       { method: 'GET', path: METRICS_PATH, handler: prometheusScrape(metrics, guard) },
+      // The web console, built from its sources on first use (esbuild is loaded only then): a clone
+      // serves it with no build step, and a start that never opens it pays nothing.
+      ...CONSOLE_PATHS.map((path) => ({
+        method: '*',
+        path,
+        handler: accessLogged(consoleHandler(consoleAssets, logger), logger, clock),
+      })),
       {
         method: '*',
         path: '*',
