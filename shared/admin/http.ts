@@ -148,3 +148,9 @@ function throttledBy(error: unknown, depth = 0): unknown {
   if (typeof name === 'string' && THROTTLING.has(name)) return error;
   return throttledBy(cause, depth + 1);
 }
+
+/** One route of a table (the Admin API's, the ingest function's): its path pattern and methods. */
+export interface RouteSpec {
+  path: string;
+  methods: readonly string[];
+}

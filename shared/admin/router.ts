@@ -26,6 +26,7 @@ import {
   nextLink,
   noContent,
   parseBody,
+  type RouteSpec,
 } from './http.ts';
 import { REQUEST_LIMITS } from './limits.ts';
 import { openApiDocument } from './openapi.ts';
@@ -124,10 +125,7 @@ export const ADMIN_ROUTES = [
   { path: '/tenants/{id}/keys/{key_id}', methods: ['DELETE'] },
 ] as const satisfies readonly RouteSpec[];
 
-export interface RouteSpec {
-  path: string;
-  methods: readonly string[];
-}
+export type { RouteSpec } from './http.ts';
 
 /** The operator's tenant and key routes: only where someone can be the operator (auth on). */
 const TENANT_ADMIN_PATHS: ReadonlySet<string> = new Set([

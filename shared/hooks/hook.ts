@@ -10,12 +10,10 @@ import type {
 
 /** The event hook entity, exactly as the Admin API returns it (Kong's shape). */
 
-export const HANDLER_NAMES = ['webhook', 'webhook-custom', 'log', 'lambda'] as const;
-export type HandlerName = (typeof HANDLER_NAMES)[number];
+import type { HandlerName } from './names.ts';
 
-/** How `webhook` and `webhook-custom` sign (beyond Kong; docs/signatures.md). Absent means `kong`. */
-export const SIGNING_SCHEMES = ['kong', 'standard-webhooks'] as const;
-export type SigningScheme = (typeof SIGNING_SCHEMES)[number];
+// Declared in names.ts, which the schemas (schemas.ts) also read: this module only takes types from them.
+export { HANDLER_NAMES, type HandlerName, SIGNING_SCHEMES, type SigningScheme } from './names.ts';
 
 /**
  * The secret a rotation replaced, still signing beside `secret` until `expires_at` (Unix seconds):

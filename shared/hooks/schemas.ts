@@ -1,7 +1,7 @@
 import type { Static, TLiteral, TSchema, TUnion } from '@sinclair/typebox';
 // The builders one by one, not TypeBox's `Type` object: that object keeps every builder in the bundles (~40 KB).
 import * as Type from '@sinclair/typebox';
-import { HANDLER_NAMES, SIGNING_SCHEMES } from './hook.ts';
+import { HANDLER_NAMES, SIGNING_SCHEMES } from './names.ts';
 
 /**
  * The event hook entity and each handler's config, declared once (docs/reference.md §1). The same

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { RouteSpec } from '../admin/http.ts';
 import { type ApiRequest, type ApiResponse, errorResponse, JSON_HEADERS, json, parseJsonBody } from '../admin/http.ts';
-import type { RouteSpec } from '../admin/router.ts';
 import {
   BadRequestError,
   ConflictError,

@@ -79,9 +79,12 @@ describe('api-keys, multi-tenant', () => {
       'ANY /dead-letters/{proxy+}': 'CUSTOM',
       'ANY /events/{proxy+}': 'CUSTOM',
       'ANY /audit': 'CUSTOM',
+      'ANY /deliveries/{proxy+}': 'CUSTOM',
       'POST /events': 'CUSTOM',
       'POST /ingest/kong-http-log': 'CUSTOM',
       'GET /health': 'NONE',
+      // The API's description (routeAccess: public), no data.
+      'GET /openapi.json': 'NONE',
       'ANY /tenants': 'AWS_IAM',
       'ANY /tenants/{proxy+}': 'AWS_IAM',
       // The page asks for a key before its first API call, which carries it.
@@ -155,13 +158,16 @@ describe('single tenant', () => {
     }
   });
 
-  it('iam (default): no authorizer function, every route signed but /health', () => {
+  it('iam (default): no authorizer function, every route signed but /health and /openapi.json', () => {
     const s = synth();
     s.template.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
     expect(idsOf(s.json, 'AWS::Lambda::Function').length).toBe(6);
     const auth = routeAuth(s);
     expect(auth['GET /health']).toBe('NONE');
-    for (const [route, type] of Object.entries(auth)) if (route !== 'GET /health') expect(type, route).toBe('AWS_IAM');
+    // The API's description is public in every mode (routeAccess), as /health is.
+    expect(auth['GET /openapi.json']).toBe('NONE');
+    for (const [route, type] of Object.entries(auth))
+      if (route !== 'GET /health' && route !== 'GET /openapi.json') expect(type, route).toBe('AWS_IAM');
     expect(env(s, 'event-hooks-admin')).toMatchObject({ TENANCY: 'single', AUTH_MODE: 'iam' });
   });
 
