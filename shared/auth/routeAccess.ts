@@ -18,8 +18,28 @@ const SENDS = /\/ping$/;
 /** The audit log is served to the tenant's admin keys only. */
 const ADMIN_ONLY = /^\/audit(\/.*)?$/;
 
+/**
+ * The path as the router sees it (shared/admin/router.ts): empty segments dropped, each segment
+ * percent-decoded. Judging the raw path instead let `/%74enants` or `//tenants` past as a `read`
+ * route while the router served `/tenants`. A slash decoded from `%2F` stays inside its segment
+ * (encoded again), as it does for the router. `undefined` for a path the router refuses as malformed.
+ */
+function routedPath(path: string): string | undefined {
+  try {
+    const parts = path
+      .split('/')
+      .filter((part) => part.length > 0)
+      .map((part) => decodeURIComponent(part).replaceAll('/', '%2F'));
+    return `/${parts.join('/')}`;
+  } catch {
+    return undefined;
+  }
+}
+
 export function routeAccess(method: string, path: string): RouteAccess {
-  const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  const normalized = routedPath(path);
+  // Routes nowhere (the router answers 400): asks for the most a tenant key can have.
+  if (normalized === undefined) return 'admin';
   if (PUBLIC.test(normalized)) return 'public';
   if (OPERATOR.test(normalized)) return 'operator';
   if (method === 'POST' && INGEST.test(normalized)) return 'ingest';

@@ -179,6 +179,22 @@ describe('multi-tenant api-keys mode', () => {
       expect(tenants).toMatchObject({ status: 403, body: { message: "this route needs the operator's key" } });
     });
 
+    it('judges an encoded or doubled-slash path as the route it reaches: no tenant key opens /tenants, /audit or /ping', async () => {
+      for (const path of ['/%74enants', `/%74enants/${tenantA.id}/keys`, `/tenants//${tenantA.id}/keys`]) {
+        const res = await call('GET', path, { key: tenantA.admin });
+        expect(res.status, path).toBe(403);
+        expect(res.text, path).not.toContain(tenantB.id);
+      }
+      const minted = await call('POST', `/%74enants/${tenantB.id}/keys`, {
+        key: tenantA.admin,
+        body: { scopes: ['admin'] },
+      });
+      expect(minted.status).toBe(403);
+      expect(minted.text).not.toMatch(/ehk_/);
+      expect((await call('GET', '/%61udit', { key: tenantA.read })).status).toBe(403);
+      expect((await call('GET', `/event-hooks/${tenantA.hook}/%70ing`, { key: tenantA.read })).status).toBe(403);
+    });
+
     it("refuses the operator key on a tenant's routes (403): it manages tenants, it owns no hooks", async () => {
       const res = await operator('GET', '/event-hooks');
       expect(res.status).toBe(403);
