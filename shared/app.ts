@@ -281,7 +281,7 @@ export function createApp(options: AppOptions): App {
     retentionDays: config.deadLetterRetentionDays,
     clock,
   });
-  const events = ports.events ?? new EventRecordStore({ client, tableName, clock });
+  const events: EventRecords = ports.events ?? new EventRecordStore({ client, tableName, clock });
   const dispatch = createDispatcher({
     events,
     recordPolicy: { captureBodies: config.captureBodies, retentionDays: config.eventRetentionDays },
@@ -326,6 +326,8 @@ export function createApp(options: AppOptions): App {
       }
     }
     const items = await deleteTenantItems(client, tableName, tenant);
+    // The local runtime keeps event records in files of their own, which the table's deletion misses.
+    await events.deleteTenant?.(tenant);
     cache.invalidate(tenant);
     depsByTenant.delete(tenant);
     await tenants.delete(tenant);

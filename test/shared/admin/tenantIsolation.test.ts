@@ -545,12 +545,14 @@ describe('multi-tenant api-keys mode', () => {
         key: admin,
         body: { source: 'crm', event: 'lead', handler: 'log' },
       });
-      await call('POST', '/events', {
+      const sentByC = await call('POST', '/events', {
         key: admin,
         headers: { 'idempotency-key': 'k1' },
         body: { id: 'lead-1', source: 'crm', event: 'lead', data: {} },
       });
       await settle();
+      const eventOfC = sentByC.body.data[0].id as string;
+      expect(await t.runtime.app.events.get(c.id, eventOfC)).toBeDefined();
       const dead = await t.runtime.app.deadLetters.put({
         job: {
           type: 'deliver.v1',
@@ -590,6 +592,8 @@ describe('multi-tenant api-keys mode', () => {
       expect(deleted.status).toBe(204);
 
       expect(await owned()).toEqual([]);
+      // Its event records too, where the local runtime keeps them (the event log, not the table).
+      expect(await t.runtime.app.events.get(c.id, eventOfC)).toBeUndefined();
       expect(remove).toHaveBeenCalledWith(expect.objectContaining({ tenant: c.id, id: fn.body.id, functions: [ECHO] }));
       expect((await call('GET', '/event-hooks', { key: admin })).status).toBe(401);
       expect((await operator('GET', `/tenants/${c.id}`)).status).toBe(404);
