@@ -143,7 +143,8 @@ export class LocalEventLog implements EventRecords {
         for (const key of [...this.memory.keys()]) if (key.startsWith(prefix)) this.memory.delete(key);
         return;
       }
-      for (const segment of [...this.segments.values()].sort((a, b) => a.day - b.day)) await this.purge(segment, tenant);
+      for (const segment of [...this.segments.values()].sort((a, b) => a.day - b.day))
+        await this.purge(segment, tenant);
       for (const key of [...this.index.keys()]) if (key.startsWith(prefix)) this.index.delete(key);
     })().finally(() => {
       this.purging = undefined;
