@@ -271,6 +271,18 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     return part;
   };
 
+  /**
+   * Where tenants are managed (api-keys), a tenant's quotas and usage are 404 for a tenant that does
+   * not exist, as `/tenants/{id}` is: a `PUT` would leave quotas no tenant deletion ever removes.
+   * With auth off there is no tenant list to check against.
+   */
+  const knownTenant = async (id: string): Promise<string> => {
+    const admin = options.tenants;
+    if (!admin) return id;
+    if (admin.single !== undefined ? id === admin.single : await admin.tenants.get(id)) return id;
+    throw new NotFoundError();
+  };
+
   // One handler per route of the table; the type makes a route without a handler a compile error.
   const handlers: Record<AdminRoutePath, RouteHandler> = {
     '/health': async () => json(200, { status: 'ok' }),
@@ -299,10 +311,10 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       eventRoutes(options.events as EventRecords, tenantOf(request), id as string),
     '/audit': (_method, _params, request) =>
       auditRoutes(options.audit as AuditStore, tenantOf(request), request, () => pageSize(request.query)),
-    '/tenants/{id}/quotas': (method, [id], request) =>
-      quotaRoutes(required(options.quotas, 'quotas'), id as string, method, () => body(request)),
-    '/tenants/{id}/usage': (method, [id], request) =>
-      usageRoutes(required(options.usage, 'metering'), id as string, method, request),
+    '/tenants/{id}/quotas': async (method, [id], request) =>
+      quotaRoutes(required(options.quotas, 'quotas'), await knownTenant(id as string), method, () => body(request)),
+    '/tenants/{id}/usage': async (method, [id], request) =>
+      usageRoutes(required(options.usage, 'metering'), await knownTenant(id as string), method, request),
     '/tenants': (method, _params, request, parts) => tenants(method, parts, request),
     '/tenants/{id}': (method, _params, request, parts) => tenants(method, parts, request),
     '/tenants/{id}/keys': (method, _params, request, parts) => tenants(method, parts, request),

@@ -276,6 +276,21 @@ describe('multi-tenant api-keys mode', () => {
       expect((await operator('PATCH', '/tenants')).status).toBe(405);
     });
 
+    it('answers 404 for the quotas and usage of a tenant that does not exist, and stores nothing for it', async () => {
+      const nobody = randomUUID();
+      expect((await operator('PUT', `/tenants/${nobody}/quotas`, { hooks: 1 })).status).toBe(404);
+      expect((await operator('GET', `/tenants/${nobody}/quotas`)).status).toBe(404);
+      expect((await operator('GET', `/tenants/${nobody}/usage`)).status).toBe(404);
+      expect((await operator('PUT', '/tenants/x%23HOOK/quotas', { hooks: 1 })).status).toBe(404);
+      const { Items } = await t.store.client.send(new ScanCommand({ TableName: t.store.tableName }));
+      expect(
+        (Items ?? []).filter((item) => String(item.pk).includes(nobody) || String(item.pk).startsWith('T#x#')),
+      ).toEqual([]);
+      // A tenant that exists has both.
+      expect((await operator('GET', `/tenants/${tenantA.id}/quotas`)).status).toBe(200);
+      expect((await operator('GET', `/tenants/${tenantA.id}/usage`)).status).toBe(200);
+    });
+
     it("revokes a key at once; another tenant's key id is 404 to it", async () => {
       const minted = await operator('POST', `/tenants/${tenantA.id}/keys`, { scopes: ['admin'] });
       const key = minted.body.key as string;
