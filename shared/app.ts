@@ -325,6 +325,9 @@ export function createApp(options: AppOptions): App {
         );
       }
     }
+    // Before its usage items go, so that no flush (this one, or one under way) writes them back.
+    meter.forget(tenant);
+    await meter.flush();
     const items = await deleteTenantItems(client, tableName, tenant);
     // The local runtime keeps event records in files of their own, which the table's deletion misses.
     await events.deleteTenant?.(tenant);

@@ -607,6 +607,10 @@ describe('multi-tenant api-keys mode', () => {
       expect(deleted.status).toBe(204);
 
       expect(await owned()).toEqual([]);
+      // Usage counted and not yet written is dropped with it: a later flush writes nothing of its.
+      t.runtime.app.meter.add(c.id, 'deliveries_attempted');
+      await t.runtime.app.meter.flush();
+      expect(await owned()).toEqual([]);
       // Its event records too, where the local runtime keeps them (the event log, not the table).
       expect(await t.runtime.app.events.get(c.id, eventOfC)).toBeUndefined();
       expect(remove).toHaveBeenCalledWith(expect.objectContaining({ tenant: c.id, id: fn.body.id, functions: [ECHO] }));
