@@ -16,7 +16,7 @@ import type { HandlerDeps } from './handlers/types.ts';
 import type { EventHook } from './hooks/hook.ts';
 import { userCodeSyntaxError } from './hooks/userCode.ts';
 import type { HttpSender } from './http/httpSender.ts';
-import { type Logger, redact } from './logger.ts';
+import { type Logger, redactConfig } from './logger.ts';
 import { createUsageMeter, type UsageMeter } from './metering/meter.ts';
 import { UsageStore } from './metering/usageStore.ts';
 import { createDeadLetters } from './pipeline/deadLetters.ts';
@@ -128,7 +128,7 @@ export interface App {
 /** Hides secrets of a hook before it travels as event data (beyond Kong, which sends them as they are). */
 function withoutSecrets(hook: EventHook): EventHook {
   // The same rule as the logs: `secret` and credential-like headers (Authorization, X-Api-Key…).
-  return { ...hook, config: redact(hook.config) } as EventHook;
+  return { ...hook, config: redactConfig(hook.config) } as EventHook;
 }
 
 /** The composition root: one core wired to whichever adapters the runtime provides. */

@@ -10,7 +10,7 @@ import type { EventRecords } from '../events/eventRecord.ts';
 import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
-import { type Logger, redact } from '../logger.ts';
+import { type Logger, redactConfig } from '../logger.ts';
 import type { UsageStore } from '../metering/usageStore.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
 import type { QuotaBook } from '../quotas/quotaBook.ts';
@@ -184,7 +184,7 @@ const readOnly = (request: ApiRequest) =>
 
 /** A hook as this caller may see it (the logs' redaction rule, so one list of credential-like names). */
 const visible = (request: ApiRequest, hook: EventHook): EventHook =>
-  readOnly(request) ? ({ ...hook, config: redact(hook.config) } as EventHook) : hook;
+  readOnly(request) ? ({ ...hook, config: redactConfig(hook.config) } as EventHook) : hook;
 
 /**
  * The Admin API (docs/reference.md §5) as a function of a request. API Gateway's Lambda and the local

@@ -235,6 +235,45 @@ describe('multi-tenant api-keys mode', () => {
     });
   });
 
+  it("shows a read key no credential in a hook's URL: not in the hook, nor in the crud event's record", async () => {
+    const url = new URL(receiverA.url);
+    url.username = 'a-user';
+    url.password = 'a-url-password';
+    url.search = '?token=a-url-token&page=2';
+    // A's own hook on its hook changes: the crud event (and its record) carries the hook without them too.
+    const changes = await startReceiver();
+    const crud = await call('POST', '/event-hooks', {
+      key: tenantA.admin,
+      body: { source: 'crud', event: 'event_hooks', handler: 'webhook', config: { url: changes.url } },
+    });
+    expect(crud.status).toBe(201);
+    await settle();
+    const created = await call('POST', '/event-hooks', {
+      key: tenantA.admin,
+      body: { source: 'shop', event: 'order', handler: 'webhook', config: { url: url.toString() } },
+    });
+    expect(created.status).toBe(201);
+    await settle();
+    const read = await call('GET', `/event-hooks/${created.body.id}`, { key: tenantA.read });
+    expect(read.status).toBe(200);
+    expect(read.text).not.toContain('a-url-password');
+    expect(read.text).not.toContain('a-url-token');
+    // What is not a credential stays, so the reader still sees where the hook sends.
+    expect(read.body.config.url).toContain(`${url.host}`);
+    expect(read.body.config.url).toContain('page=2');
+    const full = await call('GET', `/event-hooks/${created.body.id}`, { key: tenantA.admin });
+    expect(full.body.config.url).toBe(url.toString());
+    await changes.waitFor(1);
+    const sent = changes.requests.map((r) => String(r.body)).join('\n');
+    expect(sent).toContain(created.body.id);
+    expect(sent).not.toContain('a-url-password');
+    expect(sent).not.toContain('a-url-token');
+    await call('DELETE', `/event-hooks/${created.body.id}`, { key: tenantA.admin });
+    await call('DELETE', `/event-hooks/${crud.body.id}`, { key: tenantA.admin });
+    await settle();
+    await changes.close();
+  });
+
   describe('operator routes', () => {
     it('creates, lists, reads tenants; mints keys shown once; lists them without secrets', async () => {
       const list = await operator('GET', '/tenants');
