@@ -331,6 +331,21 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       (options.tenants || !TENANT_ADMIN_PATHS.has(route.path)),
   );
 
+  /**
+   * Whose audit log a change goes to: the request's tenant; for the operator's `/tenants*` routes,
+   * the tenant they concern (the operator's principal has none, and wrote to a log of no tenant).
+   * Not recorded: an operator change refused (its tenant may not exist) or a deleted tenant's.
+   */
+  const auditedTenant = (
+    request: ApiRequest,
+    change: { route: string; params: string[] },
+    response: ApiResponse,
+  ): string | undefined => {
+    if (!(request.principal?.operator && change.route.startsWith('/tenants'))) return tenantOf(request);
+    if (response.statusCode >= 400 || change.route === '/tenants/{id}') return undefined;
+    return change.params[0] ?? resourceOf([], response);
+  };
+
   return async (request) => {
     let change: { route: string; params: string[] } | undefined;
     let response: ApiResponse;
@@ -347,9 +362,10 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       response = errorResponse(error, logger);
     }
     // One write per change, after the answer is known; reads record nothing.
-    if (change && options.audit) {
+    const auditTenant = change ? auditedTenant(request, change, response) : undefined;
+    if (change && options.audit && auditTenant !== undefined) {
       const resourceId = resourceOf(change.params, response);
-      await recordChange(options.audit, logger, tenantOf(request), request, {
+      await recordChange(options.audit, logger, auditTenant, request, {
         route: change.route,
         resourceId,
         status: response.statusCode,

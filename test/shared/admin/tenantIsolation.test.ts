@@ -330,6 +330,20 @@ describe('multi-tenant api-keys mode', () => {
       expect((await operator('GET', `/tenants/${tenantA.id}/usage`)).status).toBe(200);
     });
 
+    it("records the operator's changes in the audit log of the tenant they concern, none in a log of no tenant", async () => {
+      const { Items } = await t.store.client.send(new ScanCommand({ TableName: t.store.tableName }));
+      const nobodys = (Items ?? []).filter((item) => String(item.pk) === 'T##AUDIT');
+      expect(nobodys).toEqual([]);
+      const audit = await call('GET', '/audit', { key: tenantA.admin });
+      expect(audit.status).toBe(200);
+      expect(audit.body.data).toContainEqual(
+        expect.objectContaining({ actor: 'operator', method: 'POST', route: '/tenants/{id}/keys', status: 201 }),
+      );
+      // …and none of B's.
+      const mine = audit.body.data.filter((entry: { actor: string }) => entry.actor === 'operator');
+      expect(JSON.stringify(mine)).not.toContain(tenantB.id);
+    });
+
     it("revokes a key at once; another tenant's key id is 404 to it", async () => {
       const minted = await operator('POST', `/tenants/${tenantA.id}/keys`, { scopes: ['admin'] });
       const key = minted.body.key as string;
