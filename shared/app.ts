@@ -17,7 +17,7 @@ import type { HandlerDeps } from './handlers/types.ts';
 import type { EventHook } from './hooks/hook.ts';
 import { userCodeSyntaxError } from './hooks/userCode.ts';
 import type { HttpSender } from './http/httpSender.ts';
-import { type Logger, redact } from './logger.ts';
+import { type Logger, redactConfig } from './logger.ts';
 import { createUsageMeter, type UsageMeter } from './metering/meter.ts';
 import { UsageStore } from './metering/usageStore.ts';
 import { createAutoDisable } from './pipeline/autoDisable.ts';
@@ -144,7 +144,7 @@ export function deliveryLogSettings(config: Config): DeliveryLogSettings {
 /** Hides secrets of a hook before it travels as event data (beyond Kong, which sends them as they are). */
 function withoutSecrets(hook: EventHook): EventHook {
   // The same rule as the logs: `secret` and credential-like headers (Authorization, X-Api-Key…).
-  return { ...hook, config: redact(hook.config) } as EventHook;
+  return { ...hook, config: redactConfig(hook.config) } as EventHook;
 }
 
 /** The composition root: one core wired to whichever adapters the runtime provides. */
@@ -297,7 +297,7 @@ export function createApp(options: AppOptions): App {
     retentionDays: config.deadLetterRetentionDays,
     clock,
   });
-  const events = ports.events ?? new EventRecordStore({ client, tableName, clock });
+  const events: EventRecords = ports.events ?? new EventRecordStore({ client, tableName, clock });
   const dispatch = createDispatcher({
     events,
     recordPolicy: { captureBodies: config.captureBodies, retentionDays: config.eventRetentionDays },
@@ -361,7 +361,12 @@ export function createApp(options: AppOptions): App {
         );
       }
     }
+    // Before its usage items go, so that no flush (this one, or one under way) writes them back.
+    meter.forget(tenant);
+    await meter.flush();
     const items = await deleteTenantItems(client, tableName, tenant);
+    // The local runtime keeps event records in files of their own, which the table's deletion misses.
+    await events.deleteTenant?.(tenant);
     cache.invalidate(tenant);
     depsByTenant.delete(tenant);
     await tenants.delete(tenant);
