@@ -78,6 +78,7 @@ describe('api-keys, multi-tenant', () => {
       'ANY /dead-letters': 'CUSTOM',
       'ANY /dead-letters/{proxy+}': 'CUSTOM',
       'ANY /events/{proxy+}': 'CUSTOM',
+      'ANY /deliveries/{proxy+}': 'CUSTOM',
       'ANY /audit': 'CUSTOM',
       'POST /events': 'CUSTOM',
       'POST /ingest/kong-http-log': 'CUSTOM',
