@@ -204,7 +204,7 @@ export async function runScenario(
   const pending: DeliveryJob[] = [];
   const published: HookEvent[] = [];
   let app: App | undefined;
-  const bus = (): EventBus => ({
+  const bus: EventBus = {
     async publish(batch: NewEvent[]) {
       const accepted: HookEvent[] = batch.map((event) => ({
         ...event,
@@ -215,7 +215,7 @@ export async function runScenario(
       published.push(...accepted);
       return accepted;
     },
-  });
+  };
   app = createApp({
     config,
     client,

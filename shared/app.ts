@@ -49,8 +49,11 @@ import { deleteTenantItems, TenantStore } from './store/tenantStore.ts';
 
 /** The adapters behind the ports; the only part that differs between AWS and the local runtime. */
 export interface AppPorts {
-  /** Built with the dispatcher, which the local bus calls in-process (EventBridge calls it on AWS). */
-  bus: (dispatch: (event: HookEvent) => Promise<unknown>) => EventBus;
+  /**
+   * Where accepted events and `event_hooks` changes go. Publish only: what reads the bus is wired by
+   * the runtime after the app exists (the EventBridge rule on AWS, `subscribe(app.dispatch)` locally).
+   */
+  bus: EventBus;
   queue: DeliveryQueue;
   functions: FunctionRunner;
   http: HttpSender;
@@ -161,7 +164,7 @@ export function createApp(options: AppOptions): App {
     }
     return deps;
   };
-  let bus: EventBus;
+  const bus = ports.bus;
   const deployFunctions = createFunctionDeployer({
     hooks,
     functions: ports.functions,
@@ -178,7 +181,7 @@ export function createApp(options: AppOptions): App {
     functions: ports.functions,
     deployQueue,
     invalidate: (tenant) => cache.invalidate(tenant),
-    bus: { publish: (events) => bus.publish(events) },
+    bus,
     handlerDeps,
     checkQuotas: checkHookQuotas,
     awaitPing: config.runtime === 'aws',
@@ -217,7 +220,6 @@ export function createApp(options: AppOptions): App {
     logger,
     ...metrics,
   });
-  bus = ports.bus(dispatch);
   const deliver = createDeliveryWorker({
     hooks: cache,
     // The one pipeline stage that opens secrets: the dispatcher matches and gates sealed hooks.

@@ -230,7 +230,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       await journal?.completed([entry.job.deliveryId]);
     },
   });
-  let bus: LocalEventBus | undefined;
+  const bus = createLocalEventBus({ logger, clock, ...(journal ? { journal } : {}) });
   const app = createApp({
     config,
     client,
@@ -239,10 +239,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     retryPolicy: retryPolicyFromEnv(env, LOCAL_RETRY_POLICY),
     metrics,
     ports: {
-      bus: (dispatch) => {
-        bus = createLocalEventBus({ target: dispatch, logger, clock, ...(journal ? { journal } : {}) });
-        return bus;
-      },
+      bus,
       queue: journal ? journal.journaledQueue(queue) : queue,
       functions,
       http,
@@ -250,6 +247,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       secrets,
     },
   });
+  // The in-process stand-in for the EventBridge rule: every event on the bus goes to the dispatcher.
+  bus.subscribe((event) => app.dispatch(event));
   // The embedded store has no TTL: expired items are deleted here (reads hide them meanwhile).
   const sweeper = startSweeper({
     client,
@@ -270,7 +269,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   };
   scheduleMetering();
   const current = () => Promise.resolve(app);
-  const localBus = bus as unknown as LocalEventBus;
   const lostCompletion = (job: DeliveryJob, error: unknown) =>
     logger.warn('could not record a finished delivery; a restart sends it again', {
       hook_id: job.hookId,
@@ -292,7 +290,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // completion lost in a crash only means the delivery is sent again, under the same id.
     if (outcome !== 'retry') journal?.completed([job.deliveryId]).catch((error) => lostCompletion(job, error));
   });
-  if (backlog) await restore(queue, localBus, [...backlog.jobs, ...imported], backlog.undispatched, clock, logger);
+  if (backlog) await restore(queue, bus, [...backlog.jobs, ...imported], backlog.undispatched, clock, logger);
 
   const guard = edgeGuard(
     config.authMode === 'api-keys'
@@ -305,14 +303,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ...INGEST_ROUTES.map((route) => ({
         method: route.methods[0],
         path: route.path,
-        handler: accessLogged(httpHandler(current, (a) => guard(a.ingest)) as unknown as HttpLambda, logger, clock),
+        handler: accessLogged(
+          httpHandler(current, (a) => guard(a.ingest)),
+          logger,
+          clock,
+        ),
       })),
       // Local only, beside the Admin API rather than in it: on AWS the same metrics go to CloudWatch.
       { method: 'GET', path: METRICS_PATH, handler: prometheusScrape(metrics, guard) },
       {
         method: '*',
         path: '*',
-        handler: accessLogged(httpHandler(current, (a) => guard(a.admin)) as unknown as HttpLambda, logger, clock),
+        handler: accessLogged(
+          httpHandler(current, (a) => guard(a.admin)),
+          logger,
+          clock,
+        ),
       },
     ],
     {
@@ -335,7 +341,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     config,
     storeCredentials: store.credentials,
     queue,
-    bus: localBus,
+    bus: bus,
     journal,
     metrics,
     functions,
@@ -343,7 +349,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await localBus.stop();
+        await bus.stop();
         await queue.stop({ drainMs: options.drainMs ?? 5_000 });
         await app.settled();
         meteringTimer?.();

@@ -65,7 +65,7 @@ describe('user functions deployed off the request path (a deploy queue that only
       logger,
       retryPolicy: LOCAL_RETRY_POLICY,
       ports: {
-        bus: () => ({ publish: async () => {} }) as never,
+        bus: { publish: async () => [] },
         queue: {
           send: async (batch: DeliveryJob[]) => {
             sent.push(...batch);
