@@ -1,11 +1,15 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { parseDeployMessage } from '../shared/adapters/aws/functionDeployQueue.ts';
 import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
+import { packageUserFunction } from '../shared/adapters/aws/userFunctionPackage.ts';
 import { BadRequestError } from '../shared/errors.ts';
 import { awsApp } from './app.ts';
 import { invocation } from './invocation.ts';
 
-const currentApp = awsApp({ functions: createAwsFunctionRunner });
+// The only function that deploys, so the only bundle with the zip writer.
+const currentApp = awsApp({
+  functions: (options) => createAwsFunctionRunner({ ...options, packageCode: (code) => packageUserFunction(code).zip }),
+});
 
 /** Receives of one deploy message before SQS moves it to the dead-letter queue; the stack sets both. */
 const DEFAULT_MAX_RECEIVES = 5;

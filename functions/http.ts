@@ -35,6 +35,11 @@ export function principalOf(
   return undefined;
 }
 
+/** Whether the key authorizer (api-keys mode) ran for this request: API Gateway filled in its context. */
+function hasKeyAuthorizer(event: APIGatewayProxyEventV2): boolean {
+  return (event.requestContext as { authorizer?: AuthorizerContexts }).authorizer?.lambda !== undefined;
+}
+
 /** API Gateway HTTP API (v2) event → the core's request (its principal as `principalOf` says). */
 export function toApiRequest(event: APIGatewayProxyEventV2, principal?: Principal): ApiRequest {
   const body =
@@ -59,10 +64,10 @@ export function toProxyResult(response: ApiResponse): APIGatewayProxyStructuredR
 }
 
 /**
- * On an `api-keys` deployment, whether this request may reach the router: the authorizer let only
- * known keys through, and here the key's scopes meet the route (docs/saas.md), answered in Kong's
- * error shape. A request without a principal on a guarded route means the route was deployed
- * without its authorizer: refused rather than served as the configured tenant.
+ * On an `api-keys` deployment, whether this request may reach the router, answered in Kong's error
+ * shape: `401` without a principal (the authorizer marked the key missing, unknown or revoked, or
+ * the route was deployed without its authorizer: refused rather than served as the configured
+ * tenant), `403` when the key's scopes do not meet the route (docs/saas.md).
  */
 export function refusal(request: ApiRequest, authMode: AwsAuthMode | undefined): ApiResponse | undefined {
   if (authMode !== 'api-keys' || routeAccess(request.method, request.path) === 'public') return undefined;
@@ -97,10 +102,13 @@ export function httpHandler(
     const current = await app();
     const principal = principalOf(event, { tenant: current.config.tenant, authMode: options.authMode });
     const request = toApiRequest(event, principal);
+    // The key authorizer lets every request through (its refusals are ours to answer, as 401), so
+    // a request it saw is checked here even if `AUTH_MODE` is missing or wrong: fail closed.
+    const authMode = hasKeyAuthorizer(event) ? 'api-keys' : options.authMode;
     // On Lambda every line of the request names its tenant (a no-op in the local runtime).
     const tenant = request.principal?.tenant ?? current.config.tenant;
     return toProxyResult(
-      refusal(request, options.authMode) ?? (await withLogFields({ tenant }, () => router(current)(request))),
+      refusal(request, authMode) ?? (await withLogFields({ tenant }, () => router(current)(request))),
     );
   });
 }

@@ -38,6 +38,8 @@ export function parseHooksFile(text, name) {
   value.forEach((hook, i) => {
     const where = `${name}: hook ${i + 1}`;
     if (!isObject(hook)) throw new UsageError(`${where}: expected an object, found ${describe(hook)}`);
+    // A YAML alias inside its own anchor (`&c {x: *c}`) makes a cycle no request can carry.
+    if (hasCycle(hook)) throw new UsageError(`${where} refers to itself (a YAML alias inside its own anchor)`);
     if (hook.id === undefined) throw new UsageError(`${where}: id is required (export writes it; any UUID will do)`);
     if (typeof hook.id !== 'string' || !UUID.test(hook.id))
       throw new UsageError(`${where}: id must be a UUID, found ${JSON.stringify(hook.id)}`);
@@ -98,6 +100,12 @@ export function resolveReferences(hooks, env = process.env) {
 }
 
 /**
+ * Header names whose values are credentials: the rule of the service's logs and of what it seals at
+ * rest (`SECRET_KEY` in shared/logger.ts), so export never writes what the service keeps secret.
+ */
+const CREDENTIAL_NAME = /secret|password|authorization|signature|token|api[-_]?key|credential|cookie/i;
+
+/**
  * The variable `export` names a hook's secret by: `HOOK_` and the first 8 hex digits of its id,
  * upper-case (`HOOK_6B9A4F0E_SECRET`); the whole id if two hooks of one export share those 8.
  */
@@ -130,6 +138,22 @@ export function exportable(hooks, { showSecrets = false } = {}) {
         const name = names.get(hook.id);
         copy.config.secret = `\${${name}}`;
         variables.push(name);
+      }
+      // Credential headers are secrets too (the service seals them at rest): `HOOK_<id>_HEADER_<NAME>`.
+      if (isObject(copy.config.headers) && !showSecrets) {
+        const headers = { ...copy.config.headers };
+        for (const [header, value] of Object.entries(headers)) {
+          if (typeof value !== 'string' || !CREDENTIAL_NAME.test(header) || WHOLE_REFERENCE.test(value)) continue;
+          const name = `${names.get(hook.id).replace(/_SECRET$/, '')}_HEADER_${header.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+          Object.defineProperty(headers, header, {
+            value: `\${${name}}`,
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+          variables.push(name);
+        }
+        copy.config.headers = headers;
       }
     }
     return copy;
@@ -198,20 +222,46 @@ export function fieldDiff(before, after, prefix = '') {
   return rows;
 }
 
+/** The secret and a credential header's value (`config.headers.Authorization`): sealed at rest, never printed. */
+function isSecretPath(path) {
+  if (SECRET_PATH.test(path)) return true;
+  const header = /^config\.headers\.(.+)$/.exec(path)?.[1];
+  return header !== undefined && CREDENTIAL_NAME.test(header);
+}
+
+/** A value with the credentials inside it hidden (a whole `headers` map added or removed). */
+function masked(value) {
+  if (Array.isArray(value)) return value.map(masked);
+  if (!isObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, CREDENTIAL_NAME.test(k) && v !== null ? '(hidden)' : masked(v)]),
+  );
+}
+
 /** One diff row for a person: secrets are never printed, only that they changed. */
 export function describeChange([path, before, after]) {
-  if (SECRET_PATH.test(path)) {
+  if (isSecretPath(path)) {
     const state = (v) => (v === undefined ? 'absent' : v === null ? 'null' : 'set');
     return `${path}: ${state(before) === state(after) ? '(changed)' : `${state(before)} → ${state(after)}`}`;
   }
-  const show = (v) => (v === undefined ? '(absent)' : JSON.stringify(v));
+  const show = (v) => (v === undefined ? '(absent)' : JSON.stringify(masked(v)));
   return `${path}: ${show(before)} → ${show(after)}`;
 }
 
 /** A change row for machine output, the secrets' values left out. */
 export function changeJson([path, before, after]) {
-  if (SECRET_PATH.test(path)) return { field: path, secret: true };
-  return { field: path, before: before ?? null, after: after ?? null };
+  if (isSecretPath(path)) return { field: path, secret: true };
+  return { field: path, before: masked(before) ?? null, after: masked(after) ?? null };
+}
+
+/** Whether a parsed value contains itself (only YAML aliases can make one). */
+function hasCycle(value, path = new Set()) {
+  if (value === null || typeof value !== 'object') return false;
+  if (path.has(value)) return true;
+  path.add(value);
+  const found = Object.values(value).some((child) => hasCycle(child, path));
+  path.delete(value);
+  return found;
 }
 
 function describe(value) {

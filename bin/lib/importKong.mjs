@@ -9,6 +9,8 @@ import { KONG_FIELDS } from './hooksFile.mjs';
 
 /** More pages than any Kong holds (1,000 hooks a page): a `next` that never ends is an error, not a hang. */
 const MAX_PAGES = 1000;
+/** More bytes than a page of 1,000 Kong hooks takes: a larger answer is refused before it fills the memory. */
+const MAX_PAGE_BYTES = 32 * 1024 * 1024;
 
 /** @param {import('commander').Command} command */
 export function importOptions(command) {
@@ -33,9 +35,14 @@ export async function readKongHooks(adminUrl, { token, workspace } = {}) {
   const workspacePath = workspace ? `/${encodeURIComponent(workspace)}` : '';
   let next = `${prefix}${workspacePath}/event-hooks?size=1000`;
   const hooks = [];
+  const read = new Set();
   for (let pages = 0; next; pages++) {
     if (pages === MAX_PAGES) throw new ServiceError(0, `Kong ${adminUrl}: more than ${MAX_PAGES} pages of event hooks`);
     const url = new URL(next, base.origin);
+    // A path such as `//host/…` or `/\host/…` resolves to another host: the token goes to Kong only.
+    if (url.origin !== base.origin) throw new ServiceError(0, `Kong's next page is on another host (${url.origin})`);
+    if (read.has(url.href)) throw new ServiceError(0, `Kong ${adminUrl}: next points at a page already read (${next})`);
+    read.add(url.href);
     const body = await getJson(url, headers, adminUrl);
     hooks.push(...body.data);
     next = nextPath(body.next, prefix, base.origin);
@@ -62,12 +69,20 @@ function nextPath(next, prefix, origin) {
 async function getJson(url, headers, adminUrl) {
   let res;
   try {
-    res = await fetch(url, { headers });
+    // Not followed: a redirect would carry Kong-Admin-Token (which fetch does not drop) to wherever it points.
+    res = await fetch(url, { headers, redirect: 'manual' });
   } catch (error) {
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
     throw new ServiceError(0, `cannot reach Kong at ${adminUrl}: ${cause}`);
   }
-  const text = await res.text();
+  if (res.status >= 300 && res.status < 400) {
+    await res.body?.cancel();
+    throw new ServiceError(
+      res.status,
+      `Kong ${url.pathname} answered a redirect (to ${res.headers.get('location') ?? 'nowhere'}), which is not followed: give the Admin API's own URL`,
+    );
+  }
+  const text = await boundedText(res, url);
   let body;
   try {
     body = JSON.parse(text);
@@ -78,6 +93,28 @@ async function getJson(url, headers, adminUrl) {
   if (!Array.isArray(body?.data))
     throw new ServiceError(res.status, `Kong ${url.pathname}: not a list ({data: [...]})`);
   return body;
+}
+
+/** The answer's text, refused once it passes `MAX_PAGE_BYTES` (read no further). */
+async function boundedText(res, url) {
+  const declared = Number(res.headers.get('content-length'));
+  const tooLarge = () =>
+    new ServiceError(res.status, `Kong ${url.pathname}: a page larger than ${MAX_PAGE_BYTES} bytes`);
+  if (declared > MAX_PAGE_BYTES) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks = [];
+  let bytes = 0;
+  for await (const chunk of res.body ?? []) {
+    bytes += chunk.byteLength;
+    if (bytes > MAX_PAGE_BYTES) {
+      await res.body?.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** `id=file` pairs, the files read: `{id → [code, …]}` in the order given. */

@@ -66,10 +66,18 @@ function kongReader(adminUrl, token) {
     const url = `${base}${path}?size=1000${offset ? `&offset=${encodeURIComponent(offset)}` : ''}`;
     let res;
     try {
-      res = await fetch(url, { headers });
+      // Not followed: a redirect would carry Kong-Admin-Token (which fetch does not drop) to wherever it points.
+      res = await fetch(url, { headers, redirect: 'manual' });
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
       throw new ServiceError(0, `cannot reach Kong at ${base}: ${cause}`);
+    }
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel();
+      throw new ServiceError(
+        res.status,
+        `Kong ${path} answered a redirect (to ${res.headers.get('location') ?? 'nowhere'}), which is not followed: give the Admin API's own URL`,
+      );
     }
     const text = await res.text();
     let body;
@@ -86,11 +94,16 @@ function kongReader(adminUrl, token) {
   /** Every row of a collection, following Kong's `offset` (its `next` carries the same cursor). */
   async function list(path) {
     const rows = [];
+    const given = new Set();
     let offset;
     do {
       const body = await page(path, offset);
       rows.push(...body.data);
       offset = typeof body.offset === 'string' && body.offset ? body.offset : undefined;
+      // An offset given before would page forever.
+      if (offset !== undefined && given.has(offset))
+        throw new ServiceError(0, `Kong ${path}: offset ${offset} was already given; stopped paging`);
+      if (offset !== undefined) given.add(offset);
     } while (offset);
     return rows;
   }

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { EventPattern, HandlerName, Threshold } from '../../shared/hooks/hook.ts';
+import { isSecretName } from '../../shared/logger.ts';
 import { bundleFunctionsSync } from '../bundle.ts';
 import type { ProviderAuth, ProviderProperties, SecretReference } from './eventHookProvider.ts';
 
@@ -178,6 +179,14 @@ function checkNoSecretValues(hook: EventHookDefinition, json: string): void {
   // `secret.secretValue` is a dynamic reference, which CloudFormation does not resolve in custom resources.
   if (json.includes('{{resolve:secretsmanager:') || json.includes('{{resolve:ssm-secure:')) {
     throw new Error('EventHook: the hook holds a secret value reference; give secrets as `secret` or `headerSecrets`');
+  }
+  // Credential headers are secrets too (the service seals them at rest, the logs redact them).
+  for (const [name, value] of Object.entries(hook.config?.headers ?? {})) {
+    if (isSecretName(name) && value !== null && value !== undefined) {
+      throw new Error(
+        `EventHook: header ${name} is a credential; give it as \`headerSecrets: { '${name}': { secret: ISecret } }\`, never in hook.config`,
+      );
+    }
   }
 }
 

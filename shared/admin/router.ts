@@ -329,7 +329,14 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       if (!found) throw new NotFoundError();
       const methods: readonly string[] = found.route.methods;
       if (!methods.includes('*')) allow(method, [...methods]);
-      if (isAuditedChange(method, found.route.path)) change = { route: found.route.path, params: found.params };
+      const dryRunRoute = method === 'PUT' && found.route.path === '/event-hooks/{id}';
+      // A dry run writes nothing, so it is no change to record (apply runs one per hook, every time).
+      const dry = dryRunRoute && request.query.get('dry_run') === 'true';
+      if (isAuditedChange(method, found.route.path) && !dry) change = { route: found.route.path, params: found.params };
+      // Anywhere else `dry_run` would be ignored and the request would write: refused instead.
+      if (!dryRunRoute && method !== 'GET' && method !== 'HEAD' && request.query.has('dry_run')) {
+        throw new BadRequestError('dry_run is supported on PUT /event-hooks/{id} only');
+      }
       response = await handlers[found.route.path](method, found.params, request, parts);
     } catch (error) {
       response = errorResponse(error, logger);

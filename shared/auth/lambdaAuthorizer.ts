@@ -4,17 +4,27 @@ import { type Clock, systemClock } from '../ports/clock.ts';
 import { type ApiKeyResolver, type Principal, SCOPES, type Scope } from './principal.ts';
 
 /**
- * What the authorizer hands API Gateway for an accepted key; the admin and ingest functions read it
- * as `event.requestContext.authorizer.lambda` and nothing else (see `principalFromAuthorizer`).
- * Scopes are one comma-separated string: context values are kept flat on purpose, so the reading
- * side never depends on how API Gateway serialises arrays.
+ * What the authorizer hands API Gateway for every request; the admin and ingest functions read it
+ * as `event.requestContext.authorizer.lambda` and nothing else (see `principalFromContext`), a
+ * place API Gateway fills in and the client cannot write. `authenticated` is `'true'` for a known
+ * key only. Scopes are one comma-separated string: context values are kept flat on purpose, so the
+ * reading side never depends on how API Gateway serialises arrays.
  */
 export interface AuthorizerContext {
   [key: string]: string;
+  authenticated: 'true' | 'false';
   tenant: string;
   scopes: string;
   keyId: string;
 }
+
+/** The context of a request without a known key: no tenant, no scope; the function answers 401. */
+export const UNAUTHENTICATED_CONTEXT: AuthorizerContext = Object.freeze({
+  authenticated: 'false',
+  tenant: '',
+  scopes: '',
+  keyId: '',
+});
 
 export type AuthorizerResult = APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>;
 
@@ -53,9 +63,12 @@ interface Cached {
 
 /**
  * The Lambda authorizer of the HTTP API (REQUEST type, payload 2.0, simple responses): a presented,
- * known, unrevoked key is allowed with its tenant, scopes and key id as the context; anything else is
- * refused, and API Gateway answers `403 {"message":"Forbidden"}` without calling the integration.
- * Which route a scope may call is checked by the function behind the route, from this context.
+ * known, unrevoked key gets its tenant, scopes and key id as the context; a missing, unknown or
+ * revoked key gets `UNAUTHENTICATED_CONTEXT`. Both are allowed: an HTTP API authorizer cannot choose
+ * the status, and a deny is API Gateway's `403 {"message":"Forbidden"}`, where the contract wants
+ * `401` in Kong's shape. So the function behind the route answers `401` for an unauthenticated
+ * context and `403` for a missing scope (functions/http.ts `refusal`); the price is one function
+ * invocation per refused request (docs/deploy.md).
  *
  * Simple responses rather than IAM policies: a policy could be cached by route ARN, but caching is
  * this function's own (below), so the policy's only advantage is gone and its size and wildcard
@@ -98,17 +111,28 @@ export function createLambdaAuthorizer(options: LambdaAuthorizerOptions) {
     const key = presentedKey(event.headers);
     const principal = key === undefined || key.length > MAX_KEY_LENGTH ? undefined : await principalOf(key);
     // Operator principals are IAM callers on AWS; a key never makes one.
-    if (!principal || principal.operator) return { isAuthorized: false, context: {} as AuthorizerContext };
+    if (!principal || principal.operator || principal.tenant === '') {
+      return { isAuthorized: true, context: { ...UNAUTHENTICATED_CONTEXT } };
+    }
     return {
       isAuthorized: true,
-      context: { tenant: principal.tenant, scopes: principal.scopes.join(','), keyId: principal.keyId ?? '' },
+      context: {
+        authenticated: 'true',
+        tenant: principal.tenant,
+        scopes: principal.scopes.join(','),
+        keyId: principal.keyId ?? '',
+      },
     };
   };
 }
 
-/** The authorizer's context as the principal it stands for; `undefined` when absent or malformed. */
+/**
+ * The authorizer's context as the principal it stands for; `undefined` (401) when absent, marked
+ * unauthenticated or malformed: only an explicit `authenticated: 'true'` with a tenant is a key.
+ */
 export function principalFromContext(context: Record<string, unknown> | undefined): Principal | undefined {
-  if (!context || typeof context.tenant !== 'string' || context.tenant === '') return undefined;
+  if (context?.authenticated !== 'true') return undefined;
+  if (typeof context.tenant !== 'string' || context.tenant === '') return undefined;
   const scopes = typeof context.scopes === 'string' ? context.scopes.split(',') : [];
   return {
     tenant: context.tenant,

@@ -18,8 +18,26 @@ const SENDS = /\/ping$/;
 /** The audit log is served to the tenant's admin keys only. */
 const ADMIN_ONLY = /^\/audit(\/.*)?$/;
 
+/**
+ * The path as the Admin router matches it (shared/admin/router.ts `segments`): empty segments dropped
+ * and each one percent-decoded, so `//audit` or `/%61udit` is judged as the `/audit` it reaches. A
+ * segment that does not decode is kept as it is (the router refuses it with a 400).
+ */
+function asRouted(path: string): string {
+  const parts = path.split('/').filter((part) => part.length > 0);
+  return `/${parts
+    .map((part) => {
+      try {
+        return decodeURIComponent(part);
+      } catch {
+        return part;
+      }
+    })
+    .join('/')}`;
+}
+
 export function routeAccess(method: string, path: string): RouteAccess {
-  const normalized = path.length > 1 ? path.replace(/\/+$/, '') : path;
+  const normalized = asRouted(path);
   if (PUBLIC.test(normalized)) return 'public';
   if (OPERATOR.test(normalized)) return 'operator';
   if (method === 'POST' && INGEST.test(normalized)) return 'ingest';

@@ -60,6 +60,7 @@ describe('npm run cost', () => {
       readUnits: 2000,
       writeUnits: 0,
       logBytes: 0,
+      logBytesByMessage: {},
       invocations: { ingest: 1000, dispatcher: 1000, delivery: 1000 },
     };
     const { lines, total } = bill(usage, 0);

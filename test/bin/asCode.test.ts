@@ -154,6 +154,40 @@ describe('event-hooks apply, diff and export', () => {
     expect(json.stdout).not.toMatch(/hunter2|rotated-secret/);
   });
 
+  it('diff hides credential header values as it hides the secret, in text and JSON, a header added or changed', async () => {
+    const id = '55555555-5555-4555-8555-555555555555';
+    const put = await t.request('PUT', `/event-hooks/${id}`, {
+      source: 'crud',
+      handler: 'webhook',
+      config: { url: `${receiver.url}/h`, headers: { Authorization: 'Bearer old-1a2b' } },
+    });
+    expect(put.status).toBe(200);
+    const file = await write(
+      'headers.yaml',
+      `- id: ${id}
+  source: crud
+  handler: webhook
+  config:
+    url: ${receiver.url}/h
+    headers:
+      Authorization: Bearer new-3c4d
+      X-Api-Key: key-5e6f
+      x-team: payments
+`,
+    );
+    const text = await cli(['diff', '-f', file], env);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^ {4}config\.headers\.Authorization: \(changed\)$/m);
+    expect(text.stdout).toMatch(/^ {4}config\.headers\.X-Api-Key: absent → set$/m);
+    expect(text.stdout).toMatch(/^ {4}config\.headers\.x-team: \(absent\) → "payments"$/m);
+    const json = await cli(['diff', '-f', file, '--json'], env);
+    expect(JSON.parse(json.stdout).steps[0].changes).toContainEqual({
+      field: 'config.headers.Authorization',
+      secret: true,
+    });
+    for (const out of [text.stdout, json.stdout]) expect(out).not.toMatch(/old-1a2b|new-3c4d|key-5e6f/);
+  });
+
   it('keeps hooks that are not in the file unless --prune, which deletes them', async () => {
     const extra = await t.request('POST', '/event-hooks', { source: 'balancer', event: 'health', handler: 'log' });
     const file = await write('hooks.json', JSON.stringify([{ id: ids.log, source: 'crud', handler: 'log' }]));
@@ -210,6 +244,29 @@ describe('event-hooks apply, diff and export', () => {
     expect(await stored()).toEqual({});
   });
 
+  it('refuses a YAML file whose aliases blow up or refer to themselves, as a usage error before any request', async () => {
+    const circular = await write(
+      'circular.yaml',
+      `- id: ${ids.log}\n  source: crud\n  handler: log\n  config: &c\n    x: *c\n`,
+    );
+    expect(await cli(['apply', '-f', circular], env)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/circular\.yaml: hook 1 refers to itself/),
+    });
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (const name of 'bcdefg') {
+      const prev = String.fromCharCode(name.charCodeAt(0) - 1);
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(', ')}]`);
+    }
+    const bomb = await write(
+      'bomb.yaml',
+      `- id: ${ids.log}\n  source: crud\n  handler: log\n  config:\n    ${levels.join('\n    ')}\n`,
+    );
+    const res = await cli(['apply', '-f', bomb], env);
+    expect(res).toMatchObject({ code: 2, stderr: expect.stringMatching(/bomb\.yaml is not valid YAML/) });
+    expect(await stored()).toEqual({});
+  });
+
   it('exports every hook with secrets as references, which apply resolves: a round trip changes nothing', async () => {
     const file = await write('hooks.yaml', yamlFile());
     expect((await cli(['apply', '-f', file], { ...env, SLACK_SECRET: 'hunter2' })).code).toBe(0);
@@ -229,6 +286,42 @@ describe('event-hooks apply, diff and export', () => {
 
     const json = await cli(['export', '--json', '--show-secrets'], env);
     expect(JSON.parse(json.stdout).find((h: { id: string }) => h.id === ids.slack).config.secret).toBe('hunter2');
+  });
+
+  it('exports credential headers as references too: they are secrets, sealed at rest, and a file gets committed', async () => {
+    const id = '44444444-4444-4444-8444-444444444444';
+    const headers = {
+      Authorization: 'Bearer tok-3f9a1c',
+      'X-Api-Key': 'key-77d2e0',
+      'Content-Type': 'application/json',
+    };
+    const put = await t.request('PUT', `/event-hooks/${id}`, {
+      source: 'crud',
+      handler: 'webhook',
+      config: { url: `${receiver.url}/creds`, headers },
+    });
+    expect(put.status).toBe(200);
+    const exported = await cli(['export'], env);
+    expect(exported.code).toBe(0);
+    expect(exported.stdout).not.toMatch(/tok-3f9a1c|key-77d2e0/);
+    const config = (parse(exported.stdout) as { id: string; config: { headers: Record<string, string> } }[]).find(
+      (h) => h.id === id,
+    )?.config;
+    expect(config?.headers).toEqual({
+      Authorization: `\${HOOK_44444444_HEADER_AUTHORIZATION}`,
+      'X-Api-Key': `\${HOOK_44444444_HEADER_X_API_KEY}`,
+      'Content-Type': 'application/json',
+    });
+    expect(exported.stderr).toMatch('HOOK_44444444_HEADER_AUTHORIZATION, HOOK_44444444_HEADER_X_API_KEY');
+    const back = await write('creds.yaml', exported.stdout);
+    const again = await cli(['apply', '-f', back], {
+      ...env,
+      HOOK_44444444_HEADER_AUTHORIZATION: 'Bearer tok-3f9a1c',
+      HOOK_44444444_HEADER_X_API_KEY: 'key-77d2e0',
+    });
+    expect(again.stdout).toMatch(/^no changes: 1 hook unchanged$/m);
+    const shown = await cli(['export', '--json', '--show-secrets'], env);
+    expect(shown.stdout).toMatch(/tok-3f9a1c/);
   });
 
   it('names secret variables by the whole id when two hooks share its first 8 digits', async () => {

@@ -365,13 +365,18 @@ describe('function bundles (built, loaded by a fresh Node 24, run against the lo
     // no authorizer context on a guarded route: refused, whatever the headers say
     const anonymous = await invoke('admin', as(httpEvent('POST', '/event-hooks', hook)), keys);
     expect(anonymous.result.statusCode).toBe(401);
+    // a key the authorizer did not know (it lets the request through, marked): 401 in Kong's shape
+    const unknown = { authenticated: 'false', tenant: '', scopes: '', keyId: '' };
+    const unknownKey = await invoke('admin', as(httpEvent('POST', '/event-hooks', hook), unknown), keys);
+    expect(unknownKey.result.statusCode).toBe(401);
+    expect(JSON.parse(unknownKey.result.body)).toEqual({ message: 'Unauthorized' });
     // a read key cannot create
-    const reader = { tenant: 'acme', scopes: 'read', keyId: 'k-read' };
+    const reader = { authenticated: 'true', tenant: 'acme', scopes: 'read', keyId: 'k-read' };
     const refused = await invoke('admin', as(httpEvent('POST', '/event-hooks', hook), reader), keys);
     expect(refused.result.statusCode).toBe(403);
     expect(JSON.parse(refused.result.body).message).toEqual(expect.any(String));
     // an admin key creates, and the read key of the same tenant reads it back
-    const admin = { tenant: 'acme', scopes: 'admin', keyId: 'k-admin' };
+    const admin = { authenticated: 'true', tenant: 'acme', scopes: 'admin', keyId: 'k-admin' };
     const created = await invoke('admin', as(httpEvent('POST', '/event-hooks', hook), admin), keys);
     expect(created.result.statusCode).toBe(201);
     const { id } = JSON.parse(created.result.body) as { id: string };

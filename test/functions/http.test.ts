@@ -39,7 +39,9 @@ function handler(authMode?: AwsAuthMode) {
   };
 }
 
-const acme = { lambda: { tenant: 'acme', scopes: 'read', keyId: 'k1' } };
+const acme = { lambda: { authenticated: 'true', tenant: 'acme', scopes: 'read', keyId: 'k1' } };
+/** What the authorizer passes for a missing, unknown or revoked key (lambdaAuthorizer.ts). */
+const nobody = { lambda: { authenticated: 'false', tenant: '', scopes: '', keyId: '' } };
 
 describe('principalOf', () => {
   it('reads the tenant from the Lambda authorizer context and nothing the client sent', () => {
@@ -83,10 +85,13 @@ describe('httpHandler on an api-keys deployment', () => {
       event('POST', '/event-hooks', { authorizer: acme }),
       event('GET', '/event-hooks/abc/ping', { authorizer: acme }),
       event('POST', '/events', { authorizer: acme }),
-      event('GET', '/tenants', { authorizer: { lambda: { tenant: 'acme', scopes: 'admin', keyId: 'k' } } }),
+      event('GET', '/tenants', {
+        authorizer: { lambda: { authenticated: 'true', tenant: 'acme', scopes: 'admin', keyId: 'k' } },
+      }),
     ]) {
       const { status, body } = await call(e);
       expect(status).toBe(403);
+      expect(Object.keys(body)).toEqual(['message']);
       expect(typeof body.message).toBe('string');
     }
   });
@@ -103,6 +108,29 @@ describe('httpHandler on an api-keys deployment', () => {
     const iam = { iam: { userArn: 'arn:aws:iam::1:user/op' } };
     expect((await call(event('POST', '/tenants', { authorizer: iam }))).status).toBe(200);
     expect((await call(event('GET', '/event-hooks', { authorizer: iam }))).status).toBe(403);
+  });
+});
+
+describe('httpHandler behind the key authorizer, for a request it marked unauthenticated', () => {
+  it('answers 401 in Kong’s shape on every guarded route, whatever the client claims', async () => {
+    const call = handler('api-keys');
+    for (const e of [
+      event('GET', '/event-hooks', { authorizer: nobody }),
+      event('POST', '/events', { authorizer: nobody, headers: { 'x-tenant': 'acme' }, body: '{"tenant":"acme"}' }),
+      event('GET', '/audit', { authorizer: nobody, headers: { authorization: 'Bearer revoked' } }),
+    ]) {
+      expect(await call(e)).toEqual({ status: 401, body: { message: 'Unauthorized' } });
+    }
+    expect((await call(event('GET', '/health', { authorizer: nobody }))).status).toBe(200);
+  });
+
+  it('fails closed when AUTH_MODE is missing or wrong: the authorizer’s context alone means api-keys', async () => {
+    for (const mode of [undefined, 'iam', 'none'] as const) {
+      expect((await handler(mode)(event('DELETE', '/event-hooks/x', { authorizer: nobody }))).status).toBe(401);
+      const { status, body } = await handler(mode)(event('POST', '/event-hooks', { authorizer: acme }));
+      expect(status).toBe(403);
+      expect(body.principal).toBeUndefined();
+    }
   });
 });
 

@@ -10,6 +10,7 @@ import {
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
+import { ConfigError } from '../../config.ts';
 import { EventHooksError, FunctionError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import {
@@ -21,7 +22,7 @@ import {
   lambdaFunctionName,
 } from '../../ports/functionRunner.ts';
 import { awsErrorName, awsFault } from './backoff.ts';
-import { packageUserFunction, userFunctionName } from './userFunctionPackage.ts';
+import { userFunctionName } from './userFunctionPackage.ts';
 import { userLogTail } from './userLogTail.ts';
 
 export const USER_FUNCTION_RUNTIME = 'nodejs24.x';
@@ -65,6 +66,12 @@ export interface AwsFunctionRunnerOptions {
   client?: LambdaClient;
   /** Client of `deploy` and `remove`. Default `controlPlaneClient()`, or `client` when only that is given. */
   controlClient?: LambdaClient;
+  /**
+   * Makes the deployment package (a zip) of one code entry: `packageUserFunction`, given by the deploy
+   * worker, the only function that deploys. Injected rather than imported so that the admin and
+   * delivery bundles, which never deploy, carry no zip writer.
+   */
+  packageCode?: (code: string) => Uint8Array;
   /**
    * The SDK waiters that await a function `Active` or its update done: longest wait per function
    * (default 60 s: five rounds of two fit the deploy worker's 5 minutes) and delays between polls (default 1 to 10 s).
@@ -130,6 +137,15 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
     return (result.reason as { Configuration?: FunctionConfiguration } | undefined)?.Configuration;
   }
 
+  const packageOf = (code: string): Uint8Array => {
+    if (!options.packageCode) {
+      throw new ConfigError(
+        'this function cannot deploy user code (no packageCode given: only the deploy worker deploys)',
+      );
+    }
+    return options.packageCode(code);
+  };
+
   async function deployOne(tenant: string, hookId: string, entry: CodeEntry) {
     const { name, index, code } = entry;
     let exists = false;
@@ -139,7 +155,7 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
           FunctionName: name,
           ...settings,
           Architectures: [USER_FUNCTION_ARCHITECTURE],
-          Code: { ZipFile: packageUserFunction(code).zip },
+          Code: { ZipFile: packageOf(code) },
           Description: `event-hooks user code ${index} of hook ${hookId}`,
           Tags: { [HOOK_ID_TAG]: hookId, [TENANT_TAG]: tenant },
         }),

@@ -121,6 +121,36 @@ describe('EventHook construct', () => {
     ).toThrow(/secret value reference/);
   });
 
+  it('refuses a credential header written in the hook, which would be in the template: headerSecrets is the way', () => {
+    const { stack } = stackWith();
+    for (const name of ['Authorization', 'X-Api-Key', 'cookie']) {
+      expect(
+        () =>
+          new EventHook(stack, `Plain${name}`, {
+            serviceUrl: SERVICE_URL,
+            auth: EventHookAuth.iam(),
+            hook: {
+              source: 'crud',
+              handler: 'webhook',
+              config: { url: 'https://example.com', headers: { [name]: SENTINEL } },
+            },
+            provider: CODE,
+          }),
+      ).toThrow(new RegExp(`header ${name}.*headerSecrets`));
+    }
+    // Other headers are no secret, and stay in the hook.
+    new EventHook(stack, 'Team', {
+      serviceUrl: SERVICE_URL,
+      auth: EventHookAuth.iam(),
+      hook: {
+        source: 'crud',
+        handler: 'webhook',
+        config: { url: 'https://example.com', headers: { 'x-team': 'payments' } },
+      },
+      provider: CODE,
+    });
+  });
+
   it('grants the provider only GetSecretValue on the named secrets and Invoke on three routes of that API and stage', () => {
     const { json, stack } = userStack('iam');
     const statements = ofType(json, 'AWS::IAM::Policy').flatMap(

@@ -64,4 +64,35 @@ describe('PUT /event-hooks/{id}?dry_run=true', () => {
     expect(res.body.message).toMatch(/dry_run must be true or false/);
     expect((await t.request('GET', `/event-hooks/${other}`)).status).toBe(404);
   });
+
+  it('records nothing in the audit log: a plan checked on every apply is not a change', async () => {
+    const other = '2e9a4f0e-3c1d-4e2f-9a8b-7c6d5e4f3a2b';
+    const before = (await t.request('GET', '/audit')).body.data as unknown[];
+    expect((await t.request('PUT', `/event-hooks/${other}?dry_run=true`, hook)).status).toBe(200);
+    expect((await t.request('PUT', `/event-hooks/${other}?dry_run=true`, { ...hook, event: 'nope' })).status).toBe(400);
+    expect((await t.request('GET', '/audit')).body.data).toEqual(before);
+    // a real write still is recorded
+    expect((await t.request('PUT', `/event-hooks/${other}`, hook)).status).toBe(200);
+    const [latest] = (await t.request('GET', '/audit')).body.data as { route: string; resource_id: string }[];
+    expect(latest).toMatchObject({ route: '/event-hooks/{id}', resource_id: other });
+  });
+
+  it('refuses dry_run where it is not supported, so a PATCH, POST or DELETE meant as a dry run never writes', async () => {
+    const other = '3f9a4f0e-3c1d-4e2f-9a8b-7c6d5e4f3a2b';
+    expect((await t.request('PUT', `/event-hooks/${other}`, hook)).status).toBe(200);
+    const before = (await t.request('GET', `/event-hooks/${other}`)).body;
+    const count = async () => ((await t.request('GET', '/event-hooks?size=1000')).body.data as unknown[]).length;
+    const hooks = await count();
+    for (const [method, path, body] of [
+      ['PATCH', `/event-hooks/${other}?dry_run=true`, { snooze: 99 }],
+      ['POST', '/event-hooks?dry_run=true', hook],
+      ['DELETE', `/event-hooks/${other}?dry_run=true`, undefined],
+    ] as const) {
+      const res = await t.request(method, path, body);
+      expect(res.status, `${method} ${path}`).toBe(400);
+      expect(res.body.message).toMatch(/dry_run/);
+    }
+    expect((await t.request('GET', `/event-hooks/${other}`)).body).toEqual(before);
+    expect(await count()).toBe(hooks);
+  });
 });

@@ -6,6 +6,7 @@ import {
   MAX_KEY_LENGTH,
   presentedKey,
   principalFromContext,
+  UNAUTHENTICATED_CONTEXT,
 } from '../../../shared/auth/lambdaAuthorizer.ts';
 import type { ApiKeyResolver, Principal } from '../../../shared/auth/principal.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
@@ -64,7 +65,7 @@ describe('createLambdaAuthorizer', () => {
     const { authorize } = setup();
     await expect(authorize(request({ authorization: 'Bearer eh_acme_secret' }))).resolves.toEqual({
       isAuthorized: true,
-      context: { tenant: 'acme', scopes: 'admin,read', keyId: 'k1' },
+      context: { authenticated: 'true', tenant: 'acme', scopes: 'admin,read', keyId: 'k1' },
     });
   });
 
@@ -75,31 +76,34 @@ describe('createLambdaAuthorizer', () => {
     expect(result.context.tenant).toBe('acme');
   });
 
-  it('refuses a request without a key, with an unknown key, or with a key that resolves to an operator', async () => {
+  it('lets a request without a key, with an unknown key, or with an operator key through marked unauthenticated, so the function answers 401', async () => {
     const { authorize, resolver } = setup();
     resolver.keys.set('operator', { tenant: 'default', scopes: [], operator: true });
     const attempts: Record<string, string>[] = [
       {},
       { authorization: 'Bearer nope' },
       { 'kong-admin-token': 'operator' },
+      { authorization: `Bearer ${'k'.repeat(MAX_KEY_LENGTH + 1)}` },
     ];
     for (const headers of attempts) {
       const result = await authorize(request(headers));
-      expect(result.isAuthorized).toBe(false);
-      expect(result.context).toEqual({});
+      // Allowed: an HTTP API's authorizer cannot choose the status, and a deny is API Gateway's 403.
+      expect(result).toEqual({ isAuthorized: true, context: UNAUTHENTICATED_CONTEXT });
+      expect(principalFromContext(result.context)).toBeUndefined();
     }
   });
 
   it('resolves a key once per 60 s and keeps a revoked key working no longer than that', async () => {
     const { authorize, resolver, clock } = setup();
-    const call = () => authorize(request({ authorization: 'Bearer eh_acme_secret' }));
-    expect((await call()).isAuthorized).toBe(true);
+    const call = async () =>
+      principalFromContext((await authorize(request({ authorization: 'Bearer eh_acme_secret' }))).context);
+    expect(await call()).toEqual(ACME);
     resolver.keys.delete('eh_acme_secret'); // revoked
     clock.advance(AUTHORIZER_CACHE_TTL_MS - 1);
-    expect((await call()).isAuthorized).toBe(true);
+    expect(await call()).toEqual(ACME);
     expect(resolver.calls).toBe(1);
     clock.advance(1);
-    expect((await call()).isAuthorized).toBe(false);
+    expect(await call()).toBeUndefined();
     expect(resolver.calls).toBe(2);
   });
 
@@ -109,23 +113,23 @@ describe('createLambdaAuthorizer', () => {
     await call();
     resolver.keys.delete('eh_acme_secret');
     clock.advance(AUTHORIZER_CACHE_TTL_MS);
-    expect((await call()).isAuthorized).toBe(false);
+    expect((await call()).context).toEqual(UNAUTHENTICATED_CONTEXT);
   });
 
   it('refuses a key longer than any minted one without asking the resolver', async () => {
     const { authorize, resolver } = setup();
     const long = 'k'.repeat(MAX_KEY_LENGTH + 1);
     resolver.keys.set(long, ACME);
-    expect((await authorize(request({ authorization: `Bearer ${long}` }))).isAuthorized).toBe(false);
+    expect((await authorize(request({ authorization: `Bearer ${long}` }))).context).toEqual(UNAUTHENTICATED_CONTEXT);
     expect(resolver.calls).toBe(0);
   });
 
   it('does not cache unknown keys, so a key minted a moment later works at once', async () => {
     const { authorize, resolver } = setup();
     const call = () => authorize(request({ authorization: 'Bearer fresh' }));
-    expect((await call()).isAuthorized).toBe(false);
+    expect((await call()).context).toEqual(UNAUTHENTICATED_CONTEXT);
     resolver.keys.set('fresh', { tenant: 'beta', scopes: ['ingest'], keyId: 'k2' });
-    expect((await call()).isAuthorized).toBe(true);
+    expect((await call()).context.tenant).toBe('beta');
   });
 
   it('keeps at most maxEntries keys, dropping the oldest', async () => {
@@ -170,17 +174,27 @@ describe('createLambdaAuthorizer', () => {
 
 describe('principalFromContext', () => {
   it('is the principal the authorizer described, without scopes it does not know', () => {
-    expect(principalFromContext({ tenant: 'acme', scopes: 'admin,root,read', keyId: 'k1' })).toEqual({
+    expect(
+      principalFromContext({ authenticated: 'true', tenant: 'acme', scopes: 'admin,root,read', keyId: 'k1' }),
+    ).toEqual({
       tenant: 'acme',
       scopes: ['admin', 'read'],
       keyId: 'k1',
     });
-    expect(principalFromContext({ tenant: 'acme', scopes: '' })).toEqual({ tenant: 'acme', scopes: [] });
+    expect(principalFromContext({ authenticated: 'true', tenant: 'acme', scopes: '' })).toEqual({
+      tenant: 'acme',
+      scopes: [],
+    });
+  });
+
+  it('is undefined for a context the authorizer marked unauthenticated, whatever else it holds', () => {
+    expect(principalFromContext({ authenticated: 'false', tenant: 'acme', scopes: 'admin' })).toBeUndefined();
+    expect(principalFromContext({ tenant: 'acme', scopes: 'admin' })).toBeUndefined();
   });
 
   it('is undefined without a tenant', () => {
     expect(principalFromContext(undefined)).toBeUndefined();
     expect(principalFromContext({})).toBeUndefined();
-    expect(principalFromContext({ tenant: '' })).toBeUndefined();
+    expect(principalFromContext({ authenticated: 'true', tenant: '' })).toBeUndefined();
   });
 });

@@ -35,6 +35,29 @@ describe('routeAccess', () => {
   });
 });
 
+describe('routeAccess of a path spelled as the router would still match it', () => {
+  // The Admin router drops empty segments and decodes each one: `//audit` and `/%61udit` are /audit.
+  it.each([
+    ['GET', '//audit', 'admin'],
+    ['GET', '/%61udit', 'admin'],
+    ['GET', '/event-hooks/abc/%70ing', 'admin'],
+    ['GET', '/event-hooks//abc//ping', 'admin'],
+    ['POST', '//tenants', 'operator'],
+    ['GET', '/%74enants/t1/keys', 'operator'],
+    ['GET', '//metrics', 'operator'],
+    ['POST', '//events', 'ingest'],
+  ])('%s %s needs %s', (method, path, access) => {
+    expect(routeAccess(method, path)).toBe(access);
+  });
+
+  it('never lets a read or admin key reach the audit log or operator routes by such a spelling', () => {
+    expect(mayCall(key('read'), 'GET', '//audit')).toBe(false);
+    expect(mayCall(key('read'), 'GET', '/event-hooks/abc/%70ing')).toBe(false);
+    expect(mayCall(key('admin'), 'POST', '//tenants')).toBe(false);
+    expect(mayCall(key('admin'), 'GET', '/%74enants')).toBe(false);
+  });
+});
+
 describe('mayCall', () => {
   it('lets an admin key call every tenant route but no operator route', () => {
     expect(mayCall(key('admin'), 'POST', '/event-hooks')).toBe(true);

@@ -112,6 +112,45 @@ describe('hook secrets at rest (local runtime, embedded store)', () => {
     expect(JSON.stringify(t.logs)).not.toMatch(/tok-4f9a81|key-77c2e0|enc:v1:/);
   });
 
+  it('treats a client value that looks sealed as plaintext: a copied ciphertext of another hook never opens to its secret', async () => {
+    r = await startReceiver();
+    const hook = (secret: string, path: string) => ({
+      source: 'balancer',
+      event: 'health',
+      handler: 'webhook',
+      config: { url: `${r.url}/${path}`, secret, headers: { Authorization: secret } },
+    });
+    const victim = await t.request('POST', '/event-hooks', hook('victim-secret-8c1d', 'victim'));
+    expect(victim.status, victim.text).toBe(201);
+    // An attacker who got hold of the sealed value (a backup, a log) sends it as their own hook's secret.
+    const copied = JSON.parse((await rawItem(victim.body.id as string))?.hookJson as string).config.secret as string;
+    expect(copied).toMatch(/^enc:v1:/);
+    const attacker = await t.request('POST', '/event-hooks', hook(copied, 'attacker'));
+    expect(attacker.status, attacker.text).toBe(201);
+    const id = attacker.body.id as string;
+    // Stored sealed like any value, and answered as it was sent.
+    expect(JSON.parse((await rawItem(id))?.hookJson as string).config.secret).not.toBe(copied);
+    expect((await t.request('GET', `/event-hooks/${id}`)).body.config).toMatchObject({
+      secret: copied,
+      headers: { Authorization: copied },
+    });
+    // Delivered and tested with the value as sent: the victim's secret reaches the attacker nowhere.
+    expect((await t.request('POST', '/events', { source: 'balancer', event: 'health', data: { n: 1 } })).status).toBe(
+      202,
+    );
+    await settle();
+    const tested = await t.request('POST', `/event-hooks/${id}/test`, { n: 2 });
+    expect(tested.status, tested.text).toBe(200);
+    const toAttacker = r.requests.filter((q) => q.url.startsWith('/attacker'));
+    expect(toAttacker.length).toBeGreaterThanOrEqual(2);
+    for (const q of toAttacker) {
+      expect(q.headers.authorization).toBe(copied);
+      const signature = createHmac('sha1', copied).update(q.body).digest('hex');
+      expect(q.headers['x-kong-signature']).toBe(`sha1=${signature}`);
+    }
+    expect(JSON.stringify([toAttacker.map((q) => q.headers), tested.body])).not.toContain('victim-secret-8c1d');
+  });
+
   it('seals the secret of a webhook-custom hook and its credential headers, templates included', async () => {
     r = await startReceiver();
     const created = await t.request('POST', '/event-hooks', {

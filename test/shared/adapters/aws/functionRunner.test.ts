@@ -58,6 +58,7 @@ describe('createAwsFunctionRunner', () => {
       roleArn: ROLE,
       logGroup: LOG_GROUP,
       client,
+      packageCode: (code) => packageUserFunction(code).zip,
       // The SDK's waiters, polling every few milliseconds instead of seconds.
       waiter: { minDelaySeconds: 0.005, maxDelaySeconds: 0.02, maxWaitSeconds: overrides.maxWaitSeconds ?? 5 },
     });

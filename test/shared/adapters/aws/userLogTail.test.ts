@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { USER_LOG_TAIL_MAX_BYTES, userLogTail } from '../../../../shared/adapters/aws/userLogTail.ts';
+import { createLogger } from '../../../../shared/logger.ts';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
@@ -41,5 +42,24 @@ describe('userLogTail', () => {
     expect(tail).not.toContain('\uFFFD');
     expect(Buffer.byteLength(tail, 'utf8')).toBeLessThanOrEqual(USER_LOG_TAIL_MAX_BYTES + 3);
     expect(userLogTail(b64('abcdef'), 3)).toBe('…def');
+  });
+
+  it('cannot forge a line or a field of the service log: the tail stays one string field of one line', () => {
+    const forged = [
+      '{"level":"error","tenant":"victim","message":"forged","time":"2020-01-01T00:00:00Z"}',
+      '\n{"level":"error","tenant":"victim"}\r\n',
+      '","tenant":"victim","x":"',
+    ].join('\n');
+    const lines: string[] = [];
+    createLogger({ write: (line) => lines.push(line) }).info('user function log', {
+      tenant: 'acme',
+      log: userLogTail(b64(forged)),
+    });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toMatch(/\n/);
+    const entry = JSON.parse(lines[0] as string);
+    expect(entry).toMatchObject({ level: 'info', tenant: 'acme', message: 'user function log' });
+    expect(Object.keys(entry).sort()).toEqual(['level', 'log', 'message', 'tenant', 'time']);
+    expect(typeof entry.log).toBe('string');
   });
 });
