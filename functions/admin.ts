@@ -3,7 +3,7 @@ import { createAwsEventBus } from '../shared/adapters/aws/eventBus.ts';
 import { createAwsFunctionDeployQueue } from '../shared/adapters/aws/functionDeployQueue.ts';
 import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
 import { createKmsSecretCipher } from '../shared/adapters/aws/secretCipher.ts';
-import { awsApp } from './app.ts';
+import { awsApp } from './currentApp.ts';
 import { authModeFromEnv, httpHandler } from './http.ts';
 
 /** The Admin API: every `/event-hooks…` and `/dead-letters…` route and `GET /health`. */

@@ -14,7 +14,7 @@ import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
 import { keptElsewhere } from '../../shared/adapters/local/queuePersistence.ts';
 import { createLocalSecretCipher, KEY_FILE_NAME } from '../../shared/adapters/local/secretCipher.ts';
 import type { ApiRequest, ApiResponse } from '../../shared/admin/http.ts';
-import { type App, createApp } from '../../shared/app.ts';
+import { type App, createApp } from '../../shared/compositionRoot.ts';
 import { type Authenticate, authenticated, createAuthenticator } from '../../shared/auth/authenticate.ts';
 import { type Config, checkExposure, loadConfig } from '../../shared/config.ts';
 import { LOCAL_RETRY_POLICY, retryPolicyFromEnv } from '../../shared/delivery/retryPolicy.ts';

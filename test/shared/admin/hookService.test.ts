@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLocalDeliveryQueue } from '../../../shared/adapters/local/deliveryQueue.ts';
 import { createLocalEventBus } from '../../../shared/adapters/local/eventBus.ts';
-import { type App, createApp } from '../../../shared/app.ts';
+import { type App, createApp } from '../../../shared/compositionRoot.ts';
 import { loadConfig } from '../../../shared/config.ts';
 import { LOCAL_RETRY_POLICY } from '../../../shared/delivery/retryPolicy.ts';
 import { EventHooksError } from '../../../shared/errors.ts';

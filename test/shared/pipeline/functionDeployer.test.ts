@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type App, createApp } from '../../../shared/app.ts';
+import { type App, createApp } from '../../../shared/compositionRoot.ts';
 import { loadConfig } from '../../../shared/config.ts';
 import { LOCAL_RETRY_POLICY } from '../../../shared/delivery/retryPolicy.ts';
 import { EventHooksError } from '../../../shared/errors.ts';

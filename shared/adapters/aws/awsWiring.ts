@@ -1,4 +1,4 @@
-import { type App, createApp } from '../../app.ts';
+import { type App, createApp } from '../../compositionRoot.ts';
 import { ConfigError, loadConfig } from '../../config.ts';
 import { AWS_RETRY_POLICY, retryPolicyFromEnv } from '../../delivery/retryPolicy.ts';
 import { createHttpSender } from '../../http/httpSender.ts';
