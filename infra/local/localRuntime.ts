@@ -1,30 +1,25 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { httpHandler, toApiRequest } from '../../functions/http.ts';
-import { createAwsFunctionRunner } from '../../shared/adapters/aws/functionRunner.ts';
 import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts';
-import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
-import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
+import type { LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
+import type { LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
 import { LocalEventLog } from '../../shared/adapters/local/eventLog.ts';
-import { createLocalFunctionRunner, type LocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
-import { createLocalMetrics, type LocalMetrics, PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/local/metrics.ts';
+import type { LocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
+import { wireLocalApp } from '../../shared/adapters/local/localWiring.ts';
+import { type LocalMetrics, PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/local/metrics.ts';
 import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
-import { keptElsewhere } from '../../shared/adapters/local/queuePersistence.ts';
 import { createLocalSecretCipher, KEY_FILE_NAME } from '../../shared/adapters/local/secretCipher.ts';
 import type { ApiRequest, ApiResponse } from '../../shared/admin/http.ts';
-import { type App, createApp } from '../../shared/compositionRoot.ts';
 import { type Authenticate, authenticated, createAuthenticator } from '../../shared/auth/authenticate.ts';
+import type { App } from '../../shared/compositionRoot.ts';
 import { type Config, checkExposure, loadConfig } from '../../shared/config.ts';
-import { LOCAL_RETRY_POLICY, retryPolicyFromEnv } from '../../shared/delivery/retryPolicy.ts';
 import type { HookEvent } from '../../shared/events/envelope.ts';
-import { createHttpSender } from '../../shared/http/httpSender.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
 import { INGEST_ROUTES } from '../../shared/pipeline/ingest.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { DeliveryJob } from '../../shared/ports/deliveryQueue.ts';
-import type { FunctionArgs } from '../../shared/ports/functionRunner.ts';
 import { createDocumentClient, ensureTable } from '../../shared/store/dynamo.ts';
 import { createApiGatewayServer, type HttpLambda } from './apiGateway.ts';
 import { startDynalite } from './embeddedStore.ts';
@@ -65,23 +60,6 @@ export interface LocalRuntime {
   functions: LocalFunctionRunner;
   /** Stops accepting requests and events, drains or persists queued deliveries, closes the store. */
   close(): Promise<void>;
-}
-
-/**
- * Existing Lambda functions named in `lambda` hooks are invoked through the Lambda Invoke API at
- * `LAMBDA_ENDPOINT` (e.g. `sam local start-lambda`), with the same adapter that runs on AWS.
- */
-function lambdaEndpointInvoker(endpoint: string) {
-  const runner = createAwsFunctionRunner({
-    prefix: 'event-hooks-local',
-    roleArn: 'arn:aws:iam::000000000000:role/unused-locally',
-    client: new LambdaClient({
-      endpoint,
-      region: process.env.AWS_REGION ?? 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
-  });
-  return (name: string, args: FunctionArgs) => runner.invoke({ kind: 'lambda', name }, args);
 }
 
 /** JOURNAL_FSYNC=true syncs each group write to the disk: survives a power loss, not only a crash. */
@@ -182,21 +160,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   await ensureTable(client, config.tableName);
 
-  const http = createHttpSender({
-    responseTimeoutMs: config.httpTimeoutMs,
-    connectTimeoutMs: config.httpTimeoutMs,
-    blockPrivateNetworks: config.blockPrivateNetworks,
-    // The service never calls itself: its store (embedded or DYNAMODB_ENDPOINT), its Lambda endpoint,
-    // and (added once it listens) its API.
-    ownEndpoints: [store.endpoint, config.lambdaEndpoint],
-  });
-  const functions = createLocalFunctionRunner({
-    timeoutMs: config.functionTimeoutMs,
-    memoryMb: config.functionMemoryMb,
-    network: config.functionNetwork,
-    logger,
-    ...(config.lambdaEndpoint ? { lambdaInvoker: lambdaEndpointInvoker(config.lambdaEndpoint) } : {}),
-  });
   // The journal, not the queue, keeps what was accepted: the queue is memory only (see docs/storage.md).
   const journal = dataDir
     ? await DeliveryJournal.open({
@@ -214,41 +177,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     fsync,
   });
   const backlog = journal?.backlog();
-  const metrics = createLocalMetrics();
-  const queue = createLocalDeliveryQueue({
-    logger,
-    clock,
-    concurrency: config.deliveryConcurrency,
-    concurrencyPerHook: config.deliveryConcurrencyPerHook,
-    // Received only once started, after the app exists.
-    concurrencyPerTenant: (tenant) => app.quotas.peek(tenant).deliveries_in_flight ?? Number.POSITIVE_INFINITY,
-    ...(journal ? { persistence: keptElsewhere(logger, 'journal') } : {}),
-    // Jobs SQS would redrive go where the delivery worker's dead letters go, so /dead-letters shows both.
-    onDeadLetter: async (entry) => {
-      await app.deadLetters.put(entry);
-      metrics.count('dead_letters', { cause: 'redriven' });
-      await journal?.completed([entry.job.deliveryId]);
-    },
-  });
-  const bus = createLocalEventBus({ logger, clock, ...(journal ? { journal } : {}) });
-  const app = createApp({
+  const { app, bus, queue, http, functions, metrics } = wireLocalApp({
     config,
+    env,
     client,
     clock,
     logger,
-    retryPolicy: retryPolicyFromEnv(env, LOCAL_RETRY_POLICY),
-    metrics,
-    ports: {
-      bus,
-      queue: journal ? journal.journaledQueue(queue) : queue,
-      functions,
-      http,
-      events: eventLog,
-      secrets,
-    },
+    journal,
+    eventLog,
+    secrets,
+    storeEndpoint: store.endpoint,
   });
-  // The in-process stand-in for the EventBridge rule: every event on the bus goes to the dispatcher.
-  bus.subscribe((event) => app.dispatch(event));
   // The embedded store has no TTL: expired items are deleted here (reads hide them meanwhile).
   const sweeper = startSweeper({
     client,
@@ -257,7 +196,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     logger,
     intervalMs: sweepIntervalMs,
   });
-  metrics.gauge('queue_depth', () => queue.size());
   // Usage is written in batches: every METERING_FLUSH_MS, and once more at close.
   let meteringTimer: (() => void) | undefined;
   const scheduleMetering = () => {
