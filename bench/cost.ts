@@ -214,6 +214,9 @@ export async function runScenario(
     BLOCK_PRIVATE_NETWORKS: 'false',
     // Every event re-checks the hooks' version: the worst case of many cold or idle instances.
     HOOK_CACHE_CHECK_MS: '0',
+    // `DELIVERY_LOG=false npm run cost` shows what the delivery log adds (docs/deploy.md).
+    DELIVERY_LOG: process.env.DELIVERY_LOG ?? 'true',
+    CAPTURE_BODIES: process.env.CAPTURE_BODIES ?? 'true',
   });
   const logger = createLogger({ write: writeLog });
   const pending: DeliveryJob[] = [];

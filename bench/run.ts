@@ -3,7 +3,7 @@
  * Every timing is measured next to a baseline in the same run and reported as a ratio; the table is
  * printed and bench/results.json written. Options:
  *   --full               the long windows and sample counts described in BENCHMARKS.md
- *   --only=a,b           run some suites: latency, throughput, noisy, fairness, gate, filter, record, admin, bundles, crash (crash: --full or named), fuzz
+ *   --only=a,b           run some suites: latency, throughput, deliverylog, noisy, fairness, gate, filter, record, admin, bundles, crash (crash: --full or named), fuzz
  *   --memory             run the runtime in memory instead of on a DATA_DIR (the journal's baseline)
  *   --profile[=dir]      run the runtime child under `node --cpu-prof` (default dir bench/profiles)
  *   --markdown           also print the table as Markdown
@@ -19,6 +19,7 @@ import { DEFAULT_DELIVERY_CONCURRENCY } from '../shared/ports/deliveryQueue.ts';
 import { benchAdmin } from './admin.ts';
 import { benchBundles } from './bundles.ts';
 import { crashFigures, runCrashRounds } from './crash.ts';
+import { benchDeliveryLogCost } from './deliveryLogCost.ts';
 import { benchEventRecord } from './eventRecord.ts';
 import { createWebhookHooks } from './events.ts';
 import { benchFairness } from './fairness.ts';
@@ -35,6 +36,7 @@ import { benchThroughputLevel, throughputFigures } from './throughput.ts';
 const SUITES = [
   'latency',
   'throughput',
+  'deliverylog',
   'noisy',
   'fairness',
   'gate',
@@ -55,6 +57,7 @@ const PLANS = {
   quick: {
     latency: { events: 1000, warmup: 50 },
     throughput: { windowMs: 5_000, warmupMs: 1_000 },
+    deliveryLog: { fanOut: 10, rounds: 2, windowMs: 1_500, warmupMs: 200 },
     noisy: { eventsPerSecond: 100, phaseMs: 5_000, warmupMs: 1_000, arrivalTimeoutMs: 30_000 },
     fairness: { phaseMs: 4_000, warmupMs: 1_000, arrivalTimeoutMs: 20_000 },
     gate: { windowMs: 3_000, rounds: 3, concurrency: 8, hooksPerScenario: 2 },
@@ -68,6 +71,7 @@ const PLANS = {
   full: {
     latency: { events: 3000, warmup: 100 },
     throughput: { windowMs: 30_000, warmupMs: 2_000 },
+    deliveryLog: { fanOut: 10, rounds: 4, windowMs: 10_000, warmupMs: 1_000 },
     noisy: { eventsPerSecond: 100, phaseMs: 20_000, warmupMs: 2_000, arrivalTimeoutMs: 60_000 },
     fairness: { phaseMs: 20_000, warmupMs: 2_000, arrivalTimeoutMs: 60_000 },
     gate: { windowMs: 15_000, rounds: 5, concurrency: 8, hooksPerScenario: 2 },
@@ -130,6 +134,33 @@ async function runtimeSuites(args: ReturnType<typeof parseArgs>, plan: (typeof P
       hooks = count;
       await runtime.idle();
     };
+    /** The delivery log's cost: this runtime (log on) against one with DELIVERY_LOG=false, both on a DATA_DIR. */
+    const deliveryLogSuite = async (): Promise<Figure[]> => {
+      const { fanOut, rounds, windowMs, warmupMs } = plan.deliveryLog;
+      log(`delivery log: on against off, fan-out ${fanOut}, ${rounds} interleaved rounds of ${windowMs / 1000} s`);
+      // Both runtimes with the same hooks: this one has `fanOut` now (the throughput levels go up).
+      await ensureHooks(fanOut);
+      const offDir = args.memory ? undefined : await mkdtemp(join(tmpdir(), 'event-hooks-bench-nolog-'));
+      const off = await spawnRuntime({ ...(offDir ? { dataDir: offDir } : {}), env: { DELIVERY_LOG: 'false' } });
+      try {
+        await createWebhookHooks(client, off.url, receiver.url, fanOut);
+        await off.idle();
+        return await benchDeliveryLogCost({
+          on: runtime,
+          off,
+          client,
+          receiver,
+          fanOut,
+          concurrency: QUEUE_CONCURRENCY,
+          rounds,
+          windowMs,
+          warmupMs,
+        });
+      } finally {
+        await off.close();
+        if (offDir) await rm(offDir, { recursive: true, force: true });
+      }
+    };
     if (args.only.has('latency')) {
       log(`latency: ${plan.latency.events} events after ${plan.latency.warmup} warm-up`);
       await ensureHooks(1);
@@ -149,6 +180,9 @@ async function runtimeSuites(args: ReturnType<typeof parseArgs>, plan: (typeof P
           ...plan.throughput,
         });
         figures.push(...throughputFigures(result, plan.throughput.windowMs, !args.full));
+        // Between the levels, while the runtime has exactly the comparison's hooks.
+        if (args.only.has('deliverylog') && fanOut === plan.deliveryLog.fanOut)
+          figures.push(...(await deliveryLogSuite()));
       }
       const memory = await runtime.memory();
       const mb = (bytes: number) => bytes / 2 ** 20;
@@ -162,6 +196,7 @@ async function runtimeSuites(args: ReturnType<typeof parseArgs>, plan: (typeof P
         }),
       );
     }
+    if (args.only.has('deliverylog') && !args.only.has('throughput')) figures.push(...(await deliveryLogSuite()));
   } finally {
     client.close();
     await runtime.close();
@@ -198,7 +233,9 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   log(`${args.full ? 'full' : 'quick'} run: ${[...args.only].join(', ')}`);
 
-  if (args.only.has('latency') || args.only.has('throughput')) figures.push(...(await runtimeSuites(args, plan)));
+  if (args.only.has('latency') || args.only.has('throughput') || args.only.has('deliverylog')) {
+    figures.push(...(await runtimeSuites(args, plan)));
+  }
   if (args.only.has('noisy')) figures.push(...(await noisySuite(plan)));
   if (args.only.has('fairness')) {
     log(

@@ -15,7 +15,7 @@ export type HostCommand =
 
 export type HostMessage =
   | { type: 'ready'; url: string; rss: number; tenantUrl?: string }
-  | { type: 'reply'; id: number; rss?: number; peakRss?: number; maxRss?: number; error?: string };
+  | { type: 'reply'; id: number; rss?: number; peakRss?: number; maxRss?: number; cpuMs?: number; error?: string };
 
 const SAMPLE_MS = 25;
 
@@ -62,7 +62,8 @@ process.on('message', (raw: HostCommand) => {
     case 'memory': {
       const rss = process.memoryUsage.rss();
       if (rss > peakRss) peakRss = rss;
-      reply({ rss, peakRss, maxRss: process.resourceUsage().maxRSS * 1024 });
+      const cpu = process.cpuUsage();
+      reply({ rss, peakRss, maxRss: process.resourceUsage().maxRSS * 1024, cpuMs: (cpu.user + cpu.system) / 1000 });
       if (raw.resetPeak) peakRss = rss;
       break;
     }

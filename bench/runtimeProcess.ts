@@ -10,8 +10,8 @@ export interface RuntimeProcess {
   startRss: number;
   /** Resolves when the runtime has nothing in flight (bus, queue, background pings). */
   idle(timeoutMs?: number): Promise<void>;
-  /** Current RSS, the sampled peak since the last reset (every 25 ms), and the OS's lifetime maximum. */
-  memory(options?: { resetPeak?: boolean }): Promise<{ rss: number; peakRss: number; maxRss: number }>;
+  /** Current RSS, the sampled peak since the last reset (every 25 ms), the OS's lifetime maximum, and CPU time used (ms). */
+  memory(options?: { resetPeak?: boolean }): Promise<{ rss: number; peakRss: number; maxRss: number; cpuMs: number }>;
   /** SIGKILL, as a crash: no shutdown runs. Resolves when the process has exited. */
   kill(): Promise<void>;
   close(): Promise<void>;
@@ -113,7 +113,7 @@ export async function spawnRuntime(
     },
     async memory(memoryOptions) {
       const reply = await command({ cmd: 'memory', ...(memoryOptions?.resetPeak ? { resetPeak: true } : {}) });
-      return { rss: reply.rss ?? 0, peakRss: reply.peakRss ?? 0, maxRss: reply.maxRss ?? 0 };
+      return { rss: reply.rss ?? 0, peakRss: reply.peakRss ?? 0, maxRss: reply.maxRss ?? 0, cpuMs: reply.cpuMs ?? 0 };
     },
     async kill() {
       if (!exited) child.kill('SIGKILL');

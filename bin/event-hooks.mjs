@@ -18,6 +18,7 @@ import { Command, CommanderError } from 'commander';
 import { addAsCodeCommands } from './lib/asCode.mjs';
 import { client, describeError, ServiceError, UsageError } from './lib/client.mjs';
 import { addDeadLetterCommands } from './lib/deadLetters.mjs';
+import { addDeliveryCommands } from './lib/deliveries.mjs';
 import { addEventCommands } from './lib/events.mjs';
 import { addHookCommands } from './lib/hooks.mjs';
 import { common, parseJson } from './lib/options.mjs';
@@ -65,6 +66,7 @@ common(
 });
 
 addHookCommands(program);
+addDeliveryCommands(program);
 addDeadLetterCommands(program);
 addEventCommands(program);
 addSourceCommands(program);

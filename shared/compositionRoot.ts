@@ -8,6 +8,7 @@ import type { TenantAdmin } from './admin/tenantRoutes.ts';
 import { ApiKeyStore } from './auth/apiKeys.ts';
 import type { Config } from './config.ts';
 import type { RetryPolicy } from './delivery/retryPolicy.ts';
+import type { DeliveryLog, DeliveryLogSettings } from './deliveryLog/record.ts';
 import type { HookEvent } from './events/envelope.ts';
 import type { EventRecords } from './events/eventRecord.ts';
 import { createGate } from './gate/gate.ts';
@@ -18,7 +19,9 @@ import type { HttpSender } from './http/httpSender.ts';
 import type { Logger } from './logger.ts';
 import { createUsageMeter, type UsageMeter } from './metering/meter.ts';
 import { UsageStore } from './metering/usageStore.ts';
+import { createAutoDisable } from './pipeline/autoDisable.ts';
 import { createDeadLetters } from './pipeline/deadLetters.ts';
+import { createDeliveries } from './pipeline/deliveries.ts';
 import { createDeliveryWorker, type DeliveryOutcome } from './pipeline/deliveryWorker.ts';
 import { createDispatcher } from './pipeline/dispatcher.ts';
 import { createFunctionDeployer, type FunctionDeployer } from './pipeline/functionDeployer.ts';
@@ -40,6 +43,7 @@ import { memoryRateCounter, type RateCounter } from './quotas/rateCounter.ts';
 import { createHookSecrets, hookOpener } from './secrets/hookSecrets.ts';
 import { AuditStore } from './store/auditStore.ts';
 import { DeadLetterStore } from './store/deadLetterStore.ts';
+import { DeliveryLogStore } from './store/deliveryLogStore.ts';
 import { EventRecordStore } from './store/eventRecordStore.ts';
 import { setHookDeployment } from './store/hookDeployment.ts';
 import { HookStore } from './store/hookStore.ts';
@@ -62,6 +66,11 @@ export interface AppPorts {
    * Default: each job runs at once, inside the request (the local runtime, where deploying is instant).
    */
   deployments?: (run: FunctionDeployer) => FunctionDeployQueue;
+  /**
+   * The delivery log: locally a journal file (LocalDeliveryLog, built with `deliveryLogSettings`).
+   * Default: the table (DeliveryLogStore). Unused when DELIVERY_LOG is off.
+   */
+  deliveryLog?: DeliveryLog;
   /**
    * Where event records go (`GET /events/{id}`). Default: the table, one item per event (AWS). The
    * local runtime keeps them in its event log instead (adapters/local/eventLog.ts).
@@ -99,6 +108,8 @@ export interface App {
   readonly queue: DeliveryQueue;
   /** Final failures, served by `/dead-letters`. */
   readonly deadLetters: DeadLetterStore;
+  /** Every delivery's attempts (issue 12); absent when DELIVERY_LOG is off. */
+  readonly deliveryLog: DeliveryLog | undefined;
   /** Tenant API keys; also the `ApiKeyResolver` the edge authenticates with (docs/saas.md). */
   readonly apiKeys: ApiKeyStore;
   readonly tenants: TenantStore;
@@ -125,6 +136,11 @@ export interface App {
   readonly meter: UsageMeter;
   /** Resolves when background work started by admin writes (pings) has finished. */
   settled(): Promise<void>;
+}
+
+/** What the delivery log keeps, from the configuration. */
+export function deliveryLogSettings(config: Config): DeliveryLogSettings {
+  return { captureBodies: config.captureBodies, retentionDays: config.deliveryLogRetentionDays };
 }
 
 /** The composition root: one core wired to whichever adapters the runtime provides. */
@@ -220,6 +236,22 @@ export function createApp(options: AppOptions): App {
     logger,
     ...metrics,
   });
+  const deliveryLog = config.deliveryLog
+    ? (ports.deliveryLog ?? new DeliveryLogStore({ client, tableName, settings: deliveryLogSettings(config), clock }))
+    : undefined;
+  const autoDisable = deliveryLog
+    ? createAutoDisable({
+        failures: config.autoDisableFailures,
+        windowMs: config.autoDisableWindowMs,
+        log: deliveryLog,
+        hooks,
+        open: (tenant, hook) => secrets.open(tenant, hook),
+        invalidate: (tenant) => cache.invalidate(tenant),
+        bus: () => bus,
+        clock,
+        logger,
+      })
+    : undefined;
   const deliver = createDeliveryWorker({
     hooks: cache,
     // The one pipeline stage that opens secrets: the dispatcher matches and gates sealed hooks.
@@ -232,6 +264,10 @@ export function createApp(options: AppOptions): App {
     logger,
     meter,
     ...metrics,
+    ...(deliveryLog ? { deliveryLog } : {}),
+    ...(autoDisable
+      ? { afterDead: async (tenant: string, hookId: string) => void (await autoDisable(tenant, hookId)) }
+      : {}),
   });
   const apiKeys = new ApiKeyStore({ client, tableName, clock });
   const tenants = new TenantStore({ client, tableName, clock });
@@ -262,6 +298,7 @@ export function createApp(options: AppOptions): App {
     tenant: config.tenant,
     runner: createHookRunner(handlerDeps),
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
+    ...(deliveryLog ? { deliveries: createDeliveries({ log: deliveryLog, queue: ports.queue, clock }) } : {}),
     // The operator routes exist only where someone can be the operator.
     ...(config.authMode === 'none' ? {} : { tenants: tenantAdmin }),
     events,
@@ -294,6 +331,7 @@ export function createApp(options: AppOptions): App {
     bus,
     queue: ports.queue,
     deadLetters: deadLetterStore,
+    deliveryLog,
     apiKeys,
     tenants,
     deleteTenant,

@@ -47,6 +47,14 @@ export interface Config {
   auditRetentionDays: number;
   /** Most bytes the templates of one `webhook-custom` delivery may render; past it the delivery fails for good. */
   templateMaxBytes: number;
+  /** The delivery log (issue 12): on/off, days kept, records kept locally; its bodies follow `captureBodies`. */
+  deliveryLog: boolean;
+  deliveryLogRetentionDays: number;
+  deliveryLogMaxRecords: number;
+  /** A hook is disabled after this many failed deliveries in a row (0: never)… */
+  autoDisableFailures: number;
+  /** …spanning at least this long with no success. */
+  autoDisableWindowMs: number;
   /** Keep bodies over 1 KB in the logs of events (and deliveries): `CAPTURE_BODIES`, default on. */
   captureBodies: boolean;
   /** Days an event's record (`GET /events/{id}`) is kept: `EVENT_RETENTION_DAYS`, default 7. */
@@ -198,6 +206,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       1,
     ),
     templateMaxBytes: integer(env, 'TEMPLATE_MAX_BYTES', DEFAULT_TEMPLATE_MAX_BYTES, 1),
+    deliveryLog: boolean(env, 'DELIVERY_LOG', true),
+    deliveryLogRetentionDays: integer(env, 'DELIVERY_LOG_RETENTION_DAYS', 7, 1),
+    deliveryLogMaxRecords: integer(env, 'DELIVERY_LOG_MAX_RECORDS', 50_000, 1),
+    autoDisableFailures: integer(env, 'AUTO_DISABLE_FAILURES', 50),
+    autoDisableWindowMs: integer(env, 'AUTO_DISABLE_WINDOW_SECONDS', 5 * 24 * 60 * 60) * 1000,
     captureBodies: boolean(env, 'CAPTURE_BODIES', true),
     eventRetentionDays: integer(env, 'EVENT_RETENTION_DAYS', 7, 1),
     // The tenancy's defaults; TENANCY itself is read (and checked) with the auth settings.

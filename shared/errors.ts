@@ -152,6 +152,8 @@ export class DeliveryError extends EventHooksError {
   override readonly retryable: boolean;
   readonly statusCode: number | undefined;
   readonly retryAfterMs: number | undefined;
+  /** The receiver's answer when there was one, for the delivery log. */
+  response: { headers: Record<string, string>; body: string } | undefined;
 
   constructor(
     message: string,

@@ -120,6 +120,14 @@ export interface EventHooksProps extends FunctionCodeProps {
    * each, `null` for no limit. Default: those of the deployment's tenancy.
    */
   quotas?: QuotaOverrides;
+  /**
+   * The delivery log (docs/operations.md): `enabled` (`DELIVERY_LOG`, default true), `retentionDays`
+   * (`DELIVERY_LOG_RETENTION_DAYS`, default 7); its bodies follow `captureBodies`. See docs/deploy.md
+   * for what it costs per million deliveries.
+   */
+  deliveryLog?: { enabled?: boolean; retentionDays?: number };
+  /** Auto-disable of failing hooks: after `failures` failed deliveries in a row (0: never; default 50) spanning `window` (default 5 days). */
+  autoDisable?: { failures?: number; window?: Duration };
 }
 
 /** The `QUOTA_*` variables of the quotas set in props (`none` for no limit). */
@@ -270,6 +278,10 @@ export class EventHooks extends Construct {
       CAPTURE_BODIES: String(props.captureBodies ?? true),
       EVENT_RETENTION_DAYS: String(props.eventRetentionDays ?? 7),
       METRICS_NAMESPACE: this.metricsNamespace,
+      DELIVERY_LOG: String(props.deliveryLog?.enabled ?? true),
+      DELIVERY_LOG_RETENTION_DAYS: String(props.deliveryLog?.retentionDays ?? 7),
+      AUTO_DISABLE_FAILURES: String(props.autoDisable?.failures ?? 50),
+      AUTO_DISABLE_WINDOW_SECONDS: String((props.autoDisable?.window ?? Duration.days(5)).toSeconds()),
       SECRETS_KEY_ARN: this.secretsKey.keyArn,
       ...quotaEnvironment(props.quotas ?? {}),
       ...this.userFunctionDeployment.environment,

@@ -14,8 +14,9 @@ export const TABLE_ACTIONS: Partial<Record<FunctionName, string[]>> = {
   ingest: ['dynamodb:GetItem', 'dynamodb:Query'],
   // hooks by source (the GSI), the hooks version, conditional writes of gate items, threshold counts, event records
   dispatcher: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-  // the hook of a job by id (and the hooks version and catalog the cache checks); dead letters
-  delivery: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'],
+  // the hook of a job by id (and the hooks version and catalog the cache checks); dead letters; the
+  // delivery log; auto-disable (a conditional hook write and the hooks version bump)
+  delivery: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
   // a presented key's item, found by its prefix (api-keys mode only)
   authorizer: ['dynamodb:GetItem', 'dynamodb:Query'],
   // deployer and sweeper: granted with the rest of their permissions by UserFunctionDeployment
@@ -88,6 +89,8 @@ export function grantLeastPrivilege(hooks: GrantTargets, props: GrantProps): voi
   });
   // The admin function emits the `event-hooks` source's own events (hook created, updated, deleted).
   allow(roles.admin, ['events:PutEvents'], [hooks.bus.eventBusArn]);
+  // The delivery function emits `event_hooks/disabled` when it auto-disables a failing hook.
+  allow(roles.delivery, ['events:PutEvents'], [hooks.bus.eventBusArn]);
 
   allow(roles.dispatcher, ['sqs:SendMessage'], [hooks.deliveryQueue.queueArn]);
   // Retries go back on the delivery queue (final failures are stored in the table as dead letters;

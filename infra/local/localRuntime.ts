@@ -7,13 +7,14 @@ import type { LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQue
 import type { LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
 import { LocalEventLog } from '../../shared/adapters/local/eventLog.ts';
 import type { LocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
+import { LocalDeliveryLog } from '../../shared/adapters/local/localDeliveryLog.ts';
 import { wireLocalApp } from '../../shared/adapters/local/localWiring.ts';
 import { type LocalMetrics, PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/local/metrics.ts';
 import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
 import { createLocalSecretCipher, KEY_FILE_NAME } from '../../shared/adapters/local/secretCipher.ts';
 import type { ApiRequest, ApiResponse } from '../../shared/admin/http.ts';
 import { type Authenticate, authenticated, createAuthenticator } from '../../shared/auth/authenticate.ts';
-import type { App } from '../../shared/compositionRoot.ts';
+import { type App, deliveryLogSettings } from '../../shared/compositionRoot.ts';
 import { type Config, checkExposure, loadConfig } from '../../shared/config.ts';
 import type { HookEvent } from '../../shared/events/envelope.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
@@ -176,6 +177,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     clock,
     fsync,
   });
+  // The delivery log goes through the same group-committed file writes, in its own file.
+  const deliveryLog = config.deliveryLog
+    ? await LocalDeliveryLog.open({
+        ...(dataDir ? { path: join(dataDir, 'deliveries.log') } : {}),
+        settings: deliveryLogSettings(config),
+        logger,
+        clock,
+        fsync,
+        maxRecords: config.deliveryLogMaxRecords,
+      })
+    : undefined;
   const backlog = journal?.backlog();
   const { app, bus, queue, http, functions, metrics } = wireLocalApp({
     config,
@@ -185,6 +197,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     logger,
     journal,
     eventLog,
+    ...(deliveryLog ? { deliveryLog } : {}),
     secrets,
     storeEndpoint: store.endpoint,
   });
@@ -297,6 +310,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         // What is left (not delivered within drainMs) stays in the journal for the next start.
         await journal?.close();
         await eventLog.close();
+        await deliveryLog?.close();
         server.closeAllConnections();
         await closed;
         await functions.close();

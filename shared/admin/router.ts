@@ -13,10 +13,12 @@ import { isUuid } from '../hooks/validate.ts';
 import { type Logger, redact } from '../logger.ts';
 import type { UsageStore } from '../metering/usageStore.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
+import type { Deliveries } from '../pipeline/deliveries.ts';
 import type { QuotaBook } from '../quotas/quotaBook.ts';
 import type { AuditStore } from '../store/auditStore.ts';
 import { auditRoutes, isAuditedChange, recordChange, resourceOf } from './auditRoutes.ts';
 import { deadLetterRoutes } from './deadLetterRoutes.ts';
+import { deliveryEntity, hookDeliveries, hookHealthRoute, replayDelivery } from './deliveryRoutes.ts';
 import { eventRoutes } from './eventRoutes.ts';
 import type { HookService } from './hookService.ts';
 import {
@@ -50,6 +52,8 @@ export interface AdminRouterOptions {
   runner?: HookRunner;
   /** `/dead-letters`; answered 404 when absent. */
   deadLetters?: DeadLetters;
+  /** The delivery log's routes (`/deliveries`, a hook's deliveries and health); answered 404 when absent. */
+  deliveries?: Deliveries;
   /** `GET /events/{id}`; answered 404 when absent. */
   events?: EventRecords;
   /** Where every change is recorded, served by `GET /audit`; answered 404 and recorded nowhere when absent. */
@@ -114,6 +118,11 @@ export const ADMIN_ROUTES = [
   { path: '/dead-letters', methods: ['GET'] },
   { path: '/dead-letters/{id}', methods: ['GET', 'DELETE'] },
   { path: '/dead-letters/{id}/replay', methods: ['POST'] },
+  // Beyond Kong (issue 12): the delivery log; only when the deployment keeps one.
+  { path: '/event-hooks/{id}/deliveries', methods: ['GET'] },
+  { path: '/event-hooks/{id}/health', methods: ['GET'] },
+  { path: '/deliveries/{id}', methods: ['GET'] },
+  { path: '/deliveries/{id}/replay', methods: ['POST'] },
   // Beyond Kong: an event and what became of it per hook ("why didn't my hook fire?").
   { path: '/events/{id}', methods: ['GET'] },
   // Beyond Kong: the tenant's changes (docs/saas.md, "Audit log").
@@ -266,6 +275,8 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       pageSize(request.query),
     );
 
+  const log = () => options.deliveries as Deliveries;
+  const getHook = (t: string, id: string) => service.get(t, id);
   const required = <T>(part: T | undefined, what: string): T => {
     if (!part) throw new NotImplementedError(`${what} is not available in this deployment`);
     return part;
@@ -295,6 +306,13 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     '/dead-letters': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}': (method, _params, request, parts) => deadLetters(method, parts, request),
     '/dead-letters/{id}/replay': (method, _params, request, parts) => deadLetters(method, parts, request),
+    '/event-hooks/{id}/deliveries': (_method, [id], request) =>
+      hookDeliveries(log(), getHook, tenantOf(request), hookId(id as string), request, pageSize(request.query)),
+    '/event-hooks/{id}/health': (_method, [id], request) =>
+      hookHealthRoute(log(), getHook, tenantOf(request), hookId(id as string)),
+    '/deliveries/{id}': (_method, [id], request) => deliveryEntity(log(), tenantOf(request), hookId(id as string)),
+    '/deliveries/{id}/replay': (_method, [id], request) =>
+      replayDelivery(log(), tenantOf(request), hookId(id as string)),
     '/events/{id}': (_method, [id], request) =>
       eventRoutes(options.events as EventRecords, tenantOf(request), id as string),
     '/audit': (_method, _params, request) =>
@@ -308,15 +326,23 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     '/tenants/{id}/keys': (method, _params, request, parts) => tenants(method, parts, request),
     '/tenants/{id}/keys/{key_id}': (method, _params, request, parts) => tenants(method, parts, request),
   };
+  const logRoutes = new Set<string>([
+    '/event-hooks/{id}/deliveries',
+    '/event-hooks/{id}/health',
+    '/deliveries/{id}',
+    '/deliveries/{id}/replay',
+  ]);
   const tenants = (method: string, parts: string[], request: ApiRequest) =>
     tenantRoutes(options.tenants as TenantAdmin, method, parts.slice(1), () => body(request));
-  // Without a dead-letter store, event records, an audit store or auth their routes do not exist (404, not 405).
+  // Without a dead-letter store, event records, an audit store, auth or a delivery log their routes
+  // do not exist (404, not 405).
   const routes = ADMIN_ROUTES.filter(
     (route) =>
       (options.deadLetters || !route.path.startsWith('/dead-letters')) &&
       (options.events || !route.path.startsWith('/events')) &&
       (options.audit || route.path !== '/audit') &&
-      (options.tenants || !TENANT_ADMIN_PATHS.has(route.path)),
+      (options.tenants || !TENANT_ADMIN_PATHS.has(route.path)) &&
+      (options.deliveries || !logRoutes.has(route.path)),
   );
 
   return async (request) => {

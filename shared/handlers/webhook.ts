@@ -46,7 +46,10 @@ export const webhook: HandlerFactory<'webhook'> = (hook, deps) => {
 export function answer(res: HttpResponse, ctx: DeliveryContext | undefined): WebhookResult {
   if (ctx?.strict) {
     const failure = classifyResponse(res);
-    if (failure) throw failure;
+    if (failure) {
+      failure.response = { headers: res.rawHeaders, body: res.body };
+      throw failure;
+    }
   }
   return { status: res.status, headers: res.rawHeaders, body: res.body };
 }

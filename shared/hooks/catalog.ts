@@ -97,6 +97,13 @@ function buildCatalog(): SourceCatalog {
         unique: ['service', 'route', 'upstream_status'],
       },
     },
+    // Beyond Kong: emitted by this service when it auto-disables a failing hook (docs/operations.md).
+    event_hooks: {
+      disabled: {
+        description: 'Run an event when a hook was disabled after consecutive failed deliveries',
+        fields: ['hook', 'consecutive_failures', 'first_failure_at', 'last_failure_at'],
+      },
+    },
     'oas-validation': {
       'validation-failed': {
         description: 'Run an event when OpenAPI specification validation fails',

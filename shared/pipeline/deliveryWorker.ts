@@ -1,4 +1,6 @@
 import { decideRetry, type RetryPolicy } from '../delivery/retryPolicy.ts';
+import type { AttemptOutcome, DeliveryLog } from '../deliveryLog/record.ts';
+import { DeliveryError } from '../errors.ts';
 import { createHandler } from '../handlers/index.ts';
 import type { HandlerDeps, HookHandler } from '../handlers/types.ts';
 import type { EventHook } from '../hooks/hook.ts';
@@ -31,6 +33,10 @@ export interface DeliveryWorkerDeps {
   /** Attempts, deliveries and failures per tenant and day (docs/saas.md § Metering). */
   meter?: UsageMeter;
   random?: () => number;
+  /** Where each attempt is recorded (issue 12 §1); none when the log is off. */
+  deliveryLog?: Pick<DeliveryLog, 'record'>;
+  /** Called after a delivery went dead and was logged: the auto-disable check. */
+  afterDead?: (tenant: string, hookId: string) => Promise<void>;
 }
 
 export type DeliveryOutcome = 'delivered' | 'retry' | 'dead-letter' | 'skipped';
@@ -61,6 +67,23 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
       metrics.observe('delivery_attempts', { handler, outcome }, job.attempt);
     }
   };
+  /**
+   * The log is a record, not part of the delivery's fate: a write that fails is logged and the
+   * delivery goes on (else a delivered webhook would be sent again for a log line).
+   */
+  const log = async (outcome: Omit<AttemptOutcome, 'endedAt'>, endedAt: number) => {
+    if (!deps.deliveryLog) return;
+    try {
+      await deps.deliveryLog.record({ ...outcome, endedAt });
+    } catch (error) {
+      deps.logger.warn('delivery log write failed', {
+        tenant: outcome.job.tenant,
+        hook_id: outcome.job.hookId,
+        delivery_id: outcome.job.deliveryId,
+        error,
+      });
+    }
+  };
   return async (job) => {
     const started = deps.clock.now();
     const line = {
@@ -86,10 +109,15 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
         { deliveryId: job.deliveryId, attempt: job.attempt, eventId: job.event.id, strict: true },
       );
       status = (result as { status?: number } | undefined)?.status;
-      const latencyMs = deps.clock.now() - started;
+      const ended = deps.clock.now();
+      const latencyMs = ended - started;
       deps.logger.info('delivery', { ...line, outcome: 'delivered', status, latency_ms: latencyMs });
       record(hook.handler, 'delivered', job, latencyMs);
       deps.meter?.add(job.tenant, 'deliveries_delivered');
+      await log(
+        { job, status: 'delivered', startedAt: started, statusCode: status, response: responseOf(result) },
+        ended,
+      );
       return 'delivered';
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
@@ -106,16 +134,42 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
       ...(deps.random ? { random: deps.random } : {}),
     });
     const failed = { ...line, status, latency_ms: now - started, error: failure.message };
+    const attempt = {
+      job,
+      startedAt: started,
+      statusCode: status,
+      error: failure.message,
+      response: failure instanceof DeliveryError ? failure.response : undefined,
+    };
     if (decision.action === 'retry') {
       await enqueue(deps, [{ ...job, attempt: job.attempt + 1 }], now, { delayMs: decision.delayMs });
       deps.logger.warn('delivery', { ...failed, outcome: 'retry', retry_in_ms: decision.delayMs });
       record(hook.handler, 'retry', job, now - started);
+      await log({ ...attempt, status: 'retrying' }, now);
       return 'retry';
     }
     await deps.deadLetters.put({ job, reason: decision.reason, deadLetteredAt: now });
     deps.logger.error('delivery', { ...failed, outcome: 'dead-letter', reason: decision.reason });
     record(hook.handler, 'dead-letter', job, now - started);
     metrics.count('dead_letters', { cause: 'failed' });
+    await log({ ...attempt, status: 'dead' }, now);
+    if (deps.deliveryLog && deps.afterDead) {
+      await deps
+        .afterDead(job.tenant, job.hookId)
+        .catch((error: unknown) =>
+          deps.logger.warn('auto-disable check failed', { tenant: job.tenant, hook_id: job.hookId, error }),
+        );
+    }
     return 'dead-letter';
   };
+}
+
+/** A handler's answer as the log keeps it: a webhook's headers and body; another handler's result as the body. */
+function responseOf(result: unknown): AttemptOutcome['response'] {
+  if (result === undefined || result === null) return undefined;
+  if (typeof result === 'object' && 'status' in result && 'body' in result) {
+    const { headers, body } = result as { headers?: unknown; body?: unknown };
+    return { headers, body };
+  }
+  return { body: result };
 }

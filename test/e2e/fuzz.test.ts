@@ -28,7 +28,8 @@ import { startTestStore, type TestStore } from '../support/store.ts';
  * the known-defect requests out, `FUZZ_VERBOSE=1` prints every request; the suite runs the fixed seed.
  */
 const SEED = process.env.FUZZ_SEED === 'random' ? randomSeed() : Number(process.env.FUZZ_SEED ?? DEFAULT_SEED);
-const COUNT = Number(process.env.FUZZ_COUNT ?? 1_100);
+// At least 50 cases per route however many routes the table grows to (round-robin, see corpus.ts).
+const COUNT = Number(process.env.FUZZ_COUNT ?? Math.max(1_100, 55 * serviceRoutes().length));
 
 /**
  * Headers every fuzz request and probe carries. The Admin API has no keys yet; once it has, return a

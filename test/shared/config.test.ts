@@ -26,6 +26,36 @@ describe('loadConfig', () => {
   });
 });
 
+describe('the delivery log and auto-disable settings', () => {
+  it('default to the log on with bodies, 7 days, and 50 failures over 5 days', () => {
+    expect(loadConfig({})).toMatchObject({
+      deliveryLog: true,
+      deliveryLogRetentionDays: 7,
+      deliveryLogMaxRecords: 50_000,
+      autoDisableFailures: 50,
+      autoDisableWindowMs: 5 * 24 * 3600 * 1000,
+    });
+  });
+
+  it('take their variables, and refuse values that mean nothing', () => {
+    const config = loadConfig({
+      DELIVERY_LOG: 'false',
+      DELIVERY_LOG_RETENTION_DAYS: '1',
+      AUTO_DISABLE_FAILURES: '0',
+      AUTO_DISABLE_WINDOW_SECONDS: '60',
+    });
+    expect(config).toMatchObject({
+      deliveryLog: false,
+      deliveryLogRetentionDays: 1,
+      autoDisableFailures: 0,
+      autoDisableWindowMs: 60_000,
+    });
+    expect(() => loadConfig({ DELIVERY_LOG_RETENTION_DAYS: '0' })).toThrow(/DELIVERY_LOG_RETENTION_DAYS/);
+    expect(() => loadConfig({ DELIVERY_LOG: 'maybe' })).toThrow(/DELIVERY_LOG must be true or false/);
+    expect(() => loadConfig({ AUTO_DISABLE_FAILURES: '-1' })).toThrow(/AUTO_DISABLE_FAILURES/);
+  });
+});
+
 describe('tenancy and authentication settings', () => {
   const operatorKey = 'o'.repeat(32);
 

@@ -14,6 +14,7 @@ import { createLocalDeliveryQueue, type LocalDeliveryQueue } from './deliveryQue
 import { createLocalEventBus, type LocalEventBus } from './eventBus.ts';
 import type { LocalEventLog } from './eventLog.ts';
 import { createLocalFunctionRunner, type LocalFunctionRunner } from './functionRunner.ts';
+import type { LocalDeliveryLog } from './localDeliveryLog.ts';
 import { createLocalMetrics, type LocalMetrics } from './metrics.ts';
 import { keptElsewhere } from './queuePersistence.ts';
 
@@ -28,6 +29,8 @@ export interface LocalWiringOptions {
   journal: DeliveryJournal | undefined;
   /** Where event records go (`GET /events/{id}`). */
   eventLog: LocalEventLog;
+  /** Where delivery records go, when the delivery log is on (DELIVERY_LOG). */
+  deliveryLog?: LocalDeliveryLog;
   secrets: SecretCipher;
   /** The store's endpoint: the service never sends to it. */
   storeEndpoint: string;
@@ -113,6 +116,7 @@ export function wireLocalApp(options: LocalWiringOptions): LocalWiring {
       functions,
       http,
       events: eventLog,
+      ...(options.deliveryLog ? { deliveryLog: options.deliveryLog } : {}),
       secrets,
     },
   });

@@ -252,6 +252,36 @@ describe('EventHooks construct', () => {
       });
       custom.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'acme-hooks-bus' });
     });
+
+    it('passes the delivery log switches and the auto-disable thresholds (defaults, then props)', () => {
+      expect(
+        (
+          findOne(json, 'AWS::Lambda::Function', { FunctionName: 'event-hooks-delivery' })[1].Properties
+            .Environment as {
+            Variables: Record<string, unknown>;
+          }
+        ).Variables,
+      ).toMatchObject({
+        DELIVERY_LOG: 'true',
+        DELIVERY_LOG_RETENTION_DAYS: '7',
+        AUTO_DISABLE_FAILURES: '50',
+        AUTO_DISABLE_WINDOW_SECONDS: String(5 * 24 * 3600),
+      });
+      const custom = synth({
+        deliveryLog: { retentionDays: 3 },
+        autoDisable: { failures: 10, window: Duration.hours(12) },
+      });
+      custom.template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: 'event-hooks-delivery',
+        Environment: {
+          Variables: Match.objectLike({
+            DELIVERY_LOG_RETENTION_DAYS: '3',
+            AUTO_DISABLE_FAILURES: '10',
+            AUTO_DISABLE_WINDOW_SECONDS: String(12 * 3600),
+          }),
+        },
+      });
+    });
   });
 
   describe('reserved concurrency', () => {

@@ -69,7 +69,7 @@ describe('least-privilege grants', () => {
     );
   });
 
-  it('lets delivery consume its queue, read a hook, store dead letters and usage, re-enqueue and invoke user code and named functions', () => {
+  it('lets delivery consume its queue, read a hook, store dead letters, usage and its log, re-enqueue, disable a failing hook and say so, and invoke user code and named functions', () => {
     expect(grants('delivery')).toEqual(
       [
         ...pairs(
@@ -82,11 +82,12 @@ describe('least-privilege grants', () => {
           ],
           [queue('event-hooks-delivery')],
         ),
-        ...pairs(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'], [table]),
+        ...pairs(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [table]),
         ...pairs(['dynamodb:UpdateItem'], [table], {
           'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['T#*#USAGE'] },
         }),
         ...pairs(['sqs:SendMessage'], [queue('event-hooks-delivery')]),
+        ...pairs(['events:PutEvents'], [bus]),
         ...pairs(['lambda:InvokeFunction'], [USER_FUNCTIONS, NAMED]),
         ...pairs(['kms:Decrypt'], [secretsKey], SECRETS_KEY_CONDITIONS),
       ].sort(),

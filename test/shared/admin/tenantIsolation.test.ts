@@ -6,6 +6,7 @@ import { ADMIN_ROUTES } from '../../../shared/admin/router.ts';
 import { ConfigError } from '../../../shared/config.ts';
 import type { EventHook } from '../../../shared/hooks/hook.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
+import { deliveryIdFor } from '../../../shared/pipeline/dispatcher.ts';
 import { type Receiver, startReceiver } from '../../support/receiver.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
@@ -290,6 +291,10 @@ describe('multi-tenant api-keys mode', () => {
       '/dead-letters/{id}': `/dead-letters/${tenantA.deadLetter}`,
       '/dead-letters/{id}/replay': `/dead-letters/${tenantA.deadLetter}/replay`,
       '/events/{id}': `/events/${tenantA.event}`,
+      '/event-hooks/{id}/deliveries': `/event-hooks/${tenantA.hook}/deliveries`,
+      '/event-hooks/{id}/health': `/event-hooks/${tenantA.hook}/health`,
+      '/deliveries/{id}': `/deliveries/${deliveryIdFor(tenantA.event, tenantA.hook)}`,
+      '/deliveries/{id}/replay': `/deliveries/${deliveryIdFor(tenantA.event, tenantA.hook)}/replay`,
     });
     /** Kong's PUT is an upsert: B's PUT on A's id makes B's own entity, and A's stays as it was. */
     const upserts = new Set(['/event-hooks/{id} PUT', '/event-hooks/sources/{source}/{event} PUT']);
@@ -302,6 +307,7 @@ describe('multi-tenant api-keys mode', () => {
           .replace(tenantA.hook, randomUUID())
           .replace(tenantA.deadLetter, `0000000000001-${randomUUID()}`)
           .replace(tenantA.event, randomUUID())
+          .replace(deliveryIdFor(tenantA.event, tenantA.hook), randomUUID())
           .replace(`/${tenantA.source}`, '/nobodys');
       const tenantRoutes = ADMIN_ROUTES.filter((r) => r.path.includes('{') && !r.path.startsWith('/tenants'));
       // Every parameterised tenant route is covered here: a new one fails this line until it is added.

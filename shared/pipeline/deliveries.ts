@@ -1,0 +1,58 @@
+import { type HookHealth, hookHealth } from '../deliveryLog/health.ts';
+import type { DeliveryLog, DeliveryPage, DeliveryQuery, DeliveryRecord } from '../deliveryLog/record.ts';
+import { ConflictError } from '../errors.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { DeliveryQueue } from '../ports/deliveryQueue.ts';
+
+/** What the Admin API does with the delivery log. */
+export interface Deliveries {
+  list(tenant: string, hookId: string, query: DeliveryQuery): Promise<DeliveryPage>;
+  get(tenant: string, id: string): Promise<DeliveryRecord | undefined>;
+  /** Queues the delivery again as a fresh first attempt, same id; `undefined` when unknown. */
+  replay(tenant: string, id: string): Promise<DeliveryRecord | undefined>;
+  health(tenant: string, hookId: string): Promise<HookHealth>;
+}
+
+export class EventNotKeptError extends ConflictError {}
+/** A delivery still retrying or already queued again: a replay would run two chains of attempts under one id. */
+export class DeliveryInProgressError extends ConflictError {}
+
+/**
+ * The delivery log behind the Admin API. A replay marks the record pending, then queues the job:
+ * the delivery id is kept, so receivers can still de-duplicate; dead and delivered ones alike (one
+ * still retrying or queued answers 409).
+ */
+export function createDeliveries(deps: { log: DeliveryLog; queue: DeliveryQueue; clock: Clock }): Deliveries {
+  return {
+    list: (tenant, hookId, query) => deps.log.list(tenant, hookId, query),
+    get: (tenant, id) => deps.log.get(tenant, id),
+    health: (tenant, hookId) => hookHealth(deps.log, tenant, hookId, deps.clock.now()),
+    async replay(tenant, id) {
+      const record = await deps.log.get(tenant, id);
+      if (!record) return undefined;
+      if (record.status === 'retrying' || record.status === 'pending') {
+        throw new DeliveryInProgressError(
+          `delivery ${record.id} is ${record.status === 'retrying' ? 'still being retried' : 'already queued'}; replay it once it is delivered or dead`,
+        );
+      }
+      if (!record.event) {
+        throw new EventNotKeptError(
+          'the event of this delivery was not kept (over 1 KB with CAPTURE_BODIES off); replay it from /dead-letters if it is there',
+        );
+      }
+      const pending = (await deps.log.replay(tenant, id)) ?? record;
+      await deps.queue.send([
+        {
+          type: 'deliver.v1',
+          deliveryId: record.id,
+          tenant,
+          hookId: record.hookId,
+          event: record.event,
+          attempt: 1,
+          firstQueuedAt: deps.clock.now(),
+        },
+      ]);
+      return pending;
+    },
+  };
+}

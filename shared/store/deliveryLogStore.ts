@@ -1,0 +1,195 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type AttemptOutcome,
+  type DeliveryLog,
+  type DeliveryLogSettings,
+  type DeliveryPage,
+  type DeliveryQuery,
+  type DeliveryRecord,
+  replayed,
+  withAttempt,
+} from '../deliveryLog/record.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
+import { isConditionalCheckFailed } from './dynamo.ts';
+import { InvalidOffsetError } from './hookStore.ts';
+import { TABLE_SCHEMA } from './table.ts';
+
+/**
+ * The delivery log in the table (AWS). Two items per delivery (docs/storage.md):
+ * - the record, in its hook's partition `T#<tenant>#HDLV#<hook id>`, sorted by `<created ms, 13 digits>#<id>`,
+ *   so a hook's deliveries are one `Query`, newest first, and `since` is a key condition;
+ * - a pointer `T#<tenant>#DLV#<id>` → hook and sort key, written once, for `GET /deliveries/{id}`.
+ * A pointer costs one small write per delivery; a secondary index would copy every rewrite of the
+ * record (attempts and bodies included) and double the log's cost.
+ */
+const keys = {
+  record: (tenant: string, hookId: string, sk: string) => ({ pk: `T#${tenant}#HDLV#${hookId}`, sk }),
+  hookPartition: (tenant: string, hookId: string) => `T#${tenant}#HDLV#${hookId}`,
+  pointer: (tenant: string, id: string) => ({ pk: `T#${tenant}#DLV#${id}`, sk: 'DLV' }),
+};
+
+const sortKey = (record: Pick<DeliveryRecord, 'createdAt' | 'id'>) =>
+  `${String(record.createdAt).padStart(13, '0')}#${record.id}`;
+const OFFSET = /^\d{13}#[0-9A-Za-z-]{1,128}$/;
+
+interface RecordItem {
+  pk: string;
+  sk: string;
+  /** The record as JSON text (event data can hold what DynamoDB marshalling refuses). */
+  rec: string;
+  expires_at: number;
+}
+
+export class DeliveryLogStore implements DeliveryLog {
+  private readonly client: DynamoDBDocumentClient;
+  private readonly tableName: string;
+  private readonly settings: DeliveryLogSettings;
+  private readonly clock: Clock;
+
+  constructor(options: {
+    client: DynamoDBDocumentClient;
+    tableName: string;
+    settings: DeliveryLogSettings;
+    clock?: Clock;
+  }) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.settings = options.settings;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /**
+   * A first attempt claims the delivery id with its pointer (a conditional write, no read: most
+   * deliveries have one attempt), then writes the record; a later attempt, or the first attempt of a
+   * replay (the pointer exists), reads the record and writes it back.
+   */
+  async record(outcome: AttemptOutcome): Promise<DeliveryRecord> {
+    const { job } = outcome;
+    if (job.attempt === 1) {
+      const record = withAttempt(undefined, outcome, this.settings);
+      try {
+        await this.putPointer(record, true);
+        await this.putRecord(record);
+        return record;
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+    }
+    const previous = await this.get(job.tenant, job.deliveryId);
+    const record = withAttempt(previous, outcome, this.settings);
+    await this.putRecord(record);
+    if (!previous) await this.putPointer(record, false);
+    return record;
+  }
+
+  async save(record: DeliveryRecord): Promise<void> {
+    await this.putRecord(record);
+  }
+
+  async replay(tenant: string, id: string): Promise<DeliveryRecord | undefined> {
+    const previous = await this.get(tenant, id);
+    if (!previous) return undefined;
+    const record = replayed(previous, this.clock.now(), this.settings);
+    await Promise.all([this.putRecord(record), this.putPointer(record, false)]);
+    return record;
+  }
+
+  async get(tenant: string, id: string): Promise<DeliveryRecord | undefined> {
+    const { Item: pointer } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.pointer(tenant, id) }),
+    );
+    if (!pointer || typeof pointer.hookId !== 'string' || typeof pointer.recordSk !== 'string') return undefined;
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.record(tenant, pointer.hookId, pointer.recordSk),
+        ConsistentRead: true,
+      }),
+    );
+    return Item ? this.decode(Item as RecordItem) : undefined;
+  }
+
+  async list(tenant: string, hookId: string, query: DeliveryQuery): Promise<DeliveryPage> {
+    if (query.offset !== undefined && !OFFSET.test(query.offset)) {
+      throw new InvalidOffsetError(`'${query.offset}' is not a valid offset`);
+    }
+    const records: DeliveryRecord[] = [];
+    let start = query.offset;
+    // A status filter and expired items thin pages out; a page is filled from as many queries as it
+    // takes, each reading at most one page of items.
+    for (;;) {
+      const { Items, LastEvaluatedKey } = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ...this.keyCondition(tenant, hookId, query.since),
+          ScanIndexForward: false,
+          Limit: query.size - records.length,
+          ...(start ? { ExclusiveStartKey: keys.record(tenant, hookId, start) } : {}),
+        }),
+      );
+      for (const item of Items ?? []) {
+        const record = this.decode(item as RecordItem);
+        if (record && (!query.status || record.status === query.status)) records.push(record);
+      }
+      if (!LastEvaluatedKey) return { records };
+      start = String(LastEvaluatedKey.sk);
+      if (records.length >= query.size) return { records, next: start };
+    }
+  }
+
+  async recent(tenant: string, hookId: string, options: { since: number; limit: number }): Promise<DeliveryRecord[]> {
+    const { Items } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        ...this.keyCondition(tenant, hookId, options.since),
+        ScanIndexForward: false,
+        Limit: options.limit,
+      }),
+    );
+    return (Items ?? []).flatMap((item) => this.decode(item as RecordItem) ?? []);
+  }
+
+  private keyCondition(tenant: string, hookId: string, since: number | undefined) {
+    const pk = keys.hookPartition(tenant, hookId);
+    if (since === undefined) {
+      return { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } };
+    }
+    return {
+      KeyConditionExpression: 'pk = :pk AND sk >= :since',
+      ExpressionAttributeValues: { ':pk': pk, ':since': String(Math.max(0, since)).padStart(13, '0') },
+    };
+  }
+
+  private putRecord(record: DeliveryRecord): Promise<unknown> {
+    const item: RecordItem = {
+      ...keys.record(record.tenant, record.hookId, sortKey(record)),
+      rec: JSON.stringify(record),
+      [TABLE_SCHEMA.ttlAttribute]: Math.ceil(record.expiresAt / 1000),
+    };
+    return this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
+  }
+
+  private putPointer(record: DeliveryRecord, onlyIfNew: boolean): Promise<unknown> {
+    return this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...keys.pointer(record.tenant, record.id),
+          hookId: record.hookId,
+          recordSk: sortKey(record),
+          // Written once, while the record is rewritten by later attempts: it outlives the record's
+          // first expiry by a retention, so a delivery retried for days stays reachable by id.
+          [TABLE_SCHEMA.ttlAttribute]: Math.ceil((2 * record.expiresAt - record.updatedAt) / 1000),
+        },
+        ...(onlyIfNew ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
+      }),
+    );
+  }
+
+  /** TTL deletes up to two days late: expired records are not answered. */
+  private decode(item: RecordItem): DeliveryRecord | undefined {
+    if (typeof item.rec !== 'string') return undefined;
+    const record = JSON.parse(item.rec) as DeliveryRecord;
+    return record.expiresAt > this.clock.now() ? record : undefined;
+  }
+}

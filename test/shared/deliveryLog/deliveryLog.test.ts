@@ -1,0 +1,246 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalDeliveryLog } from '../../../shared/adapters/local/localDeliveryLog.ts';
+import {
+  type AttemptOutcome,
+  DEFAULT_DELIVERY_LOG_SETTINGS,
+  type DeliveryLog,
+  type DeliveryRecord,
+  MAX_ATTEMPTS,
+  SMALL_EVENT_BYTES,
+} from '../../../shared/deliveryLog/record.ts';
+import { memoryLogger } from '../../../shared/logger.ts';
+import { createDeliveries, DeliveryInProgressError, EventNotKeptError } from '../../../shared/pipeline/deliveries.ts';
+import { ManualClock } from '../../../shared/ports/clock.ts';
+import type { DeliveryJob } from '../../../shared/ports/deliveryQueue.ts';
+import { DeliveryLogStore } from '../../../shared/store/deliveryLogStore.ts';
+import { startTestStore, type TestStore } from '../../support/store.ts';
+
+const DAY = 24 * 60 * 60 * 1000;
+const T0 = Date.parse('2026-11-29T08:00:00Z');
+
+const job = (id: string, attempt = 1, overrides: Partial<DeliveryJob> = {}): DeliveryJob => ({
+  type: 'deliver.v1',
+  deliveryId: id,
+  tenant: 'default',
+  hookId: 'hook-a',
+  event: { id: `event-${id}`, time: new Date(T0).toISOString(), tenant: 'default', source: 's', event: 'e', data: {} },
+  attempt,
+  firstQueuedAt: T0,
+  ...overrides,
+});
+
+const outcome = (j: DeliveryJob, at: number, status: AttemptOutcome['status'], code = 200): AttemptOutcome => ({
+  job: j,
+  status,
+  startedAt: at,
+  endedAt: at + 5,
+  statusCode: code,
+  ...(status === 'delivered' ? {} : { error: `receiver answered HTTP ${code}` }),
+  response: { headers: { 'content-type': 'text/plain', authorization: 'Bearer x' }, body: 'ok' },
+});
+
+/** The same contract on both backends: the local file and the table. */
+function contract(name: string, open: (clock: ManualClock) => Promise<DeliveryLog>) {
+  describe(name, () => {
+    it('keeps one record per delivery with its attempts, newest first per hook, paged and filtered', async () => {
+      const clock = new ManualClock(T0);
+      const log = await open(clock);
+      await log.record(outcome(job('d1'), T0, 'retrying', 503));
+      await log.record(outcome(job('d1', 2), T0 + 1000, 'delivered'));
+      await log.record(outcome(job('d2'), T0 + 2000, 'dead', 400));
+      await log.record(outcome(job('d3'), T0 + 3000, 'delivered'));
+      await log.record(outcome(job('other', 1, { hookId: 'hook-b' }), T0 + 3000, 'delivered'));
+      await log.record(outcome(job('d1', 1, { tenant: 't2' }), T0 + 3000, 'delivered'));
+
+      const d1 = await log.get('default', 'd1');
+      expect(d1).toMatchObject({ status: 'delivered', attemptCount: 2, lastStatusCode: 200, createdAt: T0 });
+      expect(d1?.attempts.map((a) => a.statusCode)).toEqual([503, 200]);
+      expect(d1?.attempts[0]?.responseHeaders?.authorization).toBe('[redacted]');
+      // Another tenant's delivery of the same id is its own, and it sees nothing else of this one.
+      expect((await log.get('t2', 'd1'))?.attemptCount).toBe(1);
+      expect(await log.get('t2', 'd2')).toBeUndefined();
+      expect((await log.list('t2', 'hook-a', { size: 10 })).records.map((r) => r.id)).toEqual(['d1']);
+      expect(await log.replay('t2', 'd3')).toBeUndefined();
+
+      const all = await log.list('default', 'hook-a', { size: 10 });
+      expect(all.records.map((r) => r.id)).toEqual(['d3', 'd2', 'd1']);
+      const first = await log.list('default', 'hook-a', { size: 2 });
+      expect(first.records.map((r) => r.id)).toEqual(['d3', 'd2']);
+      const rest = await log.list('default', 'hook-a', { size: 2, offset: first.next as string });
+      expect(rest.records.map((r) => r.id)).toEqual(['d1']);
+      expect(rest.next).toBeUndefined();
+      const dead = await log.list('default', 'hook-a', { size: 10, status: 'dead' });
+      expect(dead.records.map((r) => r.id)).toEqual(['d2']);
+      const since = await log.list('default', 'hook-a', { size: 10, since: T0 + 2000 });
+      expect(since.records.map((r) => r.id)).toEqual(['d3', 'd2']);
+      expect((await log.recent('default', 'hook-a', { since: 0, limit: 2 })).map((r) => r.id)).toEqual(['d3', 'd2']);
+    });
+
+    it('caps the attempts kept, and hides expired records on read (TTL compared with now)', async () => {
+      const clock = new ManualClock(T0);
+      const log = await open(clock);
+      for (let a = 1; a <= MAX_ATTEMPTS + 5; a++) await log.record(outcome(job('long', a), T0 + a, 'retrying', 500));
+      const long = await log.get('default', 'long');
+      expect(long?.attemptCount).toBe(MAX_ATTEMPTS + 5);
+      expect(long?.attempts).toHaveLength(MAX_ATTEMPTS);
+      expect(long?.attempts[0]?.attempt).toBe(6);
+
+      clock.set(T0 + 7 * DAY + 1000);
+      expect(await log.get('default', 'long')).toBeUndefined();
+      expect((await log.list('default', 'hook-a', { size: 10 })).records).toEqual([]);
+    });
+
+    it('replays: the record turns pending, its history kept', async () => {
+      const clock = new ManualClock(T0);
+      const log = await open(clock);
+      await log.record(outcome(job('r1'), T0, 'dead', 400));
+      clock.advance(1000);
+      const pending = await log.replay('default', 'r1');
+      expect(pending).toMatchObject({ status: 'pending', attemptCount: 1 });
+      await log.record(outcome(job('r1'), T0 + 2000, 'delivered'));
+      const after = await log.get('default', 'r1');
+      expect(after).toMatchObject({ status: 'delivered', attemptCount: 2, createdAt: T0 });
+      expect(await log.replay('default', 'unknown')).toBeUndefined();
+    });
+  });
+}
+
+describe('the delivery log', () => {
+  let store: TestStore;
+  const dirs: string[] = [];
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'delivery-log-'));
+    dirs.push(dir);
+    return dir;
+  };
+  beforeAll(async () => {
+    store = await startTestStore();
+  });
+  afterAll(async () => {
+    await store.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  let table = 0;
+  contract('on the table (AWS)', async (clock) => {
+    // Each test its own tenant prefix would do too; a fresh hook partition per test keeps them apart.
+    table++;
+    const log = new DeliveryLogStore({
+      client: store.client,
+      tableName: store.tableName,
+      settings: DEFAULT_DELIVERY_LOG_SETTINGS,
+      clock,
+    });
+    const prefix = `run${table}-`;
+    // Tests use fixed ids: give each run its own tenants so they never meet.
+    return {
+      record: (o) => log.record({ ...o, job: { ...o.job, tenant: prefix + o.job.tenant } }),
+      save: (r) => log.save({ ...r, tenant: prefix + r.tenant }),
+      replay: (tenant, id) => log.replay(prefix + tenant, id),
+      get: (tenant, id) => log.get(prefix + tenant, id),
+      list: (tenant, hookId, q) => log.list(prefix + tenant, hookId, q),
+      recent: (tenant, hookId, o) => log.recent(prefix + tenant, hookId, o),
+    };
+  });
+  contract('in the local file', (clock) =>
+    LocalDeliveryLog.open({
+      path: join(tempDir(), 'deliveries.log'),
+      settings: DEFAULT_DELIVERY_LOG_SETTINGS,
+      logger: memoryLogger(),
+      clock,
+    }),
+  );
+
+  it('locally, survives a restart from its file (last line of a delivery wins; a torn last line is cut)', async () => {
+    const path = join(tempDir(), 'deliveries.log');
+    const clock = new ManualClock(T0);
+    const options = { path, settings: DEFAULT_DELIVERY_LOG_SETTINGS, logger: memoryLogger(), clock };
+    const log = await LocalDeliveryLog.open(options);
+    await log.record(outcome(job('a'), T0, 'retrying', 500));
+    await log.record(outcome(job('a', 2), T0 + 10, 'delivered'));
+    await log.record(outcome(job('b'), T0 + 20, 'dead', 400));
+    // Group commits: concurrent records share writes.
+    await Promise.all(Array.from({ length: 50 }, (_, i) => log.record(outcome(job(`c${i}`), T0 + 30, 'delivered'))));
+    expect(log.stats().writes).toBeLessThan(10);
+    await log.close();
+    appendFileSync(path, '0000dead {"t":"d","r":'); // a crash in the middle of a write
+
+    const again = await LocalDeliveryLog.open(options);
+    expect((await again.get('default', 'a'))?.attempts.map((x) => x.statusCode)).toEqual([500, 200]);
+    const page = await again.list('default', 'hook-a', { size: 100 });
+    expect(page.records).toHaveLength(52);
+    expect(page.records.at(-1)?.id).toBe('a');
+    expect(readFileSync(path, 'utf8').endsWith('\n')).toBe(true);
+    await again.close();
+  });
+
+  it('locally, keeps at most maxRecords, dropping the oldest', async () => {
+    const clock = new ManualClock(T0);
+    const log = await LocalDeliveryLog.open({
+      settings: DEFAULT_DELIVERY_LOG_SETTINGS,
+      logger: memoryLogger(),
+      clock,
+      maxRecords: 3,
+    });
+    for (let i = 0; i < 5; i++) await log.record(outcome(job(`e${i}`), T0 + i, 'delivered'));
+    expect((await log.list('default', 'hook-a', { size: 10 })).records.map((r) => r.id)).toEqual(['e4', 'e3', 'e2']);
+    expect(await log.get('default', 'e0')).toBeUndefined();
+  });
+
+  it('locally, evicts from the front of a long hook list and still pages it right', async () => {
+    const clock = new ManualClock(T0);
+    const log = await LocalDeliveryLog.open({
+      settings: DEFAULT_DELIVERY_LOG_SETTINGS,
+      logger: memoryLogger(),
+      clock,
+      maxRecords: 2000,
+    });
+    for (let i = 0; i < 5000; i++) await log.record(outcome(job(`m${i}`), T0 + i, 'delivered'));
+    expect(log.stats().records).toBe(2000);
+    const ids: string[] = [];
+    let offset: string | undefined;
+    do {
+      const page = await log.list('default', 'hook-a', { size: 300, ...(offset ? { offset } : {}) });
+      ids.push(...page.records.map((r) => r.id));
+      offset = page.next;
+    } while (offset);
+    expect(ids).toHaveLength(2000);
+    expect(ids[0]).toBe('m4999');
+    expect(ids.at(-1)).toBe('m3000');
+    expect(await log.get('default', 'm2999')).toBeUndefined();
+  });
+
+  it('replays only finished deliveries: one retrying or queued again answers 409, one without its event too', async () => {
+    const clock = new ManualClock(T0);
+    const log = await LocalDeliveryLog.open({ settings: DEFAULT_DELIVERY_LOG_SETTINGS, logger: memoryLogger(), clock });
+    const sent: DeliveryJob[] = [];
+    const deliveries = createDeliveries({ log, queue: { send: async (jobs) => void sent.push(...jobs) }, clock });
+    await log.record(outcome(job('busy'), T0, 'retrying', 503));
+    await expect(deliveries.replay('default', 'busy')).rejects.toThrow(DeliveryInProgressError);
+    await log.record(outcome(job('done'), T0, 'dead', 400));
+    expect(await deliveries.replay('default', 'done')).toMatchObject({ status: 'pending' });
+    expect(sent).toMatchObject([{ deliveryId: 'done', attempt: 1, firstQueuedAt: T0 }]);
+    await expect(deliveries.replay('default', 'done')).rejects.toThrow(/already queued/);
+    await log.save({ ...((await log.get('default', 'busy')) as DeliveryRecord), status: 'dead', event: undefined });
+    await expect(deliveries.replay('default', 'busy')).rejects.toThrow(EventNotKeptError);
+    expect(await deliveries.replay('default', 'nope')).toBeUndefined();
+  });
+
+  it('keeps a big event only with body capture on; a small one always (for replays)', async () => {
+    const clock = new ManualClock(T0);
+    const off = { captureBodies: false, retentionDays: 7 };
+    const log = await LocalDeliveryLog.open({ settings: off, logger: memoryLogger(), clock });
+    const big = job('big');
+    big.event.data = { blob: 'x'.repeat(SMALL_EVENT_BYTES + 1) };
+    await log.record(outcome(big, T0, 'delivered'));
+    await log.record(outcome(job('small'), T0, 'delivered'));
+    expect((await log.get('default', 'big'))?.event).toBeUndefined();
+    expect((await log.get('default', 'small'))?.event?.id).toBe('event-small');
+    // Without capture, no response headers or body either.
+    expect((await log.get('default', 'small'))?.attempts[0]).not.toHaveProperty('responseBody');
+    expect((await log.get('default', 'small'))?.attempts[0]).not.toHaveProperty('responseHeaders');
+  });
+});
