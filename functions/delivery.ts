@@ -5,7 +5,7 @@ import {
   parseDeliveryMessage,
   remainingDelayMs,
 } from '../shared/adapters/aws/deliveryQueue.ts';
-import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
+import { createAwsFunctionInvoker } from '../shared/adapters/aws/functionInvoker.ts';
 import { createKmsSecretCipher } from '../shared/adapters/aws/secretCipher.ts';
 import { withLogFields } from '../shared/logger.ts';
 import type { DeliveryJob } from '../shared/ports/deliveryQueue.ts';
@@ -14,7 +14,7 @@ import { invocation } from './invocation.ts';
 
 const currentApp = awsApp({
   queue: createAwsDeliveryQueue,
-  functions: createAwsFunctionRunner,
+  functions: createAwsFunctionInvoker,
   secrets: createKmsSecretCipher,
 });
 

@@ -2,6 +2,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type BuildOptions, build, buildSync } from 'esbuild';
+import { writeConsole, writeConsoleSync } from './consoleBundle.ts';
 
 /** The Lambda functions of the service and their entry points (each exports `handler`). */
 export const DEFAULT_ENTRIES = {
@@ -63,6 +64,17 @@ export function esbuildOptions(entry: string, outfile: string, minify = true): B
   };
 }
 
+/**
+ * Files a function serves besides its code, written next to its bundle: the admin function answers
+ * `/console` with the web console's files from `console/` (functions/admin.ts).
+ */
+const COMPANION_FILES: Record<string, { write(dir: string): Promise<void>; writeSync(dir: string): void }> = {
+  admin: {
+    write: (dir) => writeConsole(join(dir, 'console')),
+    writeSync: (dir) => writeConsoleSync(join(dir, 'console')),
+  },
+};
+
 function outfileOf(outDir: string, name: string): string {
   return join(resolve(outDir), name, 'index.mjs');
 }
@@ -77,6 +89,7 @@ export async function bundleFunctions(options: BundleOptions): Promise<BundledFu
     Object.entries(options.entries).map(async ([name, entry]) => {
       const file = outfileOf(options.outDir, name);
       await build(esbuildOptions(entry, file, options.minify ?? true));
+      await COMPANION_FILES[name]?.write(dirname(file));
       return { name, file, bytes: statSync(file).size };
     }),
   );
@@ -88,6 +101,7 @@ export function bundleFunctionsSync(options: BundleOptions): BundledFunction[] {
     const file = outfileOf(options.outDir, name);
     mkdirSync(dirname(file), { recursive: true });
     buildSync(esbuildOptions(entry, file, options.minify ?? true));
+    COMPANION_FILES[name]?.writeSync(dirname(file));
     return { name, file, bytes: statSync(file).size };
   });
 }

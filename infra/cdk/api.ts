@@ -77,12 +77,22 @@ export const PUBLIC_ROUTES = GATEWAY_ROUTES.public;
  * behind IAM: on AWS the operator is whoever the account lets call them.
  */
 export const OPERATOR_ROUTES = GATEWAY_ROUTES.operator;
+/**
+ * The web console's files, answered by the admin function from its bundle (functions/admin.ts):
+ * public with API keys (the page asks for a key and sends it with each API call), signed as the
+ * Admin API is with IAM. A browser cannot sign with SigV4, so under IAM the console works only with
+ * `adminIamAuth: false` (docs/console.md).
+ */
+export const CONSOLE_ROUTES = [
+  { path: '/console', methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.HEAD] },
+  { path: '/console/{proxy+}', methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.HEAD] },
+] as const;
 export const INGEST_ROUTE = { path: '/events', methods: [apigwv2.HttpMethod.POST] } as const;
 /** Kong's http-log entries, turned into events by the same ingest function (docs/kong-integration.md). */
 export const KONG_HTTP_LOG_ROUTE = { path: '/ingest/kong-http-log', methods: [apigwv2.HttpMethod.POST] } as const;
 
 /**
- * The HTTP API (API Gateway v2): Admin API routes, `POST /events` and `POST /ingest/kong-http-log`, each optionally behind IAM
+ * The HTTP API (API Gateway v2): Admin API and console routes, `POST /events` and `POST /ingest/kong-http-log`, each optionally behind IAM
  * auth, with a `$default` stage that writes JSON access logs and throttles. Anything else is a 404
  * from API Gateway, without invoking a function.
  */
@@ -152,11 +162,15 @@ export class EventHooksHttpApi extends Construct {
     const signedIf = (signed: boolean) => (signed ? iam : undefined);
     const adminAuth = props.authMode === 'iam' ? signedIf(props.adminIamAuth) : tenantAuthorizer;
     const ingestAuth = props.authMode === 'iam' ? signedIf(props.ingestIamAuth) : tenantAuthorizer;
+    // With API keys the page must load before it can ask for a key: its files (no data) are public,
+    // and every API call it makes carries the key. With IAM they are signed as the Admin API is.
+    const consoleAuth = props.authMode === 'iam' ? signedIf(props.adminIamAuth) : undefined;
 
     const adminIntegration = new HttpLambdaIntegration('AdminIntegration', props.admin);
     for (const route of ADMIN_ROUTES) add(route, adminIntegration, adminAuth);
     for (const route of PUBLIC_ROUTES) add(route, adminIntegration, undefined);
     for (const route of OPERATOR_ROUTES) add(route, adminIntegration, iam);
+    for (const route of CONSOLE_ROUTES) add(route, adminIntegration, consoleAuth);
     const ingestIntegration = new HttpLambdaIntegration('IngestIntegration', props.ingest);
     add(INGEST_ROUTE, ingestIntegration, ingestAuth);
     // Authenticated as POST /events is.

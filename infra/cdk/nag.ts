@@ -55,7 +55,7 @@ export function acknowledgeFindings(findings: AcknowledgedFindings): void {
     Validations.of(route).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Open by design (GET /health, which reads nothing of any tenant) or by the deployment props (authMode none, adminIamAuth / ingestIamAuth false).',
+        "Open by design (GET /health, which reads nothing of any tenant; the console's static files with API keys, whose API calls carry the key) or by the deployment props (authMode none, adminIamAuth / ingestIamAuth false).",
     });
   }
 }

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { consoleHandler } from '../../functions/console.ts';
 import { httpHandler, toApiRequest } from '../../functions/http.ts';
 import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts';
 import type { LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
@@ -16,6 +17,7 @@ import type { ApiRequest, ApiResponse } from '../../shared/admin/http.ts';
 import { type Authenticate, authenticated, createAuthenticator } from '../../shared/auth/authenticate.ts';
 import { type App, deliveryLogSettings } from '../../shared/compositionRoot.ts';
 import { type Config, checkExposure, loadConfig } from '../../shared/config.ts';
+import { CONSOLE_PATHS, loadOnce } from '../../shared/console/consoleSite.ts';
 import type { HookEvent } from '../../shared/events/envelope.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
 import { INGEST_ROUTES } from '../../shared/pipeline/ingest.ts';
@@ -243,6 +245,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   if (backlog) await restore(queue, bus, [...backlog.jobs, ...imported], backlog.undispatched, clock, logger);
 
+  const consoleAssets = loadOnce(async () => (await import('../consoleBundle.ts')).buildConsole());
   const guard = edgeGuard(
     config.authMode === 'api-keys'
       ? createAuthenticator({ resolver: app.apiKeys, operatorKey: config.operatorKey as string })
@@ -262,6 +265,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       })),
       // Local only, beside the Admin API rather than in it: on AWS the same metrics go to CloudWatch.
       { method: 'GET', path: METRICS_PATH, handler: prometheusScrape(metrics, guard) },
+      // The web console, built from its sources on first use (esbuild is loaded only then): a clone
+      // serves it with no build step, and a start that never opens it pays nothing.
+      ...CONSOLE_PATHS.map((path) => ({
+        method: '*',
+        path,
+        handler: accessLogged(consoleHandler(consoleAssets, logger), logger, clock),
+      })),
       {
         method: '*',
         path: '*',

@@ -15,6 +15,7 @@ import { startTestStore, type TestStore } from '../support/store.ts';
 interface AwsCall {
   target: string;
   body: Record<string, unknown>;
+  authorization?: string;
 }
 
 const KMS_DATA_KEY = Buffer.alloc(32, 5);
@@ -23,7 +24,8 @@ const KMS_DATA_KEY = Buffer.alloc(32, 5);
  * A loopback stand-in for the EventBridge, SQS and KMS JSON APIs and Lambda's REST API, so the real
  * bundles can run their real SDK clients without reaching AWS: it answers `PutEvents`,
  * `SendMessageBatch`, `SendMessage`, and `CreateFunction`, `GetFunction` (always `Active`) and
- * `ListFunctions` (the functions created so far). Lambda calls are recorded as `METHOD path`.
+ * `ListFunctions` (the functions created so far), and `Invoke` (`"from the stub"`, a log tail). Lambda
+ * calls are recorded as `METHOD path`.
  */
 async function startAwsStub(): Promise<{ url: string; calls: AwsCall[]; server: Server }> {
   const calls: AwsCall[] = [];
@@ -34,11 +36,15 @@ async function startAwsStub(): Promise<{ url: string; calls: AwsCall[]; server: 
     const target =
       String(req.headers['x-amz-target'] ?? '') || `${req.method} ${req.url?.split('?')[0]?.replace(/\/$/, '')}`;
     const body = JSON.parse(raw || '{}') as Record<string, unknown>;
-    calls.push({ target, body });
+    calls.push({ target, body, authorization: String(req.headers.authorization) });
     const md5 = (text: string) => createHash('md5').update(text).digest('hex');
     let answer: unknown = {};
     let status = 200;
-    if (target === 'POST /2015-03-31/functions') {
+    const headers: Record<string, string> = {};
+    if (/^POST \/2015-03-31\/functions\/[^/]+\/invocations$/.test(target)) {
+      answer = 'from the stub';
+      headers['x-amz-log-result'] = Buffer.from(`invoked with ${req.headers['x-amz-log-type']} log`).toString('base64');
+    } else if (target === 'POST /2015-03-31/functions') {
       functions.push(String(body.FunctionName));
       status = 201;
       answer = { FunctionName: body.FunctionName, State: 'Pending' };
@@ -72,7 +78,7 @@ async function startAwsStub(): Promise<{ url: string; calls: AwsCall[]; server: 
         Failed: [],
       };
     }
-    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', ...headers });
     res.end(JSON.stringify(answer));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -348,6 +354,20 @@ describe('function bundles (built, loaded by a fresh Node 24, run against the lo
 
     const read = await invoke('admin', httpEvent('GET', `/event-hooks/${hook.id}`));
     expect(JSON.parse(read.result.body).deployment).toEqual({ state: 'active' });
+
+    // The test route invokes the deployed function: a signed Invoke API call, not the SDK client.
+    const tested = await invoke('admin', httpEvent('POST', `/event-hooks/${hook.id}/test`, { hello: 'world' }));
+    expect(tested.result.statusCode).toBe(200);
+    expect(JSON.parse(tested.result.body).result).toBe('from the stub');
+    const invoked = aws.calls.filter((c) => c.target.endsWith('/invocations'));
+    expect(invoked).toHaveLength(1);
+    expect(invoked[0]!.target).toMatch(/^POST \/2015-03-31\/functions\/test-user-[0-9a-f]{16}-[0-9a-f]+\/invocations$/);
+    expect(invoked[0]!.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=\S+\/us-east-1\/lambda\/aws4_request, /);
+    expect(invoked[0]!.body).toMatchObject({ data: { hello: 'world' } });
+    expect(tested.logs.find((l) => l.message === 'user function log')).toMatchObject({
+      hook_id: hook.id,
+      log: 'invoked with Tail log',
+    });
 
     // The sweeper finds the function in use (it was modified just now, so it is not even looked at).
     const swept = await invoke('sweeper', { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} });

@@ -14,7 +14,7 @@ import type { createAwsDeliveryQueue } from './deliveryQueue.ts';
 import { createEmfMetrics } from './emfMetrics.ts';
 import type { createAwsEventBus } from './eventBus.ts';
 import type { createAwsFunctionDeployQueue } from './functionDeployQueue.ts';
-import type { createAwsFunctionRunner } from './functionRunner.ts';
+import type { AwsFunctionOptions } from './functionInvoker.ts';
 import type { createKmsSecretCipher } from './secretCipher.ts';
 
 /**
@@ -24,7 +24,8 @@ import type { createKmsSecretCipher } from './secretCipher.ts';
 export interface AwsAdapters {
   bus?: typeof createAwsEventBus;
   queue?: typeof createAwsDeliveryQueue;
-  functions?: typeof createAwsFunctionRunner;
+  /** `createAwsFunctionInvoker` where user functions are only invoked; the deploy worker's `createAwsFunctionRunner` also deploys. */
+  functions?: (options: AwsFunctionOptions) => FunctionRunner;
   /** Where the Admin API sends deploy jobs of user functions (the admin function only). */
   deployments?: typeof createAwsFunctionDeployQueue;
   /** Seals and opens hook secrets with KMS: the functions that write hooks or send with them (admin, delivery). */
@@ -83,6 +84,7 @@ export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App
             logger,
             timeoutSeconds: Math.ceil(config.functionTimeoutMs / 1000),
             memoryMb: config.functionMemoryMb,
+            ...(config.lambdaEndpoint ? { endpoint: config.lambdaEndpoint } : {}),
           })
         : missing<FunctionRunner>('function runner'),
       http: createHttpSender({

@@ -2,8 +2,6 @@ import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
   type FunctionConfiguration,
-  InvokeCommand,
-  type InvokeCommandOutput,
   LambdaClient,
   type LambdaClientConfig,
   UpdateFunctionConfigurationCommand,
@@ -11,19 +9,11 @@ import {
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import { ConfigError } from '../../config.ts';
-import { EventHooksError, FunctionError } from '../../errors.ts';
-import type { Logger } from '../../logger.ts';
-import {
-  type FunctionArgs,
-  type FunctionRunner,
-  type FunctionTarget,
-  type HookFunctions,
-  isLambdaReference,
-  lambdaFunctionName,
-} from '../../ports/functionRunner.ts';
-import { awsErrorName, awsFault } from './backoff.ts';
+import { EventHooksError } from '../../errors.ts';
+import { type FunctionRunner, type HookFunctions, isLambdaReference } from '../../ports/functionRunner.ts';
+import { awsErrorName } from './backoff.ts';
+import { type AwsFunctionInvokerOptions, createAwsFunctionInvoker, parseJson } from './functionInvoker.ts';
 import { userFunctionName } from './userFunctionPackage.ts';
-import { userLogTail } from './userLogTail.ts';
 
 export const USER_FUNCTION_RUNTIME = 'nodejs24.x';
 export const USER_FUNCTION_ARCHITECTURE = 'arm64';
@@ -43,29 +33,14 @@ export function controlPlaneClient(config: LambdaClientConfig = {}): LambdaClien
   return new LambdaClient({ maxAttempts: CONTROL_PLANE_MAX_ATTEMPTS, retryMode: 'adaptive', ...config });
 }
 
-export interface AwsFunctionRunnerOptions {
-  /** `USER_FUNCTION_PREFIX`: every user-code function is named `${prefix}-…`; the IAM policies are scoped to it. */
-  prefix: string;
-  /** `USER_FUNCTION_ROLE_ARN`: the execution role, with no permission at all (not even to write logs). */
-  roleArn: string;
+export interface AwsFunctionRunnerOptions extends AwsFunctionInvokerOptions {
   /**
    * A log group for the functions' own logs; none by default, since their role may not write any:
-   * their output reaches `logger` instead (see `invoke`).
+   * their output reaches `logger` instead (see functionInvoker.ts).
    */
   logGroup?: string;
-  /**
-   * Where the log tail of each user-code invocation goes, under the tenant's name, secrets masked
-   * and size capped: the only way a user function's output is kept. Nowhere when absent.
-   */
-  logger?: Logger;
-  /** Default 10 s. */
-  timeoutSeconds?: number;
-  /** Default 128 MB. */
-  memoryMb?: number;
-  /** Client of `invoke`. Default: the SDK's defaults. */
+  /** Client of `deploy` and `remove`. Default `controlPlaneClient()`. */
   client?: LambdaClient;
-  /** Client of `deploy` and `remove`. Default `controlPlaneClient()`, or `client` when only that is given. */
-  controlClient?: LambdaClient;
   /**
    * Makes the deployment package (a zip) of one code entry: `packageUserFunction`, given by the deploy
    * worker, the only function that deploys. Injected rather than imported so that the admin and
@@ -81,16 +56,6 @@ export interface AwsFunctionRunnerOptions {
   concurrency?: number;
 }
 
-/** Invoke failures that another attempt can get past: the function is not ready, busy or throttled. */
-const RETRYABLE_INVOKE = new Set([
-  'ResourceNotReadyException',
-  'ResourceConflictException',
-  'TooManyRequestsException',
-  'ServiceException',
-  'EC2ThrottledException',
-  'ENILimitReachedException',
-  'SnapStartNotReadyException',
-]);
 interface CodeEntry {
   name: string;
   index: number;
@@ -104,15 +69,16 @@ interface CodeEntry {
  * functions next to the old ones) and awaits them `Active`; `remove` deletes exactly the entries it
  * is given. Both run in the deploy worker, never in an API request. Throttling is retried by the SDK
  * (see `controlPlaneClient`) and waiting is the SDK's waiters: no retry loop of our own on top.
- * Names and ARNs of existing functions are invoked as they are.
+ * Invoking is `createAwsFunctionInvoker`'s (a signed HTTP call, no SDK): the admin and delivery
+ * functions, which only invoke, use that alone, and their bundles carry no Lambda client.
  *
  * @example
  * const runner = createAwsFunctionRunner({ prefix: env.USER_FUNCTION_PREFIX, roleArn: env.USER_FUNCTION_ROLE_ARN });
  * await runner.deploy({ tenant: 'default', id: hook.id, functions: hook.config.functions });
  */
 export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): FunctionRunner {
-  const client = options.client ?? new LambdaClient({});
-  const control = options.controlClient ?? options.client ?? controlPlaneClient();
+  const control = options.client ?? controlPlaneClient();
+  const { invoke } = createAwsFunctionInvoker(options);
   const waiter = {
     client: control,
     maxWaitTime: options.waiter?.maxWaitSeconds ?? 60,
@@ -207,69 +173,8 @@ export function createAwsFunctionRunner(options: AwsFunctionRunnerOptions): Func
       await runLimited(tasks, concurrency);
     },
 
-    async invoke(target: FunctionTarget, args: FunctionArgs): Promise<unknown> {
-      // Validation refuses such names; this also covers hooks stored before it did.
-      if (target.kind === 'lambda' && lambdaFunctionName(target.name).startsWith(`${options.prefix}-`)) {
-        throw new FunctionError(`'${target.name}' is a function this service deploys for user code, not yours`);
-      }
-      const name =
-        target.kind === 'code' ? nameOf(target.tenant, target.hookId, target.index, target.code) : target.name;
-      let response: InvokeCommandOutput;
-      try {
-        response = await client.send(
-          new InvokeCommand({
-            FunctionName: name,
-            InvocationType: 'RequestResponse',
-            // The last 4 KB of the invocation's log, returned to the caller: user code's role writes no logs.
-            LogType: 'Tail',
-            Payload: Buffer.from(JSON.stringify(args)),
-          }),
-        );
-      } catch (error) {
-        const errorName = awsErrorName(error);
-        // A missing user-code function is still being deployed, or was replaced by a newer version of the
-        // hook that the next attempt will read; a missing named function is a mistake.
-        const retryable =
-          RETRYABLE_INVOKE.has(errorName) ||
-          (errorName === 'ResourceNotFoundException' && target.kind === 'code') ||
-          awsFault(error) !== 'client';
-        throw new FunctionError(`could not invoke ${name}: ${errorName}`, { retryable, cause: error });
-      }
-      if (target.kind === 'code') logUserTail(options.logger, target, name, response);
-      const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
-      if (response.FunctionError) {
-        const failure = parseJson(text) as { errorMessage?: unknown; errorType?: unknown } | undefined;
-        const message =
-          typeof failure?.errorMessage === 'string'
-            ? failure.errorMessage
-            : `function ${name} failed (${response.FunctionError})`;
-        throw new FunctionError(message);
-      }
-      return text === '' ? null : parseJson(text);
-    },
+    invoke,
   };
-}
-
-/**
- * Writes a user function's log tail to the service's own log, one line per invocation, under the
- * tenant and hook it belongs to: operators read a tenant's user-code output there (filter on `tenant`).
- */
-function logUserTail(
-  logger: Logger | undefined,
-  target: { tenant: string; hookId: string; index: number },
-  name: string,
-  response: InvokeCommandOutput,
-): void {
-  const tail = logger ? userLogTail(response.LogResult) : undefined;
-  if (!logger || tail === undefined) return;
-  logger.info('user function log', {
-    tenant: target.tenant,
-    hook_id: target.hookId,
-    function_index: target.index,
-    function_name: name,
-    ...(response.FunctionError ? { function_error: response.FunctionError } : {}),
-    log: tail,
-  });
 }
 
 function configurationDiffers(
@@ -316,14 +221,6 @@ function waiterReason(error: unknown): string | undefined {
   if (result?.state !== 'FAILURE') return undefined;
   const config = result.reason?.Configuration;
   return `the function failed: ${config?.StateReason ?? config?.LastUpdateStatusReason ?? 'no reason given'}`;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 /** Runs tasks with at most `limit` in flight; rejects with the first failure once all have settled. */

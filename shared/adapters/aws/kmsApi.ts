@@ -1,6 +1,4 @@
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { awsSigner } from './sigV4.ts';
 
 /** The two KMS calls the cipher makes (`kmsHttpApi` below); a test passes its own. */
 export interface KmsApi {
@@ -23,25 +21,6 @@ export interface KmsHttpOptions {
   timeoutMs?: number;
 }
 
-class NodeSha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(bytes(data));
-  }
-  digest(): Promise<Uint8Array> {
-    return Promise.resolve(this.hash.digest());
-  }
-}
-
-function bytes(data: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8');
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
 /** A KMS error answer as an error named like the SDK's (`InvalidCiphertextException`, `ThrottlingException`…). */
 class KmsError extends Error {
   readonly statusCode: number;
@@ -61,7 +40,7 @@ class KmsError extends Error {
 export function kmsHttpApi(options: KmsHttpOptions = {}): KmsApi {
   const region = options.region ?? process.env.AWS_REGION ?? 'us-east-1';
   const url = new URL(options.endpoint ?? process.env.AWS_ENDPOINT_URL_KMS ?? `https://kms.${region}.amazonaws.com/`);
-  const signer = new SignatureV4({ credentials: defaultProvider(), region, service: 'kms', sha256: NodeSha256 });
+  const signer = awsSigner('kms', region);
 
   const call = async (operation: string, input: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const body = JSON.stringify(input);

@@ -1,4 +1,3 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type App, createApp } from '../../compositionRoot.ts';
 import type { Config } from '../../config.ts';
@@ -8,7 +7,8 @@ import type { Logger } from '../../logger.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { FunctionArgs } from '../../ports/functionRunner.ts';
 import type { SecretCipher } from '../../ports/secretCipher.ts';
-import { createAwsFunctionRunner } from '../aws/functionRunner.ts';
+import { createAwsFunctionInvoker } from '../aws/functionInvoker.ts';
+import { lambdaInvokeHttpApi } from '../aws/lambdaInvokeApi.ts';
 import type { DeliveryJournal } from './deliveryJournal.ts';
 import { createLocalDeliveryQueue, type LocalDeliveryQueue } from './deliveryQueue.ts';
 import { createLocalEventBus, type LocalEventBus } from './eventBus.ts';
@@ -52,14 +52,10 @@ export interface LocalWiring {
  * `LAMBDA_ENDPOINT` (e.g. `sam local start-lambda`), with the same adapter that runs on AWS.
  */
 function lambdaEndpointInvoker(endpoint: string) {
-  const runner = createAwsFunctionRunner({
+  const runner = createAwsFunctionInvoker({
     prefix: 'event-hooks-local',
     roleArn: 'arn:aws:iam::000000000000:role/unused-locally',
-    client: new LambdaClient({
-      endpoint,
-      region: process.env.AWS_REGION ?? 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    }),
+    invokeApi: lambdaInvokeHttpApi({ endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
   });
   return (name: string, args: FunctionArgs) => runner.invoke({ kind: 'lambda', name }, args);
 }

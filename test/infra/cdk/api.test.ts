@@ -12,6 +12,10 @@ const ROUTE_KEYS = [
   'ANY /events/{proxy+}',
   'ANY /tenants',
   'ANY /tenants/{proxy+}',
+  'GET /console',
+  'HEAD /console',
+  'GET /console/{proxy+}',
+  'HEAD /console/{proxy+}',
   'POST /events',
   'POST /ingest/kong-http-log',
 ];
@@ -22,7 +26,7 @@ describe('HTTP API', () => {
     idsOf(json, 'AWS::ApiGatewayV2::Route').map((id) => json.Resources[id]!.Properties as Record<string, unknown>);
   const functionId = (name: string) => findOne(json, 'AWS::Lambda::Function', { FunctionName: name })[0];
 
-  it('has the Admin API routes, POST /events and POST /ingest/kong-http-log, and nothing else', () => {
+  it('has the Admin API and console routes, POST /events and POST /ingest/kong-http-log, and nothing else', () => {
     expect(
       routes()
         .map((r) => r.RouteKey)
@@ -76,6 +80,10 @@ describe('HTTP API', () => {
       'ANY /events/{proxy+}': 'NONE',
       'ANY /tenants': 'AWS_IAM',
       'ANY /tenants/{proxy+}': 'AWS_IAM',
+      'GET /console': 'NONE',
+      'HEAD /console': 'NONE',
+      'GET /console/{proxy+}': 'NONE',
+      'HEAD /console/{proxy+}': 'NONE',
       'POST /events': 'AWS_IAM',
       'POST /ingest/kong-http-log': 'AWS_IAM',
     });

@@ -71,7 +71,7 @@ describe('api-keys, multi-tenant', () => {
     expect(refersTo(authorizer.Properties.AuthorizerUri, fnId)).toBe(true);
   });
 
-  it('puts tenant routes behind the authorizer, operator routes behind IAM, and leaves /health open', () => {
+  it('puts tenant routes behind the authorizer, operator routes behind IAM, and leaves /health and the console files open', () => {
     expect(routeAuth(s)).toEqual({
       'ANY /event-hooks': 'CUSTOM',
       'ANY /event-hooks/{proxy+}': 'CUSTOM',
@@ -84,6 +84,11 @@ describe('api-keys, multi-tenant', () => {
       'GET /health': 'NONE',
       'ANY /tenants': 'AWS_IAM',
       'ANY /tenants/{proxy+}': 'AWS_IAM',
+      // The page asks for a key before its first API call, which carries it.
+      'GET /console': 'NONE',
+      'HEAD /console': 'NONE',
+      'GET /console/{proxy+}': 'NONE',
+      'HEAD /console/{proxy+}': 'NONE',
     });
   });
 

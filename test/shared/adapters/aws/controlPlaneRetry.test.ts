@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { controlPlaneClient, createAwsFunctionRunner } from '../../../../shared/adapters/aws/functionRunner.ts';
+import { packageUserFunction } from '../../../../shared/adapters/aws/userFunctionPackage.ts';
 import { EventHooksError } from '../../../../shared/errors.ts';
 
 /**
@@ -63,12 +64,13 @@ describe('the control-plane client: the SDK’s own retry and waiters against a 
     createAwsFunctionRunner({
       prefix: 'eh-user',
       roleArn: 'arn:aws:iam::123456789012:role/eh-user-code',
-      controlClient: controlPlaneClient({
+      client: controlPlaneClient({
         endpoint,
         region: 'us-east-1',
         credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
         ...(maxAttempts ? { maxAttempts } : {}),
       }),
+      packageCode: (code) => packageUserFunction(code).zip,
       waiter: { minDelaySeconds: 0.01, maxDelaySeconds: 0.05, maxWaitSeconds: 5 },
     });
 

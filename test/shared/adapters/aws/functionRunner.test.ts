@@ -3,13 +3,9 @@ import {
   DeleteFunctionCommand,
   type FunctionConfiguration,
   GetFunctionCommand,
-  InvalidRequestContentException,
-  InvokeCommand,
   LambdaClient,
   ResourceConflictException,
   ResourceNotFoundException,
-  ResourceNotReadyException,
-  TooManyRequestsException,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
@@ -17,8 +13,6 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createAwsFunctionRunner } from '../../../../shared/adapters/aws/functionRunner.ts';
 import { packageUserFunction, userFunctionName } from '../../../../shared/adapters/aws/userFunctionPackage.ts';
-import { FunctionError } from '../../../../shared/errors.ts';
-import { memoryLogger } from '../../../../shared/logger.ts';
 
 const client = new LambdaClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
 const lambda = mockClient(client);
@@ -32,7 +26,6 @@ const nameOf = (index: number, code: string) =>
   userFunctionName(PREFIX, { tenant: 'acme', hookId: 'hook-1', index, code });
 const meta = { $metadata: {} };
 const conflict = () => new ResourceConflictException({ message: 'exists', ...meta });
-const throttled = () => new TooManyRequestsException({ message: 'Rate exceeded', ...meta });
 const notFound = () => new ResourceNotFoundException({ message: 'no such function', ...meta });
 const ACTIVE = { State: 'Active', LastUpdateStatus: 'Successful' } as const;
 /** What an existing function of `code` with the deployment's settings reports. */
@@ -283,146 +276,28 @@ describe('createAwsFunctionRunner', () => {
   });
 
   describe('invoke', () => {
-    const args = { data: { some: 'data' }, event: 'consumers', source: 'crud', pid: 7 };
-    const payload = (value: unknown) => new Uint8Array(Buffer.from(JSON.stringify(value)));
-
-    it('calls the function of a code entry synchronously with the pipeline arguments', async () => {
+    it('invokes through the Invoke API (a signed HTTP call: functionInvoker.test.ts), never the SDK client', async () => {
       // Prepare
-      lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payload({ seen: true }) as never });
-
-      // Act
-      const result = await runner().invoke(
-        { kind: 'code', tenant: 'acme', hookId: 'hook-1', index: 1, code: CODE_B },
-        args,
-      );
-
-      // Assess
-      expect(result).toEqual({ seen: true });
-      const [input] = calls(InvokeCommand);
-      expect(input!.FunctionName).toBe(nameOf(1, CODE_B));
-      expect(input!.InvocationType).toBe('RequestResponse');
-      expect(JSON.parse(Buffer.from(input!.Payload as Uint8Array).toString())).toEqual(args);
-    });
-
-    it('asks for the log tail and writes it to the service log under the tenant, secrets masked', async () => {
-      // Prepare: the user function logged a key it was given; its role could not write a log of its own
-      const tail = 'START RequestId: r1\nusing Authorization: Bearer eh_tenant_key_123\nEND RequestId: r1\n';
-      lambda.on(InvokeCommand).resolves({
-        StatusCode: 200,
-        Payload: payload('ok') as never,
-        LogResult: Buffer.from(tail).toString('base64'),
-      });
-      const logger = memoryLogger();
-
-      // Act
-      await createAwsFunctionRunner({ prefix: PREFIX, roleArn: ROLE, client, logger }).invoke(
-        { kind: 'code', tenant: 'acme', hookId: 'hook-1', index: 0, code: CODE_A },
-        args,
-      );
-
-      // Assess
-      expect(calls(InvokeCommand)[0]!.LogType).toBe('Tail');
-      const lines = logger.lines.filter((line) => line.message === 'user function log');
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatchObject({ tenant: 'acme', hook_id: 'hook-1', function_name: nameOf(0, CODE_A) });
-      expect(String(lines[0]!.log)).toContain('using Authorization: [redacted]');
-      expect(JSON.stringify(logger.lines)).not.toContain('eh_tenant_key_123');
-    });
-
-    it('writes no tail line for a named function, or when Lambda returned no tail', async () => {
-      lambda.on(InvokeCommand).resolves({
-        StatusCode: 200,
-        Payload: payload('ok') as never,
-        LogResult: Buffer.from('theirs').toString('base64'),
-      });
-      const logger = memoryLogger();
-      const withLogger = createAwsFunctionRunner({ prefix: PREFIX, roleArn: ROLE, client, logger });
-      await withLogger.invoke({ kind: 'lambda', name: REFERENCE }, args);
-      lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payload('ok') as never });
-      await withLogger.invoke({ kind: 'code', tenant: 'acme', hookId: 'hook-1', index: 0, code: CODE_A }, args);
-      expect(logger.lines.filter((line) => line.message === 'user function log')).toEqual([]);
-    });
-
-    it('invokes a named function as it is', async () => {
-      // Prepare
-      lambda.on(InvokeCommand).resolves({ StatusCode: 200, Payload: payload('HELLO') as never });
-
-      // Act
-      const result = await runner().invoke({ kind: 'lambda', name: REFERENCE }, args);
-
-      // Assess
-      expect(result).toBe('HELLO');
-      expect(calls(InvokeCommand)[0]!.FunctionName).toBe(REFERENCE);
-    });
-
-    it('refuses to invoke, by name or ARN, a function it deployed for user code', async () => {
-      // Act
-      const byName = runner().invoke({ kind: 'lambda', name: `${PREFIX}-0123456789abcdef-0123` }, args);
-      const byArn = runner().invoke(
-        { kind: 'lambda', name: `arn:aws:lambda:us-east-1:123456789012:function:${PREFIX}-0123456789abcdef-0123` },
-        args,
-      );
-
-      // Assess
-      await expect(byName).rejects.toMatchObject({ name: 'FunctionError', retryable: false });
-      await expect(byArn).rejects.toThrow(/deploys for user code/);
-      expect(calls(InvokeCommand)).toHaveLength(0);
-    });
-
-    it('turns an error of the user code into a FunctionError with its message, not to be retried', async () => {
-      // Prepare
-      lambda.on(InvokeCommand).resolves({
-        StatusCode: 200,
-        FunctionError: 'Unhandled',
-        Payload: payload({ errorType: 'Error', errorMessage: 'boom', trace: ['at x'] }) as never,
+      const invoked: string[] = [];
+      const withApi = createAwsFunctionRunner({
+        prefix: PREFIX,
+        roleArn: ROLE,
+        client,
+        invokeApi: {
+          invoke: async (name, payload) => {
+            invoked.push(name);
+            return { payload: Buffer.from(payload) };
+          },
+        },
       });
 
       // Act
-      const error = await runner()
-        .invoke({ kind: 'lambda', name: 'mine' }, args)
-        .catch((e: unknown) => e);
+      const result = await withApi.invoke({ kind: 'lambda', name: REFERENCE }, { data: 1 } as never);
 
       // Assess
-      expect(error).toBeInstanceOf(FunctionError);
-      expect((error as FunctionError).message).toBe('boom');
-      expect((error as FunctionError).retryable).toBe(false);
-    });
-
-    it.each([
-      ['a Pending function', () => new ResourceConflictException({ message: 'state: Pending', ...meta })],
-      ['an Inactive function', () => new ResourceNotReadyException({ message: 'inactive', ...meta })],
-      ['a throttled invoke', throttled],
-      ['a code function not deployed yet', notFound],
-      ['a network failure', () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
-    ])('makes %s a retryable FunctionError so the delivery is retried', async (_, error) => {
-      // Prepare
-      lambda.on(InvokeCommand).rejects(error());
-
-      // Act
-      const failure = await runner()
-        .invoke({ kind: 'code', tenant: 'acme', hookId: 'hook-1', index: 0, code: CODE_A }, args)
-        .catch((e: unknown) => e);
-
-      // Assess
-      expect(failure).toBeInstanceOf(FunctionError);
-      expect((failure as FunctionError).retryable).toBe(true);
-    });
-
-    it.each([
-      ['a named function that does not exist', notFound],
-      ['a request Lambda refuses', () => new InvalidRequestContentException({ message: 'bad', ...meta })],
-    ])('makes %s a FunctionError that is not retried', async (_, error) => {
-      // Prepare
-      lambda.on(InvokeCommand).rejects(error());
-
-      // Act
-      const failure = await runner()
-        .invoke({ kind: 'lambda', name: 'missing' }, args)
-        .catch((e: unknown) => e);
-
-      // Assess
-      expect(failure).toBeInstanceOf(FunctionError);
-      expect((failure as FunctionError).retryable).toBe(false);
+      expect(result).toEqual({ data: 1 });
+      expect(invoked).toEqual([REFERENCE]);
+      expect(lambda.calls()).toHaveLength(0);
     });
   });
 });
