@@ -26,7 +26,7 @@ import { pathToFileURL } from 'node:url';
 import { FUNCTION_DEFAULTS } from '../infra/cdk/functions.ts';
 import { startDynalite } from '../infra/local/embeddedStore.ts';
 import { createEmfMetrics, flushMetrics } from '../shared/adapters/aws/emfMetrics.ts';
-import { type App, createApp } from '../shared/app.ts';
+import { type App, createApp } from '../shared/compositionRoot.ts';
 import { loadConfig } from '../shared/config.ts';
 import { AWS_RETRY_POLICY } from '../shared/delivery/retryPolicy.ts';
 import type { HookEvent } from '../shared/events/envelope.ts';
@@ -221,7 +221,7 @@ export async function runScenario(
   const logger = createLogger({ write: writeLog });
   const pending: DeliveryJob[] = [];
   const published: HookEvent[] = [];
-  const bus = (): EventBus => ({
+  const bus: EventBus = {
     async publish(batch: NewEvent[]) {
       const accepted: HookEvent[] = batch.map((event) => ({
         ...event,
@@ -232,7 +232,7 @@ export async function runScenario(
       published.push(...accepted);
       return accepted;
     },
-  });
+  };
   const app: App = createApp({
     config,
     client,

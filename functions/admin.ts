@@ -7,8 +7,8 @@ import { createAwsFunctionInvoker } from '../shared/adapters/aws/functionInvoker
 import { createKmsSecretCipher } from '../shared/adapters/aws/secretCipher.ts';
 import { consoleAssetsFromDir, isConsolePath } from '../shared/console/consoleSite.ts';
 import { createLogger } from '../shared/logger.ts';
-import { awsApp } from './app.ts';
 import { consoleHandler } from './console.ts';
+import { awsApp } from './currentApp.ts';
 import { authModeFromEnv, httpHandler } from './http.ts';
 
 const adminApi = httpHandler(

@@ -9,7 +9,7 @@ import { createAwsFunctionInvoker } from '../shared/adapters/aws/functionInvoker
 import { createKmsSecretCipher } from '../shared/adapters/aws/secretCipher.ts';
 import { withLogFields } from '../shared/logger.ts';
 import type { DeliveryJob } from '../shared/ports/deliveryQueue.ts';
-import { awsApp } from './app.ts';
+import { awsApp } from './currentApp.ts';
 import { invocation } from './invocation.ts';
 
 const currentApp = awsApp({

@@ -3,7 +3,7 @@ import { parseDeployMessage } from '../shared/adapters/aws/functionDeployQueue.t
 import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
 import { packageUserFunction } from '../shared/adapters/aws/userFunctionPackage.ts';
 import { BadRequestError } from '../shared/errors.ts';
-import { awsApp } from './app.ts';
+import { awsApp } from './currentApp.ts';
 import { invocation } from './invocation.ts';
 
 // The only function that deploys, so the only bundle with the zip writer.

@@ -3,7 +3,7 @@ import { createAwsDeliveryQueue } from '../shared/adapters/aws/deliveryQueue.ts'
 import type { HookEvent } from '../shared/events/envelope.ts';
 import { withLogFields } from '../shared/logger.ts';
 import { TENANT_RESOURCE_PREFIX } from '../shared/ports/eventBus.ts';
-import { awsApp } from './app.ts';
+import { awsApp } from './currentApp.ts';
 import { invocation } from './invocation.ts';
 
 const currentApp = awsApp({ queue: createAwsDeliveryQueue });

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type ApiRequest, type ApiResponse, json } from '../shared/admin/http.ts';
-import type { App } from '../shared/app.ts';
 import { principalFromContext } from '../shared/auth/lambdaAuthorizer.ts';
 import { type Principal, SCOPES } from '../shared/auth/principal.ts';
 import { mayCall, routeAccess } from '../shared/auth/routeAccess.ts';
+import type { App } from '../shared/compositionRoot.ts';
 import { withLogFields } from '../shared/logger.ts';
 import { invocation } from './invocation.ts';
 

@@ -1,5 +1,5 @@
 import { createAwsEventBus } from '../shared/adapters/aws/eventBus.ts';
-import { awsApp } from './app.ts';
+import { awsApp } from './currentApp.ts';
 import { authModeFromEnv, httpHandler } from './http.ts';
 
 /** `POST /events` and `POST /ingest/kong-http-log` (Kong http-log entries): validates events and puts them on the bus. */

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { flushMetrics } from '../shared/adapters/aws/emfMetrics.ts';
 import { withLogContext } from '../shared/logger.ts';
-import { flushUsage } from './app.ts';
+import { flushUsage } from './currentApp.ts';
 
 let coldStart = true;
 

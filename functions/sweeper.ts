@@ -4,7 +4,7 @@ import { controlPlaneClient } from '../shared/adapters/aws/functionRunner.ts';
 import { createFunctionSweeper, type SweepResult } from '../shared/adapters/aws/functionSweeper.ts';
 import { ConfigError } from '../shared/config.ts';
 import { requeuePendingDeployments } from '../shared/pipeline/functionDeployer.ts';
-import { awsApp } from './app.ts';
+import { awsApp } from './currentApp.ts';
 import { invocation } from './invocation.ts';
 
 const currentApp = awsApp({});

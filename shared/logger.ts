@@ -42,6 +42,39 @@ export function redact(value: unknown, depth = 0): unknown {
   return value;
 }
 
+/**
+ * A URL with its credentials masked: the password of its user info, and the values of query
+ * parameters with a secret-looking name (`?token=…`, `?api_key=…`). Anything else, and anything
+ * that is not a URL, is left as it is.
+ */
+export function redactUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return value;
+  }
+  let changed = false;
+  if (url.password) {
+    url.password = 'redacted';
+    changed = true;
+  }
+  for (const name of [...new Set(url.searchParams.keys())]) {
+    if (SECRET_KEY.test(name)) {
+      url.searchParams.set(name, 'redacted');
+      changed = true;
+    }
+  }
+  return changed ? url.toString() : value;
+}
+
+/** A hook's config as a reader without the right to its secrets sees it: `redact`, and its `url` by `redactUrl`. */
+export function redactConfig(config: object): Record<string, unknown> {
+  const out = redact(config) as Record<string, unknown>;
+  if (typeof out.url === 'string') out.url = redactUrl(out.url);
+  return out;
+}
+
 /** Fields of the invocation or request being served, added to every line written while it runs. */
 const invocationFields = new AsyncLocalStorage<Record<string, unknown>>();
 

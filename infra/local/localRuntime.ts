@@ -3,31 +3,26 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { consoleHandler } from '../../functions/console.ts';
 import { httpHandler, toApiRequest } from '../../functions/http.ts';
-import { createAwsFunctionInvoker } from '../../shared/adapters/aws/functionInvoker.ts';
-import { lambdaInvokeHttpApi } from '../../shared/adapters/aws/lambdaInvokeApi.ts';
 import { DeliveryJournal } from '../../shared/adapters/local/deliveryJournal.ts';
-import { createLocalDeliveryQueue, type LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
-import { createLocalEventBus, type LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
+import type { LocalDeliveryQueue } from '../../shared/adapters/local/deliveryQueue.ts';
+import type { LocalEventBus } from '../../shared/adapters/local/eventBus.ts';
 import { LocalEventLog } from '../../shared/adapters/local/eventLog.ts';
-import { createLocalFunctionRunner, type LocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
+import type { LocalFunctionRunner } from '../../shared/adapters/local/functionRunner.ts';
 import { LocalDeliveryLog } from '../../shared/adapters/local/localDeliveryLog.ts';
-import { createLocalMetrics, type LocalMetrics, PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/local/metrics.ts';
+import { wireLocalApp } from '../../shared/adapters/local/localWiring.ts';
+import { type LocalMetrics, PROMETHEUS_CONTENT_TYPE } from '../../shared/adapters/local/metrics.ts';
 import { importQueueFile } from '../../shared/adapters/local/queueImport.ts';
-import { keptElsewhere } from '../../shared/adapters/local/queuePersistence.ts';
 import { createLocalSecretCipher, KEY_FILE_NAME } from '../../shared/adapters/local/secretCipher.ts';
 import type { ApiRequest, ApiResponse } from '../../shared/admin/http.ts';
-import { type App, createApp, deliveryLogSettings } from '../../shared/app.ts';
 import { type Authenticate, authenticated, createAuthenticator } from '../../shared/auth/authenticate.ts';
+import { type App, deliveryLogSettings } from '../../shared/compositionRoot.ts';
 import { type Config, checkExposure, loadConfig } from '../../shared/config.ts';
 import { CONSOLE_PATHS, loadOnce } from '../../shared/console/consoleSite.ts';
-import { LOCAL_RETRY_POLICY, retryPolicyFromEnv } from '../../shared/delivery/retryPolicy.ts';
 import type { HookEvent } from '../../shared/events/envelope.ts';
-import { createHttpSender } from '../../shared/http/httpSender.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
 import { INGEST_ROUTES } from '../../shared/pipeline/ingest.ts';
 import { type Clock, systemClock } from '../../shared/ports/clock.ts';
 import type { DeliveryJob } from '../../shared/ports/deliveryQueue.ts';
-import type { FunctionArgs } from '../../shared/ports/functionRunner.ts';
 import { createDocumentClient, ensureTable } from '../../shared/store/dynamo.ts';
 import { createApiGatewayServer, type HttpLambda } from './apiGateway.ts';
 import { startDynalite } from './embeddedStore.ts';
@@ -68,19 +63,6 @@ export interface LocalRuntime {
   functions: LocalFunctionRunner;
   /** Stops accepting requests and events, drains or persists queued deliveries, closes the store. */
   close(): Promise<void>;
-}
-
-/**
- * Existing Lambda functions named in `lambda` hooks are invoked through the Lambda Invoke API at
- * `LAMBDA_ENDPOINT` (e.g. `sam local start-lambda`), with the same adapter that runs on AWS.
- */
-function lambdaEndpointInvoker(endpoint: string) {
-  const runner = createAwsFunctionInvoker({
-    prefix: 'event-hooks-local',
-    roleArn: 'arn:aws:iam::000000000000:role/unused-locally',
-    invokeApi: lambdaInvokeHttpApi({ endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
-  });
-  return (name: string, args: FunctionArgs) => runner.invoke({ kind: 'lambda', name }, args);
 }
 
 /** JOURNAL_FSYNC=true syncs each group write to the disk: survives a power loss, not only a crash. */
@@ -181,21 +163,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   });
   await ensureTable(client, config.tableName);
 
-  const http = createHttpSender({
-    responseTimeoutMs: config.httpTimeoutMs,
-    connectTimeoutMs: config.httpTimeoutMs,
-    blockPrivateNetworks: config.blockPrivateNetworks,
-    // The service never calls itself: its store (embedded or DYNAMODB_ENDPOINT), its Lambda endpoint,
-    // and (added once it listens) its API.
-    ownEndpoints: [store.endpoint, config.lambdaEndpoint],
-  });
-  const functions = createLocalFunctionRunner({
-    timeoutMs: config.functionTimeoutMs,
-    memoryMb: config.functionMemoryMb,
-    network: config.functionNetwork,
-    logger,
-    ...(config.lambdaEndpoint ? { lambdaInvoker: lambdaEndpointInvoker(config.lambdaEndpoint) } : {}),
-  });
   // The journal, not the queue, keeps what was accepted: the queue is memory only (see docs/storage.md).
   const journal = dataDir
     ? await DeliveryJournal.open({
@@ -224,42 +191,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       })
     : undefined;
   const backlog = journal?.backlog();
-  const metrics = createLocalMetrics();
-  const queue = createLocalDeliveryQueue({
-    logger,
-    clock,
-    concurrency: config.deliveryConcurrency,
-    concurrencyPerHook: config.deliveryConcurrencyPerHook,
-    // Received only once started, after the app exists.
-    concurrencyPerTenant: (tenant) => app.quotas.peek(tenant).deliveries_in_flight ?? Number.POSITIVE_INFINITY,
-    ...(journal ? { persistence: keptElsewhere(logger, 'journal') } : {}),
-    // Jobs SQS would redrive go where the delivery worker's dead letters go, so /dead-letters shows both.
-    onDeadLetter: async (entry) => {
-      await app.deadLetters.put(entry);
-      metrics.count('dead_letters', { cause: 'redriven' });
-      await journal?.completed([entry.job.deliveryId]);
-    },
-  });
-  let bus: LocalEventBus | undefined;
-  const app = createApp({
+  const { app, bus, queue, http, functions, metrics } = wireLocalApp({
     config,
+    env,
     client,
     clock,
     logger,
-    retryPolicy: retryPolicyFromEnv(env, LOCAL_RETRY_POLICY),
-    metrics,
-    ports: {
-      bus: (dispatch) => {
-        bus = createLocalEventBus({ target: dispatch, logger, clock, ...(journal ? { journal } : {}) });
-        return bus;
-      },
-      queue: journal ? journal.journaledQueue(queue) : queue,
-      functions,
-      http,
-      events: eventLog,
-      ...(deliveryLog ? { deliveryLog } : {}),
-      secrets,
-    },
+    journal,
+    eventLog,
+    ...(deliveryLog ? { deliveryLog } : {}),
+    secrets,
+    storeEndpoint: store.endpoint,
   });
   // The embedded store has no TTL: expired items are deleted here (reads hide them meanwhile).
   const sweeper = startSweeper({
@@ -269,7 +211,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     logger,
     intervalMs: sweepIntervalMs,
   });
-  metrics.gauge('queue_depth', () => queue.size());
   // Usage is written in batches: every METERING_FLUSH_MS, and once more at close.
   let meteringTimer: (() => void) | undefined;
   const scheduleMetering = () => {
@@ -281,7 +222,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   };
   scheduleMetering();
   const current = () => Promise.resolve(app);
-  const localBus = bus as unknown as LocalEventBus;
   const lostCompletion = (job: DeliveryJob, error: unknown) =>
     logger.warn('could not record a finished delivery; a restart sends it again', {
       hook_id: job.hookId,
@@ -303,7 +243,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     // completion lost in a crash only means the delivery is sent again, under the same id.
     if (outcome !== 'retry') journal?.completed([job.deliveryId]).catch((error) => lostCompletion(job, error));
   });
-  if (backlog) await restore(queue, localBus, [...backlog.jobs, ...imported], backlog.undispatched, clock, logger);
+  if (backlog) await restore(queue, bus, [...backlog.jobs, ...imported], backlog.undispatched, clock, logger);
 
   const consoleAssets = loadOnce(async () => (await import('../consoleBundle.ts')).buildConsole());
   const guard = edgeGuard(
@@ -317,7 +257,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       ...INGEST_ROUTES.map((route) => ({
         method: route.methods[0],
         path: route.path,
-        handler: accessLogged(httpHandler(current, (a) => guard(a.ingest)) as unknown as HttpLambda, logger, clock),
+        handler: accessLogged(
+          httpHandler(current, (a) => guard(a.ingest)),
+          logger,
+          clock,
+        ),
       })),
       // Local only, beside the Admin API rather than in it: on AWS the same metrics go to CloudWatch.
       { method: 'GET', path: METRICS_PATH, handler: prometheusScrape(metrics, guard) },
@@ -331,7 +275,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       {
         method: '*',
         path: '*',
-        handler: accessLogged(httpHandler(current, (a) => guard(a.admin)) as unknown as HttpLambda, logger, clock),
+        handler: accessLogged(
+          httpHandler(current, (a) => guard(a.admin)),
+          logger,
+          clock,
+        ),
       },
     ],
     {
@@ -354,7 +302,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     config,
     storeCredentials: store.credentials,
     queue,
-    bus: localBus,
+    bus: bus,
     journal,
     metrics,
     functions,
@@ -362,7 +310,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await localBus.stop();
+        await bus.stop();
         await queue.stop({ drainMs: options.drainMs ?? 5_000 });
         await app.settled();
         meteringTimer?.();

@@ -268,7 +268,21 @@ export class HookService {
     };
   }
 
+  /** The tail of each tenant's writes under way in this process (see `write`). */
+  private readonly lanes = new Map<string, Promise<void>>();
+
   private async write(change: HookChange, store: () => Promise<void>): Promise<void> {
+    // One check-and-store at a time per tenant in this process: the quota check counts the stored
+    // hooks, so twenty creates checked together all passed a quota of two. Separate Lambda
+    // instances can still race; the quota bounds what a tenant builds up, not every request.
+    const before = this.lanes.get(change.tenant) ?? Promise.resolve();
+    let done: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const mine = before.then(() => released);
+    this.lanes.set(change.tenant, mine);
+    await before;
     try {
       await this.deps.beforeWrite?.(change);
       await store();
@@ -276,6 +290,9 @@ export class HookService {
       // The caller must see why the write failed, not why the clean-up did.
       await this.deps.onWriteFailed?.(change).catch(() => undefined);
       throw error;
+    } finally {
+      done();
+      if (this.lanes.get(change.tenant) === mine) this.lanes.delete(change.tenant);
     }
     await this.deps.afterWrite?.(change);
   }

@@ -4,7 +4,7 @@ import type { EventRecords } from '../events/eventRecord.ts';
 import { eventPayload } from '../handlers/webhook.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isUuid } from '../hooks/validate.ts';
-import { type Logger, redact } from '../logger.ts';
+import { type Logger, redactConfig } from '../logger.ts';
 import type { UsageStore } from '../metering/usageStore.ts';
 import type { DeadLetters } from '../pipeline/deadLetters.ts';
 import type { Deliveries } from '../pipeline/deliveries.ts';
@@ -185,7 +185,7 @@ const readOnly = (request: ApiRequest) =>
 
 /** A hook as this caller may see it (the logs' redaction rule, so one list of credential-like names). */
 const visible = (request: ApiRequest, hook: EventHook): EventHook =>
-  readOnly(request) ? ({ ...hook, config: redact(hook.config) } as EventHook) : hook;
+  readOnly(request) ? ({ ...hook, config: redactConfig(hook.config) } as EventHook) : hook;
 
 /**
  * The Admin API (docs/reference.md §5) as a function of a request. API Gateway's Lambda and the local
@@ -276,6 +276,18 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
     return part;
   };
 
+  /**
+   * Where tenants are managed (api-keys), a tenant's quotas and usage are 404 for a tenant that does
+   * not exist, as `/tenants/{id}` is: a `PUT` would leave quotas no tenant deletion ever removes.
+   * With auth off there is no tenant list to check against.
+   */
+  const knownTenant = async (id: string): Promise<string> => {
+    const admin = options.tenants;
+    if (!admin) return id;
+    if (admin.single !== undefined ? id === admin.single : await admin.tenants.get(id)) return id;
+    throw new NotFoundError();
+  };
+
   // One handler per route of the table; the type makes a route without a handler a compile error.
   const handlers: Record<AdminRoutePath, RouteHandler> = {
     '/health': async () => json(200, { status: 'ok' }),
@@ -312,10 +324,10 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       eventRoutes(options.events as EventRecords, tenantOf(request), id as string),
     '/audit': (_method, _params, request) =>
       auditRoutes(options.audit as AuditStore, tenantOf(request), request, () => pageSize(request.query)),
-    '/tenants/{id}/quotas': (method, [id], request) =>
-      quotaRoutes(required(options.quotas, 'quotas'), id as string, method, () => body(request)),
-    '/tenants/{id}/usage': (method, [id], request) =>
-      usageRoutes(required(options.usage, 'metering'), id as string, method, request),
+    '/tenants/{id}/quotas': async (method, [id], request) =>
+      quotaRoutes(required(options.quotas, 'quotas'), await knownTenant(id as string), method, () => body(request)),
+    '/tenants/{id}/usage': async (method, [id], request) =>
+      usageRoutes(required(options.usage, 'metering'), await knownTenant(id as string), method, request),
     '/tenants': (method, _params, request, parts) => tenants(method, parts, request),
     '/tenants/{id}': (method, _params, request, parts) => tenants(method, parts, request),
     '/tenants/{id}/keys': (method, _params, request, parts) => tenants(method, parts, request),
@@ -340,6 +352,21 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       (options.deliveries || !logRoutes.has(route.path)),
   );
 
+  /**
+   * Whose audit log a change goes to: the request's tenant; for the operator's `/tenants*` routes,
+   * the tenant they concern (the operator's principal has none, and wrote to a log of no tenant).
+   * Not recorded: an operator change refused (its tenant may not exist) or a deleted tenant's.
+   */
+  const auditedTenant = (
+    request: ApiRequest,
+    change: { route: string; params: string[] },
+    response: ApiResponse,
+  ): string | undefined => {
+    if (!(request.principal?.operator && change.route.startsWith('/tenants'))) return tenantOf(request);
+    if (response.statusCode >= 400 || change.route === '/tenants/{id}') return undefined;
+    return change.params[0] ?? resourceOf([], response);
+  };
+
   return async (request) => {
     let change: { route: string; params: string[] } | undefined;
     let response: ApiResponse;
@@ -363,9 +390,10 @@ export function createAdminRouter(options: AdminRouterOptions): (request: ApiReq
       response = errorResponse(error, logger);
     }
     // One write per change, after the answer is known; reads record nothing.
-    if (change && options.audit) {
+    const auditTenant = change ? auditedTenant(request, change, response) : undefined;
+    if (change && options.audit && auditTenant !== undefined) {
       const resourceId = resourceOf(change.params, response);
-      await recordChange(options.audit, logger, tenantOf(request), request, {
+      await recordChange(options.audit, logger, auditTenant, request, {
         route: change.route,
         resourceId,
         status: response.statusCode,

@@ -19,25 +19,27 @@ const SENDS = /\/ping$/;
 const ADMIN_ONLY = /^\/audit(\/.*)?$/;
 
 /**
- * The path as the Admin router matches it (shared/admin/router.ts `segments`): empty segments dropped
- * and each one percent-decoded, so `//audit` or `/%61udit` is judged as the `/audit` it reaches. A
- * segment that does not decode is kept as it is (the router refuses it with a 400).
+ * The path as the router sees it (shared/admin/router.ts): empty segments dropped, each segment
+ * percent-decoded. Judging the raw path instead let `/%74enants` or `//tenants` past as a `read`
+ * route while the router served `/tenants`. A slash decoded from `%2F` stays inside its segment
+ * (encoded again), as it does for the router. `undefined` for a path the router refuses as malformed.
  */
-function asRouted(path: string): string {
-  const parts = path.split('/').filter((part) => part.length > 0);
-  return `/${parts
-    .map((part) => {
-      try {
-        return decodeURIComponent(part);
-      } catch {
-        return part;
-      }
-    })
-    .join('/')}`;
+function routedPath(path: string): string | undefined {
+  try {
+    const parts = path
+      .split('/')
+      .filter((part) => part.length > 0)
+      .map((part) => decodeURIComponent(part).replaceAll('/', '%2F'));
+    return `/${parts.join('/')}`;
+  } catch {
+    return undefined;
+  }
 }
 
 export function routeAccess(method: string, path: string): RouteAccess {
-  const normalized = asRouted(path);
+  const normalized = routedPath(path);
+  // Routes nowhere (the router answers 400): asks for the most a tenant key can have.
+  if (normalized === undefined) return 'admin';
   if (PUBLIC.test(normalized)) return 'public';
   if (OPERATOR.test(normalized)) return 'operator';
   if (method === 'POST' && INGEST.test(normalized)) return 'ingest';

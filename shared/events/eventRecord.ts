@@ -52,6 +52,11 @@ export interface EventRecords {
   put(record: EventRecord): Promise<void>;
   /** The record, or `undefined` when there is none for this tenant or it has expired. */
   get(tenant: string, eventId: string): Promise<EventRecord | undefined>;
+  /**
+   * Removes a deleted tenant's records, where they are kept outside the table (the local event
+   * log); in the table they go with the tenant's other items.
+   */
+  deleteTenant?(tenant: string): Promise<void>;
 }
 
 export interface RecordPolicy {

@@ -14,6 +14,12 @@ export interface UsageMeter {
    * was tried; concurrent calls share the work.
    */
   flush(): Promise<void>;
+  /**
+   * A deleted tenant: what it counted and not yet written is dropped, and what it counts from now on
+   * (a delivery that was under way) is ignored, so no flush writes usage back after its deletion.
+   * Tenant ids are never reused.
+   */
+  forget(tenant: string): void;
   /** Tenant-days counted and not yet written. */
   readonly pending: number;
 }
@@ -39,6 +45,7 @@ export function createUsageMeter(options: { store: UsageStore; clock: Clock; log
   let pending = new Map<string, Pending>();
   let flushing: Promise<void> | undefined;
   let again = false;
+  const forgotten = new Set<string>();
 
   const merge = (into: Map<string, Pending>, entry: Pending) => {
     const key = `${entry.tenant}\n${entry.day}`;
@@ -90,12 +97,16 @@ export function createUsageMeter(options: { store: UsageStore; clock: Clock; log
 
   return {
     add(tenant, counter, n = 1) {
-      if (n <= 0) return;
+      if (n <= 0 || forgotten.has(tenant)) return;
       const counts = zeroCounts();
       counts[counter] = n;
       merge(pending, { tenant, day: dayOf(options.clock.now()), counts });
     },
     flush,
+    forget(tenant) {
+      forgotten.add(tenant);
+      for (const [key, entry] of pending) if (entry.tenant === tenant) pending.delete(key);
+    },
     get pending() {
       return pending.size;
     },

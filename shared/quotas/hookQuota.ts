@@ -17,8 +17,9 @@ const RETRY_AFTER_SECONDS = 60;
 /**
  * Refuses, before it is stored, a write that would take the tenant past its `hooks` or
  * `user_functions` quota: a new hook, or a hook whose code entries grow. Counted from the tenant's
- * stored hooks (one query, only on such writes). Two creates racing at the edge can both pass: the
- * quota bounds what a tenant builds up, not one request more or less.
+ * stored hooks (one query, only on such writes). HookService runs a tenant's writes one at a time
+ * in a process, so concurrent creates cannot all pass; creates racing on separate Lambda instances
+ * can: the quota bounds what a tenant builds up, not one request more or less.
  */
 export function createHookQuotaCheck(options: {
   hooks: Pick<HookStore, 'listAll'>;

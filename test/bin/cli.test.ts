@@ -38,9 +38,10 @@ describe('event-hooks conventions', () => {
     const unknown = await cli(['list']);
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown command 'list'[\s\S]*usage:/) });
     // A subcommand typed without its group points at the groups that have it.
-    expect(unknown.stderr).toContain(
-      "unknown command 'list' (did you mean 'hooks list', 'dead-letters list', 'sources list'?)",
+    expect(unknown.stderr).toMatch(
+      /unknown command 'list' \(did you mean 'hooks list', ('[a-z-]+ list', )*'sources list'[^)]*\?\)/,
     );
+    expect(unknown.stderr).toContain("'dead-letters list'");
     expect(await cli(['emitt'])).toMatchObject({
       code: 2,
       stderr: expect.stringMatching(/unknown command 'emitt'\n\(Did you mean emit\?\)/),

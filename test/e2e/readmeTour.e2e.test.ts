@@ -121,6 +121,7 @@ describe("the README's quick tour", () => {
     const hooks: Hook[] = [];
     const skipped: string[] = [];
     let ran = 0;
+    let lastEventId: string | undefined;
     for (const original of commands) {
       if (NEEDS_KONG.test(original)) {
         skipped.push(original);
@@ -135,6 +136,11 @@ describe("the README's quick tour", () => {
       let command = original;
       for (const [pattern, path] of RECEIVER_PATHS) command = command.replace(pattern, `${receiver.url}${path}`);
       if (command.includes('/dead-letters/<id>')) command = command.replace('<id>', await deadLetterId());
+      if (command.includes('<event id>')) {
+        // An event's id: the one the last `POST /events` (curl or `emit`) of the tour answered.
+        expect(lastEventId, `no event sent before: ${original}`).toBeDefined();
+        command = command.replaceAll('<event id>', lastEventId as string);
+      }
       if (command.includes('<id>')) {
         // A hook's id: the newest webhook (the handler that can ping and, when signed the Standard
         // Webhooks way, rotate its secret), as a reader would pick one from the listing.
@@ -148,6 +154,10 @@ describe("the README's quick tour", () => {
       const result = await run(command, env, cwd);
       const context = `${original}\n--- exit ${result.code}\n${result.stdout}\n${result.stderr}`;
       expect(result.code, context).toBe(0);
+      if (/\/events\b(?!\/)|\bemit\b/.test(command)) {
+        const ids = [...result.stdout.matchAll(/"id":"([0-9a-f-]{36})"/g)].map((match) => match[1] as string);
+        lastEventId = ids.at(-1) ?? lastEventId;
+      }
       if (command.startsWith('curl')) {
         const lines = result.stdout.trimEnd().split('\n');
         const status = Number(lines.at(-1));

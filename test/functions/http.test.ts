@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { type AwsAuthMode, httpHandler, principalOf } from '../../functions/http.ts';
 import { type ApiRequest, json } from '../../shared/admin/http.ts';
-import type { App } from '../../shared/app.ts';
+import type { App } from '../../shared/compositionRoot.ts';
 
 function event(
   method: string,

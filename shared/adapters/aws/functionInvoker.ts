@@ -12,7 +12,7 @@ import { type LambdaInvokeApi, type LambdaInvokeResult, lambdaInvokeHttpApi } fr
 import { userFunctionName } from './userFunctionPackage.ts';
 import { userLogTail } from './userLogTail.ts';
 
-/** What every Lambda function runner is given by `awsApp` (shared/adapters/aws/app.ts). */
+/** What every Lambda function runner is given by `awsApp` (shared/adapters/aws/awsWiring.ts). */
 export interface AwsFunctionOptions {
   /** `USER_FUNCTION_PREFIX`: every user-code function is named `${prefix}-…`; the IAM policies are scoped to it. */
   prefix: string;

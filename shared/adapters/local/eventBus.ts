@@ -5,9 +5,12 @@ import type { Logger } from '../../logger.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import type { EventBus, NewEvent } from '../../ports/eventBus.ts';
 
+/** The rule's target: the dispatcher. Every event on the bus goes to it, as the AWS rule routes them. */
+export type BusTarget = (event: HookEvent) => Promise<unknown>;
+
 export interface LocalEventBusOptions {
-  /** The rule's target: the dispatcher. Every event on the bus goes to it, as the AWS rule routes them. */
-  target: (event: HookEvent) => Promise<unknown>;
+  /** The target from the start, as `subscribe` sets it; without one, events wait for `subscribe`. */
+  target?: BusTarget;
   logger: Logger;
   clock?: Clock;
   /** Attempts per event before it is dead-lettered, like the EventBridge target's retry policy. */
@@ -24,6 +27,12 @@ export interface LocalEventBusOptions {
 }
 
 export interface LocalEventBus extends EventBus {
+  /**
+   * Sets where events go (the dispatcher), as the EventBridge rule does on AWS, and dispatches those
+   * published before. The bus only hands events on: it never knows what the target is built from,
+   * so the app that publishes can be built before the dispatcher that reads.
+   */
+  subscribe(target: BusTarget): void;
   /** Dispatches events accepted before (by an earlier run, from the journal) in the background. */
   redispatch(events: HookEvent[]): void;
   /** Resolves when no dispatch is running. */
@@ -47,6 +56,9 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
   const maxAttempts = options.maxAttempts ?? 3;
   const retryDelayMs = options.retryDelayMs ?? 200;
   const running = new Set<Promise<void>>();
+  let target = options.target;
+  /** Events published before `subscribe`, with their retry round. */
+  const waiting: { event: HookEvent; round: number }[] = [];
   /** Cancels of the later tries of events whose dispatch kept failing (journal only). */
   const later = new Set<() => void>();
   let stopped = false;
@@ -66,10 +78,10 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
     return delayMs;
   };
 
-  const dispatch = async (event: HookEvent, round: number): Promise<void> => {
+  const dispatch = async (to: BusTarget, event: HookEvent, round: number): Promise<void> => {
     for (let attempt = 1; ; attempt++) {
       try {
-        await options.target(event);
+        await to(event);
         await options.journal?.dispatched(event.id).catch((error: unknown) => {
           // The dispatch itself is done; the next start dispatches it again, with the same delivery ids.
           options.logger.warn('could not record a dispatch', { event_id: event.id, error });
@@ -99,7 +111,11 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
 
   const start = (events: HookEvent[], round = 0) => {
     for (const event of events) {
-      const task = dispatch(event, round).finally(() => running.delete(task));
+      if (!target) {
+        waiting.push({ event, round });
+        continue;
+      }
+      const task = dispatch(target, event, round).finally(() => running.delete(task));
       running.add(task);
     }
   };
@@ -112,6 +128,10 @@ export function createLocalEventBus(options: LocalEventBusOptions): LocalEventBu
       await options.journal?.accepted(accepted);
       start(accepted);
       return accepted;
+    },
+    subscribe(to) {
+      target = to;
+      for (const { event, round } of waiting.splice(0)) start([event], round);
     },
     redispatch(events) {
       start(events);

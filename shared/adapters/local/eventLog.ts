@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type EventRecord, type EventRecords, isExpired } from '../../events/eventRecord.ts';
 import type { Logger } from '../../logger.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
-import { decodeRecord, encodeRecord, JournalAppender, readRecords } from './journalFile.ts';
+import { decodeRecord, encodeRecord, JournalAppender, readRecords, replaceFile } from './journalFile.ts';
 
 export interface LocalEventLogOptions {
   /** Folder of the segment files (`DATA_DIR/events`); without it the records live in memory only. */
@@ -61,6 +61,11 @@ export class LocalEventLog implements EventRecords {
   private lastSweep = 0;
   private sweeping: Promise<void> | undefined;
   private closed = false;
+  /** A tenant's deletion rewriting the files: puts and reads wait for it. */
+  private purging: Promise<void> | undefined;
+  /** Puts under way; a purge starts once none is. */
+  private active = 0;
+  private onIdle: (() => void) | undefined;
 
   private constructor(private readonly options: LocalEventLogOptions) {
     this.clock = options.clock ?? systemClock;
@@ -73,6 +78,17 @@ export class LocalEventLog implements EventRecords {
   }
 
   async put(record: EventRecord): Promise<void> {
+    while (this.purging) await this.purging;
+    this.active++;
+    try {
+      await this.append(record);
+    } finally {
+      this.active--;
+      if (this.active === 0) this.onIdle?.();
+    }
+  }
+
+  private async append(record: EventRecord): Promise<void> {
     const key = keyOf(record.event.tenant, record.event.id);
     if (!this.options.dir) {
       this.memory.delete(key); // re-inserted last: the newest records are the ones kept
@@ -95,6 +111,7 @@ export class LocalEventLog implements EventRecords {
   }
 
   async get(tenant: string, eventId: string): Promise<EventRecord | undefined> {
+    while (this.purging) await this.purging;
     const key = keyOf(tenant, eventId);
     const now = this.clock.now();
     if (!this.options.dir) {
@@ -108,6 +125,61 @@ export class LocalEventLog implements EventRecords {
     const record = decodeRecord(buffer.toString('utf8', 0, entry.length - 1)) as EventRecord | undefined;
     if (!record || record.event.tenant !== tenant || record.event.id !== eventId) return undefined;
     return isExpired(record, now) ? undefined : record;
+  }
+
+  /**
+   * Removes every record of a deleted tenant, from the files too (`DELETE /tenants/{id}`): the files
+   * that held any are rewritten without them. Rare and whole-log, so it runs alone: puts and reads
+   * wait for it, and it waits for the puts under way and a running sweep.
+   */
+  async deleteTenant(tenant: string): Promise<void> {
+    while (this.purging) await this.purging;
+    this.purging = (async () => {
+      if (this.active > 0) await new Promise<void>((resolve) => (this.onIdle = resolve));
+      this.onIdle = undefined;
+      await this.sweeping;
+      const prefix = keyOf(tenant, '');
+      if (!this.options.dir) {
+        for (const key of [...this.memory.keys()]) if (key.startsWith(prefix)) this.memory.delete(key);
+        return;
+      }
+      for (const segment of [...this.segments.values()].sort((a, b) => a.day - b.day))
+        await this.purge(segment, tenant);
+      for (const key of [...this.index.keys()]) if (key.startsWith(prefix)) this.index.delete(key);
+    })().finally(() => {
+      this.purging = undefined;
+    });
+    return this.purging;
+  }
+
+  /** Rewrites one file without the tenant's lines (expired ones included), and points the index at the new offsets. */
+  private async purge(segment: Segment, tenant: string): Promise<void> {
+    await segment.appender?.flush();
+    const kept: Buffer[] = [];
+    const moved: [string, Entry][] = [];
+    let offset = 0;
+    let removed = 0;
+    await readRecords(segment.path, (value) => {
+      const record = value as EventRecord;
+      if (record?.event?.tenant === tenant) {
+        removed++;
+        return;
+      }
+      const line = encodeRecord(record);
+      if (typeof record?.event?.id === 'string') {
+        moved.push([keyOf(record.event.tenant, record.event.id), { segment, offset, length: line.length }]);
+      }
+      kept.push(line);
+      offset += line.length;
+    });
+    if (removed === 0) return;
+    await this.closeSegment(segment);
+    await replaceFile(segment.path, kept);
+    segment.nextOffset = offset;
+    // In file order, so a record written twice points at its last line, as it did.
+    for (const [key, entry] of moved) if (this.index.get(key)?.segment === segment) this.index.set(key, entry);
+    for (const key of [...segment.keys]) if (key.startsWith(keyOf(tenant, ''))) segment.keys.delete(key);
+    await this.openSegment(segment);
   }
 
   /** Records held (in memory, or indexed on disk), for tests and figures. */

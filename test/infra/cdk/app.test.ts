@@ -8,7 +8,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../../infra/bundle.ts';
-import { defineApp, stackPropsFromContext } from '../../../infra/cdk/app.ts';
+import { defineApp, stackPropsFromContext } from '../../../infra/cdk/cdkApp.ts';
 import { FIXTURE_ENTRIES, synth } from './synth.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'app-test-'));

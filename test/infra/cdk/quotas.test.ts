@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { stackPropsFromContext } from '../../../infra/cdk/app.ts';
+import { stackPropsFromContext } from '../../../infra/cdk/cdkApp.ts';
 import { SchemaViolationError } from '../../../shared/errors.ts';
 import { synth } from './synth.ts';
 

@@ -2,7 +2,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import cdkNag from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { stackPropsFromContext } from '../../../infra/cdk/app.ts';
+import { stackPropsFromContext } from '../../../infra/cdk/cdkApp.ts';
 import { EventHooksStack } from '../../../infra/cdk/eventHooksStack.ts';
 import { accessSettings } from '../../../infra/cdk/tenancy.ts';
 import { FIXTURE_BUNDLE_DIR_ENV } from './fixtureEntries.ts';
@@ -78,8 +78,8 @@ describe('api-keys, multi-tenant', () => {
       'ANY /dead-letters': 'CUSTOM',
       'ANY /dead-letters/{proxy+}': 'CUSTOM',
       'ANY /events/{proxy+}': 'CUSTOM',
-      'ANY /audit': 'CUSTOM',
       'ANY /deliveries/{proxy+}': 'CUSTOM',
+      'ANY /audit': 'CUSTOM',
       'POST /events': 'CUSTOM',
       'POST /ingest/kong-http-log': 'CUSTOM',
       'GET /health': 'NONE',

@@ -140,6 +140,27 @@ describe('quotas on the local runtime', () => {
     expect(replaced.status).toBe(200);
   });
 
+  it('holds the hooks quota against creates sent all at once', async () => {
+    // Prepare: a tenant of its own, with the default quota of 2 hooks
+    const create = () =>
+      t.runtime.app.admin({
+        method: 'POST',
+        path: '/event-hooks',
+        query: new URLSearchParams(),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ source: 'balancer', event: 'health', handler: 'log' }),
+        principal: { tenant: 'racer', scopes: ['admin'] },
+      });
+
+    // Act
+    const answers = await Promise.all(Array.from({ length: 20 }, create));
+
+    // Assess
+    expect(answers.filter((a) => a.statusCode === 201)).toHaveLength(2);
+    expect(answers.filter((a) => a.statusCode === 429)).toHaveLength(18);
+    expect(await t.runtime.app.hooks.listAll('racer')).toHaveLength(2);
+  });
+
   it('counts user functions at create and on updates that add code', async () => {
     // Prepare: room for hooks, one user function
     expect((await t.request('PUT', '/tenants/default/quotas', { hooks: null })).status).toBe(200);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLocalDeliveryQueue } from '../../../shared/adapters/local/deliveryQueue.ts';
-import { createLocalEventBus, type LocalEventBus } from '../../../shared/adapters/local/eventBus.ts';
-import { type App, createApp } from '../../../shared/app.ts';
+import { createLocalEventBus } from '../../../shared/adapters/local/eventBus.ts';
+import { type App, createApp } from '../../../shared/compositionRoot.ts';
 import { loadConfig } from '../../../shared/config.ts';
 import { LOCAL_RETRY_POLICY } from '../../../shared/delivery/retryPolicy.ts';
 import { EventHooksError } from '../../../shared/errors.ts';
@@ -49,11 +49,11 @@ function recordingRunner(stored: (id: string) => Promise<string[] | null>) {
 describe('HookService in the app: blue/green user functions', () => {
   let store: TestStore;
   let app: App;
-  let bus: LocalEventBus | undefined;
   let functions: ReturnType<typeof recordingRunner>;
   const logger = memoryLogger();
   const http = createHttpSender();
   const queue = createLocalDeliveryQueue({ logger });
+  const bus = createLocalEventBus({ logger });
 
   beforeAll(async () => {
     store = await startTestStore();
@@ -69,15 +69,13 @@ describe('HookService in the app: blue/green user functions', () => {
       logger,
       retryPolicy: LOCAL_RETRY_POLICY,
       ports: {
-        bus: (dispatch) => {
-          bus = createLocalEventBus({ target: dispatch, logger });
-          return bus;
-        },
+        bus,
         queue,
         functions: functions.runner,
         http,
       },
     });
+    bus.subscribe((event) => app.dispatch(event));
   });
 
   afterAll(async () => {

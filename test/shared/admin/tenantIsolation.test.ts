@@ -180,6 +180,22 @@ describe('multi-tenant api-keys mode', () => {
       expect(tenants).toMatchObject({ status: 403, body: { message: "this route needs the operator's key" } });
     });
 
+    it('judges an encoded or doubled-slash path as the route it reaches: no tenant key opens /tenants, /audit or /ping', async () => {
+      for (const path of ['/%74enants', `/%74enants/${tenantA.id}/keys`, `/tenants//${tenantA.id}/keys`]) {
+        const res = await call('GET', path, { key: tenantA.admin });
+        expect(res.status, path).toBe(403);
+        expect(res.text, path).not.toContain(tenantB.id);
+      }
+      const minted = await call('POST', `/%74enants/${tenantB.id}/keys`, {
+        key: tenantA.admin,
+        body: { scopes: ['admin'] },
+      });
+      expect(minted.status).toBe(403);
+      expect(minted.text).not.toMatch(/ehk_/);
+      expect((await call('GET', '/%61udit', { key: tenantA.read })).status).toBe(403);
+      expect((await call('GET', `/event-hooks/${tenantA.hook}/%70ing`, { key: tenantA.read })).status).toBe(403);
+    });
+
     it("refuses the operator key on a tenant's routes (403): it manages tenants, it owns no hooks", async () => {
       const res = await operator('GET', '/event-hooks');
       expect(res.status).toBe(403);
@@ -218,6 +234,45 @@ describe('multi-tenant api-keys mode', () => {
       expect(full.body.config.secret).toBe('a-secret-of-tenant-a');
       await settle();
     });
+  });
+
+  it("shows a read key no credential in a hook's URL: not in the hook, nor in the crud event's record", async () => {
+    const url = new URL(receiverA.url);
+    url.username = 'a-user';
+    url.password = 'a-url-password';
+    url.search = '?token=a-url-token&page=2';
+    // A's own hook on its hook changes: the crud event (and its record) carries the hook without them too.
+    const changes = await startReceiver();
+    const crud = await call('POST', '/event-hooks', {
+      key: tenantA.admin,
+      body: { source: 'crud', event: 'event_hooks', handler: 'webhook', config: { url: changes.url } },
+    });
+    expect(crud.status).toBe(201);
+    await settle();
+    const created = await call('POST', '/event-hooks', {
+      key: tenantA.admin,
+      body: { source: 'shop', event: 'order', handler: 'webhook', config: { url: url.toString() } },
+    });
+    expect(created.status).toBe(201);
+    await settle();
+    const read = await call('GET', `/event-hooks/${created.body.id}`, { key: tenantA.read });
+    expect(read.status).toBe(200);
+    expect(read.text).not.toContain('a-url-password');
+    expect(read.text).not.toContain('a-url-token');
+    // What is not a credential stays, so the reader still sees where the hook sends.
+    expect(read.body.config.url).toContain(`${url.host}`);
+    expect(read.body.config.url).toContain('page=2');
+    const full = await call('GET', `/event-hooks/${created.body.id}`, { key: tenantA.admin });
+    expect(full.body.config.url).toBe(url.toString());
+    await changes.waitFor(1);
+    const sent = changes.requests.map((r) => String(r.body)).join('\n');
+    expect(sent).toContain(created.body.id);
+    expect(sent).not.toContain('a-url-password');
+    expect(sent).not.toContain('a-url-token');
+    await call('DELETE', `/event-hooks/${created.body.id}`, { key: tenantA.admin });
+    await call('DELETE', `/event-hooks/${crud.body.id}`, { key: tenantA.admin });
+    await settle();
+    await changes.close();
   });
 
   describe('operator routes', () => {
@@ -259,6 +314,35 @@ describe('multi-tenant api-keys mode', () => {
       expect((await operator('POST', `/tenants/${randomUUID()}/keys`, { scopes: ['admin'] })).status).toBe(404);
       expect((await operator('DELETE', `/tenants/${tenantA.id}/keys/0123456789abcdef`)).status).toBe(404);
       expect((await operator('PATCH', '/tenants')).status).toBe(405);
+    });
+
+    it('answers 404 for the quotas and usage of a tenant that does not exist, and stores nothing for it', async () => {
+      const nobody = randomUUID();
+      expect((await operator('PUT', `/tenants/${nobody}/quotas`, { hooks: 1 })).status).toBe(404);
+      expect((await operator('GET', `/tenants/${nobody}/quotas`)).status).toBe(404);
+      expect((await operator('GET', `/tenants/${nobody}/usage`)).status).toBe(404);
+      expect((await operator('PUT', '/tenants/x%23HOOK/quotas', { hooks: 1 })).status).toBe(404);
+      const { Items } = await t.store.client.send(new ScanCommand({ TableName: t.store.tableName }));
+      expect(
+        (Items ?? []).filter((item) => String(item.pk).includes(nobody) || String(item.pk).startsWith('T#x#')),
+      ).toEqual([]);
+      // A tenant that exists has both.
+      expect((await operator('GET', `/tenants/${tenantA.id}/quotas`)).status).toBe(200);
+      expect((await operator('GET', `/tenants/${tenantA.id}/usage`)).status).toBe(200);
+    });
+
+    it("records the operator's changes in the audit log of the tenant they concern, none in a log of no tenant", async () => {
+      const { Items } = await t.store.client.send(new ScanCommand({ TableName: t.store.tableName }));
+      const nobodys = (Items ?? []).filter((item) => String(item.pk) === 'T##AUDIT');
+      expect(nobodys).toEqual([]);
+      const audit = await call('GET', '/audit', { key: tenantA.admin });
+      expect(audit.status).toBe(200);
+      expect(audit.body.data).toContainEqual(
+        expect.objectContaining({ actor: 'operator', method: 'POST', route: '/tenants/{id}/keys', status: 201 }),
+      );
+      // …and none of B's.
+      const mine = audit.body.data.filter((entry: { actor: string }) => entry.actor === 'operator');
+      expect(JSON.stringify(mine)).not.toContain(tenantB.id);
     });
 
     it("revokes a key at once; another tenant's key id is 404 to it", async () => {
@@ -535,12 +619,14 @@ describe('multi-tenant api-keys mode', () => {
         key: admin,
         body: { source: 'crm', event: 'lead', handler: 'log' },
       });
-      await call('POST', '/events', {
+      const sentByC = await call('POST', '/events', {
         key: admin,
         headers: { 'idempotency-key': 'k1' },
         body: { id: 'lead-1', source: 'crm', event: 'lead', data: {} },
       });
       await settle();
+      const eventOfC = sentByC.body.data[0].id as string;
+      expect(await t.runtime.app.events.get(c.id, eventOfC)).toBeDefined();
       const dead = await t.runtime.app.deadLetters.put({
         job: {
           type: 'deliver.v1',
@@ -580,6 +666,12 @@ describe('multi-tenant api-keys mode', () => {
       expect(deleted.status).toBe(204);
 
       expect(await owned()).toEqual([]);
+      // Usage counted and not yet written is dropped with it: a later flush writes nothing of its.
+      t.runtime.app.meter.add(c.id, 'deliveries_attempted');
+      await t.runtime.app.meter.flush();
+      expect(await owned()).toEqual([]);
+      // Its event records too, where the local runtime keeps them (the event log, not the table).
+      expect(await t.runtime.app.events.get(c.id, eventOfC)).toBeUndefined();
       expect(remove).toHaveBeenCalledWith(expect.objectContaining({ tenant: c.id, id: fn.body.id, functions: [ECHO] }));
       expect((await call('GET', '/event-hooks', { key: admin })).status).toBe(401);
       expect((await operator('GET', `/tenants/${c.id}`)).status).toBe(404);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalDeliveryQueue } from '../../../shared/adapters/local/deliveryQueue.ts';
-import { createLocalEventBus, type LocalEventBus } from '../../../shared/adapters/local/eventBus.ts';
-import { type App, createApp } from '../../../shared/app.ts';
+import { createLocalEventBus } from '../../../shared/adapters/local/eventBus.ts';
+import { type App, createApp } from '../../../shared/compositionRoot.ts';
 import { loadConfig } from '../../../shared/config.ts';
 import { LOCAL_RETRY_POLICY } from '../../../shared/delivery/retryPolicy.ts';
 import { createHttpSender } from '../../../shared/http/httpSender.ts';
@@ -15,13 +15,13 @@ function appFor(runtime: 'aws' | 'local', store: TestStore, stops: (() => Promis
   const logger = memoryLogger();
   const queue = createLocalDeliveryQueue({ logger });
   const http = createHttpSender();
-  let bus: LocalEventBus | undefined;
+  const bus = createLocalEventBus({ logger });
   stops.push(async () => {
     await bus?.stop();
     await queue.stop({ drainMs: 0 });
     http.close();
   });
-  return createApp({
+  const app = createApp({
     config: loadConfig({
       TABLE_NAME: store.tableName,
       DYNAMODB_ENDPOINT: store.endpoint,
@@ -35,15 +35,14 @@ function appFor(runtime: 'aws' | 'local', store: TestStore, stops: (() => Promis
     logger,
     retryPolicy: LOCAL_RETRY_POLICY,
     ports: {
-      bus: (dispatch) => {
-        bus = createLocalEventBus({ target: dispatch, logger });
-        return bus;
-      },
+      bus,
       queue,
       functions: { deploy: async () => {}, remove: async () => {}, invoke: async () => null },
       http,
     },
   });
+  bus.subscribe((event) => app.dispatch(event));
+  return app;
 }
 
 describe('the ping after a webhook is created', () => {

@@ -28,6 +28,22 @@ describe('routeAccess', () => {
     expect(routeAccess(method, path)).toBe(access);
   });
 
+  it('judges the path the router serves: percent-encoding and empty segments change nothing', () => {
+    // The router decodes each segment and drops empty ones; the access rule must see the same route.
+    expect(routeAccess('GET', '/%74enants')).toBe('operator');
+    expect(routeAccess('POST', '/%74enants/t1/keys')).toBe('operator');
+    expect(routeAccess('GET', '//tenants')).toBe('operator');
+    expect(routeAccess('GET', '/tenants//t1//')).toBe('operator');
+    expect(routeAccess('GET', '/%6detrics')).toBe('operator');
+    expect(routeAccess('GET', '/%61udit')).toBe('admin');
+    expect(routeAccess('GET', '/event-hooks/abc/%70ing')).toBe('admin');
+    expect(routeAccess('GET', '/event-hooks//abc//ping/')).toBe('admin');
+    // A decoded slash stays inside its segment: it never makes a public path.
+    expect(routeAccess('GET', '/console%2F..%2Ftenants')).toBe('read');
+    // A path the router refuses as malformed needs an admin key, like any unknown path.
+    expect(routeAccess('GET', '/%E0%A4%A')).toBe('admin');
+  });
+
   it('does not take a look-alike path for a public or operator one', () => {
     expect(routeAccess('GET', '/healthz')).toBe('read');
     expect(routeAccess('GET', '/tenantsx')).toBe('read');

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type App, createApp } from '../../../shared/app.ts';
+import { type App, createApp } from '../../../shared/compositionRoot.ts';
 import { loadConfig } from '../../../shared/config.ts';
 import { LOCAL_RETRY_POLICY } from '../../../shared/delivery/retryPolicy.ts';
 import { EventHooksError } from '../../../shared/errors.ts';
@@ -65,7 +65,7 @@ describe('user functions deployed off the request path (a deploy queue that only
       logger,
       retryPolicy: LOCAL_RETRY_POLICY,
       ports: {
-        bus: () => ({ publish: async () => {} }) as never,
+        bus: { publish: async () => [] },
         queue: {
           send: async (batch: DeliveryJob[]) => {
             sent.push(...batch);

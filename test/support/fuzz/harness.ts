@@ -245,8 +245,10 @@ export function storeSnapshot(client: DynamoDBDocumentClient, tableName: string)
         }),
       );
       for (const item of page.Items ?? []) {
-        // The audit log records refused changes too, by design (docs/saas.md, "Audit log").
-        if (String(item.pk).includes('#GATE#') || String(item.pk).endsWith('#AUDIT')) continue;
+        // The audit log records refused changes too, by design (docs/saas.md, "Audit log"); usage is
+        // written by the runtime's metering timer (METERING_FLUSH_MS), whenever it fires.
+        const partition = String(item.pk);
+        if (partition.includes('#GATE#') || partition.endsWith('#AUDIT') || partition.endsWith('#USAGE')) continue;
         // pk first, so that a line names its partition where `diff` looks for it.
         const { pk, ...rest } = item;
         lines.push(JSON.stringify({ pk, ...rest }));

@@ -142,3 +142,21 @@ describe('local event bus with a journal', () => {
     expect(calls).toBe(3);
   });
 });
+
+describe('local event bus: the subscribe step', () => {
+  it('keeps events published before subscribe and hands them to the target it is given, then every later one', async () => {
+    const dispatched: string[] = [];
+    const bus = createLocalEventBus({ logger: memoryLogger() });
+    const [early] = await bus.publish([newEvent]);
+    bus.redispatch([{ ...newEvent, id: 'from-journal', time: '2026-01-01T00:00:00Z' }]);
+    await bus.idle();
+    expect(dispatched).toEqual([]);
+
+    bus.subscribe(async (event) => {
+      dispatched.push(event.id);
+    });
+    const [late] = await bus.publish([newEvent]);
+    await bus.idle();
+    expect(dispatched).toEqual([early?.id, 'from-journal', late?.id]);
+  });
+});

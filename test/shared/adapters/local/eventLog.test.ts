@@ -48,6 +48,41 @@ describe('local event log', () => {
     await again.close();
   });
 
+  it("forgets a deleted tenant's records, on disk too, and keeps everyone else's readable and appendable", async () => {
+    const of = (tenant: string, id: string, now: number) => {
+      const r = record(id, now);
+      return { ...r, event: { ...r.event, tenant, data: { secret_marker: `data-of-${tenant}` } } };
+    };
+    const log = await open();
+    await log.put(of('gone', 'g1', clock.now() - DAY));
+    await log.put(of('kept', 'k1', clock.now() - DAY));
+    await log.put(of('gone', 'g2', clock.now()));
+    await log.put(of('kept', 'k2', clock.now()));
+    await log.deleteTenant('gone');
+
+    expect(await log.get('gone', 'g1')).toBeUndefined();
+    expect(await log.get('gone', 'g2')).toBeUndefined();
+    expect((await log.get('kept', 'k1'))?.event.id).toBe('k1');
+    expect((await log.get('kept', 'k2'))?.event.id).toBe('k2');
+    for (const file of readdirSync(dir)) expect(readFileSync(join(dir, file), 'utf8')).not.toContain('data-of-gone');
+    // Appends land after the rewritten lines, and everything reads back after a restart.
+    await log.put(of('kept', 'k3', clock.now()));
+    expect((await log.get('kept', 'k3'))?.event.id).toBe('k3');
+    await log.close();
+    const again = await open();
+    expect((await again.get('kept', 'k2'))?.event.id).toBe('k2');
+    expect((await again.get('kept', 'k3'))?.event.id).toBe('k3');
+    expect(await again.get('gone', 'g2')).toBeUndefined();
+    await again.close();
+
+    const memory = await open({});
+    await memory.put(of('gone', 'g1', clock.now()));
+    await memory.put(of('kept', 'k1', clock.now()));
+    await memory.deleteTenant('gone');
+    expect(await memory.get('gone', 'g1')).toBeUndefined();
+    expect(memory.size()).toBe(1);
+  });
+
   it('cuts a last line torn by a crash and keeps appending after it', async () => {
     const log = await open();
     await log.put(record('a', clock.now()));

@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createLocalSecretCipher } from './adapters/local/secretCipher.ts';
-import { type HookChange, HookService } from './admin/hookService.ts';
+import { HookService } from './admin/hookService.ts';
+import { createHookWriteEffects } from './admin/hookWriteEffects.ts';
 import type { ApiRequest, ApiResponse } from './admin/http.ts';
 import { createAdminRouter } from './admin/router.ts';
 import type { TenantAdmin } from './admin/tenantRoutes.ts';
@@ -12,12 +13,10 @@ import type { HookEvent } from './events/envelope.ts';
 import type { EventRecords } from './events/eventRecord.ts';
 import { createGate } from './gate/gate.ts';
 import { createThresholdCounter } from './gate/threshold.ts';
-import { createHandler } from './handlers/index.ts';
 import type { HandlerDeps } from './handlers/types.ts';
-import type { EventHook } from './hooks/hook.ts';
 import { userCodeSyntaxError } from './hooks/userCode.ts';
 import type { HttpSender } from './http/httpSender.ts';
-import { type Logger, redact } from './logger.ts';
+import type { Logger } from './logger.ts';
 import { createUsageMeter, type UsageMeter } from './metering/meter.ts';
 import { UsageStore } from './metering/usageStore.ts';
 import { createAutoDisable } from './pipeline/autoDisable.ts';
@@ -34,7 +33,7 @@ import type { Clock } from './ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from './ports/deliveryQueue.ts';
 import type { EventBus } from './ports/eventBus.ts';
 import type { FunctionDeployQueue } from './ports/functionDeployQueue.ts';
-import { type FunctionRunner, functionsNotIn, isLambdaReference } from './ports/functionRunner.ts';
+import type { FunctionRunner } from './ports/functionRunner.ts';
 import type { Metrics } from './ports/metrics.ts';
 import type { SecretCipher } from './ports/secretCipher.ts';
 import { createHookQuotaCheck } from './quotas/hookQuota.ts';
@@ -54,8 +53,11 @@ import { deleteTenantItems, TenantStore } from './store/tenantStore.ts';
 
 /** The adapters behind the ports; the only part that differs between AWS and the local runtime. */
 export interface AppPorts {
-  /** Built with the dispatcher, which the local bus calls in-process (EventBridge calls it on AWS). */
-  bus: (dispatch: (event: HookEvent) => Promise<unknown>) => EventBus;
+  /**
+   * Where accepted events and `event_hooks` changes go. Publish only: what reads the bus is wired by
+   * the runtime after the app exists (the EventBridge rule on AWS, `subscribe(app.dispatch)` locally).
+   */
+  bus: EventBus;
   queue: DeliveryQueue;
   functions: FunctionRunner;
   http: HttpSender;
@@ -141,12 +143,6 @@ export function deliveryLogSettings(config: Config): DeliveryLogSettings {
   return { captureBodies: config.captureBodies, retentionDays: config.deliveryLogRetentionDays };
 }
 
-/** Hides secrets of a hook before it travels as event data (beyond Kong, which sends them as they are). */
-function withoutSecrets(hook: EventHook): EventHook {
-  // The same rule as the logs: `secret` and credential-like headers (Authorization, X-Api-Key…).
-  return { ...hook, config: redact(hook.config) } as EventHook;
-}
-
 /** The composition root: one core wired to whichever adapters the runtime provides. */
 export function createApp(options: AppOptions): App {
   const { config, client, clock, logger, ports } = options;
@@ -184,21 +180,7 @@ export function createApp(options: AppOptions): App {
     }
     return deps;
   };
-  const background = new Set<Promise<unknown>>();
-  /** `about` names the task and its hook, so a failure in the log says which hook it concerns. */
-  const inBackground = (task: Promise<unknown>, about: Record<string, unknown>) => {
-    const tracked = task
-      .catch((error) => logger.warn('background task failed', { ...about, error }))
-      .finally(() => background.delete(tracked));
-    background.add(tracked);
-  };
-
-  let bus: EventBus;
-  const userCode = (hook: EventHook) => (hook.handler === 'lambda' ? hook.config.functions : undefined);
-
-  /** Whether a hook has functions this service deploys: a `lambda` hook with at least one inline code entry. */
-  const hasUserCode = (functions: string[] | undefined): functions is string[] =>
-    functions?.some((entry) => !isLambdaReference(entry)) ?? false;
+  const bus = ports.bus;
   const deployFunctions = createFunctionDeployer({
     hooks,
     functions: ports.functions,
@@ -211,72 +193,16 @@ export function createApp(options: AppOptions): App {
     logger,
   });
   const deployQueue = (ports.deployments ?? ((run) => ({ send: (job) => run(job) })))(deployFunctions);
-
-  /**
-   * Deploying is not done here but by a deploy job after the write (off the request path on AWS: the
-   * Lambda control plane is slow and its quota small). The hook is stored `pending` unless it keeps
-   * exactly the functions of an `active` version; a hook stored before deployments had a state was
-   * deployed inside its request, so it counts as active.
-   */
-  // Code that cannot load to a function is refused with a 400 before it is stored, where the
-  // runner can check it cheaply (locally, in the sandbox). A dry run checks it too.
-  const verifyWrite = async ({ tenant, hook }: HookChange) => {
-    const functions = userCode(hook);
-    if (hasUserCode(functions)) await ports.functions.verify?.({ tenant, id: hook.id, functions });
-  };
-  const beforeWrite = async (change: HookChange) => {
-    const { hook, old } = change;
-    await checkHookQuotas(change);
-    const functions = userCode(hook);
-    if (!hasUserCode(functions)) return;
-    await verifyWrite(change);
-    const oldFunctions = old ? userCode(old) : undefined;
-    const same = oldFunctions !== undefined && functionsNotIn(functions, [oldFunctions]).every((e) => e === null);
-    const oldState = old?.deployment?.state ?? 'active';
-    hook.deployment = same && oldState === 'active' ? { state: 'active' } : { state: 'pending' };
-  };
-
-  const afterWrite = async ({ tenant, operation, hook, old }: HookChange) => {
-    // This process's dispatcher and deliveries see the change at once; others within HOOK_CACHE_CHECK_MS.
-    cache.invalidate(tenant);
-    // One job deploys the stored version's functions, then removes the old ones it no longer uses.
-    const oldFunctions = old ? userCode(old) : undefined;
-    const remove = oldFunctions ? functionsNotIn(oldFunctions, operation === 'delete' ? [] : [userCode(hook)]) : [];
-    const deploy = operation !== 'delete' && hook.deployment?.state === 'pending';
-    if (deploy || remove.some((entry) => entry !== null)) {
-      try {
-        const deployment = await deployQueue.send({ tenant, hookId: hook.id, remove });
-        // Run at once (locally): the answer shows the outcome.
-        if (deploy && deployment) hook.deployment = deployment;
-      } catch (error) {
-        // The write stands; answering 5xx would only invite a retry that creates a second hook.
-        logger.error('could not queue the deployment of user functions', { hook_id: hook.id, operation, error });
-      }
-    }
-    // Kong pings handlers that can be pinged, in the background. On Lambda the environment may be frozen
-    // as soon as the answer is sent, cutting a background ping short, so there it finishes first.
-    if (operation !== 'delete') {
-      const ping = createHandler(hook, handlerDeps(tenant)).ping;
-      const about = { task: 'ping', hook_id: hook.id, operation };
-      if (ping && config.runtime === 'aws') {
-        await ping(operation).catch((error: unknown) => logger.warn('background task failed', { ...about, error }));
-      } else if (ping) {
-        inBackground(ping(operation), about);
-      }
-    }
-    const data = {
-      operation,
-      // As Kong's DAO emits them: a delete carries the deleted entity and no old one.
-      entity: withoutSecrets(hook),
-      old_entity: old && operation !== 'delete' ? withoutSecrets(old) : null,
-      schema: 'event_hooks',
-    };
-    try {
-      await bus.publish([{ tenant, source: 'crud', event: 'event_hooks', data }]);
-    } catch (error) {
-      logger.warn('could not emit the event_hooks change', { hook_id: hook.id, operation, error });
-    }
-  };
+  const writeEffects = createHookWriteEffects({
+    functions: ports.functions,
+    deployQueue,
+    invalidate: (tenant) => cache.invalidate(tenant),
+    bus,
+    handlerDeps,
+    checkQuotas: checkHookQuotas,
+    awaitPing: config.runtime === 'aws',
+    logger,
+  });
 
   const service = new HookService({
     hooks,
@@ -286,9 +212,9 @@ export function createApp(options: AppOptions): App {
     userCodeSyntaxError,
     reservedFunctionPrefix: config.userFunctionPrefix,
     destinationRefusal: (url) => ports.http.destinations.urlRefusal(url)?.message,
-    verifyWrite,
-    beforeWrite,
-    afterWrite,
+    verifyWrite: writeEffects.verifyWrite,
+    beforeWrite: writeEffects.beforeWrite,
+    afterWrite: writeEffects.afterWrite,
     afterCatalogWrite: (tenant) => cache.invalidate(tenant),
   });
   const deadLetterStore = new DeadLetterStore({
@@ -297,7 +223,7 @@ export function createApp(options: AppOptions): App {
     retentionDays: config.deadLetterRetentionDays,
     clock,
   });
-  const events = ports.events ?? new EventRecordStore({ client, tableName, clock });
+  const events: EventRecords = ports.events ?? new EventRecordStore({ client, tableName, clock });
   const dispatch = createDispatcher({
     events,
     recordPolicy: { captureBodies: config.captureBodies, retentionDays: config.eventRetentionDays },
@@ -310,7 +236,6 @@ export function createApp(options: AppOptions): App {
     logger,
     ...metrics,
   });
-  bus = ports.bus(dispatch);
   const deliveryLog = config.deliveryLog
     ? (ports.deliveryLog ?? new DeliveryLogStore({ client, tableName, settings: deliveryLogSettings(config), clock }))
     : undefined;
@@ -352,16 +277,14 @@ export function createApp(options: AppOptions): App {
     await apiKeys.deleteAll(tenant);
     for (const hook of await hooks.listAll(tenant)) {
       await hooks.delete(tenant, hook.id);
-      const functions = userCode(hook);
-      const remove = functions ? functionsNotIn(functions, []) : [];
-      if (remove.some((entry) => entry !== null)) {
-        await deployQueue.send({ tenant, hookId: hook.id, remove }).catch((error: unknown) =>
-          // The functions carry the tenant and hook tags: the sweeper removes them later.
-          logger.warn('could not queue the removal of user functions', { hook_id: hook.id, error }),
-        );
-      }
+      await writeEffects.removeFunctions(tenant, hook);
     }
+    // Before its usage items go, so that no flush (this one, or one under way) writes them back.
+    meter.forget(tenant);
+    await meter.flush();
     const items = await deleteTenantItems(client, tableName, tenant);
+    // The local runtime keeps event records in files of their own, which the table's deletion misses.
+    await events.deleteTenant?.(tenant);
     cache.invalidate(tenant);
     depsByTenant.delete(tenant);
     await tenants.delete(tenant);
@@ -427,8 +350,6 @@ export function createApp(options: AppOptions): App {
     deployFunctions,
     quotas,
     meter,
-    async settled() {
-      while (background.size > 0) await Promise.all(background);
-    },
+    settled: () => writeEffects.settled(),
   };
 }

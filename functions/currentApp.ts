@@ -1,5 +1,5 @@
-import { type AwsAdapters, createAwsApp } from '../shared/adapters/aws/app.ts';
-import type { App } from '../shared/app.ts';
+import { type AwsAdapters, createAwsApp } from '../shared/adapters/aws/awsWiring.ts';
+import type { App } from '../shared/compositionRoot.ts';
 
 /**
  * The app of one deployed function, built from the environment on first use and then kept for

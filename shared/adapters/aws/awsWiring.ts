@@ -1,4 +1,4 @@
-import { type App, createApp } from '../../app.ts';
+import { type App, createApp } from '../../compositionRoot.ts';
 import { ConfigError, loadConfig } from '../../config.ts';
 import { AWS_RETRY_POLICY, retryPolicyFromEnv } from '../../delivery/retryPolicy.ts';
 import { createHttpSender } from '../../http/httpSender.ts';
@@ -68,8 +68,9 @@ export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App
     // Written as each invocation ends (functions/invocation.ts); the stack sets the namespace.
     metrics: createEmfMetrics({ namespace: env.METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE }),
     ports: {
-      bus: () =>
-        bus ? bus({ busName: required('EVENT_BUS_NAME', config.eventBusName), clock }) : missing<EventBus>('event bus'),
+      bus: bus
+        ? bus({ busName: required('EVENT_BUS_NAME', config.eventBusName), clock })
+        : missing<EventBus>('event bus'),
       queue: queue
         ? queue({
             queueUrl: required('DELIVERY_QUEUE_URL', config.deliveryQueueUrl),
