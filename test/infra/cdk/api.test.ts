@@ -9,6 +9,7 @@ const ROUTE_KEYS = [
   'ANY /dead-letters/{proxy+}',
   'ANY /audit',
   'GET /health',
+  'GET /openapi.json',
   'ANY /events/{proxy+}',
   'ANY /deliveries/{proxy+}',
   'ANY /tenants',
@@ -56,9 +57,10 @@ describe('HTTP API', () => {
     expect(sources.some((arn) => arn.includes('/*/*/events'))).toBe(true);
   });
 
-  it('requires IAM auth on every route but GET /health by default', () => {
+  it('requires IAM auth on every route but GET /health and GET /openapi.json (public, no data) by default', () => {
     for (const route of routes()) {
-      expect(route.AuthorizationType).toBe(route.RouteKey === 'GET /health' ? 'NONE' : 'AWS_IAM');
+      const open = route.RouteKey === 'GET /health' || route.RouteKey === 'GET /openapi.json';
+      expect(route.AuthorizationType, String(route.RouteKey)).toBe(open ? 'NONE' : 'AWS_IAM');
     }
   });
 
@@ -78,6 +80,7 @@ describe('HTTP API', () => {
       'ANY /dead-letters/{proxy+}': 'NONE',
       'ANY /audit': 'NONE',
       'GET /health': 'NONE',
+      'GET /openapi.json': 'NONE',
       'ANY /events/{proxy+}': 'NONE',
       'ANY /deliveries/{proxy+}': 'NONE',
       'ANY /tenants': 'AWS_IAM',
