@@ -30,10 +30,10 @@ describe('npm run cost', () => {
     expect(usage.sqsMessages).toBe(20);
     expect(usage.invocations).toEqual({ ingest: 20, dispatcher: 20, delivery: 20 });
     expect(usage.readUnits).toBeGreaterThan(0);
-    // A plain webhook writes one item per event, its record (GET /events/{id}, under 1 KB: one unit),
-    // and the usage its invocations counted: one small item per invocation that counted (ingest and
-    // delivery; the dispatcher counts nothing).
-    expect(usage.writeUnits).toBe(20 + 40);
+    // A plain webhook writes per event its record (GET /events/{id}, under 1 KB: one unit) and its
+    // delivery's log (the record and its pointer: two units), and the usage its invocations counted:
+    // one small item per invocation that counted (ingest and delivery; the dispatcher counts nothing).
+    expect(usage.writeUnits).toBe(20 * (1 + 2) + 40);
     expect(usage.logBytes).toBeGreaterThan(0);
   });
 
@@ -41,8 +41,8 @@ describe('npm run cost', () => {
     const batchedUsage = await runScenario(batched, 20, store.endpoint, store.credentials, receiver.url);
     expect(batchedUsage.apiRequests).toBe(2);
     expect(batchedUsage.invocations.delivery).toBe(2);
-    // Each event's record, and the usage of 10 events or 10 deliveries as one write.
-    expect(batchedUsage.writeUnits).toBe(20 + 4);
+    // Each event's record and delivery log, and the usage of 10 events or 10 deliveries as one write.
+    expect(batchedUsage.writeUnits).toBe(20 * (1 + 2) + 4);
     const gated = await runScenario(onChange, 20, store.endpoint, store.credentials, receiver.url);
     expect(gated.writeUnits).toBeGreaterThanOrEqual(20);
   });

@@ -3,8 +3,13 @@ import { ConfigError, loadConfig } from '../../../shared/config.ts';
 import { SchemaViolationError } from '../../../shared/errors.ts';
 import { effectiveQuotas, multiTenantDefaults, parseQuotaOverrides } from '../../../shared/quotas/quotas.ts';
 
+// A multi-tenant deployment needs api-keys and an operator key (loadConfig refuses it otherwise).
 const quotaDefaultsFromEnv = (env: NodeJS.ProcessEnv, concurrency: number) =>
-  loadConfig({ ...env, DELIVERY_CONCURRENCY: String(concurrency) }).quotas;
+  loadConfig({
+    ...env,
+    ...(env.TENANCY === 'multi' ? { AUTH_MODE: 'api-keys', OPERATOR_KEY: 'o'.repeat(32) } : {}),
+    DELIVERY_CONCURRENCY: String(concurrency),
+  }).quotas;
 
 describe('quota defaults', () => {
   it('sets no limit on a single-tenant deployment, where there is no one to be fair to', () => {
@@ -20,7 +25,7 @@ describe('quota defaults', () => {
   it('gives every tenant of a multi-tenant deployment a share, half the queue workers in flight', () => {
     expect(quotaDefaultsFromEnv({ TENANCY: 'multi' }, 64)).toEqual(multiTenantDefaults(64));
     expect(multiTenantDefaults(64).deliveries_in_flight).toBe(32);
-    expect(loadConfig({ TENANCY: 'multi', DELIVERY_CONCURRENCY: '10' }).quotas.deliveries_in_flight).toBe(5);
+    expect(quotaDefaultsFromEnv({ TENANCY: 'multi' }, 10).deliveries_in_flight).toBe(5);
   });
 
   it('takes each QUOTA_* setting over the default, and none for no limit', () => {
