@@ -3,7 +3,7 @@ import type { APIGatewayRequestAuthorizerEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyResolver } from '../../../functions/authorizer.ts';
 import { API_KEY_PATTERN, ApiKeyStore, apiKeyId, hashApiKey, sameDigest } from '../../../shared/auth/apiKeys.ts';
-import { createLambdaAuthorizer } from '../../../shared/auth/lambdaAuthorizer.ts';
+import { createLambdaAuthorizer, UNAUTHENTICATED_CONTEXT } from '../../../shared/auth/lambdaAuthorizer.ts';
 import { ConfigError } from '../../../shared/config.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import { keys } from '../../../shared/store/table.ts';
@@ -90,10 +90,16 @@ describe('ApiKeyStore (the ApiKeyResolver the edge and the AWS authorizer use)',
     const minted = await apiKeys.create('t6', ['ingest', 'read']);
     expect(await authorize(event({ authorization: `Bearer ${minted.key}` }))).toEqual({
       isAuthorized: true,
-      context: { tenant: 't6', scopes: 'ingest,read', keyId: minted.id },
+      context: { authenticated: 'true', tenant: 't6', scopes: 'ingest,read', keyId: minted.id },
     });
-    expect(await authorize(event({ 'kong-admin-token': minted.key }))).toMatchObject({ isAuthorized: true });
+    expect(await authorize(event({ 'kong-admin-token': minted.key }))).toMatchObject({
+      context: { authenticated: 'true', tenant: 't6' },
+    });
     await apiKeys.revoke('t6', minted.id);
-    expect(await authorize(event({ authorization: `Bearer ${minted.key}` }))).toMatchObject({ isAuthorized: false });
+    // Let through marked unauthenticated: the function behind the route answers 401 in Kong's shape.
+    expect(await authorize(event({ authorization: `Bearer ${minted.key}` }))).toEqual({
+      isAuthorized: true,
+      context: UNAUTHENTICATED_CONTEXT,
+    });
   });
 });
