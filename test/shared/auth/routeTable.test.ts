@@ -32,10 +32,10 @@ describe('route → scope table', () => {
     expect(documentedRows().sort()).toEqual(code.sort());
   });
 
-  it('gives read every GET but /ping and /audit, ingest the two ingest routes, the operator /tenants* and /metrics', () => {
+  it('gives read every GET but /ping and /audit, ingest the two ingest routes, the operator /tenants* and /metrics; /health and /openapi.json need no key', () => {
     for (const { method, path, access } of routeAccessTable()) {
       const where = `${method} ${path}`;
-      if (path === '/health') expect(access, where).toBe('public');
+      if (path === '/health' || path === '/openapi.json') expect(access, where).toBe('public');
       else if (path.startsWith('/tenants') || path === '/metrics') expect(access, where).toBe('operator');
       else if (INGEST_ROUTES.some((r) => r.path === path)) expect(access, where).toBe('ingest');
       // The audit log is an admin's (issue 11); every other GET but /ping a reader's.
