@@ -429,6 +429,8 @@ describe.skipIf(SKIP_BROWSER)('web console (chromium)', () => {
       await page.goto(consoleUrl(`/hooks/${hook.id}`));
       await page.getByRole('table', { name: /Deliveries of hook/ }).waitFor();
       await page.getByText('Latency of each attempt').waitFor();
+      // uPlot draws each plot as its answer arrives: wait for the second canvas, then count them all.
+      await page.locator('figure.plot canvas').nth(1).waitFor();
       const plots = await page.locator('figure.plot canvas').count();
       await page.getByRole('button', { name: 'Show attempts' }).nth(1).click();
       const attemptsTable = page.getByRole('table', { name: 'Attempts of delivery d-1' });
