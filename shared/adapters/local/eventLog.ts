@@ -14,7 +14,16 @@ export interface LocalEventLogOptions {
   fsync?: boolean;
   /** In memory: the most records kept, oldest dropped first (default 10,000). */
   maxInMemory?: number;
+  /**
+   * On disk: the most records the index holds, oldest dropped first (default 250,000: about 300
+   * bytes of heap each, so 75 MB): a dropped record stays in its file until the file expires, but
+   * reads as unknown.
+   */
+  maxIndexed?: number;
 }
+
+export const DEFAULT_MAX_IN_MEMORY = 10_000;
+export const DEFAULT_MAX_INDEXED = 250_000;
 
 const DAY_MS = 86_400_000;
 /** How often segments whose every record expired are looked for, at most. */
@@ -38,9 +47,65 @@ interface Entry {
   segment: Segment;
   offset: number;
   length: number;
+  /** The record's `expires_at` (seconds), so that the index lets go of it without reading it. */
+  expiresAt: number;
 }
 
 const keyOf = (tenant: string, eventId: string) => `${tenant}\n${eventId}`;
+
+interface Node<V> {
+  key: string;
+  value: V;
+  older: Node<V> | undefined;
+  newer: Node<V> | undefined;
+}
+
+/**
+ * A map that knows its oldest write in O(1). A `Map` is in insertion order too, but taking its first
+ * entry again and again after deleting from the front walks over every deleted slot until the next
+ * rehash: bounded at 500,000 entries that way, writes stalled once the bound was first reached.
+ */
+class WriteOrder<V> {
+  private readonly nodes = new Map<string, Node<V>>();
+  private oldestNode: Node<V> | undefined;
+  private newestNode: Node<V> | undefined;
+
+  get size(): number {
+    return this.nodes.size;
+  }
+
+  get(key: string): V | undefined {
+    return this.nodes.get(key)?.value;
+  }
+
+  /** Sets the value and makes it the newest. */
+  set(key: string, value: V): void {
+    this.delete(key);
+    const node: Node<V> = { key, value, older: this.newestNode, newer: undefined };
+    if (this.newestNode) this.newestNode.newer = node;
+    else this.oldestNode = node;
+    this.newestNode = node;
+    this.nodes.set(key, node);
+  }
+
+  delete(key: string): void {
+    const node = this.nodes.get(key);
+    if (!node) return;
+    this.nodes.delete(key);
+    if (node.older) node.older.newer = node.newer;
+    else this.oldestNode = node.newer;
+    if (node.newer) node.newer.older = node.older;
+    else this.newestNode = node.older;
+  }
+
+  oldest(): { key: string; value: V } | undefined {
+    return this.oldestNode;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.nodes.keys();
+  }
+}
 
 /**
  * The local runtime's event records (`GET /events/{id}`), kept off the store: the dispatcher writes
@@ -51,11 +116,17 @@ const keyOf = (tenant: string, eventId: string) => `${tenant}\n${eventId}`;
  * positional read. Retention is per file: a day's file is deleted once all its records expired, and
  * every read compares `expires_at` with now too. A torn last line (a crash) is cut at start.
  *
- * Without a folder (`--memory`, tests) the records are kept in memory, the newest `maxInMemory`.
+ * The index is bounded, so that a long run under a flood does not grow without limit: its entries
+ * are in write order (a rewrite moves a record to the end), each write lets go of the expired ones
+ * at the front, and past `maxIndexed` the oldest go. A day's file would otherwise keep its whole
+ * day's entries until its last record expired.
+ *
+ * Without a folder (`--memory`, tests) the records are kept in memory, the newest `maxInMemory`,
+ * bounded by retention the same way.
  */
 export class LocalEventLog implements EventRecords {
-  private readonly index = new Map<string, Entry>();
-  private readonly memory = new Map<string, EventRecord>();
+  private readonly index = new WriteOrder<Entry>();
+  private readonly memory = new WriteOrder<EventRecord>();
   private readonly segments = new Map<number, Segment>();
   private readonly clock: Clock;
   private lastSweep = 0;
@@ -90,14 +161,11 @@ export class LocalEventLog implements EventRecords {
 
   private async append(record: EventRecord): Promise<void> {
     const key = keyOf(record.event.tenant, record.event.id);
+    this.dropExpired(this.clock.now());
     if (!this.options.dir) {
-      this.memory.delete(key); // re-inserted last: the newest records are the ones kept
-      this.memory.set(key, record);
-      const max = this.options.maxInMemory ?? 10_000;
-      for (const oldest of this.memory.keys()) {
-        if (this.memory.size <= max) break;
-        this.memory.delete(oldest);
-      }
+      this.memory.set(key, record); // made the newest: the newest records are the ones kept
+      const max = this.options.maxInMemory ?? DEFAULT_MAX_IN_MEMORY;
+      while (this.memory.size > max) this.memory.delete((this.memory.oldest() as { key: string }).key);
       return;
     }
     const segment = await this.segmentFor(Math.floor(record.dispatched_at / DAY_MS));
@@ -106,7 +174,7 @@ export class LocalEventLog implements EventRecords {
     segment.nextOffset += line.length;
     segment.maxExpiresAt = Math.max(segment.maxExpiresAt, record.expires_at);
     await (segment.appender as JournalAppender).append(line);
-    this.remember(key, { segment, offset, length: line.length });
+    this.remember(key, { segment, offset, length: line.length, expiresAt: record.expires_at });
     this.maybeSweep();
   }
 
@@ -167,7 +235,8 @@ export class LocalEventLog implements EventRecords {
       }
       const line = encodeRecord(record);
       if (typeof record?.event?.id === 'string') {
-        moved.push([keyOf(record.event.tenant, record.event.id), { segment, offset, length: line.length }]);
+        const entry = { segment, offset, length: line.length, expiresAt: record.expires_at };
+        moved.push([keyOf(record.event.tenant, record.event.id), entry]);
       }
       kept.push(line);
       offset += line.length;
@@ -177,7 +246,13 @@ export class LocalEventLog implements EventRecords {
     await replaceFile(segment.path, kept);
     segment.nextOffset = offset;
     // In file order, so a record written twice points at its last line, as it did.
-    for (const [key, entry] of moved) if (this.index.get(key)?.segment === segment) this.index.set(key, entry);
+    for (const [key, entry] of moved) {
+      const current = this.index.get(key);
+      if (current?.segment !== segment) continue;
+      // In place: the record keeps its place in write order.
+      current.offset = entry.offset;
+      current.length = entry.length;
+    }
     for (const key of [...segment.keys]) if (key.startsWith(keyOf(tenant, ''))) segment.keys.delete(key);
     await this.openSegment(segment);
   }
@@ -185,6 +260,13 @@ export class LocalEventLog implements EventRecords {
   /** Records held (in memory, or indexed on disk), for tests and figures. */
   size(): number {
     return this.options.dir ? this.index.size : this.memory.size;
+  }
+
+  /** What memory holds, structure by structure: the bounds must hold for each. */
+  held(): { records: number; segmentKeys: number; inMemory: number } {
+    let segmentKeys = 0;
+    for (const segment of this.segments.values()) segmentKeys += segment.keys.size;
+    return { records: this.index.size, segmentKeys, inMemory: this.memory.size };
   }
 
   async close(): Promise<void> {
@@ -207,7 +289,10 @@ export class LocalEventLog implements EventRecords {
         if (typeof record?.event?.id !== 'string' || typeof record.expires_at !== 'number') return;
         segment.maxExpiresAt = Math.max(segment.maxExpiresAt, record.expires_at);
         if (!isExpired(record, now))
-          found.push([keyOf(record.event.tenant, record.event.id), { segment, offset: at, length }]);
+          found.push([
+            keyOf(record.event.tenant, record.event.id),
+            { segment, offset: at, length, expiresAt: record.expires_at },
+          ]);
       });
       if (segment.maxExpiresAt * 1000 <= now && tornAt === undefined) {
         await unlink(segment.path);
@@ -264,9 +349,31 @@ export class LocalEventLog implements EventRecords {
 
   private remember(key: string, entry: Entry): void {
     const before = this.index.get(key);
-    if (before && before.segment !== entry.segment) before.segment.keys.delete(key);
-    this.index.set(key, entry);
+    before?.segment.keys.delete(key);
+    this.index.set(key, entry); // made the newest: the index stays in write order
     entry.segment.keys.add(key);
+    const max = this.options.maxIndexed ?? DEFAULT_MAX_INDEXED;
+    while (this.index.size > max) {
+      const oldest = this.index.oldest() as { key: string; value: Entry };
+      this.forget(oldest.key, oldest.value);
+    }
+  }
+
+  private forget(key: string, entry: Entry): void {
+    this.index.delete(key);
+    entry.segment.keys.delete(key);
+  }
+
+  /**
+   * Lets go of the expired records at the front (the oldest writes). Retention is one setting, so
+   * write order is nearly expiry order; a record out of order waits for the ones before it, or
+   * for its file's sweep, and reads compare the expiry anyway.
+   */
+  private dropExpired(now: number): void {
+    for (let oldest = this.index.oldest(); oldest && oldest.value.expiresAt * 1000 <= now; oldest = this.index.oldest())
+      this.forget(oldest.key, oldest.value);
+    for (let oldest = this.memory.oldest(); oldest && isExpired(oldest.value, now); oldest = this.memory.oldest())
+      this.memory.delete(oldest.key);
   }
 
   /** At most once a minute, in the background: deletes the files whose every record has expired. */

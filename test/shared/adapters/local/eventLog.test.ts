@@ -22,7 +22,7 @@ describe('local event log', () => {
   let dir: string;
   const logger = memoryLogger();
   let clock: ManualClock;
-  const open = (options: { dir?: string; maxInMemory?: number } = { dir }) =>
+  const open = (options: { dir?: string; maxInMemory?: number; maxIndexed?: number } = { dir }) =>
     LocalEventLog.open({ ...options, logger, clock });
   beforeEach(async () => {
     dir = join(await mkdtemp(join(tmpdir(), 'event-log-')), 'events');
@@ -134,6 +134,46 @@ describe('local event log', () => {
     expect(await again.get('default', 'a')).toBeDefined();
     expect(await again.get('default', 'c')).toBeDefined();
     await again.close();
+  });
+
+  it('under a flood, holds at most its bound of records in memory: the newest resolve, the oldest are gone', async () => {
+    const log = await open({ dir, maxIndexed: 100 });
+    for (let i = 0; i < 1_000; i++) await log.put(record(`e${i}`, clock.now()));
+    // A rewrite of a held record makes it the newest, so it outlives the ones written after it.
+    await log.put(record('e950', clock.now(), { hooks: [] }));
+    for (let i = 1_000; i < 1_050; i++) await log.put(record(`e${i}`, clock.now()));
+
+    expect(log.held()).toEqual({ records: 100, segmentKeys: 100, inMemory: 0 });
+    expect((await log.get('default', 'e950'))?.hooks).toEqual([]);
+    expect(await log.get('default', 'e1049')).toBeDefined();
+    expect(await log.get('default', 'e951')).toBeDefined();
+    expect(await log.get('default', 'e949')).toBeUndefined();
+    expect(await log.get('default', 'e0')).toBeUndefined();
+    await log.close();
+
+    // A restart reads the files back under the same bound, newest kept.
+    const again = await open({ dir, maxIndexed: 100 });
+    expect(again.held()).toEqual({ records: 100, segmentKeys: 100, inMemory: 0 });
+    expect(await again.get('default', 'e1049')).toBeDefined();
+    expect(await again.get('default', 'e0')).toBeUndefined();
+    await again.close();
+  });
+
+  it('lets go of expired records as newer ones arrive, before their day file is swept', async () => {
+    for (const options of [{ dir }, {}]) {
+      const log = await open(options);
+      const soon = () => ({ expires_at: Math.ceil(clock.now() / 1000) + 60 });
+      for (let i = 0; i < 50; i++) await log.put(record(`old${i}`, clock.now(), soon()));
+      clock.advance(61_000);
+      await log.put(record('new', clock.now()));
+
+      expect(log.held()).toEqual(
+        options.dir ? { records: 1, segmentKeys: 1, inMemory: 0 } : { records: 0, segmentKeys: 0, inMemory: 1 },
+      );
+      expect(await log.get('default', 'new')).toBeDefined();
+      expect(await log.get('default', 'old0')).toBeUndefined();
+      await log.close();
+    }
   });
 
   it('in memory, keeps the newest records up to its bound', async () => {
