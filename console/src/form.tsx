@@ -1,4 +1,6 @@
 import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { ApiError } from './api.ts';
 
 /** Kong's `fields` (nested) flattened to `config.url` → message, lists joined. */
 export function flattenFields(fields: unknown, prefix = ''): Record<string, string> {
@@ -100,4 +102,176 @@ export function parseJsonField(text: string): { value: unknown } | { error: stri
   } catch (error) {
     return { error: `not valid JSON: ${(error as Error).message}` };
   }
+}
+
+/** A form's values as its controls hold them, how a control changes them, and the errors by field name. */
+export interface FormState<T> {
+  draft: T;
+  set: (patch: Partial<T>) => void;
+  errors: Record<string, string>;
+}
+
+/**
+ * A form's state, and `attempt`, which runs its request: on success the errors go, on failure an
+ * API error's `fields` go next to their fields and its message in `failure`, above the form.
+ */
+export function useForm<T>(initial: T) {
+  const [draft, setDraft] = useState<T>(initial);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [failure, setFailure] = useState<string | undefined>();
+  const set = (patch: Partial<T>) => setDraft((current) => ({ ...current, ...patch }));
+  async function attempt(action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+      setErrors({});
+      setFailure(undefined);
+    } catch (error) {
+      setErrors(error instanceof ApiError ? flattenFields(error.body.fields) : {});
+      setFailure(error instanceof Error ? error.message : String(error));
+    }
+  }
+  return { draft, set, setDraft, errors, setErrors, failure, setFailure, attempt };
+}
+
+/** The form's failure, announced as it appears. */
+export function FailureAlert({ failure }: { failure: string | undefined }) {
+  return failure ? (
+    <p class="error" role="alert">
+      {failure}
+    </p>
+  ) : null;
+}
+
+/** The names of `T`'s fields that hold a `V`. */
+type FieldOf<T, V> = { [K in keyof T]-?: T[K] extends V ? K : never }[keyof T] & string;
+
+interface ControlProps<T, V> {
+  form: FormState<T>;
+  field: FieldOf<T, V>;
+  /** The name errors come under, when not the field's own (`config.url` for `url`). */
+  name?: string;
+  label: string;
+  hint?: string;
+}
+
+const hintOf = (hint: string | undefined) => (hint ? { hint } : {});
+
+/**
+ * A text control bound to one string field of a form: an input, or with `rows` a textarea (`code`
+ * sets it in the code font).
+ */
+export function TextField<T>({
+  form,
+  field,
+  name = field,
+  label,
+  hint,
+  list,
+  inputMode,
+  rows,
+  code = false,
+}: ControlProps<T, string> & { list?: string; inputMode?: 'numeric'; rows?: number; code?: boolean }) {
+  const value = form.draft[field] as string;
+  const onInput = (event: Event) =>
+    form.set({ [field]: (event.currentTarget as HTMLInputElement | HTMLTextAreaElement).value } as Partial<T>);
+  return (
+    <Field name={name} label={label} errors={form.errors} {...hintOf(hint)}>
+      {(props) =>
+        rows === undefined ? (
+          <input
+            {...props}
+            {...(list ? { list } : {})}
+            {...(inputMode ? { inputMode } : {})}
+            value={value}
+            onInput={onInput}
+          />
+        ) : (
+          <textarea
+            {...props}
+            {...(code ? { class: 'code' } : {})}
+            rows={rows}
+            spellcheck={false}
+            value={value}
+            onInput={onInput}
+          />
+        )
+      }
+    </Field>
+  );
+}
+
+/** A select bound to one string field of a form; an option is its value, or its value and label. */
+export function Select<T>({
+  form,
+  field,
+  name = field,
+  label,
+  options,
+  disabled = false,
+}: ControlProps<T, string> & {
+  options: readonly (string | readonly [value: string, label: string])[];
+  disabled?: boolean;
+}) {
+  return (
+    <Field name={name} label={label} errors={form.errors}>
+      {(props) => (
+        <select
+          {...props}
+          value={form.draft[field] as string}
+          disabled={disabled}
+          onChange={(event) => form.set({ [field]: event.currentTarget.value } as Partial<T>)}
+        >
+          {options.map((option) => {
+            const [value, text] = typeof option === 'string' ? [option, option] : option;
+            return (
+              <option key={value} value={value}>
+                {text}
+              </option>
+            );
+          })}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+/** A checkbox bound to one boolean field of a form. */
+export function Flag<T>({ form, field, name = field, label }: Omit<ControlProps<T, boolean>, 'hint'>) {
+  return (
+    <Check
+      name={name}
+      label={label}
+      checked={form.draft[field] as boolean}
+      errors={form.errors}
+      onChange={(checked) => form.set({ [field]: checked } as Partial<T>)}
+    />
+  );
+}
+
+/** A labelled textarea outside a form's fields (sample data): no error of its own. */
+export function PlainArea({
+  id,
+  label,
+  rows,
+  value,
+  onValue,
+}: {
+  id: string;
+  label: string;
+  rows: number;
+  value: string;
+  onValue: (value: string) => void;
+}) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <textarea
+        id={id}
+        rows={rows}
+        spellcheck={false}
+        value={value}
+        onInput={(event) => onValue(event.currentTarget.value)}
+      />
+    </div>
+  );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
-import { ApiError, api, seg } from '../api.ts';
+import { api, seg } from '../api.ts';
 import { Badge, DataBlock, formatTime, loadState, PageTitle } from '../components.tsx';
-import { Field, flattenFields, parseJsonField } from '../form.tsx';
+import { FailureAlert, parseJsonField, TextField, useForm } from '../form.tsx';
 import { useApi } from '../hooks.ts';
 
 interface EventView {
@@ -90,57 +90,31 @@ function EventResult({ id }: { id: string }) {
 
 /** `POST /events`: one event, as a producer sends it; the answer's id opens its lookup. */
 function SendEvent() {
-  const [draft, setDraft] = useState({ source: 'crud', event: 'consumers', data: '{\n  "operation": "create"\n}' });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState<string | undefined>();
+  const form = useForm({ source: 'crud', event: 'consumers', data: '{\n  "operation": "create"\n}' });
   const [sent, setSent] = useState<string | undefined>();
-  const set = (patch: Partial<typeof draft>) => setDraft((current) => ({ ...current, ...patch }));
   async function submit(event: Event) {
     event.preventDefault();
-    const data = parseJsonField(draft.data);
+    const data = parseJsonField(form.draft.data);
     if ('error' in data) {
-      setErrors({ data: data.error });
+      form.setErrors({ data: data.error });
       return;
     }
-    try {
+    await form.attempt(async () => {
       const answer = await api<{ data: { id: string }[] }>('POST', '/events', {
-        source: draft.source,
-        event: draft.event,
+        source: form.draft.source,
+        event: form.draft.event,
         data: data.value ?? {},
       });
-      setErrors({});
-      setFailure(undefined);
       setSent(answer.data[0]?.id);
-    } catch (error) {
-      setErrors(error instanceof ApiError ? flattenFields(error.body.fields) : {});
-      setFailure((error as Error).message);
-    }
+    });
   }
   return (
     <form class="send-event" onSubmit={submit} aria-labelledby="send-title">
       <h2 id="send-title">Send an event</h2>
-      {failure && (
-        <p class="error" role="alert">
-          {failure}
-        </p>
-      )}
-      <Field name="source" label="Source" errors={errors}>
-        {(props) => <input {...props} value={draft.source} onInput={(e) => set({ source: e.currentTarget.value })} />}
-      </Field>
-      <Field name="event" label="Event" errors={errors}>
-        {(props) => <input {...props} value={draft.event} onInput={(e) => set({ event: e.currentTarget.value })} />}
-      </Field>
-      <Field name="data" label="Data (JSON)" errors={errors}>
-        {(props) => (
-          <textarea
-            {...props}
-            rows={4}
-            spellcheck={false}
-            value={draft.data}
-            onInput={(e) => set({ data: e.currentTarget.value })}
-          />
-        )}
-      </Field>
+      <FailureAlert failure={form.failure} />
+      <TextField form={form} field="source" label="Source" />
+      <TextField form={form} field="event" label="Event" />
+      <TextField form={form} field="data" label="Data (JSON)" rows={4} />
       <button type="submit">Send event</button>
       {sent && (
         <p role="status">

@@ -1,66 +1,47 @@
-import { Check, Field } from '../form.tsx';
+import { Flag, Select, TextField } from '../form.tsx';
 import { LambdaFields } from './codeEditor.tsx';
 import type { HandlerFieldProps as Props } from './hookDraft.ts';
 import { TemplatePreview } from './templatePreview.tsx';
 
 const METHODS = ['POST', 'PUT', 'PATCH', 'GET', 'DELETE'];
+const SIGNING = [['', 'Kong (default)'], 'kong', 'standard-webhooks'] as const;
 
-function TextInput({
-  draft,
-  set,
-  errors,
-  name,
-  label,
-  hint,
-}: Props & { name: 'url' | 'secret'; label: string; hint?: string }) {
+function Url(props: Props) {
+  return <TextField form={props} field="url" name="config.url" label="URL" />;
+}
+
+function Headers(props: Props) {
   return (
-    <Field name={`config.${name}`} label={label} errors={errors} {...(hint ? { hint } : {})}>
-      {(props) => (
-        <input {...props} value={draft[name]} onInput={(event) => set({ [name]: event.currentTarget.value })} />
-      )}
-    </Field>
+    <TextField
+      form={props}
+      field="headers"
+      name="config.headers"
+      label="Headers (JSON object)"
+      hint="Empty: no extra headers."
+      rows={3}
+    />
   );
 }
 
-function JsonArea({
-  draft,
-  set,
-  errors,
-  name,
-  label,
-  hint,
-}: Props & { name: 'headers' | 'payload'; label: string; hint: string }) {
+/** How both webhook handlers sign and check TLS. */
+function Signed(props: Props) {
   return (
-    <Field name={`config.${name}`} label={label} errors={errors} hint={hint}>
-      {(props) => (
-        <textarea
-          {...props}
-          rows={3}
-          spellcheck={false}
-          value={draft[name]}
-          onInput={(event) => set({ [name]: event.currentTarget.value })}
-        />
-      )}
-    </Field>
-  );
-}
-
-function Signing({ draft, set, errors }: Props) {
-  return (
-    <Field name="config.signing" label="Signing scheme" errors={errors}>
-      {(props) => (
-        <select {...props} value={draft.signing} onChange={(event) => set({ signing: event.currentTarget.value })}>
-          <option value="">Kong (default)</option>
-          <option value="kong">kong</option>
-          <option value="standard-webhooks">standard-webhooks</option>
-        </select>
-      )}
-    </Field>
+    <>
+      <TextField
+        form={props}
+        field="secret"
+        name="config.secret"
+        label="Secret"
+        hint="Signs each request; empty: unsigned."
+      />
+      <Select form={props} field="signing" name="config.signing" label="Signing scheme" options={SIGNING} />
+      <Flag form={props} field="ssl_verify" name="config.ssl_verify" label="Verify TLS certificates" />
+    </>
   );
 }
 
 export function HandlerFields(props: Props) {
-  const { draft, set, errors } = props;
+  const { draft } = props;
   if (draft.handler === 'log') return <p class="note">The log handler has no settings.</p>;
   return (
     <fieldset>
@@ -68,87 +49,47 @@ export function HandlerFields(props: Props) {
       {draft.handler === 'lambda' && <LambdaFields {...props} />}
       {draft.handler === 'webhook' && (
         <>
-          <TextInput {...props} name="url" label="URL" />
-          <JsonArea {...props} name="headers" label="Headers (JSON object)" hint="Empty: no extra headers." />
-          <TextInput {...props} name="secret" label="Secret" hint="Signs each request; empty: unsigned." />
-          <Signing {...props} />
-          <Check
-            name="config.ssl_verify"
-            label="Verify TLS certificates"
-            checked={draft.ssl_verify}
-            errors={errors}
-            onChange={(ssl_verify) => set({ ssl_verify })}
-          />
+          <Url {...props} />
+          <Headers {...props} />
+          <Signed {...props} />
         </>
       )}
       {draft.handler === 'webhook-custom' && (
         <>
-          <TextInput {...props} name="url" label="URL" />
-          <Field name="config.method" label="Method" errors={errors}>
-            {(p) => (
-              <select {...p} value={draft.method} onChange={(event) => set({ method: event.currentTarget.value })}>
-                {METHODS.map((method) => (
-                  <option key={method} value={method}>
-                    {method}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
-          <Field
+          <Url {...props} />
+          <Select form={props} field="method" name="config.method" label="Method" options={METHODS} />
+          <TextField
+            form={props}
+            field="body"
             name="config.body"
             label="Body template"
-            errors={errors}
             hint="Mustache: {{ entity.username }} is escaped, {{{ raw }}} is not."
-          >
-            {(p) => (
-              <textarea
-                {...p}
-                class="code"
-                rows={6}
-                spellcheck={false}
-                value={draft.body}
-                onInput={(event) => set({ body: event.currentTarget.value })}
-              />
-            )}
-          </Field>
-          <Check
-            name="config.body_format"
-            label="Render the body as a template"
-            checked={draft.body_format}
-            errors={errors}
-            onChange={(body_format) => set({ body_format })}
+            rows={6}
+            code
           />
-          <JsonArea {...props} name="headers" label="Headers (JSON object)" hint="Empty: no extra headers." />
-          <Check
+          <Flag form={props} field="body_format" name="config.body_format" label="Render the body as a template" />
+          <Headers {...props} />
+          <Flag
+            form={props}
+            field="headers_format"
             name="config.headers_format"
             label="Render header values as templates"
-            checked={draft.headers_format}
-            errors={errors}
-            onChange={(headers_format) => set({ headers_format })}
           />
-          <JsonArea
-            {...props}
-            name="payload"
+          <TextField
+            form={props}
+            field="payload"
+            name="config.payload"
             label="Payload (JSON object)"
             hint="Sent as a form or JSON when there is no body."
+            rows={3}
           />
-          <Check
+          <Flag
+            form={props}
+            field="payload_format"
             name="config.payload_format"
             label="Render payload values as templates"
-            checked={draft.payload_format}
-            errors={errors}
-            onChange={(payload_format) => set({ payload_format })}
           />
-          <TextInput {...props} name="secret" label="Secret" hint="Signs each request; empty: unsigned." />
-          <Signing {...props} />
-          <Check
-            name="config.ssl_verify"
-            label="Verify TLS certificates"
-            checked={draft.ssl_verify}
-            errors={errors}
-            onChange={(ssl_verify) => set({ ssl_verify })}
-          />
+          <Signed {...props} />
           <TemplatePreview {...props} />
         </>
       )}

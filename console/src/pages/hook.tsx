@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { api, seg } from '../api.ts';
 import { DataBlock, ErrorNote, formatTime, loadState, PageTitle } from '../components.tsx';
+import { PlainArea } from '../form.tsx';
 import { useApi } from '../hooks.ts';
 import { Plot } from '../plot.tsx';
 import { Deliveries, LatencyPlot, outcomeSeries } from './deliveries.tsx';
@@ -29,16 +30,7 @@ function Actions({ id, handler }: { id: string; handler: string }) {
   return (
     <section aria-labelledby="actions-title">
       <h2 id="actions-title">Test and ping</h2>
-      <div class="field">
-        <label for="test-data">Test event data (JSON)</label>
-        <textarea
-          id="test-data"
-          rows={3}
-          spellcheck={false}
-          value={data}
-          onInput={(e) => setData(e.currentTarget.value)}
-        />
-      </div>
+      <PlainArea id="test-data" label="Test event data (JSON)" rows={3} value={data} onValue={setData} />
       <p class="actions">
         <button type="button" onClick={test} disabled={busy}>
           Test

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
-import { HANDLER_NAMES, type HandlerName } from '../../../shared/hooks/hook.ts';
+import { HANDLER_NAMES } from '../../../shared/hooks/hook.ts';
 import { ApiError, api, seg } from '../api.ts';
 import { ErrorNote, loadState, PageTitle } from '../components.tsx';
-import { Check, Field, flattenFields } from '../form.tsx';
+import { Flag, Select, TextField, useForm } from '../form.tsx';
 import { useApi } from '../hooks.ts';
 import { HandlerFields } from './handlerFields.tsx';
 import { bodyOf, type Draft, draftOf, EMPTY } from './hookDraft.ts';
@@ -11,9 +11,8 @@ import type { HookView } from './hooks.tsx';
 export function HookFormPage({ id }: { id?: string }) {
   const original = useApi<HookView>(id === undefined ? null : `/event-hooks/${seg(id)}`);
   const catalog = useApi<{ data: Record<string, Record<string, unknown>> }>('/event-hooks/sources');
-  const [draft, setDraft] = useState<Draft>(EMPTY);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState<string | undefined>();
+  const form = useForm<Draft>(EMPTY);
+  const { draft, set, setDraft, errors, setErrors, failure, setFailure } = form;
   const [saving, setSaving] = useState(false);
   useEffect(() => {
     if (original.data) setDraft(draftOf(original.data));
@@ -23,7 +22,6 @@ export function HookFormPage({ id }: { id?: string }) {
     const waiting = loadState(original, 'The hook', false);
     if (waiting) return waiting;
   }
-  const set = (patch: Partial<Draft>) => setDraft((current) => ({ ...current, ...patch }));
   const sources = Object.keys(catalog.data?.data ?? {}).sort();
   const events = Object.keys(catalog.data?.data?.[draft.source] ?? {}).sort();
 
@@ -37,19 +35,14 @@ export function HookFormPage({ id }: { id?: string }) {
       return;
     }
     setSaving(true);
-    try {
+    await form.attempt(async () => {
       const saved =
         id === undefined
           ? await api<HookView>('POST', '/event-hooks', body)
           : await api<HookView>('PUT', `/event-hooks/${seg(id)}`, body);
       location.hash = `#/hooks/${seg(saved.id)}`;
-    } catch (error) {
-      const fields = error instanceof ApiError ? flattenFields(error.body.fields) : {};
-      setErrors(fields);
-      setFailure(error instanceof Error ? error.message : String(error));
-    } finally {
-      setSaving(false);
-    }
+    });
+    setSaving(false);
   }
 
   const shown = new Set(FIELD_NAMES);
@@ -76,87 +69,35 @@ export function HookFormPage({ id }: { id?: string }) {
         )}
         <fieldset>
           <legend>What fires the hook</legend>
-          <Field name="handler" label="Handler" errors={errors}>
-            {(props) => (
-              <select
-                {...props}
-                value={draft.handler}
-                disabled={id !== undefined}
-                onChange={(event) => set({ handler: event.currentTarget.value as HandlerName })}
-              >
-                {HANDLER_NAMES.map((name) => (
-                  <option key={name} value={name}>
-                    {name}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
-          <Field name="source" label="Source" errors={errors}>
-            {(props) => (
-              <input
-                {...props}
-                list="known-sources"
-                value={draft.source}
-                onInput={(event) => set({ source: event.currentTarget.value })}
-              />
-            )}
-          </Field>
+          <Select form={form} field="handler" label="Handler" options={HANDLER_NAMES} disabled={id !== undefined} />
+          <TextField form={form} field="source" label="Source" list="known-sources" />
           <datalist id="known-sources">
             {sources.map((name) => (
               <option key={name} value={name} />
             ))}
           </datalist>
-          <Field name="event" label="Event" errors={errors} hint="Empty: every event of the source.">
-            {(props) => (
-              <input
-                {...props}
-                list="known-events"
-                value={draft.event}
-                onInput={(event) => set({ event: event.currentTarget.value })}
-              />
-            )}
-          </Field>
+          <TextField
+            form={form}
+            field="event"
+            label="Event"
+            hint="Empty: every event of the source."
+            list="known-events"
+          />
           <datalist id="known-events">
             {events.map((name) => (
               <option key={name} value={name} />
             ))}
           </datalist>
-          <Check
-            name="on_change"
-            label="Only when the data changed (on_change)"
-            checked={draft.on_change}
-            errors={errors}
-            onChange={(on_change) => set({ on_change })}
+          <Flag form={form} field="on_change" label="Only when the data changed (on_change)" />
+          <TextField form={form} field="snooze" label="Snooze (seconds)" hint="Empty: no snooze." inputMode="numeric" />
+          <TextField
+            form={form}
+            field="filter"
+            label="Filter (EventBridge pattern, JSON)"
+            hint="Empty: every event."
+            rows={3}
           />
-          <Field name="snooze" label="Snooze (seconds)" errors={errors} hint="Empty: no snooze.">
-            {(props) => (
-              <input
-                {...props}
-                inputMode="numeric"
-                value={draft.snooze}
-                onInput={(event) => set({ snooze: event.currentTarget.value })}
-              />
-            )}
-          </Field>
-          <Field name="filter" label="Filter (EventBridge pattern, JSON)" errors={errors} hint="Empty: every event.">
-            {(props) => (
-              <textarea
-                {...props}
-                rows={3}
-                spellcheck={false}
-                value={draft.filter}
-                onInput={(event) => set({ filter: event.currentTarget.value })}
-              />
-            )}
-          </Field>
-          <Check
-            name="enabled"
-            label="Enabled"
-            checked={draft.enabled}
-            errors={errors}
-            onChange={(enabled) => set({ enabled })}
-          />
+          <Flag form={form} field="enabled" label="Enabled" />
         </fieldset>
         <HandlerFields draft={draft} set={set} errors={errors} hookId={id} />
         <p class="actions">

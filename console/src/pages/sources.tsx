@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
 import { isBuiltinSource } from '../../../shared/hooks/catalog.ts';
-import { ApiError, api, seg } from '../api.ts';
+import { api, seg } from '../api.ts';
 import { loadState, PageTitle } from '../components.tsx';
-import { Field, flattenFields } from '../form.tsx';
+import { FailureAlert, TextField, useForm } from '../form.tsx';
 import { useApi } from '../hooks.ts';
 
 interface EventDefinition {
@@ -55,52 +55,32 @@ function EventsTable({
 }
 
 function AddEvent({ onAdded }: { onAdded: () => void }) {
-  const [draft, setDraft] = useState({ source: '', event: '', fields: '', description: '' });
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState<string | undefined>();
-  const set = (patch: Partial<typeof draft>) => setDraft((current) => ({ ...current, ...patch }));
+  const empty = { source: '', event: '', fields: '', description: '' };
+  const form = useForm(empty);
   async function submit(event: Event) {
     event.preventDefault();
+    const { draft } = form;
     const fields = draft.fields
       .split(',')
       .map((field) => field.trim())
       .filter(Boolean);
-    try {
+    await form.attempt(async () => {
       await api('PUT', `/event-hooks/sources/${seg(draft.source)}/${seg(draft.event)}`, {
         fields,
         ...(draft.description ? { description: draft.description } : {}),
       });
-      setErrors({});
-      setFailure(undefined);
-      setDraft({ source: '', event: '', fields: '', description: '' });
+      form.setDraft(empty);
       onAdded();
-    } catch (error) {
-      setErrors(error instanceof ApiError ? flattenFields(error.body.fields) : {});
-      setFailure((error as Error).message);
-    }
+    });
   }
   return (
     <form class="add-source" onSubmit={submit} aria-labelledby="add-title">
       <h2 id="add-title">Add an event</h2>
-      {failure && (
-        <p class="error" role="alert">
-          {failure}
-        </p>
-      )}
-      <Field name="source" label="Source" errors={errors}>
-        {(props) => <input {...props} value={draft.source} onInput={(e) => set({ source: e.currentTarget.value })} />}
-      </Field>
-      <Field name="event" label="Event" errors={errors}>
-        {(props) => <input {...props} value={draft.event} onInput={(e) => set({ event: e.currentTarget.value })} />}
-      </Field>
-      <Field name="fields" label="Fields" errors={errors} hint="Comma-separated names of the event's data fields.">
-        {(props) => <input {...props} value={draft.fields} onInput={(e) => set({ fields: e.currentTarget.value })} />}
-      </Field>
-      <Field name="description" label="Description" errors={errors}>
-        {(props) => (
-          <input {...props} value={draft.description} onInput={(e) => set({ description: e.currentTarget.value })} />
-        )}
-      </Field>
+      <FailureAlert failure={form.failure} />
+      <TextField form={form} field="source" label="Source" />
+      <TextField form={form} field="event" label="Event" />
+      <TextField form={form} field="fields" label="Fields" hint="Comma-separated names of the event's data fields." />
+      <TextField form={form} field="description" label="Description" />
       <button type="submit">Add event</button>
     </form>
   );

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { renderTemplate, renderValues } from '../../../shared/hooks/templates.ts';
 import { api, seg } from '../api.ts';
 import { DataBlock, ErrorNote } from '../components.tsx';
-import { parseJsonField } from '../form.tsx';
+import { PlainArea, parseJsonField } from '../form.tsx';
 import type { HandlerFieldProps as Props } from './hookDraft.ts';
 
 const SAMPLE = '{\n  "operation": "create",\n  "entity": { "username": "ann", "id": "42" }\n}';
@@ -61,16 +61,7 @@ export function TemplatePreview({ draft, hookId }: Props) {
   return (
     <section class="preview" aria-labelledby="preview-title">
       <h3 id="preview-title">Template preview</h3>
-      <div class="field">
-        <label for="sample-data">Sample event data (JSON)</label>
-        <textarea
-          id="sample-data"
-          rows={5}
-          spellcheck={false}
-          value={sample}
-          onInput={(event) => setSample(event.currentTarget.value)}
-        />
-      </div>
+      <PlainArea id="sample-data" label="Sample event data (JSON)" rows={5} value={sample} onValue={setSample} />
       <h4>Rendered</h4>
       <output for="field-config-body sample-data" aria-live="polite">
         <DataBlock value={body} label="Rendered body" />
