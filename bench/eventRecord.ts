@@ -1,50 +1,16 @@
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { startDynalite } from '../infra/local/embeddedStore.ts';
 import { LocalEventLog } from '../shared/adapters/local/eventLog.ts';
-import { createGate } from '../shared/gate/gate.ts';
-import { createThresholdCounter } from '../shared/gate/threshold.ts';
-import type { EventHook } from '../shared/hooks/hook.ts';
 import { createLogger } from '../shared/logger.ts';
-import { createDispatcher } from '../shared/pipeline/dispatcher.ts';
-import { HookCache } from '../shared/pipeline/hookCache.ts';
-import { systemClock } from '../shared/ports/clock.ts';
-import type { DeliveryQueue } from '../shared/ports/deliveryQueue.ts';
-import { createDocumentClient, ensureTable } from '../shared/store/dynamo.ts';
-import { HookStore } from '../shared/store/hookStore.ts';
-import { SourceStore } from '../shared/store/sourceStore.ts';
-import { EVENT, eventData, SOURCE } from './events.ts';
-import { runPool } from './http.ts';
+import { benchEvent, benchHook, type DispatchFigureOptions, interleave, startDispatchBench } from './dispatchBench.ts';
+import { eventData } from './events.ts';
 import { type Figure, figure } from './stats.ts';
 
-export interface EventRecordOptions {
-  /** Measured time per scenario, split over `rounds` interleaved rounds, ms. */
-  windowMs: number;
-  rounds: number;
-  /** Dispatches running at once. */
-  concurrency: number;
-  /** Hooks per scenario, all matched by every event. */
-  hooks: number;
-}
+export type EventRecordOptions = DispatchFigureOptions;
 
 type Scenario = 'off' | 'on';
 const SCENARIOS: Scenario[] = ['off', 'on'];
-
-function hook(): EventHook {
-  return {
-    id: randomUUID(),
-    created_at: Math.floor(Date.now() / 1000),
-    source: SOURCE,
-    event: EVENT,
-    handler: 'log',
-    on_change: null,
-    snooze: null,
-    config: {},
-  };
-}
 
 /**
  * The event record's cost: the dispatcher (hook cache, enqueue) on the embedded store with a queue
@@ -52,84 +18,23 @@ function hook(): EventHook {
  * commits, as the local runtime on a DATA_DIR does) and once without a record, in interleaved rounds.
  */
 export async function benchEventRecord(options: EventRecordOptions): Promise<Figure[]> {
-  const store = await startDynalite();
-  const client = createDocumentClient({ endpoint: store.endpoint, credentials: store.credentials });
-  const tableName = 'event-hooks-bench';
+  const bench = await startDispatchBench();
   const dataDir = await mkdtemp(join(tmpdir(), 'event-hooks-bench-records-'));
   const log = await LocalEventLog.open({ dir: join(dataDir, 'events'), logger: createLogger({ level: 'warn' }) });
   try {
-    await ensureTable(client, tableName);
-    const hooks = new HookStore({ client, tableName });
     const tenants: Record<Scenario, string> = { off: 'bench-record-off', on: 'bench-record-on' };
     for (const scenario of SCENARIOS) {
-      for (let h = 0; h < options.hooks; h++) await hooks.create(tenants[scenario], hook());
+      for (let h = 0; h < options.hooks; h++) await bench.hooks.create(tenants[scenario], benchHook());
     }
-    let enqueued = 0;
-    const queue: DeliveryQueue = {
-      async send(jobs) {
-        enqueued += jobs.length;
-      },
+    const dispatchers: Record<Scenario, ReturnType<typeof bench.dispatcher>> = {
+      off: bench.dispatcher(),
+      on: bench.dispatcher({ events: log }),
     };
-    const cache = new HookCache({
-      hooks,
-      sources: new SourceStore({ client, tableName }),
-      clock: systemClock,
-      checkIntervalMs: 0,
-    });
-    const shared = {
-      deadLetters: {
-        put: () => {
-          throw new Error('no job of the bench is too large for the queue');
-        },
-      },
-      cache,
-      gate: createGate({ client, tableName, clock: systemClock }),
-      threshold: createThresholdCounter({ client, tableName, clock: systemClock }),
-      queue,
-      clock: systemClock,
-      logger: createLogger({ level: 'warn' }),
-    };
-    const dispatchers: Record<Scenario, ReturnType<typeof createDispatcher>> = {
-      off: createDispatcher(shared),
-      on: createDispatcher({ ...shared, events: log }),
-    };
-    const eventFor = (scenario: Scenario, seq: number) => ({
-      id: randomUUID(),
-      time: new Date().toISOString(),
-      tenant: tenants[scenario],
-      source: SOURCE,
-      event: EVENT,
-      data: eventData(seq),
-    });
-
-    const totals = Object.fromEntries(SCENARIOS.map((s) => [s, { events: 0, ms: 0, cpuMs: 0, admitted: 0 }])) as Record<
-      Scenario,
-      { events: number; ms: number; cpuMs: number; admitted: number }
-    >;
-    for (const scenario of SCENARIOS) await dispatchers[scenario](eventFor(scenario, -1)); // warm the caches
+    for (const scenario of SCENARIOS) await dispatchers[scenario](benchEvent(tenants[scenario], eventData(-1))); // warm the caches
     let seq = 0;
-    const slice = options.windowMs / options.rounds;
-    for (let round = 0; round < options.rounds; round++) {
-      // Each scenario goes first in every other round, so neither gains from its place.
-      for (const scenario of round % 2 === 0 ? SCENARIOS : [...SCENARIOS].reverse()) {
-        const before = enqueued;
-        const cpuBefore = process.cpuUsage();
-        const start = performance.now();
-        const done = await runPool(
-          Number.MAX_SAFE_INTEGER,
-          options.concurrency,
-          async () => {
-            await dispatchers[scenario](eventFor(scenario, seq++));
-          },
-          start + slice,
-        );
-        totals[scenario].ms += performance.now() - start;
-        const cpu = process.cpuUsage(cpuBefore);
-        totals[scenario].cpuMs += (cpu.user + cpu.system) / 1000;
-        totals[scenario].events += done;
-        totals[scenario].admitted += enqueued - before;
-      }
-    }
+    const totals = await interleave(bench, { ...options, scenarios: SCENARIOS, alternate: true }, async (scenario) => {
+      await dispatchers[scenario](benchEvent(tenants[scenario], eventData(seq++)));
+    });
     // Every recorded event must be readable: the figure is only worth something if the records are kept.
     if (log.size() < totals.on.events) throw new Error('the event log lost records during the bench');
     const rate = (s: Scenario) => (totals[s].events / totals[s].ms) * 1000;
@@ -157,7 +62,6 @@ export async function benchEventRecord(options: EventRecordOptions): Promise<Fig
   } finally {
     await log.close();
     await rm(dataDir, { recursive: true, force: true });
-    client.destroy();
-    await store.close();
+    await bench.close();
   }
 }

@@ -1,32 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { startDynalite } from '../infra/local/embeddedStore.ts';
-import { createGate } from '../shared/gate/gate.ts';
-import { createThresholdCounter } from '../shared/gate/threshold.ts';
 import type { EventHook, EventPattern } from '../shared/hooks/hook.ts';
-import { createLogger } from '../shared/logger.ts';
-import { createDispatcher } from '../shared/pipeline/dispatcher.ts';
-import { HookCache } from '../shared/pipeline/hookCache.ts';
-import { systemClock } from '../shared/ports/clock.ts';
-import type { DeliveryQueue } from '../shared/ports/deliveryQueue.ts';
 import { compilePattern } from '../shared/rules/eventPattern.ts';
-import { createDocumentClient, ensureTable } from '../shared/store/dynamo.ts';
-import { HookStore } from '../shared/store/hookStore.ts';
-import { SourceStore } from '../shared/store/sourceStore.ts';
-import { EVENT, eventData, SOURCE } from './events.ts';
+import { benchEvent, benchHook, type DispatchFigureOptions, interleave, startDispatchBench } from './dispatchBench.ts';
+import { eventData } from './events.ts';
 import { countStoreCalls } from './gate.ts';
 import { runPool } from './http.ts';
 import { type Figure, figure } from './stats.ts';
 
-export interface FilterOptions {
-  /** Measured time per scenario, split over `rounds` interleaved rounds, ms. */
-  windowMs: number;
-  rounds: number;
-  /** Dispatches running at once. */
-  concurrency: number;
-  /** Hooks per scenario, all matched by every event. */
-  hooks: number;
-}
+export type FilterOptions = DispatchFigureOptions;
 
 type Scenario = 'plain' | 'filtered';
 const SCENARIOS: Scenario[] = ['plain', 'filtered'];
@@ -60,18 +41,10 @@ export const TEN_CLAUSE_FILTER: EventPattern = {
 };
 
 function hookFor(scenario: Scenario | 'threshold'): EventHook {
-  return {
-    id: randomUUID(),
-    created_at: Math.floor(Date.now() / 1000),
-    source: SOURCE,
-    event: EVENT,
-    handler: 'log',
-    on_change: null,
-    snooze: null,
+  return benchHook({
     filter: scenario === 'filtered' ? TEN_CLAUSE_FILTER : null,
     threshold: scenario === 'threshold' ? THRESHOLD : null,
-    config: {},
-  };
+  });
 }
 
 /**
@@ -80,90 +53,37 @@ function hookFor(scenario: Scenario | 'threshold'): EventHook {
  * the same number of hooks without one, in interleaved rounds. Also the matcher alone, per call.
  */
 export async function benchFilter(options: FilterOptions): Promise<Figure[]> {
-  const store = await startDynalite();
-  const client = createDocumentClient({ endpoint: store.endpoint, credentials: store.credentials });
-  const tableName = 'event-hooks-bench';
+  const bench = await startDispatchBench();
   try {
-    await ensureTable(client, tableName);
-    const hooks = new HookStore({ client, tableName });
     const tenants: Record<Scenario | 'threshold', string> = {
       plain: 'bench-plain',
       filtered: 'bench-filtered',
       threshold: 'bench-threshold',
     };
     for (const scenario of [...SCENARIOS, 'threshold'] as const) {
-      for (let h = 0; h < options.hooks; h++) await hooks.create(tenants[scenario], hookFor(scenario));
+      for (let h = 0; h < options.hooks; h++) await bench.hooks.create(tenants[scenario], hookFor(scenario));
     }
-    let enqueued = 0;
-    const queue: DeliveryQueue = {
-      async send(jobs) {
-        enqueued += jobs.length;
-      },
-    };
-    const dispatch = createDispatcher({
-      deadLetters: {
-        put: () => {
-          throw new Error('no job of the bench is too large for the queue');
-        },
-      },
-      cache: new HookCache({
-        hooks,
-        sources: new SourceStore({ client, tableName }),
-        clock: systemClock,
-        checkIntervalMs: 0,
-      }),
-      gate: createGate({ client, tableName, clock: systemClock }),
-      threshold: createThresholdCounter({ client, tableName, clock: systemClock }),
-      queue,
-      clock: systemClock,
-      logger: createLogger({ level: 'warn' }),
-    });
-    const eventFor = (scenario: Scenario | 'threshold', seq: number) => ({
-      id: randomUUID(),
-      time: new Date().toISOString(),
-      tenant: tenants[scenario],
-      source: SOURCE,
-      event: EVENT,
-      data: filterEventData(seq),
-    });
-
-    const totals = Object.fromEntries(SCENARIOS.map((s) => [s, { events: 0, ms: 0, admitted: 0 }])) as Record<
-      Scenario,
-      { events: number; ms: number; admitted: number }
-    >;
-    for (const scenario of SCENARIOS) await dispatch(eventFor(scenario, -1)); // warm the caches
+    const dispatch = bench.dispatcher();
     let seq = 0;
-    const slice = options.windowMs / options.rounds;
-    for (let round = 0; round < options.rounds; round++) {
-      for (const scenario of SCENARIOS) {
-        const before = enqueued;
-        const start = performance.now();
-        const done = await runPool(
-          Number.MAX_SAFE_INTEGER,
-          options.concurrency,
-          async () => {
-            await dispatch(eventFor(scenario, seq++));
-          },
-          start + slice,
-        );
-        totals[scenario].ms += performance.now() - start;
-        totals[scenario].events += done;
-        totals[scenario].admitted += enqueued - before;
-      }
-    }
+    const eventFor = (scenario: Scenario | 'threshold') => benchEvent(tenants[scenario], filterEventData(seq++));
+
+    for (const scenario of SCENARIOS) await dispatch(benchEvent(tenants[scenario], filterEventData(-1))); // warm the caches
+    const totals = await interleave(bench, { ...options, scenarios: SCENARIOS }, async (scenario) => {
+      await dispatch(eventFor(scenario));
+    });
     if (totals.filtered.admitted !== totals.filtered.events * options.hooks) {
       throw new Error('the bench filter must admit every event, or the two runs do different work');
     }
 
     // Threshold writes: the same events through hooks with a threshold, counted on the wire.
-    await dispatch(eventFor('threshold', -1));
-    const counter = countStoreCalls(client);
-    const firedBefore = enqueued;
+    await dispatch(benchEvent(tenants.threshold, filterEventData(-1)));
+    const counter = countStoreCalls(bench.client);
+    const firedBefore = bench.enqueued();
     await runPool(THRESHOLD_EVENTS, options.concurrency, async () => {
-      await dispatch(eventFor('threshold', seq++));
+      await dispatch(eventFor('threshold'));
     });
     const thresholdWrites = counter.calls.writes / (THRESHOLD_EVENTS * options.hooks);
-    const fired = enqueued - firedBefore;
+    const fired = bench.enqueued() - firedBefore;
 
     const rate = (s: Scenario) => (totals[s].events / totals[s].ms) * 1000;
     const describe = (s: Scenario) => `${totals[s].events} events × ${options.hooks} hooks`;
@@ -186,8 +106,7 @@ export async function benchFilter(options: FilterOptions): Promise<Figure[]> {
       }),
     ];
   } finally {
-    client.destroy();
-    await store.close();
+    await bench.close();
   }
 }
 

@@ -1,20 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startDynalite } from '../infra/local/embeddedStore.ts';
-import { createGate } from '../shared/gate/gate.ts';
-import { createThresholdCounter } from '../shared/gate/threshold.ts';
 import type { EventHook } from '../shared/hooks/hook.ts';
-import { createLogger } from '../shared/logger.ts';
-import { createDispatcher } from '../shared/pipeline/dispatcher.ts';
-import { HookCache } from '../shared/pipeline/hookCache.ts';
-import { systemClock } from '../shared/ports/clock.ts';
-import type { DeliveryQueue } from '../shared/ports/deliveryQueue.ts';
-import { createDocumentClient, ensureTable } from '../shared/store/dynamo.ts';
-import { HookStore } from '../shared/store/hookStore.ts';
-import { SourceStore } from '../shared/store/sourceStore.ts';
-import { EVENT, eventData, SOURCE } from './events.ts';
-import { runPool } from './http.ts';
+import { benchEvent, benchHook, interleave, startDispatchBench } from './dispatchBench.ts';
+import { eventData } from './events.ts';
 import { type Figure, figure } from './stats.ts';
 
 export interface GateOptions {
@@ -80,16 +67,10 @@ export function countStoreCalls(client: DynamoDBDocumentClient): { calls: StoreC
 }
 
 function hookFor(scenario: Scenario): EventHook {
-  return {
-    id: randomUUID(),
-    created_at: Math.floor(Date.now() / 1000),
-    source: SOURCE,
-    event: EVENT,
-    handler: 'log',
+  return benchHook({
     on_change: scenario === 'on_change' ? true : null,
     snooze: scenario === 'snooze' ? 60 : null,
-    config: {},
-  };
+  });
 }
 
 /**
@@ -100,96 +81,46 @@ function hookFor(scenario: Scenario): EventHook {
  * first one per window.
  */
 export async function benchGate(options: GateOptions): Promise<Figure[]> {
-  const store = await startDynalite();
-  const client = createDocumentClient({ endpoint: store.endpoint, credentials: store.credentials });
-  const tableName = 'event-hooks-bench';
+  const bench = await startDispatchBench();
   try {
-    await ensureTable(client, tableName);
-    const hooks = new HookStore({ client, tableName });
     const tenants: Record<Scenario, string> = {
       plain: 'bench-plain',
       snooze: 'bench-snooze',
       on_change: 'bench-on-change',
     };
     for (const scenario of SCENARIOS) {
-      for (let h = 0; h < options.hooksPerScenario; h++) await hooks.create(tenants[scenario], hookFor(scenario));
+      for (let h = 0; h < options.hooksPerScenario; h++) await bench.hooks.create(tenants[scenario], hookFor(scenario));
     }
-    let enqueued = 0;
-    const queue: DeliveryQueue = {
-      async send(jobs) {
-        enqueued += jobs.length;
-      },
-    };
-    const counter = countStoreCalls(client);
-    const dispatch = createDispatcher({
-      deadLetters: {
-        put: () => {
-          throw new Error('no job of the bench is too large for the queue');
+    const counter = countStoreCalls(bench.client);
+    const dispatch = bench.dispatcher();
+
+    const calls = Object.fromEntries(
+      SCENARIOS.map((s) => [s, { reads: 0, writes: 0, conditionalWrites: 0 }]),
+    ) as Record<Scenario, StoreCalls>;
+    let seq = 0;
+    // Warm-up: load the hook cache of every tenant and the SDK's code paths once.
+    for (const scenario of SCENARIOS) await dispatch(benchEvent(tenants[scenario], eventData(-1)));
+    const measured = await interleave(
+      bench,
+      {
+        ...options,
+        scenarios: SCENARIOS,
+        beforeSlice: () => counter.reset(),
+        afterSlice: (scenario) => {
+          calls[scenario].reads += counter.calls.reads;
+          calls[scenario].writes += counter.calls.writes;
+          calls[scenario].conditionalWrites += counter.calls.conditionalWrites;
         },
       },
-      // The local runtime's setting: the hooks version is checked on every event.
-      cache: new HookCache({
-        hooks,
-        sources: new SourceStore({ client, tableName }),
-        clock: systemClock,
-        checkIntervalMs: 0,
-      }),
-      gate: createGate({ client, tableName, clock: systemClock }),
-      threshold: createThresholdCounter({ client, tableName, clock: systemClock }),
-      queue,
-      clock: systemClock,
-      logger: createLogger({ level: 'warn' }),
-    });
-
-    const totals = Object.fromEntries(
-      SCENARIOS.map((s) => [
-        s,
-        { events: 0, ms: 0, admitted: 0, calls: { reads: 0, writes: 0, conditionalWrites: 0 } },
-      ]),
-    ) as Record<Scenario, { events: number; ms: number; admitted: number; calls: StoreCalls }>;
-    let seq = 0;
-    const slice = options.windowMs / options.rounds;
-    // Warm-up: load the hook cache of every tenant and the SDK's code paths once.
-    for (const scenario of SCENARIOS) {
-      await dispatch({
-        id: randomUUID(),
-        time: new Date().toISOString(),
-        tenant: tenants[scenario],
-        source: SOURCE,
-        event: EVENT,
-        data: eventData(-1),
-      });
-    }
-    for (let round = 0; round < options.rounds; round++) {
-      for (const scenario of SCENARIOS) {
-        counter.reset();
-        const before = enqueued;
-        const start = performance.now();
-        const done = await runPool(
-          Number.MAX_SAFE_INTEGER,
-          options.concurrency,
-          async () => {
-            const i = seq++;
-            await dispatch({
-              id: randomUUID(),
-              time: new Date().toISOString(),
-              tenant: tenants[scenario],
-              source: SOURCE,
-              event: EVENT,
-              data: eventData(i, (i >> 1) % 2 === 0 ? 'HEALTHY' : 'UNHEALTHY'),
-            });
-          },
-          start + slice,
-        );
-        const total = totals[scenario];
-        total.ms += performance.now() - start;
-        total.events += done;
-        total.admitted += enqueued - before;
-        total.calls.reads += counter.calls.reads;
-        total.calls.writes += counter.calls.writes;
-        total.calls.conditionalWrites += counter.calls.conditionalWrites;
-      }
-    }
+      async (scenario) => {
+        const i = seq++;
+        await dispatch(benchEvent(tenants[scenario], eventData(i, (i >> 1) % 2 === 0 ? 'HEALTHY' : 'UNHEALTHY')));
+      },
+    );
+    const totals = Object.fromEntries(SCENARIOS.map((s) => [s, { ...measured[s], calls: calls[s] }])) as Record<
+      Scenario,
+      (typeof measured)[Scenario] & { calls: StoreCalls }
+    >;
 
     const rate = (s: Scenario) => (totals[s].events / totals[s].ms) * 1000;
     const perHook = (s: Scenario) => totals[s].calls.conditionalWrites / totals[s].events / options.hooksPerScenario;
@@ -219,7 +150,6 @@ export async function benchGate(options: GateOptions): Promise<Figure[]> {
     }
     return figures;
   } finally {
-    client.destroy();
-    await store.close();
+    await bench.close();
   }
 }
