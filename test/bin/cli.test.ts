@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Receiver, startReceiver } from '../support/receiver.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
-import { cli } from './cliRun.ts';
+import { cli, useCliRuntime } from './cliRun.ts';
 
 const pkg = JSON.parse(await readFile(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as {
   version: string;
@@ -105,31 +104,17 @@ describe('event-hooks conventions', () => {
 });
 
 describe('event-hooks commands against the local runtime', () => {
-  let t: TestRuntime;
-  let receiver: Receiver;
-  let dir: string;
-  let env: Record<string, string>;
-  beforeAll(async () => {
-    t = await startTestRuntime();
-    receiver = await startReceiver();
-    dir = await mkdtemp(join(tmpdir(), 'eh-cli-'));
-    env = { EVENT_HOOKS_URL: t.runtime.url };
-  });
-  afterAll(async () => {
-    await t.close();
-    await receiver.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const rt = useCliRuntime('eh-cli-');
 
   it('emit reads PORT when no URL is given', async () => {
-    const port = new URL(t.runtime.url).port;
+    const port = new URL(rt.t.runtime.url).port;
     const res = await cli(['emit', 'balancer', 'health', '{"upstream_id":"u1"}'], { PORT: port });
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout).data[0]).toMatchObject({ source: 'balancer', event: 'health' });
   });
 
   it('hooks create|get|list|update|test|ping|delete, with secrets hidden unless --show-secrets', async () => {
-    const url = `${receiver.url}/hooks`;
+    const url = `${rt.receiver.url}/hooks`;
     const created = await cli(
       [
         'hooks',
@@ -144,7 +129,7 @@ describe('event-hooks commands against the local runtime', () => {
         '--config-json',
         JSON.stringify({ url, secret: 'hunter2' }),
       ],
-      env,
+      rt.env,
     );
     expect(created.code).toBe(0);
     const hook = JSON.parse(created.stdout);
@@ -152,33 +137,33 @@ describe('event-hooks commands against the local runtime', () => {
     expect(hook.config.secret).toBe('********');
     expect(created.stdout).not.toContain('hunter2');
 
-    const table = await cli(['hooks', 'get', hook.id], env);
+    const table = await cli(['hooks', 'get', hook.id], rt.env);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^FIELD\s+VALUE/);
     expect(table.stdout).toMatch(new RegExp(`config\\.url\\s+${url}`));
     expect(table.stdout).not.toContain('hunter2');
-    expect((await cli(['hooks', 'get', hook.id, '--show-secrets'], env)).stdout).toMatch(/config\.secret\s+hunter2/);
+    expect((await cli(['hooks', 'get', hook.id, '--show-secrets'], rt.env)).stdout).toMatch(/config\.secret\s+hunter2/);
 
-    const list = await cli(['hooks', 'list'], env);
+    const list = await cli(['hooks', 'list'], rt.env);
     expect(list.stdout).toMatch(/^ID\s+SOURCE\s+EVENT\s+HANDLER\s+SNOOZE\s+URL/);
     expect(list.stdout).toMatch(new RegExp(`${hook.id}\\s+crud\\s+consumers\\s+webhook\\s+${url}`));
-    const listed = JSON.parse((await cli(['hooks', 'list', '--json'], env)).stdout);
+    const listed = JSON.parse((await cli(['hooks', 'list', '--json'], rt.env)).stdout);
     expect(listed.data.map((h: { id: string }) => h.id)).toContain(hook.id);
     expect(JSON.stringify(listed)).not.toContain('hunter2');
 
-    const updated = await cli(['hooks', 'update', hook.id, '--data', '{"snooze":30}', '--json'], env);
+    const updated = await cli(['hooks', 'update', hook.id, '--data', '{"snooze":30}', '--json'], rt.env);
     expect(updated.code).toBe(0);
     expect(JSON.parse(updated.stdout)).toMatchObject({ id: hook.id, snooze: 30 });
 
-    const before = receiver.requests.length;
-    const tested = await cli(['hooks', 'test', hook.id, '{"entity":{"username":"jane"}}', '--json'], env);
+    const before = rt.receiver.requests.length;
+    const tested = await cli(['hooks', 'test', hook.id, '{"entity":{"username":"jane"}}', '--json'], rt.env);
     expect(tested.code).toBe(0);
-    const ping = await cli(['hooks', 'ping', hook.id], env);
+    const ping = await cli(['hooks', 'ping', hook.id], rt.env);
     expect(ping.code).toBe(0);
-    // The ping body carries the hook as the receiver got it: its secret stays hidden here too.
+    // The ping body carries the hook as the rt.receiver got it: its secret stays hidden here too.
     expect(ping.stdout).not.toContain('hunter2');
-    expect((await cli(['hooks', 'ping', hook.id, '--show-secrets'], env)).stdout).toContain('hunter2');
-    const got = await receiver.waitFor(before + 3);
+    expect((await cli(['hooks', 'ping', hook.id, '--show-secrets'], rt.env)).stdout).toContain('hunter2');
+    const got = await rt.receiver.waitFor(before + 3);
     expect(
       got
         .slice(before)
@@ -186,23 +171,23 @@ describe('event-hooks commands against the local runtime', () => {
         .join('\n'),
     ).toContain('jane');
 
-    expect(await cli(['hooks', 'delete', hook.id], env)).toMatchObject({ code: 0, stdout: `deleted ${hook.id}\n` });
-    const gone = await cli(['hooks', 'get', hook.id], env);
+    expect(await cli(['hooks', 'delete', hook.id], rt.env)).toMatchObject({ code: 0, stdout: `deleted ${hook.id}\n` });
+    const gone = await cli(['hooks', 'get', hook.id], rt.env);
     expect(gone).toMatchObject({ code: 1, stderr: expect.stringMatching(/^404: Not found/) });
   });
 
   it('hooks create takes --file, and prints the refusal with its fields (exit 1)', async () => {
-    const file = join(dir, 'hook.json');
+    const file = join(rt.dir, 'hook.json');
     await writeFile(file, JSON.stringify({ source: 'balancer', event: 'health', handler: 'log' }));
-    const ok = await cli(['hooks', 'create', '--file', file], env);
+    const ok = await cli(['hooks', 'create', '--file', file], rt.env);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/handler\s+log/);
-    const bad = await cli(['hooks', 'create', '--source', 'balancer', '--event', 'health'], env);
+    const bad = await cli(['hooks', 'create', '--source', 'balancer', '--event', 'health'], rt.env);
     expect(bad).toMatchObject({
       code: 1,
       stderr: expect.stringMatching(/^400: schema violation.*handler: required field missing/),
     });
-    const badJson = await cli(['hooks', 'create', '--source', 'balancer', '--event', 'health', '--json'], env);
+    const badJson = await cli(['hooks', 'create', '--source', 'balancer', '--event', 'health', '--json'], rt.env);
     expect(badJson.code).toBe(1);
     expect(JSON.parse(badJson.stderr)).toMatchObject({
       status: 400,
@@ -210,7 +195,7 @@ describe('event-hooks commands against the local runtime', () => {
       fields: { handler: 'required field missing' },
     });
     const id = ok.stdout.match(/^id\s+(\S+)$/m)?.[1] as string;
-    const snooze = await cli(['hooks', 'update', id, '--snooze', 'soon'], env);
+    const snooze = await cli(['hooks', 'update', id, '--snooze', 'soon'], rt.env);
     expect(snooze).toMatchObject({ code: 1, stderr: expect.stringMatching(/^400: schema violation.*snooze: /) });
   });
 
@@ -226,16 +211,16 @@ describe('event-hooks commands against the local runtime', () => {
         '--description',
         'An invoice was paid',
       ],
-      env,
+      rt.env,
     );
     expect(put).toMatchObject({ code: 0, stdout: 'defined billing/invoice-paid\n' });
-    const list = await cli(['sources', 'list'], env);
+    const list = await cli(['sources', 'list'], rt.env);
     expect(list.stdout).toMatch(/^SOURCE\s+EVENT\s+FIELDS\s+DESCRIPTION/);
     expect(list.stdout).toMatch(/billing\s+invoice-paid\s+customer,amount\s+An invoice was paid/);
     expect(list.stdout).toMatch(/crud\s+consumers/);
-    expect(JSON.parse((await cli(['sources', 'list', '--json'], env)).stdout).data.billing).toBeDefined();
-    expect(await cli(['sources', 'delete', 'billing', 'invoice-paid'], env)).toMatchObject({ code: 0 });
-    expect((await cli(['sources', 'list'], env)).stdout).not.toMatch(/invoice-paid/);
+    expect(JSON.parse((await cli(['sources', 'list', '--json'], rt.env)).stdout).data.billing).toBeDefined();
+    expect(await cli(['sources', 'delete', 'billing', 'invoice-paid'], rt.env)).toMatchObject({ code: 0 });
+    expect((await cli(['sources', 'list'], rt.env)).stdout).not.toMatch(/invoice-paid/);
   });
 });
 

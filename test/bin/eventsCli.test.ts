@@ -1,22 +1,7 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryIdFor } from '../../shared/pipeline/dispatcher.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
-
-const CLI = join(import.meta.dirname, '..', '..', 'bin', 'event-hooks.mjs');
-const run = promisify(execFile);
-
-async function cli(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { cli } from './cliRun.ts';
 
 describe('npx event-hooks events get', () => {
   let t: TestRuntime;
