@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Receiver, startReceiver } from '../../support/receiver.ts';
+import { pipelineSteps } from '../../support/pipeline.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
 const FAST_RETRIES = {
@@ -15,35 +15,13 @@ const FAST_RETRIES = {
 
 describe('event pipeline (local runtime, real store, loopback receivers)', () => {
   let t: TestRuntime;
-  const receivers: Receiver[] = [];
-  const receiver = async (...args: Parameters<typeof startReceiver>) => {
-    const r = await startReceiver(...args);
-    receivers.push(r);
-    return r;
-  };
-  const hook = async (body: Record<string, unknown>) => {
-    const res = await t.request('POST', '/event-hooks', body);
-    expect(res.status).toBe(201);
-    return res.body as { id: string };
-  };
-  const emit = async (source: string, event: string, data: Record<string, unknown>) => {
-    const res = await t.request('POST', '/events', { source, event, data });
-    expect(res.status).toBe(202);
-    return res.body.data[0] as { id: string };
-  };
-  const settle = async () => {
-    await t.runtime.bus.idle();
-    await t.runtime.queue.idle();
-  };
+  const { receiver, hook, emit, settle, cleanUp } = pipelineSteps(() => t);
   const deliveries = (hookId: string) => t.logs.filter((l) => l.message === 'delivery' && l.hook_id === hookId);
 
   beforeAll(async () => {
     t = await startTestRuntime({ env: FAST_RETRIES });
   });
-  afterEach(async () => {
-    await settle();
-    for (const r of receivers.splice(0)) await r.close();
-  });
+  afterEach(cleanUp);
   afterAll(() => t.close());
 
   it('delivers a webhook byte for byte, signed over the exact body, with a delivery id', async () => {

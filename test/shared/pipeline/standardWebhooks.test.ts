@@ -5,7 +5,8 @@ import { Webhook as SvixWebhook } from 'svix';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateWhsec } from '../../../shared/delivery/signing.ts';
 import { type Clock, systemClock } from '../../../shared/ports/clock.ts';
-import { type ReceivedRequest, type Receiver, startReceiver } from '../../support/receiver.ts';
+import { pipelineSteps } from '../../support/pipeline.ts';
+import type { ReceivedRequest, Receiver } from '../../support/receiver.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
 /**
@@ -64,26 +65,7 @@ const ENV = {
 describe('Standard Webhooks deliveries, verified by standardwebhooks and svix', () => {
   let t: TestRuntime;
   const clock = new ShiftedClock();
-  const receivers: Receiver[] = [];
-  const receiver = async (...args: Parameters<typeof startReceiver>) => {
-    const r = await startReceiver(...args);
-    receivers.push(r);
-    return r;
-  };
-  const hook = async (body: Record<string, unknown>) => {
-    const res = await t.request('POST', '/event-hooks', body);
-    expect(res.status, res.text).toBe(201);
-    return res.body as { id: string; config: { secret: string } };
-  };
-  const emit = async (source: string, event: string, data: Record<string, unknown>) => {
-    const res = await t.request('POST', '/events', { source, event, data });
-    expect(res.status).toBe(202);
-  };
-  const settle = async () => {
-    await t.runtime.app.settled();
-    await t.runtime.bus.idle();
-    await t.runtime.queue.idle();
-  };
+  const { receiver, hook, emit, settle, cleanUp } = pipelineSteps(() => t);
   const ofEvent = (r: Receiver, event: string) =>
     r.requests.filter((q) => JSON.parse(q.body.toString()).event === event);
 
@@ -91,9 +73,8 @@ describe('Standard Webhooks deliveries, verified by standardwebhooks and svix', 
     t = await startTestRuntime({ env: ENV, clock });
   });
   afterEach(async () => {
-    await settle();
+    await cleanUp();
     clock.offsetMs = 0;
-    for (const r of receivers.splice(0)) await r.close();
   });
   afterAll(() => t.close());
 
