@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { untilHealthy } from '../support/childRuntime.ts';
 import { closedPort } from '../support/rawReceiver.ts';
 import { type Receiver, startReceiver } from '../support/receiver.ts';
 
@@ -25,25 +26,12 @@ async function npmStart(env: Record<string, string>, args: string[] = []): Promi
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  let output = '';
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`npm start exited: ${output}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`npm start did not answer /health: ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  const output = await untilHealthy(child, url, 'npm start');
   return {
     child,
     url,
-    output: () => output,
+    output,
     // Resolves once every process of the group (npm, the shell, the service) has exited: npm may
     // exit on the signal before the service has finished shutting down.
     stop: async (signal = 'SIGTERM') => {
@@ -56,7 +44,7 @@ async function npmStart(env: Record<string, string>, args: string[] = []): Promi
         } catch {
           return;
         }
-        if (Date.now() > deadline) throw new Error(`the service did not stop within 30 s: ${output}`);
+        if (Date.now() > deadline) throw new Error(`the service did not stop within 30 s: ${output()}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },

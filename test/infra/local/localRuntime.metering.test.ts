@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiRequest } from '../../../shared/admin/http.ts';
 import { dayOf } from '../../../shared/metering/usageStore.ts';
+import { untilHealthy } from '../../support/childRuntime.ts';
 import { closedPort } from '../../support/rawReceiver.ts';
 import { type Receiver, startReceiver } from '../../support/receiver.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
@@ -159,21 +160,8 @@ describe('metering across a shutdown (a real child process)', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(child);
-    let output = '';
-    child.stdout?.on('data', (chunk) => (output += chunk));
-    child.stderr?.on('data', (chunk) => (output += chunk));
     const url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`the runtime exited: ${output}`);
-      try {
-        if ((await fetch(`${url}/health`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`the runtime did not answer /health: ${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await untilHealthy(child, url, 'the runtime');
     const stop = () =>
       new Promise<number | null>((resolve) => {
         child.once('exit', (code) => resolve(code));
