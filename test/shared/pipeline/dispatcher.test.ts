@@ -1,12 +1,8 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { HookEvent } from '../../../shared/events/envelope.ts';
-import { createGate } from '../../../shared/gate/gate.ts';
-import { createThresholdCounter } from '../../../shared/gate/threshold.ts';
 import type { EventHook } from '../../../shared/hooks/hook.ts';
-import { memoryLogger } from '../../../shared/logger.ts';
-import { createDispatcher, deliveryIdFor } from '../../../shared/pipeline/dispatcher.ts';
-import { HookCache } from '../../../shared/pipeline/hookCache.ts';
+import { deliveryIdFor } from '../../../shared/pipeline/dispatcher.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import {
   type DeadLetter,
@@ -14,23 +10,10 @@ import {
   type DeliveryQueue,
   JobsTooLargeError,
 } from '../../../shared/ports/deliveryQueue.ts';
-import { HookStore } from '../../../shared/store/hookStore.ts';
-import { SourceStore } from '../../../shared/store/sourceStore.ts';
 import { keys } from '../../../shared/store/table.ts';
-import { startTestStore, type TestStore } from '../../support/store.ts';
+import { testHook, useDispatcherStore } from '../../support/dispatcher.ts';
 
-const hook = (n: number, extra: Partial<EventHook> = {}): EventHook =>
-  ({
-    id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-    created_at: 0,
-    source: 'balancer',
-    event: 'health',
-    handler: 'log',
-    on_change: null,
-    snooze: null,
-    config: {},
-    ...extra,
-  }) as EventHook;
+const hook = testHook;
 
 const event = (id: string, data: Record<string, unknown> = { health: 'down' }): HookEvent => ({
   id,
@@ -55,36 +38,23 @@ function flakyQueue(failures: number): DeliveryQueue & { jobs: DeliveryJob[] } {
 }
 
 describe('dispatcher', () => {
-  let store: TestStore;
-  let hooks: HookStore;
-  let cache: HookCache;
   const clock = new ManualClock(1_000_000);
+  const f = useDispatcherStore(clock);
   beforeAll(async () => {
-    store = await startTestStore();
-    hooks = new HookStore({ client: store.client, tableName: store.tableName });
-    const sources = new SourceStore({ client: store.client, tableName: store.tableName });
-    cache = new HookCache({ hooks, sources, clock, checkIntervalMs: 0 });
-    await hooks.create('t', hook(1));
-    await hooks.create('t', hook(2, { snooze: 60 }));
-    await hooks.create('t', hook(3, { on_change: true }));
+    await f.hooks.create('t', hook(1));
+    await f.hooks.create('t', hook(2, { snooze: 60 }));
+    await f.hooks.create('t', hook(3, { on_change: true }));
   });
-  afterAll(() => store.close());
 
   const deadLetters: DeadLetter[] = [];
   const dispatcher = (queue: DeliveryQueue) =>
-    createDispatcher({
-      cache,
-      gate: createGate({ client: store.client, tableName: store.tableName, clock }),
-      threshold: createThresholdCounter({ client: store.client, tableName: store.tableName, clock }),
-      queue,
+    f.dispatcher(queue, {
       deadLetters: {
         put: async (entry) => {
           deadLetters.push(entry);
           return { ...entry, id: entry.job.deliveryId };
         },
       },
-      clock,
-      logger: memoryLogger(),
     });
 
   it('loses nothing when enqueueing fails after the gate admitted: the retried event passes again, with the same delivery ids', async () => {
@@ -145,8 +115,8 @@ describe('dispatcher', () => {
     // Prepare: a tenant of its own, a disabled hook with a snooze (which would write a gate item) and an enabled one
     const disabled = { ...hook(11, { snooze: 60 }), enabled: false } as EventHook;
     const enabled = { ...hook(12), enabled: true } as EventHook;
-    await hooks.create('off', disabled);
-    await hooks.create('off', enabled);
+    await f.hooks.create('off', disabled);
+    await f.hooks.create('off', enabled);
     const queue = flakyQueue(0);
 
     // Act
@@ -155,8 +125,8 @@ describe('dispatcher', () => {
     // Assess
     expect(jobs.map((j) => j.hookId)).toEqual([enabled.id]);
     expect(queue.jobs.map((j) => j.hookId)).toEqual([enabled.id]);
-    const gate = await store.client.send(
-      new GetCommand({ TableName: store.tableName, Key: keys.gate('off', `${disabled.id}:balancer:health`) }),
+    const gate = await f.store.client.send(
+      new GetCommand({ TableName: f.store.tableName, Key: keys.gate('off', `${disabled.id}:balancer:health`) }),
     );
     expect(gate.Item).toBeUndefined();
   });

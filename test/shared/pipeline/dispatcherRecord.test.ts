@@ -1,32 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { HookEvent } from '../../../shared/events/envelope.ts';
 import type { EventRecord, EventRecords, RecordPolicy } from '../../../shared/events/eventRecord.ts';
-import { createGate } from '../../../shared/gate/gate.ts';
-import { createThresholdCounter } from '../../../shared/gate/threshold.ts';
 import type { EventHook } from '../../../shared/hooks/hook.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
-import { createDispatcher, deliveryIdFor } from '../../../shared/pipeline/dispatcher.ts';
-import { HookCache } from '../../../shared/pipeline/hookCache.ts';
+import { deliveryIdFor } from '../../../shared/pipeline/dispatcher.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import { type DeliveryJob, type DeliveryQueue, JobsTooLargeError } from '../../../shared/ports/deliveryQueue.ts';
 import { EventRecordStore } from '../../../shared/store/eventRecordStore.ts';
-import { HookStore } from '../../../shared/store/hookStore.ts';
-import { SourceStore } from '../../../shared/store/sourceStore.ts';
-import { startTestStore, type TestStore } from '../../support/store.ts';
+import { recordingQueue, testHook, testHookId, useDispatcherStore } from '../../support/dispatcher.ts';
 
-const hookId = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
-const hook = (n: number, extra: Partial<EventHook> = {}): EventHook =>
-  ({
-    id: hookId(n),
-    created_at: 0,
-    source: 'balancer',
-    event: 'health',
-    handler: 'log',
-    on_change: null,
-    snooze: null,
-    config: {},
-    ...extra,
-  }) as EventHook;
+const hookId = testHookId;
+const hook = testHook;
 
 let seq = 0;
 const event = (tenant: string, data: Record<string, unknown> = { health: 'down' }): HookEvent => ({
@@ -52,52 +36,32 @@ function countingRecords(store: EventRecords): EventRecords & { puts: EventRecor
 }
 
 describe('dispatcher: the event record', () => {
-  let store: TestStore;
-  let hooks: HookStore;
-  let cache: HookCache;
   let table: EventRecordStore;
   const clock = new ManualClock(1_700_000_000_000);
-  beforeAll(async () => {
-    store = await startTestStore();
-    hooks = new HookStore({ client: store.client, tableName: store.tableName });
-    table = new EventRecordStore({ client: store.client, tableName: store.tableName, clock });
-    cache = new HookCache({
-      hooks,
-      sources: new SourceStore({ client: store.client, tableName: store.tableName }),
-      clock,
-      checkIntervalMs: 0,
-    });
+  const f = useDispatcherStore(clock);
+  beforeAll(() => {
+    table = new EventRecordStore({ client: f.store.client, tableName: f.store.tableName, clock });
   });
-  afterAll(() => store.close());
 
   const dispatcher = (
     queue: DeliveryQueue,
     events: EventRecords,
     options: { policy?: RecordPolicy; logger?: ReturnType<typeof memoryLogger> } = {},
   ) =>
-    createDispatcher({
-      cache,
-      gate: createGate({ client: store.client, tableName: store.tableName, clock }),
-      threshold: createThresholdCounter({ client: store.client, tableName: store.tableName, clock }),
-      queue,
-      deadLetters: { put: async (entry) => ({ ...entry, id: entry.job.deliveryId }) },
-      clock,
-      logger: options.logger ?? memoryLogger(),
+    f.dispatcher(queue, {
       events,
+      ...(options.logger ? { logger: options.logger } : {}),
       ...(options.policy ? { recordPolicy: options.policy } : {}),
     });
-  const countingQueue = (): DeliveryQueue & { jobs: DeliveryJob[] } => {
-    const jobs: DeliveryJob[] = [];
-    return { jobs, send: async (batch) => void jobs.push(...batch) };
-  };
+  const countingQueue = recordingQueue;
 
   it('writes one record per event with every matching hook’s outcome, read back from the table', async () => {
     // Prepare: one hook of each kind, in a tenant of its own
-    await hooks.create('rec', hook(1));
-    await hooks.create('rec', hook(2, { threshold: { count: 5, window: 60 } }));
-    await hooks.create('rec', hook(3, { filter: { health: ['up'] } }));
-    await hooks.create('rec', { ...hook(4), enabled: false } as EventHook);
-    await hooks.create('rec', hook(5, { event: 'other' }));
+    await f.hooks.create('rec', hook(1));
+    await f.hooks.create('rec', hook(2, { threshold: { count: 5, window: 60 } }));
+    await f.hooks.create('rec', hook(3, { filter: { health: ['up'] } }));
+    await f.hooks.create('rec', { ...hook(4), enabled: false } as EventHook);
+    await f.hooks.create('rec', hook(5, { event: 'other' }));
     const records = countingRecords(table);
     const e = event('rec');
 
@@ -119,7 +83,7 @@ describe('dispatcher: the event record', () => {
   });
 
   it('records failed_to_queue when the queue refuses, then queued when the retried dispatch gets through', async () => {
-    await hooks.create('flaky', hook(1));
+    await f.hooks.create('flaky', hook(1));
     let refuse = true;
     const queue: DeliveryQueue = {
       send: async () => {
@@ -141,8 +105,8 @@ describe('dispatcher: the event record', () => {
   });
 
   it('records failed_to_queue for a job too large for the queue (dead-lettered under its delivery id), queued for the rest', async () => {
-    await hooks.create('large', hook(1));
-    await hooks.create('large', hook(2));
+    await f.hooks.create('large', hook(1));
+    await f.hooks.create('large', hook(2));
     const queue: DeliveryQueue = {
       send: async (jobs) => {
         const tooLarge = jobs.filter((job) => job.hookId === hookId(1));
@@ -188,7 +152,7 @@ describe('dispatcher: the event record', () => {
   });
 
   it('still enqueues when the record cannot be written, and says so in the log', async () => {
-    await hooks.create('lost', hook(1));
+    await f.hooks.create('lost', hook(1));
     const logger = memoryLogger();
     const queue = countingQueue();
     const broken: EventRecords = {

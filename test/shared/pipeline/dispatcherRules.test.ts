@@ -1,33 +1,15 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { HookEvent } from '../../../shared/events/envelope.ts';
-import { createGate } from '../../../shared/gate/gate.ts';
-import { createThresholdCounter } from '../../../shared/gate/threshold.ts';
 import type { EventHook } from '../../../shared/hooks/hook.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
-import { createDispatcher } from '../../../shared/pipeline/dispatcher.ts';
-import { HookCache } from '../../../shared/pipeline/hookCache.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../../../shared/ports/deliveryQueue.ts';
-import { HookStore } from '../../../shared/store/hookStore.ts';
-import { SourceStore } from '../../../shared/store/sourceStore.ts';
-import { startTestStore, type TestStore } from '../../support/store.ts';
+import { recordingQueue, testHook, testHookId, useDispatcherStore } from '../../support/dispatcher.ts';
 
-const id = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const id = testHookId;
 const hook = (n: number, extra: Partial<EventHook>): EventHook =>
-  ({
-    id: id(n),
-    created_at: 0,
-    source: 'crud',
-    event: 'consumers',
-    handler: 'log',
-    on_change: null,
-    snooze: null,
-    filter: null,
-    threshold: null,
-    config: {},
-    ...extra,
-  }) as EventHook;
+  testHook(n, { source: 'crud', event: 'consumers', filter: null, threshold: null, ...extra });
 
 let seq = 0;
 const consumerEvent = (tenant: string, username: string, extra: Record<string, unknown> = {}): HookEvent => ({
@@ -39,41 +21,16 @@ const consumerEvent = (tenant: string, username: string, extra: Record<string, u
   data: { operation: 'delete', entity: { username }, ...extra },
 });
 
-const recordingQueue = (): DeliveryQueue & { jobs: DeliveryJob[] } => {
-  const jobs: DeliveryJob[] = [];
-  return { jobs, send: async (batch) => void jobs.push(...batch) };
-};
-
 describe('dispatcher: filters and thresholds', () => {
-  let store: TestStore;
-  let hooks: HookStore;
-  let cache: HookCache;
   const clock = new ManualClock(1_700_000_000_000);
   const logger = memoryLogger();
-
-  beforeAll(async () => {
-    store = await startTestStore();
-    hooks = new HookStore({ client: store.client, tableName: store.tableName });
-    const sources = new SourceStore({ client: store.client, tableName: store.tableName });
-    cache = new HookCache({ hooks, sources, clock, checkIntervalMs: 0 });
-  });
-  afterAll(() => store.close());
-
-  const dispatcher = (queue: DeliveryQueue) =>
-    createDispatcher({
-      cache,
-      gate: createGate({ client: store.client, tableName: store.tableName, clock }),
-      threshold: createThresholdCounter({ client: store.client, tableName: store.tableName, clock }),
-      queue,
-      deadLetters: { put: async (entry) => ({ ...entry, id: entry.job.deliveryId }) },
-      clock,
-      logger,
-    });
+  const f = useDispatcherStore(clock);
+  const dispatcher = (queue: DeliveryQueue) => f.dispatcher(queue, { logger });
 
   it('fires a filtered hook only for events whose data match, as the issue’s svc- example', async () => {
     // Prepare
-    await hooks.create('f1', hook(1, { filter: { entity: { username: [{ prefix: 'svc-' }] } } }));
-    await hooks.create('f1', hook(2, {}));
+    await f.hooks.create('f1', hook(1, { filter: { entity: { username: [{ prefix: 'svc-' }] } } }));
+    await f.hooks.create('f1', hook(2, {}));
     const queue = recordingQueue();
     const dispatch = dispatcher(queue);
 
@@ -88,8 +45,8 @@ describe('dispatcher: filters and thresholds', () => {
 
   it('fails only the filtered hook, not the dispatch, for data nested deeper than the matcher walks', async () => {
     // Prepare: EventBridge carries events up to 1,100 deep; a direct producer may send one much deeper
-    await hooks.create('f9', hook(1, { filter: { deep: [{ exists: true }] } }));
-    await hooks.create('f9', hook(2, {}));
+    await f.hooks.create('f9', hook(1, { filter: { deep: [{ exists: true }] } }));
+    await f.hooks.create('f9', hook(2, {}));
     let deep: unknown[] = [1];
     for (let i = 0; i < 50_000; i++) deep = [deep];
     const event = { ...consumerEvent('f9', 'x'), data: { deep, entity: { username: 'x' } } };
@@ -103,10 +60,10 @@ describe('dispatcher: filters and thresholds', () => {
 
   it('drops a filtered event before the gate: no conditional write at all', async () => {
     // Prepare
-    await hooks.create('f2', hook(3, { snooze: 60, filter: { entity: { username: ['svc-only'] } } }));
+    await f.hooks.create('f2', hook(3, { snooze: 60, filter: { entity: { username: ['svc-only'] } } }));
     const dispatch = dispatcher(recordingQueue());
     await dispatch(consumerEvent('f2', 'warm-up')); // loads the hooks into the cache
-    const send = vi.spyOn(store.client, 'send');
+    const send = vi.spyOn(f.store.client, 'send');
 
     // Act
     const jobs = await dispatch(consumerEvent('f2', 'alice'));
@@ -126,13 +83,17 @@ describe('dispatcher: filters and thresholds', () => {
   it('matches with the new filter as soon as the hook changes', async () => {
     // Prepare
     const before = { entity: { username: ['a'] } };
-    await hooks.create('f3', hook(4, { filter: before }));
+    await f.hooks.create('f3', hook(4, { filter: before }));
     const dispatch = dispatcher(recordingQueue());
 
     // Act
     const first = await dispatch(consumerEvent('f3', 'a'));
-    const stored = await hooks.get('f3', id(4));
-    await hooks.replace('f3', { ...(stored?.hook as EventHook), filter: { entity: { username: ['b'] } } }, stored?.rev);
+    const stored = await f.hooks.get('f3', id(4));
+    await f.hooks.replace(
+      'f3',
+      { ...(stored?.hook as EventHook), filter: { entity: { username: ['b'] } } },
+      stored?.rev,
+    );
     const afterChange = [await dispatch(consumerEvent('f3', 'a')), await dispatch(consumerEvent('f3', 'b'))];
 
     // Assess
@@ -146,7 +107,7 @@ describe('dispatcher: filters and thresholds', () => {
       filter: { entity: { username: [{ prefix: 'svc-' }] } },
       threshold: { count: 5, window: 300 },
     });
-    await hooks.create('t1', rule);
+    await f.hooks.create('t1', rule);
     const dispatch = dispatcher(recordingQueue());
     const events = Array.from({ length: 40 }, (_, i) => consumerEvent('t1', i % 2 ? `svc-${i}` : `user-${i}`));
 
@@ -162,7 +123,7 @@ describe('dispatcher: filters and thresholds', () => {
 
   it('opens a new window after the last one ends, and applies snooze to the firings', async () => {
     // Prepare: fire at 2 events per 10 s, at most once per 60 s
-    await hooks.create('t2', hook(6, { threshold: { count: 2, window: 10 }, snooze: 60 }));
+    await f.hooks.create('t2', hook(6, { threshold: { count: 2, window: 10 }, snooze: 60 }));
     const dispatch = dispatcher(recordingQueue());
     const start = clock.now();
     const fired: number[] = [];
@@ -179,7 +140,7 @@ describe('dispatcher: filters and thresholds', () => {
 
   it('fires again for the event that reached the count when its dispatch is retried after enqueueing failed', async () => {
     // Prepare
-    await hooks.create('t3', hook(7, { threshold: { count: 2, window: 60 } }));
+    await f.hooks.create('t3', hook(7, { threshold: { count: 2, window: 60 } }));
     let failNext = false;
     const jobs: DeliveryJob[] = [];
     const dispatch = dispatcher({
