@@ -10,6 +10,7 @@ import { DeadLetterStore } from '../../../shared/store/deadLetterStore.ts';
 import { HookStore } from '../../../shared/store/hookStore.ts';
 import { IdempotencyStore } from '../../../shared/store/idempotencyStore.ts';
 import { keys } from '../../../shared/store/table.ts';
+import { testHook } from '../../support/dispatcher.ts';
 import { startTestRuntime } from '../../support/runtime.ts';
 import { startTestStore, type TestStore } from '../../support/store.ts';
 
@@ -45,16 +46,7 @@ describe('local TTL sweeper', () => {
     const { client, tableName } = store;
     const deadLetters = new DeadLetterStore({ client, tableName, retentionDays: 1, clock });
     const idempotency = new IdempotencyStore({ client, tableName, clock });
-    await new HookStore({ client, tableName }).create('t', {
-      id: '00000000-0000-4000-8000-000000000001',
-      created_at: 1,
-      source: 'balancer',
-      event: 'health',
-      handler: 'log',
-      on_change: null,
-      snooze: null,
-      config: {},
-    });
+    await new HookStore({ client, tableName }).create('t', testHook(1, { created_at: 1 }));
     for (let n = 0; n < 20; n++) await deadLetters.put(deadLetter('t', n, clock.now() - 2 * DAY + n));
     await deadLetters.put(deadLetter('t', 99, clock.now()));
     const now = clock.now();
