@@ -4,20 +4,9 @@ import { QueueModel } from '../../../../shared/adapters/local/queueModel.ts';
 import { memoryLogger } from '../../../../shared/logger.ts';
 import { ManualClock } from '../../../../shared/ports/clock.ts';
 import type { DeadLetter, DeliveryJob } from '../../../../shared/ports/deliveryQueue.ts';
+import { testJob } from '../../../support/jobs.ts';
 
-let sequence = 0;
-const job = (hookId = 'h'): DeliveryJob => {
-  const n = sequence++;
-  return {
-    type: 'deliver.v1',
-    deliveryId: `d-${n}`,
-    tenant: 'default',
-    hookId,
-    event: { id: `e-${n}`, time: new Date(0).toISOString(), tenant: 'default', source: 's', event: 'e', data: { n } },
-    attempt: 1,
-    firstQueuedAt: 0,
-  };
-};
+const job = (hookId = 'h'): DeliveryJob => testJob({ hookId });
 const flush = async () => {
   for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 };

@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { QueueModel } from '../../../../shared/adapters/local/queueModel.ts';
 import type { DeliveryJob } from '../../../../shared/ports/deliveryQueue.ts';
+import { testJob } from '../../../support/jobs.ts';
 
-let sequence = 0;
-const job = (tenant: string, hookId: string): DeliveryJob => {
-  const n = sequence++;
-  return {
-    type: 'deliver.v1',
-    deliveryId: `${tenant}-${hookId}-${n}`,
-    tenant,
-    hookId,
-    event: { id: `e-${n}`, time: new Date(0).toISOString(), tenant, source: 's', event: 'e', data: { n } },
-    attempt: 1,
-    firstQueuedAt: 0,
-  };
-};
+const job = (tenant: string, hookId: string): DeliveryJob => testJob({ tenant, hookId });
 
 const tenantsInFlight = (received: (DeliveryJob | undefined)[]) =>
   received.reduce<Record<string, number>>((counts, j) => {

@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { type QueueChange, QueueModel } from '../../../../shared/adapters/local/queueModel.ts';
 import type { DeliveryJob } from '../../../../shared/ports/deliveryQueue.ts';
+import { testJob } from '../../../support/jobs.ts';
 
-let sequence = 0;
-const job = (hookId: string): DeliveryJob => {
-  const n = sequence++;
-  return {
-    type: 'deliver.v1',
-    deliveryId: `d-${n}`,
-    tenant: 'default',
-    hookId,
-    event: { id: `e-${n}`, time: new Date(0).toISOString(), tenant: 'default', source: 's', event: 'e', data: { n } },
-    attempt: 1,
-    firstQueuedAt: 0,
-  };
-};
+const job = (hookId: string): DeliveryJob => testJob({ hookId });
 
 const model = (overrides: { maxInFlightPerGroup?: number; record?: (c: QueueChange) => void } = {}) =>
   new QueueModel({ visibilityTimeoutMs: 100, maxReceiveCount: 2, maxInFlightPerGroup: 2, ...overrides });
