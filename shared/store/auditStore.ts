@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type Clock, systemClock } from '../ports/clock.ts';
-import { InvalidOffsetError } from './hookStore.ts';
 import { keys, TABLE_SCHEMA } from './table.ts';
+import { unexpiredPage } from './unexpiredPage.ts';
 
 /** One change made through the Admin API: who, what, when, and how it ended. Never a body. */
 export interface AuditChange {
@@ -89,32 +89,19 @@ export class AuditStore {
    * previous page.
    */
   async list(tenant: string, options: { size: number; offset?: string; sinceMs?: number }): Promise<AuditPage> {
-    if (options.offset !== undefined && !ID.test(options.offset)) {
-      throw new InvalidOffsetError(`'${options.offset}' is not a valid offset`);
-    }
-    const entries: AuditEntry[] = [];
-    let start = options.offset;
-    const since = options.sinceMs !== undefined ? { ':since': timeKey(options.sinceMs) } : {};
-    // Expired entries are skipped, so a page is filled from as many queries as it takes.
-    for (;;) {
-      const { Items, LastEvaluatedKey } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: options.sinceMs !== undefined ? 'pk = :pk AND sk >= :since' : 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.auditPartition(tenant), ...since },
-          ScanIndexForward: false,
-          Limit: options.size - entries.length,
-          ...(start ? { ExclusiveStartKey: keys.audit(tenant, start) } : {}),
-        }),
-      );
-      const now = this.clock.now();
-      for (const item of (Items ?? []) as AuditItem[]) {
-        if (item.expires_at * 1000 > now) entries.push(decode(item));
-      }
-      if (!LastEvaluatedKey) return { entries };
-      start = String(LastEvaluatedKey.sk);
-      if (entries.length >= options.size) return { entries, next: start };
-    }
+    const { items, next } = await unexpiredPage<AuditItem>({
+      client: this.client,
+      tableName: this.tableName,
+      clock: this.clock,
+      partition: keys.auditPartition(tenant),
+      keyOf: (sk) => keys.audit(tenant, sk),
+      offsetPattern: ID,
+      size: options.size,
+      offset: options.offset,
+      from: options.sinceMs !== undefined ? timeKey(options.sinceMs) : undefined,
+      newestFirst: true,
+    });
+    return { entries: items.map(decode), ...(next ? { next } : {}) };
   }
 }
 

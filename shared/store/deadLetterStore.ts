@@ -1,15 +1,9 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { DeadLetter } from '../ports/deliveryQueue.ts';
-import { InvalidOffsetError } from './hookStore.ts';
 import { keys, TABLE_SCHEMA } from './table.ts';
+import { isExpiredItem, unexpiredPage } from './unexpiredPage.ts';
 
 /** A dead letter as the Admin API shows it. `id` sorts by the time of dead-lettering. */
 export interface StoredDeadLetter extends DeadLetter {
@@ -84,30 +78,18 @@ export class DeadLetterStore {
 
   /** Oldest first, unexpired only; `offset` is the opaque `next` of the previous page. */
   async list(tenant: string, options: { size: number; offset?: string }): Promise<DeadLetterPage> {
-    if (options.offset !== undefined && !ID.test(options.offset)) {
-      throw new InvalidOffsetError(`'${options.offset}' is not a valid offset`);
-    }
-    const deadLetters: StoredDeadLetter[] = [];
-    let start = options.offset;
-    // Expired items are skipped, so a page is filled from as many queries as it takes.
-    for (;;) {
-      const { Items, LastEvaluatedKey } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.deadLettersPartition(tenant) },
-          Limit: options.size - deadLetters.length,
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: keys.deadLetter(tenant, start) } : {}),
-        }),
-      );
-      for (const item of Items ?? []) {
-        if (!this.expired(item as DeadLetterItem)) deadLetters.push(decode(item as DeadLetterItem));
-      }
-      if (!LastEvaluatedKey) return { deadLetters };
-      start = String(LastEvaluatedKey.sk);
-      if (deadLetters.length >= options.size) return { deadLetters, next: start };
-    }
+    const { items, next } = await unexpiredPage<DeadLetterItem>({
+      client: this.client,
+      tableName: this.tableName,
+      clock: this.clock,
+      partition: keys.deadLettersPartition(tenant),
+      keyOf: (sk) => keys.deadLetter(tenant, sk),
+      offsetPattern: ID,
+      size: options.size,
+      offset: options.offset,
+      consistentRead: true,
+    });
+    return { deadLetters: items.map(decode), ...(next ? { next } : {}) };
   }
 
   async get(tenant: string, id: string): Promise<StoredDeadLetter | undefined> {
@@ -128,7 +110,7 @@ export class DeadLetterStore {
   }
 
   private expired(item: DeadLetterItem): boolean {
-    return typeof item.expires_at === 'number' && item.expires_at * 1000 <= this.clock.now();
+    return isExpiredItem(item, this.clock.now());
   }
 }
 
