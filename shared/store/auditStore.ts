@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { type Clock, systemClock } from '../ports/clock.ts';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ExpiringStore, type ExpiringStoreOptions } from './expiringStore.ts';
 import { keys, TABLE_SCHEMA } from './table.ts';
-import { unexpiredPage } from './unexpiredPage.ts';
 
 /** One change made through the Admin API: who, what, when, and how it ended. Never a body. */
 export interface AuditChange {
@@ -41,7 +40,6 @@ interface AuditItem {
   expires_at: number;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const ID = /^\d{13}-[0-9a-f]{16}$/;
 const timeKey = (ms: number) => String(Math.max(0, ms)).padStart(13, '0');
 /** Orders the changes one process records within a millisecond; the random part keeps processes apart. */
@@ -53,17 +51,9 @@ let sequence = 0;
  * DynamoDB TTL after the retention period (90 days by default); TTL deletes late, so reads also
  * skip entries whose expiry has passed.
  */
-export class AuditStore {
-  private readonly client: DynamoDBDocumentClient;
-  private readonly tableName: string;
-  private readonly retentionMs: number;
-  private readonly clock: Clock;
-
-  constructor(options: { client: DynamoDBDocumentClient; tableName: string; retentionDays?: number; clock?: Clock }) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.retentionMs = (options.retentionDays ?? 90) * DAY_MS;
-    this.clock = options.clock ?? systemClock;
+export class AuditStore extends ExpiringStore {
+  constructor(options: ExpiringStoreOptions) {
+    super(options, 90);
   }
 
   async record(tenant: string, change: AuditChange): Promise<AuditEntry> {
@@ -78,7 +68,7 @@ export class AuditStore {
       route: change.route,
       ...(change.resourceId ? { resource_id: change.resourceId } : {}),
       status: change.status,
-      [TABLE_SCHEMA.ttlAttribute]: Math.ceil((at + this.retentionMs) / 1000),
+      [TABLE_SCHEMA.ttlAttribute]: this.expiresAt(at),
     };
     await this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
     return { id, at, ...change };
@@ -89,15 +79,10 @@ export class AuditStore {
    * previous page.
    */
   async list(tenant: string, options: { size: number; offset?: string; sinceMs?: number }): Promise<AuditPage> {
-    const { items, next } = await unexpiredPage<AuditItem>({
-      client: this.client,
-      tableName: this.tableName,
-      clock: this.clock,
-      partition: keys.auditPartition(tenant),
+    const { items, next } = await this.page<AuditItem>({
+      ...options,
       keyOf: (sk) => keys.audit(tenant, sk),
       offsetPattern: ID,
-      size: options.size,
-      offset: options.offset,
       from: options.sinceMs !== undefined ? timeKey(options.sinceMs) : undefined,
       newestFirst: true,
     });

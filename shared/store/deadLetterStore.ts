@@ -1,9 +1,8 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { type Clock, systemClock } from '../ports/clock.ts';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeadLetter } from '../ports/deliveryQueue.ts';
+import { ExpiringStore, type ExpiringStoreOptions } from './expiringStore.ts';
 import { keys, TABLE_SCHEMA } from './table.ts';
-import { isExpiredItem, unexpiredPage } from './unexpiredPage.ts';
 
 /** A dead letter as the Admin API shows it. `id` sorts by the time of dead-lettering. */
 export interface StoredDeadLetter extends DeadLetter {
@@ -34,7 +33,6 @@ interface DeadLetterItem {
   expires_at: number;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Above this, the entry is stored gzipped: DynamoDB items hold at most 400 KB, keys and names included. */
 const MAX_TEXT_BYTES = 350 * 1024;
 const ID = /^\d{13}-[0-9a-zA-Z-]{1,64}$/;
@@ -42,20 +40,12 @@ const ID = /^\d{13}-[0-9a-zA-Z-]{1,64}$/;
 /**
  * Deliveries that failed for good, kept in the table where the Admin API can list, replay and
  * drop them. Items expire through DynamoDB TTL after the retention period (14 days by default, as
- * long as SQS keeps a message at most). TTL deletes late (up to about two days on AWS, never in the
- * embedded store without its sweeper), so every read also drops items whose expiry has passed.
+ * long as SQS keeps a message at most). TTL deletes late, so every read also drops items whose
+ * expiry has passed.
  */
-export class DeadLetterStore {
-  private readonly client: DynamoDBDocumentClient;
-  private readonly tableName: string;
-  private readonly retentionMs: number;
-  private readonly clock: Clock;
-
-  constructor(options: { client: DynamoDBDocumentClient; tableName: string; retentionDays?: number; clock?: Clock }) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.retentionMs = (options.retentionDays ?? 14) * DAY_MS;
-    this.clock = options.clock ?? systemClock;
+export class DeadLetterStore extends ExpiringStore {
+  constructor(options: ExpiringStoreOptions) {
+    super(options, 14);
   }
 
   /** Stores a dead letter; the id is the time (ms, 13 digits) and the delivery id. */
@@ -66,7 +56,7 @@ export class DeadLetterStore {
       ...keys.deadLetter(entry.job.tenant, id),
       id,
       deadLetteredAt: entry.deadLetteredAt,
-      [TABLE_SCHEMA.ttlAttribute]: Math.ceil((entry.deadLetteredAt + this.retentionMs) / 1000),
+      [TABLE_SCHEMA.ttlAttribute]: this.expiresAt(entry.deadLetteredAt),
     };
     // JSON.stringify writes what a receiver got: a non-finite number (`1e400` parses to Infinity) is `null`.
     const text = JSON.stringify(stored);
@@ -78,15 +68,10 @@ export class DeadLetterStore {
 
   /** Oldest first, unexpired only; `offset` is the opaque `next` of the previous page. */
   async list(tenant: string, options: { size: number; offset?: string }): Promise<DeadLetterPage> {
-    const { items, next } = await unexpiredPage<DeadLetterItem>({
-      client: this.client,
-      tableName: this.tableName,
-      clock: this.clock,
-      partition: keys.deadLettersPartition(tenant),
+    const { items, next } = await this.page<DeadLetterItem>({
+      ...options,
       keyOf: (sk) => keys.deadLetter(tenant, sk),
       offsetPattern: ID,
-      size: options.size,
-      offset: options.offset,
       consistentRead: true,
     });
     return { deadLetters: items.map(decode), ...(next ? { next } : {}) };
@@ -107,10 +92,6 @@ export class DeadLetterStore {
       new DeleteCommand({ TableName: this.tableName, Key: keys.deadLetter(tenant, id), ReturnValues: 'ALL_OLD' }),
     );
     return Attributes && !this.expired(Attributes as DeadLetterItem) ? decode(Attributes as DeadLetterItem) : undefined;
-  }
-
-  private expired(item: DeadLetterItem): boolean {
-    return isExpiredItem(item, this.clock.now());
   }
 }
 
