@@ -303,7 +303,7 @@ export function createApp(options: AppOptions): App {
     tenant: config.tenant,
     runner: createHookRunner(handlerDeps),
     deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
-    ...(deliveryLog ? { deliveries: createDeliveries({ log: deliveryLog, queue: ports.queue, clock }) } : {}),
+    ...(deliveryLog ? { deliveries: createDeliveries({ log: deliveryLog, queue: ports.queue, clock, deadLetters: deadLetterStore }) } : {}),
     // The operator routes exist only where someone can be the operator.
     ...(config.authMode === 'none' ? {} : { tenants: tenantAdmin }),
     events,

@@ -45,6 +45,10 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_TEXT_BYTES = 350 * 1024;
 const ID = /^\d{13}-[0-9a-zA-Z-]{1,64}$/;
 
+/** A dead letter's id: the time it was dead-lettered (ms, 13 digits) and the delivery id. */
+export const deadLetterId = (deadLetteredAt: number, deliveryId: string) =>
+  `${String(deadLetteredAt).padStart(13, '0')}-${deliveryId}`;
+
 /**
  * Deliveries that failed for good, kept in the table where the Admin API can list, replay and
  * drop them. Items expire through DynamoDB TTL after the retention period (14 days by default, as
@@ -64,9 +68,9 @@ export class DeadLetterStore {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Stores a dead letter; the id is the time (ms, 13 digits) and the delivery id. */
+  /** Stores a dead letter; its id is {@link deadLetterId}. */
   async put(entry: DeadLetter): Promise<StoredDeadLetter> {
-    const id = `${String(entry.deadLetteredAt).padStart(13, '0')}-${entry.job.deliveryId}`;
+    const id = deadLetterId(entry.deadLetteredAt, entry.job.deliveryId);
     const stored: DeadLetter = { job: entry.job, reason: entry.reason, deadLetteredAt: entry.deadLetteredAt };
     const item: DeadLetterItem = {
       ...keys.deadLetter(entry.job.tenant, id),
