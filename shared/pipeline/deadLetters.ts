@@ -12,11 +12,23 @@ export interface DeadLetters {
 }
 
 /**
- * Dead letters over the store and the delivery queue. A replay claims the dead letter by deleting
- * it (so two concurrent replays send it once), then enqueues it, and puts it back if that fails:
- * nothing is lost either way. The delivery id is kept, so receivers can still de-duplicate.
+ * Counts what a replay puts back into delivery against the tenant's `events_per_second`, throwing
+ * `QuotaExceededError` (429) past it: the ingest quota's `admitEvents`.
  */
-export function createDeadLetters(deps: { store: DeadLetterStore; queue: DeliveryQueue; clock: Clock }): DeadLetters {
+export type AdmitReplays = (tenant: string, count: number) => Promise<void>;
+
+/**
+ * Dead letters over the store and the delivery queue. A replay claims the dead letter by deleting
+ * it (so two concurrent replays send it once), counts it against the tenant's events per second,
+ * then enqueues it, and puts it back if either fails: nothing is lost either way. The delivery id
+ * is kept, so receivers can still de-duplicate.
+ */
+export function createDeadLetters(deps: {
+  store: DeadLetterStore;
+  queue: DeliveryQueue;
+  clock: Clock;
+  admit?: AdmitReplays;
+}): DeadLetters {
   return {
     list: (tenant, options) => deps.store.list(tenant, options),
     get: (tenant, id) => deps.store.get(tenant, id),
@@ -25,6 +37,7 @@ export function createDeadLetters(deps: { store: DeadLetterStore; queue: Deliver
       const entry = await deps.store.delete(tenant, id);
       if (!entry) return undefined;
       try {
+        await deps.admit?.(tenant, 1);
         await deps.queue.send([{ ...entry.job, attempt: 1, firstQueuedAt: deps.clock.now() }]);
       } catch (error) {
         await deps.store.put(entry);

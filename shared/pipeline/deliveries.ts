@@ -4,6 +4,7 @@ import { ConflictError } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryQueue } from '../ports/deliveryQueue.ts';
 import { type DeadLetterStore, deadLetterId } from '../store/deadLetterStore.ts';
+import type { AdmitReplays } from './deadLetters.ts';
 
 /** What the Admin API does with the delivery log. */
 export interface Deliveries {
@@ -30,6 +31,8 @@ export function createDeliveries(deps: {
   queue: DeliveryQueue;
   clock: Clock;
   deadLetters?: Pick<DeadLetterStore, 'delete' | 'put'>;
+  /** A replay counts against the tenant's events per second, as one from `/dead-letters` does. */
+  admit?: AdmitReplays;
 }): Deliveries {
   return {
     list: (tenant, hookId, query) => deps.log.list(tenant, hookId, query),
@@ -48,6 +51,8 @@ export function createDeliveries(deps: {
           'the event of this delivery was not kept (over 1 KB with CAPTURE_BODIES off); replay it from /dead-letters if it is there',
         );
       }
+      // Refused past the quota before anything changed.
+      await deps.admit?.(tenant, 1);
       // The worker dead-letters and logs a dead attempt at one instant, so the record's last write
       // names its dead letter (none left when it was replayed from /dead-letters, or expired).
       const claimed =
