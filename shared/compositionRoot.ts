@@ -305,7 +305,13 @@ export function createApp(options: AppOptions): App {
     logger,
     tenant: config.tenant,
     runner: createHookRunner(handlerDeps),
-    deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock, admit: admitReplays }),
+    deadLetters: createDeadLetters({
+      store: deadLetterStore,
+      queue: ports.queue,
+      clock,
+      admit: admitReplays,
+      ...(deliveryLog ? { log: deliveryLog } : {}),
+    }),
     ...(deliveryLog
       ? {
           deliveries: createDeliveries({

@@ -1,3 +1,4 @@
+import type { DeliveryLog, DeliveryRecord } from '../deliveryLog/record.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryQueue } from '../ports/deliveryQueue.ts';
 import type { DeadLetterPage, DeadLetterStore, StoredDeadLetter } from '../store/deadLetterStore.ts';
@@ -28,6 +29,12 @@ export function createDeadLetters(deps: {
   queue: DeliveryQueue;
   clock: Clock;
   admit?: AdmitReplays;
+  /**
+   * The delivery log, when on: the replayed delivery is marked pending there, as a replay from
+   * `/deliveries` marks it, so that route answers 409 while this replay runs instead of queueing
+   * a second chain of attempts under the same id.
+   */
+  log?: Pick<DeliveryLog, 'get' | 'replay' | 'save'>;
 }): DeadLetters {
   return {
     list: (tenant, options) => deps.store.list(tenant, options),
@@ -36,10 +43,14 @@ export function createDeadLetters(deps: {
     async replay(tenant, id) {
       const entry = await deps.store.delete(tenant, id);
       if (!entry) return undefined;
+      let logged: DeliveryRecord | undefined;
       try {
         await deps.admit?.(tenant, 1);
+        logged = await deps.log?.get(tenant, entry.job.deliveryId);
+        if (logged) await deps.log?.replay(tenant, entry.job.deliveryId);
         await deps.queue.send([{ ...entry.job, attempt: 1, firstQueuedAt: deps.clock.now() }]);
       } catch (error) {
+        if (logged) await deps.log?.save(logged);
         await deps.store.put(entry);
         throw error;
       }

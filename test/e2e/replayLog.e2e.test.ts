@@ -16,7 +16,7 @@ describe('replays and the delivery log on the local runtime', () => {
   let t: TestRuntime;
   const receivers: Receiver[] = [];
   /** A receiver whose deliveries (pings aside) are answered `answer(n)` for the n-th delivery of an event. */
-  const receiver = async (answer: (n: number) => Answer) => {
+  const receiver = async (answer: (n: number) => Answer | Promise<Answer>) => {
     const seen = new Map<string, number>();
     const r = await startReceiver((request) => {
       if (isPing(request)) return { status: 200 };
@@ -83,6 +83,38 @@ describe('replays and the delivery log on the local runtime', () => {
     // have sent it a third time).
     expect((await t.request('GET', `/deliveries/${dead.id}`)).body.status).toBe('delivered');
     expect(await deadLettersOf(hookId)).toEqual([]);
+  });
+
+  it('a delivery replayed from /dead-letters is pending in the log: replaying it from /deliveries too answers 409, not a second chain', async () => {
+    // Arrange: the first delivery is refused for good; the replayed one is held by the receiver until released.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const r = await receiver((n) => (n === 1 ? { status: 410 } : held.then(() => ({ status: 200 }))));
+    const hookId = await create(r.url);
+    await emit({ n: 1 });
+    await settle();
+    const [letter] = (
+      (await t.request('GET', '/dead-letters?size=1000')).body.data as {
+        id: string;
+        hook_id: string;
+        delivery_id: string;
+      }[]
+    ).filter((d) => d.hook_id === hookId);
+    expect(letter).toBeDefined();
+
+    // Act: replayed from /dead-letters; while its attempt runs, from /deliveries.
+    expect((await t.request('POST', `/dead-letters/${letter?.id}/replay`)).status).toBe(202);
+    await r.waitFor(3); // the ping, the refused delivery, the replay (held)
+    const second = await t.request('POST', `/deliveries/${letter?.delivery_id}/replay`);
+    release();
+    await settle();
+
+    // Assess
+    expect(second.status, second.text).toBe(409);
+    expect(r.requests.filter((q) => !isPing(q))).toHaveLength(2);
+    expect((await t.request('GET', `/deliveries/${letter?.delivery_id}`)).body.status).toBe('delivered');
   });
 
   it('logs every attempt of a delivery that failed, then succeeded, in order, even when retries are due at once', async () => {

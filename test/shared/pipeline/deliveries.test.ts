@@ -84,4 +84,29 @@ describe('replaying a dead delivery from the delivery log', () => {
     expect(second).toBeUndefined();
     expect(sent.map((j) => j.deliveryId)).toEqual(['d-twice']);
   });
+
+  it('a replay from /dead-letters marks the delivery pending, and leaves both as they were when the job could not be queued', async () => {
+    // Arrange
+    const { clock, deadLetterStore, log } = await deadDelivery('d-letter');
+    let up = false;
+    const queue: DeliveryQueue = {
+      send: async () => {
+        if (!up) throw new Error('queue unavailable');
+      },
+    };
+    const deadLetters = createDeadLetters({ store: deadLetterStore, queue, clock, log });
+    const deliveries = createDeliveries({ log, queue, clock, deadLetters: deadLetterStore });
+    const [entry] = (await deadLetterStore.list('default', { size: 100 })).deadLetters.filter(
+      (d) => d.job.deliveryId === 'd-letter',
+    );
+
+    // Act / Assess
+    await expect(deadLetters.replay('default', entry?.id ?? '')).rejects.toThrow(/queue unavailable/);
+    expect((await log.get('default', 'd-letter'))?.status).toBe('dead');
+    expect(await listed(deadLetterStore)).toContain('d-letter');
+    up = true;
+    expect(await deadLetters.replay('default', entry?.id ?? '')).toMatchObject({ id: entry?.id });
+    expect((await log.get('default', 'd-letter'))?.status).toBe('pending');
+    await expect(deliveries.replay('default', 'd-letter')).rejects.toThrow(/already queued/);
+  });
 });
