@@ -54,7 +54,8 @@ export function createDeliveries(deps: {
       // Refused past the quota before anything changed.
       await deps.admit?.(tenant, 1);
       // The worker dead-letters and logs a dead attempt at one instant, so the record's last write
-      // names its dead letter (none left when it was replayed from /dead-letters, or expired).
+      // names its dead letter (none left when it was replayed from /dead-letters, or expired; a
+      // dead letter the local queue itself made of a job that kept failing is not found, and stays).
       const claimed =
         record.status === 'dead'
           ? await deps.deadLetters?.delete(tenant, deadLetterId(record.updatedAt, record.id))
