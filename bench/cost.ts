@@ -93,7 +93,14 @@ export interface Usage {
   logBytes: number;
   logBytesByMessage: Record<string, number>;
   invocations: { ingest: number; dispatcher: number; delivery: number };
+  /**
+   * Which calls the capacity units come from, keyed `<function> <command> <item>` (the item named
+   * by its partition key's kind, `T#<tenant>#HOOK` → `HOOK`): the instrument behind the cost figures.
+   */
+  unitsByCall: Record<string, { reads: number; writes: number; calls: number }>;
 }
+
+type Phase = keyof Usage['invocations'] | 'setup';
 
 interface Line {
   item: string;
@@ -116,6 +123,7 @@ function newUsage(): Usage {
     logBytes: 0,
     logBytesByMessage: {},
     invocations: { ingest: 0, dispatcher: 0, delivery: 0 },
+    unitsByCall: {},
   };
 }
 
@@ -131,13 +139,35 @@ function cpuMs(): number {
 
 const chunks = (bytes: number) => Math.max(1, Math.ceil(bytes / CHUNK));
 
+/** The kind of item a call touches, from its partition key: `T#acme#HDLV#<hook>` → `HDLV`. */
+export function itemKind(input: Record<string, unknown>): string {
+  const key = (input.Key ?? input.Item) as { pk?: unknown; sk?: unknown } | undefined;
+  const values = input.ExpressionAttributeValues as Record<string, unknown> | undefined;
+  const pk = key?.pk ?? values?.[':pk'];
+  if (typeof pk !== 'string') return input.IndexName ? `index ${String(input.IndexName)}` : '?';
+  const parts = pk.split('#');
+  const kind = (parts[0] === 'T' ? parts[2] : parts.slice(0, 2).join('#')) ?? '?';
+  // The tenant's META partition holds several items: name the one read.
+  return kind === 'META' && typeof key?.sk === 'string' ? `META ${key.sk}` : kind;
+}
+
 /** Counts the capacity every DynamoDB call consumed, read off the responses. */
-function meterStore(client: ReturnType<typeof createDocumentClient>, usage: () => Usage): void {
+function meterStore(client: ReturnType<typeof createDocumentClient>, usage: () => Usage, phase: () => Phase): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Record<string, unknown>;
       input.ReturnConsumedCapacity = 'TOTAL';
       const isWrite = /Put|Update|Delete|Write/.test(context.commandName ?? '');
+      const name = `${phase()} ${(context.commandName ?? '?').replace(/Command$/, '')} ${itemKind(input)}`;
+      const count = (reads: number, writes: number) => {
+        usage().readUnits += reads;
+        usage().writeUnits += writes;
+        const entry = usage().unitsByCall[name] ?? { reads: 0, writes: 0, calls: 0 };
+        usage().unitsByCall[name] = entry;
+        entry.reads += reads;
+        entry.writes += writes;
+        entry.calls++;
+      };
       try {
         const result = await next(args);
         const output = result.output as {
@@ -149,19 +179,18 @@ function meterStore(client: ReturnType<typeof createDocumentClient>, usage: () =
           ? consumed.reduce((total, c) => total + (c.CapacityUnits ?? 0), 0)
           : consumed?.CapacityUnits;
         if (units !== undefined) {
-          if (isWrite) usage().writeUnits += units;
-          else usage().readUnits += units;
+          count(isWrite ? 0 : units, isWrite ? units : 0);
         } else if (output.Items) {
           // Queries and scans, which dynalite does not meter: 4 KB per read unit, strongly consistent (the worst case).
           const bytes = output.Items.reduce<number>((total, item) => total + JSON.stringify(item).length, 0);
-          usage().readUnits += Math.max(1, Math.ceil(bytes / 4096));
-        } else if (isWrite) {
-          usage().writeUnits += 1;
+          count(Math.max(1, Math.ceil(bytes / 4096)), 0);
+        } else {
+          count(0, isWrite ? 1 : 0);
         }
         return result;
       } catch (error) {
         // A refused conditional write still consumes a write unit.
-        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') usage().writeUnits += 1;
+        count(0, (error as { name?: string }).name === 'ConditionalCheckFailedException' ? 1 : 0);
         throw error;
       }
     },
@@ -197,10 +226,15 @@ export async function runScenario(
   receiverUrl: string,
 ) {
   let usage = newUsage();
+  let phase: Phase = 'setup';
   const tableName = `cost-${randomUUID().slice(0, 8)}`;
   const client = createDocumentClient({ endpoint, credentials } as Parameters<typeof createDocumentClient>[0]);
   await ensureTable(client, tableName);
-  meterStore(client, () => usage);
+  meterStore(
+    client,
+    () => usage,
+    () => phase,
+  );
   const writeLog = (line: string) => {
     const bytes = Buffer.byteLength(line) + 1;
     usage.logBytes += bytes;
@@ -285,6 +319,7 @@ export async function runScenario(
       data: eventData(seq++, seq % 2 === 0 ? 'HEALTHY' : 'UNHEALTHY'),
     }));
     const body = JSON.stringify(batch.length === 1 ? batch[0] : batch);
+    phase = 'ingest';
     let started = cpuMs();
     const answer = await app.ingest({
       method: 'POST',
@@ -300,6 +335,7 @@ export async function runScenario(
     usage.apiRequests++;
     usage.invocations.ingest++;
     if (answer.statusCode >= 300) throw new Error(`ingest answered ${answer.statusCode}: ${answer.body}`);
+    phase = 'dispatcher';
     for (const event of published.splice(0)) {
       started = cpuMs();
       await app.dispatch(event);
@@ -307,6 +343,7 @@ export async function runScenario(
       usage.invocations.dispatcher++;
       flushMetrics();
     }
+    phase = 'delivery';
     while (pending.length > 0) {
       const jobs = pending.splice(0, scenario.sqsBatch);
       started = cpuMs();
@@ -321,6 +358,7 @@ export async function runScenario(
     }
   }
   usage.events = events;
+  phase = 'setup';
   await app.settled();
   return usage;
 }
@@ -413,7 +451,15 @@ async function main() {
       const logLines = Object.entries(usage.logBytesByMessage)
         .sort(([, a], [, b]) => b - a)
         .map(([message, bytes]) => ({ message, bytesPerEvent: Math.round(bytes / usage.events) }));
-      results.push({ scenario: scenario.name, ...bill(usage, receiverMs), logLines });
+      const storeCalls = Object.entries(usage.unitsByCall)
+        .sort(([, a], [, b]) => b.writes * 5 + b.reads - (a.writes * 5 + a.reads))
+        .map(([call, units]) => ({
+          call,
+          writeUnitsPerEvent: units.writes / usage.events,
+          readUnitsPerEvent: units.reads / usage.events,
+          callsPerEvent: units.calls / usage.events,
+        }));
+      results.push({ scenario: scenario.name, ...bill(usage, receiverMs), logLines, storeCalls });
     }
   } finally {
     receiver.server.close();
@@ -434,6 +480,13 @@ async function main() {
       .map((line) => `${line.message} ${line.bytesPerEvent} B`)
       .join(', ');
     process.stdout.write(`  application log bytes per event, largest first: ${top}\n`);
+    process.stdout.write('  DynamoDB per event, by function, call and item (WRU, RRU, calls):\n');
+    for (const call of result.storeCalls) {
+      const n = (x: number) => x.toFixed(2).padStart(5);
+      process.stdout.write(
+        `    ${call.call.padEnd(40)} ${n(call.writeUnitsPerEvent)} ${n(call.readUnitsPerEvent)} ${n(call.callsPerEvent)}\n`,
+      );
+    }
   }
 }
 
