@@ -34,6 +34,12 @@ describe('npm run cost', () => {
     // delivery's log record (one unit: its id names where it is, no pointer), and the usage its invocations counted:
     // one small item per invocation that counted (ingest and delivery; the dispatcher counts nothing).
     expect(usage.writeUnits).toBe(20 * (1 + 1) + 40);
+    // Which calls they are: the breakdown `npm run cost` prints, by function, command and item.
+    expect(usage.unitsByCall['dispatcher PutItem EVT']).toEqual({ reads: 0, writes: 20, calls: 20 });
+    expect(usage.unitsByCall['delivery PutItem HDLV']).toEqual({ reads: 0, writes: 20, calls: 20 });
+    expect(usage.unitsByCall['ingest UpdateItem USAGE']).toEqual({ reads: 0, writes: 20, calls: 20 });
+    expect(usage.unitsByCall['delivery UpdateItem USAGE']).toEqual({ reads: 0, writes: 20, calls: 20 });
+    expect(Object.keys(usage.unitsByCall).filter((call) => call.endsWith(' DLV'))).toEqual([]);
     expect(usage.logBytes).toBeGreaterThan(0);
   });
 
