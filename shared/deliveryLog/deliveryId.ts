@@ -6,7 +6,7 @@ import type { HookEvent } from '../events/envelope.ts';
  * EventBridge retries (or delivers twice) yields the same id and receivers can de-duplicate on it.
  *
  * It names where its record is: `<hook id>_<event time, ms, base 36>_<16 hex of SHA-256(event id, hook id)>`,
- * e.g. `4b1e0c6a-…-9d2f_0mi3k2x8g_5f0c9a1b2e3d4c5b`. The delivery log keeps a record in its hook's
+ * e.g. `4b1e0c6a-…-9d2f_0mx1s4vvd_5f0c9a1b2e3d4c5b`. The delivery log keeps a record in its hook's
  * partition under `<event time>#<id>`, so `GET /deliveries/{id}` is one read, with no lookup item
  * written per delivery (docs/deploy.md § Per million events). The tenant is not in the id: it
  * comes from the caller's key, so another tenant's id finds nothing.
