@@ -20,6 +20,8 @@ const HOOK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const SHAPE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_([0-9a-z]{9})_([0-9a-f]{16})$/;
 /** Nine base-36 digits hold every ms up to the year 5188. */
 const TIME_DIGITS = 9;
+/** The log sorts by the time in 13 decimal digits (up to the year 2286); a `Time` past it keeps the old shape. */
+const MAX_TIME = 9_999_999_999_999;
 
 const digest = (eventId: string, hookId: string) => createHash('sha256').update(`${eventId}\n${hookId}`).digest('hex');
 
@@ -28,7 +30,7 @@ export function deliveryIdFor(event: Pick<HookEvent, 'id' | 'time'>, hookId: str
   const time = Date.parse(event.time);
   // Hook ids are UUIDs (the hook schema); anything else, or an event without a time, keeps the old
   // shape, which the log still resolves through its lookup item.
-  if (!HOOK_ID.test(hookId) || !Number.isFinite(time) || time < 0) return legacyDeliveryId(event.id, hookId);
+  if (!HOOK_ID.test(hookId) || !(time >= 0 && time <= MAX_TIME)) return legacyDeliveryId(event.id, hookId);
   const stamp = Math.floor(time).toString(36).padStart(TIME_DIGITS, '0');
   return `${hookId}_${stamp}_${digest(event.id, hookId).slice(0, 16)}`;
 }

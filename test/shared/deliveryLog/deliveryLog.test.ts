@@ -194,6 +194,11 @@ describe('the delivery log', () => {
       expect(parseDeliveryId(legacyDeliveryId('event-x', HOOK))).toBeUndefined();
       // A hook id that is not a lower-case UUID keeps the old shape, which the log resolves through a pointer.
       expect(deliveryIdFor(event('x', T0), 'hook-a')).toBe(legacyDeliveryId('event-x', 'hook-a'));
+      // So does an event whose time the log cannot sort (a producer's own PutEvents `Time`).
+      expect(deliveryIdFor({ id: 'event-x', time: '+275760-09-13T00:00:00Z' }, HOOK)).toBe(
+        legacyDeliveryId('event-x', HOOK),
+      );
+      expect(deliveryIdFor({ id: 'event-x', time: 'not a time' }, HOOK)).toBe(legacyDeliveryId('event-x', HOOK));
     });
 
     it('writes one item per delivery (no pointer), and get, list, retries and replays work on it alone', async () => {
