@@ -1,7 +1,7 @@
 /**
  * `npm run cost`: what a million events cost on AWS, computed from what the service's own code does,
  * not typed by hand. The shared core runs here exactly as the Lambda functions run it (the same
- * `createApp`, configured with `RUNTIME=aws`), on the embedded DynamoDB, with counting stand-ins for
+ * `createApp`, configured with `RUNTIME=aws`), on the embedded DynamoDB (in a process of its own), with counting stand-ins for
  * the two AWS transports (EventBridge `PutEvents`, SQS) and a real receiver on 127.0.0.1:
  *
  * - every DynamoDB call is counted with the capacity units it consumed (`ReturnConsumedCapacity`,
@@ -12,8 +12,10 @@
  * - the CPU time each invocation spends in our code is measured, scaled to the CPU share Lambda gives
  *   the function's memory size, and the receiver's answer time is added to delivery.
  *
+ * It prints, per scenario, which calls the capacity units come from (function, command, item kind).
  * Prices, the Lambda platform's own log lines and the receiver's answer time are the only typed-in
- * numbers (list prices, us-east-1, without free tiers). Options:
+ * numbers (list prices, us-east-1, without free tiers). `DELIVERY_LOG`, `CAPTURE_BODIES` and
+ * `METERING_FLUSH_MS` in the environment are applied as the functions would. Options:
  *   --events=N         events per scenario (default 2000)
  *   --receiver-ms=N    how long the receiver takes to answer, billed to delivery (default 200)
  *   --json             machine output
