@@ -43,7 +43,8 @@ interface DeadLetterItem {
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Above this, the entry is stored gzipped: DynamoDB items hold at most 400 KB, keys and names included. */
 const MAX_TEXT_BYTES = 350 * 1024;
-const ID = /^\d{13}-[0-9a-zA-Z-]{1,64}$/;
+/** `<dead-lettered ms>-<delivery id>`: delivery ids name their hook, `_`-separated (shared/deliveryLog/deliveryId.ts). */
+const ID = /^\d{13}-[0-9a-zA-Z_-]{1,128}$/;
 
 /** A dead letter's id: the time it was dead-lettered (ms, 13 digits) and the delivery id. */
 export const deadLetterId = (deadLetteredAt: number, deliveryId: string) =>
