@@ -1,7 +1,7 @@
 /**
  * `npm run cost`: what a million events cost on AWS, computed from what the service's own code does,
  * not typed by hand. The shared core runs here exactly as the Lambda functions run it (the same
- * `createApp`, configured with `RUNTIME=aws`), on the embedded DynamoDB, with counting stand-ins for
+ * `createApp`, configured with `RUNTIME=aws`), on the embedded DynamoDB (in a process of its own), with counting stand-ins for
  * the two AWS transports (EventBridge `PutEvents`, SQS) and a real receiver on 127.0.0.1:
  *
  * - every DynamoDB call is counted with the capacity units it consumed (`ReturnConsumedCapacity`,
@@ -12,19 +12,21 @@
  * - the CPU time each invocation spends in our code is measured, scaled to the CPU share Lambda gives
  *   the function's memory size, and the receiver's answer time is added to delivery.
  *
+ * It prints, per scenario, which calls the capacity units come from (function, command, item kind).
  * Prices, the Lambda platform's own log lines and the receiver's answer time are the only typed-in
- * numbers (list prices, us-east-1, without free tiers). Options:
+ * numbers (list prices, us-east-1, without free tiers). `DELIVERY_LOG`, `CAPTURE_BODIES` and
+ * `METERING_FLUSH_MS` in the environment are applied as the functions would. Options:
  *   --events=N         events per scenario (default 2000)
  *   --receiver-ms=N    how long the receiver takes to answer, billed to delivery (default 200)
  *   --json             machine output
  */
 
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { FUNCTION_DEFAULTS } from '../infra/cdk/functions.ts';
-import { startDynalite } from '../infra/local/embeddedStore.ts';
 import { createEmfMetrics, flushMetrics } from '../shared/adapters/aws/emfMetrics.ts';
 import { type App, createApp } from '../shared/compositionRoot.ts';
 import { loadConfig } from '../shared/config.ts';
@@ -93,7 +95,14 @@ export interface Usage {
   logBytes: number;
   logBytesByMessage: Record<string, number>;
   invocations: { ingest: number; dispatcher: number; delivery: number };
+  /**
+   * Which calls the capacity units come from, keyed `<function> <command> <item>` (the item named
+   * by its partition key's kind, `T#<tenant>#HOOK` → `HOOK`): the instrument behind the cost figures.
+   */
+  unitsByCall: Record<string, { reads: number; writes: number; calls: number }>;
 }
+
+type Phase = keyof Usage['invocations'] | 'setup';
 
 interface Line {
   item: string;
@@ -116,13 +125,14 @@ function newUsage(): Usage {
     logBytes: 0,
     logBytesByMessage: {},
     invocations: { ingest: 0, dispatcher: 0, delivery: 0 },
+    unitsByCall: {},
   };
 }
 
 /**
  * CPU time of this process, ms. Durations are measured in CPU time rather than on the wall clock,
- * which on a shared machine mostly measures the wait for a core; it includes the embedded store's
- * work (in process), so it errs on the high side.
+ * which on a shared machine mostly measures the wait for a core. The embedded store runs in a
+ * process of its own (`startStoreProcess`), so its work is not counted; the SDK's is.
  */
 function cpuMs(): number {
   const { user, system } = process.cpuUsage();
@@ -131,13 +141,35 @@ function cpuMs(): number {
 
 const chunks = (bytes: number) => Math.max(1, Math.ceil(bytes / CHUNK));
 
+/** The kind of item a call touches, from its partition key: `T#acme#HDLV#<hook>` → `HDLV`. */
+export function itemKind(input: Record<string, unknown>): string {
+  const key = (input.Key ?? input.Item) as { pk?: unknown; sk?: unknown } | undefined;
+  const values = input.ExpressionAttributeValues as Record<string, unknown> | undefined;
+  const pk = key?.pk ?? values?.[':pk'];
+  if (typeof pk !== 'string') return input.IndexName ? `index ${String(input.IndexName)}` : '?';
+  const parts = pk.split('#');
+  const kind = (parts[0] === 'T' ? parts[2] : parts.slice(0, 2).join('#')) ?? '?';
+  // The tenant's META partition holds several items: name the one read.
+  return kind === 'META' && typeof key?.sk === 'string' ? `META ${key.sk}` : kind;
+}
+
 /** Counts the capacity every DynamoDB call consumed, read off the responses. */
-function meterStore(client: ReturnType<typeof createDocumentClient>, usage: () => Usage): void {
+function meterStore(client: ReturnType<typeof createDocumentClient>, usage: () => Usage, phase: () => Phase): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Record<string, unknown>;
       input.ReturnConsumedCapacity = 'TOTAL';
       const isWrite = /Put|Update|Delete|Write/.test(context.commandName ?? '');
+      const name = `${phase()} ${(context.commandName ?? '?').replace(/Command$/, '')} ${itemKind(input)}`;
+      const count = (reads: number, writes: number) => {
+        usage().readUnits += reads;
+        usage().writeUnits += writes;
+        const entry = usage().unitsByCall[name] ?? { reads: 0, writes: 0, calls: 0 };
+        usage().unitsByCall[name] = entry;
+        entry.reads += reads;
+        entry.writes += writes;
+        entry.calls++;
+      };
       try {
         const result = await next(args);
         const output = result.output as {
@@ -149,19 +181,18 @@ function meterStore(client: ReturnType<typeof createDocumentClient>, usage: () =
           ? consumed.reduce((total, c) => total + (c.CapacityUnits ?? 0), 0)
           : consumed?.CapacityUnits;
         if (units !== undefined) {
-          if (isWrite) usage().writeUnits += units;
-          else usage().readUnits += units;
+          count(isWrite ? 0 : units, isWrite ? units : 0);
         } else if (output.Items) {
           // Queries and scans, which dynalite does not meter: 4 KB per read unit, strongly consistent (the worst case).
           const bytes = output.Items.reduce<number>((total, item) => total + JSON.stringify(item).length, 0);
-          usage().readUnits += Math.max(1, Math.ceil(bytes / 4096));
-        } else if (isWrite) {
-          usage().writeUnits += 1;
+          count(Math.max(1, Math.ceil(bytes / 4096)), 0);
+        } else {
+          count(0, isWrite ? 1 : 0);
         }
         return result;
       } catch (error) {
         // A refused conditional write still consumes a write unit.
-        if ((error as { name?: string }).name === 'ConditionalCheckFailedException') usage().writeUnits += 1;
+        count(0, (error as { name?: string }).name === 'ConditionalCheckFailedException' ? 1 : 0);
         throw error;
       }
     },
@@ -197,10 +228,15 @@ export async function runScenario(
   receiverUrl: string,
 ) {
   let usage = newUsage();
+  let phase: Phase = 'setup';
   const tableName = `cost-${randomUUID().slice(0, 8)}`;
   const client = createDocumentClient({ endpoint, credentials } as Parameters<typeof createDocumentClient>[0]);
   await ensureTable(client, tableName);
-  meterStore(client, () => usage);
+  meterStore(
+    client,
+    () => usage,
+    () => phase,
+  );
   const writeLog = (line: string) => {
     const bytes = Buffer.byteLength(line) + 1;
     usage.logBytes += bytes;
@@ -217,7 +253,18 @@ export async function runScenario(
     // `DELIVERY_LOG=false npm run cost` shows what the delivery log adds (docs/deploy.md).
     DELIVERY_LOG: process.env.DELIVERY_LOG ?? 'true',
     CAPTURE_BODIES: process.env.CAPTURE_BODIES ?? 'true',
+    // `METERING_FLUSH_MS=60000 npm run cost`: usage written at most once a minute per function (docs/saas.md § Metering).
+    METERING_FLUSH_MS: process.env.METERING_FLUSH_MS ?? '0',
   });
+  // As functions/currentApp.ts flushes usage at the end of an invocation: only once the last write
+  // of that function's environment is METERING_FLUSH_MS old (0: every invocation that counted).
+  const lastFlush = { ingest: Number.NEGATIVE_INFINITY, delivery: Number.NEGATIVE_INFINITY };
+  const flushUsage = async (fn: keyof typeof lastFlush) => {
+    const now = Date.now();
+    if (now - lastFlush[fn] < config.meteringFlushMs) return;
+    lastFlush[fn] = now;
+    await app.meter.flush();
+  };
   const logger = createLogger({ write: writeLog });
   const pending: DeliveryJob[] = [];
   const published: HookEvent[] = [];
@@ -285,6 +332,7 @@ export async function runScenario(
       data: eventData(seq++, seq % 2 === 0 ? 'HEALTHY' : 'UNHEALTHY'),
     }));
     const body = JSON.stringify(batch.length === 1 ? batch[0] : batch);
+    phase = 'ingest';
     let started = cpuMs();
     const answer = await app.ingest({
       method: 'POST',
@@ -294,12 +342,13 @@ export async function runScenario(
       body,
     });
     // As functions/invocation.ts ends an invocation: its metrics, and the usage it counted.
-    await app.meter.flush();
+    await flushUsage('ingest');
     usage.ingestMs.push(cpuMs() - started);
     flushMetrics();
     usage.apiRequests++;
     usage.invocations.ingest++;
     if (answer.statusCode >= 300) throw new Error(`ingest answered ${answer.statusCode}: ${answer.body}`);
+    phase = 'dispatcher';
     for (const event of published.splice(0)) {
       started = cpuMs();
       await app.dispatch(event);
@@ -307,6 +356,7 @@ export async function runScenario(
       usage.invocations.dispatcher++;
       flushMetrics();
     }
+    phase = 'delivery';
     while (pending.length > 0) {
       const jobs = pending.splice(0, scenario.sqsBatch);
       started = cpuMs();
@@ -314,13 +364,14 @@ export async function runScenario(
       const outcomes = await Promise.all(jobs.map((job) => app.deliver(job)));
       const failed = outcomes.find((outcome) => outcome !== 'delivered');
       if (failed) throw new Error(`a delivery ended ${failed}`);
-      await app.meter.flush();
+      await flushUsage('delivery');
       usage.deliveryMs.push(cpuMs() - started);
       usage.invocations.delivery++;
       flushMetrics();
     }
   }
   usage.events = events;
+  phase = 'setup';
   await app.settled();
   return usage;
 }
@@ -393,6 +444,31 @@ export function bill(usage: Usage, receiverMs: number): { lines: Line[]; total: 
   return { lines, total: sum(lines.map((line) => line.cost)) };
 }
 
+/** The embedded store in a child process (bench/storeProcess.ts), so its CPU time is not billed to our code. */
+async function startStoreProcess(): Promise<{ endpoint: string; credentials: object; close(): Promise<void> }> {
+  const script = fileURLToPath(new URL('./storeProcess.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const first = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes('\n')) resolve(text.slice(0, text.indexOf('\n')));
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the store process exited (${code})`)));
+  });
+  const { endpoint, credentials } = JSON.parse(first) as { endpoint: string; credentials: object };
+  return {
+    endpoint,
+    credentials,
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.stdin.end();
+      }),
+  };
+}
+
 async function main() {
   const argv = process.argv.slice(2);
   const option = (name: string, fallback: number) => {
@@ -404,7 +480,7 @@ async function main() {
   const events = Math.max(10, Math.floor(option('events', 2000)));
   const receiverMs = option('receiver-ms', 200);
   const asJson = argv.includes('--json');
-  const store = await startDynalite();
+  const store = await startStoreProcess();
   const receiver = await startReceiver();
   const results = [];
   try {
@@ -413,7 +489,15 @@ async function main() {
       const logLines = Object.entries(usage.logBytesByMessage)
         .sort(([, a], [, b]) => b - a)
         .map(([message, bytes]) => ({ message, bytesPerEvent: Math.round(bytes / usage.events) }));
-      results.push({ scenario: scenario.name, ...bill(usage, receiverMs), logLines });
+      const storeCalls = Object.entries(usage.unitsByCall)
+        .sort(([, a], [, b]) => b.writes * 5 + b.reads - (a.writes * 5 + a.reads))
+        .map(([call, units]) => ({
+          call,
+          writeUnitsPerEvent: units.writes / usage.events,
+          readUnitsPerEvent: units.reads / usage.events,
+          callsPerEvent: units.calls / usage.events,
+        }));
+      results.push({ scenario: scenario.name, ...bill(usage, receiverMs), logLines, storeCalls });
     }
   } finally {
     receiver.server.close();
@@ -434,6 +518,13 @@ async function main() {
       .map((line) => `${line.message} ${line.bytesPerEvent} B`)
       .join(', ');
     process.stdout.write(`  application log bytes per event, largest first: ${top}\n`);
+    process.stdout.write('  DynamoDB per event, by function, call and item (WRU, RRU, calls):\n');
+    for (const call of result.storeCalls) {
+      const n = (x: number) => x.toFixed(2).padStart(5);
+      process.stdout.write(
+        `    ${call.call.padEnd(40)} ${n(call.writeUnitsPerEvent)} ${n(call.readUnitsPerEvent)} ${n(call.callsPerEvent)}\n`,
+      );
+    }
   }
 }
 

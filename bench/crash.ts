@@ -142,6 +142,8 @@ export async function runCrashRounds(options: CrashOptions): Promise<CrashResult
   const hooks = new Map<Kind, string>();
   /** seq → event id, for the events answered 202. */
   const accepted = new Map<number, string>();
+  /** Each accepted event's time: delivery ids name it (shared/deliveryLog/deliveryId.ts). */
+  const times = new Map<string, string>();
   let kills = 0;
   let runtime: RuntimeProcess | undefined;
   const spawn = () => spawnRuntime({ dataDir, env: CRASH_RUNTIME_ENV, quiet: true });
@@ -175,8 +177,11 @@ export async function runCrashRounds(options: CrashOptions): Promise<CrashResult
               `${url}/events`,
               JSON.stringify({ source: 'balancer', event: 'health', data: { seq, round } }),
             );
-            if (res.status === 202)
-              accepted.set(seq, (JSON.parse(res.text) as { data: { id: string }[] }).data[0]?.id ?? '');
+            if (res.status === 202) {
+              const answer = (JSON.parse(res.text) as { data: { id: string; time: string }[] }).data[0];
+              accepted.set(seq, answer?.id ?? '');
+              if (answer) times.set(answer.id, answer.time);
+            }
           } catch {
             // The connection died with the process: not accepted.
           }
@@ -198,7 +203,11 @@ export async function runCrashRounds(options: CrashOptions): Promise<CrashResult
     runtime = await spawn();
     log(`last run started in ${Math.round(performance.now() - settleStarted)} ms`);
     const owed = [...accepted.values()].flatMap((eventId) =>
-      KINDS.map((kind) => ({ eventId, kind, deliveryId: deliveryIdFor(eventId, hooks.get(kind) as string) })),
+      KINDS.map((kind) => ({
+        eventId,
+        kind,
+        deliveryId: deliveryIdFor({ id: eventId, time: times.get(eventId) ?? '' }, hooks.get(kind) as string),
+      })),
     );
     const deadline = performance.now() + (options.settleMs ?? 60_000);
     let dead = new Set<string>();
@@ -228,7 +237,11 @@ export async function runCrashRounds(options: CrashOptions): Promise<CrashResult
     for (const r of receivers.received) {
       const eventId = accepted.get(r.seq);
       const hookId = hooks.get(r.kind) as string;
-      if (eventId !== undefined && r.deliveryId !== deliveryIdFor(eventId, hookId)) wrongIds++;
+      if (
+        eventId !== undefined &&
+        r.deliveryId !== deliveryIdFor({ id: eventId, time: times.get(eventId) ?? '' }, hookId)
+      )
+        wrongIds++;
       if (eventId === undefined) {
         if (r.ok) unacknowledgedDelivered++;
         const key = `${r.seq}/${r.kind}`;

@@ -26,7 +26,8 @@ const ANSWER_MARGIN_MS = 2_000;
  * jobs with a backoff delay or dead-letters them, so a message is reported failed (and received
  * again, then redriven to the dead-letter queue) only when that bookkeeping itself failed, or when
  * it was still running as the invocation's time ran out. When every record failed so (the queue or
- * the table is failing, not a receiver), the invocation fails, so Lambda's Errors metric tells.
+ * the table is failing, not a receiver), the invocation fails with Powertools' `FullBatchFailureError`,
+ * so Lambda's Errors metric tells; records that only ran out of time do not count.
  */
 export const handler = invocation(async (event: SQSEvent, context: Context) => {
   const app = await currentApp();

@@ -297,13 +297,32 @@ export function createApp(options: AppOptions): App {
     ...(config.tenancy === 'single' ? { single: config.tenant } : {}),
   };
   const audit = new AuditStore({ client, tableName, retentionDays: config.auditRetentionDays, clock });
+  // One count per tenant for events and replays alike (docs/saas.md § Quotas).
+  const ingestQuota = createIngestQuota({ quotas, rate: ports.rate ?? memoryRateCounter(clock) });
+  const admitReplays = (tenant: string, count: number) => ingestQuota.admitEvents(tenant, count);
   const admin = createAdminRouter({
     service,
     logger,
     tenant: config.tenant,
     runner: createHookRunner(handlerDeps),
-    deadLetters: createDeadLetters({ store: deadLetterStore, queue: ports.queue, clock }),
-    ...(deliveryLog ? { deliveries: createDeliveries({ log: deliveryLog, queue: ports.queue, clock }) } : {}),
+    deadLetters: createDeadLetters({
+      store: deadLetterStore,
+      queue: ports.queue,
+      clock,
+      admit: admitReplays,
+      ...(deliveryLog ? { log: deliveryLog } : {}),
+    }),
+    ...(deliveryLog
+      ? {
+          deliveries: createDeliveries({
+            log: deliveryLog,
+            queue: ports.queue,
+            clock,
+            deadLetters: deadLetterStore,
+            admit: admitReplays,
+          }),
+        }
+      : {}),
     // The operator routes exist only where someone can be the operator.
     ...(config.authMode === 'none' ? {} : { tenants: tenantAdmin }),
     events,
@@ -319,7 +338,7 @@ export function createApp(options: AppOptions): App {
     tenant: config.tenant,
     maxEventBytes: config.maxEventBytes,
     idempotency: new IdempotencyStore({ client, tableName, clock }),
-    quota: createIngestQuota({ quotas, rate: ports.rate ?? memoryRateCounter(clock) }),
+    quota: ingestQuota,
     meter,
   };
   const ingestEvents = createIngest(ingestOptions);

@@ -1,5 +1,5 @@
 // `event-hooks dead-letters …`: deliveries that failed for good, and replaying them.
-import { client, table, UsageError } from './client.mjs';
+import { client, ServiceError, table, UsageError } from './client.mjs';
 import { printEntity } from './hooks.mjs';
 import { common, printJson } from './options.mjs';
 
@@ -43,7 +43,7 @@ export function addDeadLetterCommands(program) {
     const tty = process.stderr.isTTY && !options.json;
     let done = 0;
     for (const each of ids) {
-      await api.request('POST', `/dead-letters/${encodeURIComponent(each)}/replay`);
+      await replayPaced(api, each);
       done++;
       if (options.json) process.stdout.write(`${JSON.stringify({ replayed: each })}\n`);
       else if (tty) process.stderr.write(`\rreplaying ${progressBar(done, ids.length)} ${done}/${ids.length}`);
@@ -52,6 +52,21 @@ export function addDeadLetterCommands(program) {
     if (tty) process.stderr.write('\n');
     if (!options.json) process.stdout.write(`replayed ${done} dead letter${done === 1 ? '' : 's'}\n`);
   });
+}
+
+/**
+ * Replays count against the tenant's events per second: past it the service answers 429 (Retry-After:
+ * 1, nothing replayed), so a replay of every dead letter waits out the second and goes on.
+ */
+async function replayPaced(api, id) {
+  for (;;) {
+    try {
+      return await api.request('POST', `/dead-letters/${encodeURIComponent(id)}/replay`);
+    } catch (error) {
+      if (!(error instanceof ServiceError) || error.status !== 429) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
 }
 
 function progressBar(done, total, width = 30) {

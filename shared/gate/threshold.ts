@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { EventHooksError } from '../errors.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -32,7 +32,20 @@ export interface ThresholdCounter {
 const COUNT = 'event_count';
 const WINDOW_END = 'window_end';
 const FIRED_BY = 'fired_by';
+const COUNTED_IDS = 'counted_ids';
 const TTL = TABLE_SCHEMA.ttlAttribute;
+
+/**
+ * Up to this count, a window keeps the ids of the events it counted (until it fires), so that a
+ * retried dispatch (the bus delivering the same event again after a failure mid-dispatch) is not
+ * counted twice. 16 ids (UUIDs, 36 characters) and the key keep the item under one 1 KB write
+ * unit: a count costs what it cost before. Above it the item, rewritten whole by every count, would
+ * cost one write unit more per 1 KB of ids (1,000 ids: about 37 units a count instead of 1; the
+ * 400 KB item limit ends it near 10,000, and counts go up to 1,000,000), while a retry counted
+ * twice moves a firing forward by one event in more than 16. A marker item per event instead would
+ * double the writes of every count.
+ */
+export const IDEMPOTENT_MAX_COUNT = 16;
 
 /** Attempts before giving up when other workers keep reopening the window under us (never in practice). */
 const MAX_ATTEMPTS = 5;
@@ -47,7 +60,9 @@ const MAX_ATTEMPTS = 5;
  * sees a distinct count and exactly one sees `count`. Only the first event after a window ended
  * writes twice: its update fails on the expiry and it opens the next window with a conditional Put
  * (of concurrent openers one wins; the others count in the new window). The event that fires also
- * records its id (one more write per window) so that a retried dispatch fires it again.
+ * records its id (one more write per window) so that a retried dispatch fires it again; up to
+ * {@link IDEMPOTENT_MAX_COUNT}, the window also keeps the ids it counted, so that a retried dispatch
+ * is counted once.
  * `expires_at` lets DynamoDB TTL remove old windows; expiry is always compared with now.
  *
  * @example
@@ -78,24 +93,37 @@ export function createThresholdCounter(options: ThresholdOptions): ThresholdCoun
       // Keyed by the rule too: after a hook's threshold changes, counting starts over under the new rule.
       const Key = keys.threshold(tenant, countKey, `${threshold.count}/${threshold.window}`);
 
+      // With an event id and a small count, each event is counted once per window (see IDEMPOTENT_MAX_COUNT).
+      const once = eventId !== undefined && threshold.count <= IDEMPOTENT_MAX_COUNT ? eventId : undefined;
+
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const now = clock.now();
         const windowEnd = now + threshold.window * 1000;
-        // Counts in the open window, or opens the first one when there is no item yet.
+        // Counts in the open window, or opens the first one when there is no item yet. Counting once,
+        // only an event not counted yet, and only before the firing: the ids stop growing then (what
+        // follows in the window is suppressed whatever its count).
         const counted = await conditional(() =>
           client.send(
             new UpdateCommand({
               TableName: tableName,
               Key,
-              UpdateExpression:
-                'SET #end = if_not_exists(#end, :end), #ttl = if_not_exists(#ttl, :ttl) ADD #count :one',
-              ConditionExpression: 'attribute_not_exists(#end) OR #end > :now',
-              ExpressionAttributeNames: { '#end': WINDOW_END, '#ttl': TTL, '#count': COUNT },
+              UpdateExpression: `SET #end = if_not_exists(#end, :end), #ttl = if_not_exists(#ttl, :ttl) ADD #count :one${once === undefined ? '' : ', #ids :ids'}`,
+              ConditionExpression:
+                once === undefined
+                  ? 'attribute_not_exists(#end) OR #end > :now'
+                  : '(attribute_not_exists(#end) OR #end > :now) AND (attribute_not_exists(#count) OR #count < :target) AND NOT contains(#ids, :id)',
+              ExpressionAttributeNames: {
+                '#end': WINDOW_END,
+                '#ttl': TTL,
+                '#count': COUNT,
+                ...(once === undefined ? {} : { '#ids': COUNTED_IDS }),
+              },
               ExpressionAttributeValues: {
                 ':end': windowEnd,
                 ':ttl': Math.ceil(windowEnd / 1000),
                 ':one': 1,
                 ':now': now,
+                ...(once === undefined ? {} : { ':ids': new Set([once]), ':id': once, ':target': threshold.count }),
               },
               ReturnValues: 'ALL_NEW',
             }),
@@ -108,6 +136,19 @@ export function createThresholdCounter(options: ThresholdOptions): ThresholdCoun
           if (eventId !== undefined) await recordFiring(Key, item[WINDOW_END] as number, eventId);
           return true;
         }
+        if (once !== undefined) {
+          // Refused: the window ended, or it has fired, or this event was counted in it already. One
+          // read tells which: an event that counts costs one write, as without ids; one suppressed
+          // after the firing, a write and a read.
+          const { Item: item } = await client.send(new GetCommand({ TableName: tableName, Key, ConsistentRead: true }));
+          const open = item !== undefined && (item[WINDOW_END] as number) > now;
+          if (open && (item[COUNT] >= threshold.count || (item[COUNTED_IDS] as Set<string> | undefined)?.has(once))) {
+            // Fires again only for the event that fired (its dispatch retried).
+            return item[FIRED_BY] === once;
+          }
+          // Changed under us (reopened, or the item expired away): count again.
+          if (open || item === undefined) continue;
+        }
         // The stored window has ended: open the next one, unless another event just did.
         const opened = await conditional(() =>
           client.send(
@@ -119,6 +160,7 @@ export function createThresholdCounter(options: ThresholdOptions): ThresholdCoun
                 [WINDOW_END]: windowEnd,
                 [TTL]: Math.ceil(windowEnd / 1000),
                 ...(threshold.count === 1 && eventId !== undefined ? { [FIRED_BY]: eventId } : {}),
+                ...(once !== undefined && threshold.count > 1 ? { [COUNTED_IDS]: new Set([once]) } : {}),
               },
               ConditionExpression: '#end <= :now',
               ExpressionAttributeNames: { '#end': WINDOW_END },

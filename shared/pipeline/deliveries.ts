@@ -3,6 +3,8 @@ import type { DeliveryLog, DeliveryPage, DeliveryQuery, DeliveryRecord } from '.
 import { ConflictError } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryQueue } from '../ports/deliveryQueue.ts';
+import { type DeadLetterStore, deadLetterId } from '../store/deadLetterStore.ts';
+import type { AdmitReplays } from './deadLetters.ts';
 
 /** What the Admin API does with the delivery log. */
 export interface Deliveries {
@@ -20,9 +22,18 @@ export class DeliveryInProgressError extends ConflictError {}
 /**
  * The delivery log behind the Admin API. A replay marks the record pending, then queues the job:
  * the delivery id is kept, so receivers can still de-duplicate; dead and delivered ones alike (one
- * still retrying or queued answers 409).
+ * still retrying or queued answers 409). A dead delivery's dead letter goes with the replay, as a
+ * replay from `/dead-letters` takes it: claimed (deleted) first, so that the two routes cannot
+ * both queue it, and put back, with the record, if the job could not be queued.
  */
-export function createDeliveries(deps: { log: DeliveryLog; queue: DeliveryQueue; clock: Clock }): Deliveries {
+export function createDeliveries(deps: {
+  log: DeliveryLog;
+  queue: DeliveryQueue;
+  clock: Clock;
+  deadLetters?: Pick<DeadLetterStore, 'delete' | 'put'>;
+  /** A replay counts against the tenant's events per second, as one from `/dead-letters` does. */
+  admit?: AdmitReplays;
+}): Deliveries {
   return {
     list: (tenant, hookId, query) => deps.log.list(tenant, hookId, query),
     get: (tenant, id) => deps.log.get(tenant, id),
@@ -40,18 +51,34 @@ export function createDeliveries(deps: { log: DeliveryLog; queue: DeliveryQueue;
           'the event of this delivery was not kept (over 1 KB with CAPTURE_BODIES off); replay it from /dead-letters if it is there',
         );
       }
+      // Refused past the quota before anything changed.
+      await deps.admit?.(tenant, 1);
+      // The worker dead-letters and logs a dead attempt at one instant, so the record's last write
+      // names its dead letter (none left when it was replayed from /dead-letters, or expired; a
+      // dead letter the local queue itself made of a job that kept failing is not found, and stays).
+      const claimed =
+        record.status === 'dead'
+          ? await deps.deadLetters?.delete(tenant, deadLetterId(record.updatedAt, record.id))
+          : undefined;
       const pending = (await deps.log.replay(tenant, id)) ?? record;
-      await deps.queue.send([
-        {
-          type: 'deliver.v1',
-          deliveryId: record.id,
-          tenant,
-          hookId: record.hookId,
-          event: record.event,
-          attempt: 1,
-          firstQueuedAt: deps.clock.now(),
-        },
-      ]);
+      try {
+        await deps.queue.send([
+          {
+            type: 'deliver.v1',
+            deliveryId: record.id,
+            tenant,
+            hookId: record.hookId,
+            event: record.event,
+            attempt: 1,
+            firstQueuedAt: deps.clock.now(),
+          },
+        ]);
+      } catch (error) {
+        // Nothing was queued: the delivery is as it was, replayable again from either route.
+        await deps.log.save(record);
+        if (claimed) await deps.deadLetters?.put(claimed);
+        throw error;
+      }
       return pending;
     },
   };

@@ -142,12 +142,16 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): (job: DeliveryJo
       response: failure instanceof DeliveryError ? failure.response : undefined,
     };
     if (decision.action === 'retry') {
+      // Logged before the next attempt is queued: once queued, it may run (and log) at once, and a
+      // write of this attempt landing after it would drop it or undo the later outcome.
+      await log({ ...attempt, status: 'retrying' }, now);
       await enqueue(deps, [{ ...job, attempt: job.attempt + 1 }], now, { delayMs: decision.delayMs });
       deps.logger.warn('delivery', { ...failed, outcome: 'retry', retry_in_ms: decision.delayMs });
       record(hook.handler, 'retry', job, now - started);
-      await log({ ...attempt, status: 'retrying' }, now);
       return 'retry';
     }
+    // Dead-lettered, then logged dead, at the same instant: a replay from /deliveries finds the dead
+    // letter by the record's last write (shared/pipeline/deliveries.ts), so it must exist by then.
     await deps.deadLetters.put({ job, reason: decision.reason, deadLetteredAt: now });
     deps.logger.error('delivery', { ...failed, outcome: 'dead-letter', reason: decision.reason });
     record(hook.handler, 'dead-letter', job, now - started);

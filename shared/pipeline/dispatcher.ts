@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { deliveryIdFor } from '../deliveryLog/deliveryId.ts';
 import type { HookEvent } from '../events/envelope.ts';
 import {
   type EventOutcome,
@@ -42,16 +42,8 @@ export interface DispatcherDeps {
 /** An event's record keeps bodies and lasts a week unless the deployment says otherwise. */
 export const DEFAULT_RECORD_POLICY: RecordPolicy = { captureBodies: true, retentionDays: 7 };
 
-/**
- * The delivery id of one event to one hook: derived, not random, so a dispatch that EventBridge
- * retries (or delivers twice) yields the same id and receivers can de-duplicate on it.
- */
-export function deliveryIdFor(eventId: string, hookId: string): string {
-  const hex = createHash('sha256').update(`${eventId}\n${hookId}`).digest('hex');
-  // Formatted as a name-based UUID (version 5 layout, variant 10xx).
-  const variant = ((Number.parseInt(hex[16] as string, 16) & 0x3) | 0x8).toString(16);
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
+/** Derived from the event and the hook, so a retried dispatch yields the same id (shared/deliveryLog/deliveryId.ts). */
+export { deliveryIdFor };
 
 /** A hook the event matched under `form`, and what became of it. */
 interface Match {
@@ -161,7 +153,7 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
       }
       jobs.set(match, {
         type: 'deliver.v1',
-        deliveryId: deliveryIdFor(event.id, hook.id),
+        deliveryId: deliveryIdFor(event, hook.id),
         tenant: event.tenant,
         hookId: hook.id,
         event: { ...event, source: form.source, event: form.event },

@@ -35,7 +35,12 @@ interface DeadLetterItem {
 
 /** Above this, the entry is stored gzipped: DynamoDB items hold at most 400 KB, keys and names included. */
 const MAX_TEXT_BYTES = 350 * 1024;
-const ID = /^\d{13}-[0-9a-zA-Z-]{1,64}$/;
+/** `<dead-lettered ms>-<delivery id>`: delivery ids name their hook, `_`-separated (shared/deliveryLog/deliveryId.ts). */
+const ID = /^\d{13}-[0-9a-zA-Z_-]{1,128}$/;
+
+/** A dead letter's id: the time it was dead-lettered (ms, 13 digits) and the delivery id. */
+export const deadLetterId = (deadLetteredAt: number, deliveryId: string) =>
+  `${String(deadLetteredAt).padStart(13, '0')}-${deliveryId}`;
 
 /**
  * Deliveries that failed for good, kept in the table where the Admin API can list, replay and
@@ -48,9 +53,9 @@ export class DeadLetterStore extends ExpiringStore {
     super(options, 14);
   }
 
-  /** Stores a dead letter; the id is the time (ms, 13 digits) and the delivery id. */
+  /** Stores a dead letter; its id is {@link deadLetterId}. */
   async put(entry: DeadLetter): Promise<StoredDeadLetter> {
-    const id = `${String(entry.deadLetteredAt).padStart(13, '0')}-${entry.job.deliveryId}`;
+    const id = deadLetterId(entry.deadLetteredAt, entry.job.deliveryId);
     const stored: DeadLetter = { job: entry.job, reason: entry.reason, deadLetteredAt: entry.deadLetteredAt };
     const item: DeadLetterItem = {
       ...keys.deadLetter(entry.job.tenant, id),

@@ -1,4 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { parseDeliveryId } from '../deliveryLog/deliveryId.ts';
 import {
   type AttemptOutcome,
   type DeliveryLog,
@@ -15,12 +16,16 @@ import { InvalidOffsetError } from './hookStore.ts';
 import { TABLE_SCHEMA } from './table.ts';
 
 /**
- * The delivery log in the table (AWS). Two items per delivery (docs/storage.md):
- * - the record, in its hook's partition `T#<tenant>#HDLV#<hook id>`, sorted by `<created ms, 13 digits>#<id>`,
- *   so a hook's deliveries are one `Query`, newest first, and `since` is a key condition;
- * - a pointer `T#<tenant>#DLV#<id>` → hook and sort key, written once, for `GET /deliveries/{id}`.
- * A pointer costs one small write per delivery; a secondary index would copy every rewrite of the
- * record (attempts and bodies included) and double the log's cost.
+ * The delivery log in the table (AWS): one item per delivery (docs/storage.md), the record, in its
+ * hook's partition `T#<tenant>#HDLV#<hook id>`, sorted by `<event time ms, 13 digits>#<id>`, so a
+ * hook's deliveries are one `Query`, newest first, and `since` is a key condition. The delivery id
+ * names the hook and the event's time (shared/deliveryLog/deliveryId.ts), so `GET /deliveries/{id}`
+ * is one `GetItem` of the record; a secondary index would copy every rewrite of the record
+ * (attempts and bodies included) and double the log's cost.
+ *
+ * Old-shape ids (name-based UUIDs, before the id named its hook) were found through a pointer
+ * `T#<tenant>#DLV#<id>` → hook and sort key (`<created ms>#<id>`). Records with such ids (still
+ * within their retention, or a dead letter replayed) keep their pointer and are read through it.
  */
 const keys = {
   record: (tenant: string, hookId: string, sk: string) => ({ pk: `T#${tenant}#HDLV#${hookId}`, sk }),
@@ -28,9 +33,18 @@ const keys = {
   pointer: (tenant: string, id: string) => ({ pk: `T#${tenant}#DLV#${id}`, sk: 'DLV' }),
 };
 
-const sortKey = (record: Pick<DeliveryRecord, 'createdAt' | 'id'>) =>
-  `${String(record.createdAt).padStart(13, '0')}#${record.id}`;
-const OFFSET = /^\d{13}#[0-9A-Za-z-]{1,128}$/;
+const sortKeyAt = (ms: number, id: string) => `${String(ms).padStart(13, '0')}#${id}`;
+
+/** Where a new-shape id's record is (its hook and sort key); undefined for an old-shape id. */
+function locate(id: string, hookId?: string): { hookId: string; sk: string } | undefined {
+  const parsed = parseDeliveryId(id);
+  if (!parsed || (hookId !== undefined && parsed.hookId !== hookId)) return undefined;
+  return { hookId: parsed.hookId, sk: sortKeyAt(parsed.time, id) };
+}
+
+const sortKey = (record: Pick<DeliveryRecord, 'createdAt' | 'id' | 'hookId'>) =>
+  locate(record.id, record.hookId)?.sk ?? sortKeyAt(record.createdAt, record.id);
+const OFFSET = /^\d{13}#[0-9A-Za-z_-]{1,128}$/;
 
 interface RecordItem {
   pk: string;
@@ -59,17 +73,23 @@ export class DeliveryLogStore implements DeliveryLog {
   }
 
   /**
-   * A first attempt claims the delivery id with its pointer (a conditional write, no read: most
-   * deliveries have one attempt), then writes the record; a later attempt, or the first attempt of a
-   * replay (the pointer exists), reads the record and writes it back.
+   * A first attempt writes the record only if it is new (a conditional write, no read: most
+   * deliveries have one attempt; an old-shape id claims its pointer that way, then writes the record);
+   * a later attempt, or the first attempt of a replay (the record exists), reads the record and
+   * writes it back.
    */
   async record(outcome: AttemptOutcome): Promise<DeliveryRecord> {
     const { job } = outcome;
+    const located = locate(job.deliveryId, job.hookId) !== undefined;
     if (job.attempt === 1) {
       const record = withAttempt(undefined, outcome, this.settings);
       try {
-        await this.putPointer(record, true);
-        await this.putRecord(record);
+        if (located) {
+          await this.putRecord(record, true);
+        } else {
+          await this.putPointer(record, true);
+          await this.putRecord(record);
+        }
         return record;
       } catch (error) {
         if (!isConditionalCheckFailed(error)) throw error;
@@ -78,7 +98,7 @@ export class DeliveryLogStore implements DeliveryLog {
     const previous = await this.get(job.tenant, job.deliveryId);
     const record = withAttempt(previous, outcome, this.settings);
     await this.putRecord(record);
-    if (!previous) await this.putPointer(record, false);
+    if (!previous && !located) await this.putPointer(record, false);
     return record;
   }
 
@@ -90,23 +110,34 @@ export class DeliveryLogStore implements DeliveryLog {
     const previous = await this.get(tenant, id);
     if (!previous) return undefined;
     const record = replayed(previous, this.clock.now(), this.settings);
-    await Promise.all([this.putRecord(record), this.putPointer(record, false)]);
+    // An old-shape id's pointer is renewed with its record, so the replayed delivery stays reachable.
+    const pointer = locate(record.id, record.hookId) ? [] : [this.putPointer(record, false)];
+    await Promise.all([this.putRecord(record), ...pointer]);
     return record;
   }
 
+  /** The tenant comes from the caller, never from the id: another tenant's id names no item here. */
   async get(tenant: string, id: string): Promise<DeliveryRecord | undefined> {
+    const located = locate(id) ?? (await this.pointerOf(tenant, id));
+    if (!located) return undefined;
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: keys.record(tenant, located.hookId, located.sk),
+        ConsistentRead: true,
+      }),
+    );
+    const record = Item ? this.decode(Item as RecordItem) : undefined;
+    return record?.id === id ? record : undefined;
+  }
+
+  /** An old-shape id's pointer: its record's hook and sort key. */
+  private async pointerOf(tenant: string, id: string): Promise<{ hookId: string; sk: string } | undefined> {
     const { Item: pointer } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.pointer(tenant, id) }),
     );
     if (!pointer || typeof pointer.hookId !== 'string' || typeof pointer.recordSk !== 'string') return undefined;
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: keys.record(tenant, pointer.hookId, pointer.recordSk),
-        ConsistentRead: true,
-      }),
-    );
-    return Item ? this.decode(Item as RecordItem) : undefined;
+    return { hookId: pointer.hookId, sk: pointer.recordSk };
   }
 
   async list(tenant: string, hookId: string, query: DeliveryQuery): Promise<DeliveryPage> {
@@ -160,13 +191,19 @@ export class DeliveryLogStore implements DeliveryLog {
     };
   }
 
-  private putRecord(record: DeliveryRecord): Promise<unknown> {
+  private putRecord(record: DeliveryRecord, onlyIfNew = false): Promise<unknown> {
     const item: RecordItem = {
       ...keys.record(record.tenant, record.hookId, sortKey(record)),
       rec: JSON.stringify(record),
       [TABLE_SCHEMA.ttlAttribute]: Math.ceil(record.expiresAt / 1000),
     };
-    return this.client.send(new PutCommand({ TableName: this.tableName, Item: item }));
+    return this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: item,
+        ...(onlyIfNew ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
+      }),
+    );
   }
 
   private putPointer(record: DeliveryRecord, onlyIfNew: boolean): Promise<unknown> {

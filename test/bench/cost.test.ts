@@ -31,9 +31,15 @@ describe('npm run cost', () => {
     expect(usage.invocations).toEqual({ ingest: 20, dispatcher: 20, delivery: 20 });
     expect(usage.readUnits).toBeGreaterThan(0);
     // A plain webhook writes per event its record (GET /events/{id}, under 1 KB: one unit) and its
-    // delivery's log (the record and its pointer: two units), and the usage its invocations counted:
+    // delivery's log record (one unit: its id names where it is, no pointer), and the usage its invocations counted:
     // one small item per invocation that counted (ingest and delivery; the dispatcher counts nothing).
-    expect(usage.writeUnits).toBe(20 * (1 + 2) + 40);
+    expect(usage.writeUnits).toBe(20 * (1 + 1) + 40);
+    // Which calls they are: the breakdown `npm run cost` prints, by function, command and item.
+    expect(usage.unitsByCall['dispatcher PutItem EVT']).toEqual({ reads: 0, writes: 20, calls: 20 });
+    expect(usage.unitsByCall['delivery PutItem HDLV']).toEqual({ reads: 0, writes: 20, calls: 20 });
+    expect(usage.unitsByCall['ingest UpdateItem USAGE']).toEqual({ reads: 0, writes: 20, calls: 20 });
+    expect(usage.unitsByCall['delivery UpdateItem USAGE']).toEqual({ reads: 0, writes: 20, calls: 20 });
+    expect(Object.keys(usage.unitsByCall).filter((call) => call.endsWith(' DLV'))).toEqual([]);
     expect(usage.logBytes).toBeGreaterThan(0);
   });
 
@@ -42,7 +48,7 @@ describe('npm run cost', () => {
     expect(batchedUsage.apiRequests).toBe(2);
     expect(batchedUsage.invocations.delivery).toBe(2);
     // Each event's record and delivery log, and the usage of 10 events or 10 deliveries as one write.
-    expect(batchedUsage.writeUnits).toBe(20 * (1 + 2) + 4);
+    expect(batchedUsage.writeUnits).toBe(20 * (1 + 1) + 4);
     const gated = await runScenario(onChange, 20, store.endpoint, store.credentials, receiver.url);
     expect(gated.writeUnits).toBeGreaterThanOrEqual(20);
   });
@@ -61,6 +67,7 @@ describe('npm run cost', () => {
       writeUnits: 0,
       logBytes: 0,
       logBytesByMessage: {},
+      unitsByCall: {},
       invocations: { ingest: 1000, dispatcher: 1000, delivery: 1000 },
     };
     const { lines, total } = bill(usage, 0);

@@ -17,9 +17,11 @@ describe('npx event-hooks events get', () => {
   });
   afterAll(() => t.close());
 
+  const times = new Map<string, string>();
   const emit = async (event: string, data: Record<string, unknown>): Promise<string> => {
     const posted = await t.request('POST', '/events', { source: 'cli', event, data });
     await t.runtime.bus.idle();
+    times.set(posted.body.data[0].id, posted.body.data[0].time);
     return posted.body.data[0].id;
   };
 
@@ -35,7 +37,12 @@ describe('npx event-hooks events get', () => {
     expect(queued.stdout).toMatch(new RegExp(`^id +${first}$`, 'm'));
     expect(queued.stdout).toMatch(/^data +\{"n":1\}$/m);
     expect(queued.stdout).toMatch(/^HOOK +OUTCOME +DELIVERY$/m);
-    expect(queued.stdout).toMatch(new RegExp(`^${snoozed} +queued +${deliveryIdFor(first, snoozed)}$`, 'm'));
+    expect(queued.stdout).toMatch(
+      new RegExp(
+        `^${snoozed} +queued +${deliveryIdFor({ id: first, time: times.get(first) as string }, snoozed)}$`,
+        'm',
+      ),
+    );
     expect(held.stdout).toMatch(new RegExp(`^${snoozed} +suppressed:snooze$`, 'm'));
     expect(JSON.parse(json.stdout)).toMatchObject({
       id: second,

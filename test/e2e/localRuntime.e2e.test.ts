@@ -179,7 +179,8 @@ describe('npm start (end to end)', () => {
         event: 'consumers',
         source: 'crud',
       });
-      expect(delivery!.headers['x-event-hooks-delivery']).toMatch(/^[0-9a-f-]{36}$/);
+      // The delivery id names its hook and the event's time (docs/delivery.md § Delivery ids).
+      expect(delivery!.headers['x-event-hooks-delivery']).toMatch(/^[0-9a-f-]{36}_[0-9a-z]{9}_[0-9a-f]{16}$/);
     } finally {
       await first.stop('SIGTERM');
     }

@@ -55,7 +55,7 @@ describe('GET /events/{id}: what became of an event, per hook (local runtime)', 
       data: { amount: 1 },
       data_bytes: 12,
       dispatched_at: expect.any(Number),
-      hooks: [{ hook_id: id, outcome: 'queued', delivery_id: deliveryIdFor(first.id, id) }],
+      hooks: [{ hook_id: id, outcome: 'queued', delivery_id: deliveryIdFor(first.record, id) }],
     });
     expect(second.record.hooks).toEqual([{ hook_id: id, outcome: 'suppressed:snooze', delivery_id: null }]);
     expect(linesFor(second.id)).toContainEqual(
@@ -78,7 +78,7 @@ describe('GET /events/{id}: what became of an event, per hook (local runtime)', 
 
     expect(same.record.hooks).toEqual([{ hook_id: id, outcome: 'suppressed:on_change', delivery_id: null }]);
     expect(changed.record.hooks).toEqual([
-      { hook_id: id, outcome: 'queued', delivery_id: deliveryIdFor(changed.id, id) },
+      { hook_id: id, outcome: 'queued', delivery_id: deliveryIdFor(changed.record, id) },
     ]);
     expect(linesFor(same.id)).toContainEqual(
       expect.objectContaining({ level: 'info', message: 'event suppressed by on_change', hook_id: id }),
@@ -116,7 +116,7 @@ describe('GET /events/{id}: what became of an event, per hook (local runtime)', 
     // Enabled again, the same hook gets the next event.
     await t.request('PATCH', `/event-hooks/${off}`, { enabled: true });
     const c = await emit('off', { amount: 5 });
-    expect(c.record.hooks).toEqual([{ hook_id: off, outcome: 'queued', delivery_id: deliveryIdFor(c.id, off) }]);
+    expect(c.record.hooks).toEqual([{ hook_id: off, outcome: 'queued', delivery_id: deliveryIdFor(c.record, off) }]);
   });
 
   it('answers 404 for an unknown id and for another tenant’s event', async () => {

@@ -1,8 +1,13 @@
-/** One SQS record of a delivery batch, as far as the batch cares. */
-export interface BatchRecord {
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+
+/**
+ * One SQS record of a delivery batch, as far as the batch cares. A type, not an interface, so that
+ * it fits Powertools' record type (`{ [key: string]: unknown }`).
+ */
+export type BatchRecord = {
   messageId: string;
   body: string;
-}
+};
 
 export interface BatchOptions {
   /**
@@ -14,12 +19,12 @@ export interface BatchOptions {
   /** Called for each record whose work threw, or outlived the budget. */
   onFailure: (record: BatchRecord, error: unknown) => void;
   /**
-   * Throw `FullBatchFailureError` when every record of a non-empty batch failed, as Powertools'
-   * batch processor does, so Lambda's Errors metric (and its alarm) sees a function that cannot do
-   * its work: the worker turns a receiver's failures into retries and dead letters, so a record
-   * fails here only when the service's own bookkeeping (queue, table) failed. Records that merely
-   * ran out of time do not count: a slow receiver is not a broken function. SQS then receives
-   * the whole batch again, as it would for a batch reported failed record by record.
+   * Throw Powertools' `FullBatchFailureError` when every record of a non-empty batch failed, so
+   * Lambda's Errors metric (and its alarm) sees a function that cannot do its work: the worker turns
+   * a receiver's failures into retries and dead letters, so a record fails here only when the
+   * service's own bookkeeping (queue, table) failed. Records that merely ran out of time do not
+   * count: a slow receiver is not a broken function. SQS then receives the whole batch again, as it
+   * would for a batch reported failed record by record.
    */
   throwOnFullBatchFailure?: boolean;
   /** Timer, injectable for tests. */
@@ -34,11 +39,13 @@ export class RecordDeadlineError extends Error {
   }
 }
 
-/** Every record of a batch failed; `errors` are theirs, in the batch's order. */
-export class FullBatchFailureError extends AggregateError {
-  constructor(errors: unknown[]) {
-    super(errors, `all ${errors.length} records of the batch failed`);
-    this.name = 'FullBatchFailureError';
+/**
+ * Powertools' SQS processor, but a batch whose failures include a record that ran out of time is
+ * not a full-batch failure: what Powertools cannot know is which failures are the function's own.
+ */
+class DeliveryBatchProcessor extends BatchProcessor {
+  override entireBatchFailed(): boolean {
+    return super.entireBatchFailed() && !this.errors.some((error) => error instanceof RecordDeadlineError);
   }
 }
 
@@ -48,8 +55,9 @@ const realTimer = (fn: () => void, ms: number) => {
 };
 
 /**
- * Runs every record of a batch at once, each on its own: a slow or failing record never holds up
- * the others, and the answer names only the records that must come back (`batchItemFailures`).
+ * Runs every record of a batch at once with Powertools' batch processor, each on its own: a slow or
+ * failing record never holds up the others, and the answer names only the records that must come
+ * back (`batchItemFailures`). What is ours is the budget each record races against.
  */
 export async function processBatch(
   records: BatchRecord[],
@@ -57,40 +65,39 @@ export async function processBatch(
   options: BatchOptions,
 ): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
   const setTimer = options.setTimer ?? realTimer;
-  const failed: string[] = [];
-  const errors = new Map<string, unknown>();
   let expired!: () => void;
   const deadline = new Promise<'expired'>((resolve) => {
     expired = () => resolve('expired');
   });
   const timer = setTimer(expired, Math.max(0, options.budgetMs));
+  const recordHandler = async (record: BatchRecord) => {
+    try {
+      const outcome = await Promise.race([work(record).then(() => 'done' as const), deadline]);
+      if (outcome === 'expired') throw new RecordDeadlineError(options.budgetMs);
+    } catch (error) {
+      options.onFailure(record, error);
+      throw error;
+    }
+  };
   try {
-    await Promise.all(
-      records.map(async (record) => {
-        try {
-          const outcome = await Promise.race([work(record).then(() => 'done' as const), deadline]);
-          if (outcome === 'expired') throw new RecordDeadlineError(options.budgetMs);
-        } catch (error) {
-          failed.push(record.messageId);
-          errors.set(record.messageId, error);
-          options.onFailure(record, error);
-        }
-      }),
+    // One processor per batch: its state is the batch's, so concurrent calls (tests, the local
+    // runtime) cannot mix their records. Powertools keeps it per invocation the same way on Lambda.
+    const answer = await processPartialResponse(
+      { Records: records },
+      recordHandler,
+      new DeliveryBatchProcessor(EventType.SQS),
+      {
+        processInParallel: true,
+        throwOnFullBatchFailure: options.throwOnFullBatchFailure ?? false,
+      },
     );
+    // Powertools lists failures as they happened; in the order SQS gave them is what the logs read best.
+    const order = new Map(records.map((r, i) => [r.messageId, i]));
+    const failures = [...answer.batchItemFailures].sort(
+      (a, b) => (order.get(a.itemIdentifier) ?? 0) - (order.get(b.itemIdentifier) ?? 0),
+    );
+    return { batchItemFailures: failures };
   } finally {
     timer.cancel();
   }
-  // In the order SQS gave them, which is what the tests and the logs read best.
-  const order = new Map(records.map((r, i) => [r.messageId, i]));
-  failed.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
-  const reasons = failed.map((id) => errors.get(id));
-  if (
-    options.throwOnFullBatchFailure &&
-    records.length > 0 &&
-    failed.length === records.length &&
-    !reasons.some((error) => error instanceof RecordDeadlineError)
-  ) {
-    throw new FullBatchFailureError(reasons);
-  }
-  return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
 }

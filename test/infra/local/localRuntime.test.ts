@@ -107,7 +107,7 @@ describe('local runtime shutdown', () => {
       });
       const job = (n: number) => ({
         type: 'deliver.v1' as const,
-        deliveryId: deliveryIdFor(`old-${n}`, hook.id),
+        deliveryId: deliveryIdFor(event(n), hook.id),
         tenant: 'default',
         hookId: hook.id,
         event: event(n),

@@ -32,7 +32,17 @@ describe('multi-tenant api-keys mode', () => {
   let t: TestRuntime;
   let receiverA: Receiver;
   let receiverB: Receiver;
-  const tenantA = { id: '', admin: '', read: '', ingest: '', hook: '', source: 'shop', deadLetter: '', event: '' };
+  const tenantA = {
+    id: '',
+    admin: '',
+    read: '',
+    ingest: '',
+    hook: '',
+    source: 'shop',
+    deadLetter: '',
+    event: '',
+    eventTime: '',
+  };
   const tenantB = { id: '', admin: '', hook: '' };
 
   async function call(
@@ -134,6 +144,7 @@ describe('multi-tenant api-keys mode', () => {
     });
     expect(sent.status).toBe(202);
     tenantA.event = sent.body.data[0].id;
+    tenantA.eventTime = sent.body.data[0].time;
 
     // B has a hook on the same built-in source as A's crud changes, to see what reaches it.
     const hookB = await call('POST', '/event-hooks', {
@@ -377,8 +388,8 @@ describe('multi-tenant api-keys mode', () => {
       '/events/{id}': `/events/${tenantA.event}`,
       '/event-hooks/{id}/deliveries': `/event-hooks/${tenantA.hook}/deliveries`,
       '/event-hooks/{id}/health': `/event-hooks/${tenantA.hook}/health`,
-      '/deliveries/{id}': `/deliveries/${deliveryIdFor(tenantA.event, tenantA.hook)}`,
-      '/deliveries/{id}/replay': `/deliveries/${deliveryIdFor(tenantA.event, tenantA.hook)}/replay`,
+      '/deliveries/{id}': `/deliveries/${deliveryIdFor({ id: tenantA.event, time: tenantA.eventTime }, tenantA.hook)}`,
+      '/deliveries/{id}/replay': `/deliveries/${deliveryIdFor({ id: tenantA.event, time: tenantA.eventTime }, tenantA.hook)}/replay`,
     });
     /** Kong's PUT is an upsert: B's PUT on A's id makes B's own entity, and A's stays as it was. */
     const upserts = new Set(['/event-hooks/{id} PUT', '/event-hooks/sources/{source}/{event} PUT']);
@@ -391,7 +402,7 @@ describe('multi-tenant api-keys mode', () => {
           .replace(tenantA.hook, randomUUID())
           .replace(tenantA.deadLetter, `0000000000001-${randomUUID()}`)
           .replace(tenantA.event, randomUUID())
-          .replace(deliveryIdFor(tenantA.event, tenantA.hook), randomUUID())
+          .replace(deliveryIdFor({ id: tenantA.event, time: tenantA.eventTime }, tenantA.hook), randomUUID())
           .replace(`/${tenantA.source}`, '/nobodys');
       const tenantRoutes = ADMIN_ROUTES.filter((r) => r.path.includes('{') && !r.path.startsWith('/tenants'));
       // Every parameterised tenant route is covered here: a new one fails this line until it is added.

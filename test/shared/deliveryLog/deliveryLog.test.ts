@@ -1,8 +1,10 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDeliveryLog } from '../../../shared/adapters/local/localDeliveryLog.ts';
+import { deliveryIdFor, legacyDeliveryId, parseDeliveryId } from '../../../shared/deliveryLog/deliveryId.ts';
 import {
   type AttemptOutcome,
   DEFAULT_DELIVERY_LOG_SETTINGS,
@@ -153,6 +155,154 @@ describe('the delivery log', () => {
       clock,
     }),
   );
+
+  describe('on the table, with ids that name their hook', () => {
+    const HOOK = '4b1e0c6a-1f2d-4e3c-9a8b-7c6d5e4f3a2b';
+    const event = (n: string, time: number) => ({
+      id: `event-${n}`,
+      time: new Date(time).toISOString(),
+      tenant: 'named',
+      source: 's',
+      event: 'e',
+      data: {},
+    });
+    const named = (n: string, time: number, attempt = 1, tenant = 'named'): DeliveryJob => ({
+      type: 'deliver.v1',
+      deliveryId: deliveryIdFor(event(n, time), HOOK),
+      tenant,
+      hookId: HOOK,
+      event: { ...event(n, time), tenant },
+      attempt,
+      firstQueuedAt: time,
+    });
+    const itemsOf = async (tenant: string) =>
+      (
+        await store.client.send(
+          new ScanCommand({
+            TableName: store.tableName,
+            FilterExpression: 'begins_with(pk, :p)',
+            ExpressionAttributeValues: { ':p': `T#${tenant}#` },
+            ConsistentRead: true,
+          }),
+        )
+      ).Items ?? [];
+
+    it('names the hook and the event time in the id, and reads it back', () => {
+      const id = deliveryIdFor(event('x', T0 + 123), HOOK);
+      expect(parseDeliveryId(id)).toEqual({ hookId: HOOK, time: T0 + 123 });
+      expect(deliveryIdFor(event('x', T0 + 123), HOOK)).toBe(id);
+      expect(parseDeliveryId(legacyDeliveryId('event-x', HOOK))).toBeUndefined();
+      // A hook id that is not a lower-case UUID keeps the old shape, which the log resolves through a pointer.
+      expect(deliveryIdFor(event('x', T0), 'hook-a')).toBe(legacyDeliveryId('event-x', 'hook-a'));
+      // So does an event whose time the log cannot sort (a producer's own PutEvents `Time`).
+      expect(deliveryIdFor({ id: 'event-x', time: '+275760-09-13T00:00:00Z' }, HOOK)).toBe(
+        legacyDeliveryId('event-x', HOOK),
+      );
+      expect(deliveryIdFor({ id: 'event-x', time: 'not a time' }, HOOK)).toBe(legacyDeliveryId('event-x', HOOK));
+    });
+
+    it('writes one item per delivery (no pointer), and get, list, retries and replays work on it alone', async () => {
+      const clock = new ManualClock(T0);
+      const log = new DeliveryLogStore({
+        client: store.client,
+        tableName: store.tableName,
+        settings: DEFAULT_DELIVERY_LOG_SETTINGS,
+        clock,
+      });
+      const first = named('n1', T0 - 50);
+      await log.record(outcome(first, T0, 'retrying', 503));
+      expect(await itemsOf('named')).toHaveLength(1);
+      await log.record(outcome(named('n1', T0 - 50, 2), T0 + 1000, 'dead', 500));
+      await log.record(outcome(named('n2', T0 + 1950), T0 + 2000, 'delivered'));
+
+      const items = await itemsOf('named');
+      expect(items.map((item) => item.pk)).toEqual([`T#named#HDLV#${HOOK}`, `T#named#HDLV#${HOOK}`]);
+      const got = await log.get('named', first.deliveryId);
+      expect(got).toMatchObject({ id: first.deliveryId, status: 'dead', attemptCount: 2, createdAt: T0 });
+      const page = await log.list('named', HOOK, { size: 1 });
+      expect(page.records.map((r) => r.id)).toEqual([named('n2', T0 + 1950).deliveryId]);
+      const rest = await log.list('named', HOOK, { size: 1, offset: page.next as string });
+      expect(rest.records.map((r) => r.id)).toEqual([first.deliveryId]);
+
+      // A replay: pending, then its fresh first attempt finds the record (the conditional write is refused) and appends.
+      clock.advance(5000);
+      expect(await log.replay('named', first.deliveryId)).toMatchObject({ status: 'pending', attemptCount: 2 });
+      await log.record(outcome(first, T0 + 6000, 'delivered'));
+      expect(await log.get('named', first.deliveryId)).toMatchObject({ status: 'delivered', attemptCount: 3 });
+      expect(await itemsOf('named')).toHaveLength(2);
+
+      // The tenant comes from the caller: another tenant's id, or a forged one, finds nothing.
+      expect(await log.get('other', first.deliveryId)).toBeUndefined();
+      expect(await log.replay('other', first.deliveryId)).toBeUndefined();
+      const forged = first.deliveryId.replace(/_[0-9a-f]{16}$/, '_0000000000000000');
+      expect(await log.get('named', forged)).toBeUndefined();
+    });
+
+    it('still resolves an old-shape id through the pointer its record was written with, and appends to it', async () => {
+      const clock = new ManualClock(T0);
+      const log = new DeliveryLogStore({
+        client: store.client,
+        tableName: store.tableName,
+        settings: DEFAULT_DELIVERY_LOG_SETTINGS,
+        clock,
+      });
+      // The two items the log wrote before ids named their hook: the record under its creation time, and the pointer.
+      const oldId = legacyDeliveryId('event-old', HOOK);
+      const sk = `${String(T0).padStart(13, '0')}#${oldId}`;
+      const record: DeliveryRecord = {
+        id: oldId,
+        tenant: 'legacy',
+        hookId: HOOK,
+        eventId: 'event-old',
+        status: 'retrying',
+        attemptCount: 1,
+        attempts: [{ attempt: 1, startedAt: T0, latencyMs: 5, statusCode: 503 }],
+        lastStatusCode: 503,
+        createdAt: T0,
+        updatedAt: T0 + 5,
+        expiresAt: T0 + 7 * DAY,
+        event: { ...event('old', T0 - 10), tenant: 'legacy' },
+      };
+      const expires = Math.ceil(record.expiresAt / 1000);
+      await store.client.send(
+        new PutCommand({
+          TableName: store.tableName,
+          Item: { pk: `T#legacy#HDLV#${HOOK}`, sk, rec: JSON.stringify(record), expires_at: expires },
+        }),
+      );
+      await store.client.send(
+        new PutCommand({
+          TableName: store.tableName,
+          Item: {
+            pk: `T#legacy#DLV#${oldId}`,
+            sk: 'DLV',
+            hookId: HOOK,
+            recordSk: sk,
+            expires_at: expires + 7 * 86_400,
+          },
+        }),
+      );
+
+      expect(await log.get('legacy', oldId)).toMatchObject({ id: oldId, attemptCount: 1 });
+      // Its next attempt, queued before the change, lands in the same record.
+      const retry: DeliveryJob = {
+        type: 'deliver.v1',
+        deliveryId: oldId,
+        tenant: 'legacy',
+        hookId: HOOK,
+        event: record.event as DeliveryJob['event'],
+        attempt: 2,
+        firstQueuedAt: T0,
+      };
+      await log.record(outcome(retry, T0 + 1000, 'delivered'));
+      expect(await log.get('legacy', oldId)).toMatchObject({ status: 'delivered', attemptCount: 2 });
+      expect((await log.list('legacy', HOOK, { size: 10 })).records.map((r) => r.id)).toEqual([oldId]);
+      expect(await log.replay('legacy', oldId)).toMatchObject({ status: 'pending' });
+      expect(await log.get('legacy', oldId)).toMatchObject({ status: 'pending', attemptCount: 2 });
+      expect(await log.get('other', oldId)).toBeUndefined();
+      expect(await itemsOf('legacy')).toHaveLength(2);
+    });
+  });
 
   it('locally, survives a restart from its file (last line of a delivery wins; a torn last line is cut)', async () => {
     const path = join(tempDir(), 'deliveries.log');

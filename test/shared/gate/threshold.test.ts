@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eventDigest } from '../../../shared/gate/digest.ts';
-import { createThresholdCounter, type ThresholdCounter, type ThresholdInput } from '../../../shared/gate/threshold.ts';
+import {
+  createThresholdCounter,
+  IDEMPOTENT_MAX_COUNT,
+  type ThresholdCounter,
+  type ThresholdInput,
+} from '../../../shared/gate/threshold.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import { keys } from '../../../shared/store/table.ts';
 import { startTestStore, type TestStore } from '../../support/store.ts';
@@ -168,6 +173,71 @@ describe('threshold counter', () => {
     expect(await counter.reached(input(rule, { eventId: 'e2' }))).toBe(true);
     expect(await counter.reached(input(rule, { eventId: 'e2' }))).toBe(true);
     expect(await counter.reached(input(rule, { eventId: 'e3' }))).toBe(false);
+  });
+
+  it('counts a retried event once: a dispatch retried before the count is reached does not bring the firing forward', async () => {
+    const rule = hook(3, 60);
+    expect(await counter.reached(input(rule, { eventId: 'e1' }))).toBe(false);
+    expect(await counter.reached(input(rule, { eventId: 'e1' }))).toBe(false);
+    expect(await counter.reached(input(rule, { eventId: 'e2' }))).toBe(false);
+    expect(await counter.reached(input(rule, { eventId: 'e2' }))).toBe(false);
+    expect(await counter.reached(input(rule, { eventId: 'e3' }))).toBe(true);
+    // After the firing: the firing event retried fires again, the others stay suppressed.
+    expect(await counter.reached(input(rule, { eventId: 'e3' }))).toBe(true);
+    expect(await counter.reached(input(rule, { eventId: 'e1' }))).toBe(false);
+    expect(await counter.reached(input(rule, { eventId: 'e4' }))).toBe(false);
+  });
+
+  it('counts a retried event once in the window it opened, and afresh in the next window', async () => {
+    const rule = hook(2, 60);
+    const start = clock.now();
+    expect(await at(start, 0, rule, { eventId: 'a' })).toBe(false);
+    expect(await at(start, 1, rule, { eventId: 'a' })).toBe(false);
+    expect(await at(start, 61, rule, { eventId: 'a' })).toBe(false);
+    expect(await at(start, 62, rule, { eventId: 'b' })).toBe(true);
+  });
+
+  it('keeps the ids of the counted events only until the firing, so the item stays small', async () => {
+    const rule = hook(3, 60);
+    for (let i = 0; i < 30; i++) await counter.reached(input(rule, { eventId: `id-${i}` }));
+    const key = keys.threshold('default', `${rule.id}:rate-limiting:exceeded:${DIGEST}`, ruleOf(rule));
+    const { Item } = await store.client.send(
+      new GetCommand({ TableName: store.tableName, Key: key, ConsistentRead: true }),
+    );
+    expect([...((Item?.counted_ids as Set<string> | undefined) ?? [])].sort()).toEqual(['id-0', 'id-1', 'id-2']);
+    expect(Item?.fired_by).toBe('id-2');
+  });
+
+  it('fires for one event of 20 counted once each, when each of them arrives twice at once', async () => {
+    const rule = hook(IDEMPOTENT_MAX_COUNT, 60);
+    const ids = Array.from({ length: IDEMPOTENT_MAX_COUNT }, (_, i) => `c-${i}`);
+    const calls = [...ids, ...ids].map(async (eventId) => [eventId, await counter.reached(input(rule, { eventId }))]);
+    const fired = (await Promise.all(calls)).filter(([, reached]) => reached).map(([eventId]) => eventId);
+    // The firing event may be counted, then retried: it fires again, no other does.
+    expect(new Set(fired).size).toBe(1);
+    expect(fired.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('still counts an event with its id in one conditional update while the window is open', async () => {
+    const rule = hook(IDEMPOTENT_MAX_COUNT, 60);
+    await counter.reached(input(rule, { eventId: 'first' }));
+    const send = vi.spyOn(store.client, 'send');
+    await counter.reached(input(rule, { eventId: 'second' }));
+    expect(send).toHaveBeenCalledTimes(1);
+    expect(send.mock.calls[0]?.[0]).toBeInstanceOf(UpdateCommand);
+    send.mockRestore();
+  });
+
+  it(`counts a retried event again above a count of ${IDEMPOTENT_MAX_COUNT}, where keeping the ids would cost more than the error`, async () => {
+    const rule = hook(IDEMPOTENT_MAX_COUNT + 1, 60);
+    await counter.reached(input(rule, { eventId: 'r' }));
+    await counter.reached(input(rule, { eventId: 'r' }));
+    const key = keys.threshold('default', `${rule.id}:rate-limiting:exceeded:${DIGEST}`, ruleOf(rule));
+    const { Item } = await store.client.send(
+      new GetCommand({ TableName: store.tableName, Key: key, ConsistentRead: true }),
+    );
+    expect(Item?.event_count).toBe(2);
+    expect(Item).not.toHaveProperty('counted_ids');
   });
 
   it('counts afresh under a changed threshold', async () => {

@@ -64,18 +64,19 @@ describe('dispatcher', () => {
     const jobs = await dispatch(event('e1'));
     expect(jobs.map((j) => j.hookId).sort()).toEqual([hook(1).id, hook(2).id, hook(3).id]);
     expect(jobs.map((j) => j.deliveryId).sort()).toEqual(
-      [hook(1), hook(2), hook(3)].map((h) => deliveryIdFor('e1', h.id)).sort(),
+      [hook(1), hook(2), hook(3)].map((h) => deliveryIdFor(event('e1'), h.id)).sort(),
     );
     // Another event inside the snooze window with the same data is still dropped by the gated hooks.
     const next = await dispatch(event('e2'));
     expect(next.map((j) => j.hookId)).toEqual([hook(1).id]);
   });
 
-  it('derives delivery ids from the event and the hook: stable, distinct, UUID-shaped', () => {
-    expect(deliveryIdFor('e1', 'h1')).toBe(deliveryIdFor('e1', 'h1'));
-    expect(deliveryIdFor('e1', 'h1')).not.toBe(deliveryIdFor('e1', 'h2'));
-    expect(deliveryIdFor('e1', 'h1')).not.toBe(deliveryIdFor('e2', 'h1'));
-    expect(deliveryIdFor('e1', 'h1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  it('derives delivery ids from the event and the hook: stable, distinct, naming the hook', () => {
+    const [h1, h2] = [hook(1).id, hook(2).id];
+    expect(deliveryIdFor(event('e1'), h1)).toBe(deliveryIdFor(event('e1'), h1));
+    expect(deliveryIdFor(event('e1'), h1)).not.toBe(deliveryIdFor(event('e1'), h2));
+    expect(deliveryIdFor(event('e1'), h1)).not.toBe(deliveryIdFor(event('e2'), h1));
+    expect(deliveryIdFor(event('e1'), h1)).toMatch(new RegExp(`^${h1}_[0-9a-z]{9}_[0-9a-f]{16}$`));
   });
   it('dead-letters a job too large for the queue on its own, with the reason, and enqueues the others', async () => {
     // Prepare: a queue that, like SQS, sends what fits and refuses the rest

@@ -73,7 +73,7 @@ describe('dispatcher: the event record', () => {
     const read = await table.get('rec', e.id);
     expect(read?.event).toEqual(e);
     expect(read?.hooks.sort((a, b) => a.hook_id.localeCompare(b.hook_id))).toEqual([
-      { hook_id: hookId(1), outcome: 'queued', delivery_id: deliveryIdFor(e.id, hookId(1)) },
+      { hook_id: hookId(1), outcome: 'queued', delivery_id: deliveryIdFor(e, hookId(1)) },
       { hook_id: hookId(2), outcome: 'suppressed:threshold', delivery_id: null },
       { hook_id: hookId(3), outcome: 'filtered', delivery_id: null },
       { hook_id: hookId(4), outcome: 'disabled', delivery_id: null },
@@ -95,12 +95,12 @@ describe('dispatcher: the event record', () => {
 
     await expect(dispatch(e)).rejects.toThrow('throttled');
     expect((await table.get('flaky', e.id))?.hooks).toEqual([
-      { hook_id: hookId(1), outcome: 'failed_to_queue', delivery_id: deliveryIdFor(e.id, hookId(1)) },
+      { hook_id: hookId(1), outcome: 'failed_to_queue', delivery_id: deliveryIdFor(e, hookId(1)) },
     ]);
     refuse = false;
     await dispatch(e);
     expect((await table.get('flaky', e.id))?.hooks).toEqual([
-      { hook_id: hookId(1), outcome: 'queued', delivery_id: deliveryIdFor(e.id, hookId(1)) },
+      { hook_id: hookId(1), outcome: 'queued', delivery_id: deliveryIdFor(e, hookId(1)) },
     ]);
   });
 
@@ -120,7 +120,7 @@ describe('dispatcher: the event record', () => {
     expect(outcomes[hookId(1)]).toEqual({
       hook_id: hookId(1),
       outcome: 'failed_to_queue',
-      delivery_id: deliveryIdFor(e.id, hookId(1)),
+      delivery_id: deliveryIdFor(e, hookId(1)),
     });
     expect(outcomes[hookId(2)]?.outcome).toBe('queued');
   });

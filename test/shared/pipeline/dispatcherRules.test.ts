@@ -163,4 +163,32 @@ describe('dispatcher: filters and thresholds', () => {
     // Assess
     expect(retried.map((job) => job.hookId)).toEqual([id(7)]);
   });
+
+  it('counts an event once towards a threshold when its dispatch is retried after enqueueing failed', async () => {
+    // Prepare: a threshold hook and a plain one on the same events; the plain one's job fails to enqueue once.
+    await hooks.create('t4', hook(8, { threshold: { count: 3, window: 60 } }));
+    await hooks.create('t4', hook(9, {}));
+    let failNext = false;
+    const dispatch = dispatcher({
+      send: async () => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('throttled');
+        }
+      },
+    });
+    const first = consumerEvent('t4', 'a');
+
+    // Act: the first event's dispatch fails mid-way and is retried (the bus delivers it again).
+    failNext = true;
+    await expect(dispatch(first)).rejects.toThrow('throttled');
+    const fired = [
+      await dispatch(first),
+      await dispatch(consumerEvent('t4', 'b')),
+      await dispatch(consumerEvent('t4', 'c')),
+    ];
+
+    // Assess: the threshold hook fires on the third distinct event, not on the second.
+    expect(fired.map((jobs) => jobs.some((job) => job.hookId === id(8)))).toEqual([false, false, true]);
+  });
 });

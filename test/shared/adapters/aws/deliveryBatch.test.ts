@@ -1,10 +1,6 @@
+import { FullBatchFailureError } from '@aws-lambda-powertools/batch';
 import { describe, expect, it } from 'vitest';
-import {
-  type BatchRecord,
-  FullBatchFailureError,
-  processBatch,
-  RecordDeadlineError,
-} from '../../../../shared/adapters/aws/deliveryBatch.ts';
+import { type BatchRecord, processBatch, RecordDeadlineError } from '../../../../shared/adapters/aws/deliveryBatch.ts';
 
 const records = (...ids: string[]): BatchRecord[] => ids.map((messageId) => ({ messageId, body: messageId }));
 
@@ -67,6 +63,19 @@ describe('processBatch', () => {
     expect(String(failures[0]![1])).toMatch(/remaining 5000 ms/);
   });
 
+  it("names the failures in the batch's order, not in the order they failed", async () => {
+    const answer = await processBatch(
+      records('a', 'b', 'c'),
+      async (record) => {
+        // 'a' fails last, 'c' first.
+        await new Promise((resolve) => setTimeout(resolve, record.messageId === 'a' ? 20 : 1));
+        if (record.messageId !== 'b') throw new Error(`bookkeeping failed for ${record.messageId}`);
+      },
+      { budgetMs: 10_000, onFailure: () => {} },
+    );
+    expect(answer).toEqual({ batchItemFailures: [{ itemIdentifier: 'a' }, { itemIdentifier: 'c' }] });
+  });
+
   it('runs the records at once, not one after another', async () => {
     let running = 0;
     let most = 0;
@@ -96,9 +105,12 @@ describe('processBatch', () => {
         throwOnFullBatchFailure: true,
       });
       await expect(run).rejects.toBeInstanceOf(FullBatchFailureError);
-      await expect(run).rejects.toThrow(/all 2 records of the batch failed/);
+      await expect(run).rejects.toThrow(/All records failed processing/);
       const error = (await run.catch((e: unknown) => e)) as FullBatchFailureError;
-      expect(error.errors.map(String)).toEqual(['Error: store unavailable for a', 'Error: store unavailable for b']);
+      expect(error.recordErrors.map(String)).toEqual([
+        'Error: store unavailable for a',
+        'Error: store unavailable for b',
+      ]);
       // Each failure is still logged on its own before the throw.
       expect(failures).toEqual(['a', 'b']);
     });
@@ -124,6 +136,28 @@ describe('processBatch', () => {
       });
       timer.fire();
       expect(await run).toEqual({ batchItemFailures: [{ itemIdentifier: 'slow' }] });
+    });
+
+    it('does not throw when one record ran out of time and the others failed: the batch is not all broken', async () => {
+      const timer = manualTimer();
+      const failures: unknown[] = [];
+      const run = processBatch(
+        records('broken', 'slow'),
+        async (record) => {
+          if (record.messageId === 'slow') return new Promise(() => {});
+          throw new Error('store unavailable');
+        },
+        {
+          budgetMs: 5_000,
+          onFailure: (_r, e) => failures.push(e),
+          setTimer: timer.setTimer,
+          throwOnFullBatchFailure: true,
+        },
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      timer.fire();
+      expect(await run).toEqual({ batchItemFailures: [{ itemIdentifier: 'broken' }, { itemIdentifier: 'slow' }] });
+      expect(failures.map((e) => (e as Error).name)).toEqual(['Error', 'RecordDeadlineError']);
     });
 
     it('is off by default, and an empty batch never throws', async () => {

@@ -22,7 +22,7 @@ const event = (data: Record<string, unknown> = {}): HookEvent => ({
 });
 const jobOf = (e: HookEvent, hookId: string, overrides: Partial<DeliveryJob> = {}): DeliveryJob => ({
   type: 'deliver.v1',
-  deliveryId: deliveryIdFor(e.id, hookId),
+  deliveryId: deliveryIdFor(e, hookId),
   tenant: e.tenant,
   hookId,
   event: e,
@@ -103,7 +103,7 @@ describe('delivery journal', () => {
     await journal.accepted([e]);
     const first = journal.journaledQueue(recordingQueue().queue);
     await first.send([jobOf(e, 'h-1'), jobOf(e, 'h-2')]);
-    await journal.completed([deliveryIdFor(e.id, 'h-1')]);
+    await journal.completed([deliveryIdFor(e, 'h-1')]);
     // Killed before the dispatch was recorded: the next start dispatches the event again (twice
     // here, so that what finished also survives the rewrite of the first restart).
     const again = await open();
@@ -199,7 +199,7 @@ describe('delivery journal', () => {
       await journaled.send([jobOf(e, 'h-1')]);
       await journal.dispatched(e.id);
       if (round % 50 === 0) live.push(e);
-      else await journal.completed([deliveryIdFor(e.id, 'h-1')]);
+      else await journal.completed([deliveryIdFor(e, 'h-1')]);
     }
     // 300 events of ~500 bytes each were written; compaction keeps the file near the live part.
     expect(journal.stats().fileBytes).toBeLessThan(40_000);
@@ -219,9 +219,9 @@ describe('delivery journal', () => {
         await journal.accepted([e]);
         await journaled.send([jobOf(e, 'h-1'), jobOf(e, 'h-2')]);
         await journal.dispatched(e.id);
-        await journal.completed([deliveryIdFor(e.id, 'h-1')]);
+        await journal.completed([deliveryIdFor(e, 'h-1')]);
         if ((round + n) % 20 === 0) live.add(e.id);
-        else await journal.completed([deliveryIdFor(e.id, 'h-2')]);
+        else await journal.completed([deliveryIdFor(e, 'h-2')]);
       }
     };
     await Promise.all(Array.from({ length: 8 }, (_, n) => lane(n)));
