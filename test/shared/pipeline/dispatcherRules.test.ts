@@ -166,8 +166,8 @@ describe('dispatcher: filters and thresholds', () => {
 
   it('counts an event once towards a threshold when its dispatch is retried after enqueueing failed', async () => {
     // Prepare: a threshold hook and a plain one on the same events; the plain one's job fails to enqueue once.
-    await hooks.create('t4', hook(8, { threshold: { count: 3, window: 60 } }));
-    await hooks.create('t4', hook(9, {}));
+    await f.hooks.create('t4', hook(8, { threshold: { count: 3, window: 60 } }));
+    await f.hooks.create('t4', hook(9, {}));
     let failNext = false;
     const dispatch = dispatcher({
       send: async () => {
