@@ -1,12 +1,11 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Receiver, startReceiver } from '../support/receiver.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { cli } from './cliRun.ts';
+import { startFakeKong } from './fakeKong.ts';
 
 type KongHook = Record<string, unknown> & { id: string };
 
@@ -15,32 +14,8 @@ type KongHook = Record<string, unknown> & { id: string };
  * paged shape (`{data, next, offset}`, `next` a path), two hooks a page, entities as Kong answers
  * them: every field present, unset ones `null`, config defaults filled in (docs/reference.md §1).
  */
-async function startKong(hooks: KongHook[]) {
-  const requests: { path: string; token: string | undefined }[] = [];
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://kong');
-    requests.push({ path: url.pathname + url.search, token: req.headers['kong-admin-token'] as string | undefined });
-    if (!/^(\/[^/]+)?\/event-hooks$/.test(url.pathname)) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not found"}');
-      return;
-    }
-    const start = Number(url.searchParams.get('offset') ?? '0');
-    const more = start + 2 < hooks.length;
-    const offset = more ? String(start + 2) : undefined;
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' }).end(
-      JSON.stringify({
-        data: hooks.slice(start, start + 2),
-        next: more ? `${url.pathname}?offset=${offset}` : null,
-        ...(offset ? { offset } : {}),
-      }),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+function startKong(hooks: KongHook[]) {
+  return startFakeKong((pathname) => (/^(\/[^/]+)?\/event-hooks$/.test(pathname) ? hooks : undefined));
 }
 
 describe('event-hooks import --from-kong', () => {

@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFile, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Receiver, startReceiver } from '../support/receiver.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 import { cli } from './cliRun.ts';
+import { startFakeKong } from './fakeKong.ts';
 
 type Row = { id: string; created_at: number; updated_at?: number; [key: string]: unknown };
 
@@ -26,43 +25,15 @@ async function startKong() {
     certificates: [],
   };
   const targets: Record<string, Row[]> = {};
-  const requests: { url: string; token: string | undefined }[] = [];
-  const server: Server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://kong');
-    requests.push({ url: url.pathname + url.search, token: req.headers['kong-admin-token'] as string | undefined });
-    const parts = url.pathname.split('/').filter(Boolean);
-    const rows =
-      parts.length === 1
-        ? tables[parts[0] as string]
-        : parts.length === 3 && parts[0] === 'upstreams' && parts[2] === 'targets'
-          ? (targets[parts[1] as string] ?? [])
-          : undefined;
-    if (!rows) {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not found"}');
-      return;
-    }
-    const start = Number(url.searchParams.get('offset') ?? '0');
-    const data = rows.slice(start, start + 2);
-    const more = start + 2 < rows.length;
-    const offset = more ? String(start + 2) : undefined;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
-        data,
-        next: more ? `${url.pathname}?offset=${offset}` : null,
-        ...(offset ? { offset } : {}),
-      }),
-    );
+  const kong = await startFakeKong((pathname) => {
+    const parts = pathname.split('/').filter(Boolean);
+    if (parts.length === 1) return tables[parts[0] as string];
+    if (parts.length === 3 && parts[0] === 'upstreams' && parts[2] === 'targets')
+      return targets[parts[1] as string] ?? [];
+    return undefined;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const row = (fields: Record<string, unknown>): Row => ({ id: randomUUID(), created_at: 1_700_000_000, ...fields });
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    tables,
-    targets,
-    requests,
-    row,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return { ...kong, tables, targets, row };
 }
 
 describe('event-hooks watch-kong', () => {
@@ -117,7 +88,7 @@ describe('event-hooks watch-kong', () => {
     expect(baseline).toMatchObject({ code: 0, stdout: 'baseline taken: 6 entities, nothing sent\n' });
     expect(await deliveredSince(start, 500)).toEqual([]);
     // Every page was read (two rows a page), with the token.
-    expect(kong.requests.map((r) => r.url)).toContain('/consumers?size=1000&offset=2');
+    expect(kong.requests.map((r) => r.path)).toContain('/consumers?size=1000&offset=2');
     expect(kong.requests.every((r) => r.token === 't0k')).toBe(true);
 
     // Between polls: one consumer created, the service updated, a consumer deleted, a target added.
