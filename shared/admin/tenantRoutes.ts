@@ -1,5 +1,5 @@
 import { type ApiKeyStore, parseScopes } from '../auth/apiKeys.ts';
-import { BadRequestError, NotFoundError } from '../errors.ts';
+import { BadRequestError, ConflictError, NotFoundError } from '../errors.ts';
 import { parseTenantBody, type Tenant, type TenantStore } from '../store/tenantStore.ts';
 import { type ApiResponse, allow, json, noContent } from './http.ts';
 
@@ -44,11 +44,19 @@ export async function tenantRoutes(
     if (admin.single !== undefined) {
       throw new BadRequestError(`TENANCY=single serves the one tenant '${admin.single}', which cannot be deleted`);
     }
+    // Marked first: from here on nothing of the tenant is usable, even if the deletion is cut short.
+    await admin.tenants.markDeleting(tenant.id);
     await admin.deleteTenant(tenant.id);
     return noContent();
   }
   if (keyId === undefined) {
     if (method === 'GET') return json(200, { data: await admin.keys.list(tenant.id), next: null });
+    // A key minted now would outlive the deletion (keys go first) or open a half-deleted tenant.
+    if (tenant.deleting) {
+      throw new ConflictError(
+        `tenant '${tenant.id}' is being deleted; send DELETE /tenants/${tenant.id} again to finish`,
+      );
+    }
     return json(201, await admin.keys.create(tenant.id, parseScopes(await body())));
   }
   allow(method, ['DELETE']);

@@ -6,6 +6,7 @@ import {
   GetCommand,
   PutCommand,
   paginateScan,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type FieldErrors, SchemaViolationError } from '../errors.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
@@ -18,11 +19,19 @@ export interface Tenant {
   id: string;
   name: string;
   created_at: number;
+  /**
+   * Present (`true`) once `DELETE /tenants/{id}` has started: its keys are refused and no new key is
+   * minted for it, so a deletion cut short (a crash) leaves nothing of the tenant usable until a
+   * resent `DELETE` finishes it.
+   */
+  deleting?: true;
 }
 
-interface TenantItem extends Tenant {
+interface TenantItem extends Omit<Tenant, 'deleting'> {
   pk: string;
   sk: string;
+  /** When the deletion started (epoch seconds). */
+  deleting_at?: number;
 }
 
 export const MAX_NAME_LENGTH = 128;
@@ -103,14 +112,42 @@ export class TenantStore {
     return tenants.sort((a, b) => a.created_at - b.created_at || a.id.localeCompare(b.id));
   }
 
-  /** Removes the tenant's own item; what it owns is removed by `deleteTenant` (shared/tenancy/deleteTenant.ts). */
+  /**
+   * Marks the tenant as being deleted, before anything it owns goes (the mark stays until its item
+   * goes, last): `ApiKeyStore.resolve` refuses its keys from then on, and the operator routes mint
+   * none. A mark kept from an earlier, cut deletion is kept as it is. `false` if there is no tenant.
+   */
+  async markDeleting(id: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.tenant(id),
+          UpdateExpression: 'SET deleting_at = if_not_exists(deleting_at, :now)',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':now': Math.floor(this.clock.now() / 1000) },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Removes the tenant's own item; what it owns is removed by the app's `deleteTenant` (shared/compositionRoot.ts). */
   async delete(id: string): Promise<void> {
     await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: keys.tenant(id) }));
   }
 }
 
 function tenantOf(item: TenantItem): Tenant {
-  return { id: item.id, name: item.name, created_at: item.created_at };
+  return {
+    id: item.id,
+    name: item.name,
+    created_at: item.created_at,
+    ...(item.deleting_at === undefined ? {} : { deleting: true as const }),
+  };
 }
 
 /**

@@ -691,6 +691,30 @@ describe('multi-tenant api-keys mode', () => {
       expect((await call('GET', `/event-hooks/${tenantA.hook}`, { key: tenantA.admin })).status).toBe(200);
       remove.mockRestore();
     });
+
+    it('marks the tenant first: a deletion cut short leaves its keys refused and no key minted, and sent again finishes', async () => {
+      const d = await newTenant('delta');
+      const admin = await d.key(['admin']);
+      expect((await call('GET', '/event-hooks', { key: admin })).status).toBe(200);
+      // Cut right after the mark, before a single key went (as a crash there would).
+      const deleteAll = vi.spyOn(t.runtime.app.apiKeys, 'deleteAll').mockRejectedValueOnce(new Error('cut short'));
+
+      expect((await operator('DELETE', `/tenants/${d.id}`)).status).toBe(500);
+
+      expect(deleteAll).toHaveBeenCalledTimes(1);
+      expect((await call('GET', '/event-hooks', { key: admin })).status).toBe(401);
+      expect((await operator('GET', `/tenants/${d.id}`)).body).toMatchObject({ id: d.id, deleting: true });
+      const minted = await operator('POST', `/tenants/${d.id}/keys`, { scopes: ['admin'] });
+      expect(minted.status).toBe(409);
+      expect(minted.body.message).toContain(`send DELETE /tenants/${d.id} again`);
+      expect((await operator('DELETE', `/tenants/${d.id}`)).status).toBe(204);
+      expect((await operator('GET', `/tenants/${d.id}`)).status).toBe(404);
+      expect((await operator('GET', `/tenants/${d.id}/keys`)).status).toBe(404);
+      // Others' keys and tenants are as they were.
+      expect((await call('GET', `/event-hooks/${tenantA.hook}`, { key: tenantA.admin })).status).toBe(200);
+      expect((await operator('GET', `/tenants/${tenantA.id}`)).body.deleting).toBeUndefined();
+      deleteAll.mockRestore();
+    });
   });
 
   it('never writes key material to the logs', async () => {

@@ -7,6 +7,7 @@ import { createLambdaAuthorizer, UNAUTHENTICATED_CONTEXT } from '../../../shared
 import { ConfigError } from '../../../shared/config.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import { keys } from '../../../shared/store/table.ts';
+import { TenantStore } from '../../../shared/store/tenantStore.ts';
 import { startTestStore, type TestStore } from '../../support/store.ts';
 
 describe('ApiKeyStore (the ApiKeyResolver the edge and the AWS authorizer use)', () => {
@@ -74,6 +75,20 @@ describe('ApiKeyStore (the ApiKeyResolver the edge and the AWS authorizer use)',
     expect(await apiKeys.list('t4')).toEqual([]);
     expect(await apiKeys.resolve(a.key)).toBeUndefined();
     expect(await apiKeys.list('t5')).toHaveLength(1);
+  });
+
+  it('refuses the keys of a tenant being deleted (marked first), and keeps those of a tenant with no entry', async () => {
+    const tenants = new TenantStore({ client: store.client, tableName: store.tableName, clock });
+    const tenant = await tenants.create('doomed');
+    const minted = await apiKeys.create(tenant.id, ['admin']);
+    const other = await apiKeys.create('no-entry', ['read']);
+    expect(await apiKeys.resolve(minted.key)).toBeDefined();
+    expect(await tenants.markDeleting(tenant.id)).toBe(true);
+    expect(await apiKeys.resolve(minted.key)).toBeUndefined();
+    expect(await tenants.get(tenant.id)).toEqual({ ...tenant, deleting: true });
+    expect(await apiKeys.resolve(other.key)).toEqual({ tenant: 'no-entry', scopes: ['read'], keyId: other.id });
+    expect(await tenants.markDeleting('no-such-tenant')).toBe(false);
+    expect(await tenants.get('no-such-tenant')).toBeUndefined();
   });
 
   it('compares digests in constant time, and unequal lengths as different', () => {
