@@ -236,7 +236,7 @@ export function createApp(options: AppOptions): App {
     logger,
     ...metrics,
   });
-  const deliveryLog = config.deliveryLog
+  const deliveryLog: DeliveryLog | undefined = config.deliveryLog
     ? (ports.deliveryLog ?? new DeliveryLogStore({ client, tableName, settings: deliveryLogSettings(config), clock }))
     : undefined;
   const autoDisable = deliveryLog
@@ -283,8 +283,9 @@ export function createApp(options: AppOptions): App {
     meter.forget(tenant);
     await meter.flush();
     const items = await deleteTenantItems(client, tableName, tenant);
-    // The local runtime keeps event records in files of their own, which the table's deletion misses.
+    // The local runtime keeps event and delivery records in files of their own, which the table's deletion misses.
     await events.deleteTenant?.(tenant);
+    await deliveryLog?.deleteTenant?.(tenant);
     cache.invalidate(tenant);
     depsByTenant.delete(tenant);
     await tenants.delete(tenant);

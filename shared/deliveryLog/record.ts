@@ -203,6 +203,11 @@ export interface DeliveryLog {
   list(tenant: string, hookId: string, query: DeliveryQuery): Promise<DeliveryPage>;
   /** At most `limit` of a hook's newest deliveries created at or after `since`: the bounded read of health. */
   recent(tenant: string, hookId: string, options: { since: number; limit: number }): Promise<DeliveryRecord[]>;
+  /**
+   * Removes a deleted tenant's records, where they are kept outside the table (the local runtime's
+   * `deliveries.log`); in the table they go with the tenant's other items.
+   */
+  deleteTenant?(tenant: string): Promise<void>;
 }
 
 const toSeconds = (ms: number) => Math.floor(ms / 1000);

@@ -275,6 +275,7 @@ describe('DELETE /tenants/{id} cut short by a crash (SIGKILL), then sent again',
         kind,
       ).toBe(true);
     expect((await eventLogLines(dataDir)).some((line) => line.includes(a))).toBe(true);
+    expect(await readFile(join(dataDir, 'deliveries.log'), 'utf8')).toContain(a);
     expect(bBefore.hooks).toHaveLength(3);
 
     // Act 1 (second start): warm A's functions, send the deletion, SIGKILL once one of them goes.
@@ -332,6 +333,8 @@ describe('DELETE /tenants/{id} cut short by a crash (SIGKILL), then sent again',
     expect(aAfter.indexed).toEqual([]);
     expect(aAfter.entry).toBeUndefined();
     expect((await eventLogLines(dataDir)).filter((line) => line.includes(a))).toEqual([]);
+    const deliveryLines = (await readFile(join(dataDir, 'deliveries.log'), 'utf8')).split('\n');
+    expect(deliveryLines.filter((line) => line.includes(a))).toEqual([]);
     const bAfter = ofTenant(after, b);
     expect(bAfter.entry).toEqual(bBefore.entry);
     expect(bAfter.keys).toEqual(bBefore.keys);

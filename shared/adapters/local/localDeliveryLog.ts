@@ -20,6 +20,12 @@ interface LogLine {
 }
 
 /**
+ * The line a tenant's deletion appends to have the file rewritten without the tenant's lines (the
+ * appender rewrites only after a write). It holds nothing, and is skipped when the file is read.
+ */
+const REWRITE_MARK = encodeRecord({ t: 'rewrite' });
+
+/**
  * A record as it is held: its line as written (one buffer, not a tree of objects for the garbage
  * collector to walk over and over: the log holds tens of thousands) and what reads filter on.
  * The record is parsed back only when a read answers it, or a retry extends it.
@@ -86,6 +92,8 @@ export class LocalDeliveryLog implements DeliveryLog {
   private appender: JournalAppender | undefined;
   private readonly clock: Clock;
   private readonly maxRecords: number;
+  /** A tenant's deletion wants the file rewritten after the next write, whatever its size. */
+  private rewrite = false;
 
   private constructor(private readonly options: LocalDeliveryLogOptions) {
     this.clock = options.clock ?? systemClock;
@@ -181,6 +189,21 @@ export class LocalDeliveryLog implements DeliveryLog {
       if (entry.createdAt >= options.since && entry.expiresAt > now) out.push(recordOf(entry));
     }
     return out;
+  }
+
+  /**
+   * Removes a deleted tenant's records (`DELETE /tenants/{id}`), from memory and from the file,
+   * which is rewritten with the live records only. A crash before the rewrite leaves them in the
+   * file, to be read back at start and removed when the `DELETE` is sent again.
+   */
+  async deleteTenant(tenant: string): Promise<void> {
+    for (const entry of [...this.records.values()]) if (entry.tenant === tenant) this.remove(entry);
+    if (!this.appender) return;
+    await this.flush();
+    this.rewrite = true;
+    await this.appender.append(REWRITE_MARK);
+    // The rewrite runs after that write, before the appender goes idle.
+    await this.appender.flush();
   }
 
   /** Records in memory and file writes, for tests and figures. */
@@ -304,6 +327,10 @@ export class LocalDeliveryLog implements DeliveryLog {
   }
 
   private compaction(fileBytes: number): Iterable<Buffer> | undefined {
+    if (this.rewrite) {
+      this.rewrite = false;
+      return this.liveLines();
+    }
     if (fileBytes < (this.options.compactMinBytes ?? 16 << 20) || this.liveBytes * 2 > fileBytes) return undefined;
     this.dropExpired();
     return this.liveLines();

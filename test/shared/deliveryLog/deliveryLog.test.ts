@@ -327,6 +327,35 @@ describe('the delivery log', () => {
     await again.close();
   });
 
+  it("locally, removes a deleted tenant's records from memory and from the file; others stay, also after a restart", async () => {
+    const path = join(tempDir(), 'deliveries.log');
+    const clock = new ManualClock(T0);
+    const options = { path, settings: DEFAULT_DELIVERY_LOG_SETTINGS, logger: memoryLogger(), clock };
+    const log = await LocalDeliveryLog.open(options);
+    const gone = (id: string) =>
+      job(id, 1, { tenant: 'gone-tenant', event: { ...job(id).event, tenant: 'gone-tenant' } });
+    await log.record(outcome(gone('g1'), T0, 'dead', 500));
+    await log.record(outcome(job('k1'), T0 + 1, 'delivered'));
+    await log.record(outcome(gone('g2'), T0 + 2, 'delivered'));
+    await log.record(outcome(job('k2'), T0 + 3, 'delivered'));
+    await log.close();
+    const reopened = await LocalDeliveryLog.open(options);
+    expect(readFileSync(path, 'utf8')).toContain('gone-tenant');
+
+    await reopened.deleteTenant('gone-tenant');
+
+    expect(await reopened.get('gone-tenant', 'g1')).toBeUndefined();
+    expect((await reopened.list('gone-tenant', 'hook-a', { size: 10 })).records).toEqual([]);
+    expect(readFileSync(path, 'utf8')).not.toContain('gone-tenant');
+    // Written after the rewrite, as before it.
+    await reopened.record(outcome(job('k3'), T0 + 4, 'delivered'));
+    await reopened.close();
+    const again = await LocalDeliveryLog.open(options);
+    expect((await again.list('default', 'hook-a', { size: 10 })).records.map((r) => r.id)).toEqual(['k3', 'k2', 'k1']);
+    expect(await again.get('gone-tenant', 'g2')).toBeUndefined();
+    await again.close();
+  });
+
   it('locally, keeps at most maxRecords, dropping the oldest', async () => {
     const clock = new ManualClock(T0);
     const log = await LocalDeliveryLog.open({
