@@ -282,8 +282,18 @@ describe('DELETE /tenants/{id} cut short by a crash (SIGKILL), then sent again',
     runtime = await startRuntime(dataDir);
     const root = runtime.child.pid as number;
     await ok(call(runtime, aIngest, 'POST', '/events', { ...EVENT, data: { warm: true } }), 202);
+    // Each lambda hook has run the four events (three before the restart), so each has a warm process.
+    const lambdaHooks = Array.from({ length: LAMBDAS }, (_, n) => hookId(WEBHOOKS / 2 + n));
+    await until('the lambda hooks to run the event', async () => {
+      for (const id of lambdaHooks) {
+        const { data } = await ok(call(runtime, aAdmin, 'GET', `/event-hooks/${id}/deliveries?size=10`), 200);
+        if (data.filter((d: { status: string }) => d.status === 'delivered').length < 4) return false;
+      }
+      return true;
+    });
     await until('the warm function processes', async () => (await functionWorkers(root)).length >= LAMBDAS);
     const warm = await functionWorkers(root);
+    process.stderr.write(`[tenant deletion] ${warm.length} warm function processes\n`);
     const deletion = op('DELETE', `/tenants/${a}`).catch((error: Error) => error);
     await until('the first function process to go', async () => (await alive(warm)).length < warm.length, 30_000, 2);
     await stop(runtime, 'SIGKILL');
