@@ -31,6 +31,12 @@ export interface HandlerDefinition<N extends string = string, C = unknown, R = u
    * of the Lambda bundles. When absent: the client config with every defaulted field optional.
    */
   hooksFileConfig?(parts: HooksFileParts): TObject;
+  /**
+   * The handler signs its requests with `config.secret` by `config.signing` (docs/signatures.md): its
+   * secret can be rotated (`previous_secret`), and `secret`, `previous_secret` and credential-like
+   * `headers` values are sealed in the store.
+   */
+  readonly signed?: boolean;
   /** Input normalisation, on the config with defaults filled, before the schema's check (mutates it). */
   normalise?(config: Record<string, unknown>): void;
   /**

@@ -1,4 +1,4 @@
-import type { EventHook, HANDLER_NAMES, HandlerConfigs } from '../hooks/hook.ts';
+import type { EventHook, HANDLER_NAMES, HandlerConfigs, PreviousSecret, SigningScheme } from '../hooks/hook.ts';
 import { createRegistry } from './definition.ts';
 import { lambdaHandler } from './lambda.ts';
 import { logHandler } from './log.ts';
@@ -37,3 +37,17 @@ export const REGISTRY_MATCHES_HANDLER_NAMES: [Mismatch] extends [never] ? true :
 export function userCodeOf(hook: EventHook): readonly string[] | undefined {
   return HANDLERS.get(hook.handler)?.userCode?.(hook.config);
 }
+
+/** A hook whose handler signs its requests (`signed`): its config has the secret, the scheme and a rotation's old secret. */
+export type SignedHook = Extract<
+  EventHook,
+  { config: { secret: string | null; signing?: SigningScheme; previous_secret?: PreviousSecret } }
+>;
+
+/** Whether the hook's handler signs its requests (its definition's `signed`). */
+export function isSignedHook(hook: EventHook): hook is SignedHook {
+  return HANDLERS.get(hook.handler)?.signed === true;
+}
+
+/** The handlers that sign, by name (`webhook`, `webhook-custom`), for messages. */
+export const SIGNED_HANDLER_NAMES: readonly string[] = HANDLER_DEFINITIONS.filter((h) => h.signed).map((h) => h.name);

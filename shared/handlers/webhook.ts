@@ -75,6 +75,7 @@ export const webhook: HandlerFactory<'webhook', WebhookResult> = (hook, deps) =>
 export const webhookHandler = /* @__PURE__ */ defineHandler({
   name: 'webhook',
   config: WebhookConfigSchema,
+  signed: true,
   hooksFileConfig: ({ url, secret, signing, stringMap }) =>
     Type.Object(
       {

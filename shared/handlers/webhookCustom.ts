@@ -121,6 +121,7 @@ const anyCase = (words: readonly string[]) =>
 export const webhookCustomHandler = /* @__PURE__ */ defineHandler({
   name: 'webhook-custom',
   config: WebhookCustomConfigSchema,
+  signed: true,
   sentFields: {
     method: Type.String({ pattern: anyCase(HTTP_METHODS), description: 'An HTTP method, in any case.' }),
   },
