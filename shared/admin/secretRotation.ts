@@ -1,6 +1,6 @@
 import { generateKongSecret, generateWhsec, whsecError } from '../delivery/signing.ts';
 import { type FieldErrors, SchemaViolationError } from '../errors.ts';
-import { isSignedHook as isSigned, SIGNED_HANDLER_NAMES, type SignedHook } from '../handlers/registry.ts';
+import { isSignedHook as isSigned, type SignedHook, signedHandlerNames } from '../handlers/registry.ts';
 import type { EventHook, SigningScheme } from '../hooks/hook.ts';
 import { checkInteger, checkString, isPlainObject, LIMITS, UNKNOWN } from '../hooks/validateConfig.ts';
 import { setOwn } from '../records.ts';
@@ -40,7 +40,7 @@ export function rotateSecret(
 ): { hook: EventHook; answer: RotationAnswer } {
   if (!isSigned(hook)) {
     throw new SchemaViolationError({
-      handler: `only ${SIGNED_HANDLER_NAMES.join(' and ')} hooks have a secret to rotate`,
+      handler: `only ${signedHandlerNames().join(' and ')} hooks have a secret to rotate`,
     });
   }
   const scheme = hook.config.signing ?? 'kong';

@@ -50,4 +50,6 @@ export function isSignedHook(hook: EventHook): hook is SignedHook {
 }
 
 /** The handlers that sign, by name (`webhook`, `webhook-custom`), for messages. */
-export const SIGNED_HANDLER_NAMES: readonly string[] = HANDLER_DEFINITIONS.filter((h) => h.signed).map((h) => h.name);
+export function signedHandlerNames(): string[] {
+  return HANDLERS.definitions.filter((definition) => definition.signed).map((definition) => definition.name);
+}

@@ -7,7 +7,13 @@ import { ADMIN_ROUTES } from '../../../shared/admin/router.ts';
 import { SchemaViolationError } from '../../../shared/errors.ts';
 import { createRegistry } from '../../../shared/handlers/definition.ts';
 import { createHandler } from '../../../shared/handlers/index.ts';
-import { HANDLER_DEFINITIONS, HANDLERS, userCodeOf } from '../../../shared/handlers/registry.ts';
+import {
+  HANDLER_DEFINITIONS,
+  HANDLERS,
+  isSignedHook,
+  signedHandlerNames,
+  userCodeOf,
+} from '../../../shared/handlers/registry.ts';
 import { BUILTIN_CATALOG } from '../../../shared/hooks/catalog.ts';
 import { HANDLER_NAMES, type HookEntity } from '../../../shared/hooks/hook.ts';
 import { hooksFileSchema } from '../../../shared/hooks/hooksFileSchema.ts';
@@ -56,6 +62,14 @@ describe('the handler registry', () => {
     expect(
       userCodeOf(hookOf('webhook', { url: 'https://x.test/', headers: {}, secret: null, ssl_verify: false })),
     ).toBe(undefined);
+  });
+
+  it('tells which handlers sign their requests by their definitions', () => {
+    expect(signedHandlerNames()).toEqual(['webhook', 'webhook-custom']);
+    expect(
+      isSignedHook(hookOf('webhook', { url: 'https://x.test/', headers: {}, secret: 's', ssl_verify: false })),
+    ).toBe(true);
+    expect(isSignedHook(hookOf('lambda', { functions: ['my-fn'] }))).toBe(false);
   });
 });
 
