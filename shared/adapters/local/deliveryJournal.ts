@@ -350,13 +350,26 @@ export class DeliveryJournal {
     })();
   }
 
-  /** The delivery queue as the app sees it: every send is journaled before it reaches the queue. */
+  /**
+   * The delivery queue as the app sees it: every send is journaled, and `send` resolves once its
+   * line is written. The jobs reach the queue at once, while their line is being written, so a
+   * first attempt goes out without waiting for a file write. What a crash before that line is
+   * written can cost is already safe: a first attempt's event has its `a` line (the bus dispatches
+   * only journaled events) and no `p` line yet (written after this resolves), so the next start
+   * dispatches it again, under the same derived delivery ids; a retry's previous attempt stays
+   * live until its `c`, which is appended after this line. Lines reach the file in the order they
+   * are appended, so an `s` line never follows a `c` or `p` that depends on it.
+   */
   journaledQueue(queue: DeliveryQueue): DeliveryQueue {
     return {
       send: async (jobs, sendOptions) => {
         const { record, send } = this.sent(jobs, this.clock.now() + Math.max(0, sendOptions?.delayMs ?? 0));
-        await record;
-        if (send.length > 0) await queue.send(send, sendOptions);
+        try {
+          if (send.length > 0) await queue.send(send, sendOptions);
+        } finally {
+          // Also when the queue refused: the caller learns of a failed write before it records more.
+          await record;
+        }
       },
     };
   }
