@@ -1,4 +1,4 @@
-import { createReadStream, writeSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -72,18 +72,6 @@ export async function readRecords(
   // Each line was counted with its newline; one short means the last line has none.
   const { size } = await stat(path);
   return { damaged, tornAt, bytes: size, unterminated: size === offset - 1 };
-}
-
-/**
- * Writes `buffers` at the end of the file synchronously. A write to the page cache takes a few
- * microseconds; the thread pool's round trip that an asynchronous write pays is 20 µs on a quiet
- * machine and far more on a busy one, and it sits between an event and its `202`.
- */
-function writeFullySync(handle: FileHandle, buffers: Buffer[]): number {
-  const chunk = buffers.length === 1 ? (buffers[0] as Buffer) : Buffer.concat(buffers);
-  let offset = 0;
-  while (offset < chunk.length) offset += writeSync(handle.fd, chunk, offset, chunk.length - offset);
-  return chunk.length;
 }
 
 async function writeFully(handle: FileHandle, buffers: Buffer[]): Promise<number> {
@@ -163,11 +151,9 @@ export interface JournalAppenderOptions {
 }
 
 /**
- * Appends records with group commits: everything appended in one turn of the event loop's
- * microtasks goes in one write, and with `fsync` every append that arrives while a write and its
- * sync are in flight joins the next one. `append` resolves once its line has been handed to the
- * operating system (and synced, with `fsync`). Without `fsync` the write is synchronous (see
- * `writeFullySync`).
+ * Appends records with group commits: the first append is written at once, and every append that
+ * arrives while a write is in flight joins the next single write. `append` resolves once its line
+ * has been handed to the operating system (and synced, with `fsync`).
  */
 export class JournalAppender {
   private waiting: Waiting[] = [];
@@ -233,12 +219,11 @@ export class JournalAppender {
       this.waiting = [];
       const before = this.bytes;
       try {
-        const lines = batch.map((w) => w.line);
-        if (this.options.fsync) {
-          // The sync to the disk takes about a millisecond: off the event loop, with the write.
-          this.bytes += await writeFully(this.handle, lines);
-          await this.handle.datasync();
-        } else this.bytes += writeFullySync(this.handle, lines);
+        this.bytes += await writeFully(
+          this.handle,
+          batch.map((w) => w.line),
+        );
+        if (this.options.fsync) await this.handle.datasync();
         this.writes++;
         for (const w of batch) w.resolve();
       } catch (error) {
