@@ -1,8 +1,9 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type BuildOptions, build, buildSync } from 'esbuild';
-import { writeConsole, writeConsoleSync } from './consoleBundle.ts';
+import { type BuildOptions, build, type Plugin } from 'esbuild';
+import { writeConsole } from './consoleBundle.ts';
 
 /** The Lambda functions of the service and their entry points (each exports `handler`). */
 export const DEFAULT_ENTRIES = {
@@ -37,6 +38,42 @@ export interface BundledFunction {
   bytes: number;
 }
 
+/** Packages whose modules only declare things: where nothing they export is used, they are left out. */
+const PURE_PACKAGES = /^(mustache|ipaddr\.js)$/;
+
+/**
+ * Trims what the bundles would carry for nothing (measured with `npx tsx bench/composition.ts`):
+ * - the SDK's event-stream codec (about 15 KB), which every client's protocol loads with `import()`
+ *   only when an operation streams events; none of the operations this service calls does, so that
+ *   import stays a (never-run) import of a module the bundle does not ship. The Lambda client, which
+ *   imports it statically for `InvokeWithResponseStream`, still bundles it (deployer, sweeper);
+ * - each SDK client's whole `package.json` (about 2 KB each), of which the user agent reads `version`;
+ * - `mustache` and `ipaddr.js` where nothing of theirs is used (a constant of the module that uses
+ *   them): their packages do not say they are free of side effects, which they are.
+ */
+const trimPlugin: Plugin = {
+  name: 'event-hooks-trim',
+  setup(on) {
+    on.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined,
+    );
+    on.onResolve({ filter: PURE_PACKAGES }, async (args) => {
+      if (args.pluginData === 'pure') return undefined;
+      const resolved = await on.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: 'pure',
+      });
+      return resolved.errors.length ? undefined : { path: resolved.path, sideEffects: false };
+    });
+    on.onLoad({ filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/ }, (args) => {
+      const { version } = JSON.parse(readFileSync(args.path, 'utf8')) as { version: string };
+      return { contents: JSON.stringify({ version }), loader: 'json' };
+    });
+  },
+};
+
 /**
  * The one esbuild configuration for every function, used by `npm run build`, the benchmarks and
  * the CDK construct: ESM for Node.js 24, everything bundled (the AWS SDK too, so the version is
@@ -60,6 +97,7 @@ export function esbuildOptions(entry: string, outfile: string, minify = true): B
     banner: {
       js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",
     },
+    plugins: [trimPlugin],
     logLevel: 'silent',
   };
 }
@@ -68,11 +106,8 @@ export function esbuildOptions(entry: string, outfile: string, minify = true): B
  * Files a function serves besides its code, written next to its bundle: the admin function answers
  * `/console` with the web console's files from `console/` (functions/admin.ts).
  */
-const COMPANION_FILES: Record<string, { write(dir: string): Promise<void>; writeSync(dir: string): void }> = {
-  admin: {
-    write: (dir) => writeConsole(join(dir, 'console')),
-    writeSync: (dir) => writeConsoleSync(join(dir, 'console')),
-  },
+const COMPANION_FILES: Record<string, { write(dir: string): Promise<void> }> = {
+  admin: { write: (dir) => writeConsole(join(dir, 'console')) },
 };
 
 function outfileOf(outDir: string, name: string): string {
@@ -95,21 +130,37 @@ export async function bundleFunctions(options: BundleOptions): Promise<BundledFu
   );
 }
 
-/** The same as `bundleFunctions`, synchronously: CDK constructs are built synchronously. */
+/**
+ * The same as `bundleFunctions`, synchronously: CDK constructs are built synchronously. esbuild runs
+ * plugins (`trimPlugin`) in asynchronous builds only, so this runs `bundleFunctions` in a child
+ * process and waits for it: the same configuration, the same bytes.
+ */
 export function bundleFunctionsSync(options: BundleOptions): BundledFunction[] {
-  return Object.entries(options.entries).map(([name, entry]) => {
-    const file = outfileOf(options.outDir, name);
-    mkdirSync(dirname(file), { recursive: true });
-    buildSync(esbuildOptions(entry, file, options.minify ?? true));
-    COMPANION_FILES[name]?.writeSync(dirname(file));
-    return { name, file, bytes: statSync(file).size };
-  });
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), SYNC_CHILD_FLAG, JSON.stringify(options)],
+    { cwd: PROJECT_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: withoutNodeOptions() },
+  );
+  return JSON.parse(out) as BundledFunction[];
+}
+
+const SYNC_CHILD_FLAG = '--bundle-child';
+
+/** The environment for the child, without a loader inherited through NODE_OPTIONS (e.g. vitest's): tsx is given. */
+function withoutNodeOptions(): NodeJS.ProcessEnv {
+  const { NODE_OPTIONS: _ignored, ...env } = process.env;
+  return env;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const outDir = resolve(PROJECT_ROOT, process.argv[2] ?? 'dist');
-  const bundles = await bundleFunctions({ entries: DEFAULT_ENTRIES, outDir, minify: true });
-  for (const { name, file, bytes } of bundles) {
-    process.stdout.write(`${name.padEnd(12)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB  ${file}\n`);
+  if (process.argv[2] === SYNC_CHILD_FLAG) {
+    const bundles = await bundleFunctions(JSON.parse(process.argv[3] as string) as BundleOptions);
+    process.stdout.write(JSON.stringify(bundles));
+  } else {
+    const outDir = resolve(PROJECT_ROOT, process.argv[2] ?? 'dist');
+    const bundles = await bundleFunctions({ entries: DEFAULT_ENTRIES, outDir, minify: true });
+    for (const { name, file, bytes } of bundles) {
+      process.stdout.write(`${name.padEnd(12)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB  ${file}\n`);
+    }
   }
 }
