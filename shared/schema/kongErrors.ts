@@ -1,4 +1,4 @@
-import type { TSchema } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import type { FieldErrors } from '../errors.ts';
@@ -33,9 +33,29 @@ export interface KongAnnotations {
 /** One field's failure: a message, or nested messages for a record, map or array. */
 export type FieldError = string | FieldErrors;
 
-/** Compiled once: the fast `Check` answers valid input, the errors are only walked for invalid input. */
-export function compile<T extends TSchema>(schema: T): TypeCheck<T> {
-  return TypeCompiler.Compile(schema);
+/** A schema's checker: `Check` for the verdict, `Errors` walked only for invalid input. */
+export interface SchemaCheck<T extends TSchema> {
+  Check(value: unknown): value is Static<T>;
+  Errors(value: unknown): Iterable<ValueError>;
+  Schema(): T;
+}
+
+/**
+ * Compiled once, on first use rather than when the module declaring it loads: compiling generates
+ * and evaluates code, which a Lambda cold start would otherwise pay for every schema of the module,
+ * used or not (an ingest request checks events only, an admin request one or two of a dozen).
+ */
+export function compile<T extends TSchema>(schema: T): SchemaCheck<T> {
+  let compiled: TypeCheck<T> | undefined;
+  const check = () => {
+    compiled ??= TypeCompiler.Compile(schema);
+    return compiled;
+  };
+  return {
+    Check: (value): value is Static<T> => check().Check(value),
+    Errors: (value) => check().Errors(value),
+    Schema: () => schema,
+  };
 }
 
 const isNullSchema = (schema: TSchema) => schema.type === 'null';
@@ -198,7 +218,7 @@ export function orderedLike(schema: TSchema | undefined, errors: FieldErrors): F
  * schema finds, nothing beneath a field that already failed), keyed by Kong's paths, in the schema's
  * field order. `{}` when the value passes.
  */
-export function kongErrors<T extends TSchema>(check: TypeCheck<T>, value: unknown): FieldErrors {
+export function kongErrors<T extends TSchema>(check: SchemaCheck<T>, value: unknown): FieldErrors {
   const tree: FieldErrors = {};
   if (check.Check(value)) return tree;
   const root = check.Schema();

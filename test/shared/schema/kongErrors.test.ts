@@ -60,3 +60,20 @@ describe('kongErrors: schema errors in Kong’s words', () => {
     expect(errors).toEqual({ name: 'length must be at most 5', count: 'count refused' });
   });
 });
+
+describe('compile', () => {
+  it('compiles on first use, not when the module declaring the schema loads (a cold start pays only for what it checks)', () => {
+    // A kind the compiler does not know fails when compiled: declaring the checker must not compile it.
+    const unknown = { [Type.Kind]: 'NotAKnownKind' } as unknown as Type.TSchema;
+    const lazy = compile(unknown);
+    expect(lazy.Schema()).toBe(unknown);
+    expect(() => lazy.Check(1)).toThrow(/Unknown type/i);
+  });
+
+  it('answers as the compiled schema does', () => {
+    const counted = compile(Type.Integer({ minimum: 1 }));
+    expect(counted.Check(1)).toBe(true);
+    expect(counted.Check(0)).toBe(false);
+    expect([...counted.Errors(0)].map((e) => e.message)).toEqual(['Expected integer to be greater or equal to 1']);
+  });
+});
