@@ -29,6 +29,8 @@ export interface BundleOptions {
   outDir: string;
   /** Default true. */
   minify?: boolean;
+  /** Also report which input files each bundle holds (`inputs`), from esbuild's metafile. */
+  metafile?: boolean;
 }
 
 export interface BundledFunction {
@@ -36,27 +38,26 @@ export interface BundledFunction {
   /** Absolute path of the bundle. */
   file: string;
   bytes: number;
+  /** The input files with code in the bundle (paths as esbuild's metafile gives them), when `metafile` was asked for. */
+  inputs?: string[];
 }
+
+/** The `package.json` files the bundles read `version` of, and nothing else: the SDK clients' (user agent) and ours (the OpenAPI document). */
+const VERSION_ONLY = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/;
 
 /** Packages whose modules only declare things: where nothing they export is used, they are left out. */
 const PURE_PACKAGES = /^(mustache|ipaddr\.js)$/;
 
 /**
  * Trims what the bundles would carry for nothing (measured with `npx tsx bench/composition.ts`):
- * - the SDK's event-stream codec (about 15 KB), which every client's protocol loads with `import()`
- *   only when an operation streams events; none of the operations this service calls does, so that
- *   import stays a (never-run) import of a module the bundle does not ship. The Lambda client, which
- *   imports it statically for `InvokeWithResponseStream`, still bundles it (deployer, sweeper);
- * - each SDK client's whole `package.json` (about 2 KB each), of which the user agent reads `version`;
+ * - each SDK client's whole `package.json` (about 2 KB each), of which the user agent reads `version`,
+ *   and ours, of which the OpenAPI document reads `version`;
  * - `mustache` and `ipaddr.js` where nothing of theirs is used (a constant of the module that uses
  *   them): their packages do not say they are free of side effects, which they are.
  */
 const trimPlugin: Plugin = {
   name: 'event-hooks-trim',
   setup(on) {
-    on.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, (args) =>
-      args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined,
-    );
     on.onResolve({ filter: PURE_PACKAGES }, async (args) => {
       if (args.pluginData === 'pure') return undefined;
       const resolved = await on.resolve(args.path, {
@@ -67,7 +68,8 @@ const trimPlugin: Plugin = {
       });
       return resolved.errors.length ? undefined : { path: resolved.path, sideEffects: false };
     });
-    on.onLoad({ filter: /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/ }, (args) => {
+    on.onLoad({ filter: /[\\/]package\.json$/ }, (args) => {
+      if (!VERSION_ONLY.test(args.path) && args.path !== join(PROJECT_ROOT, 'package.json')) return undefined;
       const { version } = JSON.parse(readFileSync(args.path, 'utf8')) as { version: string };
       return { contents: JSON.stringify({ version }), loader: 'json' };
     });
@@ -93,7 +95,11 @@ export function esbuildOptions(entry: string, outfile: string, minify = true): B
     legalComments: 'none',
     mainFields: ['module', 'main'],
     // Lambda passes credentials in the environment; the SDK's full provider chain is not needed there.
-    alias: { '@aws-sdk/credential-provider-node': resolve(PROJECT_ROOT, 'shared/adapters/aws/lambdaCredentials.ts') },
+    alias: {
+      '@aws-sdk/credential-provider-node': resolve(PROJECT_ROOT, 'shared/adapters/aws/lambdaCredentials.ts'),
+      // No operation this service calls streams events: the codec (about 15 KB) stays out of every bundle.
+      '@smithy/core/event-streams': resolve(PROJECT_ROOT, 'shared/adapters/aws/noEventStreams.ts'),
+    },
     banner: {
       js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",
     },
@@ -123,9 +129,17 @@ export async function bundleFunctions(options: BundleOptions): Promise<BundledFu
   return Promise.all(
     Object.entries(options.entries).map(async ([name, entry]) => {
       const file = outfileOf(options.outDir, name);
-      await build(esbuildOptions(entry, file, options.minify ?? true));
+      const result = await build({
+        ...esbuildOptions(entry, file, options.minify ?? true),
+        metafile: options.metafile,
+      });
       await COMPANION_FILES[name]?.write(dirname(file));
-      return { name, file, bytes: statSync(file).size };
+      // What the output holds: the metafile's `inputs` also lists files read and then shaken out entirely.
+      const output = result.metafile ? Object.values(result.metafile.outputs)[0] : undefined;
+      const inputs = output
+        ? Object.entries(output.inputs).flatMap(([path, { bytesInOutput }]) => (bytesInOutput > 0 ? [path] : []))
+        : undefined;
+      return { name, file, bytes: statSync(file).size, ...(inputs ? { inputs } : {}) };
     }),
   );
 }
