@@ -1,6 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
-import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
-import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
+import { Errors, type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
+import { Check } from '@sinclair/typebox/value';
 import type { FieldErrors } from '../errors.ts';
 import { setOwn } from '../records.ts';
 
@@ -41,19 +41,16 @@ export interface SchemaCheck<T extends TSchema> {
 }
 
 /**
- * Compiled once, on first use rather than when the module declaring it loads: compiling generates
- * and evaluates code, which a Lambda cold start would otherwise pay for every schema of the module,
- * used or not (an ingest request checks events only, an admin request one or two of a dozen).
+ * The checker of a schema, by TypeBox's own walk of it (`Value.Check`, and `Errors` only for invalid
+ * input) rather than by code compiled from it (`TypeCompiler`): for these schemas the walk is within
+ * half a microsecond of the compiled check (0.7 against 0.4 µs for an event), while the compiler
+ * would add about 20 KB to every bundle that checks input and generate code for each schema as its
+ * module loads or is first used, which a Lambda cold start pays for.
  */
 export function compile<T extends TSchema>(schema: T): SchemaCheck<T> {
-  let compiled: TypeCheck<T> | undefined;
-  const check = () => {
-    compiled ??= TypeCompiler.Compile(schema);
-    return compiled;
-  };
   return {
-    Check: (value): value is Static<T> => check().Check(value),
-    Errors: (value) => check().Errors(value),
+    Check: (value): value is Static<T> => Check(schema, value),
+    Errors: (value) => Errors(schema, value),
     Schema: () => schema,
   };
 }

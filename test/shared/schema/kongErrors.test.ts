@@ -62,8 +62,8 @@ describe('kongErrors: schema errors in Kong’s words', () => {
 });
 
 describe('compile', () => {
-  it('compiles on first use, not when the module declaring the schema loads (a cold start pays only for what it checks)', () => {
-    // A kind the compiler does not know fails when compiled: declaring the checker must not compile it.
+  it('does no work when declared: a schema is only walked when a value is checked (nothing runs as its module loads)', () => {
+    // A kind TypeBox does not know fails when walked: declaring the checker must not walk it.
     const unknown = { [Type.Kind]: 'NotAKnownKind' } as unknown as Type.TSchema;
     const lazy = compile(unknown);
     expect(lazy.Schema()).toBe(unknown);
