@@ -26,8 +26,8 @@ const adminApi = httpHandler(
       secrets: createKmsSecretCipher,
       // Pings, `/test` and the destination check of a hook's URL.
       http: createHttpSender,
-      // Its deploy jobs go to the deploy queue: no deployer here.
     },
+    // No deployer here: its deploy jobs go to the deploy queue (`deployments`).
     (core) => createAdminSurface(core),
   ),
   (app) => app.admin,
