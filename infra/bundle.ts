@@ -60,6 +60,8 @@ const REQUIRED_BUILTIN = 'event-hooks-required-builtin';
  * Trims what the bundles would carry for nothing (measured with `npx tsx bench/composition.ts`):
  * - each SDK client's whole `package.json` (about 2 KB each), of which the user agent reads `version`,
  *   and ours, of which the OpenAPI document reads `version`;
+ * - the SDK's SHA-256 in JavaScript (3 KB), its fallback for a Node without `node:crypto`'s sha256,
+ *   which Node always has (unlike MD5 under FIPS, whose fallback stays);
  * - `node:http` as an ES module (see `REQUIRED_BUILTIN`);
  * - `mustache` and `ipaddr.js` where nothing of theirs is used (a constant of the module that uses
  *   them): their packages do not say they are free of side effects, which they are.
@@ -73,6 +75,11 @@ const trimPlugin: Plugin = {
     );
     on.onLoad({ filter: /.*/, namespace: REQUIRED_BUILTIN }, (args) => ({
       contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+    on.onLoad({ filter: /[\\/]checksum[\\/]sha256[\\/]Sha256Js\.js$/ }, () => ({
+      contents:
+        "export class Sha256Js { constructor() { throw new Error('SHA-256 in JavaScript is not bundled: node:crypto has it'); } }",
       loader: 'js',
     }));
     on.onResolve({ filter: PURE_PACKAGES }, async (args) => {
