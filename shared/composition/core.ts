@@ -81,11 +81,12 @@ export interface AppOptions {
  * (shared/composition/*Surface.ts), so its bundle carries only that code; `createApp` adds them all.
  */
 export interface Core {
-  readonly options: AppOptions;
   readonly config: Config;
   readonly client: DynamoDBDocumentClient;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** How a failed delivery is retried (the delivery worker's). */
+  readonly retryPolicy: RetryPolicy;
   readonly ports: AppPorts & { secrets: SecretCipher };
   /** `{ metrics }` when there are metrics, else `{}`: spread into what reports them. */
   readonly metrics: { metrics?: Metrics };
@@ -163,11 +164,11 @@ export function createCore(options: AppOptions & { ports: { secrets: SecretCiphe
     ? (ports.deliveryLog ?? new DeliveryLogStore({ client, tableName, settings: deliveryLogSettings(config), clock }))
     : undefined;
   return {
-    options,
     config,
     client,
     clock,
     logger,
+    retryPolicy: options.retryPolicy,
     ports,
     metrics: options.metrics ? { metrics: options.metrics } : {},
     secrets,

@@ -31,7 +31,7 @@ export function createDeliverySurface(core: Core): DeliverySurface {
     queue: core.queue,
     deadLetters: core.deadLetters,
     handlerDeps: core.handlerDeps,
-    policy: core.options.retryPolicy,
+    policy: core.retryPolicy,
     clock,
     logger,
     meter: core.meter,
