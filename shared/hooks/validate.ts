@@ -1,10 +1,9 @@
 import type { TObject } from '@sinclair/typebox';
-import type { TypeCheck } from '@sinclair/typebox/compiler';
 import { SchemaViolationError } from '../errors.ts';
 import type { HandlerRegistry } from '../handlers/definition.ts';
 import { HANDLERS } from '../handlers/registry.ts';
 import { patternError } from '../rules/eventPattern.ts';
-import { addRefinement, compile, failedAt, kongErrors, orderedLike } from '../schema/kongErrors.ts';
+import { addRefinement, compile, failedAt, kongErrors, orderedLike, type SchemaCheck } from '../schema/kongErrors.ts';
 import { findEvent, type SourceCatalog } from './catalog.ts';
 import type { EventHook, EventPattern, Threshold } from './hook.ts';
 import { HookInputSchema, hookInputSchema, THRESHOLD_LIMITS, withDefaults } from './schemas.ts';
@@ -43,9 +42,9 @@ export function isUuid(value: unknown): value is string {
 }
 
 /** The hook body's schema and its check, per registry (its names are the `handler` field's); compiled on first use. */
-const HOOK_CHECKS = new WeakMap<HandlerRegistry, { schema: TObject; check: TypeCheck<TObject> }>();
+const HOOK_CHECKS = new WeakMap<HandlerRegistry, { schema: TObject; check: SchemaCheck<TObject> }>();
 
-function hookCheckOf(registry: HandlerRegistry): { schema: TObject; check: TypeCheck<TObject> } {
+function hookCheckOf(registry: HandlerRegistry): { schema: TObject; check: SchemaCheck<TObject> } {
   let entry = HOOK_CHECKS.get(registry);
   if (!entry) {
     const schema = registry === HANDLERS ? HookInputSchema : hookInputSchema(registry.names);

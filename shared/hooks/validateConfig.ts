@@ -1,9 +1,8 @@
 import type { TObject } from '@sinclair/typebox';
-import type { TypeCheck } from '@sinclair/typebox/compiler';
 import type { FieldErrors } from '../errors.ts';
 import { clientConfigSchema, type HandlerDefinition, type HandlerRegistry } from '../handlers/definition.ts';
 import { HANDLERS } from '../handlers/registry.ts';
-import { compile, kongErrors, REQUIRED } from '../schema/kongErrors.ts';
+import { compile, kongErrors, REQUIRED, type SchemaCheck } from '../schema/kongErrors.ts';
 import type { ConfigOf } from './hook.ts';
 import { fail, isPlainObject, type Outcome, ok, type ConfigOptions as RefineOptions } from './refinements.ts';
 import { LIMITS, withDefaults } from './schemas.ts';
@@ -37,9 +36,9 @@ export interface ConfigOptions extends RefineOptions {
  * Client config checks, compiled on first use per handler: only the Admin API validates configs,
  * so the other functions never pay for compiling them.
  */
-const CHECKS = new WeakMap<HandlerDefinition, TypeCheck<TObject>>();
+const CHECKS = new WeakMap<HandlerDefinition, SchemaCheck<TObject>>();
 
-function checkOf(definition: HandlerDefinition): TypeCheck<TObject> {
+function checkOf(definition: HandlerDefinition): SchemaCheck<TObject> {
   let check = CHECKS.get(definition);
   if (!check) {
     check = compile(clientConfigSchema(definition));
