@@ -5,23 +5,31 @@ import { createAwsEventBus } from '../shared/adapters/aws/eventBus.ts';
 import { createAwsFunctionDeployQueue } from '../shared/adapters/aws/functionDeployQueue.ts';
 import { createAwsFunctionInvoker } from '../shared/adapters/aws/functionInvoker.ts';
 import { createKmsSecretCipher } from '../shared/adapters/aws/secretCipher.ts';
+import { createAdminSurface } from '../shared/composition/adminSurface.ts';
 import { consoleAssetsFromDir, isConsolePath } from '../shared/console/consoleSite.ts';
+import { createHttpSender } from '../shared/http/httpSender.ts';
 import { createLogger } from '../shared/logger.ts';
 import { consoleHandler } from './console.ts';
 import { awsApp } from './currentApp.ts';
 import { authModeFromEnv, httpHandler } from './http.ts';
 
 const adminApi = httpHandler(
-  awsApp({
-    bus: createAwsEventBus,
-    queue: createAwsDeliveryQueue,
-    // The test route invokes user functions (a signed HTTP call, no Lambda client in this bundle);
-    // deploying them is the deploy worker's (functions/deployer.ts).
-    functions: createAwsFunctionInvoker,
-    deployments: createAwsFunctionDeployQueue,
-    // Seals the secrets of hooks it writes, and opens them for answers, /test and /ping.
-    secrets: createKmsSecretCipher,
-  }),
+  awsApp(
+    {
+      bus: createAwsEventBus,
+      queue: createAwsDeliveryQueue,
+      // The test route invokes user functions (a signed HTTP call, no Lambda client in this bundle);
+      // deploying them is the deploy worker's (functions/deployer.ts).
+      functions: createAwsFunctionInvoker,
+      deployments: createAwsFunctionDeployQueue,
+      // Seals the secrets of hooks it writes, and opens them for answers, /test and /ping.
+      secrets: createKmsSecretCipher,
+      // Pings, `/test` and the destination check of a hook's URL.
+      http: createHttpSender,
+    },
+    // No deployer here: its deploy jobs go to the deploy queue (`deployments`).
+    (core) => createAdminSurface(core),
+  ),
   (app) => app.admin,
   // The tenant and scopes come from the authorizer's context only (see principalOf).
   { authMode: authModeFromEnv(process.env) },

@@ -1,15 +1,21 @@
-import { type AwsAdapters, createAwsApp } from '../shared/adapters/aws/awsWiring.ts';
-import type { App } from '../shared/compositionRoot.ts';
+import { type AwsAdapters, createAwsCore } from '../shared/adapters/aws/awsWiring.ts';
+import type { Core } from '../shared/composition/core.ts';
+import { afterEachInvocation } from './invocation.ts';
 
 /**
  * The app of one deployed function, built from the environment on first use and then kept for
- * the life of the execution environment. Each entry point names the AWS adapters it needs.
+ * the life of the execution environment: the shared core with the AWS adapters the entry point
+ * names, and the one surface it serves (`surface`, e.g. `createDeliverySurface`), so that its
+ * bundle carries neither the other surfaces nor the SDK clients it does not use.
  */
-export function awsApp(adapters: AwsAdapters): () => Promise<App> {
-  let app: Promise<App> | undefined;
+export function awsApp<S extends object>(adapters: AwsAdapters, surface: (core: Core) => S): () => Promise<Core & S> {
+  let app: Promise<Core & S> | undefined;
   return () => {
     if (!app) {
-      app = Promise.resolve().then(() => createAwsApp(process.env, adapters));
+      app = Promise.resolve().then(() => {
+        const core = createAwsCore(process.env, adapters);
+        return { ...core, ...surface(core) };
+      });
       built.push(app);
     }
     return app;
@@ -17,7 +23,7 @@ export function awsApp(adapters: AwsAdapters): () => Promise<App> {
 }
 
 /** The apps built in this execution environment (one per entry point). */
-const built: Promise<App>[] = [];
+const built: Promise<Core>[] = [];
 let lastFlush = 0;
 
 /**
@@ -37,3 +43,6 @@ export async function flushUsage(now = Date.now()): Promise<void> {
     }),
   );
 }
+
+// Every function that builds an app writes its usage as each invocation ends (functions/invocation.ts).
+afterEachInvocation(() => flushUsage());

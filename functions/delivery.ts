@@ -7,16 +7,22 @@ import {
 } from '../shared/adapters/aws/deliveryQueue.ts';
 import { createAwsFunctionInvoker } from '../shared/adapters/aws/functionInvoker.ts';
 import { createKmsSecretCipher } from '../shared/adapters/aws/secretCipher.ts';
+import { createDeliverySurface } from '../shared/composition/deliverySurface.ts';
+import { createHttpSender } from '../shared/http/httpSender.ts';
 import { withLogFields } from '../shared/logger.ts';
 import type { DeliveryJob } from '../shared/ports/deliveryQueue.ts';
 import { awsApp } from './currentApp.ts';
 import { invocation } from './invocation.ts';
 
-const currentApp = awsApp({
-  queue: createAwsDeliveryQueue,
-  functions: createAwsFunctionInvoker,
-  secrets: createKmsSecretCipher,
-});
+const currentApp = awsApp(
+  {
+    queue: createAwsDeliveryQueue,
+    functions: createAwsFunctionInvoker,
+    secrets: createKmsSecretCipher,
+    http: createHttpSender,
+  },
+  createDeliverySurface,
+);
 
 /** Time kept back from the invocation's deadline to answer SQS with the failures. */
 const ANSWER_MARGIN_MS = 2_000;

@@ -2,14 +2,19 @@ import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda
 import { parseDeployMessage } from '../shared/adapters/aws/functionDeployQueue.ts';
 import { createAwsFunctionRunner } from '../shared/adapters/aws/functionRunner.ts';
 import { packageUserFunction } from '../shared/adapters/aws/userFunctionPackage.ts';
+import { createDeploySurface } from '../shared/composition/deploySurface.ts';
 import { BadRequestError } from '../shared/errors.ts';
 import { awsApp } from './currentApp.ts';
 import { invocation } from './invocation.ts';
 
 // The only function that deploys, so the only bundle with the zip writer.
-const currentApp = awsApp({
-  functions: (options) => createAwsFunctionRunner({ ...options, packageCode: (code) => packageUserFunction(code).zip }),
-});
+const currentApp = awsApp(
+  {
+    functions: (options) =>
+      createAwsFunctionRunner({ ...options, packageCode: (code) => packageUserFunction(code).zip }),
+  },
+  createDeploySurface,
+);
 
 /** Receives of one deploy message before SQS moves it to the dead-letter queue; the stack sets both. */
 const DEFAULT_MAX_RECEIVES = 5;

@@ -1,12 +1,13 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createAwsDeliveryQueue } from '../shared/adapters/aws/deliveryQueue.ts';
+import { createDispatchSurface } from '../shared/composition/dispatchSurface.ts';
 import type { HookEvent } from '../shared/events/envelope.ts';
 import { withLogFields } from '../shared/logger.ts';
 import { TENANT_RESOURCE_PREFIX } from '../shared/ports/eventBus.ts';
 import { awsApp } from './currentApp.ts';
 import { invocation } from './invocation.ts';
 
-const currentApp = awsApp({ queue: createAwsDeliveryQueue });
+const currentApp = awsApp({ queue: createAwsDeliveryQueue }, createDispatchSurface);
 
 /** `TENANCY` as the stack sets it: one tenant per deployment, or many. */
 export type Tenancy = 'single' | 'multi';

@@ -3,7 +3,7 @@ import { type ApiRequest, type ApiResponse, json } from '../shared/admin/http.ts
 import { principalFromContext } from '../shared/auth/lambdaAuthorizer.ts';
 import { type Principal, SCOPES } from '../shared/auth/principal.ts';
 import { mayCall, routeAccess } from '../shared/auth/routeAccess.ts';
-import type { App } from '../shared/compositionRoot.ts';
+import type { Config } from '../shared/config.ts';
 import { withLogFields } from '../shared/logger.ts';
 import { invocation } from './invocation.ts';
 
@@ -93,9 +93,9 @@ export function authModeFromEnv(env: NodeJS.ProcessEnv): AwsAuthMode | undefined
  * An HTTP API entry point: the v2 event becomes the core's request for one of the app's routers
  * (`admin` or `ingest`), and its answer the proxy result. The local runtime passes its own app.
  */
-export function httpHandler(
-  app: () => Promise<App>,
-  router: (app: App) => App['admin'],
+export function httpHandler<A extends { readonly config: Pick<Config, 'tenant'> }>(
+  app: () => Promise<A>,
+  router: (app: A) => (request: ApiRequest) => Promise<ApiResponse>,
   options: HttpHandlerOptions = {},
 ) {
   return invocation(async (event: APIGatewayProxyEventV2) => {

@@ -1,9 +1,20 @@
 import type { Context } from 'aws-lambda';
 import { flushMetrics } from '../shared/adapters/aws/emfMetrics.ts';
 import { withLogContext } from '../shared/logger.ts';
-import { flushUsage } from './currentApp.ts';
 
 let coldStart = true;
+
+/**
+ * Work each invocation ends with on Lambda, registered by the modules that need it (functions/currentApp.ts
+ * writes metered usage): a registry rather than an import, so that a function without an app (the
+ * authorizer) does not bundle one.
+ */
+const finishers: (() => Promise<void>)[] = [];
+
+/** Runs `finish` as every invocation on Lambda ends, after its metrics are written. */
+export function afterEachInvocation(finish: () => Promise<void>): void {
+  finishers.push(finish);
+}
 
 /**
  * Wraps a function handler so that every log line of one invocation carries the Lambda request id,
@@ -24,7 +35,7 @@ export function invocation<E, R>(handler: (event: E, context: Context) => Promis
     coldStart = false;
     return withLogContext(fields, () => handler(event, context)).finally(async () => {
       flushMetrics();
-      await flushUsage();
+      await Promise.all(finishers.map((finish) => finish()));
     });
   };
 }

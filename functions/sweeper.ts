@@ -7,7 +7,8 @@ import { requeuePendingDeployments } from '../shared/pipeline/functionDeployer.t
 import { awsApp } from './currentApp.ts';
 import { invocation } from './invocation.ts';
 
-const currentApp = awsApp({});
+// The core alone: the stored hooks and the configuration.
+const currentApp = awsApp({}, () => ({}));
 let sweep: (() => Promise<SweepResult>) | undefined;
 
 /**

@@ -159,6 +159,10 @@ export function createApiGatewayServer(
       }
       const event = toApiGatewayEvent(req, body, requestId);
       const result = await route.handler(event, lambdaContext('event-hooks-local', requestId));
+      // The answer waits one turn of the event loop: what the request started without waiting for
+      // I/O (an accepted event's dispatch, up to its webhook leaving) goes first, instead of
+      // queueing behind the writing of the answer. On AWS the two run in different functions.
+      await new Promise((resolve) => setImmediate(resolve));
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
       const payload = result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? '');

@@ -1,14 +1,16 @@
 import type { TSchema } from '@sinclair/typebox';
 import { BadRequestError } from '../errors.ts';
-import { CLIENT_CONFIG_SCHEMAS, EventDefinitionSchema, HookInputSchema } from '../hooks/schemas.ts';
+import { clientConfigSchema, type HandlerRegistry } from '../handlers/definition.ts';
+import { HANDLERS } from '../handlers/registry.ts';
+import { EventDefinitionSchema, HookInputSchema } from '../hooks/schemas.ts';
 import { emptyRecord, getOwn, setOwn } from '../records.ts';
 import { REQUEST_LIMITS } from './limits.ts';
 
 /**
  * Kong's Admin API also takes form bodies (`curl -d source=crud -d config.url=…`), with dotted keys
  * for nesting, repeated keys or `[n]` for arrays, and the schema deciding the types. Which fields are
- * not text is read from the schemas of the bodies that take forms (a hook, every handler's config, a
- * source definition); everything else stays as text and the validator judges it as it judges JSON.
+ * not text is read from the schemas of the bodies that take forms (a hook, every registered handler's
+ * config, a source definition); everything else stays as text and the validator judges it as it judges JSON.
  */
 interface FormTypes {
   booleans: Set<string>;
@@ -37,22 +39,29 @@ function collectTypes(types: FormTypes, schema: TSchema, prefix: string): void {
   }
 }
 
-const FORM_TYPES: FormTypes = (() => {
-  const types: FormTypes = { booleans: new Set(), integers: new Set(), arrays: new Set(), nullable: new Set() };
-  collectTypes(types, HookInputSchema, '');
-  for (const config of Object.values(CLIENT_CONFIG_SCHEMAS)) collectTypes(types, config, 'config.');
-  collectTypes(types, EventDefinitionSchema, '');
+const FORM_TYPES = new WeakMap<HandlerRegistry, FormTypes>();
+
+/** The field types of the form bodies, with the configs of `registry`'s handlers; read once per registry. */
+function formTypesOf(registry: HandlerRegistry): FormTypes {
+  let types = FORM_TYPES.get(registry);
+  if (!types) {
+    types = { booleans: new Set(), integers: new Set(), arrays: new Set(), nullable: new Set() };
+    collectTypes(types, HookInputSchema, '');
+    for (const definition of registry.definitions) collectTypes(types, clientConfigSchema(definition), 'config.');
+    collectTypes(types, EventDefinitionSchema, '');
+    FORM_TYPES.set(registry, types);
+  }
   return types;
-})();
+}
 
 const MAX_DEPTH = 5;
 
 type Tree = { [key: string]: Tree | unknown };
 
-function coerce(path: string, value: string): unknown {
-  if (value === '' && FORM_TYPES.nullable.has(path)) return null;
-  if (FORM_TYPES.booleans.has(path) && (value === 'true' || value === 'false')) return value === 'true';
-  if (FORM_TYPES.integers.has(path) && /^-?\d{1,15}$/.test(value)) return Number(value);
+function coerce(types: FormTypes, path: string, value: string): unknown {
+  if (value === '' && types.nullable.has(path)) return null;
+  if (types.booleans.has(path) && (value === 'true' || value === 'false')) return value === 'true';
+  if (types.integers.has(path) && /^-?\d{1,15}$/.test(value)) return Number(value);
   return value;
 }
 
@@ -82,7 +91,11 @@ function parseKey(key: string): { parts: string[]; index?: number } {
  * unknown fields). At most `REQUEST_LIMITS.formFields` pairs, array indexes within
  * `REQUEST_LIMITS.formIndex` and no gaps, so the work is bounded by the body's size.
  */
-export function formToBody(pairs: Iterable<[string, string]>): Record<string, unknown> {
+export function formToBody(
+  pairs: Iterable<[string, string]>,
+  handlers: HandlerRegistry = HANDLERS,
+): Record<string, unknown> {
+  const types = formTypesOf(handlers);
   const root: Tree = emptyRecord();
   const indexedArrays = new Map<unknown[], string>();
   let count = 0;
@@ -102,8 +115,8 @@ export function formToBody(pairs: Iterable<[string, string]>): Record<string, un
       node = next as Tree;
     }
     const leaf = parts.at(-1) as string;
-    const value = coerce(path, raw);
-    if (FORM_TYPES.arrays.has(path)) {
+    const value = coerce(types, path, raw);
+    if (types.arrays.has(path)) {
       const current = getOwn(node, leaf);
       const list = Array.isArray(current) ? current : [];
       if (index === undefined) list.push(value);
@@ -131,9 +144,13 @@ export function mediaType(headers: Record<string, string | undefined>): string {
 }
 
 /** Reads an `application/x-www-form-urlencoded` or `multipart/form-data` body into a JSON-shaped one. */
-export async function parseFormBody(body: string, contentType: string): Promise<Record<string, unknown>> {
+export async function parseFormBody(
+  body: string,
+  contentType: string,
+  handlers: HandlerRegistry = HANDLERS,
+): Promise<Record<string, unknown>> {
   if (mediaType({ 'content-type': contentType }) === 'application/x-www-form-urlencoded') {
-    return formToBody(new URLSearchParams(body));
+    return formToBody(new URLSearchParams(body), handlers);
   }
   let form: FormData;
   try {
@@ -143,5 +160,5 @@ export async function parseFormBody(body: string, contentType: string): Promise<
   }
   const pairs: [string, string][] = [];
   for (const [key, value] of form.entries()) pairs.push([key, typeof value === 'string' ? value : await value.text()]);
-  return formToBody(pairs);
+  return formToBody(pairs, handlers);
 }

@@ -1,4 +1,5 @@
 import { createHandler } from '../handlers/index.ts';
+import { userCodeOf } from '../handlers/registry.ts';
 import type { HandlerDeps } from '../handlers/types.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { type Logger, redactConfig } from '../logger.ts';
@@ -39,12 +40,13 @@ export interface HookWriteEffects {
   settled(): Promise<void>;
 }
 
-/** The functions this service deploys for a hook: the `functions` of a `lambda` hook. */
+/** The entries this service deploys for a hook: its handler's resource hook (`lambda`: its `functions`). */
 function userCode(hook: EventHook): string[] | undefined {
-  return hook.handler === 'lambda' ? hook.config.functions : undefined;
+  const entries = userCodeOf(hook);
+  return entries ? [...entries] : undefined;
 }
 
-/** Whether a hook has functions this service deploys: a `lambda` hook with at least one inline code entry. */
+/** Whether a hook has functions this service deploys: at least one entry that is inline code. */
 function hasUserCode(functions: string[] | undefined): functions is string[] {
   return functions?.some((entry) => !isLambdaReference(entry)) ?? false;
 }

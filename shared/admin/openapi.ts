@@ -3,13 +3,14 @@ import type { TSchema } from '@sinclair/typebox';
 import * as Type from '@sinclair/typebox';
 import { SCOPES } from '../auth/principal.ts';
 import { AcceptedEventSchema, PostEventsBodySchema } from '../events/schema.ts';
-import { HANDLER_NAMES, type HandlerName, SIGNING_SCHEMES } from '../hooks/hook.ts';
+import { clientConfigSchema, type HandlerDefinition, type HandlerRegistry } from '../handlers/definition.ts';
+import { HANDLERS } from '../handlers/registry.ts';
+import { SIGNING_SCHEMES } from '../hooks/hook.ts';
 import {
-  CLIENT_CONFIG_SCHEMAS,
   EventDefinitionSchema,
-  EventHookSchema,
-  HookInputSchema,
-  HTTP_METHODS,
+  HookDeploymentSchema,
+  HookFieldsSchema,
+  hookInputSchema,
   OneOf,
 } from '../hooks/schemas.ts';
 import { MAX_QUOTA, QUOTA_NAMES } from '../quotas/quotas.ts';
@@ -58,32 +59,23 @@ const list = (items: TSchema | { $ref: string }) =>
 const data = (inner: TSchema | { $ref: string }) => Type.Object({ data: inner as TSchema });
 const anyObject = Type.Object({}, { additionalProperties: true });
 
-/** `GET` → `[Gg][Ee][Tt]`: JSON Schema patterns have no case-insensitive flag. */
-const anyCase = (words: readonly string[]) =>
-  `^(${words.map((word) => [...word].map((c) => `[${c.toUpperCase()}${c.toLowerCase()}]`).join('')).join('|')})$`;
-
-/** A config as sent: `method` in any case (the check upper-cases it first). */
-const SENT_CONFIGS: Record<HandlerName, TSchema> = {
-  ...CLIENT_CONFIG_SCHEMAS,
-  'webhook-custom': Type.Object(
-    {
-      ...CLIENT_CONFIG_SCHEMAS['webhook-custom'].properties,
-      method: Type.String({ pattern: anyCase(HTTP_METHODS), description: 'An HTTP method, in any case.' }),
-    },
-    { additionalProperties: false },
-  ),
+/** A handler's config as sent: its client config with the fields it takes more loosely (a method in any case). */
+const sentConfig = (definition: HandlerDefinition) => {
+  const client = clientConfigSchema(definition);
+  if (!definition.sentFields) return client;
+  return Type.Object({ ...client.properties, ...definition.sentFields }, { additionalProperties: false });
 };
 
 /** A hook body as sent: one variant per handler, fields with a default optional. */
-const hookBody = (required: boolean) =>
+const hookBody = (handlers: HandlerRegistry, required: boolean) =>
   Type.Union(
-    HANDLER_NAMES.map((handler) => {
-      const { config: _config, handler: _handler, ...fields } = HookInputSchema.properties;
+    handlers.definitions.map((definition) => {
+      const { config: _config, handler: _handler, ...fields } = hookInputSchema(handlers.names).properties;
       const body = Type.Object(
         {
           ...fields,
-          handler: Type.Literal(handler),
-          config: Type.Optional(SENT_CONFIGS[handler]),
+          handler: Type.Literal(definition.name),
+          config: Type.Optional(sentConfig(definition)),
         },
         { additionalProperties: false },
       );
@@ -93,11 +85,26 @@ const hookBody = (required: boolean) =>
     }),
   );
 
+/** The entity as the Admin API answers it, one variant per handler, its config as stored. */
+const eventHook = (handlers: HandlerRegistry) =>
+  Type.Union(
+    handlers.definitions.map((definition) =>
+      Type.Object({
+        id: Type.String({ format: 'uuid' }),
+        created_at: Type.Integer({ description: 'Unix seconds.' }),
+        ...HookFieldsSchema.properties,
+        handler: Type.Literal(definition.name),
+        config: definition.config,
+        deployment: Type.Optional(HookDeploymentSchema),
+      }),
+    ),
+  );
+
 /** Schemas named in `components`, referred to by `$ref`. */
-const COMPONENTS: Record<string, TSchema> = {
-  EventHook: EventHookSchema,
-  HookBody: hookBody(true),
-  HookPatch: hookBody(false),
+const components = (handlers: HandlerRegistry): Record<string, TSchema> => ({
+  EventHook: eventHook(handlers),
+  HookBody: hookBody(handlers, true),
+  HookPatch: hookBody(handlers, false),
   EventDefinition: EventDefinitionSchema,
   PostEvents: PostEventsBodySchema,
   AcceptedEvent: AcceptedEventSchema,
@@ -108,7 +115,7 @@ const COMPONENTS: Record<string, TSchema> = {
     message: Type.String(),
     fields: Type.Object({}, { additionalProperties: true, description: "Field path → message (Kong's shape)." }),
   }),
-};
+});
 
 const ROTATE_BODY = Type.Object(
   {
@@ -319,7 +326,11 @@ function operationId(method: string, path: string): string {
  * The document for `routes` (the Admin API's table and the ingest function's), in their order.
  * A route served on any method (`*`) is listed under every method OpenAPI has.
  */
-export function openApiDocument(routes: readonly DocumentedRoute[], version: string): Record<string, unknown> {
+export function openApiDocument(
+  routes: readonly DocumentedRoute[],
+  version: string,
+  handlers: HandlerRegistry = HANDLERS,
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
     const item = paths[route.path] ?? {};
@@ -336,11 +347,12 @@ export function openApiDocument(routes: readonly DocumentedRoute[], version: str
     }
     paths[route.path] = item;
   }
+  const all = components(handlers);
   const schemas = Object.fromEntries(
-    Object.entries(COMPONENTS).map(([name, schema]) => [name, optionalDefaults(toJsonSchema(schema))]),
+    Object.entries(all).map(([name, schema]) => [name, optionalDefaults(toJsonSchema(schema))]),
   );
   // Request bodies leave defaulted fields out; answers always carry them.
-  schemas.EventHook = toJsonSchema(EventHookSchema);
+  schemas.EventHook = toJsonSchema(all.EventHook as TSchema);
   return {
     openapi: '3.1.0',
     info: {

@@ -1,6 +1,7 @@
 import { generateKongSecret, generateWhsec, whsecError } from '../delivery/signing.ts';
 import { type FieldErrors, SchemaViolationError } from '../errors.ts';
-import type { EventHook, HookOf, SigningScheme } from '../hooks/hook.ts';
+import { isSignedHook as isSigned, type SignedHook, signedHandlerNames } from '../handlers/registry.ts';
+import type { EventHook, SigningScheme } from '../hooks/hook.ts';
 import { checkInteger, checkString, isPlainObject, LIMITS, UNKNOWN } from '../hooks/validateConfig.ts';
 import { setOwn } from '../records.ts';
 
@@ -16,8 +17,6 @@ export const DEFAULT_OVERLAP_SECONDS = 24 * 60 * 60;
 /** An old secret kept longer than a week is a secret nobody is rotating away from. */
 export const MAX_OVERLAP_SECONDS = 7 * 24 * 60 * 60;
 
-type SignedHook = HookOf<'webhook'> | HookOf<'webhook-custom'>;
-
 export interface RotationAnswer {
   signing: SigningScheme;
   /** The new current secret. */
@@ -27,9 +26,6 @@ export interface RotationAnswer {
   previous_secret_expires_at: number | null;
   message: string;
 }
-
-const isSigned = (hook: EventHook): hook is SignedHook =>
-  hook.handler === 'webhook' || hook.handler === 'webhook-custom';
 
 /**
  * The hook with its new secret, and the answer. The secret is the one given or a generated one; a
@@ -43,7 +39,9 @@ export function rotateSecret(
   nowSeconds: number,
 ): { hook: EventHook; answer: RotationAnswer } {
   if (!isSigned(hook)) {
-    throw new SchemaViolationError({ handler: 'only webhook and webhook-custom hooks have a secret to rotate' });
+    throw new SchemaViolationError({
+      handler: `only ${signedHandlerNames().join(' and ')} hooks have a secret to rotate`,
+    });
   }
   const scheme = hook.config.signing ?? 'kong';
   const request = parseRequest(body, scheme, hook.config.secret);

@@ -1,6 +1,36 @@
+import type { Static } from '@sinclair/typebox';
+// The builders one by one, not TypeBox's `Type` object: that object keeps every builder in the bundles (~40 KB).
+import * as Type from '@sinclair/typebox';
 import { FunctionError } from '../errors.ts';
-import { type FunctionContext, type FunctionTarget, isLambdaReference } from '../ports/functionRunner.ts';
+import type { ConfigOptions } from '../hooks/refinements.ts';
+import { LIMITS, Text } from '../hooks/schemas.ts';
+import {
+  type FunctionContext,
+  type FunctionTarget,
+  isLambdaReference,
+  lambdaFunctionName,
+} from '../ports/functionRunner.ts';
+import { addRefinement, failedAt } from '../schema/kongErrors.ts';
+import { defineHandler } from './definition.ts';
 import type { HandlerFactory } from './types.ts';
+
+/** Each entry is user code (a JavaScript function body returning a function) or an AWS Lambda name/ARN. */
+export const LambdaConfigSchema = Type.Object(
+  {
+    functions: Type.Array(Text(LIMITS.functionLength), {
+      minItems: 1,
+      maxItems: LIMITS.functions,
+      description: 'User code (a JavaScript function body returning a function) or an AWS Lambda name or ARN.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+declare module '../hooks/hook.ts' {
+  interface HandlerConfigs {
+    lambda: Static<typeof LambdaConfigSchema>;
+  }
+}
 
 /**
  * `lambda`: `config.functions` run in order as a pipeline (docs/reference.md §2.4). Each is called with
@@ -59,3 +89,45 @@ export const lambda: HandlerFactory<'lambda'> = (hook, deps) => {
     },
   };
 };
+
+/** Refinements of a `functions` entry the schema accepted: not a service-deployed function, user code that compiles. */
+function functionError(entry: string, options: ConfigOptions): string | undefined {
+  if (isLambdaReference(entry)) {
+    const reserved =
+      options.reservedFunctionPrefix !== undefined &&
+      lambdaFunctionName(entry).startsWith(`${options.reservedFunctionPrefix}-`);
+    return reserved ? 'names a function this service deploys for user code' : undefined;
+  }
+  return options.userCodeSyntaxError?.(entry);
+}
+
+/**
+ * `lambda` (docs/reference.md §2.4): the one handler that deploys something. Its `functions` are what
+ * the function runner deploys for the hook (`userCode`): the write effects verify and deploy them, the
+ * quota counts them, the sweeper keeps the functions they name.
+ */
+export const lambdaHandler = /* @__PURE__ */ defineHandler({
+  name: 'lambda',
+  config: LambdaConfigSchema,
+  hooksFileConfig: ({ text }) =>
+    Type.Object(
+      {
+        functions: Type.Array(text(LIMITS.functionLength), {
+          minItems: 1,
+          maxItems: LIMITS.functions,
+          description:
+            'JavaScript function bodies returning `function (data, event, source, pid)`, or AWS Lambda names/ARNs, run in order.',
+        }),
+      },
+      { additionalProperties: false },
+    ),
+  refine(config, errors, options) {
+    if (failedAt(errors, ['functions']) || !Array.isArray(config.functions)) return;
+    config.functions.forEach((entry: unknown, index) => {
+      if (typeof entry === 'string')
+        addRefinement(errors, ['functions', String(index + 1)], functionError(entry, options));
+    });
+  },
+  create: lambda,
+  userCode: (config) => config.functions,
+});

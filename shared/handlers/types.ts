@@ -48,24 +48,14 @@ export interface LogResult {
 }
 
 /**
- * What `callback` resolves with, per handler:
- * - `webhook`, `webhook-custom`: the receiver's answer (never a rejection for 4xx/5xx);
- * - `log`: `{ logged: true }`;
- * - `lambda`: the value returned by the last function of the pipeline.
+ * A hook made runnable. `callback` resolves with the handler's result (`R`: the receiver's answer for
+ * `webhook` and `webhook-custom`, never a rejection for 4xx/5xx; `{ logged: true }` for `log`; the last
+ * function's return value for `lambda`). `ping` exists only for handlers that support it (Kong: webhook only).
  */
-export interface HandlerResults {
-  webhook: WebhookResult;
-  'webhook-custom': WebhookResult;
-  log: LogResult;
-  lambda: unknown;
-}
-
-export type HandlerResult<H extends HandlerName = HandlerName> = HandlerResults[H];
-
-/** A hook made runnable. `ping` exists only for handlers that support it (Kong: webhook only). */
-export interface HookHandler<H extends HandlerName = HandlerName> {
-  callback(event: HandlerEvent, ctx?: DeliveryContext): Promise<HandlerResult<H>>;
+export interface HookHandler<R = unknown> {
+  callback(event: HandlerEvent, ctx?: DeliveryContext): Promise<R>;
   ping?(operation?: 'create' | 'update'): Promise<unknown>;
 }
 
-export type HandlerFactory<H extends HandlerName> = (hook: HookOf<H>, deps: HandlerDeps) => HookHandler<H>;
+/** Builds a registered handler's hook into a runnable one. */
+export type HandlerFactory<H extends HandlerName, R = unknown> = (hook: HookOf<H>, deps: HandlerDeps) => HookHandler<R>;

@@ -1,15 +1,47 @@
 import { randomUUID } from 'node:crypto';
-import { type SigningConfig, signatureHeaders } from '../delivery/signing.ts';
+import type { Static } from '@sinclair/typebox';
+// The builders one by one, not TypeBox's `Type` object: that object keeps every builder in the bundles (~40 KB).
+import * as Type from '@sinclair/typebox';
+import { generateWhsec, type SigningConfig, signatureHeaders, whsecError } from '../delivery/signing.ts';
+import type { FieldErrors } from '../errors.ts';
+import {
+  acceptedText,
+  type ConfigOptions,
+  destinationError,
+  headerNameError,
+  refineMap,
+} from '../hooks/refinements.ts';
+import { headersSchema, PreviousSecretSchema, Secret, Signing, SslVerify, Url } from '../hooks/schemas.ts';
 import { classifyResponse, type HttpResponse } from '../http/httpSender.ts';
 import { systemClock } from '../ports/clock.ts';
+import { addRefinement } from '../schema/kongErrors.ts';
+import { defineHandler } from './definition.ts';
 import type { DeliveryContext, HandlerDeps, HandlerEvent, HandlerFactory, WebhookResult } from './types.ts';
+
+export const WebhookConfigSchema = Type.Object(
+  {
+    url: Url,
+    headers: headersSchema({ default: {} }),
+    secret: Secret,
+    ssl_verify: SslVerify,
+    signing: Signing,
+    previous_secret: Type.Optional(PreviousSecretSchema),
+  },
+  { additionalProperties: false },
+);
+
+declare module '../hooks/hook.ts' {
+  interface HandlerConfigs {
+    webhook: Static<typeof WebhookConfigSchema>;
+  }
+}
 
 /**
  * `webhook`: POSTs the event data (with `event` and `source` added) as JSON to `config.url`, signed
  * with `config.secret` when set, by the hook's signing scheme (docs/signatures.md). Resolves with the
  * receiver's answer whatever its status; the delivery worker decides what a status means.
  */
-export const webhook: HandlerFactory<'webhook'> = (hook, deps) => {
+export const webhook: HandlerFactory<'webhook', WebhookResult> = (hook, deps) => {
   const { config } = hook;
 
   const post = async (payload: Record<string, unknown>, ctx?: DeliveryContext): Promise<WebhookResult> => {
@@ -38,6 +70,55 @@ export const webhook: HandlerFactory<'webhook'> = (hook, deps) => {
     },
   };
 };
+
+/** `webhook` (docs/reference.md §2.1): the definition the registry lists. */
+export const webhookHandler = /* @__PURE__ */ defineHandler({
+  name: 'webhook',
+  config: WebhookConfigSchema,
+  signed: true,
+  hooksFileConfig: ({ url, secret, signing, stringMap }) =>
+    Type.Object(
+      {
+        url,
+        headers: Type.Optional(stringMap),
+        secret: Type.Optional(secret),
+        ssl_verify: Type.Optional(Type.Boolean()),
+        signing: Type.Optional(signing),
+      },
+      { additionalProperties: false },
+    ),
+  normalise: normaliseSigning,
+  refine(config, errors, options) {
+    refineSignedRequest(config, errors, options, () =>
+      refineMap(errors, ['headers'], config.headers, headerNameError, false),
+    );
+  },
+  create: webhook,
+});
+
+/** `standard-webhooks` signs with a `whsec_…` secret, generated when none is given (and returned in the hook). */
+export function normaliseSigning(config: Record<string, unknown>): void {
+  if (config.signing === 'standard-webhooks' && config.secret === null) config.secret = generateWhsec();
+}
+
+/**
+ * The refinements of a request `webhook` and `webhook-custom` both send: the URL's rules and
+ * destination policy, then the handler's own maps (`refineMaps`), then a `whsec_` secret for
+ * `standard-webhooks`, in the order their messages have always come in.
+ */
+export function refineSignedRequest(
+  config: Record<string, unknown>,
+  errors: FieldErrors,
+  options: ConfigOptions,
+  refineMaps: () => void,
+): void {
+  const url = acceptedText(config, errors, 'url');
+  if (url !== undefined) addRefinement(errors, ['url'], destinationError(url, options));
+  refineMaps();
+  const secret = acceptedText(config, errors, 'secret');
+  if (secret !== undefined && config.signing === 'standard-webhooks')
+    addRefinement(errors, ['secret'], whsecError(secret));
+}
 
 /**
  * The receiver's answer. In a delivery (`ctx.strict`), an answer that is a failure (429, 5xx, other

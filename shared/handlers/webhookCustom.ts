@@ -1,8 +1,67 @@
 import { randomBytes } from 'node:crypto';
+import type { Static } from '@sinclair/typebox';
+// The builders one by one, not TypeBox's `Type` object: that object keeps every builder in the bundles (~40 KB).
+import * as Type from '@sinclair/typebox';
 import { DeliveryError } from '../errors.ts';
-import { renderTemplate, renderValues, templateBudget } from '../hooks/templates.ts';
-import type { HandlerFactory } from './types.ts';
-import { addDeliveryHeaders, addSignature, answer, eventPayload, withHeader } from './webhook.ts';
+import { acceptedText, headerNameError, mapKeyError, refineMap } from '../hooks/refinements.ts';
+import {
+  HTTP_METHODS,
+  headersSchema,
+  LIMITS,
+  map,
+  Nullable,
+  OneOf,
+  PreviousSecretSchema,
+  Secret,
+  Signing,
+  SslVerify,
+  Text,
+  Url,
+} from '../hooks/schemas.ts';
+import { renderTemplate, renderValues, templateBudget, templateSyntaxError } from '../hooks/templates.ts';
+import { addRefinement } from '../schema/kongErrors.ts';
+import { defineHandler } from './definition.ts';
+import type { HandlerFactory, WebhookResult } from './types.ts';
+import {
+  addDeliveryHeaders,
+  addSignature,
+  answer,
+  eventPayload,
+  normaliseSigning,
+  refineSignedRequest,
+  withHeader,
+} from './webhook.ts';
+
+const PayloadSchema = map(Text(LIMITS.mapValueLength), { description: 'Form field → value (a template).' });
+
+export const WebhookCustomConfigSchema = Type.Object(
+  {
+    url: Url,
+    method: OneOf(HTTP_METHODS, { description: 'Any case on input; stored upper-case.' }),
+    payload: Nullable(PayloadSchema),
+    payload_format: Type.Boolean({ default: true }),
+    body: Nullable(Text(LIMITS.bodyLength)),
+    body_format: Type.Boolean({ default: true }),
+    headers: Nullable(headersSchema()),
+    headers_format: Type.Boolean({ default: false }),
+    secret: Secret,
+    ssl_verify: SslVerify,
+    signing: Signing,
+    previous_secret: Type.Optional(PreviousSecretSchema),
+  },
+  { additionalProperties: false },
+);
+
+/** `method` is one of `HTTP_METHODS` once validated; typed as text so that hooks built in code need no cast. */
+export interface CustomRequestConfig extends Omit<Static<typeof WebhookCustomConfigSchema>, 'method'> {
+  method: string;
+}
+
+declare module '../hooks/hook.ts' {
+  interface HandlerConfigs {
+    'webhook-custom': CustomRequestConfig;
+  }
+}
 
 /**
  * `webhook-custom`: a fully configured request (docs/reference.md §2.2). Payload, body and headers are
@@ -15,7 +74,7 @@ import { addDeliveryHeaders, addSignature, answer, eventPayload, withHeader } fr
  * template past it, or malformed, rejects with a `TemplateError` before anything is sent, and the
  * delivery is dead-lettered without a retry.
  */
-export const webhookCustom: HandlerFactory<'webhook-custom'> = (hook, deps) => ({
+export const webhookCustom: HandlerFactory<'webhook-custom', WebhookResult> = (hook, deps) => ({
   async callback(event, ctx) {
     const { config } = hook;
     const data = eventPayload(event);
@@ -53,6 +112,56 @@ export const webhookCustom: HandlerFactory<'webhook-custom'> = (hook, deps) => (
 });
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/** `GET` → `[Gg][Ee][Tt]`: JSON Schema patterns have no case-insensitive flag. */
+const anyCase = (words: readonly string[]) =>
+  `^(${words.map((word) => [...word].map((c) => `[${c.toUpperCase()}${c.toLowerCase()}]`).join('')).join('|')})$`;
+
+/** `webhook-custom` (docs/reference.md §2.2): the definition the registry lists. */
+export const webhookCustomHandler = /* @__PURE__ */ defineHandler({
+  name: 'webhook-custom',
+  config: WebhookCustomConfigSchema,
+  signed: true,
+  sentFields: {
+    method: Type.String({ pattern: anyCase(HTTP_METHODS), description: 'An HTTP method, in any case.' }),
+  },
+  hooksFileConfig: ({ url, secret, signing, stringMap, nullable }) =>
+    Type.Object(
+      {
+        url,
+        method: Type.Union(
+          [...HTTP_METHODS, ...HTTP_METHODS.map((method) => method.toLowerCase())].map((method) =>
+            Type.Literal(method),
+          ),
+        ),
+        payload: Type.Optional(nullable(stringMap)),
+        payload_format: Type.Optional(Type.Boolean()),
+        body: Type.Optional(nullable(Type.String({ maxLength: LIMITS.bodyLength }))),
+        body_format: Type.Optional(Type.Boolean()),
+        headers: Type.Optional(nullable(stringMap)),
+        headers_format: Type.Optional(Type.Boolean()),
+        secret: Type.Optional(secret),
+        ssl_verify: Type.Optional(Type.Boolean()),
+        signing: Type.Optional(signing),
+      },
+      { additionalProperties: false },
+    ),
+  normalise(config) {
+    // HTTP methods are case-insensitive on input; the stored form is upper-case so the sender can compare plainly.
+    if (typeof config.method === 'string') config.method = config.method.toUpperCase();
+    normaliseSigning(config);
+  },
+  // Templates are checked only where the `*_format` flag that applies is on.
+  refine(config, errors, options) {
+    refineSignedRequest(config, errors, options, () => {
+      refineMap(errors, ['headers'], config.headers, headerNameError, config.headers_format === true);
+      refineMap(errors, ['payload'], config.payload, mapKeyError, config.payload_format === true);
+      const body = acceptedText(config, errors, 'body');
+      if (body !== undefined && config.body_format === true) addRefinement(errors, ['body'], templateSyntaxError(body));
+    });
+  },
+  create: webhookCustom,
+});
 
 /**
  * Rendered header values come from event data: line breaks and NUL become spaces (no header

@@ -1,16 +1,8 @@
 import type { Static } from '@sinclair/typebox';
-import type {
-  HookDeploymentSchema,
-  LambdaConfigSchema,
-  PreviousSecretSchema,
-  ThresholdSchema,
-  WebhookConfigSchema,
-  WebhookCustomConfigSchema,
-} from './schemas.ts';
+import type { HandlerName } from './names.ts';
+import type { HookDeploymentSchema, PreviousSecretSchema, ThresholdSchema } from './schemas.ts';
 
 /** The event hook entity, exactly as the Admin API returns it (Kong's shape). */
-
-import type { HandlerName } from './names.ts';
 
 // Declared in names.ts, which the schemas (schemas.ts) also read: this module only takes types from them.
 export { HANDLER_NAMES, type HandlerName, SIGNING_SCHEMES, type SigningScheme } from './names.ts';
@@ -21,24 +13,24 @@ export { HANDLER_NAMES, type HandlerName, SIGNING_SCHEMES, type SigningScheme } 
  */
 export type PreviousSecret = Static<typeof PreviousSecretSchema>;
 
-// The configs as stored, from their schemas (schemas.ts); `signing` and `previous_secret` are absent in a hook that never used them (Kong's shape).
-export type WebhookConfig = Static<typeof WebhookConfigSchema>;
-/** `method` is one of `HTTP_METHODS` once validated; typed as text so that hooks built in code need no cast. */
-export interface WebhookCustomConfig extends Omit<Static<typeof WebhookCustomConfigSchema>, 'method'> {
-  method: string;
-}
+/**
+ * Each handler's config as stored, by handler name. Every handler module (shared/handlers/<name>.ts)
+ * adds its own entry, from its schema, by declaration merging: this module is also read by the web
+ * console, which is type-checked for the browser, so it may not import the handlers (they import
+ * Node's crypto and http); there every entry is `unknown`. The registry (shared/handlers/registry.ts)
+ * checks at compile time that every registered handler declared its entry and that the registered
+ * names are `HANDLER_NAMES`.
+ */
+export interface HandlerConfigs extends Record<HandlerName, unknown> {}
 
-export type LogConfig = Record<string, never>;
+/** The config type of a handler as its module declares it; a plain record for a name no module declares. */
+export type ConfigOf<H extends string> = H extends keyof HandlerConfigs ? HandlerConfigs[H] : Record<string, unknown>;
 
-/** Each entry is user code (a JavaScript function body returning a function) or an AWS Lambda name/ARN. */
-export type LambdaConfig = Static<typeof LambdaConfigSchema>;
-
-export interface HandlerConfigs {
-  webhook: WebhookConfig;
-  'webhook-custom': WebhookCustomConfig;
-  log: LogConfig;
-  lambda: LambdaConfig;
-}
+// The configs under their own names, for code that builds hooks (and the tests).
+export type WebhookConfig = HandlerConfigs['webhook'];
+export type WebhookCustomConfig = HandlerConfigs['webhook-custom'];
+export type LogConfig = HandlerConfigs['log'];
+export type LambdaConfig = HandlerConfigs['lambda'];
 
 /**
  * Where the user functions of a `lambda` hook with inline code stand (beyond Kong). `pending` until the
@@ -52,7 +44,8 @@ export type EventPattern = Record<string, unknown>;
 /** Fire once when `count` matching events arrive within one tumbling window of `window` seconds (beyond Kong). */
 export type Threshold = Static<typeof ThresholdSchema>;
 
-interface HookBase<H extends HandlerName> {
+/** A hook of handler `H` whose config is a `C`: the entity whatever the handler, generic so handler modules need not know the union. */
+export interface HookEntity<H extends string, C> {
   id: string;
   created_at: number;
   source: string;
@@ -72,13 +65,13 @@ interface HookBase<H extends HandlerName> {
    * failure (beyond Kong). Always answered (`true` when unset); optional here for hooks built in code.
    */
   enabled?: boolean;
-  config: HandlerConfigs[H];
-  /** Only on `lambda` hooks with inline code; Kong's shape otherwise. */
+  config: C;
+  /** Only on hooks whose handler deploys user code (`lambda` with inline code); Kong's shape otherwise. */
   deployment?: HookDeployment;
 }
 
-export type EventHook = { [H in HandlerName]: HookBase<H> }[HandlerName];
-export type HookOf<H extends HandlerName> = HookBase<H>;
+export type HookOf<H extends HandlerName> = HookEntity<H, HandlerConfigs[H]>;
+export type EventHook = { [H in HandlerName]: HookOf<H> }[HandlerName];
 
 /** Tenant used by single-tenant deployments and the local runtime. */
 export const DEFAULT_TENANT = 'default';

@@ -1,7 +1,13 @@
-import { type Static, type TSchema, Type } from '@sinclair/typebox';
-import { type HANDLER_NAMES, SIGNING_SCHEMES } from './hook.ts';
-import { THRESHOLD_LIMITS } from './validate.ts';
-import { HTTP_METHODS, LIMITS } from './validateConfig.ts';
+import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
+import {
+  clientConfigSchema,
+  type HandlerDefinition,
+  type HandlerRegistry,
+  type HooksFileParts,
+} from '../handlers/definition.ts';
+import { HANDLERS } from '../handlers/registry.ts';
+import { SIGNING_SCHEMES } from './hook.ts';
+import { LIMITS, THRESHOLD_LIMITS } from './schemas.ts';
 
 /**
  * The JSON Schema of a hooks file (`event-hooks apply -f`, `export`): a list of hooks in the Admin
@@ -29,49 +35,6 @@ const secret = nullable(text(LIMITS.secretLength, `Signs each request. ${REFEREN
 const signing = Type.Union(
   SIGNING_SCHEMES.map((scheme) => Type.Literal(scheme)),
   { description: 'How requests are signed (beyond Kong): kong (x-kong-signature) or standard-webhooks.' },
-);
-
-const webhookConfig = Type.Object(
-  {
-    url,
-    headers: Type.Optional(stringMap),
-    secret: Type.Optional(secret),
-    ssl_verify: Type.Optional(Type.Boolean()),
-    signing: Type.Optional(signing),
-  },
-  { additionalProperties: false },
-);
-
-const methods = [...HTTP_METHODS, ...HTTP_METHODS.map((method) => method.toLowerCase())];
-const webhookCustomConfig = Type.Object(
-  {
-    url,
-    method: Type.Union(methods.map((method) => Type.Literal(method))),
-    payload: Type.Optional(nullable(stringMap)),
-    payload_format: Type.Optional(Type.Boolean()),
-    body: Type.Optional(nullable(Type.String({ maxLength: LIMITS.bodyLength }))),
-    body_format: Type.Optional(Type.Boolean()),
-    headers: Type.Optional(nullable(stringMap)),
-    headers_format: Type.Optional(Type.Boolean()),
-    secret: Type.Optional(secret),
-    ssl_verify: Type.Optional(Type.Boolean()),
-    signing: Type.Optional(signing),
-  },
-  { additionalProperties: false },
-);
-
-const logConfig = Type.Object({}, { additionalProperties: false });
-
-const lambdaConfig = Type.Object(
-  {
-    functions: Type.Array(text(LIMITS.functionLength), {
-      minItems: 1,
-      maxItems: LIMITS.functions,
-      description:
-        'JavaScript function bodies returning `function (data, event, source, pid)`, or AWS Lambda names/ARNs, run in order.',
-    }),
-  },
-  { additionalProperties: false },
 );
 
 const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
@@ -105,26 +68,46 @@ const common = {
   ),
 };
 
-const hookOf = <H extends (typeof HANDLER_NAMES)[number], C extends TSchema>(handler: H, config: C, optional = false) =>
-  Type.Object(
-    { ...common, handler: Type.Literal(handler), config: optional ? Type.Optional(config) : config },
-    { additionalProperties: false, title: `${handler} hook` },
+/** What a handler's `hooksFileConfig` builds its config from. */
+const PARTS: HooksFileParts = { url, secret, signing, stringMap, nullable, text };
+
+/** A handler's config in a hooks file: its own, else its client config as sent, every defaulted field optional. */
+function configOf(definition: HandlerDefinition): TObject {
+  if (definition.hooksFileConfig) return definition.hooksFileConfig(PARTS);
+  const client = clientConfigSchema(definition);
+  const fields = { ...client.properties, ...definition.sentFields };
+  return Type.Object(
+    Object.fromEntries(
+      Object.entries(fields).map(([key, field]) => [key, 'default' in field ? Type.Optional(field) : field]),
+    ),
+    { additionalProperties: false },
   );
+}
 
-export const HookFileEntry = Type.Union([
-  hookOf('webhook', webhookConfig),
-  hookOf('webhook-custom', webhookCustomConfig),
-  hookOf('log', logConfig, true),
-  hookOf('lambda', lambdaConfig),
-]);
+/** One handler's hooks: its config may be left out when it has no required field (`log`). */
+const hookOf = (definition: HandlerDefinition) => {
+  const config = configOf(definition);
+  const optional = (config.required ?? []).length === 0;
+  return Type.Object(
+    { ...common, handler: Type.Literal(definition.name), config: optional ? Type.Optional(config) : config },
+    { additionalProperties: false, title: `${definition.name} hook` },
+  );
+};
 
-export const HooksFile = Type.Array(HookFileEntry, {
-  $schema: 'http://json-schema.org/draft-07/schema#',
-  title: 'event-hooks hooks file',
-  description:
-    'The hooks `event-hooks apply -f` creates or updates by id, in the Admin API shape (`event-hooks export` writes one).',
-});
+/** The hooks-file schema of the handlers of `registry`, one variant each in its order. */
+export function hooksFileSchema(registry: HandlerRegistry) {
+  return Type.Array(Type.Union(registry.definitions.map(hookOf)), {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'event-hooks hooks file',
+    description:
+      'The hooks `event-hooks apply -f` creates or updates by id, in the Admin API shape (`event-hooks export` writes one).',
+  });
+}
 
+export const HooksFile = hooksFileSchema(HANDLERS);
+export const HookFileEntry = HooksFile.items;
+
+/** A hooks file as read: each entry a hook in the Admin API's shape (its config checked by the service). */
 export type HooksFile = Static<typeof HooksFile>;
 
 /** The JSON Schema document, as committed in schemas/hooks-file.schema.json. */

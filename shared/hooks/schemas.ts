@@ -4,13 +4,14 @@ import * as Type from '@sinclair/typebox';
 import { HANDLER_NAMES, SIGNING_SCHEMES } from './names.ts';
 
 /**
- * The event hook entity and each handler's config, declared once (docs/reference.md §1). The same
- * schemas check requests (through the Kong formatter, shared/schema/kongErrors.ts), give the static
- * types of hook.ts (`Static<>`), tell the form-body reader which fields are not text, and feed the
- * OpenAPI document. They describe a hook as stored: a field with a `default` is optional on input
+ * The event hook entity, declared once (docs/reference.md §1), and the parts the handlers' config
+ * schemas are built of (each handler declares its own in its module, shared/handlers/<name>.ts). The
+ * same schemas check requests (through the Kong formatter, shared/schema/kongErrors.ts), give the
+ * static types of hook.ts (`Static<>`), tell the form-body reader which fields are not text, and feed
+ * the OpenAPI document. They describe a hook as stored: a field with a `default` is optional on input
  * (`withDefaults` fills it before the check), and `null` sent for it means the default, as in Kong.
  * What JSON Schema cannot say (URL rules, reserved headers, template syntax, whsec secrets, user code)
- * are refinements in validateConfig.ts, run after the schema and reported the same way.
+ * are each handler's refinements, run after the schema and reported the same way.
  */
 
 /** Bounds beyond Kong's schema: they keep a hook well inside one DynamoDB item (400 KB) and a sane request. */
@@ -50,7 +51,7 @@ export const Text = (maxLength: number, options: Record<string, unknown> = {}) =
   Type.String({ minLength: 1, maxLength, ...options });
 
 /** A record keyed by any string (`[\s\S]` so that no key escapes the value schema). */
-const map = <T extends TSchema>(value: T, options: Record<string, unknown>) =>
+export const map = <T extends TSchema>(value: T, options: Record<string, unknown>) =>
   Type.Record(Type.String({ pattern: '^[\\s\\S]*$' }), value, {
     maxProperties: LIMITS.mapEntries,
     typeMessage: 'expected a map',
@@ -61,92 +62,28 @@ const map = <T extends TSchema>(value: T, options: Record<string, unknown>) =>
 export const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
 /** Header name → value. Names are checked by a refinement (syntax, reserved headers). */
-const headersSchema = (options: Record<string, unknown> = {}) =>
+export const headersSchema = (options: Record<string, unknown> = {}) =>
   map(Text(LIMITS.mapValueLength, { pattern: HEADER_VALUE.source, patternMessage: 'invalid header value' }), {
     description: 'Header name → value; names the sender sets itself are refused.',
     ...options,
   });
-const PayloadSchema = map(Text(LIMITS.mapValueLength), { description: 'Form field → value (a template).' });
-
-const Url = Text(LIMITS.urlLength, { description: 'An absolute http or https URL.' });
-const Secret = Nullable(Text(LIMITS.secretLength), {
+export const Url = Text(LIMITS.urlLength, { description: 'An absolute http or https URL.' });
+export const Secret = Nullable(Text(LIMITS.secretLength), {
   description: 'Signs each request; `standard-webhooks` takes (or generates) a `whsec_…` secret.',
 });
-const Signing = Type.Optional(OneOf(SIGNING_SCHEMES, { description: 'How requests are signed (absent: `kong`).' }));
-const SslVerify = Type.Boolean({ default: false });
+export const Signing = Type.Optional(
+  OneOf(SIGNING_SCHEMES, { description: 'How requests are signed (absent: `kong`).' }),
+);
+export const SslVerify = Type.Boolean({ default: false });
 
 export const PreviousSecretSchema = Type.Object(
   {
     secret: Type.String(),
     expires_at: Type.Integer({ description: 'Unix seconds.' }),
   },
-  { description: 'Set by a secret rotation, never by the client.' },
+  // `readOnly`: the service's own, never the client's; what a client may send leaves it out (clientConfigSchema).
+  { description: 'Set by a secret rotation, never by the client.', readOnly: true },
 );
-
-export const WebhookConfigSchema = Type.Object(
-  {
-    url: Url,
-    headers: headersSchema({ default: {} }),
-    secret: Secret,
-    ssl_verify: SslVerify,
-    signing: Signing,
-    previous_secret: Type.Optional(PreviousSecretSchema),
-  },
-  { additionalProperties: false },
-);
-
-export const WebhookCustomConfigSchema = Type.Object(
-  {
-    url: Url,
-    method: OneOf(HTTP_METHODS, { description: 'Any case on input; stored upper-case.' }),
-    payload: Nullable(PayloadSchema),
-    payload_format: Type.Boolean({ default: true }),
-    body: Nullable(Text(LIMITS.bodyLength)),
-    body_format: Type.Boolean({ default: true }),
-    headers: Nullable(headersSchema()),
-    headers_format: Type.Boolean({ default: false }),
-    secret: Secret,
-    ssl_verify: SslVerify,
-    signing: Signing,
-    previous_secret: Type.Optional(PreviousSecretSchema),
-  },
-  { additionalProperties: false },
-);
-
-export const LogConfigSchema = Type.Object({}, { additionalProperties: false });
-
-export const LambdaConfigSchema = Type.Object(
-  {
-    functions: Type.Array(Text(LIMITS.functionLength), {
-      minItems: 1,
-      maxItems: LIMITS.functions,
-      description: 'User code (a JavaScript function body returning a function) or an AWS Lambda name or ARN.',
-    }),
-  },
-  { additionalProperties: false },
-);
-
-/** One config schema per handler, as stored. */
-export const CONFIG_SCHEMAS = {
-  webhook: WebhookConfigSchema,
-  'webhook-custom': WebhookCustomConfigSchema,
-  log: LogConfigSchema,
-  lambda: LambdaConfigSchema,
-} as const satisfies { [H in (typeof HANDLER_NAMES)[number]]: TSchema };
-
-/** A config schema without `previous_secret` (`Type.Omit` would bring TypeBox's mapped types into every bundle). */
-function withoutPreviousSecret<P extends Type.TProperties & { previous_secret: TSchema }>(schema: Type.TObject<P>) {
-  const { previous_secret: _serviceOwn, ...properties } = schema.properties;
-  return Type.Object(properties as Omit<P, 'previous_secret'>, { additionalProperties: false });
-}
-
-/** What a client may send as a config: `previous_secret` is the service's own. */
-export const CLIENT_CONFIG_SCHEMAS = {
-  webhook: withoutPreviousSecret(WebhookConfigSchema),
-  'webhook-custom': withoutPreviousSecret(WebhookCustomConfigSchema),
-  log: LogConfigSchema,
-  lambda: LambdaConfigSchema,
-} as const;
 
 export const ThresholdSchema = Type.Object(
   {
@@ -172,28 +109,34 @@ export const UuidSchema = Type.String({
 
 const Name = Text(LIMITS.nameLength);
 
-/** The fields every hook has, in Kong's order (also the order of the messages). */
-export const HookFieldsSchema = Type.Object({
-  source: Name,
-  event: Nullable(Name, { description: '`null`: every event of the source.' }),
-  on_change: Nullable(Type.Boolean()),
-  snooze: Nullable(Type.Integer({ minimum: 0, maximum: LIMITS.snoozeSeconds }), { description: 'Seconds.' }),
-  filter: Nullable(EventPatternSchema),
-  threshold: Nullable(ThresholdSchema),
-  enabled: Type.Boolean({ default: true }),
-  handler: OneOf(HANDLER_NAMES),
-});
+/** The fields every hook has, in Kong's order (also the order of the messages), for the given handler names. */
+export const hookFieldsSchema = <const T extends readonly string[]>(handlers: T) =>
+  Type.Object({
+    source: Name,
+    event: Nullable(Name, { description: '`null`: every event of the source.' }),
+    on_change: Nullable(Type.Boolean()),
+    snooze: Nullable(Type.Integer({ minimum: 0, maximum: LIMITS.snoozeSeconds }), { description: 'Seconds.' }),
+    filter: Nullable(EventPatternSchema),
+    threshold: Nullable(ThresholdSchema),
+    enabled: Type.Boolean({ default: true }),
+    handler: OneOf(handlers),
+  });
 
 /** A hook body as the client sends it, before its config is checked against its handler's schema. */
-export const HookInputSchema = Type.Object(
-  {
-    id: Type.Optional(UuidSchema),
-    created_at: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
-    ...HookFieldsSchema.properties,
-    config: Type.Optional(Type.Unknown()),
-  },
-  { additionalProperties: false },
-);
+export const hookInputSchema = <const T extends readonly string[]>(handlers: T) =>
+  Type.Object(
+    {
+      id: Type.Optional(UuidSchema),
+      created_at: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+      ...hookFieldsSchema(handlers).properties,
+      config: Type.Optional(Type.Unknown()),
+    },
+    { additionalProperties: false },
+  );
+
+/** The registered handlers' (shared/handlers/registry.ts checks that they are `HANDLER_NAMES`). */
+export const HookFieldsSchema = hookFieldsSchema(HANDLER_NAMES);
+export const HookInputSchema = hookInputSchema(HANDLER_NAMES);
 
 export const HookDeploymentSchema = Type.Object(
   {
@@ -201,20 +144,6 @@ export const HookDeploymentSchema = Type.Object(
     error: Type.Optional(Type.String()),
   },
   { description: 'Where the user functions of a `lambda` hook with inline code stand; read-only.' },
-);
-
-/** The entity as the Admin API answers it, one variant per handler. */
-export const EventHookSchema = Type.Union(
-  HANDLER_NAMES.map((handler) =>
-    Type.Object({
-      id: Type.String({ format: 'uuid' }),
-      created_at: Type.Integer({ description: 'Unix seconds.' }),
-      ...HookFieldsSchema.properties,
-      handler: Type.Literal(handler),
-      config: CONFIG_SCHEMAS[handler],
-      deployment: Type.Optional(HookDeploymentSchema),
-    }),
-  ),
 );
 
 /** The body of `PUT /event-hooks/sources/{source}/{event}`. */
@@ -246,9 +175,6 @@ export const EventDefinitionSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export type WebhookConfigFromSchema = Static<typeof WebhookConfigSchema>;
-export type WebhookCustomConfigFromSchema = Static<typeof WebhookCustomConfigSchema>;
-export type LambdaConfigFromSchema = Static<typeof LambdaConfigSchema>;
 export type ThresholdFromSchema = Static<typeof ThresholdSchema>;
 export type PreviousSecretFromSchema = Static<typeof PreviousSecretSchema>;
 export type HookDeploymentFromSchema = Static<typeof HookDeploymentSchema>;

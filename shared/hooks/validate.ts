@@ -1,9 +1,12 @@
+import type { TObject } from '@sinclair/typebox';
 import { SchemaViolationError } from '../errors.ts';
+import type { HandlerRegistry } from '../handlers/definition.ts';
+import { HANDLERS } from '../handlers/registry.ts';
 import { patternError } from '../rules/eventPattern.ts';
-import { addRefinement, compile, failedAt, kongErrors, orderedLike } from '../schema/kongErrors.ts';
+import { addRefinement, compile, failedAt, kongErrors, orderedLike, type SchemaCheck } from '../schema/kongErrors.ts';
 import { findEvent, type SourceCatalog } from './catalog.ts';
-import type { EventHook, EventPattern, HandlerName, Threshold } from './hook.ts';
-import { HookInputSchema, THRESHOLD_LIMITS, withDefaults } from './schemas.ts';
+import type { EventHook, EventPattern, Threshold } from './hook.ts';
+import { HookInputSchema, hookInputSchema, THRESHOLD_LIMITS, withDefaults } from './schemas.ts';
 import { isPlainObject, validateConfig } from './validateConfig.ts';
 
 export { THRESHOLD_LIMITS };
@@ -27,6 +30,8 @@ export interface ValidateOptions {
   reservedFunctionPrefix?: string;
   /** See `ConfigOptions.destinationRefusal`. */
   destinationRefusal?: (url: string) => string | undefined;
+  /** The handlers a hook may name; the service's own (shared/handlers/registry.ts) when absent. */
+  handlers?: HandlerRegistry;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -36,7 +41,18 @@ export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
 }
 
-const HOOK_CHECK = compile(HookInputSchema);
+/** The hook body's schema and its check, per registry (its names are the `handler` field's); compiled on first use. */
+const HOOK_CHECKS = new WeakMap<HandlerRegistry, { schema: TObject; check: SchemaCheck<TObject> }>();
+
+function hookCheckOf(registry: HandlerRegistry): { schema: TObject; check: SchemaCheck<TObject> } {
+  let entry = HOOK_CHECKS.get(registry);
+  if (!entry) {
+    const schema = registry === HANDLERS ? HookInputSchema : hookInputSchema(registry.names);
+    entry = { schema, check: compile(schema) };
+    HOOK_CHECKS.set(registry, entry);
+  }
+  return entry;
+}
 
 const NOT_AN_OBJECT = (): SchemaViolationError => new SchemaViolationError({ '@entity': ['expected a record'] });
 
@@ -55,8 +71,9 @@ export function validateHook(
   options: ValidateOptions,
 ): { fields: HookFields; id?: string; created_at?: number } {
   if (!isPlainObject(input)) throw NOT_AN_OBJECT();
-  const top = withDefaults(HookInputSchema, input);
-  const errors = kongErrors(HOOK_CHECK, top);
+  const { schema, check } = hookCheckOf(options.handlers ?? HANDLERS);
+  const top = withDefaults(schema, input);
+  const errors = kongErrors(check, top);
   const valid = (key: string) => !failedAt(errors, [key]);
   // A filter is an EventBridge pattern; the message says where it is wrong (`entity.username[0]: …`).
   if (valid('filter') && isPlainObject(top.filter)) addRefinement(errors, ['filter'], patternError(top.filter));
@@ -64,11 +81,11 @@ export function validateHook(
   // As in Kong, config is checked against its handler's schema only once the handler is known.
   let config: unknown;
   if (valid('handler') && typeof top.handler === 'string') {
-    const result = validateConfig(top.handler as HandlerName, input.config, options);
+    const result = validateConfig(top.handler, input.config, options);
     if (result.ok) config = result.value;
     else errors.config = result.error;
   }
-  const fields = orderedLike(HookInputSchema, errors);
+  const fields = orderedLike(schema, errors);
 
   // Kong runs an entity check only when the fields it reads are valid themselves.
   const entityError =

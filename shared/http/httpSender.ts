@@ -71,9 +71,9 @@ const DEFAULTS = {
 };
 
 /** Raised inside the DNS lookup so the request's error handler can tell a policy refusal from a network failure. */
-class AddressRefusedError extends Error {}
+export class AddressRefusedError extends Error {}
 
-const REFUSED = 'destination address is not allowed';
+export const REFUSED = 'destination address is not allowed';
 
 /**
  * Creates a sender with keep-alive connection pools (http, https verified, https unverified).
@@ -229,7 +229,7 @@ export function createHttpSender(options: HttpSenderOptions = {}): HttpSender {
  * blocking is on), so a name pointing at 127.0.0.1 or the metadata endpoint fails instead of
  * connecting. Handles both the single-address and the `all` form that Node's happy-eyeballs connect asks for.
  */
-function guardedLookup(destinations: DestinationPolicy, port: number): LookupFunction {
+export function guardedLookup(destinations: DestinationPolicy, port: number): LookupFunction {
   return (hostname, options: LookupOptions, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
       if (error) {

@@ -1,3 +1,4 @@
+import { userCodeOf } from '../handlers/registry.ts';
 import type { HookDeployment } from '../hooks/hook.ts';
 import type { Logger } from '../logger.ts';
 import type { FunctionDeployJob, FunctionDeployQueue } from '../ports/functionDeployQueue.ts';
@@ -35,7 +36,7 @@ export function createFunctionDeployer(deps: FunctionDeployerDeps): FunctionDepl
     const final = attempt.final ?? true;
     const { tenant, hookId: id } = job;
     const stored = await deps.hooks.get(tenant, id);
-    const code = stored?.hook.handler === 'lambda' ? stored.hook.config.functions : undefined;
+    const code = stored ? userCodeOf(stored.hook) : undefined;
     let deployment = stored?.hook.deployment;
 
     if (stored && code && deployment?.state === 'pending') {

@@ -1,14 +1,14 @@
 import type { HookChange } from '../admin/hookService.ts';
 import { QuotaExceededError } from '../errors.ts';
+import { userCodeOf } from '../handlers/registry.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isLambdaReference } from '../ports/functionRunner.ts';
 import type { HookStore } from '../store/hookStore.ts';
 import type { QuotaBook } from './quotaBook.ts';
 
-/** The user functions a hook makes this service deploy: its inline code entries. */
+/** The user functions a hook makes this service deploy: the inline code entries of its handler's resource hook. */
 export function userFunctionCount(hook: EventHook): number {
-  if (hook.handler !== 'lambda') return 0;
-  return hook.config.functions.filter((entry) => !isLambdaReference(entry)).length;
+  return userCodeOf(hook)?.filter((entry) => !isLambdaReference(entry)).length ?? 0;
 }
 
 /** Freeing room takes the tenant's own action (a delete) or its operator's: no point retrying sooner. */

@@ -1,6 +1,6 @@
-import type { TSchema } from '@sinclair/typebox';
-import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler';
-import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Errors, type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
+import { Check } from '@sinclair/typebox/value';
 import type { FieldErrors } from '../errors.ts';
 import { setOwn } from '../records.ts';
 
@@ -33,9 +33,26 @@ export interface KongAnnotations {
 /** One field's failure: a message, or nested messages for a record, map or array. */
 export type FieldError = string | FieldErrors;
 
-/** Compiled once: the fast `Check` answers valid input, the errors are only walked for invalid input. */
-export function compile<T extends TSchema>(schema: T): TypeCheck<T> {
-  return TypeCompiler.Compile(schema);
+/** A schema's checker: `Check` for the verdict, `Errors` walked only for invalid input. */
+export interface SchemaCheck<T extends TSchema> {
+  Check(value: unknown): value is Static<T>;
+  Errors(value: unknown): Iterable<ValueError>;
+  Schema(): T;
+}
+
+/**
+ * The checker of a schema, by TypeBox's own walk of it (`Value.Check`, and `Errors` only for invalid
+ * input) rather than by code compiled from it (`TypeCompiler`): for these schemas the walk is within
+ * half a microsecond of the compiled check (0.7 against 0.4 µs for an event), while the compiler
+ * would add about 20 KB to every bundle that checks input and generate code for each schema as its
+ * module loads or is first used, which a Lambda cold start pays for.
+ */
+export function compile<T extends TSchema>(schema: T): SchemaCheck<T> {
+  return {
+    Check: (value): value is Static<T> => Check(schema, value),
+    Errors: (value) => Errors(schema, value),
+    Schema: () => schema,
+  };
 }
 
 const isNullSchema = (schema: TSchema) => schema.type === 'null';
@@ -198,7 +215,7 @@ export function orderedLike(schema: TSchema | undefined, errors: FieldErrors): F
  * schema finds, nothing beneath a field that already failed), keyed by Kong's paths, in the schema's
  * field order. `{}` when the value passes.
  */
-export function kongErrors<T extends TSchema>(check: TypeCheck<T>, value: unknown): FieldErrors {
+export function kongErrors<T extends TSchema>(check: SchemaCheck<T>, value: unknown): FieldErrors {
   const tree: FieldErrors = {};
   if (check.Check(value)) return tree;
   const root = check.Schema();

@@ -1,3 +1,4 @@
+import { isSignedHook } from '../handlers/registry.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isSecretName } from '../logger.ts';
 import type { SecretCipher } from '../ports/secretCipher.ts';
@@ -22,7 +23,7 @@ interface Slot {
 
 /** The secret values of a hook's config, with where each goes back in a copy of it. */
 function slots(hook: EventHook): Slot[] {
-  if (hook.handler !== 'webhook' && hook.handler !== 'webhook-custom') return [];
+  if (!isSignedHook(hook)) return [];
   const { config } = hook;
   const found: Slot[] = [];
   if (typeof config.secret === 'string') {

@@ -135,7 +135,7 @@ describe('function bundles (built, loaded by a fresh Node 24, run against the lo
 
   beforeAll(async () => {
     outDir = mkdtempSync(join(tmpdir(), 'event-hooks-bundles-'));
-    const built = await bundleFunctions({ entries: DEFAULT_ENTRIES, outDir, minify: true });
+    const built = await bundleFunctions({ entries: DEFAULT_ENTRIES, outDir, minify: true, metafile: true });
     bundles = Object.fromEntries(built.map((b) => [b.name, b]));
     store = await startTestStore();
     aws = await startAwsStub();
@@ -184,11 +184,54 @@ describe('function bundles (built, loaded by a fresh Node 24, run against the lo
     expect(version).toMatch(/^v24\./);
   });
 
-  // A guard against runaway growth, not the target: issue 10 asks for 350 KB, which no bundle meets
-  // today (the AWS SDK core and the schema library ride in every one; BENCHMARKS.md has the sizes).
-  // Raised from 500 KB when TypeBox (config, hooks, events, OpenAPI) joined every bundle.
-  it('keeps every bundle under 600 KB', () => {
-    for (const bundle of Object.values(bundles)) expect(bundle.bytes).toBeLessThan(600_000);
+  // Issue 10's target: 350 KB each (1 KB = 1000 bytes). The admin function misses it (427 KB): it
+  // serves the whole Admin API, so it carries three SDK clients (DynamoDB; SQS for dead-letter replay
+  // and deploy jobs; EventBridge for `event_hooks` changes: with @smithy/core and @aws-sdk/core about
+  // 210 KB), TypeBox's schemas, checker and error walker for Kong's schema errors (37 KB), the admin
+  // routes, OpenAPI and hook service (33 KB), and what validates a hook before it is stored: the
+  // address policy with ipaddr.js, mustache, the rule compiler (27 KB; `npx tsx bench/composition.ts admin`).
+  // The handler registry (one module per handler) brought every handler's module, templates and
+  // mustache into the deployer and sweeper (userCodeOf), 369 KB: held at 372 KB until that is undone.
+  const SIZE_LIMITS: Record<string, number> = { admin: 440_000, deployer: 372_000, sweeper: 372_000 };
+  it('keeps every bundle within 350 KB, but the admin function (see above)', () => {
+    expect(Object.keys(bundles).sort()).toEqual(Object.keys(DEFAULT_ENTRIES).sort());
+    for (const bundle of Object.values(bundles)) {
+      expect({ name: bundle.name, ok: bundle.bytes <= (SIZE_LIMITS[bundle.name] ?? 350_000) }).toEqual({
+        name: bundle.name,
+        ok: true,
+      });
+    }
+  });
+
+  // Each function builds the shared core and only the surface it serves (shared/composition/), so
+  // its bundle carries neither the others' code nor the libraries only they use.
+  it('bundles only the surface each function serves', () => {
+    const probes = {
+      'admin routes': 'shared/admin/router.ts',
+      'delivery worker': 'shared/pipeline/deliveryWorker.ts',
+      dispatcher: 'shared/pipeline/dispatcher.ts',
+      deployer: 'shared/pipeline/functionDeployer.ts',
+      'schema checker': '@sinclair/typebox/build/esm/errors/',
+      mustache: '/mustache/',
+      'ipaddr.js': '/ipaddr.js/',
+      'Lambda client': '@aws-sdk/client-lambda/',
+      'event-stream codec': '/event-streams/',
+    };
+    const holds = (name: string) =>
+      Object.entries(probes)
+        .filter(([, part]) => bundles[name]?.inputs?.some((input) => input.includes(part)))
+        .map(([probe]) => probe);
+    expect(Object.fromEntries(Object.keys(DEFAULT_ENTRIES).map((name) => [name, holds(name)]))).toEqual({
+      admin: ['admin routes', 'schema checker', 'mustache', 'ipaddr.js'],
+      ingest: ['schema checker', 'mustache'],
+      // ipaddr.js: the rules' `cidr` operator.
+      dispatcher: ['dispatcher', 'mustache', 'ipaddr.js'],
+      delivery: ['delivery worker', 'mustache', 'ipaddr.js'],
+      deployer: ['deployer', 'mustache', 'Lambda client'],
+      // Re-queues pending deploy jobs (requeuePendingDeployments) and lists user functions.
+      sweeper: ['deployer', 'mustache', 'Lambda client'],
+      authorizer: [],
+    });
   });
 
   it('runs the whole path: admin creates a hook, ingest publishes, the dispatcher enqueues, delivery logs it', async () => {

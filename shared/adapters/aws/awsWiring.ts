@@ -1,7 +1,7 @@
-import { type App, createApp } from '../../compositionRoot.ts';
+import { type Core, createCore } from '../../composition/core.ts';
 import { ConfigError, loadConfig } from '../../config.ts';
 import { AWS_RETRY_POLICY, retryPolicyFromEnv } from '../../delivery/retryPolicy.ts';
-import { createHttpSender } from '../../http/httpSender.ts';
+import type { createHttpSender, HttpSender } from '../../http/httpSender.ts';
 import { createLogger } from '../../logger.ts';
 import { systemClock } from '../../ports/clock.ts';
 import type { DeliveryQueue } from '../../ports/deliveryQueue.ts';
@@ -30,6 +30,11 @@ export interface AwsAdapters {
   deployments?: typeof createAwsFunctionDeployQueue;
   /** Seals and opens hook secrets with KMS: the functions that write hooks or send with them (admin, delivery). */
   secrets?: typeof createKmsSecretCipher;
+  /**
+   * The outbound HTTP sender with its address policy: the functions that call receivers (delivery;
+   * admin for pings, `/test` and the destination check). Others never load it (nor ipaddr.js).
+   */
+  http?: typeof createHttpSender;
 }
 
 /** The CloudWatch namespace of the metrics when `METRICS_NAMESPACE` is unset (the stack sets `EventHooks/<prefix>`). */
@@ -52,14 +57,17 @@ function required(name: string, value: string | undefined): string {
   return value;
 }
 
-/** The app as it runs in a deployed Lambda function, configured by the stack's environment. */
-export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App {
+/**
+ * The core of the app as it runs in a deployed Lambda function, configured by the stack's environment.
+ * Each function adds the surface it serves (functions/currentApp.ts), so its bundle carries no other.
+ */
+export function createAwsCore(env: NodeJS.ProcessEnv, adapters: AwsAdapters): Core {
   const config = loadConfig({ RUNTIME: 'aws', ...env });
   const logger = createLogger();
   const clock = systemClock;
-  const { bus, queue, functions, deployments, secrets } = adapters;
+  const { bus, queue, functions, deployments, secrets, http } = adapters;
   const client = createDocumentClient(config.dynamodbEndpoint ? { endpoint: config.dynamodbEndpoint } : {});
-  return createApp({
+  return createCore({
     config,
     client,
     clock,
@@ -87,12 +95,14 @@ export function createAwsApp(env: NodeJS.ProcessEnv, adapters: AwsAdapters): App
             ...(config.lambdaEndpoint ? { endpoint: config.lambdaEndpoint } : {}),
           })
         : missing<FunctionRunner>('function runner'),
-      http: createHttpSender({
-        connectTimeoutMs: config.httpTimeoutMs,
-        responseTimeoutMs: config.httpTimeoutMs,
-        blockPrivateNetworks: config.blockPrivateNetworks,
-        ownEndpoints: [config.dynamodbEndpoint],
-      }),
+      http: http
+        ? http({
+            connectTimeoutMs: config.httpTimeoutMs,
+            responseTimeoutMs: config.httpTimeoutMs,
+            blockPrivateNetworks: config.blockPrivateNetworks,
+            ownEndpoints: [config.dynamodbEndpoint],
+          })
+        : missing<HttpSender>('HTTP sender'),
       // Every instance of the ingest function shares a tenant's events per second: counted on the table.
       rate: tableRateCounter({ client, tableName: config.tableName, clock }),
       ...(deployments

@@ -5,6 +5,7 @@ import {
   ListTagsCommand,
   paginateListFunctions,
 } from '@aws-sdk/client-lambda';
+import { userCodeOf } from '../../handlers/registry.ts';
 import type { Logger } from '../../logger.ts';
 import { type Clock, systemClock } from '../../ports/clock.ts';
 import { isLambdaReference } from '../../ports/functionRunner.ts';
@@ -57,7 +58,7 @@ export function createFunctionSweeper(options: FunctionSweeperOptions): () => Pr
     let names = cache.get(key);
     if (!names) {
       const stored = await options.hooks.get(tenant, hookId);
-      const code = stored?.hook.handler === 'lambda' ? stored.hook.config.functions : [];
+      const code = (stored && userCodeOf(stored.hook)) ?? [];
       names = new Set(
         code.flatMap((entry, index) =>
           isLambdaReference(entry) ? [] : [userFunctionName(prefix, { tenant, hookId, index, code: entry })],

@@ -68,6 +68,11 @@ export interface DeliveryJournalOptions {
   fsync?: boolean;
   /** No compaction below this file size (default 32 MB). */
   compactMinBytes?: number;
+  /**
+   * After a failed write (a full disk), how long appends are refused before one tries the file
+   * again (default 1 s): the journal is back by itself once there is room, without a restart.
+   */
+  retryAfterMs?: number;
 }
 
 /** What a start finds in the journal: jobs to queue again, events to dispatch again. */
@@ -130,6 +135,7 @@ export class DeliveryJournal {
       path: options.path,
       fsync: options.fsync ?? false,
       compaction: (fileBytes) => journal.compaction(fileBytes),
+      retryAfterMs: options.retryAfterMs ?? 1_000,
     });
     return journal;
   }
@@ -141,9 +147,19 @@ export class DeliveryJournal {
     return { jobs: [...this.jobs.values()].map(({ job, visibleAt }) => ({ job, visibleAt })), undispatched };
   }
 
-  /** Records accepted events; resolves once their lines are handed to the OS. */
-  accepted(events: HookEvent[]): Promise<void> {
-    return Promise.all(events.map((e) => this.append({ t: 'a', e }))).then(() => undefined);
+  /**
+   * Records accepted events; resolves once their lines are handed to the OS. An event whose line
+   * was refused (its request is answered 503 and it is never dispatched) is forgotten again, so
+   * that a compaction after the file is writable again does not bring it back.
+   */
+  async accepted(events: HookEvent[]): Promise<void> {
+    const results = await Promise.allSettled(events.map((e) => this.append({ t: 'a', e })));
+    const refused = results.findIndex((result) => result.status === 'rejected');
+    if (refused < 0) return;
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') this.forgetRefused((events[i] as HookEvent).id);
+    });
+    throw (results[refused] as PromiseRejectedResult).reason;
   }
 
   /** Records that the dispatch of an event is done (its jobs are recorded by `sent`). */
@@ -163,7 +179,18 @@ export class DeliveryJournal {
       return !(redispatch && (live.done.has(job.deliveryId) || this.jobs.has(job.deliveryId)));
     });
     if (send.length === 0) return { record: Promise.resolve(), send };
-    return { record: this.append({ t: 's', j: send.map((job) => this.sentJob(job, visibleAt)) }, send), send };
+    const before = send.map((job) => this.jobs.get(job.deliveryId));
+    const record = this.append({ t: 's', j: send.map((job) => this.sentJob(job, visibleAt)) }, send).catch(
+      (error: unknown) => {
+        // The line is not in the file: as far as the journal knows, these sends did not happen, so
+        // the dispatch or attempt that is tried again records them again.
+        send.forEach((job, i) => {
+          this.unsend(job, before[i]);
+        });
+        throw error;
+      },
+    );
+    return { record, send };
   }
 
   /**
@@ -281,6 +308,29 @@ export class DeliveryJournal {
     this.liveBytes += bytes;
   }
 
+  /** Undoes an `a` whose line was refused: the event was never accepted. */
+  private forgetRefused(eventId: string): void {
+    const live = this.events.get(eventId);
+    if (!live || live.dispatched || live.jobs > 0) return;
+    this.events.delete(eventId);
+    this.liveBytes -= live.bytes;
+  }
+
+  /** Undoes the `s` of `job` whose line was refused: the job as it was before, or none. */
+  private unsend(job: DeliveryJob, before: LiveJob | undefined): void {
+    const current = this.jobs.get(job.deliveryId);
+    if (!current || current.job !== job) return; // finished or sent again meanwhile
+    this.liveBytes -= current.bytes;
+    if (before) {
+      this.jobs.set(job.deliveryId, before);
+      this.liveBytes += before.bytes;
+      return;
+    }
+    this.jobs.delete(job.deliveryId);
+    const live = current.eventId === undefined ? undefined : this.events.get(current.eventId);
+    if (live) live.jobs--;
+  }
+
   private applyCompleted(deliveryId: string): void {
     const job = this.jobs.get(deliveryId);
     if (!job) return;
@@ -350,13 +400,26 @@ export class DeliveryJournal {
     })();
   }
 
-  /** The delivery queue as the app sees it: every send is journaled before it reaches the queue. */
+  /**
+   * The delivery queue as the app sees it: every send is journaled, and `send` resolves once its
+   * line is written. The jobs reach the queue at once, while their line is being written, so a
+   * first attempt goes out without waiting for a file write. What a crash before that line is
+   * written can cost is already safe: a first attempt's event has its `a` line (the bus dispatches
+   * only journaled events) and no `p` line yet (written after this resolves), so the next start
+   * dispatches it again, under the same derived delivery ids; a retry's previous attempt stays
+   * live until its `c`, which is appended after this line. Lines reach the file in the order they
+   * are appended, so an `s` line never follows a `c` or `p` that depends on it.
+   */
   journaledQueue(queue: DeliveryQueue): DeliveryQueue {
     return {
       send: async (jobs, sendOptions) => {
         const { record, send } = this.sent(jobs, this.clock.now() + Math.max(0, sendOptions?.delayMs ?? 0));
-        await record;
-        if (send.length > 0) await queue.send(send, sendOptions);
+        try {
+          if (send.length > 0) await queue.send(send, sendOptions);
+        } finally {
+          // Also when the queue refused: the caller learns of a failed write before it records more.
+          await record;
+        }
       },
     };
   }

@@ -1,11 +1,15 @@
 import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { crc32 } from 'node:zlib';
 import { ServiceUnavailableError } from '../../errors.ts';
 
-/** The journal could not be written: nothing more is accepted, since a 202 would promise what is not kept. */
+/**
+ * The journal could not be written: nothing more is accepted, since a 202 would promise what is
+ * not kept, until a write succeeds again (see `retryAfterMs`) or the next start.
+ */
 export class JournalWriteError extends ServiceUnavailableError {}
 
 /**
@@ -148,6 +152,12 @@ export interface JournalAppenderOptions {
    * then dropped, as the new file holds it). They may be produced lazily while the file is written.
    */
   compaction?: (fileBytes: number) => Iterable<Buffer> | undefined;
+  /**
+   * After a failed write (a full disk, say), appends are refused for this long; then the next one
+   * tries the file again, and the appender is back once a write succeeds. Without it a failure is
+   * final until the file is opened again (a restart).
+   */
+  retryAfterMs?: number;
 }
 
 /**
@@ -164,6 +174,8 @@ export class JournalAppender {
    */
   private draining = false;
   private failure: Error | undefined;
+  /** When the last failure happened (`performance.now()`); `Infinity` when it is final. */
+  private failedAt = 0;
   private closed = false;
   /** Bytes in the file: what was there at open plus what was appended. */
   bytes = 0;
@@ -185,7 +197,14 @@ export class JournalAppender {
 
   append(line: Buffer): Promise<void> {
     if (this.closed) return Promise.reject(new JournalWriteError('the delivery journal is closed'));
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) {
+      const retryAfterMs = this.options.retryAfterMs;
+      if (retryAfterMs === undefined || performance.now() < this.failedAt + retryAfterMs) {
+        return Promise.reject(this.failure);
+      }
+      // Long enough: this append tries the file again, and fails on its own if it is still full.
+      this.failure = undefined;
+    }
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ line, resolve, reject });
       if (!this.draining) {
@@ -231,7 +250,11 @@ export class JournalAppender {
         // part of the batch did reach the file is cut off again, so that events whose requests
         // were refused are not replayed (and then delivered twice, once under a retry's new id).
         this.failure = new JournalWriteError('the delivery journal cannot be written', { cause: error });
-        await this.handle.truncate(before).catch(() => undefined);
+        this.failedAt = performance.now();
+        // A part of a line left in the file would join the next line: without the cut, no retry.
+        await this.handle.truncate(before).catch(() => {
+          this.failedAt = Number.POSITIVE_INFINITY;
+        });
         for (const w of [...batch, ...this.waiting.splice(0)]) w.reject(this.failure);
         this.draining = false;
         return;
@@ -252,7 +275,9 @@ export class JournalAppender {
       this.handle = await open(this.options.path, 'a', 0o600);
       for (const w of subsumed) w.resolve();
     } catch (error) {
+      // Final: the file may be half replaced, and the handle is closed.
       this.failure = new JournalWriteError('the delivery journal could not be compacted', { cause: error });
+      this.failedAt = Number.POSITIVE_INFINITY;
       for (const w of subsumed) w.reject(this.failure);
     }
   }

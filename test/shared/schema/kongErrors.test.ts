@@ -60,3 +60,20 @@ describe('kongErrors: schema errors in Kong’s words', () => {
     expect(errors).toEqual({ name: 'length must be at most 5', count: 'count refused' });
   });
 });
+
+describe('compile', () => {
+  it('does no work when declared: a schema is only walked when a value is checked (nothing runs as its module loads)', () => {
+    // A kind TypeBox does not know fails when walked: declaring the checker must not walk it.
+    const unknown = { [Type.Kind]: 'NotAKnownKind' } as unknown as Type.TSchema;
+    const lazy = compile(unknown);
+    expect(lazy.Schema()).toBe(unknown);
+    expect(() => lazy.Check(1)).toThrow(/Unknown type/i);
+  });
+
+  it('answers as the compiled schema does', () => {
+    const counted = compile(Type.Integer({ minimum: 1 }));
+    expect(counted.Check(1)).toBe(true);
+    expect(counted.Check(0)).toBe(false);
+    expect([...counted.Errors(0)].map((e) => e.message)).toEqual(['Expected integer to be greater or equal to 1']);
+  });
+});

@@ -117,6 +117,31 @@ describe('delivery journal', () => {
     for (const j of [journal, again, third]) await j.close();
   });
 
+  it('hands jobs to the queue while their line is being written, and resolves only once it is written', async () => {
+    // Prepare: an accepted event (its `a` line written), and a queue that looks at the file when it gets jobs
+    const journal = await open();
+    const e = event();
+    await journal.accepted([e]);
+    const linesNow = () => readFileSync(path, 'utf8').trim().split('\n').map(decodeRecord) as { t: string }[];
+    let seenAtSend: string[] | undefined;
+    const queue: DeliveryQueue = {
+      async send() {
+        seenAtSend = linesNow().map((r) => r.t);
+      },
+    };
+
+    // Act
+    await journal.journaledQueue(queue).send([jobOf(e, 'h-1')]);
+
+    // Assess: the job went out before its `s` line (a crash then redispatches the event under the same
+    // ids, since it has no `p` yet), and the send resolved after the line was written
+    expect(seenAtSend).toEqual(['a']);
+    expect(linesNow().map((r) => r.t)).toEqual(['a', 's']);
+    const again = await open();
+    expect(again.backlog().undispatched).toEqual([e]);
+    for (const j of [journal, again]) await j.close();
+  });
+
   it('keeps a job whose event it never saw (a replayed dead letter) with the event inline', async () => {
     const journal = await open();
     const foreign = jobOf(event({ big: 'x'.repeat(100) }), 'h-9', { attempt: 1, firstQueuedAt: 7 });

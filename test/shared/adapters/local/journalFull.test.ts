@@ -1,10 +1,13 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DeliveryJournal } from '../../../../shared/adapters/local/deliveryJournal.ts';
+import { memoryLogger } from '../../../../shared/logger.ts';
 
 const FILL = resolve(import.meta.dirname, '../../../fixtures/journal/fillJournal.ts');
+const RECOVER = resolve(import.meta.dirname, '../../../fixtures/journal/recoverJournal.ts');
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -33,5 +36,47 @@ describe('journal appender on a full disk', () => {
     const lines = existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
     const kept = lines.map((line) => Number(line.slice(0, 3)));
     expect(kept).toEqual(statuses.flatMap((status, index) => (status === 'fulfilled' ? [index] : [])));
+  });
+
+  it('accepts events again once the disk has room, without a restart, and forgets what it refused', async () => {
+    // Prepare: a journal whose file may grow to 8 KiB (soft limit), in a child process
+    const dir = mkdtempSync(join(tmpdir(), 'journal-recover-'));
+    dirs.push(dir);
+    const path = join(dir, 'journal.log');
+    const child = spawn(
+      'bash',
+      ['-c', `ulimit -S -f 8; exec "${process.execPath}" --import tsx "${RECOVER}" "${path}"`],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    const full = new Promise<void>((done) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+        if (out.includes('full\n')) done();
+      });
+    });
+    const exited = new Promise<number | null>((done) => child.once('exit', done));
+
+    // Act: the large event is refused; then the disk has room again (the limit is lifted)
+    await full;
+    execFileSync('prlimit', ['--pid', String(child.pid), '--fsize=unlimited']);
+    child.stdin.write('go\n');
+    expect(await exited).toBe(0);
+
+    // Assess: the event after the failure is accepted and kept; the refused one is nowhere
+    const result = JSON.parse(out.slice(out.indexOf('{'))) as Record<string, unknown>;
+    expect(result).toEqual({
+      first: 'accepted',
+      second: 'refused: JournalWriteError',
+      sent: 'refused: JournalWriteError',
+      third: 'accepted',
+      undispatched: ['e-small', 'e-after'],
+      jobs: [],
+    });
+    const again = await DeliveryJournal.open({ path, logger: memoryLogger() });
+    expect(again.backlog().undispatched.map((e) => e.id)).toEqual(['e-small', 'e-after']);
+    await again.close();
   });
 });
