@@ -37,6 +37,8 @@ export const SOURCE_PROCESS_MODULES: readonly string[] = [
   'infra/local/apiGateway.ts',
   'infra/local/embeddedStore.ts',
   'infra/local/main.ts',
+  // bundleFunctionsSync builds in a child process (esbuild runs plugins in asynchronous builds only).
+  'infra/bundle.ts',
 ];
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
