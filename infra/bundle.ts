@@ -49,6 +49,14 @@ const VERSION_ONLY = /[\\/]@aws-sdk[\\/]client-[^\\/]+[\\/]package\.json$/;
 const PURE_PACKAGES = /^(mustache|ipaddr\.js)$/;
 
 /**
+ * Our modules that only declare things (schemas built with TypeBox, definitions), left out where
+ * nothing they export is used: the handler modules, which the registry imports, and the hook schemas
+ * they build on. A function that imports the registry for a table it never reads (the ingest function,
+ * through the form-body parser) then bundles no handler.
+ */
+const PURE_MODULES = ['shared/handlers/', 'shared/hooks/schemas.ts'].map((path) => join(PROJECT_ROOT, path));
+
+/**
  * Built-in modules loaded with `require` rather than `import`. Importing `node:http` as an ES module
  * makes Node 24 read every export to build the module's namespace, and so load the lazy ones
  * (`WebSocket`, `MessageEvent`…, that is undici and worker_threads): about 30 ms of CPU at every
@@ -64,7 +72,8 @@ const REQUIRED_BUILTIN = 'event-hooks-required-builtin';
  *   which Node always has (unlike MD5 under FIPS, whose fallback stays);
  * - `node:http` as an ES module (see `REQUIRED_BUILTIN`);
  * - `mustache` and `ipaddr.js` where nothing of theirs is used (a constant of the module that uses
- *   them): their packages do not say they are free of side effects, which they are.
+ *   them): their packages do not say they are free of side effects, which they are; likewise our
+ *   handler modules and hook schemas (`PURE_MODULES`).
  */
 const trimPlugin: Plugin = {
   name: 'event-hooks-trim',
@@ -82,6 +91,10 @@ const trimPlugin: Plugin = {
         "export class Sha256Js { constructor() { throw new Error('SHA-256 in JavaScript is not bundled: node:crypto has it'); } }",
       loader: 'js',
     }));
+    on.onResolve({ filter: /^\.\.?\/.*\.ts$/ }, (args) => {
+      const path = resolve(args.resolveDir, args.path);
+      return PURE_MODULES.some((pure) => path.startsWith(pure)) ? { path, sideEffects: false } : undefined;
+    });
     on.onResolve({ filter: PURE_PACKAGES }, async (args) => {
       if (args.pluginData === 'pure') return undefined;
       const resolved = await on.resolve(args.path, {

@@ -2,7 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 // The builders one by one, not TypeBox's `Type` object: that object keeps every builder in the bundles (~40 KB).
 import * as Type from '@sinclair/typebox';
 import { DEFAULT_TENANT } from './hooks/hook.ts';
-import { DEFAULT_TEMPLATE_MAX_BYTES } from './hooks/templates.ts';
+import { DEFAULT_TEMPLATE_MAX_BYTES } from './hooks/templateLimits.ts';
 import { DEFAULT_DELIVERY_CONCURRENCY } from './ports/deliveryQueue.ts';
 import { MAX_QUOTA } from './quotas/quotas.ts';
 import { DEFAULT_TABLE_NAME } from './store/table.ts';

@@ -33,8 +33,9 @@ export interface HandlerDefinition<N extends string = string, C = unknown, R = u
   hooksFileConfig?(parts: HooksFileParts): TObject;
   /**
    * The handler signs its requests with `config.secret` by `config.signing` (docs/signatures.md): its
-   * secret can be rotated (`previous_secret`), and `secret`, `previous_secret` and credential-like
-   * `headers` values are sealed in the store.
+   * secret can be rotated (`previous_secret`). Sealing at rest does not depend on it: `secret`,
+   * `previous_secret` and credential-like `headers` values are sealed whatever the handler
+   * (shared/secrets/hookSecrets.ts).
    */
   readonly signed?: boolean;
   /** Input normalisation, on the config with defaults filled, before the schema's check (mutates it). */
@@ -49,7 +50,8 @@ export interface HandlerDefinition<N extends string = string, C = unknown, R = u
   /**
    * Resource hook, for a handler that deploys something: the entries the function runner deploys for
    * the hook, by position (user code, or the name of an existing function, which the runner leaves
-   * alone). Read by the hook write effects, the deploy worker, the hook quota and the AWS sweeper.
+   * alone). Read by the hook write effects, the deploy worker, the hook quota and the AWS sweeper,
+   * through the registry's `USER_CODE_HOOKS`, which lists it once more (see `lambdaUserCode`).
    */
   userCode?(config: C): readonly string[] | undefined;
 }

@@ -14,17 +14,22 @@ import { addRefinement, failedAt } from '../schema/kongErrors.ts';
 import { defineHandler } from './definition.ts';
 import type { HandlerFactory } from './types.ts';
 
-/** Each entry is user code (a JavaScript function body returning a function) or an AWS Lambda name/ARN. */
-export const LambdaConfigSchema = Type.Object(
-  {
-    functions: Type.Array(Text(LIMITS.functionLength), {
-      minItems: 1,
-      maxItems: LIMITS.functions,
-      description: 'User code (a JavaScript function body returning a function) or an AWS Lambda name or ARN.',
-    }),
-  },
-  { additionalProperties: false },
-);
+/**
+ * Each entry is user code (a JavaScript function body returning a function) or an AWS Lambda name/ARN.
+ * Built inside a call marked pure (reading `LIMITS` counts as a side effect to the bundler): the deploy
+ * worker and the sweeper bundle this module for `lambdaUserCode` alone, and so leave the schema out.
+ */
+export const LambdaConfigSchema = /* @__PURE__ */ (() =>
+  Type.Object(
+    {
+      functions: Type.Array(Text(LIMITS.functionLength), {
+        minItems: 1,
+        maxItems: LIMITS.functions,
+        description: 'User code (a JavaScript function body returning a function) or an AWS Lambda name or ARN.',
+      }),
+    },
+    { additionalProperties: false },
+  ))();
 
 declare module '../hooks/hook.ts' {
   interface HandlerConfigs {
@@ -102,6 +107,13 @@ function functionError(entry: string, options: ConfigOptions): string | undefine
 }
 
 /**
+ * The resource hook of `lambda`: the function runner deploys its `functions` (it leaves the entries
+ * that name an existing Lambda function alone). The registry lists it apart from the definition too
+ * (`USER_CODE_HOOKS`), for the functions that read nothing else of a handler.
+ */
+export const lambdaUserCode = (config: Static<typeof LambdaConfigSchema>): readonly string[] => config.functions;
+
+/**
  * `lambda` (docs/reference.md §2.4): the one handler that deploys something. Its `functions` are what
  * the function runner deploys for the hook (`userCode`): the write effects verify and deploy them, the
  * quota counts them, the sweeper keeps the functions they name.
@@ -129,5 +141,5 @@ export const lambdaHandler = /* @__PURE__ */ defineHandler({
     });
   },
   create: lambda,
-  userCode: (config) => config.functions,
+  userCode: lambdaUserCode,
 });

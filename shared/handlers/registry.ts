@@ -1,6 +1,13 @@
-import type { EventHook, HANDLER_NAMES, HandlerConfigs, PreviousSecret, SigningScheme } from '../hooks/hook.ts';
+import type {
+  EventHook,
+  HANDLER_NAMES,
+  HandlerConfigs,
+  HandlerName,
+  PreviousSecret,
+  SigningScheme,
+} from '../hooks/hook.ts';
 import { createRegistry } from './definition.ts';
-import { lambdaHandler } from './lambda.ts';
+import { lambdaHandler, lambdaUserCode } from './lambda.ts';
 import { logHandler } from './log.ts';
 import { webhookHandler } from './webhook.ts';
 import { webhookCustomHandler } from './webhookCustom.ts';
@@ -33,9 +40,21 @@ type Undeclared = { [H in Named]: unknown extends HandlerConfigs[H] ? H : never 
 type Mismatch = Exclude<Registered, Named> | Exclude<Named, Registered> | Undeclared;
 export const REGISTRY_MATCHES_HANDLER_NAMES: [Mismatch] extends [never] ? true : Mismatch = true;
 
+/**
+ * The resource hooks (`userCode`) of the handlers that deploy something, one line each: the very
+ * functions their definitions give, listed apart so that what reads nothing else of a handler (the
+ * deploy worker, the sweeper) bundles neither the handlers' factories nor their schemas and templates.
+ * test/shared/handlers/registry.test.ts checks that it lists exactly the definitions that have one.
+ */
+// biome-ignore format: one handler a line
+export const USER_CODE_HOOKS: { readonly [H in HandlerName]?: (config: HandlerConfigs[H]) => readonly string[] | undefined } = {
+  lambda: lambdaUserCode,
+};
+
 /** The entries the function runner deploys for a hook, by its handler's resource hook; `undefined`: none. */
 export function userCodeOf(hook: EventHook): readonly string[] | undefined {
-  return HANDLERS.get(hook.handler)?.userCode?.(hook.config);
+  const userCode = USER_CODE_HOOKS[hook.handler] as ((config: EventHook['config']) => readonly string[]) | undefined;
+  return userCode?.(hook.config);
 }
 
 /** A hook whose handler signs its requests (`signed`): its config has the secret, the scheme and a rotation's old secret. */

@@ -1,5 +1,8 @@
 import Mustache from 'mustache';
 import { TemplateError } from '../errors.ts';
+import { DEFAULT_TEMPLATE_MAX_BYTES, TEMPLATE_MAX_STEPS } from './templateLimits.ts';
+
+export { DEFAULT_TEMPLATE_MAX_BYTES, TEMPLATE_MAX_STEPS } from './templateLimits.ts';
 
 /**
  * Templates in `webhook-custom` configs: `{{ entity.username }}` (HTML-escaped, as Kong's resty
@@ -21,16 +24,6 @@ interface Frame {
   view: unknown;
   parent: Frame | undefined;
 }
-
-/** Default cap on what one delivery's templates may render together (`TEMPLATE_MAX_BYTES`). */
-export const DEFAULT_TEMPLATE_MAX_BYTES = 1024 * 1024;
-
-/**
- * Cap on tokens visited in one delivery. Output that renders empty costs time all the same: a
- * thousand tags in a section over a hundred thousand elements would block for seconds. A million
- * steps is a few tenths of a second, and far beyond any template that sends a readable message.
- */
-export const TEMPLATE_MAX_STEPS = 1_000_000;
 
 /** What the templates of one delivery may still spend; shared by body, payload and headers. */
 export interface TemplateBudget {

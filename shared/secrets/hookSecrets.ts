@@ -1,13 +1,16 @@
-import { isSignedHook } from '../handlers/registry.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isSecretName } from '../logger.ts';
 import type { SecretCipher } from '../ports/secretCipher.ts';
 
 /**
- * Which values of a hook are secrets, and sealing or opening them all at once. The secrets are a
- * signed hook's `config.secret`, the `config.previous_secret` a rotation keeps signing, and the values
- * of `config.headers` whose names say credential (`Authorization`, `X-Api-Key`, `Cookie`…: the names
- * the logs redact). Everything else (URL, templates, other headers) stays readable in the store.
+ * Which values of a hook are secrets, and sealing or opening them all at once. The secrets are, in
+ * the config of a hook of any handler, `secret`, the `previous_secret` a rotation keeps signing, and
+ * the values of `headers` whose names say credential (`Authorization`, `X-Api-Key`, `Cookie`…: the
+ * names the logs redact). Everything else (URL, templates, other headers) stays readable in the store.
+ *
+ * Decided by these fields, the rule the logs redact by, not by the handler (its definition's `signed`):
+ * a handler added later is sealed without declaring anything, and every function that reads hooks
+ * (the store seals and opens them) does so without bundling the handler registry.
  */
 export interface HookSecrets {
   /** The hook as the store keeps it: each secret value sealed. */
@@ -23,20 +26,19 @@ interface Slot {
 
 /** The secret values of a hook's config, with where each goes back in a copy of it. */
 function slots(hook: EventHook): Slot[] {
-  if (!isSignedHook(hook)) return [];
-  const { config } = hook;
+  const config = (hook.config ?? {}) as Record<string, unknown>;
   const found: Slot[] = [];
   if (typeof config.secret === 'string') {
     found.push({ value: config.secret, set: (c, value) => Object.assign(c, { secret: value }) });
   }
   const previous = config.previous_secret;
-  if (previous && typeof previous.secret === 'string') {
+  if (isRecord(previous) && typeof previous.secret === 'string') {
     found.push({
       value: previous.secret,
       set: (c, value) => Object.assign(c, { previous_secret: { ...previous, secret: value } }),
     });
   }
-  for (const [name, value] of Object.entries(config.headers ?? {})) {
+  for (const [name, value] of Object.entries(isRecord(config.headers) ? config.headers : {})) {
     if (!isSecretName(name) || typeof value !== 'string') continue;
     found.push({
       value,
@@ -48,6 +50,9 @@ function slots(hook: EventHook): Slot[] {
   }
   return found;
 }
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 async function transform(hook: EventHook, apply: (values: string[]) => Promise<string[]>): Promise<EventHook> {
   const found = slots(hook);

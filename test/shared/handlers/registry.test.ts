@@ -12,6 +12,7 @@ import {
   HANDLERS,
   isSignedHook,
   signedHandlerNames,
+  USER_CODE_HOOKS,
   userCodeOf,
 } from '../../../shared/handlers/registry.ts';
 import { BUILTIN_CATALOG } from '../../../shared/hooks/catalog.ts';
@@ -62,6 +63,13 @@ describe('the handler registry', () => {
     expect(
       userCodeOf(hookOf('webhook', { url: 'https://x.test/', headers: {}, secret: null, ssl_verify: false })),
     ).toBe(undefined);
+  });
+
+  it('lists apart exactly the resource hooks the definitions give, for the deploy worker and the sweeper', () => {
+    const fromDefinitions = HANDLER_DEFINITIONS.flatMap((definition) =>
+      definition.userCode ? [[definition.name, definition.userCode]] : [],
+    );
+    expect(Object.entries(USER_CODE_HOOKS)).toEqual(fromDefinitions);
   });
 
   it('tells which handlers sign their requests by their definitions', () => {

@@ -36,6 +36,22 @@ describe('hook secrets', () => {
     expect(await secrets.open('acme', sealed)).toEqual(hook);
   });
 
+  it('seals the same fields of a handler that does not sign: the fields decide, not the handler', async () => {
+    const relay = {
+      ...base,
+      id: '6f0b1c2e-0000-4000-8000-000000000002',
+      handler: 'relay',
+      config: { target: 'queue-1', secret: 'r1', headers: { Authorization: 'Bearer r', 'x-team': 't' } },
+    } as unknown as EventHook;
+    const sealed = await secrets.seal('acme', relay);
+    const config = sealed.config as unknown as { target: string; secret: string; headers: Record<string, string> };
+    expect(config.secret).toMatch(/^enc:v1:/);
+    expect(config.headers.Authorization).toMatch(/^enc:v1:/);
+    expect(config.headers['x-team']).toBe('t');
+    expect(config.target).toBe('queue-1');
+    expect(await secrets.open('acme', sealed)).toEqual(relay);
+  });
+
   it('leaves hooks without secrets as they are (the same object)', async () => {
     const log = { ...base, id: 'x', handler: 'log', config: {} } as EventHook;
     const noSecret = webhook({});
