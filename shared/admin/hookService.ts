@@ -15,7 +15,7 @@ import type { Clock } from '../ports/clock.ts';
 import { emptyRecord, isReservedName, reservedNameMessage, setOwn } from '../records.ts';
 import { compile, failedAt, kongErrors } from '../schema/kongErrors.ts';
 import type { HookSecrets } from '../secrets/hookSecrets.ts';
-import type { HookPage, HookStore, StoredHook } from '../store/hookStore.ts';
+import type { HookPage, HookStore, StoredHook, UsageGuard } from '../store/hookStore.ts';
 import type { SourceStore } from '../store/sourceStore.ts';
 import {
   carryPreviousSecret,
@@ -67,6 +67,11 @@ export interface HookServiceDeps {
    * The original error is rethrown afterwards; a rejection of this callback is ignored.
    */
   onWriteFailed?: (change: HookChange) => Promise<void>;
+  /**
+   * The tenant's quotas as the store enforces them on each hook write (`UsageGuard`): exact across
+   * processes, unlike a check before the write. Without it, writes are not counted.
+   */
+  usageGuard?: (tenant: string) => Promise<UsageGuard>;
   /** Runs after a user-defined source or event was written or removed. */
   afterCatalogWrite?: (tenant: string) => void;
   newId?: () => string;
@@ -142,8 +147,8 @@ export class HookService {
     const stored = await this.stored(tenant, id);
     if (!stored) throw new NotFoundError();
     const { hook, answer } = rotateSecret(stored.hook, body, this.nowSeconds());
-    await this.write({ tenant, operation: 'update', hook, old: stored.hook }, () =>
-      this.deps.hooks.replace(tenant, hook, stored.rev),
+    await this.write({ tenant, operation: 'update', hook, old: stored.hook }, async () =>
+      this.deps.hooks.replace(tenant, hook, stored.rev, await this.counted(tenant, stored.hook)),
     );
     return answer;
   }
@@ -151,7 +156,9 @@ export class HookService {
   async create(tenant: string, body: unknown): Promise<EventHook> {
     const { fields, id, created_at } = validateHook(clientFields(body), await this.validateOptions(tenant));
     const hook = { ...fields, id: id ?? this.newId(), created_at: created_at ?? this.nowSeconds() } as EventHook;
-    await this.write({ tenant, operation: 'create', hook }, () => this.deps.hooks.create(tenant, hook));
+    await this.write({ tenant, operation: 'create', hook }, async () =>
+      this.deps.hooks.create(tenant, hook, await this.deps.usageGuard?.(tenant)),
+    );
     return hook;
   }
 
@@ -163,8 +170,8 @@ export class HookService {
     if (givenId !== undefined && givenId !== id) throw new SchemaViolationError({ id: 'cannot be changed' });
     const hook = { ...fields, id, created_at: created_at ?? stored.hook.created_at } as EventHook;
     carryPreviousSecret(hook, stored.hook, this.nowSeconds());
-    await this.write({ tenant, operation: 'update', hook, old: stored.hook }, () =>
-      this.deps.hooks.replace(tenant, hook, stored.rev),
+    await this.write({ tenant, operation: 'update', hook, old: stored.hook }, async () =>
+      this.deps.hooks.replace(tenant, hook, stored.rev, await this.counted(tenant, stored.hook)),
     );
     return hook;
   }
@@ -194,8 +201,10 @@ export class HookService {
       await this.deps.verifyWrite?.({ tenant, operation, hook, ...(stored ? { old: stored.hook } : {}) });
       return withRuleFields(hook);
     }
-    await this.write({ tenant, operation, hook, ...(stored ? { old: stored.hook } : {}) }, () =>
-      this.deps.hooks.replace(tenant, hook, stored?.rev),
+    await this.write({ tenant, operation, hook, ...(stored ? { old: stored.hook } : {}) }, async () =>
+      stored
+        ? this.deps.hooks.replace(tenant, hook, stored.rev, await this.counted(tenant, stored.hook))
+        : this.deps.hooks.create(tenant, hook, await this.deps.usageGuard?.(tenant)),
     );
     return hook;
   }
@@ -203,7 +212,7 @@ export class HookService {
   async delete(tenant: string, id: string): Promise<void> {
     if (!isUuid(id)) return;
     // Kept sealed: a delete needs none of its secrets (its change event redacts them anyway).
-    const old = await this.deps.hooks.delete(tenant, id);
+    const old = await this.deps.hooks.delete(tenant, id, await this.deps.usageGuard?.(tenant));
     if (old) await this.deps.afterWrite?.({ tenant, operation: 'delete', hook: old, old });
   }
 
@@ -255,6 +264,12 @@ export class HookService {
     return stored && { hook: await this.open(tenant, stored.hook), rev: stored.rev };
   }
 
+  /** What a replace of `old` is counted with, when writes are counted. */
+  private async counted(tenant: string, old: EventHook): Promise<{ guard: UsageGuard; old: EventHook } | undefined> {
+    const guard = await this.deps.usageGuard?.(tenant);
+    return guard && { guard, old };
+  }
+
   private open(tenant: string, hook: EventHook): Promise<EventHook> {
     return this.deps.secrets ? this.deps.secrets.open(tenant, hook) : Promise.resolve(hook);
   }
@@ -272,9 +287,9 @@ export class HookService {
   private readonly lanes = new Map<string, Promise<void>>();
 
   private async write(change: HookChange, store: () => Promise<void>): Promise<void> {
-    // One check-and-store at a time per tenant in this process: the quota check counts the stored
-    // hooks, so twenty creates checked together all passed a quota of two. Separate Lambda
-    // instances can still race; the quota bounds what a tenant builds up, not every request.
+    // One write at a time per tenant in this process, so that its writes do not contend with each
+    // other for the tenant's usage counter. The quotas themselves hold across processes: the store
+    // counts each write against them (`usageGuard`).
     const before = this.lanes.get(change.tenant) ?? Promise.resolve();
     let done: () => void = () => undefined;
     const released = new Promise<void>((resolve) => {

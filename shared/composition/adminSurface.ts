@@ -11,7 +11,7 @@ import { createDeliveries } from '../pipeline/deliveries.ts';
 import type { FunctionDeployer } from '../pipeline/functionDeployer.ts';
 import { createHookRunner } from '../pipeline/hookRunner.ts';
 import type { FunctionDeployQueue } from '../ports/functionDeployQueue.ts';
-import { createHookQuotaCheck } from '../quotas/hookQuota.ts';
+import { createHookUsageGuard } from '../quotas/hookQuota.ts';
 import { AuditStore } from '../store/auditStore.ts';
 import { deleteTenantItems, TenantStore } from '../store/tenantStore.ts';
 import type { Core } from './core.ts';
@@ -56,10 +56,10 @@ export function createAdminSurface(core: Core, options: AdminSurfaceOptions = {}
     invalidate: (tenant) => cache.invalidate(tenant),
     bus: core.bus,
     handlerDeps: core.handlerDeps,
-    checkQuotas: createHookQuotaCheck({ hooks, quotas: core.quotas }),
     awaitPing: config.runtime === 'aws',
     logger,
   });
+  const usageGuard = createHookUsageGuard({ quotas: core.quotas });
   const service = new HookService({
     hooks,
     sources: core.sources,
@@ -71,6 +71,7 @@ export function createAdminSurface(core: Core, options: AdminSurfaceOptions = {}
     verifyWrite: writeEffects.verifyWrite,
     beforeWrite: writeEffects.beforeWrite,
     afterWrite: writeEffects.afterWrite,
+    usageGuard,
     afterCatalogWrite: (tenant) => cache.invalidate(tenant),
   });
   const apiKeys = new ApiKeyStore({ client, tableName, clock });
@@ -79,8 +80,9 @@ export function createAdminSurface(core: Core, options: AdminSurfaceOptions = {}
     // Keys first, so nothing new arrives for it; the tenant's own item last, so that a deletion cut
     // short (a table too large to scan in one request) can be sent again.
     await apiKeys.deleteAll(tenant);
+    const counted = await usageGuard(tenant);
     for (const hook of await hooks.listAll(tenant)) {
-      await hooks.delete(tenant, hook.id);
+      await hooks.delete(tenant, hook.id, counted);
       await writeEffects.removeFunctions(tenant, hook);
     }
     // Before its usage items go, so that no flush (this one, or one under way) writes them back.

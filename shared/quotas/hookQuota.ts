@@ -1,9 +1,8 @@
-import type { HookChange } from '../admin/hookService.ts';
 import { QuotaExceededError } from '../errors.ts';
 import { userCodeOf } from '../handlers/registry.ts';
 import type { EventHook } from '../hooks/hook.ts';
 import { isLambdaReference } from '../ports/functionRunner.ts';
-import type { HookStore } from '../store/hookStore.ts';
+import type { UsageGuard } from '../store/hookStore.ts';
 import type { QuotaBook } from './quotaBook.ts';
 
 /** The user functions a hook makes this service deploy: the inline code entries of its handler's resource hook. */
@@ -15,40 +14,27 @@ export function userFunctionCount(hook: EventHook): number {
 const RETRY_AFTER_SECONDS = 60;
 
 /**
- * Refuses, before it is stored, a write that would take the tenant past its `hooks` or
- * `user_functions` quota: a new hook, or a hook whose code entries grow. Counted from the tenant's
- * stored hooks (one query, only on such writes). HookService runs a tenant's writes one at a time
- * in a process, so concurrent creates cannot all pass; creates racing on separate Lambda instances
- * can: the quota bounds what a tenant builds up, not one request more or less.
+ * The tenant's `hooks` and `user_functions` quotas as the hook store enforces them: each write that
+ * adds a hook or grows its code entries reserves its room on the tenant's usage counter before the
+ * hook is stored (one conditional update), so the bound is exact however many processes (Lambda
+ * instances of the admin function) write at once. A write past a bound answers 429; a bound lowered
+ * below the count refuses growth and keeps what is stored. The counter costs each create, delete or
+ * code change one more small write (admin writes are rare); see `UsageGuard` in hookStore.ts.
  */
-export function createHookQuotaCheck(options: {
-  hooks: Pick<HookStore, 'listAll'>;
-  quotas: QuotaBook;
-}): (change: HookChange) => Promise<void> {
-  return async ({ tenant, operation, hook, old }) => {
-    if (operation === 'delete') return;
+export function createHookUsageGuard(options: { quotas: QuotaBook }): (tenant: string) => Promise<UsageGuard> {
+  return async (tenant) => {
     const quotas = await options.quotas.get(tenant);
-    const functions = userFunctionCount(hook);
-    const moreHooks = operation === 'create' && quotas.hooks !== null;
-    const moreFunctions = quotas.user_functions !== null && functions > (old ? userFunctionCount(old) : 0);
-    if (!moreHooks && !moreFunctions) return;
-    const others = (await options.hooks.listAll(tenant)).filter((stored) => stored.id !== hook.id);
-    if (moreHooks && others.length + 1 > (quotas.hooks as number)) {
-      throw new QuotaExceededError(
-        'hooks',
-        `quota exceeded: this tenant may have at most ${quotas.hooks} event hooks`,
-        {
-          retryAfterSeconds: RETRY_AFTER_SECONDS,
-        },
-      );
-    }
-    const total = others.reduce((sum, stored) => sum + userFunctionCount(stored), functions);
-    if (moreFunctions && total > (quotas.user_functions as number)) {
-      throw new QuotaExceededError(
-        'user_functions',
-        `quota exceeded: this tenant may have at most ${quotas.user_functions} user functions (this write makes ${total})`,
-        { retryAfterSeconds: RETRY_AFTER_SECONDS },
-      );
-    }
+    return {
+      functionsOf: userFunctionCount,
+      limits: { hooks: quotas.hooks, functions: quotas.user_functions },
+      refuse: (quota, made) =>
+        new QuotaExceededError(
+          quota,
+          quota === 'hooks'
+            ? `quota exceeded: this tenant may have at most ${quotas.hooks} event hooks`
+            : `quota exceeded: this tenant may have at most ${quotas.user_functions} user functions (this write makes ${made})`,
+          { retryAfterSeconds: RETRY_AFTER_SECONDS },
+        ),
+    };
   };
 }

@@ -9,6 +9,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * |-----------------|-----------------------------|--------------------|--------------------------------|--------|
  * | hook            | `T#<tenant>#HOOK`           | `<hook id>`        | `T#<tenant>#SRC#<source>`      | `<id>` |
  * | hooks version   | `T#<tenant>#META`           | `HOOKS_VERSION`    |                                |        |
+ * | hook usage      | `T#<tenant>#META`           | `HOOK_USAGE`       |                                |        |
  * | user source     | `T#<tenant>#SOURCE`         | `<source>#<event>` |                                |        |
  * | gate window     | `T#<tenant>#GATE#<gate key>`| `GATE`             |                                |        |
  * | threshold window| `T#<tenant>#GATE#<count key>`| `THRESHOLD#<count>/<window>` |                      |        |
@@ -72,6 +73,8 @@ export const keys = {
   hookBySource: (tenant: string, source: string, id: string) => ({ gsi1pk: `T#${tenant}#SRC#${source}`, gsi1sk: id }),
   sourcePartition: (tenant: string, source: string) => `T#${tenant}#SRC#${source}`,
   hooksVersion: (tenant: string) => ({ pk: `T#${tenant}#META`, sk: 'HOOKS_VERSION' }),
+  /** The tenant's stored hooks and user functions, counted for its quotas (hookStore.ts, `UsageGuard`). */
+  hookUsage: (tenant: string) => ({ pk: `T#${tenant}#META`, sk: 'HOOK_USAGE' }),
   userEvent: (tenant: string, source: string, event: string) => ({
     pk: `T#${tenant}#SOURCE`,
     sk: `${source}#${event}`,
