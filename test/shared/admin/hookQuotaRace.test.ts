@@ -220,6 +220,29 @@ describe('the hooks and user_functions quotas across app instances on one store'
     expect(tooMany.body?.message).toMatch(/at most 3 user functions \(this write makes 4\)/);
   });
 
+  it('a write the store refuses gives its room back; fewer code entries free function room', async () => {
+    // Prepare
+    const tenant = `race-${randomUUID().slice(0, 8)}`;
+    for (const app of [a, b]) await app.quotas.set(tenant, { hooks: 2, user_functions: 2 });
+    const id = randomUUID();
+    const two = { ...lambda(1), config: { functions: [CODE(1), CODE(2)] } };
+    expect((await request(a, tenant, 'PUT', `/event-hooks/${id}`, two)).status).toBe(200);
+
+    // Act: an id already taken (409) twice, then code entries given up and taken by another hook.
+    const taken = [
+      await request(a, tenant, 'POST', '/event-hooks', { ...webhook, id }),
+      await request(b, tenant, 'POST', '/event-hooks', { ...webhook, id }),
+    ];
+    const shrunk = await request(b, tenant, 'PATCH', `/event-hooks/${id}`, { config: { functions: [CODE(1)] } });
+    const other = await request(a, tenant, 'POST', '/event-hooks', lambda(3));
+
+    // Assess
+    expect(taken.map((r) => r.status)).toEqual([409, 409]);
+    expect(shrunk.status).toBe(200);
+    expect(other.status).toBe(201);
+    expect(await a.hooks.usage(tenant, { functionsOf: () => 0 })).toEqual({ hooks: 2, functions: 2 });
+  });
+
   it('a quota lowered below the count refuses creates and keeps the hooks', async () => {
     // Prepare
     const tenant = `race-${randomUUID().slice(0, 8)}`;
