@@ -19,8 +19,6 @@ export interface HookWriteEffectsDeps {
   bus: EventBus;
   /** What a handler of the tenant is built with (the ping is the handler's own). */
   handlerDeps: (tenant: string) => HandlerDeps;
-  /** Refuses a write past the tenant's quotas (rejects with a 4xx error). */
-  checkQuotas?: (change: HookChange) => Promise<void>;
   /**
    * Whether the ping finishes before the write answers. On Lambda the environment may be frozen as
    * soon as the answer is sent, cutting a background ping short; elsewhere it runs in the background.
@@ -88,7 +86,6 @@ export function createHookWriteEffects(deps: HookWriteEffectsDeps): HookWriteEff
 
   const beforeWrite = async (change: HookChange) => {
     const { hook, old } = change;
-    await deps.checkQuotas?.(change);
     const functions = userCode(hook);
     if (!hasUserCode(functions)) return;
     await verifyWrite(change);

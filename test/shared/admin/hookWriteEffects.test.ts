@@ -245,18 +245,6 @@ describe('what happens around a hook write', () => {
     );
   });
 
-  it('refuses a write past the quotas before checking or marking anything', async () => {
-    const { effects, verified } = make({
-      checkQuotas: async () => {
-        throw new QuotaExceededError('hooks', 'too many hooks');
-      },
-    });
-    const change: HookChange = { tenant: TENANT, operation: 'create', hook: lambdaHook([CODE]) };
-    await expect(effects.beforeWrite(change)).rejects.toBeInstanceOf(QuotaExceededError);
-    expect(verified).toEqual([]);
-    expect(change.hook.deployment).toBeUndefined();
-  });
-
   it('leaves hooks without user code alone: no check, no deployment state', async () => {
     const { effects, verified } = make();
     const change: HookChange = { tenant: TENANT, operation: 'create', hook: lambdaHook(['my-existing-function']) };
