@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HookChange } from '../../../shared/admin/hookService.ts';
 import { createHookWriteEffects, type HookWriteEffectsDeps } from '../../../shared/admin/hookWriteEffects.ts';
-import { QuotaExceededError } from '../../../shared/errors.ts';
 import type { HandlerDeps } from '../../../shared/handlers/types.ts';
 import type { EventHook } from '../../../shared/hooks/hook.ts';
 import { createHttpSender } from '../../../shared/http/httpSender.ts';
