@@ -95,6 +95,8 @@ export class DeliveryJournal {
   private liveBytes = 0;
   private appender: JournalAppender | undefined;
   private finishing: { ids: string[]; written: Promise<void> } | undefined;
+  /** Jobs in the queue whose `s` line was refused, by delivery id (see `sent`). */
+  private readonly unrecorded = new Map<string, { job: DeliveryJob; visibleAt: number }>();
   private readonly clock: Clock;
 
   private constructor(private readonly options: DeliveryJournalOptions) {
@@ -171,22 +173,59 @@ export class DeliveryJournal {
    * Records jobs sent to the queue, and answers those to send: a dispatch run again (after a crash
    * or a failed attempt) does not send again the deliveries that already finished, nor those the
    * journal already holds (a start queues them from the journal itself).
+   *
+   * `queued`: the caller hands `send` to the queue before `record` settles (`journaledQueue`). A
+   * job the journal holds live at the same or a later attempt is then in the queue already and not
+   * sent again. A refused line does not undo the sends either, since the jobs are in the queue all
+   * the same: they stay live (a compaction writes them) and are remembered as unrecorded, and the
+   * send tried again records them again, so its caller (and the event's `p` line) waits for that.
    */
-  sent(jobs: DeliveryJob[], visibleAt: number): { record: Promise<void>; send: DeliveryJob[] } {
+  sent(
+    jobs: DeliveryJob[],
+    visibleAt: number,
+    options: { queued?: boolean } = {},
+  ): { record: Promise<void>; send: DeliveryJob[] } {
+    const again: { job: DeliveryJob; visibleAt: number }[] = [];
     const send = jobs.filter((job) => {
+      // A live job is in the queue (sent through it, or queued at the start); an attempt not newer
+      // than it is that send tried again (its dispatch or delivery run again): no second copy.
+      const held = options.queued ? this.jobs.get(job.deliveryId) : undefined;
+      if (held && job.attempt <= held.job.attempt) {
+        const unrecorded = this.unrecorded.get(job.deliveryId);
+        if (unrecorded) again.push(unrecorded);
+        return false;
+      }
       const live = this.events.get(job.event.id);
       const redispatch = job.attempt === 1 && live !== undefined && !live.dispatched;
       return !(redispatch && (live.done.has(job.deliveryId) || this.jobs.has(job.deliveryId)));
     });
-    if (send.length === 0) return { record: Promise.resolve(), send };
+    const entries = [...send.map((job) => ({ job, visibleAt })), ...again];
+    if (entries.length === 0) return { record: Promise.resolve(), send };
     const before = send.map((job) => this.jobs.get(job.deliveryId));
-    const record = this.append({ t: 's', j: send.map((job) => this.sentJob(job, visibleAt)) }, send).catch(
+    const record = this.append(
+      { t: 's', j: entries.map((entry) => this.sentJob(entry.job, entry.visibleAt)) },
+      entries.map((entry) => entry.job),
+    ).then(
+      () => {
+        for (const { job } of entries) {
+          const unrecorded = this.unrecorded.get(job.deliveryId);
+          if (unrecorded && unrecorded.job.attempt <= job.attempt) this.unrecorded.delete(job.deliveryId);
+        }
+      },
       (error: unknown) => {
-        // The line is not in the file: as far as the journal knows, these sends did not happen, so
-        // the dispatch or attempt that is tried again records them again.
-        send.forEach((job, i) => {
-          this.unsend(job, before[i]);
-        });
+        if (options.queued) {
+          for (const entry of entries) {
+            // Unless it finished or was sent again meanwhile.
+            if (this.jobs.get(entry.job.deliveryId)?.job === entry.job)
+              this.unrecorded.set(entry.job.deliveryId, entry);
+          }
+        } else {
+          // The line is not in the file: as far as the journal knows, these sends did not happen, so
+          // the dispatch or attempt that is tried again records them again.
+          send.forEach((job, i) => {
+            this.unsend(job, before[i]);
+          });
+        }
         throw error;
       },
     );
@@ -335,6 +374,7 @@ export class DeliveryJournal {
     const job = this.jobs.get(deliveryId);
     if (!job) return;
     this.jobs.delete(deliveryId);
+    this.unrecorded.delete(deliveryId);
     this.liveBytes -= job.bytes;
     if (job.eventId === undefined) return;
     const live = this.events.get(job.eventId);
@@ -408,12 +448,19 @@ export class DeliveryJournal {
    * only journaled events) and no `p` line yet (written after this resolves), so the next start
    * dispatches it again, under the same derived delivery ids; a retry's previous attempt stays
    * live until its `c`, which is appended after this line. Lines reach the file in the order they
-   * are appended, so an `s` line never follows a `c` or `p` that depends on it.
+   * are appended, so an `s` line never follows a `c` or `p` that depends on it. While the file
+   * refuses lines (a full disk) nothing is queued; a line refused after its jobs were queued is
+   * written by the send tried again, which queues no second copy (see `sent`).
    */
   journaledQueue(queue: DeliveryQueue): DeliveryQueue {
     return {
       send: async (jobs, sendOptions) => {
-        const { record, send } = this.sent(jobs, this.clock.now() + Math.max(0, sendOptions?.delayMs ?? 0));
+        // A line would be refused at once (a full disk): queueing first would only leave copies for
+        // the dispatch or delivery tried again to add to.
+        const refused = this.appender?.refusal();
+        if (refused) throw refused;
+        const visibleAt = this.clock.now() + Math.max(0, sendOptions?.delayMs ?? 0);
+        const { record, send } = this.sent(jobs, visibleAt, { queued: true });
         try {
           if (send.length > 0) await queue.send(send, sendOptions);
         } finally {

@@ -173,7 +173,7 @@ export class JournalAppender {
    * never lands between that look and the flag (it would wait for a write that never comes).
    */
   private draining = false;
-  private failure: Error | undefined;
+  private failure: JournalWriteError | undefined;
   /** When the last failure happened (`performance.now()`); `Infinity` when it is final. */
   private failedAt = 0;
   private closed = false;
@@ -195,16 +195,24 @@ export class JournalAppender {
     return appender;
   }
 
+  /**
+   * The error an append made now would be refused with at once (closed, or inside the wait after a
+   * failed write), or `undefined` when it would be tried: lets a caller skip work that only counts
+   * if its line is written.
+   */
+  refusal(): JournalWriteError | undefined {
+    if (this.closed) return new JournalWriteError('the delivery journal is closed');
+    if (!this.failure) return undefined;
+    const retryAfterMs = this.options.retryAfterMs;
+    if (retryAfterMs === undefined || performance.now() < this.failedAt + retryAfterMs) return this.failure;
+    return undefined;
+  }
+
   append(line: Buffer): Promise<void> {
-    if (this.closed) return Promise.reject(new JournalWriteError('the delivery journal is closed'));
-    if (this.failure) {
-      const retryAfterMs = this.options.retryAfterMs;
-      if (retryAfterMs === undefined || performance.now() < this.failedAt + retryAfterMs) {
-        return Promise.reject(this.failure);
-      }
-      // Long enough: this append tries the file again, and fails on its own if it is still full.
-      this.failure = undefined;
-    }
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    // Long enough after a failure: this append tries the file again, and fails on its own if it is still full.
+    this.failure = undefined;
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ line, resolve, reject });
       if (!this.draining) {

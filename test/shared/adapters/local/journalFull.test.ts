@@ -8,6 +8,7 @@ import { memoryLogger } from '../../../../shared/logger.ts';
 
 const FILL = resolve(import.meta.dirname, '../../../fixtures/journal/fillJournal.ts');
 const RECOVER = resolve(import.meta.dirname, '../../../fixtures/journal/recoverJournal.ts');
+const DISPATCH = resolve(import.meta.dirname, '../../../fixtures/journal/dispatchOnFullDisk.ts');
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -79,4 +80,55 @@ describe('journal appender on a full disk', () => {
     expect(again.backlog().undispatched.map((e) => e.id)).toEqual(['e-small', 'e-after']);
     await again.close();
   });
+
+  it.each([
+    ['inside the wait after a failed write', 1000],
+    ['each trying the file again', 0],
+  ])(
+    'queues a job and its retry once each when their lines do not fit, through dispatch and delivery retries %s, and records them once there is room',
+    async (_, retryAfterMs) => {
+      // Prepare: a journal that fills its 8 KiB (soft limit) but for the `s` line of the job, in a child process
+      const dir = mkdtempSync(join(tmpdir(), 'journal-dispatch-'));
+      dirs.push(dir);
+      const path = join(dir, 'journal.log');
+      const child = spawn(
+        'bash',
+        ['-c', `ulimit -S -f 8; exec "${process.execPath}" --import tsx "${DISPATCH}" "${path}" ${retryAfterMs}`],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
+      );
+      let out = '';
+      const full = new Promise<void>((done) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString('utf8');
+          if (out.includes('full\n')) done();
+        });
+      });
+      const exited = new Promise<number | null>((done) => child.once('exit', done));
+
+      // Act: every dispatch attempt's `s` line is refused; then the disk has room again
+      await full;
+      execFileSync('prlimit', ['--pid', String(child.pid), '--fsize=unlimited']);
+      child.stdin.write('go\n');
+      expect(await exited).toBe(0);
+
+      // Assess: one copy of each attempt queued through all tries; the job and the dispatch are in the file in the end
+      const result = JSON.parse(out.slice(out.indexOf('{'))) as {
+        whileFull: { attempts: number; queued: number };
+        queued: string[];
+        attempts: number;
+        jobs: string[];
+        undispatched: string[];
+      };
+      expect(result.whileFull.attempts).toBe(3);
+      expect(result.whileFull.queued).toBe(retryAfterMs === 0 ? 2 : 1);
+      expect(result.attempts).toBeGreaterThan(3);
+      expect(result.queued).toEqual(['e-1:h-1#1', 'e-1:h-1#2']);
+      expect(result.jobs).toEqual(['e-1:h-1#2']);
+      expect(result.undispatched).toEqual(['e-fill']);
+      const again = await DeliveryJournal.open({ path, logger: memoryLogger() });
+      expect(again.backlog().jobs.map((j) => `${j.job.deliveryId}#${j.job.attempt}`)).toEqual(['e-1:h-1#2']);
+      expect(again.backlog().undispatched.map((e) => e.id)).toEqual(['e-fill']);
+      await again.close();
+    },
+  );
 });
