@@ -11,6 +11,7 @@ import {
   type DeliveryLog,
   type DeliveryRecord,
   MAX_ATTEMPTS,
+  MAX_BODY_BYTES,
   SMALL_EVENT_BYTES,
 } from '../../../shared/deliveryLog/record.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
@@ -125,6 +126,20 @@ function contract(name: string, open: (clock: ManualClock) => Promise<DeliveryLo
       await log.record(outcome(job('cas'), T0 + 2000, 'dead', 400));
       expect(await log.replay('default', 'cas', read)).toBeUndefined();
       expect((await log.get('default', 'cas'))?.status).toBe('dead');
+    });
+
+    it('replays a record at its largest (every attempt kept with a full body): the compare holds the whole record', async () => {
+      const clock = new ManualClock(T0);
+      const log = await open(clock);
+      const big = (attempt: number): AttemptOutcome => ({
+        ...outcome(job('big', attempt), T0 + attempt, 'retrying', 503),
+        response: { body: 'x'.repeat(2 * MAX_BODY_BYTES) },
+      });
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) await log.record(big(attempt));
+      const read = await log.get('default', 'big');
+      expect(read?.attempts.map((a) => a.responseBody?.length)).toEqual(Array(MAX_ATTEMPTS).fill(MAX_BODY_BYTES));
+      await log.record(outcome(job('big', MAX_ATTEMPTS + 1), T0 + 100, 'dead', 503));
+      expect(await log.replay('default', 'big', await log.get('default', 'big'))).toMatchObject({ status: 'pending' });
     });
 
     it('answers unknown, not an error, for ids no delivery has (over 128 characters, or with a #)', async () => {
