@@ -215,7 +215,7 @@ export class DeliveryLogStore implements DeliveryLog {
     };
   }
 
-  /** `onlyIfNew`: the item must not exist; `{ rec }`: it must still hold exactly that record text. */
+  /** `condition`: `true`, the item must be new; `{ rec }`, it must still hold exactly that record text. */
   private putRecord(record: DeliveryRecord, condition: boolean | { rec: string } = false): Promise<unknown> {
     const item: RecordItem = {
       ...keys.record(record.tenant, record.hookId, sortKey(record)),
