@@ -196,8 +196,16 @@ export interface DeliveryLog {
   record(outcome: AttemptOutcome): Promise<DeliveryRecord>;
   /** Writes a record as given (the auto-disable mark). */
   save(record: DeliveryRecord): Promise<void>;
-  /** Marks a delivery pending again for a replay; `undefined` when unknown. */
-  replay(tenant: string, id: string): Promise<DeliveryRecord | undefined>;
+  /**
+   * Marks a delivery pending again for a replay, as one compare-and-set: only if its record is still
+   * as last written (and, with `expected`, still has the status and time the caller read), so two
+   * replays racing on one delivery mark it once. `undefined` when unknown, or when it changed meanwhile.
+   */
+  replay(
+    tenant: string,
+    id: string,
+    expected?: Pick<DeliveryRecord, 'status' | 'updatedAt'>,
+  ): Promise<DeliveryRecord | undefined>;
   get(tenant: string, id: string): Promise<DeliveryRecord | undefined>;
   /** A hook's deliveries, newest first (by creation). */
   list(tenant: string, hookId: string, query: DeliveryQuery): Promise<DeliveryPage>;

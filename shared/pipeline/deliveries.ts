@@ -3,8 +3,7 @@ import type { DeliveryLog, DeliveryPage, DeliveryQuery, DeliveryRecord } from '.
 import { ConflictError } from '../errors.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryQueue } from '../ports/deliveryQueue.ts';
-import { type DeadLetterStore, deadLetterId } from '../store/deadLetterStore.ts';
-import type { AdmitReplays } from './deadLetters.ts';
+import { type DeadLetterStore, deadLetterId, type StoredDeadLetter } from '../store/deadLetterStore.ts';
 
 /** What the Admin API does with the delivery log. */
 export interface Deliveries {
@@ -15,16 +14,29 @@ export interface Deliveries {
   health(tenant: string, hookId: string): Promise<HookHealth>;
 }
 
+/**
+ * Counts what a replay puts back into delivery against the tenant's `events_per_second`, throwing
+ * `QuotaExceededError` (429) past it: the ingest quota's `admitEvents`.
+ */
+export type AdmitReplays = (tenant: string, count: number) => Promise<void>;
+
 export class EventNotKeptError extends ConflictError {}
 /** A delivery still retrying or already queued again: a replay would run two chains of attempts under one id. */
 export class DeliveryInProgressError extends ConflictError {}
 
+/** The 409 of a replay while the delivery is retrying or queued (already replayed). */
+export const deliveryInProgress = (id: string, status: 'retrying' | 'pending' = 'pending') =>
+  new DeliveryInProgressError(
+    `delivery ${id} is ${status === 'retrying' ? 'still being retried' : 'already queued'}; replay it once it is delivered or dead`,
+  );
+
 /**
  * The delivery log behind the Admin API. A replay marks the record pending, then queues the job:
  * the delivery id is kept, so receivers can still de-duplicate; dead and delivered ones alike (one
- * still retrying or queued answers 409). A dead delivery's dead letter goes with the replay, as a
- * replay from `/dead-letters` takes it: claimed (deleted) first, so that the two routes cannot
- * both queue it, and put back, with the record, if the job could not be queued.
+ * still retrying or queued answers 409). The record is marked pending by compare-and-set, so of
+ * concurrent replays (from either route) one queues it and the others answer 409. A dead
+ * delivery's dead letter goes with the replay, as a replay from `/dead-letters` takes it, and is
+ * put back, with the record, if the job could not be queued.
  */
 export function createDeliveries(deps: {
   log: DeliveryLog;
@@ -41,11 +53,8 @@ export function createDeliveries(deps: {
     async replay(tenant, id) {
       const record = await deps.log.get(tenant, id);
       if (!record) return undefined;
-      if (record.status === 'retrying' || record.status === 'pending') {
-        throw new DeliveryInProgressError(
-          `delivery ${record.id} is ${record.status === 'retrying' ? 'still being retried' : 'already queued'}; replay it once it is delivered or dead`,
-        );
-      }
+      if (record.status === 'retrying' || record.status === 'pending')
+        throw deliveryInProgress(record.id, record.status);
       if (!record.event) {
         throw new EventNotKeptError(
           'the event of this delivery was not kept (over 1 KB with CAPTURE_BODIES off); replay it from /dead-letters if it is there',
@@ -53,14 +62,24 @@ export function createDeliveries(deps: {
       }
       // Refused past the quota before anything changed.
       await deps.admit?.(tenant, 1);
+      // Marked pending only if still as read: of two replays racing (from either route), one marks
+      // it and the other answers 409 here.
+      const pending = await deps.log.replay(tenant, id, record);
+      if (!pending) throw deliveryInProgress(record.id);
       // The worker dead-letters and logs a dead attempt at one instant, so the record's last write
-      // names its dead letter (none left when it was replayed from /dead-letters, or expired; a
-      // dead letter the local queue itself made of a job that kept failing is not found, and stays).
-      const claimed =
-        record.status === 'dead'
-          ? await deps.deadLetters?.delete(tenant, deadLetterId(record.updatedAt, record.id))
-          : undefined;
-      const pending = (await deps.log.replay(tenant, id)) ?? record;
+      // names its dead letter (none left when it was deleted, or expired; a dead letter the local
+      // queue itself made of a job that kept failing is not found, and stays). A `/dead-letters`
+      // replay holding it meanwhile finds the record changed, answers 409 and puts it back.
+      let claimed: StoredDeadLetter | undefined;
+      try {
+        claimed =
+          record.status === 'dead'
+            ? await deps.deadLetters?.delete(tenant, deadLetterId(record.updatedAt, record.id))
+            : undefined;
+      } catch (error) {
+        await deps.log.save(record);
+        throw error;
+      }
       try {
         await deps.queue.send([
           {

@@ -44,6 +44,8 @@ function locate(id: string, hookId?: string): { hookId: string; sk: string } | u
 
 const sortKey = (record: Pick<DeliveryRecord, 'createdAt' | 'id' | 'hookId'>) =>
   locate(record.id, record.hookId)?.sk ?? sortKeyAt(record.createdAt, record.id);
+/** Ids a pointer can name (old-shape ids are UUIDs); the same as an offset's id part. */
+const POINTER_ID = /^[0-9A-Za-z_-]{1,128}$/;
 const OFFSET = /^\d{13}#[0-9A-Za-z_-]{1,128}$/;
 
 interface RecordItem {
@@ -106,19 +108,41 @@ export class DeliveryLogStore implements DeliveryLog {
     await this.putRecord(record);
   }
 
-  async replay(tenant: string, id: string): Promise<DeliveryRecord | undefined> {
-    const previous = await this.get(tenant, id);
-    if (!previous) return undefined;
+  /**
+   * A conditional write on the record's text as read (`rec`): a concurrent replay, or an attempt
+   * written meanwhile, fails it, and that replay answers `undefined` rather than marking it twice.
+   */
+  async replay(
+    tenant: string,
+    id: string,
+    expected?: Pick<DeliveryRecord, 'status' | 'updatedAt'>,
+  ): Promise<DeliveryRecord | undefined> {
+    const read = await this.read(tenant, id);
+    if (!read) return undefined;
+    const { record: previous, rec } = read;
+    if (expected && (previous.status !== expected.status || previous.updatedAt !== expected.updatedAt))
+      return undefined;
     const record = replayed(previous, this.clock.now(), this.settings);
+    try {
+      await this.putRecord(record, { rec });
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
     // An old-shape id's pointer is renewed with its record, so the replayed delivery stays reachable.
-    const pointer = locate(record.id, record.hookId) ? [] : [this.putPointer(record, false)];
-    await Promise.all([this.putRecord(record), ...pointer]);
+    if (!locate(record.id, record.hookId)) await this.putPointer(record, false);
     return record;
   }
 
   /** The tenant comes from the caller, never from the id: another tenant's id names no item here. */
   async get(tenant: string, id: string): Promise<DeliveryRecord | undefined> {
-    const located = locate(id) ?? (await this.pointerOf(tenant, id));
+    return (await this.read(tenant, id))?.record;
+  }
+
+  /** The record and its stored text. */
+  private async read(tenant: string, id: string): Promise<{ record: DeliveryRecord; rec: string } | undefined> {
+    // Any other id has no pointer, and a long one (a key over 2 KB) would make DynamoDB refuse the read.
+    const located = locate(id) ?? (POINTER_ID.test(id) ? await this.pointerOf(tenant, id) : undefined);
     if (!located) return undefined;
     const { Item } = await this.client.send(
       new GetCommand({
@@ -128,7 +152,7 @@ export class DeliveryLogStore implements DeliveryLog {
       }),
     );
     const record = Item ? this.decode(Item as RecordItem) : undefined;
-    return record?.id === id ? record : undefined;
+    return record?.id === id ? { record, rec: (Item as RecordItem).rec } : undefined;
   }
 
   /** An old-shape id's pointer: its record's hook and sort key. */
@@ -191,7 +215,8 @@ export class DeliveryLogStore implements DeliveryLog {
     };
   }
 
-  private putRecord(record: DeliveryRecord, onlyIfNew = false): Promise<unknown> {
+  /** `condition`: `true`, the item must be new; `{ rec }`, it must still hold exactly that record text. */
+  private putRecord(record: DeliveryRecord, condition: boolean | { rec: string } = false): Promise<unknown> {
     const item: RecordItem = {
       ...keys.record(record.tenant, record.hookId, sortKey(record)),
       rec: JSON.stringify(record),
@@ -201,7 +226,10 @@ export class DeliveryLogStore implements DeliveryLog {
       new PutCommand({
         TableName: this.tableName,
         Item: item,
-        ...(onlyIfNew ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
+        ...(condition === true ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
+        ...(typeof condition === 'object'
+          ? { ConditionExpression: 'rec = :rec', ExpressionAttributeValues: { ':rec': condition.rec } }
+          : {}),
       }),
     );
   }

@@ -140,9 +140,16 @@ export class LocalDeliveryLog implements DeliveryLog {
     return this.write(record);
   }
 
-  async replay(tenant: string, id: string): Promise<DeliveryRecord | undefined> {
+  /** Checked and set in one synchronous step (`write` applies the record before it awaits anything). */
+  async replay(
+    tenant: string,
+    id: string,
+    expected?: Pick<DeliveryRecord, 'status' | 'updatedAt'>,
+  ): Promise<DeliveryRecord | undefined> {
     const previous = this.live(tenant, id);
     if (!previous) return undefined;
+    if (expected && (previous.status !== expected.status || previous.updatedAt !== expected.updatedAt))
+      return undefined;
     const record = replayed(previous, this.clock.now(), this.options.settings);
     await this.write(record);
     return record;

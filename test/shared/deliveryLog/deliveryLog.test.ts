@@ -11,6 +11,7 @@ import {
   type DeliveryLog,
   type DeliveryRecord,
   MAX_ATTEMPTS,
+  MAX_BODY_BYTES,
   SMALL_EVENT_BYTES,
 } from '../../../shared/deliveryLog/record.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
@@ -107,6 +108,51 @@ function contract(name: string, open: (clock: ManualClock) => Promise<DeliveryLo
       expect(after).toMatchObject({ status: 'delivered', attemptCount: 2, createdAt: T0 });
       expect(await log.replay('default', 'unknown')).toBeUndefined();
     });
+
+    it('replays by compare-and-set: of two at once one marks it, and none over a record changed since read', async () => {
+      // Arrange
+      const clock = new ManualClock(T0);
+      const log = await open(clock);
+      await log.record(outcome(job('cas'), T0, 'dead', 400));
+      const read = await log.get('default', 'cas');
+      if (!read) throw new Error('recorded delivery not found');
+      clock.advance(1000);
+
+      // Act
+      const both = await Promise.all([log.replay('default', 'cas', read), log.replay('default', 'cas', read)]);
+
+      // Assess: one replay marked it; the other found it changed (the 409 of the Admin API).
+      expect(both.filter((r) => r !== undefined)).toMatchObject([{ status: 'pending', updatedAt: T0 + 1000 }]);
+      await log.record(outcome(job('cas'), T0 + 2000, 'dead', 400));
+      expect(await log.replay('default', 'cas', read)).toBeUndefined();
+      expect((await log.get('default', 'cas'))?.status).toBe('dead');
+    });
+
+    it('replays a record at its largest (every attempt kept with a full body): the compare holds the whole record', async () => {
+      const clock = new ManualClock(T0);
+      const log = await open(clock);
+      const big = (attempt: number): AttemptOutcome => ({
+        ...outcome(job('big', attempt), T0 + attempt, 'retrying', 503),
+        response: { body: 'x'.repeat(2 * MAX_BODY_BYTES) },
+      });
+      for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) await log.record(big(attempt));
+      const read = await log.get('default', 'big');
+      expect(read?.attempts.map((a) => a.responseBody?.length)).toEqual(Array(MAX_ATTEMPTS).fill(MAX_BODY_BYTES));
+      await log.record(outcome(job('big', MAX_ATTEMPTS + 1), T0 + 100, 'dead', 503));
+      expect(await log.replay('default', 'big', await log.get('default', 'big'))).toMatchObject({ status: 'pending' });
+    });
+
+    it('answers unknown, not an error, for ids no delivery has (over 128 characters, or with a #)', async () => {
+      const log = await open(new ManualClock(T0));
+      for (const id of [
+        'a'.repeat(3000),
+        'x#y',
+        `${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}_zzzzzzzzz_${'0'.repeat(16)}`,
+      ]) {
+        expect(await log.get('default', id)).toBeUndefined();
+        expect(await log.replay('default', id)).toBeUndefined();
+      }
+    });
   });
 }
 
@@ -141,7 +187,7 @@ describe('the delivery log', () => {
     return {
       record: (o) => log.record({ ...o, job: { ...o.job, tenant: prefix + o.job.tenant } }),
       save: (r) => log.save({ ...r, tenant: prefix + r.tenant }),
-      replay: (tenant, id) => log.replay(prefix + tenant, id),
+      replay: (tenant, id, expected) => log.replay(prefix + tenant, id, expected),
       get: (tenant, id) => log.get(prefix + tenant, id),
       list: (tenant, hookId, q) => log.list(prefix + tenant, hookId, q),
       recent: (tenant, hookId, o) => log.recent(prefix + tenant, hookId, o),
