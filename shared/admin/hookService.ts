@@ -199,6 +199,13 @@ export class HookService {
     const operation = stored ? 'update' : 'create';
     if (options.dryRun) {
       await this.deps.verifyWrite?.({ tenant, operation, hook, ...(stored ? { old: stored.hook } : {}) });
+      // The quotas the write would be refused by, reserving nothing: so `apply --dry-run` refuses
+      // what `apply` would, before anything is written.
+      const guard = await this.deps.usageGuard?.(tenant);
+      if (guard) {
+        const functions = guard.functionsOf(hook) - (stored ? guard.functionsOf(stored.hook) : 0);
+        await this.deps.hooks.checkRoom(tenant, guard, { hooks: stored ? 0 : 1, functions: Math.max(functions, 0) });
+      }
       return withRuleFields(hook);
     }
     await this.write({ tenant, operation, hook, ...(stored ? { old: stored.hook } : {}) }, async () =>

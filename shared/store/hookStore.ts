@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { BadRequestError, ConflictError } from '../errors.ts';
 import type { EventHook, HookDeployment } from '../hooks/hook.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
 import type { HookSecrets } from '../secrets/hookSecrets.ts';
 import { isConditionalCheckFailed, queryItems } from './dynamo.ts';
 import { keys } from './table.ts';
@@ -20,6 +21,8 @@ export interface HookStoreOptions {
    * return hooks as stored, sealed: only the paths that need the secrets open them.
    */
   secrets?: HookSecrets;
+  /** Stamps the usage counter's changes (`updated_at`) and judges when a leaked reservation may be healed. */
+  clock?: Clock;
 }
 
 export interface HookPage {
@@ -41,6 +44,21 @@ export interface HookUsage {
 }
 
 /**
+ * How long the usage counter must have stood unchanged before a refusal may correct it down to what
+ * is stored (see `HookStore.reserve`). Every counted write changes the counter before it stores, so
+ * a counter unchanged this long has no write in flight: it must be longer than any write can take,
+ * which the admin Lambda's timeout bounds (29 s, infra/cdk/functions.ts). Five minutes leaves room for clock
+ * skew between instances and a later, longer timeout.
+ */
+export const USAGE_HEAL_GRACE_MS = 5 * 60 * 1000;
+
+/** The counter as read: its figures and when it last changed (absent on counters older than the stamp). */
+interface CounterRead {
+  usage: HookUsage;
+  updatedAt: number | undefined;
+}
+
+/**
  * Keeps hook writes within the tenant's `hooks` and `user_functions` quotas, exactly, whichever
  * process writes. The tenant's usage counter (`keys.hookUsage`) is changed by a conditional update:
  * a write that adds reserves its room first (refused when the counter would pass a bound) and then
@@ -48,7 +66,8 @@ export interface HookUsage {
  * and counts down after. So the counter is never below what is stored, and what is stored never
  * passes a bound. DynamoDB transactions would make the pair atomic, but the embedded store
  * (dynalite) has none; the price of two writes is a slot counted too many if a process dies between
- * them, never a hook too many.
+ * them (or a give-back fails), never a hook too many. Such a leaked slot heals itself: a refusal
+ * recounts what is stored and corrects a counter left unchanged for `USAGE_HEAL_GRACE_MS`.
  */
 export interface UsageGuard {
   /** The user functions a hook makes this service deploy (the counter's second figure). */
@@ -109,11 +128,13 @@ export class HookStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly secrets: HookSecrets | undefined;
+  private readonly clock: Clock;
 
   constructor(options: HookStoreOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.secrets = options.secrets;
+    this.clock = options.clock ?? systemClock;
   }
 
   async get(tenant: string, id: string): Promise<StoredHook | undefined> {
@@ -180,8 +201,9 @@ export class HookStore {
    */
   async create(tenant: string, hook: EventHook, guard?: UsageGuard): Promise<void> {
     const store = () => this.write(tenant, hook, 1, 'attribute_not_exists(pk)', {});
-    if (!guard) return store();
-    await this.counted(tenant, guard, { hooks: 1, functions: guard.functionsOf(hook) }, store);
+    if (guard) await this.counted(tenant, guard, { hooks: 1, functions: guard.functionsOf(hook) }, store);
+    else await store();
+    await this.bumpVersion(tenant);
   }
 
   /**
@@ -198,9 +220,14 @@ export class HookStore {
   ): Promise<void> {
     if (rev === undefined) return this.create(tenant, hook, counted?.guard);
     const store = () => this.write(tenant, hook, rev + 1, 'rev = :rev', { ':rev': rev });
-    if (!counted) return store();
-    const { guard, old } = counted;
-    await this.counted(tenant, guard, { hooks: 0, functions: guard.functionsOf(hook) - guard.functionsOf(old) }, store);
+    if (counted) {
+      const { guard, old } = counted;
+      const delta = { hooks: 0, functions: guard.functionsOf(hook) - guard.functionsOf(old) };
+      await this.counted(tenant, guard, delta, store);
+    } else {
+      await store();
+    }
+    await this.bumpVersion(tenant);
   }
 
   /**
@@ -208,15 +235,20 @@ export class HookStore {
    * counts it down (after the delete, so the counter is never below what is stored).
    */
   async delete(tenant: string, id: string, guard?: Pick<UsageGuard, 'functionsOf'>): Promise<EventHook | undefined> {
-    // Counted from here on: a counter first made after this delete must not count the deleted hook.
-    if (guard) await this.usage(tenant, guard);
+    // Counted from here on (a counter first made after this delete must not count the deleted hook),
+    // and marked as changing, so that no heal corrects the counter while this delete is under way.
+    if (guard) await this.touch(tenant, guard);
     const { Attributes } = await this.client.send(
       new DeleteCommand({ TableName: this.tableName, Key: keys.hook(tenant, id), ReturnValues: 'ALL_OLD' }),
     );
     if (!Attributes) return undefined;
     const deleted = decodeHook(Attributes);
-    if (guard) await this.addUsage(tenant, { hooks: -1, functions: -guard.functionsOf(deleted) });
-    await this.bumpVersion(tenant);
+    try {
+      if (guard) await this.addUsage(tenant, { hooks: -1, functions: -guard.functionsOf(deleted) });
+    } finally {
+      // The hook is gone whatever the counter did: the dispatcher must learn it.
+      await this.bumpVersion(tenant);
+    }
     return deleted;
   }
 
@@ -226,31 +258,91 @@ export class HookStore {
    * wins, and since every counted write needs the counter to exist, none happened while it was counted.
    */
   async usage(tenant: string, guard: Pick<UsageGuard, 'functionsOf'>): Promise<HookUsage> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.hookUsage(tenant), ConsistentRead: true }),
-    );
-    if (Item) return { hooks: Number(Item.hook_count ?? 0), functions: Number(Item.function_count ?? 0) };
-    const stored = await this.listAll(tenant);
-    const usage = { hooks: stored.length, functions: stored.reduce((sum, hook) => sum + guard.functionsOf(hook), 0) };
+    return (await this.counter(tenant, guard)).usage;
+  }
+
+  /**
+   * Throws `guard.refuse` if a write adding `growth` would now be refused, reserving nothing (a dry
+   * run). It judges as `reserve` does, a counter that would heal included, but writes no counter.
+   */
+  async checkRoom(tenant: string, guard: UsageGuard, growth: HookUsage): Promise<void> {
+    if (growth.hooks <= 0 && growth.functions <= 0) return;
+    const read = await this.readCounter(tenant);
+    let usage = read?.usage ?? (await this.storedUsage(tenant, guard));
+    if (read && this.refusal(guard, usage, growth) && this.stale(read)) {
+      const stored = await this.storedUsage(tenant, guard);
+      usage = { hooks: Math.min(usage.hooks, stored.hooks), functions: Math.min(usage.functions, stored.functions) };
+    }
+    const refusal = this.refusal(guard, usage, growth);
+    if (refusal) throw refusal;
+  }
+
+  /** The counter, made from the stored hooks first if the tenant has none (see `usage`). */
+  private async counter(tenant: string, guard: Pick<UsageGuard, 'functionsOf'>): Promise<CounterRead> {
+    const read = await this.readCounter(tenant);
+    if (read) return read;
+    const usage = await this.storedUsage(tenant, guard);
+    const now = this.clock.now();
     // (`functions` is a reserved word of DynamoDB's expressions: the attributes say `_count`.)
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...keys.hookUsage(tenant), hook_count: usage.hooks, function_count: usage.functions },
+          Item: {
+            ...keys.hookUsage(tenant),
+            hook_count: usage.hooks,
+            function_count: usage.functions,
+            updated_at: now,
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      return this.usage(tenant, guard);
+      return this.counter(tenant, guard);
     }
-    return usage;
+    return { usage, updatedAt: now };
+  }
+
+  private async readCounter(tenant: string): Promise<CounterRead | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.hookUsage(tenant), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    return {
+      usage: { hooks: Number(Item.hook_count ?? 0), functions: Number(Item.function_count ?? 0) },
+      updatedAt: typeof Item.updated_at === 'number' ? Item.updated_at : undefined,
+    };
+  }
+
+  /** What the stored hooks add up to (strongly consistent). */
+  private async storedUsage(tenant: string, guard: Pick<UsageGuard, 'functionsOf'>): Promise<HookUsage> {
+    const stored = await this.listAll(tenant);
+    return { hooks: stored.length, functions: stored.reduce((sum, hook) => sum + guard.functionsOf(hook), 0) };
+  }
+
+  /** The error a write adding `growth` to `usage` is refused with; `undefined` if it fits. */
+  private refusal(guard: UsageGuard, usage: HookUsage, growth: HookUsage): Error | undefined {
+    const { hooks: maxHooks, functions: maxFunctions } = guard.limits;
+    if (growth.hooks > 0 && maxHooks !== null && usage.hooks + growth.hooks > maxHooks) {
+      return guard.refuse('hooks', usage.hooks + growth.hooks);
+    }
+    if (growth.functions > 0 && maxFunctions !== null && usage.functions + growth.functions > maxFunctions) {
+      return guard.refuse('user_functions', usage.functions + growth.functions);
+    }
+    return undefined;
+  }
+
+  /** Unchanged for longer than any counted write can be in flight (a counter without a stamp never is). */
+  private stale(read: CounterRead): boolean {
+    return read.updatedAt !== undefined && this.clock.now() - read.updatedAt > USAGE_HEAL_GRACE_MS;
   }
 
   /**
-   * Runs `store` within the guard's bounds: growth is reserved on the counter first, room freed is
-   * given back once `store` succeeded (see `UsageGuard`).
+   * Runs `store` (the one Put of the hook) within the guard's bounds: growth is reserved on the
+   * counter first and given back only if the Put failed; room freed is counted down once it
+   * succeeded (see `UsageGuard`). What follows the Put (the version bump) is the caller's: once the
+   * hook is stored, its count stands whatever fails after.
    */
   private async counted(
     tenant: string,
@@ -260,24 +352,53 @@ export class HookStore {
   ): Promise<void> {
     const growth = { hooks: Math.max(delta.hooks, 0), functions: Math.max(delta.functions, 0) };
     const shrink = { hooks: Math.min(delta.hooks, 0), functions: Math.min(delta.functions, 0) };
-    if (growth.hooks > 0 || growth.functions > 0) await this.reserve(tenant, guard, growth);
+    const grows = growth.hooks > 0 || growth.functions > 0;
+    const shrinks = shrink.hooks < 0 || shrink.functions < 0;
+    if (grows) await this.reserve(tenant, guard, growth);
+    // A write that only frees room marks the counter as changing, so no heal runs while it is under way.
+    else if (shrinks) await this.touch(tenant, guard);
     try {
       await store();
     } catch (error) {
-      if (growth.hooks > 0 || growth.functions > 0) {
-        // The caller must see why the write failed; a failed give-back leaves a slot counted too many.
+      if (grows) {
+        // The caller must see why the write failed; a failed give-back leaves a slot counted too
+        // many, which `reserve` heals once the counter has stood still for the grace period.
         await this.addUsage(tenant, { hooks: -growth.hooks, functions: -growth.functions }).catch(() => undefined);
       }
       throw error;
     }
-    if (shrink.hooks < 0 || shrink.functions < 0) await this.addUsage(tenant, shrink);
+    if (shrinks) await this.addUsage(tenant, shrink);
   }
 
-  /** Adds `growth` to the counter if it stays within the bounds; else rejects with `guard.refuse`. */
+  /** Stamps the counter as changed now, making it first if the tenant has none. */
+  private async touch(tenant: string, guard: Pick<UsageGuard, 'functionsOf'>): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.hookUsage(tenant),
+          UpdateExpression: 'SET updated_at = :now',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':now': this.clock.now() },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      await this.counter(tenant, guard);
+    }
+  }
+
+  /**
+   * Adds `growth` to the counter if it stays within the bounds; else rejects with `guard.refuse`.
+   * A refusal of a counter that has stood still for `USAGE_HEAL_GRACE_MS` but counts more than is
+   * stored (a leaked reservation: a process died between reserving and storing, or a give-back
+   * failed) corrects the counter to what is stored first, then tries again.
+   */
   private async reserve(tenant: string, guard: UsageGuard, growth: HookUsage): Promise<void> {
     const { hooks: maxHooks, functions: maxFunctions } = guard.limits;
     const conditions = ['attribute_exists(pk)'];
     const values: Record<string, number> = { ':hooks': growth.hooks, ':functions': growth.functions };
+    let healed = false;
     if (growth.hooks > 0 && maxHooks !== null) {
       conditions.push('hook_count <= :hookRoom');
       values[':hookRoom'] = maxHooks - growth.hooks;
@@ -286,16 +407,17 @@ export class HookStore {
       conditions.push('function_count <= :functionRoom');
       values[':functionRoom'] = maxFunctions - growth.functions;
     }
-    // A few times at most: again after a counter was made for a tenant that had none, or room was freed.
+    // A few times at most: again after a counter was made for a tenant that had none, room was
+    // freed, or a leaked reservation healed.
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         await this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: keys.hookUsage(tenant),
-            UpdateExpression: 'ADD hook_count :hooks, function_count :functions',
+            UpdateExpression: 'ADD hook_count :hooks, function_count :functions SET updated_at = :now',
             ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeValues: values,
+            ExpressionAttributeValues: { ...values, ':now': this.clock.now() },
           }),
         );
         return;
@@ -303,28 +425,90 @@ export class HookStore {
         if (!isConditionalCheckFailed(error)) throw error;
       }
       // Refused: past a bound, or no counter yet. The counter read says which.
-      const usage = await this.usage(tenant, guard);
-      if (growth.hooks > 0 && maxHooks !== null && usage.hooks + growth.hooks > maxHooks) {
-        throw guard.refuse('hooks', usage.hooks + growth.hooks);
-      }
-      if (growth.functions > 0 && maxFunctions !== null && usage.functions + growth.functions > maxFunctions) {
-        throw guard.refuse('user_functions', usage.functions + growth.functions);
-      }
+      const read = await this.counter(tenant, guard);
+      const refusal = this.refusal(guard, read.usage, growth);
+      if (!refusal) continue;
+      if (healed || !(await this.heal(tenant, guard, read))) throw refusal;
+      healed = true;
     }
     // Room was freed between each refusal and its read: the client may try again.
     throw new ConflictError('the event hooks of this tenant were changed concurrently; try again');
   }
 
-  /** Counts the counter down; a counter gone with its tenant is not brought back. */
+  /**
+   * Corrects a counter that has stood still past the grace period to what is stored, on the
+   * condition that it still holds what was read: a reservation made since changed it, so it is never
+   * erased. True if the counter was corrected down.
+   */
+  private async heal(tenant: string, guard: UsageGuard, read: CounterRead): Promise<boolean> {
+    if (read.updatedAt === undefined) {
+      // A counter from before the stamp: stamped now, so that it may heal once the grace has passed.
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: keys.hookUsage(tenant),
+            UpdateExpression: 'SET updated_at = if_not_exists(updated_at, :now)',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':now': this.clock.now() },
+          }),
+        );
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+      return false;
+    }
+    if (!this.stale(read)) return false;
+    const stored = await this.storedUsage(tenant, guard);
+    if (stored.hooks >= read.usage.hooks && stored.functions >= read.usage.functions) return false;
+    // Each figure only down: one above what is stored is a leak; one below is not this heal's to raise.
+    const healed = {
+      hooks: Math.min(stored.hooks, read.usage.hooks),
+      functions: Math.min(stored.functions, read.usage.functions),
+    };
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.hookUsage(tenant),
+          UpdateExpression: 'SET hook_count = :healedHooks, function_count = :healedFunctions, updated_at = :now',
+          ConditionExpression: 'hook_count = :readHooks AND function_count = :readFunctions AND updated_at = :readAt',
+          ExpressionAttributeValues: {
+            ':healedHooks': healed.hooks,
+            ':healedFunctions': healed.functions,
+            ':now': this.clock.now(),
+            ':readHooks': read.usage.hooks,
+            ':readFunctions': read.usage.functions,
+            ':readAt': read.updatedAt,
+          },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      // Changed since it was read: someone is writing, so it is not stale; the next attempt rereads.
+    }
+    return true;
+  }
+
+  /**
+   * Counts the counter down (never below zero: a refused count-down is a drift, not the client's
+   * error); a counter gone with its tenant is not brought back.
+   */
   private async addUsage(tenant: string, delta: HookUsage): Promise<void> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.hookUsage(tenant),
-          UpdateExpression: 'ADD hook_count :hooks, function_count :functions',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':hooks': delta.hooks, ':functions': delta.functions },
+          UpdateExpression: 'ADD hook_count :hooks, function_count :functions SET updated_at = :now',
+          ConditionExpression: 'attribute_exists(pk) AND hook_count >= :hookFloor AND function_count >= :functionFloor',
+          ExpressionAttributeValues: {
+            ':hooks': delta.hooks,
+            ':functions': delta.functions,
+            ':hookFloor': -delta.hooks,
+            ':functionFloor': -delta.functions,
+            ':now': this.clock.now(),
+          },
         }),
       );
     } catch (error) {
@@ -368,8 +552,8 @@ export class HookStore {
       }
       throw error;
     }
-    await this.bumpVersion(tenant);
   }
+
   private bumpVersion(tenant: string): Promise<void> {
     return bumpHooksVersion(this.client, this.tableName, tenant);
   }

@@ -243,6 +243,47 @@ describe('the hooks and user_functions quotas across app instances on one store'
     expect(await a.hooks.usage(tenant, { functionsOf: () => 0 })).toEqual({ hooks: 2, functions: 2 });
   });
 
+  it('a dry-run PUT refuses what the real PUT would, past either quota, and reserves nothing', async () => {
+    // Prepare: a quota of 1 hook and 2 user functions, one hook of 1 function stored.
+    const tenant = `race-${randomUUID().slice(0, 8)}`;
+    for (const app of [a, b]) await app.quotas.set(tenant, { hooks: 1, user_functions: 2 });
+    const id = randomUUID();
+    expect((await request(a, tenant, 'PUT', `/event-hooks/${id}`, lambda(1))).status).toBe(200);
+    const dryRun = (app: App, hookId: string, body: unknown) =>
+      app.admin({
+        method: 'PUT',
+        path: `/event-hooks/${hookId}`,
+        query: new URLSearchParams({ dry_run: 'true' }),
+        headers: { 'content-type': 'application/json' },
+        principal: { tenant, scopes: ['admin'] },
+        body: JSON.stringify(body),
+      });
+    const three = { ...lambda(1), config: { functions: [CODE(1), CODE(2), CODE(3)] } };
+    const two = { ...lambda(1), config: { functions: [CODE(1), CODE(2)] } };
+
+    // Act
+    const newId = randomUUID();
+    const real = await request(a, tenant, 'PUT', `/event-hooks/${newId}`, webhook);
+    const dryNew = await dryRun(b, newId, webhook);
+    const dryGrown = await dryRun(b, id, three);
+    const dryFits = await dryRun(a, id, two);
+    const dryReplace = await dryRun(b, id, webhook);
+
+    // Assess
+    expect(real.status).toBe(429);
+    expect(dryNew.statusCode).toBe(429);
+    expect(dryNew.headers?.['retry-after']).toBe('60');
+    expect(JSON.parse(dryNew.body ?? '{}')).toEqual({
+      message: 'quota exceeded: this tenant may have at most 1 event hooks',
+    });
+    expect(dryGrown.statusCode).toBe(429);
+    expect(JSON.parse(dryGrown.body ?? '{}').message).toMatch(/at most 2 user functions \(this write makes 3\)/);
+    expect(dryFits.statusCode).toBe(200);
+    expect(dryReplace.statusCode).toBe(200);
+    expect(await a.hooks.usage(tenant, { functionsOf: () => 0 })).toEqual({ hooks: 1, functions: 1 });
+    expect(await a.hooks.listAll(tenant)).toHaveLength(1);
+  });
+
   it('a quota lowered below the count refuses creates and keeps the hooks', async () => {
     // Prepare
     const tenant = `race-${randomUUID().slice(0, 8)}`;
