@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLocalSecretCipher } from '../../../shared/adapters/local/secretCipher.ts';
+import { SecretDecryptionError } from '../../../shared/errors.ts';
 import type { EventHook } from '../../../shared/hooks/hook.ts';
 import { redactConfig } from '../../../shared/logger.ts';
 import { createHookSecrets, hookOpener } from '../../../shared/secrets/hookSecrets.ts';
@@ -103,6 +104,25 @@ describe('hook secrets', () => {
       }
     };
     walk(custom.config, masked, sealed.config, 'config');
+  });
+
+  it("seals a payload value that looks sealed as text: a copied ciphertext never opens to another hook's value", async () => {
+    const custom = (id: string, token: string) =>
+      ({
+        ...base,
+        id,
+        handler: 'webhook-custom',
+        config: { url: 'https://example.com/in', method: 'POST', payload: { token } },
+      }) as unknown as EventHook;
+    const victim = await secrets.seal('acme', custom('6f0b1c2e-0000-4000-8000-000000000004', 'victim-tok'));
+    const copied = (victim.config as unknown as { payload: { token: string } }).payload.token;
+    expect(copied).toMatch(/^enc:v1:/);
+    const attacker = custom('6f0b1c2e-0000-4000-8000-000000000005', copied);
+    const stored = await secrets.seal('acme', attacker);
+    expect((stored.config as unknown as { payload: { token: string } }).payload.token).not.toBe(copied);
+    expect(await secrets.open('acme', stored)).toEqual(attacker);
+    // Even stored as is (written before payloads were sealed), it is bound to the victim's hook id.
+    await expect(secrets.open('acme', attacker)).rejects.toThrow(SecretDecryptionError);
   });
 
   it('leaves a URL without credentials readable, and seals by the same names the logs redact', async () => {
