@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { isSealed } from './ports/secretCipher.ts';
 import { setOwn } from './records.ts';
 
 /**
@@ -19,8 +20,8 @@ const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error:
 const SECRET_KEY = /secret|password|authorization|signature|token|api[-_]?key|credential|cookie/i;
 
 /**
- * Whether a key or header name names a secret (`secret`, `Authorization`, `X-Api-Key`…): what the
- * logs redact, and which hook header values are sealed at rest.
+ * Whether a key or header name names a secret (`secret`, `Authorization`, `X-Api-Key`…): the one
+ * rule for what the logs and read-scope answers mask and what a hook seals at rest (shared/secrets).
  */
 export function isSecretName(name: string): boolean {
   return SECRET_KEY.test(name);
@@ -35,7 +36,7 @@ export function redact(value: unknown, depth = 0): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
       // Keys come from event data and may be `__proto__`: defined, never assigned through a prototype.
-      setOwn(out, key, SECRET_KEY.test(key) && v !== null && v !== undefined ? '[redacted]' : redact(v, depth + 1));
+      setOwn(out, key, isSecretName(key) && v !== null && v !== undefined ? '[redacted]' : redact(v, depth + 1));
     }
     return out;
   }
@@ -48,11 +49,21 @@ export function redact(value: unknown, depth = 0): unknown {
  * that is not a URL, is left as it is.
  */
 export function redactUrl(value: string): string {
+  return maskUrl(value) ?? value;
+}
+
+/** Whether `redactUrl` masks something in a URL: a hook's URL is then sealed at rest as a whole. */
+export function hasUrlCredentials(value: string): boolean {
+  return maskUrl(value) !== undefined;
+}
+
+/** The URL with its credentials masked, or `undefined` when it carries none (or is no URL). */
+function maskUrl(value: string): string | undefined {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return value;
+    return undefined;
   }
   let changed = false;
   if (url.password) {
@@ -60,18 +71,22 @@ export function redactUrl(value: string): string {
     changed = true;
   }
   for (const name of [...new Set(url.searchParams.keys())]) {
-    if (SECRET_KEY.test(name)) {
+    if (isSecretName(name)) {
       url.searchParams.set(name, 'redacted');
       changed = true;
     }
   }
-  return changed ? url.toString() : value;
+  return changed ? url.toString() : undefined;
 }
 
-/** A hook's config as a reader without the right to its secrets sees it: `redact`, and its `url` by `redactUrl`. */
+/**
+ * A hook's config as a reader without the right to its secrets sees it: `redact`, and its `url` by
+ * `redactUrl`. A URL sealed at rest (it carried credentials; a deleted hook is redacted as stored)
+ * is masked whole: its ciphertext is no one's business either.
+ */
 export function redactConfig(config: object): Record<string, unknown> {
   const out = redact(config) as Record<string, unknown>;
-  if (typeof out.url === 'string') out.url = redactUrl(out.url);
+  if (typeof out.url === 'string') out.url = isSealed(out.url) ? '[redacted]' : redactUrl(out.url);
   return out;
 }
 

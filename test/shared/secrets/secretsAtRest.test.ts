@@ -181,6 +181,82 @@ describe('hook secrets at rest (local runtime, embedded store)', () => {
     expect(request?.headers['x-kong-signature']).toBe(`sha1=${signature}`);
   });
 
+  it('seals every value the read scope masks (payload keys, credential URL, credential headers) and delivers them as given', async () => {
+    r = await startReceiver();
+    const url = `${r.url.replace('http://', 'http://bot:pw-51ac@')}/custom?token=tk-0e3b&team=payments`;
+    const changes = await startReceiver();
+    const capture = await t.request('POST', '/event-hooks', {
+      source: 'crud',
+      event: 'event_hooks',
+      handler: 'webhook',
+      config: { url: `${changes.url}/changes` },
+    });
+    expect(capture.status, capture.text).toBe(201);
+    const created = await t.request('POST', '/event-hooks', {
+      source: 'balancer',
+      event: 'health',
+      handler: 'webhook-custom',
+      config: {
+        url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'X-Auth-Token': 'h-3c2f', 'x-team': 'payments' },
+        payload: { token: 'p-tok-7d1a', password: 'p-pw-80be', user: 'bot' },
+        payload_format: false,
+      },
+    });
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.id as string;
+    const item = await rawItem(id);
+    const text = JSON.stringify(item);
+    for (const value of ['pw-51ac', 'tk-0e3b', 'h-3c2f', 'p-tok-7d1a', 'p-pw-80be'])
+      expect(text, value).not.toContain(value);
+    const stored = JSON.parse(item?.hookJson as string);
+    expect(stored.config.url).toMatch(/^enc:v1:/);
+    expect(stored.config.payload).toEqual({
+      token: expect.stringMatching(/^enc:v1:/),
+      password: expect.stringMatching(/^enc:v1:/),
+      user: 'bot',
+    });
+    expect(stored.config.headers['x-team']).toBe('payments');
+
+    // Opened for the answer as given; the read scope's masking is unchanged.
+    expect((await t.request('GET', `/event-hooks/${id}`)).body.config).toMatchObject({
+      url,
+      headers: { 'X-Auth-Token': 'h-3c2f' },
+      payload: { token: 'p-tok-7d1a', password: 'p-pw-80be', user: 'bot' },
+    });
+
+    expect((await t.request('POST', '/events', { source: 'balancer', event: 'health', data: { n: 7 } })).status).toBe(
+      202,
+    );
+    await settle();
+    const request = r.requests.find((q) => q.body.toString().includes('p-tok-7d1a'));
+    expect(request?.url).toBe('/custom?token=tk-0e3b&team=payments');
+    expect(request?.headers.authorization).toBe(`Basic ${Buffer.from('bot:pw-51ac').toString('base64')}`);
+    expect(request?.headers['x-auth-token']).toBe('h-3c2f');
+    expect(JSON.parse(request?.body.toString() as string)).toEqual({
+      token: 'p-tok-7d1a',
+      password: 'p-pw-80be',
+      user: 'bot',
+    });
+
+    // The change events mask these values, the delete's too (it carries the hook as stored, sealed).
+    expect((await t.request('DELETE', `/event-hooks/${id}`)).status).toBe(204);
+    await settle();
+    await changes.close();
+    const events = changes.requests
+      .map((q) => JSON.parse(q.body.toString()))
+      .filter((body) => body.event === 'event_hooks' && body.entity?.id === id);
+    expect(events.map((e) => e.operation)).toEqual(['create', 'delete']);
+    expect(events[0].entity.config.url).toBe(url.replace('pw-51ac', 'redacted').replace('tk-0e3b', 'redacted'));
+    expect(events[1].entity.config.url).toBe('[redacted]');
+    for (const e of events)
+      expect(e.entity.config.payload).toEqual({ token: '[redacted]', password: '[redacted]', user: 'bot' });
+    const captured = changes.requests.map((q) => q.body.toString()).join('\n');
+    expect(captured).not.toMatch(/pw-51ac|tk-0e3b|h-3c2f|p-tok-7d1a|p-pw-80be|enc:v1:/);
+    expect(JSON.stringify(t.logs)).not.toMatch(/pw-51ac|tk-0e3b|h-3c2f|p-tok-7d1a|p-pw-80be|enc:v1:/);
+  });
+
   it('reads and delivers a hook written in plaintext before secrets were sealed, and seals it on its next write', async () => {
     r = await startReceiver();
     const id = '0b7c6a52-4c1e-4c55-9a57-3f1d6c0d1e01';
