@@ -1,8 +1,7 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BuildOptions, type BuildResult, build, buildSync } from 'esbuild';
+import { type BuildOptions, type BuildResult, build } from 'esbuild';
 import { CONSOLE_FILES, type ConsoleAssets, type ConsoleFile } from '../shared/console/consoleSite.ts';
 
 /** The console's sources: a Preact app (TSX) and its page. */
@@ -49,13 +48,6 @@ function assetsOf(result: BuildResult<{ write: false }>, page: Buffer): ConsoleA
 export async function buildConsole(): Promise<ConsoleAssets> {
   const [result, page] = await Promise.all([build(consoleBuildOptions()), readFile(join(CONSOLE_DIR, 'index.html'))]);
   return assetsOf(result, page);
-}
-
-/** Builds the console into `dir` (the admin function's `console/` folder), synchronously for CDK. */
-export function writeConsoleSync(dir: string): void {
-  const assets = assetsOf(buildSync(consoleBuildOptions()), readFileSync(join(CONSOLE_DIR, 'index.html')));
-  mkdirSync(dir, { recursive: true });
-  for (const file of Object.keys(CONSOLE_FILES) as ConsoleFile[]) writeFileSync(join(dir, file), assets[file]);
 }
 
 /** Builds the console into `dir`. */
