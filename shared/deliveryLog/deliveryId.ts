@@ -27,12 +27,22 @@ const digest = (eventId: string, hookId: string) => createHash('sha256').update(
 
 /** The id of one event's delivery to one hook. */
 export function deliveryIdFor(event: Pick<HookEvent, 'id' | 'time'>, hookId: string): string {
+  return deliveryIdsFor(event)(hookId);
+}
+
+/**
+ * The ids of one event's deliveries, by hook: the event's part (its time, parsed and in base 36)
+ * is worked out once for all the hooks it fans out to, not once per hook.
+ */
+export function deliveryIdsFor(event: Pick<HookEvent, 'id' | 'time'>): (hookId: string) => string {
   const time = Date.parse(event.time);
-  // Hook ids are UUIDs (the hook schema); anything else, or an event without a time, keeps the old
-  // shape, which the log still resolves through its lookup item.
-  if (!HOOK_ID.test(hookId) || !(time >= 0 && time <= MAX_TIME)) return legacyDeliveryId(event.id, hookId);
-  const stamp = Math.floor(time).toString(36).padStart(TIME_DIGITS, '0');
-  return `${hookId}_${stamp}_${digest(event.id, hookId).slice(0, 16)}`;
+  // An event without a time (or past MAX_TIME), or a hook id that is no UUID (the hook schema makes
+  // them UUIDs), keeps the old shape, which the log still resolves through its lookup item.
+  const stamp = time >= 0 && time <= MAX_TIME ? Math.floor(time).toString(36).padStart(TIME_DIGITS, '0') : undefined;
+  return (hookId) =>
+    stamp === undefined || !HOOK_ID.test(hookId)
+      ? legacyDeliveryId(event.id, hookId)
+      : `${hookId}_${stamp}_${digest(event.id, hookId).slice(0, 16)}`;
 }
 
 /** The id before it named its hook: a name-based UUID (version 5 layout, variant 10xx). */

@@ -1,4 +1,4 @@
-import { deliveryIdFor } from '../deliveryLog/deliveryId.ts';
+import { deliveryIdFor, deliveryIdsFor } from '../deliveryLog/deliveryId.ts';
 import type { HookEvent } from '../events/envelope.ts';
 import {
   type EventOutcome,
@@ -145,6 +145,7 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
     );
     const now = deps.clock.now();
     const jobs = new Map<Match, DeliveryJob>();
+    const deliveryId = deliveryIdsFor(event);
     for (const match of matches) {
       const { hook, form, outcome } = match;
       if (outcome !== 'queued') {
@@ -153,7 +154,7 @@ export function createDispatcher(deps: DispatcherDeps): (event: HookEvent) => Pr
       }
       jobs.set(match, {
         type: 'deliver.v1',
-        deliveryId: deliveryIdFor(event, hook.id),
+        deliveryId: deliveryId(hook.id),
         tenant: event.tenant,
         hookId: hook.id,
         event: { ...event, source: form.source, event: form.event },

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalDeliveryLog } from '../../../shared/adapters/local/localDeliveryLog.ts';
-import { deliveryIdFor, legacyDeliveryId, parseDeliveryId } from '../../../shared/deliveryLog/deliveryId.ts';
+import {
+  deliveryIdFor,
+  deliveryIdsFor,
+  legacyDeliveryId,
+  parseDeliveryId,
+} from '../../../shared/deliveryLog/deliveryId.ts';
 import {
   type AttemptOutcome,
   DEFAULT_DELIVERY_LOG_SETTINGS,
@@ -245,6 +250,10 @@ describe('the delivery log', () => {
         legacyDeliveryId('event-x', HOOK),
       );
       expect(deliveryIdFor({ id: 'event-x', time: 'not a time' }, HOOK)).toBe(legacyDeliveryId('event-x', HOOK));
+      // The dispatcher's minter, its event's time worked out once, gives each hook the same ids.
+      const ids = deliveryIdsFor(event('x', T0 + 123));
+      expect([ids(HOOK), ids('hook-a'), ids(HOOK)]).toEqual([id, legacyDeliveryId('event-x', 'hook-a'), id]);
+      expect(deliveryIdsFor({ id: 'event-x', time: 'not a time' })(HOOK)).toBe(legacyDeliveryId('event-x', HOOK));
     });
 
     it('writes one item per delivery (no pointer), and get, list, retries and replays work on it alone', async () => {
