@@ -55,6 +55,14 @@ export const USAGE_HEAL_GRACE_MS = 5 * 60 * 1000;
 /** Adds `:hooks` and `:functions` to the usage counter. */
 const ADD_USAGE = 'ADD hook_count :hooks, function_count :functions SET updated_at = :now';
 
+/**
+ * A counter corrected to what is stored, each figure only down: one above what is stored is a leak;
+ * one below is not a heal's to raise.
+ */
+function healedUsage(counted: HookUsage, stored: HookUsage): HookUsage {
+  return { hooks: Math.min(counted.hooks, stored.hooks), functions: Math.min(counted.functions, stored.functions) };
+}
+
 /** The counter as read: its figures and when it last changed (absent on counters older than the stamp). */
 interface CounterRead {
   usage: HookUsage;
@@ -274,7 +282,7 @@ export class HookStore {
     let usage = read?.usage ?? (await this.storedUsage(tenant, guard));
     if (read && this.refusal(guard, usage, growth) && this.stale(read)) {
       const stored = await this.storedUsage(tenant, guard);
-      usage = { hooks: Math.min(usage.hooks, stored.hooks), functions: Math.min(usage.functions, stored.functions) };
+      usage = healedUsage(usage, stored);
     }
     const refusal = this.refusal(guard, usage, growth);
     if (refusal) throw refusal;
@@ -428,11 +436,7 @@ export class HookStore {
     if (!this.stale(read)) return false;
     const stored = await this.storedUsage(tenant, guard);
     if (stored.hooks >= read.usage.hooks && stored.functions >= read.usage.functions) return false;
-    // Each figure only down: one above what is stored is a leak; one below is not this heal's to raise.
-    const healed = {
-      hooks: Math.min(stored.hooks, read.usage.hooks),
-      functions: Math.min(stored.functions, read.usage.functions),
-    };
+    const healed = healedUsage(read.usage, stored);
     // Refused if changed since it was read: someone is writing, so it is not stale; the next attempt rereads.
     await this.updateCounter(
       tenant,
