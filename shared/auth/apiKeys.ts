@@ -11,6 +11,7 @@ import { type Clock, systemClock } from '../ports/clock.ts';
 import { setOwn } from '../records.ts';
 import { isConditionalCheckFailed, queryItems } from '../store/dynamo.ts';
 import { keys, TABLE_SCHEMA } from '../store/table.ts';
+import { isTenantDeleting } from '../store/tenantStore.ts';
 import { type ApiKeyResolver, type Principal, SCOPES, type Scope } from './principal.ts';
 
 /**
@@ -174,25 +175,10 @@ export class ApiKeyStore implements ApiKeyResolver {
     const item = Item as ApiKeyItem | undefined;
     // The hash is compared even when the key is revoked, so both refusals take the same time.
     if (!item || !sameDigest(hashApiKey(key), item.hash) || item.revoked_at !== undefined) return undefined;
-    if (await this.tenantDeleting(item.tenant)) return undefined;
+    // Its keys go one by one as a tenant is deleted, so a deletion cut short would otherwise leave
+    // some working on a half-deleted tenant.
+    if (await isTenantDeleting(this.client, this.tableName, item.tenant)) return undefined;
     return { tenant: item.tenant, scopes: item.scopes, keyId: id };
-  }
-
-  /**
-   * Whether the key's tenant is being deleted (`TenantStore.markDeleting`): its keys go one by one,
-   * so a deletion cut short would otherwise leave some working on a half-deleted tenant. A tenant
-   * with no entry (the configured single tenant before its first operator request) is not.
-   */
-  private async tenantDeleting(tenant: string): Promise<boolean> {
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.tableName,
-        Key: keys.tenant(tenant),
-        ProjectionExpression: 'deleting_at',
-        ConsistentRead: true,
-      }),
-    );
-    return Item?.deleting_at !== undefined;
   }
 }
 

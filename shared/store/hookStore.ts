@@ -52,6 +52,17 @@ export interface HookUsage {
  */
 export const USAGE_HEAL_GRACE_MS = 5 * 60 * 1000;
 
+/** Adds `:hooks` and `:functions` to the usage counter. */
+const ADD_USAGE = 'ADD hook_count :hooks, function_count :functions SET updated_at = :now';
+
+/**
+ * A counter corrected to what is stored, each figure only down: one above what is stored is a leak;
+ * one below is not a heal's to raise.
+ */
+function healedUsage(counted: HookUsage, stored: HookUsage): HookUsage {
+  return { hooks: Math.min(counted.hooks, stored.hooks), functions: Math.min(counted.functions, stored.functions) };
+}
+
 /** The counter as read: its figures and when it last changed (absent on counters older than the stamp). */
 interface CounterRead {
   usage: HookUsage;
@@ -271,7 +282,7 @@ export class HookStore {
     let usage = read?.usage ?? (await this.storedUsage(tenant, guard));
     if (read && this.refusal(guard, usage, growth) && this.stale(read)) {
       const stored = await this.storedUsage(tenant, guard);
-      usage = { hooks: Math.min(usage.hooks, stored.hooks), functions: Math.min(usage.functions, stored.functions) };
+      usage = healedUsage(usage, stored);
     }
     const refusal = this.refusal(guard, usage, growth);
     if (refusal) throw refusal;
@@ -372,18 +383,7 @@ export class HookStore {
 
   /** Stamps the counter as changed now, making it first if the tenant has none. */
   private async touch(tenant: string, guard: Pick<UsageGuard, 'functionsOf'>): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.hookUsage(tenant),
-          UpdateExpression: 'SET updated_at = :now',
-          ConditionExpression: 'attribute_exists(pk)',
-          ExpressionAttributeValues: { ':now': this.clock.now() },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
+    if (!(await this.updateCounter(tenant, 'SET updated_at = :now', 'attribute_exists(pk)'))) {
       await this.counter(tenant, guard);
     }
   }
@@ -410,20 +410,7 @@ export class HookStore {
     // A few times at most: again after a counter was made for a tenant that had none, room was
     // freed, or a leaked reservation healed.
     for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.hookUsage(tenant),
-            UpdateExpression: 'ADD hook_count :hooks, function_count :functions SET updated_at = :now',
-            ConditionExpression: conditions.join(' AND '),
-            ExpressionAttributeValues: { ...values, ':now': this.clock.now() },
-          }),
-        );
-        return;
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-      }
+      if (await this.updateCounter(tenant, ADD_USAGE, conditions.join(' AND '), values)) return;
       // Refused: past a bound, or no counter yet. The counter read says which.
       const read = await this.counter(tenant, guard);
       const refusal = this.refusal(guard, read.usage, growth);
@@ -443,50 +430,26 @@ export class HookStore {
   private async heal(tenant: string, guard: UsageGuard, read: CounterRead): Promise<boolean> {
     if (read.updatedAt === undefined) {
       // A counter from before the stamp: stamped now, so that it may heal once the grace has passed.
-      try {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: keys.hookUsage(tenant),
-            UpdateExpression: 'SET updated_at = if_not_exists(updated_at, :now)',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: { ':now': this.clock.now() },
-          }),
-        );
-      } catch (error) {
-        if (!isConditionalCheckFailed(error)) throw error;
-      }
+      await this.updateCounter(tenant, 'SET updated_at = if_not_exists(updated_at, :now)', 'attribute_exists(pk)');
       return false;
     }
     if (!this.stale(read)) return false;
     const stored = await this.storedUsage(tenant, guard);
     if (stored.hooks >= read.usage.hooks && stored.functions >= read.usage.functions) return false;
-    // Each figure only down: one above what is stored is a leak; one below is not this heal's to raise.
-    const healed = {
-      hooks: Math.min(stored.hooks, read.usage.hooks),
-      functions: Math.min(stored.functions, read.usage.functions),
-    };
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: keys.hookUsage(tenant),
-          UpdateExpression: 'SET hook_count = :healedHooks, function_count = :healedFunctions, updated_at = :now',
-          ConditionExpression: 'hook_count = :readHooks AND function_count = :readFunctions AND updated_at = :readAt',
-          ExpressionAttributeValues: {
-            ':healedHooks': healed.hooks,
-            ':healedFunctions': healed.functions,
-            ':now': this.clock.now(),
-            ':readHooks': read.usage.hooks,
-            ':readFunctions': read.usage.functions,
-            ':readAt': read.updatedAt,
-          },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      // Changed since it was read: someone is writing, so it is not stale; the next attempt rereads.
-    }
+    const healed = healedUsage(read.usage, stored);
+    // Refused if changed since it was read: someone is writing, so it is not stale; the next attempt rereads.
+    await this.updateCounter(
+      tenant,
+      'SET hook_count = :healedHooks, function_count = :healedFunctions, updated_at = :now',
+      'hook_count = :readHooks AND function_count = :readFunctions AND updated_at = :readAt',
+      {
+        ':healedHooks': healed.hooks,
+        ':healedFunctions': healed.functions,
+        ':readHooks': read.usage.hooks,
+        ':readFunctions': read.usage.functions,
+        ':readAt': read.updatedAt,
+      },
+    );
     return true;
   }
 
@@ -495,24 +458,43 @@ export class HookStore {
    * error); a counter gone with its tenant is not brought back.
    */
   private async addUsage(tenant: string, delta: HookUsage): Promise<void> {
+    await this.updateCounter(
+      tenant,
+      ADD_USAGE,
+      'attribute_exists(pk) AND hook_count >= :hookFloor AND function_count >= :functionFloor',
+      {
+        ':hooks': delta.hooks,
+        ':functions': delta.functions,
+        ':hookFloor': -delta.hooks,
+        ':functionFloor': -delta.functions,
+      },
+    );
+  }
+
+  /**
+   * One conditional update of the tenant's usage counter, stamped with `:now`; `false` when its
+   * condition refused it (what a refusal means is the caller's).
+   */
+  private async updateCounter(
+    tenant: string,
+    update: string,
+    condition: string,
+    values: Record<string, number> = {},
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.hookUsage(tenant),
-          UpdateExpression: 'ADD hook_count :hooks, function_count :functions SET updated_at = :now',
-          ConditionExpression: 'attribute_exists(pk) AND hook_count >= :hookFloor AND function_count >= :functionFloor',
-          ExpressionAttributeValues: {
-            ':hooks': delta.hooks,
-            ':functions': delta.functions,
-            ':hookFloor': -delta.hooks,
-            ':functionFloor': -delta.functions,
-            ':now': this.clock.now(),
-          },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: { ...values, ':now': this.clock.now() },
         }),
       );
+      return true;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
+      return false;
     }
   }
 

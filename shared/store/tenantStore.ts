@@ -141,6 +141,27 @@ export class TenantStore {
   }
 }
 
+/**
+ * Whether the tenant is being deleted (`TenantStore.markDeleting`), read alone and strongly
+ * consistent: the key resolver asks it on every request. A tenant with no entry (the configured
+ * single tenant before its first operator request) is not.
+ */
+export async function isTenantDeleting(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  tenant: string,
+): Promise<boolean> {
+  const { Item } = await client.send(
+    new GetCommand({
+      TableName: tableName,
+      Key: keys.tenant(tenant),
+      ProjectionExpression: 'deleting_at',
+      ConsistentRead: true,
+    }),
+  );
+  return (Item as Pick<TenantItem, 'deleting_at'> | undefined)?.deleting_at !== undefined;
+}
+
 function tenantOf(item: TenantItem): Tenant {
   return {
     id: item.id,
