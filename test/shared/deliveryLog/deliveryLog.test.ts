@@ -16,7 +16,7 @@ import {
 } from '../../../shared/deliveryLog/record.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
 import { createDeliveries, DeliveryInProgressError, EventNotKeptError } from '../../../shared/pipeline/deliveries.ts';
-import { ManualClock } from '../../../shared/ports/clock.ts';
+import { type Clock, ManualClock } from '../../../shared/ports/clock.ts';
 import type { DeliveryJob } from '../../../shared/ports/deliveryQueue.ts';
 import { DeliveryLogStore } from '../../../shared/store/deliveryLogStore.ts';
 import { startTestStore, type TestStore } from '../../support/store.ts';
@@ -172,16 +172,20 @@ describe('the delivery log', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  let table = 0;
-  contract('on the table (AWS)', async (clock) => {
-    // Each test its own tenant prefix would do too; a fresh hook partition per test keeps them apart.
-    table++;
-    const log = new DeliveryLogStore({
+  /** The log on the test table, with the default settings. */
+  const tableLog = (clock: Clock) =>
+    new DeliveryLogStore({
       client: store.client,
       tableName: store.tableName,
       settings: DEFAULT_DELIVERY_LOG_SETTINGS,
       clock,
     });
+
+  let table = 0;
+  contract('on the table (AWS)', async (clock) => {
+    // Each test its own tenant prefix would do too; a fresh hook partition per test keeps them apart.
+    table++;
+    const log = tableLog(clock);
     const prefix = `run${table}-`;
     // Tests use fixed ids: give each run its own tenants so they never meet.
     return {
@@ -249,12 +253,7 @@ describe('the delivery log', () => {
 
     it('writes one item per delivery (no pointer), and get, list, retries and replays work on it alone', async () => {
       const clock = new ManualClock(T0);
-      const log = new DeliveryLogStore({
-        client: store.client,
-        tableName: store.tableName,
-        settings: DEFAULT_DELIVERY_LOG_SETTINGS,
-        clock,
-      });
+      const log = tableLog(clock);
       const first = named('n1', T0 - 50);
       await log.record(outcome(first, T0, 'retrying', 503));
       expect(await itemsOf('named')).toHaveLength(1);
@@ -286,12 +285,7 @@ describe('the delivery log', () => {
 
     it('still resolves an old-shape id through the pointer its record was written with, and appends to it', async () => {
       const clock = new ManualClock(T0);
-      const log = new DeliveryLogStore({
-        client: store.client,
-        tableName: store.tableName,
-        settings: DEFAULT_DELIVERY_LOG_SETTINGS,
-        clock,
-      });
+      const log = tableLog(clock);
       // The two items the log wrote before ids named their hook: the record under its creation time, and the pointer.
       const oldId = legacyDeliveryId('event-old', HOOK);
       const sk = `${String(T0).padStart(13, '0')}#${oldId}`;
