@@ -19,21 +19,14 @@ import { createDeliveries, DeliveryInProgressError, EventNotKeptError } from '..
 import { type Clock, ManualClock } from '../../../shared/ports/clock.ts';
 import type { DeliveryJob } from '../../../shared/ports/deliveryQueue.ts';
 import { DeliveryLogStore } from '../../../shared/store/deliveryLogStore.ts';
+import { deliveryJobAt } from '../../support/jobs.ts';
 import { startTestStore, type TestStore } from '../../support/store.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const T0 = Date.parse('2026-11-29T08:00:00Z');
 
-const job = (id: string, attempt = 1, overrides: Partial<DeliveryJob> = {}): DeliveryJob => ({
-  type: 'deliver.v1',
-  deliveryId: id,
-  tenant: 'default',
-  hookId: 'hook-a',
-  event: { id: `event-${id}`, time: new Date(T0).toISOString(), tenant: 'default', source: 's', event: 'e', data: {} },
-  attempt,
-  firstQueuedAt: T0,
-  ...overrides,
-});
+const job = (id: string, attempt = 1, overrides: Partial<DeliveryJob> = {}): DeliveryJob =>
+  deliveryJobAt(id, T0, { attempt, ...overrides });
 
 const outcome = (j: DeliveryJob, at: number, status: AttemptOutcome['status'], code = 200): AttemptOutcome => ({
   job: j,
