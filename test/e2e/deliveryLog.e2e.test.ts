@@ -5,7 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRuntime } from '../../infra/local/localRuntime.ts';
 import { MAX_BODY_BYTES } from '../../shared/deliveryLog/record.ts';
 import { memoryLogger } from '../../shared/logger.ts';
-import { type Answer, type ReceivedRequest, type Receiver, startReceiver } from '../support/receiver.ts';
+import { pipelineSteps } from '../support/pipeline.ts';
+import { type Answer, type ReceivedRequest, startReceiver } from '../support/receiver.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 const FAST_RETRIES = {
@@ -19,35 +20,20 @@ const isPing = (request: ReceivedRequest) => request.body.toString('utf8').inclu
 
 describe('the delivery log on the local runtime (issue 12: deliveries, attempts, replay)', () => {
   let t: TestRuntime;
-  const receivers: Receiver[] = [];
+  const steps = pipelineSteps(() => t);
+  const { settle } = steps;
   /** A receiver whose deliveries (pings aside) are answered by `answers` in turn, then 200. */
-  const receiver = async (answers: Answer[] = []) => {
+  const receiver = (answers: Answer[] = []) => {
     let deliveries = 0;
-    const r = await startReceiver((request) => {
+    return steps.receiver((request) => {
       if (isPing(request)) return { status: 200 };
       return answers[deliveries++] ?? { status: 200, body: 'thanks' };
     });
-    receivers.push(r);
-    return r;
   };
-  const settle = async () => {
-    await t.runtime.app.settled();
-    await t.runtime.bus.idle();
-    await t.runtime.queue.idle();
-  };
-  const create = async (url: string) => {
-    const res = await t.request('POST', '/event-hooks', {
-      source: 'balancer',
-      event: 'health',
-      handler: 'webhook',
-      config: { url },
-    });
-    expect(res.status, res.text).toBe(201);
-    return res.body.id as string;
-  };
+  const create = async (url: string) =>
+    (await steps.hook({ source: 'balancer', event: 'health', handler: 'webhook', config: { url } })).id;
   const emit = async (data: Record<string, unknown>) => {
-    const res = await t.request('POST', '/events', { source: 'balancer', event: 'health', data });
-    expect(res.status, res.text).toBe(202);
+    await steps.emit('balancer', 'health', data);
     await settle();
   };
 
@@ -55,11 +41,8 @@ describe('the delivery log on the local runtime (issue 12: deliveries, attempts,
     t = await startTestRuntime({ env: FAST_RETRIES });
   });
   afterEach(async () => {
-    await settle();
-    const all = (await t.request('GET', '/event-hooks?size=1000')).body.data as { id: string }[];
-    for (const { id } of all) await t.request('DELETE', `/event-hooks/${id}`);
-    await settle();
-    for (const r of receivers.splice(0)) await r.close();
+    await steps.deleteHooks();
+    await steps.cleanUp();
   });
   afterAll(() => t.close());
 

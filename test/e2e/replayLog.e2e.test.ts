@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Answer, type ReceivedRequest, type Receiver, startReceiver } from '../support/receiver.ts';
+import { pipelineSteps } from '../support/pipeline.ts';
+import type { Answer, ReceivedRequest } from '../support/receiver.ts';
 import { startTestRuntime, type TestRuntime } from '../support/runtime.ts';
 
 /** Retries due at once (0-1 ms), so that a next attempt races the write of the one before it. */
@@ -14,38 +15,23 @@ const isPing = (request: ReceivedRequest) => request.body.toString('utf8').inclu
 
 describe('replays and the delivery log on the local runtime', () => {
   let t: TestRuntime;
-  const receivers: Receiver[] = [];
+  const steps = pipelineSteps(() => t);
+  const { settle } = steps;
   /** A receiver whose deliveries (pings aside) are answered `answer(n)` for the n-th delivery of an event. */
-  const receiver = async (answer: (n: number) => Answer | Promise<Answer>) => {
+  const receiver = (answer: (n: number) => Answer | Promise<Answer>) => {
     const seen = new Map<string, number>();
-    const r = await startReceiver((request) => {
+    return steps.receiver((request) => {
       if (isPing(request)) return { status: 200 };
       const id = String(request.headers['x-event-hooks-delivery']);
       const n = (seen.get(id) ?? 0) + 1;
       seen.set(id, n);
       return answer(n);
     });
-    receivers.push(r);
-    return r;
   };
-  const settle = async () => {
-    await t.runtime.app.settled();
-    await t.runtime.bus.idle();
-    await t.runtime.queue.idle();
-  };
-  const create = async (url: string) => {
-    const res = await t.request('POST', '/event-hooks', {
-      source: 'balancer',
-      event: 'health',
-      handler: 'webhook',
-      config: { url },
-    });
-    expect(res.status, res.text).toBe(201);
-    return res.body.id as string;
-  };
+  const create = async (url: string) =>
+    (await steps.hook({ source: 'balancer', event: 'health', handler: 'webhook', config: { url } })).id;
   const emit = async (data: Record<string, unknown>) => {
-    const res = await t.request('POST', '/events', { source: 'balancer', event: 'health', data });
-    expect(res.status, res.text).toBe(202);
+    await steps.emit('balancer', 'health', data);
   };
   const deadLettersOf = async (hookId: string) =>
     ((await t.request('GET', '/dead-letters?size=1000')).body.data as { hook_id: string; delivery_id: string }[])
@@ -56,11 +42,8 @@ describe('replays and the delivery log on the local runtime', () => {
     t = await startTestRuntime({ env: QUICK_RETRIES });
   });
   afterEach(async () => {
-    await settle();
-    const all = (await t.request('GET', '/event-hooks?size=1000')).body.data as { id: string }[];
-    for (const { id } of all) await t.request('DELETE', `/event-hooks/${id}`);
-    await settle();
-    for (const r of receivers.splice(0)) await r.close();
+    await steps.deleteHooks();
+    await steps.cleanUp();
   });
   afterAll(() => t.close());
 

@@ -80,6 +80,8 @@ describe("the tenant's events per second and what the service itself puts in", (
     expect(answers[3]?.headers.get('retry-after')).toBe('1');
     expect(answers[3]?.body).toEqual({ message: 'API rate limit exceeded: at most 3 events per second' });
     expect(byDelivery.status).toBe(429);
+    expect(byDelivery.headers.get('retry-after')).toBe('1');
+    expect(byDelivery.body).toEqual({ message: 'API rate limit exceeded: at most 3 events per second' });
     expect((await t.request('GET', `/dead-letters/${dead[3]}`)).status).toBe(200);
     expect((await t.request('GET', `/deliveries/${delivery.id}`)).body.status).toBe('dead');
 

@@ -74,7 +74,13 @@ async function startRuntime(dataDir: string): Promise<Runtime> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const url = `http://127.0.0.1:${port}`;
-  await untilHealthy(child, url, 'the runtime');
+  try {
+    await untilHealthy(child, url, 'the runtime');
+  } catch (error) {
+    // A runtime that never answered is not the test's to stop yet: stop it here, or it outlives the run.
+    child.kill('SIGKILL');
+    throw error;
+  }
   return { child, url };
 }
 

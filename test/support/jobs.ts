@@ -20,3 +20,24 @@ export function testJob(overrides: Partial<DeliveryJob> = {}): DeliveryJob {
     ...overrides,
   };
 }
+
+/**
+ * Delivery `id` of event `event-<id>` (tenant `default`, source `s`, event `e`, no data) to hook `hook-a`,
+ * its event and first queueing at `at`; a first attempt unless `overrides` say otherwise.
+ */
+export function deliveryJobAt(id: string, at: number, overrides: Partial<DeliveryJob> = {}): DeliveryJob {
+  return testJob({
+    deliveryId: id,
+    hookId: 'hook-a',
+    event: {
+      id: `event-${id}`,
+      time: new Date(at).toISOString(),
+      tenant: 'default',
+      source: 's',
+      event: 'e',
+      data: {},
+    },
+    firstQueuedAt: at,
+    ...overrides,
+  });
+}

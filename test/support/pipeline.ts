@@ -38,6 +38,12 @@ export function pipelineSteps(runtime: () => TestRuntime) {
       return res.body.data[0] as { id: string };
     },
     settle,
+    /** Deletes every hook once all settled: hooks aimed at receivers a test closed would take later tests' events. */
+    async deleteHooks(): Promise<void> {
+      await settle();
+      const all = (await runtime().request('GET', '/event-hooks?size=1000')).body.data as { id: string }[];
+      for (const { id } of all) await runtime().request('DELETE', `/event-hooks/${id}`);
+    },
     async cleanUp(): Promise<void> {
       await settle();
       for (const r of receivers.splice(0)) await r.close();

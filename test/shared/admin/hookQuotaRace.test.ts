@@ -139,6 +139,8 @@ describe('the hooks and user_functions quotas across app instances on one store'
     // Assess
     expect(statuses(answers)).toEqual({ created: 10, refused: 30 });
     expect(await a.hooks.listAll(tenant)).toHaveLength(10);
+    // Every refused create gave its function reservation back.
+    expect((await a.hooks.usage(tenant, { functionsOf: () => 0 })).functions).toBe(10);
     const refused = answers.find((r) => r.status === 429)!;
     expect(refused.body?.message).toMatch(/at most 10 user functions/);
   });
@@ -175,6 +177,7 @@ describe('the hooks and user_functions quotas across app instances on one store'
     // Assess
     expect(statuses(answers)).toEqual({ created: 10, refused: 30 });
     expect(await b.hooks.listAll(tenant)).toHaveLength(10);
+    expect((await b.hooks.usage(tenant, { functionsOf: () => 0 })).hooks).toBe(10);
   });
 
   it('counts the hooks a tenant stored before the counter existed, also when the first creates race', async () => {

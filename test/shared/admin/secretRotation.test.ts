@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateWhsec } from '../../../shared/delivery/signing.ts';
-import { type Receiver, startReceiver } from '../../support/receiver.ts';
+import { pipelineSteps } from '../../support/pipeline.ts';
 import { startTestRuntime, type TestRuntime } from '../../support/runtime.ts';
 
 const FAST_RETRIES = {
@@ -13,17 +13,9 @@ const FAST_RETRIES = {
 
 describe('signing schemes and secret rotation (Admin API, local runtime)', () => {
   let t: TestRuntime;
-  const receivers: Receiver[] = [];
-  const receiver = async () => {
-    const r = await startReceiver();
-    receivers.push(r);
-    return r;
-  };
-  const settle = async () => {
-    await t.runtime.app.settled();
-    await t.runtime.bus.idle();
-    await t.runtime.queue.idle();
-  };
+  const steps = pipelineSteps(() => t);
+  const { settle } = steps;
+  const receiver = () => steps.receiver();
   const create = async (config: Record<string, unknown>, handler = 'webhook') => {
     const res = await t.request('POST', '/event-hooks', { source: 'balancer', event: 'health', handler, config });
     expect(res.status, res.text).toBe(201);
@@ -35,12 +27,8 @@ describe('signing schemes and secret rotation (Admin API, local runtime)', () =>
     t = await startTestRuntime({ env: FAST_RETRIES });
   });
   afterEach(async () => {
-    await settle();
-    // Hooks aimed at receivers closed below would otherwise take every later test's events.
-    const all = (await t.request('GET', '/event-hooks?size=1000')).body.data as { id: string }[];
-    for (const { id } of all) await t.request('DELETE', `/event-hooks/${id}`);
-    await settle();
-    for (const r of receivers.splice(0)) await r.close();
+    await steps.deleteHooks();
+    await steps.cleanUp();
   });
   afterAll(() => t.close());
 

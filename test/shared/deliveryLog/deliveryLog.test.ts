@@ -21,24 +21,17 @@ import {
 } from '../../../shared/deliveryLog/record.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
 import { createDeliveries, DeliveryInProgressError, EventNotKeptError } from '../../../shared/pipeline/deliveries.ts';
-import { ManualClock } from '../../../shared/ports/clock.ts';
+import { type Clock, ManualClock } from '../../../shared/ports/clock.ts';
 import type { DeliveryJob } from '../../../shared/ports/deliveryQueue.ts';
 import { DeliveryLogStore } from '../../../shared/store/deliveryLogStore.ts';
+import { deliveryJobAt } from '../../support/jobs.ts';
 import { startTestStore, type TestStore } from '../../support/store.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const T0 = Date.parse('2026-11-29T08:00:00Z');
 
-const job = (id: string, attempt = 1, overrides: Partial<DeliveryJob> = {}): DeliveryJob => ({
-  type: 'deliver.v1',
-  deliveryId: id,
-  tenant: 'default',
-  hookId: 'hook-a',
-  event: { id: `event-${id}`, time: new Date(T0).toISOString(), tenant: 'default', source: 's', event: 'e', data: {} },
-  attempt,
-  firstQueuedAt: T0,
-  ...overrides,
-});
+const job = (id: string, attempt = 1, overrides: Partial<DeliveryJob> = {}): DeliveryJob =>
+  deliveryJobAt(id, T0, { attempt, ...overrides });
 
 const outcome = (j: DeliveryJob, at: number, status: AttemptOutcome['status'], code = 200): AttemptOutcome => ({
   job: j,
@@ -177,16 +170,20 @@ describe('the delivery log', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  let table = 0;
-  contract('on the table (AWS)', async (clock) => {
-    // Each test its own tenant prefix would do too; a fresh hook partition per test keeps them apart.
-    table++;
-    const log = new DeliveryLogStore({
+  /** The log on the test table, with the default settings. */
+  const tableLog = (clock: Clock) =>
+    new DeliveryLogStore({
       client: store.client,
       tableName: store.tableName,
       settings: DEFAULT_DELIVERY_LOG_SETTINGS,
       clock,
     });
+
+  let table = 0;
+  contract('on the table (AWS)', async (clock) => {
+    // Each test its own tenant prefix would do too; a fresh hook partition per test keeps them apart.
+    table++;
+    const log = tableLog(clock);
     const prefix = `run${table}-`;
     // Tests use fixed ids: give each run its own tenants so they never meet.
     return {
@@ -258,12 +255,7 @@ describe('the delivery log', () => {
 
     it('writes one item per delivery (no pointer), and get, list, retries and replays work on it alone', async () => {
       const clock = new ManualClock(T0);
-      const log = new DeliveryLogStore({
-        client: store.client,
-        tableName: store.tableName,
-        settings: DEFAULT_DELIVERY_LOG_SETTINGS,
-        clock,
-      });
+      const log = tableLog(clock);
       const first = named('n1', T0 - 50);
       await log.record(outcome(first, T0, 'retrying', 503));
       expect(await itemsOf('named')).toHaveLength(1);
@@ -295,12 +287,7 @@ describe('the delivery log', () => {
 
     it('still resolves an old-shape id through the pointer its record was written with, and appends to it', async () => {
       const clock = new ManualClock(T0);
-      const log = new DeliveryLogStore({
-        client: store.client,
-        tableName: store.tableName,
-        settings: DEFAULT_DELIVERY_LOG_SETTINGS,
-        clock,
-      });
+      const log = tableLog(clock);
       // The two items the log wrote before ids named their hook: the record under its creation time, and the pointer.
       const oldId = legacyDeliveryId('event-old', HOOK);
       const sk = `${String(T0).padStart(13, '0')}#${oldId}`;

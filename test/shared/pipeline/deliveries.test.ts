@@ -9,19 +9,12 @@ import { ManualClock } from '../../../shared/ports/clock.ts';
 import type { DeliveryJob, DeliveryQueue } from '../../../shared/ports/deliveryQueue.ts';
 import { DeadLetterStore } from '../../../shared/store/deadLetterStore.ts';
 import { DeliveryLogStore } from '../../../shared/store/deliveryLogStore.ts';
+import { deliveryJobAt } from '../../support/jobs.ts';
 import { startTestStore, type TestStore } from '../../support/store.ts';
 
 const T0 = Date.parse('2026-11-29T08:00:00Z');
 
-const job = (id: string, attempt = 1): DeliveryJob => ({
-  type: 'deliver.v1',
-  deliveryId: id,
-  tenant: 'default',
-  hookId: 'hook-a',
-  event: { id: `event-${id}`, time: new Date(T0).toISOString(), tenant: 'default', source: 's', event: 'e', data: {} },
-  attempt,
-  firstQueuedAt: T0,
-});
+const job = (id: string, attempt = 1): DeliveryJob => deliveryJobAt(id, T0, { attempt });
 
 /** The real store, counting the claims (deletes) made of it. */
 class CountingDeadLetterStore extends DeadLetterStore {

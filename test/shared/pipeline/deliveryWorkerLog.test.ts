@@ -3,24 +3,21 @@ import { LocalDeliveryLog } from '../../../shared/adapters/local/localDeliveryLo
 import { LOCAL_RETRY_POLICY } from '../../../shared/delivery/retryPolicy.ts';
 import { DEFAULT_DELIVERY_LOG_SETTINGS, type DeliveryLog } from '../../../shared/deliveryLog/record.ts';
 import type { HandlerDeps } from '../../../shared/handlers/types.ts';
-import type { EventHook } from '../../../shared/hooks/hook.ts';
 import type { HttpResponse, HttpSender } from '../../../shared/http/httpSender.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
 import { createDeliveryWorker } from '../../../shared/pipeline/deliveryWorker.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import type { DeliveryJob } from '../../../shared/ports/deliveryQueue.ts';
 import type { FunctionRunner } from '../../../shared/ports/functionRunner.ts';
+import { testHook } from '../../support/dispatcher.ts';
 
-const HOOK: EventHook = {
+/** A webhook hook `h1` (the test receiver's address is never dialled: the sender is faked). */
+const HOOK = testHook(1, {
   id: 'h1',
   created_at: 1,
-  source: 'balancer',
-  event: 'health',
   handler: 'webhook',
-  on_change: null,
-  snooze: null,
   config: { url: 'http://receiver.test/hook', headers: {}, secret: null, ssl_verify: false },
-};
+});
 
 const job = (attempt = 1): DeliveryJob => ({
   type: 'deliver.v1',

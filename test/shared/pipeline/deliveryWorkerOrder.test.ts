@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_RETRY_POLICY } from '../../../shared/delivery/retryPolicy.ts';
 import { DEFAULT_DELIVERY_LOG_SETTINGS, type DeliveryLog } from '../../../shared/deliveryLog/record.ts';
 import type { HandlerDeps } from '../../../shared/handlers/types.ts';
-import type { EventHook } from '../../../shared/hooks/hook.ts';
 import type { HttpResponse, HttpSender } from '../../../shared/http/httpSender.ts';
 import { memoryLogger } from '../../../shared/logger.ts';
 import { createDeliveryWorker } from '../../../shared/pipeline/deliveryWorker.ts';
@@ -10,18 +9,16 @@ import { systemClock } from '../../../shared/ports/clock.ts';
 import type { DeliveryJob } from '../../../shared/ports/deliveryQueue.ts';
 import type { FunctionRunner } from '../../../shared/ports/functionRunner.ts';
 import { DeliveryLogStore } from '../../../shared/store/deliveryLogStore.ts';
+import { testHook } from '../../support/dispatcher.ts';
 import { startTestStore, type TestStore } from '../../support/store.ts';
 
-const HOOK: EventHook = {
+/** A webhook hook `h1` (the test receiver's address is never dialled: the sender is faked). */
+const HOOK = testHook(1, {
   id: 'h1',
   created_at: 1,
-  source: 'balancer',
-  event: 'health',
   handler: 'webhook',
-  on_change: null,
-  snooze: null,
   config: { url: 'http://receiver.test/hook', headers: {}, secret: null, ssl_verify: false },
-};
+});
 
 const answer = (status: number): HttpResponse => ({
   status,

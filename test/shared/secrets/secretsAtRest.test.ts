@@ -307,8 +307,19 @@ describe('the key file in the data folder', () => {
   it('keeps secrets across a restart, and with another key file fails clearly instead of sending unsigned', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'eh-secrets-'));
     const receiver = await startReceiver();
+    // Runtimes still open when an assertion fails are closed in `finally`, before their folder goes.
+    const running = new Set<{ close(): Promise<void> }>();
+    const start = async (logger = memoryLogger()) => {
+      const runtime = await startLocalRuntime({ port: 0, dataDir, logger, env: ENV, drainMs: 500 });
+      running.add(runtime);
+      return runtime;
+    };
+    const stop = async (runtime: { close(): Promise<void> }) => {
+      running.delete(runtime);
+      await runtime.close();
+    };
     try {
-      const first = await startLocalRuntime({ port: 0, dataDir, logger: memoryLogger(), env: ENV, drainMs: 500 });
+      const first = await start();
       const res = await fetch(`${first.url}/event-hooks`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -321,17 +332,17 @@ describe('the key file in the data folder', () => {
       });
       const { id } = (await res.json()) as { id: string };
       await first.app.settled();
-      await first.close();
+      await stop(first);
 
-      const again = await startLocalRuntime({ port: 0, dataDir, logger: memoryLogger(), env: ENV, drainMs: 500 });
+      const again = await start();
       const read = (await (await fetch(`${again.url}/event-hooks/${id}`)).json()) as { config: { secret: string } };
       expect(read.config.secret).toBe('hunter2');
-      await again.close();
+      await stop(again);
 
       // Another key in the file: the hook's secret does not open, and the log says why.
       writeFileSync(join(dataDir, KEY_FILE_NAME), `${Buffer.alloc(32, 9).toString('base64')}\n`);
       const logger = memoryLogger();
-      const wrong = await startLocalRuntime({ port: 0, dataDir, logger, env: ENV, drainMs: 500 });
+      const wrong = await start(logger);
       const failed = await fetch(`${wrong.url}/event-hooks/${id}`);
       expect(failed.status).toBe(500);
       expect(await failed.text()).not.toContain('hunter2');
@@ -351,8 +362,9 @@ describe('the key file in the data folder', () => {
         expect.stringMatching(/^not retryable: SecretDecryptionError: a secret of hook .* was sealed with key/),
       ]);
       expect(receiver.requests).toHaveLength(sent);
-      await wrong.close();
+      await stop(wrong);
     } finally {
+      for (const runtime of running) await runtime.close();
       await receiver.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
